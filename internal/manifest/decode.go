@@ -1,0 +1,67 @@
+package manifest
+
+// fromValue builds a Manifest from the plain values of a decoded document.
+// It tolerates wrong types (the schema reports them) and never panics.
+func fromValue(v map[string]any) *Manifest {
+	m := &Manifest{
+		APIVersion:  str(v["apiVersion"]),
+		Kind:        str(v["kind"]),
+		Model:       str(v["model"]),
+		Environment: str(v["environment"]),
+		Version:     str(v["version"]),
+		Notes:       str(v["notes"]),
+	}
+	if a, ok := v["artifact"].(map[string]any); ok {
+		m.Artifact = Artifact{URI: str(a["uri"]), SHA256: str(a["sha256"]), Signature: str(a["signature"])}
+		if n, ok := a["size"].(int64); ok {
+			m.Artifact.Size = &n
+		}
+	}
+	if l, ok := v["lineage"].(map[string]any); ok {
+		m.Lineage = Lineage{
+			TrainingRun:  str(l["trainingRun"]),
+			SourceCommit: str(l["sourceCommit"]),
+			FeatureSet:   str(l["featureSet"]),
+			DataVersion:  str(l["dataVersion"]),
+		}
+		if w, ok := l["dataWindow"].(map[string]any); ok {
+			m.Lineage.DataWindow = &DataWindow{Start: str(w["start"]), End: str(w["end"])}
+		}
+	}
+	if mv, ok := v["metrics"].(map[string]any); ok {
+		m.Metrics = make(map[string]float64, len(mv))
+		for k, x := range mv {
+			switch n := x.(type) {
+			case float64:
+				m.Metrics[k] = n
+			case int64:
+				m.Metrics[k] = float64(n)
+			}
+		}
+	}
+	if pv, ok := v["parameters"].(map[string]any); ok {
+		m.Parameters = make(map[string]any, len(pv))
+		for k, x := range pv {
+			switch x.(type) {
+			case float64, int64, string, bool:
+				m.Parameters[k] = x
+			}
+		}
+	}
+	if val, ok := v["validation"].(map[string]any); ok {
+		m.Validation = Validation{
+			Status:      ValidationStatus(str(val["status"])),
+			Report:      str(val["report"]),
+			ValidatedAt: str(val["validatedAt"]),
+		}
+	}
+	if ap, ok := v["approval"].(map[string]any); ok {
+		m.Approval = Approval{Ticket: str(ap["ticket"])}
+	}
+	return m
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}

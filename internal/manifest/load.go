@@ -1,0 +1,109 @@
+package manifest
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/example-org/promobot/internal/diag"
+	"github.com/example-org/promobot/internal/schema"
+	"github.com/example-org/promobot/internal/yamldoc"
+	"github.com/example-org/promobot/schemas"
+)
+
+// DefaultSchema is the manifest schema embedded in the binary, used when a
+// repository carries none.
+var DefaultSchema = schema.MustCompile("model-deployment.schema.json", schemas.ModelDeployment)
+
+// Document is a loaded manifest file: the decoded manifest, where it came
+// from, and the node tree that gives positions for messages.
+type Document struct {
+	// Path is the repository-relative, slash-separated path of the file.
+	Path string
+	// Manifest is the decoded manifest. It is filled as far as possible even
+	// when the file has problems, and is nil only when the file is not YAML
+	// or not a mapping.
+	Manifest *Manifest
+	// Valid is true when the file passed YAML, schema and path checks.
+	Valid bool
+	doc   *yamldoc.Doc
+}
+
+// Position returns the 1-based position of a field given as YAML keys, such
+// as Position("artifact", "sha256"), falling back to the nearest ancestor.
+func (d *Document) Position(field ...string) (line, col int) {
+	if d == nil || d.doc == nil {
+		return 0, 0
+	}
+	return d.doc.Position(field, false)
+}
+
+// Problem returns an error problem about a field of this document.
+func (d *Document) Problem(message string, field ...string) diag.Problem {
+	line, col := d.Position(field...)
+	return diag.Problem{File: d.Path, Line: line, Column: col, Field: strings.Join(field, "."), Message: message}
+}
+
+// EnvironmentAndModel splits a manifest path environments/<env>/<model>.yaml
+// into its environment and model names. ok is false for any other path.
+func EnvironmentAndModel(p string) (env, model string, ok bool) {
+	parts := strings.Split(p, "/")
+	if len(parts) != 3 || parts[0] != Root || !strings.HasSuffix(parts[2], ".yaml") {
+		return "", "", false
+	}
+	model = strings.TrimSuffix(parts[2], ".yaml")
+	if parts[1] == "" || model == "" {
+		return "", "", false
+	}
+	return parts[1], model, true
+}
+
+// Path returns the repository path of the manifest of model in env.
+func Path(env, model string) string { return path.Join(Root, env, model+".yaml") }
+
+// Load decodes and checks one manifest file: YAML safety and limits, the
+// schema (DefaultSchema when sch is nil), and that model and environment
+// equal the file and folder names. p is the repository-relative path used in
+// messages and for the path check.
+func Load(p string, data []byte, sch *schema.Schema) (*Document, []diag.Problem) {
+	if sch == nil {
+		sch = DefaultSchema
+	}
+	d := &Document{Path: p}
+	doc, err := yamldoc.Parse(data, yamldoc.DefaultLimits)
+	if err != nil {
+		e := err.(*yamldoc.Error)
+		return d, []diag.Problem{{File: p, Line: e.Line, Column: e.Column, Message: e.Message}}
+	}
+	d.doc = doc
+	root, ok := doc.Value.(map[string]any)
+	if !ok {
+		return d, []diag.Problem{d.Problem("manifest must be a YAML mapping")}
+	}
+	d.Manifest = fromValue(root)
+	var problems []diag.Problem
+	for _, v := range sch.Validate(doc.Value) {
+		line, col := doc.Position(v.Path, v.AtKey)
+		problems = append(problems, diag.Problem{File: p, Line: line, Column: col, Field: strings.Join(v.Path, "."), Message: v.Message})
+	}
+	problems = append(problems, d.checkPath()...)
+	d.Valid = len(problems) == 0
+	return d, problems
+}
+
+// checkPath reports a model or environment that disagrees with the path.
+func (d *Document) checkPath() []diag.Problem {
+	env, model, ok := EnvironmentAndModel(d.Path)
+	if !ok {
+		return []diag.Problem{{File: d.Path, Message: "a manifest must live at environments/<environment>/<model>.yaml"}}
+	}
+	var out []diag.Problem
+	m := d.Manifest
+	if m.Model != "" && m.Model != model {
+		out = append(out, d.Problem(fmt.Sprintf("model %q does not match the file name %q", m.Model, model+".yaml"), "model"))
+	}
+	if m.Environment != "" && m.Environment != env {
+		out = append(out, d.Problem(fmt.Sprintf("environment %q does not match the folder %q", m.Environment, env), "environment"))
+	}
+	return out
+}

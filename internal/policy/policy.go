@@ -1,0 +1,176 @@
+// Package policy defines the promotion policy read from .github/promobot.yaml
+// on the base branch: the ordered environments and their requirements, where
+// artifacts may live, governance of the control files, bundles, and the mode
+// of each rule family.
+//
+// The package is pure: it reads no files.
+package policy
+
+import (
+	"regexp"
+	"slices"
+	"time"
+)
+
+// Path is the repository path of the policy file.
+const Path = ".github/promobot.yaml"
+
+// Mode says how a rule family is applied.
+type Mode string
+
+// The rule modes.
+const (
+	// Enforce makes failures block the change.
+	Enforce Mode = "enforce"
+	// Warn reports failures without blocking: how a new rule is rolled out in
+	// shadow before it is enforced.
+	Warn Mode = "warn"
+	// Off skips the rule family.
+	Off Mode = "off"
+)
+
+// Family names a group of rules that share a mode.
+type Family string
+
+// The rule families.
+const (
+	FamilySchema       Family = "schema"
+	FamilyEnvironment  Family = "environment"
+	FamilyOrder        Family = "order"
+	FamilyImmutability Family = "immutability"
+	FamilyValidation   Family = "validation"
+	FamilyTicket       Family = "ticket"
+	FamilyLocation     Family = "location"
+	FamilyLineage      Family = "lineage"
+	FamilyBundles      Family = "bundles"
+	FamilyFreeze       Family = "freeze"
+	FamilyArtifacts    Family = "artifacts"
+	FamilyApprovals    Family = "approvals"
+)
+
+// Families lists every rule family in the order results are reported.
+var Families = []Family{
+	FamilySchema, FamilyEnvironment, FamilyOrder, FamilyImmutability, FamilyValidation, FamilyTicket,
+	FamilyLocation, FamilyLineage, FamilyBundles, FamilyFreeze, FamilyArtifacts, FamilyApprovals,
+}
+
+// Policy is a parsed, checked promotion policy.
+type Policy struct {
+	Environments []Environment
+	Artifacts    Artifacts
+	Governance   Governance
+	Bundles      []Bundle
+	// Rules holds the mode of each family that the file sets; Mode gives the
+	// effective mode of any family.
+	Rules map[Family]Mode
+}
+
+// Environment is one stage of the promotion path.
+type Environment struct {
+	Name string
+	// From is the environment a version must be pinned in before it may be
+	// promoted here; empty for the first environment.
+	From              string
+	Approvals         int
+	RequireValidation bool
+	RequireTicket     bool
+	// TicketPattern is the source of TicketRegexp, empty when any non-empty
+	// ticket will do.
+	TicketPattern    string
+	TicketRegexp     *regexp.Regexp
+	RequiredLineage  []string
+	RequireSignature bool
+	AutoPropose      bool
+	Freeze           []FreezeWindow
+}
+
+// FreezeWindow is a period during which an environment does not change.
+type FreezeWindow struct {
+	Name          string
+	Start, End    time.Time
+	OverrideLabel string
+}
+
+// Contains reports whether t falls in [Start, End).
+func (w FreezeWindow) Contains(t time.Time) bool { return !t.Before(w.Start) && t.Before(w.End) }
+
+// Artifacts says where artifacts may live and who may sign them.
+type Artifacts struct {
+	AllowedLocations []string
+	AllowLocal       bool
+	// TrustedKeys are repository paths of PEM public keys.
+	TrustedKeys []string
+}
+
+// Governance governs changes to the control files.
+type Governance struct {
+	// Approvals needed for control files and frozen-environment overrides.
+	Approvals int
+}
+
+// Bundle is a group of models that move together.
+type Bundle struct {
+	Name   string
+	Models []string
+}
+
+// Mode returns the effective mode of a rule family: enforce unless the policy
+// says otherwise.
+func (p *Policy) Mode(f Family) Mode {
+	if m, ok := p.Rules[f]; ok {
+		return m
+	}
+	return Enforce
+}
+
+// Environment returns the named environment.
+func (p *Policy) Environment(name string) (*Environment, bool) {
+	for i := range p.Environments {
+		if p.Environments[i].Name == name {
+			return &p.Environments[i], true
+		}
+	}
+	return nil, false
+}
+
+// First returns the environment where new versions are registered.
+func (p *Policy) First() *Environment { return &p.Environments[0] }
+
+// Next returns the environments promoted from name.
+func (p *Policy) Next(name string) []*Environment {
+	var out []*Environment
+	for i := range p.Environments {
+		if p.Environments[i].From == name {
+			out = append(out, &p.Environments[i])
+		}
+	}
+	return out
+}
+
+// BundleOf returns the bundle that holds model.
+func (p *Policy) BundleOf(model string) (*Bundle, bool) {
+	for i := range p.Bundles {
+		if slices.Contains(p.Bundles[i].Models, model) {
+			return &p.Bundles[i], true
+		}
+	}
+	return nil, false
+}
+
+// ActiveFreeze returns the freeze window of env in force at t.
+func (e *Environment) ActiveFreeze(t time.Time) (*FreezeWindow, bool) {
+	for i := range e.Freeze {
+		if e.Freeze[i].Contains(t) {
+			return &e.Freeze[i], true
+		}
+	}
+	return nil, false
+}
+
+// TicketMatches reports whether ticket satisfies the environment's pattern.
+func (e *Environment) TicketMatches(ticket string) bool {
+	if ticket == "" {
+		return false
+	}
+	return e.TicketRegexp == nil || e.TicketRegexp.MatchString(ticket)
+}

@@ -1,0 +1,250 @@
+// Package validate checks the manifests and the policy of a GitOps
+// repository: YAML safety, schemas, path consistency, declared environments,
+// and that a version of a model is the same wherever it is pinned.
+package validate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/example-org/promobot/internal/diag"
+	"github.com/example-org/promobot/internal/manifest"
+	"github.com/example-org/promobot/internal/policy"
+	"github.com/example-org/promobot/internal/schema"
+	"github.com/example-org/promobot/internal/yamldoc"
+	"github.com/example-org/promobot/schemas"
+)
+
+// Options say what to validate.
+type Options struct {
+	// Paths are slash-separated paths relative to the repository root, of
+	// files or folders. Empty means the environments folder.
+	Paths []string
+	// Workers bounds parallel decoding; zero means GOMAXPROCS.
+	Workers int
+	// Verify, when set, is called for every manifest that passed the other
+	// checks (for example to verify its artifact against storage) and its
+	// problems are added to the report.
+	Verify func(ctx context.Context, doc *manifest.Document, pol *policy.Policy) []diag.Problem
+}
+
+// Result is the outcome of a validation run.
+type Result struct {
+	Report diag.Report
+	// Policy is the loaded policy, nil when it has problems.
+	Policy *policy.Policy
+	// Documents are the loaded manifests, sorted by path.
+	Documents []*manifest.Document
+}
+
+// Run validates the repository whose root is fsys. Problems are data; the
+// error is reserved for failures to read the repository at all.
+func Run(ctx context.Context, fsys fs.FS, opts Options) (*Result, error) {
+	res := &Result{}
+	var problems []diag.Problem
+	manifestSchema, policySchema, ps := Schemas(fsys)
+	problems = append(problems, ps...)
+
+	pol, ps, err := LoadPolicy(fsys, policySchema)
+	if err != nil {
+		return nil, err
+	}
+	problems = append(problems, ps...)
+	res.Policy = pol
+
+	files, ps, err := collect(fsys, opts.Paths)
+	if err != nil {
+		return nil, err
+	}
+	problems = append(problems, ps...)
+
+	docs, ps, err := loadAll(ctx, fsys, files, manifestSchema, opts.Workers)
+	if err != nil {
+		return nil, err
+	}
+	problems = append(problems, ps...)
+	res.Documents = docs
+
+	if pol != nil {
+		problems = append(problems, checkEnvironments(docs, pol)...)
+	}
+	problems = append(problems, CheckVersionConsistency(docs)...)
+	if opts.Verify != nil && pol != nil {
+		for _, d := range docs {
+			if d.Valid {
+				problems = append(problems, opts.Verify(ctx, d, pol)...)
+			}
+		}
+	}
+	diag.Sort(problems)
+	res.Report = diag.Report{Files: len(files) + 1, Valid: !diag.HasErrors(problems), Problems: problems}
+	return res, nil
+}
+
+// Schemas returns the repository's schemas from schemas/, or the embedded
+// defaults for those it does not carry. A broken schema file is a problem and
+// the default is used in its place so that validation still says something.
+func Schemas(fsys fs.FS) (manifestSchema, policySchema *schema.Schema, problems []diag.Problem) {
+	load := func(p string, def *schema.Schema) *schema.Schema {
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return def
+		}
+		s, err := schema.Compile(path.Base(p), data)
+		if err != nil {
+			problems = append(problems, diag.Problem{File: p, Message: fmt.Sprintf("schema does not compile: %v", err)})
+			return def
+		}
+		return s
+	}
+	return load(schemas.ModelDeploymentPath, manifest.DefaultSchema), load(schemas.PolicyPath, policy.DefaultSchema), problems
+}
+
+// LoadPolicy reads and checks .github/promobot.yaml.
+func LoadPolicy(fsys fs.FS, sch *schema.Schema) (*policy.Policy, []diag.Problem, error) {
+	data, err := readLimited(fsys, policy.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, []diag.Problem{{File: policy.Path, Message: "policy file not found: every repository needs " + policy.Path}}, nil
+	}
+	if err != nil {
+		var tooBig *tooLargeError
+		if errors.As(err, &tooBig) {
+			return nil, []diag.Problem{{File: policy.Path, Message: tooBig.Error()}}, nil
+		}
+		return nil, nil, err
+	}
+	pol, ps := policy.Load(policy.Path, data, sch)
+	return pol, ps, nil
+}
+
+// collect expands the requested paths into manifest files.
+func collect(fsys fs.FS, paths []string) ([]string, []diag.Problem, error) {
+	if len(paths) == 0 {
+		paths = []string{manifest.Root}
+	}
+	var files []string
+	var problems []diag.Problem
+	seen := map[string]bool{}
+	for _, p := range paths {
+		p = path.Clean(p)
+		info, err := fs.Stat(fsys, p)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				problems = append(problems, diag.Problem{File: p, Message: "no such file or folder"})
+				continue
+			}
+			return nil, nil, err
+		}
+		if !info.IsDir() {
+			if p != policy.Path && !seen[p] {
+				seen[p] = true
+				files = append(files, p)
+			}
+			continue
+		}
+		err = fs.WalkDir(fsys, p, func(q string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() || seen[q] {
+				return nil
+			}
+			switch {
+			case strings.HasSuffix(q, ".yaml"):
+				seen[q] = true
+				files = append(files, q)
+			case strings.HasSuffix(q, ".yml"):
+				problems = append(problems, diag.Problem{File: q, Message: "manifest files must end in .yaml, not .yml"})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	sort.Strings(files)
+	return files, problems, nil
+}
+
+// loadAll decodes the files in parallel. Each file is read and decoded once.
+func loadAll(ctx context.Context, fsys fs.FS, files []string, sch *schema.Schema, workers int) ([]*manifest.Document, []diag.Problem, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	type out struct {
+		doc      *manifest.Document
+		problems []diag.Problem
+		err      error
+	}
+	results := make([]out, len(files))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(workers, max(len(files), 1)) {
+		wg.Go(func() {
+			for i := range next {
+				data, err := readLimited(fsys, files[i])
+				if err != nil {
+					var tooBig *tooLargeError
+					if errors.As(err, &tooBig) {
+						results[i] = out{problems: []diag.Problem{{File: files[i], Message: tooBig.Error()}}}
+						continue
+					}
+					results[i] = out{err: err}
+					continue
+				}
+				doc, ps := manifest.Load(files[i], data, sch)
+				results[i] = out{doc: doc, problems: ps}
+			}
+		})
+	}
+feed:
+	for i := range files {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	var docs []*manifest.Document
+	var problems []diag.Problem
+	for _, r := range results {
+		if r.err != nil {
+			return nil, nil, r.err
+		}
+		if r.doc != nil && r.doc.Manifest != nil {
+			docs = append(docs, r.doc)
+		}
+		problems = append(problems, r.problems...)
+	}
+	return docs, problems, nil
+}
+
+type tooLargeError struct{ size int64 }
+
+func (e *tooLargeError) Error() string {
+	return fmt.Sprintf("file is %d bytes, larger than the limit of %d bytes", e.size, yamldoc.DefaultLimits.MaxBytes)
+}
+
+// readLimited reads a file, refusing one over the size limit before reading it.
+func readLimited(fsys fs.FS, p string) ([]byte, error) {
+	info, err := fs.Stat(fsys, p)
+	if err != nil {
+		return nil, err
+	}
+	if info.Size() > int64(yamldoc.DefaultLimits.MaxBytes) {
+		return nil, &tooLargeError{size: info.Size()}
+	}
+	return fs.ReadFile(fsys, p)
+}
