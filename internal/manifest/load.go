@@ -26,6 +26,8 @@ type Document struct {
 	Manifest *Manifest
 	// Valid is true when the file passed YAML, schema and path checks.
 	Valid bool
+	// Problems are what Load found wrong with the file.
+	Problems []diag.Problem
 	doc   *yamldoc.Doc
 }
 
@@ -73,12 +75,14 @@ func Load(p string, data []byte, sch *schema.Schema) (*Document, []diag.Problem)
 	doc, err := yamldoc.Parse(data, yamldoc.DefaultLimits)
 	if err != nil {
 		e := err.(*yamldoc.Error)
-		return d, []diag.Problem{{File: p, Line: e.Line, Column: e.Column, Message: e.Message}}
+		d.Problems = []diag.Problem{{File: p, Line: e.Line, Column: e.Column, Message: e.Message}}
+		return d, d.Problems
 	}
 	d.doc = doc
 	root, ok := doc.Value.(map[string]any)
 	if !ok {
-		return d, []diag.Problem{d.Problem("manifest must be a YAML mapping")}
+		d.Problems = []diag.Problem{d.Problem("manifest must be a YAML mapping")}
+		return d, d.Problems
 	}
 	d.Manifest = fromValue(root)
 	var problems []diag.Problem
@@ -88,6 +92,7 @@ func Load(p string, data []byte, sch *schema.Schema) (*Document, []diag.Problem)
 	}
 	problems = append(problems, d.checkPath()...)
 	d.Valid = len(problems) == 0
+	d.Problems = problems
 	return d, problems
 }
 

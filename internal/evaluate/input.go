@@ -1,0 +1,155 @@
+// Package evaluate decides whether a proposed change to a GitOps repository
+// may merge: it applies the promotion rules and the CODEOWNERS approval rules
+// of the base branch's policy to plain data and explains the outcome.
+//
+// The package is pure. Everything it needs (policy, owners, manifests at base
+// and head, history, commits, reviews, teams, permissions, labels, artifact
+// verification results, the clock) arrives in an Input built by an adapter
+// (go-git for the CLI, GitHub plus go-git for the bot); no rule makes a call.
+package evaluate
+
+import (
+	"time"
+
+	"github.com/example-org/promobot/internal/codeowners"
+	"github.com/example-org/promobot/internal/diag"
+	"github.com/example-org/promobot/internal/manifest"
+	"github.com/example-org/promobot/internal/policy"
+)
+
+// Input is everything one evaluation reads. Trusted inputs (Policy, Owners,
+// and the schema used to load Head documents) always come from the base.
+type Input struct {
+	// Policy is the base branch's policy; nil when it is missing or broken,
+	// in which case every gated change fails closed with PolicyProblems.
+	Policy         *policy.Policy
+	PolicyProblems []diag.Problem
+
+	// Owners is the base branch's CODEOWNERS; nil when the base has none
+	// (every gated file is then unowned and fails closed).
+	Owners         *codeowners.File
+	OwnersPath     string
+	OwnersWarnings []codeowners.Warning
+
+	// Changes are the files that differ between the merge base and the head.
+	// A rename arrives as a removal plus an addition.
+	Changes []Change
+
+	// Base holds every manifest under environments/ at the base commit,
+	// keyed by path. Head holds the head version of every changed manifest
+	// that still exists at the head, loaded with the base schema.
+	Base map[string]*manifest.Document
+	Head map[string]*manifest.Document
+
+	// History holds, for each changed manifest path, the versions pinned at
+	// that path along the base branch's first-parent history, oldest first.
+	History map[string][]Pin
+
+	PullRequest PullRequest
+	Commits     []Commit
+	// Reviews are in submission order.
+	Reviews []Review
+	// Teams maps "org/slug" (lower case) to the logins of its active members.
+	// A team owner missing from the map could not be resolved.
+	Teams map[string][]string
+	// WritePermission maps lower-case logins to whether the user can write to
+	// the repository. Nil means no permission data: nobody is excluded.
+	WritePermission map[string]bool
+
+	// Artifacts holds artifact verification outcomes by manifest path,
+	// computed by the caller (storage I/O is not the engine's business). A
+	// changed manifest with no entry is reported as not verified (skip).
+	Artifacts map[string]ArtifactCheck
+
+	// Now is the evaluation time, used for freeze windows.
+	Now time.Time
+}
+
+// ChangeStatus says how a file changed.
+type ChangeStatus string
+
+// The change statuses. Renames are split by the adapter into a removal and an
+// addition.
+const (
+	Added    ChangeStatus = "added"
+	Modified ChangeStatus = "modified"
+	Removed  ChangeStatus = "removed"
+)
+
+// Change is one changed file.
+type Change struct {
+	Path   string
+	Status ChangeStatus
+}
+
+// Pin is one period during which a version was pinned at a manifest path.
+type Pin struct {
+	Version string
+	// Manifest is the manifest as it was pinned.
+	Manifest *manifest.Manifest
+	// Commit is the base-branch commit that pinned it.
+	Commit string
+	// Since is when it was pinned; Until when it was replaced (zero while
+	// still pinned).
+	Since, Until time.Time
+}
+
+// PullRequest describes the change under review.
+type PullRequest struct {
+	Number  int
+	Title   string
+	Author  string
+	BaseRef string
+	BaseSHA string
+	HeadSHA string
+	Labels  []string
+}
+
+// Identity is a git identity with the GitHub login it maps to, if any.
+type Identity struct {
+	Name  string
+	Email string
+	// Login is empty when the identity could not be mapped to a GitHub user.
+	Login string
+}
+
+// Commit is one commit of the change.
+type Commit struct {
+	SHA       string
+	Author    Identity
+	Committer Identity
+	// CoAuthors come from Co-authored-by trailers.
+	CoAuthors []Identity
+}
+
+// ReviewState is the state of a pull request review.
+type ReviewState string
+
+// The review states, as GitHub names them.
+const (
+	Approved         ReviewState = "APPROVED"
+	ChangesRequested ReviewState = "CHANGES_REQUESTED"
+	Commented        ReviewState = "COMMENTED"
+	Dismissed        ReviewState = "DISMISSED"
+)
+
+// Review is one submitted review.
+type Review struct {
+	ID          int64
+	User        string
+	State       ReviewState
+	CommitID    string
+	SubmittedAt time.Time
+}
+
+// ArtifactCheck is the outcome of verifying one manifest's artifact.
+type ArtifactCheck struct {
+	// Verified is true when size, digest and (if present or required) the
+	// signature all verified.
+	Verified bool
+	// Detail says what was checked or what failed, for messages.
+	Detail string
+	// Unavailable is true when storage could not be reached: the outcome is
+	// unknown and the rule fails closed ("could not verify").
+	Unavailable bool
+}
