@@ -28,7 +28,7 @@ type Document struct {
 	Valid bool
 	// Problems are what Load found wrong with the file.
 	Problems []diag.Problem
-	doc   *yamldoc.Doc
+	doc      *yamldoc.Doc
 }
 
 // Position returns the 1-based position of a field given as YAML keys, such
