@@ -91,6 +91,7 @@ func Load(p string, data []byte, sch *schema.Schema) (*Document, []diag.Problem)
 		problems = append(problems, diag.Problem{File: p, Line: line, Column: col, Field: strings.Join(v.Path, "."), Message: v.Message})
 	}
 	problems = append(problems, d.checkPath()...)
+	diag.Sort(problems)
 	d.Valid = len(problems) == 0
 	d.Problems = problems
 	return d, problems

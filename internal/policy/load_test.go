@@ -1,0 +1,122 @@
+package policy
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func samplePolicy(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile("../../.github/promobot.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+func TestLoadSample(t *testing.T) {
+	p, problems := Load(Path, []byte(samplePolicy(t)), nil)
+	if len(problems) != 0 {
+		t.Fatalf("problems: %v", problems)
+	}
+	prod, ok := p.Environment("prod")
+	if !ok {
+		t.Fatal("no prod")
+	}
+	if prod.From != "test" || prod.Approvals != 2 || !prod.RequireTicket || !prod.TicketMatches("CHG-4790") || prod.TicketMatches("CHG-1") || prod.TicketMatches("xCHG-4790") {
+		t.Errorf("prod = %+v", prod)
+	}
+	if w, ok := prod.ActiveFreeze(time.Date(2026, 12, 24, 0, 0, 0, 0, time.UTC)); !ok || w.OverrideLabel != "freeze-override" {
+		t.Errorf("freeze on 2026-12-24 = %v, %v", w, ok)
+	}
+	if _, ok := prod.ActiveFreeze(time.Date(2027, 1, 4, 0, 0, 0, 0, time.UTC)); ok {
+		t.Error("freeze window end must be exclusive")
+	}
+	if b, ok := p.BundleOf("elasticnet-ndx-threshold"); !ok || b.Name != "ndx-forecast" {
+		t.Errorf("BundleOf = %v, %v", b, ok)
+	}
+	if got := p.Next("test"); len(got) != 1 || got[0].Name != "prod" {
+		t.Errorf("Next(test) = %v", got)
+	}
+	if p.Governance.Approvals != 2 || p.Mode(FamilyApprovals) != Enforce {
+		t.Errorf("governance %d, approvals mode %s", p.Governance.Approvals, p.Mode(FamilyApprovals))
+	}
+}
+
+func TestLoadDefaults(t *testing.T) {
+	p, problems := Load(Path, []byte("apiVersion: promobot/v1\nkind: PromotionPolicy\nenvironments:\n  - {name: dev, approvals: 0}\n  - {name: prod, from: dev, approvals: 3}\nrules: {bundles: warn}\n"), nil)
+	if len(problems) != 0 {
+		t.Fatal(problems)
+	}
+	if p.Governance.Approvals != 3 {
+		t.Errorf("default governance approvals = %d, want the largest environment count 3", p.Governance.Approvals)
+	}
+	if p.Mode(FamilyBundles) != Warn || p.Mode(FamilyOrder) != Enforce {
+		t.Errorf("modes: bundles %s order %s", p.Mode(FamilyBundles), p.Mode(FamilyOrder))
+	}
+}
+
+func TestLoadRejections(t *testing.T) {
+	head := "apiVersion: promobot/v1\nkind: PromotionPolicy\n"
+	tests := []struct {
+		name string
+		data string
+		want []string
+	}{
+		{"first environment with from", head + "environments:\n  - {name: dev, from: prod, approvals: 0}\n",
+			[]string{Path + ":4:23: the first environment \"dev\" is where versions are registered and cannot have from"}},
+		{"later environment without from", head + "environments:\n  - {name: dev, approvals: 0}\n  - {name: prod, approvals: 2}\n",
+			[]string{Path + ":5:12: environment \"prod\" needs from: the environment its versions are promoted from"}},
+		{"from names a later environment", head + "environments:\n  - {name: dev, approvals: 0}\n  - {name: test, from: prod, approvals: 1}\n  - {name: prod, from: test, approvals: 2}\n",
+			[]string{Path + ":5:24: from \"prod\" must name an environment declared before \"test\""}},
+		{"duplicate environment", head + "environments:\n  - {name: dev, approvals: 0}\n  - {name: dev, from: dev, approvals: 1}\n", []string{
+			Path + ":5:12: environment \"dev\" is declared twice (first as environments[0])",
+			Path + ":5:23: from \"dev\" must name an environment declared before \"dev\"",
+		}},
+		{"approvals missing", head + "environments:\n  - {name: dev}\n",
+			[]string{Path + ":4:5: environments[0]: missing required field \"approvals\""}},
+		{"bad ticket pattern", head + "environments:\n  - {name: dev, approvals: 0, requireTicket: true, ticketPattern: 'CHG-(['}\n",
+			[]string{Path + ":4:67: environments[0].ticketPattern \"CHG-([\" is not a valid regex"}},
+		{"bad mode", head + "environments:\n  - {name: dev, approvals: 0}\nrules: {order: shadow}\n",
+			[]string{Path + ":5:16: rules.order: value must be one of \"enforce\", \"warn\", \"off\""}},
+		{"unknown rule family", head + "environments:\n  - {name: dev, approvals: 0}\nrules: {orders: warn}\n",
+			[]string{Path + ":5:9: rules: unknown field \"orders\""}},
+		{"freeze ends before start", head + "environments:\n  - name: dev\n    approvals: 0\n    freeze:\n      - {name: q4, start: '2026-12-31T00:00:00Z', end: '2026-12-01T00:00:00Z'}\n",
+			[]string{Path + ":7:56: freeze window \"q4\" ends before it starts"}},
+		{"model in two bundles", head + "environments:\n  - {name: dev, approvals: 0}\nbundles:\n  - {name: a, models: [x, y]}\n  - {name: b, models: [y, z]}\n",
+			[]string{Path + ":7:23: model \"y\" is already in bundle \"a\""}},
+		{"http location without allowLocal", head + "environments:\n  - {name: dev, approvals: 0}\nartifacts:\n  allowedLocations: ['http://127.0.0.1:10000/devstoreaccount1/models/']\n",
+			[]string{Path + ":6:22: allowed location \"http://127.0.0.1:10000/devstoreaccount1/models/\" uses http, which needs artifacts.allowLocal: true (development only)"}},
+		{"http location on a remote host", head + "environments:\n  - {name: dev, approvals: 0}\nartifacts:\n  allowLocal: true\n  allowedLocations: ['http://example.com/models/']\n",
+			[]string{Path + ":7:22: allowed location \"http://example.com/models/\": plain http is only allowed on a loopback host"}},
+		{"location with user-info", head + "environments:\n  - {name: dev, approvals: 0}\nartifacts:\n  allowedLocations: ['https://user@acct.blob.core.windows.net/models/']\n",
+			[]string{Path + ":6:22: allowed location \"https://user@acct.blob.core.windows.net/models/\" must not carry user-info, a query or a fragment"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, problems := Load(Path, []byte(tt.data), nil)
+			if p != nil {
+				t.Error("a policy with problems must not be returned")
+			}
+			var got []string
+			for _, pr := range problems {
+				got = append(got, pr.String())
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("problems (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadSampleModesAllKnown(t *testing.T) {
+	for _, f := range Families {
+		if !strings.Contains(samplePolicy(t), string(f)) {
+			t.Errorf("sample policy does not mention family %s", f)
+		}
+	}
+}

@@ -1,0 +1,194 @@
+package validate
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/example-org/promobot/internal/diag"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// sampleRepo returns the repository's own sample content as an in-memory tree.
+func sampleRepo(t testing.TB) fstest.MapFS {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	root := "../.."
+	for _, p := range []string{".github/promobot.yaml", "schemas/model-deployment.schema.json", "schemas/policy.schema.json"} {
+		data, err := os.ReadFile(filepath.Join(root, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fsys[p] = &fstest.MapFile{Data: data}
+	}
+	matches, _ := filepath.Glob(filepath.Join(root, "environments", "*", "*.yaml"))
+	for _, m := range matches {
+		data, err := os.ReadFile(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(root, m)
+		fsys[filepath.ToSlash(rel)] = &fstest.MapFile{Data: data}
+	}
+	return fsys
+}
+
+func edit(t testing.TB, fsys fstest.MapFS, p, old, new string) {
+	t.Helper()
+	s := string(fsys[p].Data)
+	if !strings.Contains(s, old) {
+		t.Fatalf("%s lacks %q", p, old)
+	}
+	fsys[p] = &fstest.MapFile{Data: []byte(strings.Replace(s, old, new, 1))}
+}
+
+func TestSampleRepositoryIsValid(t *testing.T) {
+	res, err := Run(t.Context(), sampleRepo(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Report.Valid || len(res.Report.Problems) != 0 {
+		t.Fatalf("sample repository has problems: %v", res.Report.Problems)
+	}
+	if res.Report.Files != 7 || len(res.Documents) != 6 {
+		t.Errorf("files %d documents %d, want 7 and 6", res.Report.Files, len(res.Documents))
+	}
+}
+
+// brokenRepo has one problem of each repository-level kind.
+func brokenRepo(t testing.TB) fstest.MapFS {
+	fsys := sampleRepo(t)
+	// The same version with another artifact and lineage in test than in prod.
+	edit(t, fsys, "environments/test/elasticnet-ndx.yaml", `version: "2026.11.13-2"`, `version: "2026.11.06-1"`)
+	// An environment the policy does not declare.
+	staging := strings.ReplaceAll(string(fsys["environments/dev/elasticnet-ndx.yaml"].Data), "environment: dev", "environment: staging")
+	fsys["environments/staging/elasticnet-ndx.yaml"] = &fstest.MapFile{Data: []byte(staging)}
+	// A bad digest, a wrong file extension, and a file that is not YAML.
+	edit(t, fsys, "environments/dev/elasticnet-ndx-threshold.yaml", "sha256: ea50", "sha256: EA50")
+	fsys["environments/dev/notes.yml"] = &fstest.MapFile{Data: []byte("a: 1\n")}
+	fsys["environments/prod/broken.yaml"] = &fstest.MapFile{Data: []byte("model: [unclosed\n")}
+	return fsys
+}
+
+func TestGolden(t *testing.T) {
+	res, err := Run(t.Context(), brokenRepo(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Report.Valid {
+		t.Fatal("broken repository reported valid")
+	}
+	for _, f := range []diag.Format{diag.FormatText, diag.FormatJSON, diag.FormatGitHub} {
+		t.Run(string(f), func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := diag.Render(&buf, f, res.Report); err != nil {
+				t.Fatal(err)
+			}
+			golden := filepath.Join("testdata", "broken."+string(f)+".golden")
+			if *update {
+				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if diff := cmp.Diff(string(want), buf.String()); diff != "" {
+				t.Errorf("%s output (-want +got):\n%s", f, diff)
+			}
+		})
+	}
+}
+
+func TestPolicyProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		mut  func(fstest.MapFS)
+		want string
+	}{
+		{"missing policy", func(f fstest.MapFS) { delete(f, ".github/promobot.yaml") },
+			".github/promobot.yaml: policy file not found: every repository needs .github/promobot.yaml"},
+		{"broken repository schema", func(f fstest.MapFS) {
+			f["schemas/model-deployment.schema.json"] = &fstest.MapFile{Data: []byte(`{"type": 12}`)}
+		}, "schemas/model-deployment.schema.json: schema does not compile: "},
+		{"missing path", nil, "environments/qa: no such file or folder"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fsys := sampleRepo(t)
+			opts := Options{}
+			if tt.mut != nil {
+				tt.mut(fsys)
+			} else {
+				opts.Paths = []string{"environments/qa"}
+			}
+			res, err := Run(t.Context(), fsys, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Report.Valid || len(res.Report.Problems) == 0 || !strings.HasPrefix(res.Report.Problems[0].String(), tt.want) {
+				t.Errorf("problems = %v, want one starting %q", res.Report.Problems, tt.want)
+			}
+		})
+	}
+}
+
+func TestOversizedFileIsNotRead(t *testing.T) {
+	fsys := sampleRepo(t)
+	fsys["environments/dev/huge.yaml"] = &fstest.MapFile{Data: bytes.Repeat([]byte("#"), 2<<20)}
+	res, err := Run(t.Context(), fsys, Options{Paths: []string{"environments/dev/huge.yaml"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"environments/dev/huge.yaml: file is 2097152 bytes, larger than the limit of 1048576 bytes"}
+	var got []string
+	for _, p := range res.Report.Problems {
+		got = append(got, p.String())
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Error(diff)
+	}
+}
+
+// corpus builds a repository of n manifests spread over the sample's
+// environments, each a distinct model.
+func corpus(b testing.TB, n int) fstest.MapFS {
+	fsys := sampleRepo(b)
+	tmpl := string(fsys["environments/prod/elasticnet-ndx.yaml"].Data)
+	envs := []string{"dev", "test", "prod"}
+	for i := range n {
+		env := envs[i%3]
+		model := fmt.Sprintf("model-%05d", i)
+		s := strings.ReplaceAll(tmpl, "elasticnet-ndx", model)
+		s = strings.Replace(s, "environment: prod", "environment: "+env, 1)
+		fsys["environments/"+env+"/"+model+".yaml"] = &fstest.MapFile{Data: []byte(s)}
+	}
+	return fsys
+}
+
+// BenchmarkValidate validates a generated repository of 10,000 manifests and
+// reports the throughput in manifests per second.
+func BenchmarkValidate(b *testing.B) {
+	const n = 10_000
+	fsys := corpus(b, n)
+	b.ResetTimer()
+	for b.Loop() {
+		res, err := Run(b.Context(), fsys, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !res.Report.Valid {
+			b.Fatal(res.Report.Problems[:1])
+		}
+	}
+	b.ReportMetric(float64(n+6)*float64(b.N)/b.Elapsed().Seconds(), "manifests/s")
+}
