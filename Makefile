@@ -8,10 +8,13 @@ PKGS      ?= ./...
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -buildid= -X main.version=$(VERSION)
 BIN       := bin/promobot
+TOOLS     := $(CURDIR)/.tools
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 
 export PROMOBOT_REPO_ROOT := $(CURDIR)
 
-.PHONY: all build test vet lint bench demo fuzz clean npm-deps
+.PHONY: all build test vet lint tidy-check fmt-check bench demo fuzz clean npm-deps
 
 all: build
 
@@ -30,8 +33,30 @@ node_modules/.installed: package.json package-lock.json
 vet:
 	$(GO) vet $(PKGS)
 
-## test: vet and every test, with the race detector, Azurite required
-test: npm-deps vet
+$(STATICCHECK):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	@mv $(TOOLS)/staticcheck $@
+
+## fmt-check: fail when gofmt would change a file
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+## tidy-check: fail when go mod tidy would change go.mod or go.sum
+tidy-check:
+	@cp go.mod $(TOOLS)/go.mod.orig 2>/dev/null || { mkdir -p $(TOOLS); cp go.mod $(TOOLS)/go.mod.orig; }
+	@cp go.sum $(TOOLS)/go.sum.orig
+	@$(GO) mod tidy
+	@if ! cmp -s go.mod $(TOOLS)/go.mod.orig || ! cmp -s go.sum $(TOOLS)/go.sum.orig; then \
+		echo "go mod tidy changes go.mod/go.sum; run it and commit"; \
+		cp $(TOOLS)/go.mod.orig go.mod; cp $(TOOLS)/go.sum.orig go.sum; exit 1; fi
+
+## lint: gofmt, go vet, staticcheck and go mod tidy leave nothing to say
+lint: fmt-check vet tidy-check $(STATICCHECK)
+	$(STATICCHECK) $(PKGS)
+
+## test: lint, then every test with the race detector, Azurite required
+test: npm-deps lint
 	PROMOBOT_REQUIRE_AZURITE=1 $(GO) test -race -count=1 $(PKGS)
 
 ## bench: the benchmarks named in the issues
