@@ -98,7 +98,7 @@ func (e *Emulator) commitJSON(u urls, r *repo, cm *object.Commit) obj {
 		"commit": obj{
 			"url": api + "/git/commits/" + sha, "author": person(cm.Author), "committer": person(cm.Committer),
 			"message": cm.Message, "comment_count": 0,
-			"tree": obj{"sha": cm.TreeHash.String(), "url": api + "/git/trees/" + cm.TreeHash.String()},
+			"tree":         obj{"sha": cm.TreeHash.String(), "url": api + "/git/trees/" + cm.TreeHash.String()},
 			"verification": obj{"verified": verified, "reason": reason, "signature": signature, "payload": nil, "verified_at": nil},
 		},
 		"author":    e.userJSON(u, e.loginForEmail(cm.Author.Email)),

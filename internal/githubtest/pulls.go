@@ -11,14 +11,14 @@ import (
 )
 
 type issue struct {
-	number                          int
-	id                              int64
-	title, body, user, state        string
-	stateReason, closedBy           string
-	labels                          []string
-	comments                        []*Comment
-	createdAt, updatedAt, closedAt  time.Time
-	pr                              *pull
+	number                         int
+	id                             int64
+	title, body, user, state       string
+	stateReason, closedBy          string
+	labels                         []string
+	comments                       []*Comment
+	createdAt, updatedAt, closedAt time.Time
+	pr                             *pull
 }
 
 type pull struct {
