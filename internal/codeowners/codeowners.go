@@ -23,7 +23,6 @@
 package codeowners
 
 import (
-	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -79,21 +78,24 @@ func (f *File) Rules() []Rule {
 // Parse reads a CODEOWNERS file. It always returns a usable File; lines that
 // GitHub would skip are skipped and reported in the warnings, in line order.
 func Parse(data []byte) (*File, []Warning) {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // UTF-8 byte order mark
-	f := &File{}
-	var warns []Warning
-	lineNo := 0
-	for len(data) > 0 {
-		lineNo++
-		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			line, data = data, nil
-		}
-		line = bytes.TrimSuffix(line, []byte{'\r'})
-		rule, pat, ok, lineWarns := parseLine(string(line), lineNo)
-		warns = append(warns, lineWarns...)
+	text := strings.TrimPrefix(string(data), "\ufeff") // UTF-8 byte order mark
+	n := strings.Count(text, "\n") + 1
+	f := &File{rules: make([]Rule, 0, n), patterns: make([]pattern, 0, n)}
+	var (
+		warns   []Warning
+		scratch []Owner
+		ar      arenas
+	)
+	for lineNo := 1; text != ""; lineNo++ {
+		line, rest, _ := strings.Cut(text, "\n")
+		text = rest
+		line = strings.TrimSuffix(line, "\r")
+		var (
+			rule Rule
+			pat  pattern
+			ok   bool
+		)
+		rule, pat, ok, scratch, warns = parseLine(line, lineNo, &ar, scratch[:0], warns)
 		if ok {
 			f.rules = append(f.rules, rule)
 			f.patterns = append(f.patterns, pat)
@@ -106,20 +108,18 @@ func Parse(data []byte) (*File, []Warning) {
 // isSpace reports whether c separates the fields of a line.
 func isSpace(c byte) bool { return c == ' ' || c == '\t' }
 
-// parseLine parses one line. ok is false for blank, comment and invalid lines.
-func parseLine(line string, lineNo int) (rule Rule, pat pattern, ok bool, warns []Warning) {
-	warn := func(byteOffset int, msg string) {
-		col := utf8.RuneCountInString(line[:byteOffset]) + 1
-		warns = append(warns, Warning{Line: lineNo, Column: col, Message: msg})
-	}
-
+// parseLine parses one line and appends its problems to warns. ok is false
+// for blank, comment and invalid lines. owners is scratch space for the
+// line's owners, returned for reuse; the rule's own slices come from ar.
+func parseLine(line string, lineNo int, ar *arenas, owners []Owner, warns []Warning) (rule Rule, pat pattern, ok bool, _ []Owner, _ []Warning) {
 	start := 0
 	for start < len(line) && isSpace(line[start]) {
 		start++
 	}
 	if start == len(line) || line[start] == '#' {
-		return Rule{}, pattern{}, false, nil
+		return Rule{}, pattern{}, false, owners, warns
 	}
+	column := func(byteOffset int) int { return utf8.RuneCountInString(line[:byteOffset]) + 1 }
 
 	// The pattern runs to the first whitespace not escaped by a backslash.
 	end := start
@@ -131,7 +131,12 @@ func parseLine(line string, lineNo int) (rule Rule, pat pattern, ok bool, warns 
 	}
 	raw := line[start:end]
 
-	var owners []Owner
+	// Report a bad pattern first: it decides the fate of the whole line.
+	pat, perr := compilePattern(raw, ar)
+	if perr != nil {
+		warns = append(warns, Warning{Line: lineNo, Column: column(start + perr.offset), Message: perr.message})
+	}
+
 	for i := end; i < len(line); {
 		if isSpace(line[i]) {
 			i++
@@ -147,27 +152,25 @@ func parseLine(line string, lineNo int) (rule Rule, pat pattern, ok bool, warns 
 		o, why := parseOwner(line[i:j])
 		switch {
 		case why != "":
-			warn(i, why+"; owner ignored")
+			warns = append(warns, Warning{Line: lineNo, Column: column(i), Message: why + "; owner ignored"})
 		case !slices.ContainsFunc(owners, func(x Owner) bool { return strings.EqualFold(x.Value, o.Value) }):
 			owners = append(owners, o)
 		}
 		i = j
 	}
 
-	pat, perr := compilePattern(raw)
 	if perr != nil {
-		// Report the pattern first: it decides the fate of the whole line.
-		warns = append([]Warning{{
-			Line:    lineNo,
-			Column:  utf8.RuneCountInString(line[:start+perr.offset]) + 1,
-			Message: perr.message,
-		}}, warns...)
-		return Rule{}, pattern{}, false, warns
+		return Rule{}, pattern{}, false, owners, warns
 	}
 	if raw[0] == '@' && len(owners) == 0 {
-		warn(start, fmt.Sprintf("pattern %q looks like an owner, but a line must start with a path pattern", raw))
+		warns = append(warns, Warning{Line: lineNo, Column: column(start),
+			Message: fmt.Sprintf("pattern %q looks like an owner, but a line must start with a path pattern", raw)})
 	}
-	return Rule{Pattern: raw, Line: lineNo, Owners: owners}, pat, true, warns
+	rule = Rule{Pattern: raw, Line: lineNo}
+	if len(owners) > 0 {
+		rule.Owners = append(ar.owners.alloc(len(owners)), owners...)
+	}
+	return rule, pat, true, owners, warns
 }
 
 // Match returns the rule of the last line whose pattern matches path, and
@@ -176,7 +179,8 @@ func parseLine(line string, lineNo int) (rule Rule, pat pattern, ok bool, warns 
 // slashes; a leading "/" or "./" is ignored. Paths are case-sensitive, as on
 // GitHub.
 func (f *File) Match(path string) (Rule, bool) {
-	i := f.index.lookup(f.patterns, splitPath(path))
+	var buf [16]string
+	i := f.index.lookup(f.patterns, splitPath(path, buf[:0]))
 	if i < 0 {
 		return Rule{}, false
 	}
@@ -185,8 +189,8 @@ func (f *File) Match(path string) (Rule, bool) {
 	return r, true
 }
 
-// splitPath splits a repository-relative path into its segments.
-func splitPath(path string) []string {
+// splitPath appends the segments of a repository-relative path to dst.
+func splitPath(path string, dst []string) []string {
 	for {
 		if p, ok := strings.CutPrefix(path, "./"); ok {
 			path = p
@@ -199,7 +203,14 @@ func splitPath(path string) []string {
 		break
 	}
 	if path == "" {
-		return nil
+		return dst
 	}
-	return strings.Split(path, "/")
+	for {
+		seg, rest, more := strings.Cut(path, "/")
+		dst = append(dst, seg)
+		if !more {
+			return dst
+		}
+		path = rest
+	}
 }

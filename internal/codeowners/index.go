@@ -1,84 +1,104 @@
 package codeowners
 
-import "slices"
-
 // index finds the last matching rule without trying every rule.
 //
 // A rule anchored at the root whose pattern starts with literal directories
 // ("/environments/prod/model.yaml", "/environments/*/x") can only match paths
-// that start with those directories, so it is stored in a trie node reached by
+// that start with those directories, so it is listed in a trie node reached by
 // them. An unanchored rule naming one literal segment ("README.md", "apps/")
-// can only match a path containing that segment, so it is stored under that
-// name. Every other rule sits in the root node and is tried for every path.
+// can only match a path containing that segment, so it is listed under that
+// name. Every other rule is listed in the root node and tried for every path.
 //
-// Rule numbers in every list are in descending order, so a list is scanned
-// only until its first match or until it reaches a rule older than the best
-// match found so far: the last matching line wins.
+// Each list is linked through next in descending rule order, so a list is
+// scanned only until its first match or until it reaches a rule older than the
+// best match found so far: the last matching line wins.
 type index struct {
-	root     node
-	anywhere map[string][]int
+	nodes    []node           // nodes[0] is the root
+	next     []int32          // next[r] is the next older rule in r's list, or -1
+	anywhere map[string]int32 // first rule of the list for a segment name
 }
 
 type node struct {
-	children map[string]*node
-	rules    []int
+	children map[string]int32 // child node numbers by path segment
+	head     int32            // newest rule of the node's list, or -1
 }
 
 func buildIndex(patterns []pattern) index {
-	ix := index{anywhere: map[string][]int{}}
-	for i := len(patterns) - 1; i >= 0; i-- {
+	ix := index{
+		nodes:    []node{{head: -1}},
+		next:     make([]int32, len(patterns)),
+		anywhere: map[string]int32{},
+	}
+	for i := range patterns {
 		p := &patterns[i]
+		r := int32(i)
 		if name, ok := p.anywhereName(); ok {
-			ix.anywhere[name] = append(ix.anywhere[name], i)
+			ix.next[r] = -1
+			if head, ok := ix.anywhere[name]; ok {
+				ix.next[r] = head
+			}
+			ix.anywhere[name] = r
 			continue
 		}
-		n := &ix.root
-		for _, seg := range p.literalPrefix() {
-			child := n.children[seg]
-			if child == nil {
-				if n.children == nil {
-					n.children = map[string]*node{}
+		n := int32(0)
+		for _, s := range p.segments[:p.literalPrefixLen()] {
+			child, ok := ix.nodes[n].children[s.literal]
+			if !ok {
+				child = int32(len(ix.nodes))
+				ix.nodes = append(ix.nodes, node{head: -1})
+				if ix.nodes[n].children == nil {
+					ix.nodes[n].children = map[string]int32{}
 				}
-				child = &node{}
-				n.children[seg] = child
+				ix.nodes[n].children[s.literal] = child
 			}
 			n = child
 		}
-		n.rules = append(n.rules, i)
+		ix.next[r] = ix.nodes[n].head
+		ix.nodes[n].head = r
 	}
 	return ix
 }
 
 // lookup returns the number of the last rule matching path, or -1.
 func (ix *index) lookup(patterns []pattern, path []string) int {
-	best := -1
-	try := func(rules []int) {
-		for _, r := range rules {
-			if r <= best {
-				return
-			}
+	if len(path) == 0 {
+		return -1
+	}
+	best := int32(-1)
+	try := func(r int32) {
+		for ; r > best; r = ix.next[r] {
 			if patterns[r].match(path) {
 				best = r
 				return
 			}
 		}
 	}
-	if len(path) == 0 {
-		return -1
-	}
-	n := &ix.root
-	try(n.rules)
+	n := &ix.nodes[0]
+	try(n.head)
 	for _, seg := range path {
-		if n = n.children[seg]; n == nil {
+		child, ok := n.children[seg]
+		if !ok {
 			break
 		}
-		try(n.rules)
+		n = &ix.nodes[child]
+		try(n.head)
 	}
 	for i, seg := range path {
-		if slices.Contains(path[:i], seg) {
+		if containsString(path[:i], seg) {
 			continue // already tried for an earlier segment of the same name
 		}
-		try(ix.anywhere[seg])
+		if head, ok := ix.anywhere[seg]; ok {
+			try(head)
+		}
 	}
-	return best
+	return int(best)
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

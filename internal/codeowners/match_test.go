@@ -496,7 +496,7 @@ func TestIndexAgreesWithLinearScan(t *testing.T) {
 
 // linearMatch is the obvious implementation of Match used to check the index.
 func linearMatch(f *File, path string) (Rule, bool) {
-	segs := splitPath(path)
+	segs := splitPath(path, nil)
 	if len(segs) == 0 {
 		return Rule{}, false
 	}

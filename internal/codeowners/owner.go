@@ -132,16 +132,21 @@ func checkEmail(s string) string {
 	if !isDotAtom(local) {
 		return "email address has an invalid local part"
 	}
-	labels := strings.Split(domain, ".")
-	if len(labels) < 2 {
+	if !strings.Contains(domain, ".") {
 		return "email domain must have at least two labels"
 	}
-	for _, l := range labels {
-		if !isDomainLabel(l) {
-			return fmt.Sprintf("email domain has an invalid label %q", l)
+	var tld string
+	for rest := domain; ; {
+		label, after, more := strings.Cut(rest, ".")
+		if !isDomainLabel(label) {
+			return fmt.Sprintf("email domain has an invalid label %q", label)
 		}
+		if !more {
+			tld = label
+			break
+		}
+		rest = after
 	}
-	tld := labels[len(labels)-1]
 	if len(tld) < 2 || isAllDigits(tld) {
 		return fmt.Sprintf("email domain has an invalid top-level domain %q", tld)
 	}

@@ -165,8 +165,8 @@ func TestParseWarnings(t *testing.T) {
 			}}},
 		},
 		{
-			name: "managed user accounts have underscores",
-			file: "* @octocat_acme\n",
+			name:      "managed user accounts have underscores",
+			file:      "* @octocat_acme\n",
 			wantRules: []Rule{{Pattern: "*", Line: 1, Owners: []Owner{user("@octocat_acme")}}},
 		},
 		{
@@ -210,8 +210,8 @@ func TestParseWarnings(t *testing.T) {
 			},
 		},
 		{
-			name: "escaped bracket is a literal",
-			file: `/a\[1\] @a`,
+			name:      "escaped bracket is a literal",
+			file:      `/a\[1\] @a`,
 			wantRules: []Rule{{Pattern: `/a\[1\]`, Line: 1, Owners: []Owner{user("@a")}}},
 		},
 		{

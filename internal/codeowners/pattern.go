@@ -1,6 +1,7 @@
 package codeowners
 
 import (
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -37,8 +38,14 @@ type token struct {
 // segment is one compiled element of a pattern.
 type segment struct {
 	kind    segmentKind
-	literal string  // unescaped text of a segmentLiteral
-	tokens  []token // the wildcards of a segmentGlob
+	literal string // unescaped text of a segmentLiteral
+	glob    *glob  // the wildcards of a segmentGlob
+}
+
+// glob is the token list of a segmentGlob, kept behind a pointer so that the
+// common literal segments stay small.
+type glob struct {
+	tokens []token
 }
 
 // pattern is a compiled CODEOWNERS path pattern. It matches a path split into
@@ -71,7 +78,9 @@ type patternError struct {
 //
 // GitHub documents that negation ('!'), character ranges ("[ ]") and escaping
 // a leading '#' do not work in CODEOWNERS; such patterns are reported.
-func compilePattern(raw string) (pattern, *patternError) {
+//
+// Memory comes from ar.
+func compilePattern(raw string, ar *arenas) (pattern, *patternError) {
 	switch {
 	case raw == "":
 		return pattern{}, &patternError{0, "empty pattern"}
@@ -83,94 +92,65 @@ func compilePattern(raw string) (pattern, *patternError) {
 		return pattern{}, &patternError{0, `pattern "/" never matches anything (did you mean "*"?); line ignored`}
 	}
 
-	parts, perr := splitPattern(raw)
+	// parts[0] is kept free so that an implied leading "**" can be put there
+	// without copying.
+	parts, perr := splitPattern(raw, ar.segments.alloc(strings.Count(raw, "/") + 4)[:1], ar)
 	if perr != nil {
 		return pattern{}, perr
 	}
-
-	leadingSlash := parts[0].empty()
-	trailingSlash := len(parts) > 1 && parts[len(parts)-1].empty()
-	var kept []rawSegment
-	for _, p := range parts {
-		// Empty segments come from a leading, trailing or doubled slash; the
-		// flags above keep the meaning of the first two.
-		if !p.empty() {
+	leadingSlash := parts[1].isEmpty()
+	trailingSlash := len(parts) > 2 && parts[len(parts)-1].isEmpty()
+	// Drop the empty segments left by a leading, trailing or doubled slash;
+	// the flags above keep the meaning of the first two.
+	kept := parts[:1]
+	for _, p := range parts[1:] {
+		if !p.isEmpty() {
 			kept = append(kept, p)
 		}
 	}
-	if len(kept) == 0 {
+	if len(kept) == 1 {
 		return pattern{}, &patternError{0, "pattern has no path segments; line ignored"}
 	}
-	anchored := leadingSlash || len(kept) > 1
+	anchored := leadingSlash || len(kept) > 2
 
-	segs := make([]segment, 0, len(kept)+3)
-	if !anchored && !kept[0].isStars() {
-		segs = append(segs, segment{kind: segmentStars})
+	out := kept[1:]
+	if !anchored && kept[1].kind != segmentStars {
+		kept[0] = segment{kind: segmentStars}
+		out = kept
 	}
-	for _, p := range kept {
-		segs = append(segs, p.compile())
-	}
-	last := kept[len(kept)-1]
+	last := out[len(out)-1]
 	switch {
-	case last.isStars():
+	case last.kind == segmentStars:
 		// A trailing "**" matches everything inside, not the directory
 		// itself. "a/**/" is read as "a/**", as hmarr/codeowners (written to
 		// follow GitHub) reads it, rather than as git's "directories below a".
-		segs[len(segs)-1] = segment{kind: segmentAny}
-		segs = append(segs, segment{kind: segmentStars})
+		out[len(out)-1] = segment{kind: segmentAny}
+		out = append(out, segment{kind: segmentStars})
 	case trailingSlash:
-		segs = append(segs, segment{kind: segmentAny}, segment{kind: segmentStars})
+		out = append(out, segment{kind: segmentAny}, segment{kind: segmentStars})
 	case last.isSingleStar():
 		// "docs/*" matches files directly in docs only.
 	default:
-		segs = append(segs, segment{kind: segmentStars})
+		out = append(out, segment{kind: segmentStars})
 	}
-	return pattern{segments: segs}, nil
+	return pattern{segments: out}, nil
 }
 
-// rawSegment is the text of one slash-separated part of a pattern with its
-// escapes resolved into tokens.
-type rawSegment struct {
-	tokens []token
-}
-
-func (r rawSegment) empty() bool { return len(r.tokens) == 0 }
-
-// isStars reports whether the segment is only asterisks, at least two.
-func (r rawSegment) isStars() bool {
-	return len(r.tokens) == 1 && r.tokens[0].kind == tokenStar && r.tokens[0].literal == "**"
-}
+// isEmpty reports whether the segment is the empty text between two slashes.
+func (s *segment) isEmpty() bool { return s.kind == segmentLiteral && s.literal == "" }
 
 // isSingleStar reports whether the segment is exactly one unescaped '*'.
-func (r rawSegment) isSingleStar() bool {
-	return len(r.tokens) == 1 && r.tokens[0].kind == tokenStar && r.tokens[0].literal == "*"
+func (s *segment) isSingleStar() bool {
+	return s.kind == segmentGlob && len(s.glob.tokens) == 1 && s.glob.tokens[0].kind == tokenStar && s.glob.tokens[0].literal == "*"
 }
 
-func (r rawSegment) compile() segment {
-	if r.isStars() {
-		return segment{kind: segmentStars}
-	}
-	if len(r.tokens) == 1 && r.tokens[0].kind == tokenLiteral {
-		return segment{kind: segmentLiteral, literal: r.tokens[0].literal}
-	}
-	return segment{kind: segmentGlob, tokens: r.tokens}
-}
-
-// splitPattern splits raw on unescaped slashes and tokenises every part.
-// A star token's literal records whether it came from one asterisk ("*") or
-// from a run of several ("**"), which only matters for whole segments.
-func splitPattern(raw string) ([]rawSegment, *patternError) {
-	var (
-		parts []rawSegment
-		cur   []token
-		lit   strings.Builder
-	)
-	flush := func() {
-		if lit.Len() > 0 {
-			cur = append(cur, token{kind: tokenLiteral, literal: lit.String()})
-			lit.Reset()
-		}
-	}
+// splitPattern splits raw on unescaped slashes, appends one segment per part
+// to dst and returns it. Empty parts become empty literal segments. A star
+// token's literal records whether it came from one asterisk ("*") or from a
+// run of several ("**"): a whole segment of several is a segmentStars.
+func splitPattern(raw string, dst []segment, ar *arenas) ([]segment, *patternError) {
+	sp := splitter{raw: raw, dst: dst, toks: ar.tokens[:0], hasEscape: strings.IndexByte(raw, '\\') >= 0}
+	defer func() { ar.tokens = sp.toks[:0] }()
 	for i := 0; i < len(raw); i++ {
 		c := raw[i]
 		switch c {
@@ -179,31 +159,69 @@ func splitPattern(raw string) ([]rawSegment, *patternError) {
 				return nil, &patternError{i, `pattern ends with an unfinished escape "\"; line ignored`}
 			}
 			_, n := utf8.DecodeRuneInString(raw[i+1:])
-			lit.WriteString(raw[i+1 : i+1+n])
+			sp.lit.WriteString(raw[i+1 : i+1+n])
 			i += n
 		case '/':
-			flush()
-			parts = append(parts, rawSegment{tokens: cur})
-			cur = nil
+			sp.endPart(i)
 		case '[', ']':
 			return nil, &patternError{i, "character ranges ([ ]) are not supported in CODEOWNERS; line ignored"}
 		case '*':
-			flush()
-			if n := len(cur); n > 0 && cur[n-1].kind == tokenStar {
-				cur[n-1].literal = "**"
+			sp.flushLiteral(i)
+			if n := len(sp.toks); n > 0 && sp.toks[n-1].kind == tokenStar {
+				sp.toks[n-1].literal = "**"
 			} else {
-				cur = append(cur, token{kind: tokenStar, literal: "*"})
+				sp.toks = append(sp.toks, token{kind: tokenStar, literal: "*"})
 			}
 		case '?':
-			flush()
-			cur = append(cur, token{kind: tokenOne})
+			sp.flushLiteral(i)
+			sp.toks = append(sp.toks, token{kind: tokenOne})
 		default:
-			lit.WriteByte(c)
+			if sp.hasEscape {
+				sp.lit.WriteByte(c)
+			}
 		}
 	}
-	flush()
-	parts = append(parts, rawSegment{tokens: cur})
-	return parts, nil
+	sp.endPart(len(raw))
+	return sp.dst, nil
+}
+
+// splitter holds the state of splitPattern.
+type splitter struct {
+	raw       string
+	dst       []segment
+	hasEscape bool            // literals are built in lit, else sliced from raw
+	toks      []token         // tokens of the current part
+	litStart  int             // start in raw of the current literal run
+	lit       strings.Builder // the current literal run when hasEscape
+}
+
+// flushLiteral ends the literal run that ends at byte end of raw.
+func (sp *splitter) flushLiteral(end int) {
+	switch {
+	case sp.hasEscape && sp.lit.Len() > 0:
+		sp.toks = append(sp.toks, token{kind: tokenLiteral, literal: sp.lit.String()})
+		sp.lit.Reset()
+	case !sp.hasEscape && end > sp.litStart:
+		sp.toks = append(sp.toks, token{kind: tokenLiteral, literal: sp.raw[sp.litStart:end]})
+	}
+	sp.litStart = end + 1
+}
+
+// endPart ends the part that ends at byte end of raw.
+func (sp *splitter) endPart(end int) {
+	sp.flushLiteral(end)
+	toks := sp.toks
+	switch {
+	case len(toks) == 0:
+		sp.dst = append(sp.dst, segment{kind: segmentLiteral})
+	case len(toks) == 1 && toks[0].kind == tokenLiteral:
+		sp.dst = append(sp.dst, segment{kind: segmentLiteral, literal: toks[0].literal})
+	case len(toks) == 1 && toks[0].kind == tokenStar && toks[0].literal == "**":
+		sp.dst = append(sp.dst, segment{kind: segmentStars})
+	default:
+		sp.dst = append(sp.dst, segment{kind: segmentGlob, glob: &glob{tokens: slices.Clone(toks)}})
+	}
+	sp.toks = sp.toks[:0]
 }
 
 // match reports whether the pattern matches the path given as its segments.
@@ -247,7 +265,7 @@ func (s *segment) matchOne(name string) bool {
 	case segmentAny:
 		return true
 	case segmentGlob:
-		return matchGlob(s.tokens, name)
+		return matchGlob(s.glob.tokens, name)
 	}
 	return false
 }
@@ -295,17 +313,15 @@ func matchGlob(tokens []token, s string) bool {
 	}
 }
 
-// literalPrefix returns the leading literal segments of an anchored pattern;
-// every path the pattern matches starts with them.
-func (p *pattern) literalPrefix() []string {
-	var out []string
-	for _, s := range p.segments {
+// literalPrefixLen returns how many leading segments of the pattern are
+// literal; every path the pattern matches starts with them.
+func (p *pattern) literalPrefixLen() int {
+	for i, s := range p.segments {
 		if s.kind != segmentLiteral {
-			break
+			return i
 		}
-		out = append(out, s.literal)
 	}
-	return out
+	return len(p.segments)
 }
 
 // anywhereName returns the literal name of an unanchored single-name pattern
