@@ -195,21 +195,25 @@ func (e *Emulator) takeFault(template string) *fault {
 // rate limit 403.
 const SecondaryRateLimitMessage = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID."
 
-func faultMessage(f *fault) string {
+const rateLimitDocs = "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api"
+
+// faultBody returns GitHub's message and documentation URL for a fault.
+func faultBody(f *fault) (message, documentation string) {
 	switch f.status {
 	case http.StatusForbidden, http.StatusTooManyRequests:
 		if f.headers["X-RateLimit-Remaining"] == "0" {
-			return "API rate limit exceeded for installation. If you reach out to GitHub Support for help, please include the request ID."
+			return "API rate limit exceeded for installation. If you reach out to GitHub Support for help, please include the request ID.",
+				rateLimitDocs + "#about-the-primary-rate-limit"
 		}
-		return SecondaryRateLimitMessage
+		return SecondaryRateLimitMessage, rateLimitDocs + "#about-secondary-rate-limits"
 	case http.StatusNotFound:
-		return "Not Found"
+		return "Not Found", docsURL
 	case http.StatusUnprocessableEntity:
-		return "Validation Failed"
+		return "Validation Failed", docsURL
 	case http.StatusBadGateway, http.StatusInternalServerError, http.StatusServiceUnavailable:
-		return "Server Error"
+		return "Server Error", docsURL
 	}
-	return http.StatusText(f.status)
+	return http.StatusText(f.status), docsURL
 }
 
 func (e *Emulator) now() time.Time { return e.cfg.Now().UTC().Truncate(time.Second) }

@@ -124,7 +124,8 @@ func (e *Emulator) dispatch(w http.ResponseWriter, r *http.Request, rt route, pa
 		for k, v := range f.headers {
 			w.Header().Set(k, v)
 		}
-		writeJSON(w, f.status, obj{"message": faultMessage(f), "documentation_url": docsURL}, nil)
+		message, documentation := faultBody(f)
+		writeJSON(w, f.status, obj{"message": message, "documentation_url": documentation}, nil)
 		return f.status
 	}
 	scheme := "http"
@@ -146,7 +147,7 @@ func (e *Emulator) dispatch(w http.ResponseWriter, r *http.Request, rt route, pa
 		e.setRateHeaders(w.Header(), window)
 		writeJSON(w, http.StatusForbidden, obj{
 			"message":           "API rate limit exceeded for " + rateKey + ".",
-			"documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+			"documentation_url": rateLimitDocs + "#about-the-primary-rate-limit",
 		}, nil)
 		return http.StatusForbidden
 	}
