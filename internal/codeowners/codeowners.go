@@ -2,23 +2,31 @@
 // path, with GitHub's semantics, for a policy engine that decides whose
 // approval a change needs.
 //
-// Parse never fails as a whole. As GitHub documents, a line with invalid syntax
-// is skipped and the rest of the file still applies; every problem is reported
-// as a Warning with its line and column. Unsupported gitignore syntax
-// (negation with '!', "[ ]" character ranges, escaping a leading '#') makes a
-// line invalid. An owner token that is not "@user", "@org/team" or an email
-// address is reported and dropped on its own: the line keeps its pattern and
-// its other owners, as GitHub does when it flags a single unknown owner, and a
-// line left with no valid owner makes matching files unowned.
+// Parse never fails as a whole. GitHub documents that a line with invalid
+// syntax is skipped while the rest of the file applies; Parse does the same
+// and reports every problem as a Warning with its line and column. The
+// gitignore features GitHub documents as not working in CODEOWNERS (negation
+// with '!', "[ ]" character ranges, escaping a leading '#') make a line
+// invalid.
+//
+// An owner token that is not "@user", "@org/team" or an email address is
+// reported and dropped on its own: the line keeps its pattern and its other
+// owners. GitHub's documentation does not say whether one bad owner voids its
+// line; GitHub reports owner problems per owner ("Unknown owner on line N"),
+// and users report that the line's other owners still apply, so dropping only
+// the token is the closer reading. A line whose owners are all invalid makes
+// matching files unowned, as a line written without owners does.
 //
 // Match applies the last matching line, as GitHub does. Paths are compared
-// case-sensitively; owners compare case-insensitively through Owner.Key.
+// case-sensitively, as GitHub documents; owners compare case-insensitively
+// through Owner.Key.
 //
 // The package does not use github.com/hmarr/codeowners for parsing or
 // matching: that library fails the whole file on one bad line, rejects valid
-// pattern characters and long top-level domains, keeps owner case, and runs
-// one regular expression per rule on every match. Patterns are compiled once
-// into segment matchers here, and rules are indexed by their literal leading
+// pattern characters and long top-level domains, keeps owner case, and tries
+// every rule in turn. Its pattern semantics, written to follow GitHub's, are
+// the reference the tests compare ours with. Here patterns are compiled once
+// into segment matchers, and rules are indexed by their literal leading
 // directories so that a match looks at few rules.
 package codeowners
 

@@ -43,7 +43,7 @@ func Find(read func(path string) ([]byte, bool, error)) (path string, data []byt
 			continue
 		}
 		if len(data) >= MaxFileSize {
-			return p, nil, fmt.Errorf("%w: %s is %d bytes, limit is under %d", ErrTooLarge, p, len(data), MaxFileSize)
+			return p, nil, fmt.Errorf("%w: %s is %d bytes; GitHub loads only files under %d bytes", ErrTooLarge, p, len(data), MaxFileSize)
 		}
 		return p, data, nil
 	}
