@@ -1,0 +1,212 @@
+// Package gitrepo reads a GitOps repository with go-git and builds the
+// policy engine's input for a proposed change: the merge base, the changed
+// files, the trusted files (policy, schemas, CODEOWNERS) and manifests of the
+// base branch, the head manifests, the history of each changed manifest and
+// the identities behind the change's commits.
+//
+// Everything that decides how the change is judged is read from the tip of
+// the base branch, never from the head, so a change cannot loosen the rules
+// that apply to itself. Parsed CODEOWNERS files, manifests and histories are
+// cached by content hash, because a bot evaluates the same base many times.
+package gitrepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/example-org/promobot/internal/manifest"
+)
+
+// objects is the part of a go-git repository the adapter uses.
+// *git.Repository satisfies it; tests wrap one to inject failures.
+type objects interface {
+	ResolveRevision(rev plumbing.Revision) (*plumbing.Hash, error)
+	CommitObject(h plumbing.Hash) (*object.Commit, error)
+	TreeObject(h plumbing.Hash) (*object.Tree, error)
+	BlobObject(h plumbing.Hash) (*object.Blob, error)
+}
+
+// Cache bounds: entries, not bytes. A manifest document is a few kilobytes,
+// so the manifest cache stays in the tens of megabytes at most.
+const (
+	ownersCacheSize   = 32
+	manifestCacheSize = 8192
+	baseSetCacheSize  = 16
+	historyCacheSize  = 4096
+)
+
+// Repo is a git repository opened for reading. It is safe for concurrent use;
+// its caches are shared by all evaluations.
+type Repo struct {
+	objects      objects
+	owners       *lru[plumbing.Hash, ownersEntry]
+	manifests    *lru[manifestKey, manifestEntry]
+	baseSets     *lru[baseSetKey, map[string]*manifest.Document]
+	historyCache *lru[historyKey, historyEntry]
+}
+
+// Open opens the repository at path: a bare repository, a working tree, or
+// a folder inside one (the nearest .git above it is used). The error is
+// terminal: retrying does not help until the path holds a repository.
+func Open(path string) (*Repo, error) {
+	r, err := git.PlainOpen(path)
+	if errors.Is(err, git.ErrRepositoryNotExists) {
+		r, err = git.PlainOpenWithOptions(path, &git.PlainOpenOptions{DetectDotGit: true})
+	}
+	if err != nil {
+		return nil, &Error{Op: "open " + path, Err: err, Terminal: true}
+	}
+	return newRepo(r), nil
+}
+
+func newRepo(o objects) *Repo {
+	return &Repo{
+		objects:      o,
+		owners:       newLRU[plumbing.Hash, ownersEntry](ownersCacheSize),
+		manifests:    newLRU[manifestKey, manifestEntry](manifestCacheSize),
+		baseSets:     newLRU[baseSetKey, map[string]*manifest.Document](baseSetCacheSize),
+		historyCache: newLRU[historyKey, historyEntry](historyCacheSize),
+	}
+}
+
+// Resolve turns a revision into a commit hash: a branch, a tag, a remote
+// branch (origin/main), a full or abbreviated hash, HEAD, or a revision
+// with ancestry suffixes such as HEAD~1 or main^2. An unknown revision is a
+// terminal error.
+func (r *Repo) Resolve(rev string) (plumbing.Hash, error) {
+	if rev == "" {
+		return plumbing.ZeroHash, &Error{Op: "resolve revision", Err: errors.New("empty revision"), Terminal: true}
+	}
+	h, err := r.objects.ResolveRevision(plumbing.Revision(rev))
+	if err != nil {
+		return plumbing.ZeroHash, &Error{Op: fmt.Sprintf("resolve revision %q", rev), Err: err, Terminal: true}
+	}
+	// A tag may point at a tree or a blob; only commits can be evaluated.
+	if _, err := r.objects.CommitObject(*h); err != nil {
+		return plumbing.ZeroHash, &Error{Op: fmt.Sprintf("resolve revision %q", rev), Err: fmt.Errorf("%s is not a commit: %w", h, err), Terminal: true}
+	}
+	return *h, nil
+}
+
+// Error is a failure to read the repository. Terminal says whether retrying
+// can help: an unknown revision or unrelated histories stay that way, while
+// a missing object may appear after the next fetch.
+type Error struct {
+	// Op says what was being done, for example "read commit abc123".
+	Op string
+	// Err is the cause.
+	Err error
+	// Terminal is true when retrying the same request cannot succeed.
+	Terminal bool
+}
+
+// Error returns "gitrepo: op: cause".
+func (e *Error) Error() string { return "gitrepo: " + e.Op + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// IsTerminal reports whether err, or an error it wraps, is a terminal
+// *Error: one that retrying cannot fix.
+func IsTerminal(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Terminal
+}
+
+// commit reads a commit object.
+func (r *Repo) commit(h plumbing.Hash) (*object.Commit, error) {
+	c, err := r.objects.CommitObject(h)
+	if err != nil {
+		return nil, &Error{Op: "read commit " + h.String(), Err: err}
+	}
+	return c, nil
+}
+
+// tree reads the root tree of a commit.
+func (r *Repo) tree(c *object.Commit) (*object.Tree, error) {
+	t, err := r.objects.TreeObject(c.TreeHash)
+	if err != nil {
+		return nil, &Error{Op: "read tree of " + c.Hash.String(), Err: err}
+	}
+	return t, nil
+}
+
+// subtree reads the tree object h.
+func (r *Repo) subtree(h plumbing.Hash, p string) (*object.Tree, error) {
+	t, err := r.objects.TreeObject(h)
+	if err != nil {
+		return nil, &Error{Op: "read tree " + p, Err: err}
+	}
+	return t, nil
+}
+
+// lookup finds the entry at the slash-separated path p below root, reading
+// one tree per folder. ok is false when the path does not exist (or passes
+// through a file); an error means a tree could not be read, which must
+// never be mistaken for absence.
+func (r *Repo) lookup(root *object.Tree, p string) (e object.TreeEntry, ok bool, err error) {
+	cur := root
+	parts := strings.Split(p, "/")
+	for i, part := range parts {
+		e, ok = entry(cur, part)
+		if !ok {
+			return object.TreeEntry{}, false, nil
+		}
+		if i == len(parts)-1 {
+			return e, true, nil
+		}
+		if e.Mode != filemode.Dir {
+			return object.TreeEntry{}, false, nil
+		}
+		if cur, err = r.subtree(e.Hash, strings.Join(parts[:i+1], "/")); err != nil {
+			return object.TreeEntry{}, false, err
+		}
+	}
+	return object.TreeEntry{}, false, nil
+}
+
+// maxTreeDepth bounds folder nesting in walks, against crafted trees.
+const maxTreeDepth = 64
+
+var errTooDeep = errors.New("folders nested too deeply")
+
+// walkFiles calls fn for every non-folder entry below t, depth first in
+// tree order, with the entry's path under prefix. Unlike go-git's tree
+// walker, a tree that cannot be read is an error, not the end of the walk.
+func (r *Repo) walkFiles(ctx context.Context, t *object.Tree, prefix string, fn func(p string, e object.TreeEntry) error) error {
+	return r.walk(ctx, t, prefix, 0, fn)
+}
+
+func (r *Repo) walk(ctx context.Context, t *object.Tree, prefix string, depth int, fn func(string, object.TreeEntry) error) error {
+	if depth > maxTreeDepth {
+		return &Error{Op: "walk " + prefix, Err: errTooDeep, Terminal: true}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, e := range t.Entries {
+		p := path.Join(prefix, e.Name)
+		if e.Mode != filemode.Dir {
+			if err := fn(p, e); err != nil {
+				return err
+			}
+			continue
+		}
+		sub, err := r.subtree(e.Hash, p)
+		if err != nil {
+			return err
+		}
+		if err := r.walk(ctx, sub, p, depth+1, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
