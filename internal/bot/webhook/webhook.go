@@ -1,0 +1,246 @@
+// Package webhook receives GitHub webhook deliveries over HTTP and routes
+// them to one handler per event type.
+//
+// The Dispatcher is an http.Handler. It verifies the X-Hub-Signature-256
+// HMAC of the raw body before reading anything else from the request, so an
+// unsigned or forged delivery is refused with 401 and reaches no handler.
+// It then hands the payload to the handler registered for the event and
+// maps the handler's answer to a status: 202 when the delivery was accepted
+// or deliberately ignored (including events nobody handles), 400 for a
+// malformed payload, 503 when the bot is too busy to take the work, 500 for
+// anything else. Handlers are expected to parse, enqueue and return within
+// milliseconds; GitHub gives up on a delivery after ten seconds.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// Log keys used by the dispatcher and, by convention, by handlers.
+const (
+	KeyDeliveryID = "delivery_id"
+	KeyEvent      = "event"
+)
+
+// Delivery is one verified webhook delivery.
+type Delivery struct {
+	// ID is the X-GitHub-Delivery header: unique per delivery, kept across
+	// redeliveries of the same event.
+	ID string
+	// Event is the X-GitHub-Event header, such as "pull_request".
+	Event string
+	// Payload is the JSON payload (extracted from the form for
+	// application/x-www-form-urlencoded deliveries).
+	Payload []byte
+	// Logger is enriched with the delivery id and the event.
+	Logger *slog.Logger
+}
+
+// Handler handles the deliveries of one event type. Handle returns nil when
+// the delivery was accepted, an error wrapping ErrIgnored when it was
+// deliberately not acted upon, and an *Error (see BadRequest and
+// Unavailable) to choose the status code. ctx is the request's context: it
+// ends with the response, so work that outlives the request must not use
+// it.
+type Handler interface {
+	Handle(ctx context.Context, d Delivery) error
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc func(ctx context.Context, d Delivery) error
+
+// Handle calls f.
+func (f HandlerFunc) Handle(ctx context.Context, d Delivery) error { return f(ctx, d) }
+
+// ErrIgnored is wrapped by handler errors that mean "nothing to do"; the
+// delivery is answered 202. Use Ignore to say why.
+var ErrIgnored = errors.New("ignored")
+
+// Ignore returns an error wrapping ErrIgnored with the reason, which is
+// logged and sent back in the response body.
+func Ignore(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrIgnored, fmt.Sprintf(format, args...))
+}
+
+// Error is a delivery refused with a status code. Message is sent to the
+// caller; Err, the cause, is only logged.
+type Error struct {
+	Status  int
+	Message string
+	Err     error
+}
+
+// Error returns the message and the cause.
+func (e *Error) Error() string {
+	if e.Err == nil {
+		return e.Message
+	}
+	return e.Message + ": " + e.Err.Error()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// BadRequest returns a 400 error for a payload that cannot be used.
+// Redelivering the same payload cannot help.
+func BadRequest(err error) error {
+	return &Error{Status: http.StatusBadRequest, Message: "malformed payload", Err: err}
+}
+
+// Unavailable returns a 503 error for a delivery the bot cannot take now;
+// GitHub (or an operator) may redeliver it later.
+func Unavailable(err error) error {
+	return &Error{Status: http.StatusServiceUnavailable, Message: "busy, redeliver later", Err: err}
+}
+
+// Outcomes of a delivery, as reported to Options.Observe.
+const (
+	OutcomeAccepted     = "accepted"
+	OutcomeIgnored      = "ignored"
+	OutcomeUnauthorized = "unauthorized"
+	OutcomeBadRequest   = "bad_request"
+	OutcomeBusy         = "busy"
+	OutcomeError        = "error"
+)
+
+// Options configure a Dispatcher.
+type Options struct {
+	// Logger is the base logger; nil discards.
+	Logger *slog.Logger
+	// MaxBodyBytes bounds a delivery's body; zero means 25 MiB, GitHub's
+	// own limit.
+	MaxBodyBytes int64
+	// Observe, when set, is called once per delivery with the event (empty
+	// when unknown) and the outcome.
+	Observe func(event, outcome string)
+}
+
+// Dispatcher verifies and routes webhook deliveries.
+type Dispatcher struct {
+	secret   []byte
+	handlers map[string]Handler
+	opts     Options
+}
+
+// NewDispatcher returns a dispatcher checking signatures with secret and
+// routing each event type to its handler. An empty secret is refused: the
+// dispatcher never accepts unsigned deliveries.
+func NewDispatcher(secret []byte, handlers map[string]Handler, opts Options) (*Dispatcher, error) {
+	if len(secret) == 0 {
+		return nil, errors.New("webhook: an empty secret would accept unsigned deliveries")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxBodyBytes <= 0 {
+		opts.MaxBodyBytes = 25 << 20
+	}
+	hs := make(map[string]Handler, len(handlers))
+	for event, h := range handlers {
+		hs[event] = h
+	}
+	return &Dispatcher{secret: bytes.Clone(secret), handlers: hs, opts: opts}, nil
+}
+
+// response is the small JSON body every answer carries.
+const responseFormat = `{"status":%d,"message":%q}` + "\n"
+
+// ServeHTTP verifies, routes and answers one delivery.
+func (d *Dispatcher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	event := github.WebHookType(r)
+	logger := d.opts.Logger.With(KeyDeliveryID, github.DeliveryID(r), KeyEvent, event)
+	outcome, status, message := d.serve(r, event, logger)
+	if outcome == OutcomeUnauthorized {
+		event = "" // never trust an unsigned header, not even for a metric label
+	}
+	if d.opts.Observe != nil {
+		d.opts.Observe(event, outcome)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "10")
+	}
+	w.WriteHeader(status)
+	fmt.Fprintf(w, responseFormat, status, message)
+	logger.Debug("webhook delivery", "outcome", outcome, "status", status, "elapsed", time.Since(start))
+}
+
+// serve returns the outcome, the status and the message of a delivery.
+func (d *Dispatcher) serve(r *http.Request, event string, logger *slog.Logger) (outcome string, status int, message string) {
+	if r.Method != http.MethodPost {
+		return OutcomeBadRequest, http.StatusMethodNotAllowed, "POST only"
+	}
+	signature := r.Header.Get(github.SHA256SignatureHeader)
+	if signature == "" {
+		logger.Warn("webhook delivery without " + github.SHA256SignatureHeader)
+		return OutcomeUnauthorized, http.StatusUnauthorized, "missing signature"
+	}
+	if !strings.HasPrefix(signature, "sha256=") {
+		logger.Warn("webhook delivery with a signature that is not HMAC-SHA256")
+		return OutcomeUnauthorized, http.StatusUnauthorized, "wrong signature"
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, d.opts.MaxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return OutcomeBadRequest, http.StatusRequestEntityTooLarge, "payload too large"
+		}
+		return OutcomeBadRequest, http.StatusBadRequest, "could not read the body"
+	}
+	if err := github.ValidateSignature(signature, body, d.secret); err != nil {
+		logger.Warn("webhook delivery with a wrong signature", "error", err)
+		return OutcomeUnauthorized, http.StatusUnauthorized, "wrong signature"
+	}
+
+	// Signed: from here on the headers and the body come from GitHub.
+	if event == "" {
+		return OutcomeBadRequest, http.StatusBadRequest, "missing " + github.EventTypeHeader
+	}
+	contentType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil {
+		return OutcomeBadRequest, http.StatusBadRequest, "bad Content-Type"
+	}
+	payload, err := github.ValidatePayloadFromBody(contentType, bytes.NewReader(body), signature, d.secret)
+	if err != nil {
+		logger.Info("webhook delivery refused", "error", err)
+		return OutcomeBadRequest, http.StatusBadRequest, err.Error()
+	}
+	h, ok := d.handlers[event]
+	if !ok {
+		return OutcomeIgnored, http.StatusAccepted, "event not handled"
+	}
+	err = h.Handle(r.Context(), Delivery{ID: github.DeliveryID(r), Event: event, Payload: payload, Logger: logger})
+	var herr *Error
+	switch {
+	case err == nil:
+		return OutcomeAccepted, http.StatusAccepted, "accepted"
+	case errors.Is(err, ErrIgnored):
+		logger.Debug("webhook delivery ignored", "reason", err)
+		return OutcomeIgnored, http.StatusAccepted, err.Error()
+	case errors.As(err, &herr):
+		outcome := OutcomeError
+		switch herr.Status {
+		case http.StatusBadRequest:
+			outcome = OutcomeBadRequest
+		case http.StatusServiceUnavailable:
+			outcome = OutcomeBusy
+		}
+		logger.Warn("webhook delivery refused", "status", herr.Status, "error", err)
+		return outcome, herr.Status, herr.Message
+	default:
+		logger.Error("webhook handler failed", "error", err)
+		return OutcomeError, http.StatusInternalServerError, "internal error"
+	}
+}
