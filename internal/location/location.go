@@ -335,8 +335,12 @@ func splitPath(esc string) ([]string, bool, string) {
 	return segments, dir, ""
 }
 
-// redact removes anything that may hold a secret (query strings such as SAS
-// tokens, passwords in user-info) before a URI is shown in a message.
+// Redact returns raw without anything that may hold a secret (a query
+// string such as a SAS token, user-info), shortened to a few hundred
+// characters, so that a URI can be shown in messages and logs.
+func Redact(raw string) string { return redact(raw) }
+
+// redact implements Redact.
 func redact(raw string) string {
 	if i := strings.IndexAny(raw, "?#"); i >= 0 {
 		raw = raw[:i] + "?REDACTED"
