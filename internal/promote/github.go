@@ -1,0 +1,171 @@
+package promote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// pullRequests holds the go-github pull request methods the executor uses.
+// *github.PullRequestsService satisfies it.
+type pullRequests interface {
+	List(ctx context.Context, owner, repo string, opts *github.PullRequestListOptions) ([]*github.PullRequest, *github.Response, error)
+	Get(ctx context.Context, owner, repo string, number int) (*github.PullRequest, *github.Response, error)
+	Create(ctx context.Context, owner, repo string, pull *github.NewPullRequest) (*github.PullRequest, *github.Response, error)
+	Edit(ctx context.Context, owner, repo string, number int, pull *github.PullRequest) (*github.PullRequest, *github.Response, error)
+}
+
+// issueLabels holds the go-github label method the executor uses.
+// *github.IssuesService satisfies it.
+type issueLabels interface {
+	AddLabelsToIssue(ctx context.Context, owner, repo string, number int, labels []string) ([]*github.Label, *github.Response, error)
+}
+
+// GitHub is where pull requests are opened.
+type GitHub struct {
+	// Owner and Repo name the repository, as in github.com/OWNER/REPO.
+	Owner, Repo string
+	prs         pullRequests
+	labels      issueLabels
+}
+
+// NewGitHub returns the pull request side of an executor backed by a
+// go-github client. The client carries the credentials: a personal token, a
+// GITHUB_TOKEN or an App installation token.
+func NewGitHub(client *github.Client, owner, repo string) *GitHub {
+	return &GitHub{Owner: owner, Repo: repo, prs: client.PullRequests, labels: client.Issues}
+}
+
+// NewGitHubClient returns a go-github client for the API at apiURL (empty
+// or https://api.github.com/ for github.com; for GitHub Enterprise Server
+// the API root, such as https://ghe.example.com/api/v3/) authenticated with
+// token, using httpClient (nil means http.DefaultClient).
+func NewGitHubClient(httpClient *http.Client, apiURL, token string) (*github.Client, error) {
+	c := github.NewClient(httpClient)
+	if token != "" {
+		c = c.WithAuthToken(token)
+	}
+	if apiURL == "" {
+		return c, nil
+	}
+	u, err := url.Parse(apiURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, usagef("GitHub API URL %q is not an http(s) URL", apiURL)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	c.BaseURL = u
+	if u.Host != "api.github.com" {
+		upload := *u
+		upload.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/api/v3") + "/api/uploads/"
+		c.UploadURL = &upload
+	}
+	return c, nil
+}
+
+// PullRequest is the pull request a change was proposed in.
+type PullRequest struct {
+	Number int    `json:"number"`
+	URL    string `json:"url"`
+	// Created is true when this run opened it, false when it updated an
+	// open pull request for the same branch.
+	Created bool `json:"created"`
+}
+
+// upsert opens the pull request for a plan, or updates the title, body and
+// labels of the one already open for the same branch.
+func (g *GitHub) upsert(ctx context.Context, plan *Plan, baseBranch, body string) (*PullRequest, error) {
+	open, _, err := g.prs.List(ctx, g.Owner, g.Repo, &github.PullRequestListOptions{
+		State: "open", Head: g.Owner + ":" + plan.Branch, ListOptions: github.ListOptions{PerPage: 100},
+	})
+	if err != nil {
+		return nil, githubError("list open pull requests for "+plan.Branch, err)
+	}
+	var pr *github.PullRequest
+	for _, p := range open {
+		if p.GetHead().GetRef() == plan.Branch {
+			pr = p
+			break
+		}
+	}
+	out := &PullRequest{}
+	if pr == nil {
+		pr, _, err = g.prs.Create(ctx, g.Owner, g.Repo, &github.NewPullRequest{
+			Title: github.String(plan.Title), Head: github.String(plan.Branch), Base: github.String(baseBranch),
+			Body: github.String(body), MaintainerCanModify: github.Bool(false),
+		})
+		if err != nil {
+			return nil, githubError("open a pull request for "+plan.Branch, err)
+		}
+		out.Created = true
+	} else if pr.GetTitle() != plan.Title || pr.GetBody() != body {
+		pr, _, err = g.prs.Edit(ctx, g.Owner, g.Repo, pr.GetNumber(), &github.PullRequest{
+			Title: github.String(plan.Title), Body: github.String(body),
+		})
+		if err != nil {
+			return nil, githubError(fmt.Sprintf("update pull request #%d", pr.GetNumber()), err)
+		}
+	}
+	out.Number, out.URL = pr.GetNumber(), pr.GetHTMLURL()
+	if missing := missingLabels(pr, plan.Labels); len(missing) > 0 {
+		if _, _, err := g.labels.AddLabelsToIssue(ctx, g.Owner, g.Repo, out.Number, missing); err != nil {
+			return out, githubError(fmt.Sprintf("label pull request #%d", out.Number), err)
+		}
+	}
+	return out, nil
+}
+
+func missingLabels(pr *github.PullRequest, want []string) []string {
+	have := map[string]bool{}
+	for _, l := range pr.Labels {
+		have[strings.ToLower(l.GetName())] = true
+	}
+	var out []string
+	for _, w := range want {
+		if !have[strings.ToLower(w)] {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// GitHubError is a failed GitHub API call. Retryable says whether trying
+// again later can help (rate limits, server errors, network failures).
+type GitHubError struct {
+	Op        string
+	Status    int
+	Retryable bool
+	Err       error
+}
+
+// Error says what failed.
+func (e *GitHubError) Error() string {
+	hint := ""
+	if e.Retryable {
+		hint = " (temporary; try again)"
+	}
+	return fmt.Sprintf("GitHub: %s: %v%s", e.Op, e.Err, hint)
+}
+
+// Unwrap returns the cause.
+func (e *GitHubError) Unwrap() error { return e.Err }
+
+func githubError(op string, err error) error {
+	ge := &GitHubError{Op: op, Err: err, Retryable: true}
+	var rerr *github.ErrorResponse
+	var rate *github.RateLimitError
+	var abuse *github.AbuseRateLimitError
+	switch {
+	case errors.As(err, &rate), errors.As(err, &abuse):
+	case errors.As(err, &rerr) && rerr.Response != nil:
+		ge.Status = rerr.Response.StatusCode
+		ge.Retryable = ge.Status >= 500 || ge.Status == http.StatusTooManyRequests
+	}
+	return ge
+}
