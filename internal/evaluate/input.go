@@ -84,14 +84,15 @@ type Change struct {
 
 // Pin is one period during which a version was pinned at a manifest path.
 type Pin struct {
-	Version string
+	Version string `json:"version"`
 	// Manifest is the manifest as it was pinned.
-	Manifest *manifest.Manifest
+	Manifest *manifest.Manifest `json:"manifest,omitempty"`
 	// Commit is the base-branch commit that pinned it.
-	Commit string
+	Commit string `json:"commit"`
 	// Since is when it was pinned; Until when it was replaced (zero while
 	// still pinned).
-	Since, Until time.Time
+	Since time.Time `json:"since"`
+	Until time.Time `json:"until,omitzero"`
 }
 
 // PullRequest describes the change under review.

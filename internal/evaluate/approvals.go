@@ -1,0 +1,389 @@
+package evaluate
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/example-org/promobot/internal/codeowners"
+	"github.com/example-org/promobot/internal/policy"
+)
+
+// reviewer is one user's effective review state.
+type reviewer struct {
+	// login is as GitHub reported it on the user's latest review; key is
+	// its lower-case form.
+	login, key string
+	// state is the latest APPROVED, CHANGES_REQUESTED or DISMISSED review;
+	// a later COMMENTED review leaves it as it was.
+	state ReviewState
+	// current is true when the review that set state was submitted on the
+	// head commit.
+	current bool
+	// ineligible is why the user can never count, empty when eligible.
+	ineligible string
+}
+
+// ownerSet is the expansion of one CODEOWNERS rule, computed once per rule.
+type ownerSet struct {
+	owners []string
+	// members are the lower-case logins that may count as owners.
+	members map[string]bool
+	// resolvable are the owners, as written, that can yield approvers.
+	resolvable   []string
+	unresolvable []string
+}
+
+// approvalState is precomputed once per evaluation, so that the per-file work
+// is a map lookup per reviewer.
+type approvalState struct {
+	reviewers []*reviewer
+	sets      map[int]*ownerSet // by CODEOWNERS line
+}
+
+// checkApprovals computes the approvals of every gated file.
+func (e *evaluation) checkApprovals() {
+	st := &approvalState{reviewers: e.reviewers(), sets: map[int]*ownerSet{}}
+	for _, f := range e.files {
+		a := e.fileApproval(st, f)
+		e.res.Approvals = append(e.res.Approvals, a)
+		e.approvalRule(f, a)
+	}
+	e.identityWarnings()
+	e.ownersWarnings()
+}
+
+// ineligibility maps lower-case logins to the reason they can never count:
+// the pull request's author and every author, committer and co-author of its
+// commits. The first reason found in that order wins.
+func (e *evaluation) ineligibility() map[string]string {
+	out := map[string]string{}
+	set := func(login, reason string) {
+		if k := strings.ToLower(login); k != "" {
+			if _, ok := out[k]; !ok {
+				out[k] = reason
+			}
+		}
+	}
+	set(e.in.PullRequest.Author, ReasonAuthor)
+	for _, c := range e.in.Commits {
+		set(c.Author.Login, ReasonAuthor)
+	}
+	for _, c := range e.in.Commits {
+		set(c.Committer.Login, ReasonCommitter)
+	}
+	for _, c := range e.in.Commits {
+		for _, co := range c.CoAuthors {
+			set(co.Login, ReasonCoAuthor)
+		}
+	}
+	return out
+}
+
+// reviewers folds the reviews into each user's effective state, sorted by
+// lower-case login.
+func (e *evaluation) reviewers() []*reviewer {
+	excluded := e.ineligibility()
+	head := strings.ToLower(e.in.PullRequest.HeadSHA)
+	byKey := map[string]*reviewer{}
+	for _, rv := range e.in.Reviews {
+		k := strings.ToLower(rv.User)
+		if k == "" {
+			continue
+		}
+		r := byKey[k]
+		if r == nil {
+			r = &reviewer{login: rv.User, key: k}
+			byKey[k] = r
+		}
+		switch rv.State {
+		case Approved, ChangesRequested, Dismissed:
+			r.login, r.state = rv.User, rv.State
+			r.current = head != "" && strings.ToLower(rv.CommitID) == head
+		}
+	}
+	out := make([]*reviewer, 0, len(byKey))
+	for k, r := range byKey {
+		if r.state == "" {
+			continue // only comments
+		}
+		switch reason, ok := excluded[k]; {
+		case ok:
+			r.ineligible = reason
+		case strings.HasSuffix(k, "[bot]"):
+			r.ineligible = ReasonBot
+		case e.in.WritePermission != nil && !e.in.WritePermission[k]:
+			r.ineligible = ReasonNoWriteAccess
+		}
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b *reviewer) int { return cmp.Compare(a.key, b.key) })
+	return out
+}
+
+// ownerSet expands the owners of a CODEOWNERS rule.
+func (e *evaluation) ownerSet(st *approvalState, rule codeowners.Rule) *ownerSet {
+	if s, ok := st.sets[rule.Line]; ok {
+		return s
+	}
+	s := &ownerSet{members: map[string]bool{}}
+	for _, o := range rule.Owners {
+		s.owners = append(s.owners, o.Value)
+		switch o.Kind {
+		case codeowners.OwnerUser:
+			s.members[o.Name()] = true
+			s.resolvable = append(s.resolvable, o.Value)
+		case codeowners.OwnerTeam:
+			members, ok := e.in.Teams[o.Name()]
+			if !ok {
+				s.unresolvable = append(s.unresolvable, o.Value)
+				continue
+			}
+			for _, m := range members {
+				s.members[strings.ToLower(m)] = true
+			}
+			s.resolvable = append(s.resolvable, o.Value)
+		default:
+			s.unresolvable = append(s.unresolvable, o.Value)
+		}
+	}
+	st.sets[rule.Line] = s
+	return s
+}
+
+// required returns the approval count of a file and where it comes from.
+func (e *evaluation) required(f *gatedFile) (n int, basis, envName string) {
+	gov := e.pol.Governance.Approvals
+	if f.control {
+		return gov, "governance", ""
+	}
+	env, ok := e.pol.Environment(f.env)
+	if !ok {
+		return gov, "governance", ""
+	}
+	if f.freezeOverride {
+		return max(gov, env.Approvals), "freeze-override", env.Name
+	}
+	return env.Approvals, "environment", env.Name
+}
+
+// fileApproval counts the approvals of one file.
+func (e *evaluation) fileApproval(st *approvalState, f *gatedFile) FileApproval {
+	a := FileApproval{File: f.path, Owners: []string{}, Approvers: []string{}}
+	a.Required, a.Basis, a.Environment = e.required(f)
+	var set *ownerSet
+	if e.in.Owners != nil {
+		if rule, ok := e.in.Owners.Match(f.path); ok {
+			a.OwnersLine = rule.Line
+			if len(rule.Owners) > 0 {
+				set = e.ownerSet(st, rule)
+				a.Owners = set.owners
+				a.Unresolvable = set.unresolvable
+			}
+		}
+	}
+	a.Ignored = make([]IgnoredReview, 0, len(st.reviewers))
+	for _, r := range st.reviewers {
+		reason := r.ineligible
+		if reason == "" && (set == nil || !set.members[r.key]) {
+			reason = ReasonNotOwner
+		}
+		if reason == "" {
+			switch {
+			case r.state == ChangesRequested:
+				reason = ReasonChangesRequested
+				a.ChangesRequested = append(a.ChangesRequested, r.login)
+			case r.state == Dismissed:
+				reason = ReasonDismissed
+			case !r.current:
+				reason = ReasonStaleCommit
+			default:
+				a.Approvers = append(a.Approvers, r.login)
+				continue
+			}
+		}
+		a.Ignored = append(a.Ignored, IgnoredReview{Login: r.login, Reason: reason})
+	}
+	if len(a.Ignored) == 0 {
+		a.Ignored = nil
+	}
+	a.Missing = max(0, a.Required-len(a.Approvers))
+	return a
+}
+
+// approvalRule records the approvals outcome of a file as a rule.
+func (e *evaluation) approvalRule(f *gatedFile, a FileApproval) {
+	var b strings.Builder
+	switch {
+	case len(a.ChangesRequested) > 0:
+		b.WriteString(changesRequestedTitle(a))
+	case a.Missing > 0 && len(a.Owners) == 0:
+		fmt.Fprintf(&b, "%s has no owners in %s; %d %s needed, so the change fails closed",
+			a.File, e.ownersSource(), a.Required, plural(a.Required, "approval is", "approvals are"))
+	case a.Missing > 0:
+		b.WriteString(missingTitle(a))
+	case a.Required == 0 && len(a.Owners) == 0:
+		fmt.Fprintf(&b, "no approvals needed for %s (it has no owners in %s)", a.File, e.ownersSource())
+	case a.Required == 0:
+		fmt.Fprintf(&b, "no approvals needed for %s", a.File)
+	default:
+		fmt.Fprintf(&b, "%d/%d approvals from owners of %s", len(a.Approvers), a.Required, a.File)
+	}
+	var details []string
+	if len(a.Owners) > 0 && (a.Required > 0 || len(a.Approvers) > 0) {
+		details = append(details, fmt.Sprintf("%d/%d counted", len(a.Approvers), a.Required))
+		if len(a.Approvers) > 0 {
+			details = append(details, "approved by "+strings.Join(at(a.Approvers), ", "))
+		}
+	}
+	if f.control {
+		details = append(details, "control file: governance approvals, evaluated with the base version")
+	}
+	if a.Basis == "freeze-override" {
+		details = append(details, "freeze override: governance approvals")
+	}
+	if len(a.Ignored) > 0 {
+		details = append(details, ignoredSummary(a.Ignored))
+	}
+	if len(details) > 0 {
+		b.WriteString(" (" + strings.Join(details, "; ") + ")")
+	}
+	status := StatusPass
+	if !a.Satisfied() {
+		status = StatusFail
+	}
+	e.add(f, policy.FamilyApprovals, "approvals", status, b.String())
+	if len(a.Unresolvable) > 0 {
+		why := make([]string, len(a.Unresolvable))
+		for i, o := range a.Unresolvable {
+			if strings.HasPrefix(o, "@") {
+				why[i] = o + " (team membership unknown)"
+			} else {
+				why[i] = o + " (an email owner cannot be resolved to a login)"
+			}
+		}
+		e.add(f, policy.FamilyApprovals, "unresolvable-owner", StatusWarn, fmt.Sprintf(
+			"owners of %s that can never count: %s", f.path, strings.Join(why, ", ")))
+	}
+}
+
+// maxListed bounds how many ignored reviews a rule message names one by
+// one; FileApproval.Ignored always lists them all.
+const maxListed = 5
+
+// ignoredSummary describes the ignored reviews of a file in a rule message:
+// reviews by owners first, since they are the surprising ones, then
+// non-owners, with long lists shortened to a count.
+func ignoredSummary(ignored []IgnoredReview) string {
+	nonOwners := 0
+	for _, r := range ignored {
+		if r.Reason == ReasonNotOwner {
+			nonOwners++
+		}
+	}
+	var owners, others []string
+	for _, r := range ignored {
+		switch {
+		case r.Reason != ReasonNotOwner:
+			owners = append(owners, "@"+r.Login+": "+r.Reason)
+		case nonOwners <= maxListed:
+			others = append(others, "@"+r.Login)
+		}
+	}
+	var parts []string
+	if len(owners) > maxListed {
+		parts = append(parts, strings.Join(owners[:maxListed], ", "), fmt.Sprintf("%d more", len(owners)-maxListed))
+	} else if len(owners) > 0 {
+		parts = append(parts, strings.Join(owners, ", "))
+	}
+	switch {
+	case nonOwners > maxListed:
+		parts = append(parts, fmt.Sprintf("%d reviewers who are not owners", nonOwners))
+	case nonOwners > 0:
+		parts = append(parts, strings.Join(others, ", ")+": "+ReasonNotOwner)
+	}
+	return "ignored " + strings.Join(parts, ", ")
+}
+
+// ownersSource names the CODEOWNERS file for messages.
+func (e *evaluation) ownersSource() string {
+	if e.in.Owners == nil {
+		return "CODEOWNERS (the base branch has none)"
+	}
+	return cmp.Or(e.in.OwnersPath, "CODEOWNERS")
+}
+
+func at(logins []string) []string {
+	out := make([]string, len(logins))
+	for i, l := range logins {
+		out[i] = "@" + l
+	}
+	return out
+}
+
+// changesRequestedTitle says who blocks a file.
+func changesRequestedTitle(a FileApproval) string {
+	return fmt.Sprintf("%s requested changes to %s", joinAnd(at(a.ChangesRequested)), a.File)
+}
+
+// missingTitle says what a file lacks.
+func missingTitle(a FileApproval) string {
+	return missingPhrase(a) + " for " + a.File
+}
+
+func missingPhrase(a FileApproval) string {
+	n := fmt.Sprintf("%d more %s", a.Missing, plural(a.Missing, "approval", "approvals"))
+	resolvable := slices.DeleteFunc(slices.Clone(a.Owners), func(o string) bool { return slices.Contains(a.Unresolvable, o) })
+	if len(resolvable) == 0 {
+		return "needs " + n + ", but none of its owners can be resolved"
+	}
+	return "needs " + n + " from " + joinOr(resolvable)
+}
+
+// approvalTitles summarises the files that lack approvals, grouping files
+// that need the same from the same owners.
+func approvalTitles(approvals []FileApproval) []string {
+	var out []string
+	type group struct {
+		phrase string
+		files  []string
+	}
+	var groups []*group
+	for _, a := range approvals {
+		switch {
+		case len(a.ChangesRequested) > 0:
+			out = append(out, changesRequestedTitle(a))
+		case a.Missing > 0 && len(a.Owners) == 0:
+			out = append(out, fmt.Sprintf("%s has no owners", a.File))
+		case a.Missing > 0:
+			p := missingPhrase(a)
+			i := slices.IndexFunc(groups, func(g *group) bool { return g.phrase == p })
+			if i < 0 {
+				groups = append(groups, &group{phrase: p})
+				i = len(groups) - 1
+			}
+			groups[i].files = append(groups[i].files, a.File)
+		}
+	}
+	for _, g := range groups {
+		files := g.files[0]
+		switch len(g.files) {
+		case 1:
+		case 2:
+			files += " and " + g.files[1]
+		default:
+			files += fmt.Sprintf(" and %d other files", len(g.files)-1)
+		}
+		out = append(out, g.phrase+" for "+files)
+	}
+	return out
+}
+
+// joinAnd joins items as "a", "a and b", "a, b and c".
+func joinAnd(items []string) string {
+	if len(items) <= 1 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
+}

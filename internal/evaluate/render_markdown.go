@@ -1,0 +1,237 @@
+package evaluate
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// statusMark is the symbol of a rule status in markdown.
+var statusMark = map[Status]string{StatusPass: "✅", StatusFail: "❌", StatusWarn: "⚠️", StatusSkip: "⏭️"}
+
+// MaxMarkdownSize is the size RenderMarkdown keeps its output under, below
+// GitHub's limit of 65535 characters for a check run summary.
+const MaxMarkdownSize = 60000
+
+// RenderMarkdown writes the result as GitHub-flavoured markdown for a check
+// run summary or a pull request comment: the verdict and what is missing,
+// the promotions with their metrics beside the versions they replace, the
+// approvals per file, and every rule outcome. When that would exceed
+// MaxMarkdownSize, passing and skipped rules are only counted, and if it is
+// still too long the text is cut with a note pointing at the JSON output.
+func RenderMarkdown(w io.Writer, r *Result) error {
+	var b bytes.Buffer
+	renderMarkdown(&b, r, false)
+	if b.Len() > MaxMarkdownSize {
+		b.Reset()
+		renderMarkdown(&b, r, true)
+	}
+	out := b.Bytes()
+	if len(out) > MaxMarkdownSize {
+		const note = "\n\n_Output truncated; run promobot check --format json for the full result._\n"
+		cut := bytes.LastIndexByte(out[:MaxMarkdownSize-len(note)], '\n')
+		out = append(out[:max(cut, 0):max(cut, 0)], note...)
+	}
+	_, err := w.Write(out)
+	return err
+}
+
+func renderMarkdown(b *bytes.Buffer, r *Result, compact bool) {
+	mark := "✅"
+	if r.Verdict == VerdictFail {
+		mark = "❌"
+	}
+	fmt.Fprintf(b, "## %s %s: %s\n", mark, strings.ToUpper(r.Verdict.String()), mdText(r.Title))
+	if len(r.Promotions) > 0 {
+		b.WriteString("\n### Promotions\n\n")
+		b.WriteString("| Model | Environment | Change | Version | Artifact | Validation | Ticket |\n")
+		b.WriteString("|---|---|---|---|---|---|---|\n")
+		for _, p := range r.Promotions {
+			env := p.Environment
+			if p.SourceEnvironment != "" {
+				env = p.SourceEnvironment + " → " + p.Environment
+			}
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", mdCell(p.Model), mdCell(env), p.Kind,
+				mdCell(versionChange(p.FromVersion, p.ToVersion, " → ")), mdCode(shortDigest(p.ArtifactSHA256)),
+				mdCell(string(p.Validation)), mdCell(p.Ticket))
+		}
+		for _, p := range r.Promotions {
+			writeMetricsMarkdown(b, p)
+		}
+	}
+	if len(r.Approvals) > 0 {
+		b.WriteString("\n### Approvals\n\n")
+		b.WriteString("| File | Required | Approved by | Missing | Owners |\n")
+		b.WriteString("|---|--:|---|--:|---|\n")
+		for _, a := range r.Approvals {
+			missing := strconv.Itoa(a.Missing)
+			if len(a.ChangesRequested) > 0 {
+				missing += ", changes requested by " + codeList(at(a.ChangesRequested))
+			}
+			owners := codeList(a.Owners)
+			if owners == "" {
+				owners = "_none_"
+			}
+			fmt.Fprintf(b, "| %s | %d | %s | %s | %s |\n", mdCode(a.File), a.Required,
+				orDash(codeList(at(a.Approvers))), missing, owners)
+		}
+		first := true
+		for _, a := range r.Approvals {
+			if len(a.Ignored) == 0 && len(a.Unresolvable) == 0 {
+				continue
+			}
+			if first {
+				b.WriteString("\nReviews that did not count:\n\n")
+				first = false
+			}
+			var parts []string
+			for _, ig := range a.Ignored {
+				parts = append(parts, fmt.Sprintf("%s (%s)", mdCode("@"+ig.Login), mdText(ig.Reason)))
+			}
+			for _, u := range a.Unresolvable {
+				parts = append(parts, fmt.Sprintf("%s (owner cannot be resolved)", mdCode(u)))
+			}
+			fmt.Fprintf(b, "- %s: %s\n", mdCode(a.File), strings.Join(parts, ", "))
+		}
+	}
+	if len(r.Rules) > 0 {
+		b.WriteString("\n### Rules\n\n")
+		b.WriteString("| | Rule | File | Message |\n")
+		b.WriteString("|---|---|---|---|\n")
+		hidden := 0
+		for _, rule := range r.Rules {
+			if compact && (rule.Status == StatusPass || rule.Status == StatusSkip) {
+				hidden++
+				continue
+			}
+			fmt.Fprintf(b, "| %s %s | %s | %s | %s |\n", statusMark[rule.Status], rule.Status, mdCell(ruleName(rule)),
+				mdCode(fileRef(rule)), mdCell(rule.Message))
+		}
+		if hidden > 0 {
+			fmt.Fprintf(b, "\n%d passing or skipped rules are not shown here.\n", hidden)
+		}
+	}
+}
+
+func writeMetricsMarkdown(b *bytes.Buffer, p Promotion) {
+	if len(p.Metrics) == 0 || p.Kind == KindDecommission {
+		return
+	}
+	source := newColumn(p)
+	fmt.Fprintf(b, "\n**%s in %s**\n\n", mdText(p.Model), mdText(p.Environment))
+	fmt.Fprintf(b, "| Metric | %s now (%s) | %s | Change |\n", mdCell(p.Environment), mdCell(orDash(p.FromVersion)), mdCell(source))
+	b.WriteString("|---|--:|--:|--:|\n")
+	for _, m := range p.Metrics {
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", mdCell(m.Name), formatMetric(m.Current), formatMetric(m.New), metricDelta(m))
+	}
+}
+
+// newColumn heads the column of the new version's metrics, which are those
+// pinned in the source environment.
+func newColumn(p Promotion) string {
+	if p.SourceEnvironment != "" {
+		return p.SourceEnvironment + " (" + p.ToVersion + ")"
+	}
+	return p.ToVersion
+}
+
+func ruleName(r RuleResult) string {
+	if string(r.Family) == r.ID {
+		return r.ID
+	}
+	return string(r.Family) + "/" + r.ID
+}
+
+func fileRef(r RuleResult) string {
+	switch {
+	case r.File == "":
+		return ""
+	case r.Line > 0:
+		return fmt.Sprintf("%s:%d", r.File, r.Line)
+	}
+	return r.File
+}
+
+func versionChange(from, to, arrow string) string {
+	switch {
+	case from == "":
+		return to
+	case to == "":
+		return from + arrow + "(removed)"
+	case from == to:
+		return to
+	}
+	return from + arrow + to
+}
+
+func shortDigest(d string) string {
+	if len(d) > 12 {
+		return d[:12]
+	}
+	return d
+}
+
+func formatMetric(v *float64) string {
+	if v == nil {
+		return "–"
+	}
+	return strconv.FormatFloat(*v, 'g', -1, 64)
+}
+
+func metricDelta(m MetricComparison) string {
+	if m.New == nil || m.Current == nil {
+		return "–"
+	}
+	// Round away the binary noise of the subtraction (0.0121-0.0124 is
+	// -0.00029999999999999992) before printing the shortest form.
+	d := *m.New - *m.Current
+	if d != 0 && !math.IsInf(d, 0) && !math.IsNaN(d) {
+		scale := math.Pow(10, 10-math.Ceil(math.Log10(math.Abs(d))))
+		d = math.Round(d*scale) / scale
+	}
+	s := strconv.FormatFloat(d, 'g', -1, 64)
+	if d > 0 {
+		s = "+" + s
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+// mdText escapes text so that markdown and HTML in it are shown literally.
+var mdReplacer = strings.NewReplacer(
+	"\\", "\\\\", "`", "\\`", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]",
+	"<", "&lt;", ">", "&gt;", "|", "\\|", "\r", " ", "\n", " ", "#", "\\#", "~", "\\~",
+)
+
+func mdText(s string) string { return mdReplacer.Replace(s) }
+
+// mdCell escapes text for a table cell.
+func mdCell(s string) string { return mdText(s) }
+
+// codeList renders logins and owners as inline code, which GitHub does not
+// turn into mentions, so re-rendering a summary notifies nobody.
+func codeList(items []string) string {
+	out := make([]string, len(items))
+	for i, s := range items {
+		out[i] = mdCode(s)
+	}
+	return strings.Join(out, ", ")
+}
+
+// mdCode renders s as inline code, or nothing when s is empty.
+func mdCode(s string) string {
+	if s == "" {
+		return ""
+	}
+	s = strings.NewReplacer("`", "'", "|", "\\|", "\n", " ", "\r", " ").Replace(s)
+	return "`" + s + "`"
+}
