@@ -220,9 +220,14 @@ func (e *Emulator) GitAuthorizer() gittest.Authorizer {
 
 func (e *Emulator) installationJSON(u urls, inst *installation) obj {
 	account := e.userLocked(inst.account)
+	accountJSON := e.userJSON(u, inst.account).(obj)
+	// Enterprise accounts carry these too; sending them satisfies both
+	// alternatives of the schema's account field.
+	accountJSON["name"], accountJSON["slug"] = inst.account, inst.account
+	accountJSON["created_at"], accountJSON["updated_at"] = timestamp(inst.createdAt), timestamp(inst.createdAt)
 	return obj{
 		"id":                   inst.id,
-		"account":              e.userJSON(u, inst.account),
+		"account":              accountJSON,
 		"app_id":               e.cfg.AppID,
 		"app_slug":             e.cfg.AppSlug,
 		"client_id":            "Iv1." + strconv.FormatInt(e.cfg.AppID, 16),

@@ -108,10 +108,15 @@ func (e *Emulator) minimalPullsFor(u urls, r *repo, sha string) []obj {
 
 func (e *Emulator) checkRunJSON(u urls, r *repo, cr *checkRunState) obj {
 	self := fmt.Sprintf("%s/check-runs/%d", r.apiURL(u), cr.ID)
+	details := cr.DetailsURL
+	if details == "" {
+		// GitHub falls back to the App's homepage.
+		details = u.html + "/apps/" + e.cfg.AppSlug
+	}
 	return obj{
 		"id": cr.ID, "head_sha": cr.HeadSHA, "node_id": nodeID("CheckRun", cr.ID),
 		"external_id": cr.ExternalID, "url": self, "html_url": fmt.Sprintf("%s/runs/%d", r.htmlURL(u), cr.ID),
-		"details_url": nullableString(cr.DetailsURL), "status": cr.Status, "conclusion": nullableString(cr.Conclusion),
+		"details_url": details, "status": cr.Status, "conclusion": nullableString(cr.Conclusion),
 		"started_at": timestamp(cr.StartedAt), "completed_at": timestamp(cr.CompletedAt),
 		"output": obj{
 			"title": nullableString(cr.Title), "summary": nullableString(cr.Summary), "text": nullableString(cr.Text),

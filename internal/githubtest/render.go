@@ -116,13 +116,11 @@ func (e *Emulator) repoJSON(u urls, r *repo) obj {
 }
 
 func (e *Emulator) labelJSON(u urls, r *repo, l *label) obj {
-	var desc any
-	if l.description != "" {
-		desc = l.description
-	}
+	// The pull request schemas type a label's description as a plain
+	// string, so send "" rather than null.
 	return obj{
 		"id": l.id, "node_id": nodeID("Label", l.id), "url": r.apiURL(u) + "/labels/" + l.name,
-		"name": l.name, "description": desc, "color": l.color, "default": false,
+		"name": l.name, "description": l.description, "color": l.color, "default": false,
 	}
 }
 

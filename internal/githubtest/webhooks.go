@@ -14,7 +14,6 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"github.com/google/go-github/v60/github"
 )
 
 // HookID is the value sent in the X-GitHub-Hook-ID header.
@@ -58,17 +57,21 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:])
 }
 
-// convert round-trips v through JSON into a go-github type.
-func convert[T any](v any) (*T, error) {
-	raw, err := json.Marshal(v)
+// Payload is a webhook payload in GitHub's JSON shape, with every field
+// GitHub sends (including nulls). Tests may change it before delivery.
+type Payload map[string]any
+
+// Decode unmarshals the payload into v, typically a go-github event such as
+// *github.PullRequestEvent.
+func (p Payload) Decode(v any) error {
+	raw, err := json.Marshal(p)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("githubtest: marshal payload: %w", err)
 	}
-	out := new(T)
-	if err := json.Unmarshal(raw, out); err != nil {
-		return nil, fmt.Errorf("githubtest: build payload: %w", err)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("githubtest: decode payload: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 func (e *Emulator) payloadURLs() urls { return urls{api: e.baseURL + "/api/v3", html: e.baseURL} }
@@ -85,9 +88,13 @@ func (e *Emulator) envelope(r *repo, sender string) obj {
 		}
 	}
 	if owner := e.userLocked(r.Owner); owner.kind == "Organization" {
+		api := u.api + "/orgs/" + owner.login
 		out["organization"] = obj{
-			"login": owner.login, "id": owner.id, "node_id": nodeID("Organization", owner.id),
-			"url": u.api + "/orgs/" + owner.login, "description": nil,
+			"login": owner.login, "id": owner.id, "node_id": nodeID("Organization", owner.id), "url": api,
+			"repos_url": api + "/repos", "events_url": api + "/events", "hooks_url": api + "/hooks",
+			"issues_url": api + "/issues", "members_url": api + "/members{/member}",
+			"public_members_url": api + "/public_members{/member}",
+			"avatar_url":         fmt.Sprintf("%s/avatars/u/%d", u.html, owner.id), "description": nil,
 		}
 	}
 	return out
@@ -96,7 +103,7 @@ func (e *Emulator) envelope(r *repo, sender string) obj {
 // PullRequestEvent builds a pull_request payload (opened, synchronize,
 // edited, reopened, closed, ...) from the current state. An empty sender
 // means the author, or the user who merged or closed it.
-func (e *Emulator) PullRequestEvent(ctx context.Context, owner, name string, number int, action, sender string) (*github.PullRequestEvent, error) {
+func (e *Emulator) PullRequestEvent(ctx context.Context, owner, name string, number int, action, sender string) (Payload, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r, is, err := e.pullLocked(owner, name, number)
@@ -115,12 +122,12 @@ func (e *Emulator) PullRequestEvent(ctx context.Context, owner, name string, num
 	if action == "synchronize" {
 		body["before"], body["after"] = is.pr.beforeSHA, is.pr.headSHA
 	}
-	return convert[github.PullRequestEvent](body)
+	return Payload(body), nil
 }
 
 // PullRequestReviewEvent builds a pull_request_review payload (submitted,
 // dismissed, edited). An empty sender means the reviewer.
-func (e *Emulator) PullRequestReviewEvent(ctx context.Context, owner, name string, number int, reviewID int64, action, sender string) (*github.PullRequestReviewEvent, error) {
+func (e *Emulator) PullRequestReviewEvent(ctx context.Context, owner, name string, number int, reviewID int64, action, sender string) (Payload, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r, is, err := e.pullLocked(owner, name, number)
@@ -144,12 +151,12 @@ func (e *Emulator) PullRequestReviewEvent(ctx context.Context, owner, name strin
 	body["action"] = action
 	body["review"] = e.reviewJSON(u, r, is, rv)
 	body["pull_request"] = e.pullJSON(ctx, u, r, is, false)
-	return convert[github.PullRequestReviewEvent](body)
+	return Payload(body), nil
 }
 
 // CheckRunEvent builds a check_run payload (for example rerequested) for a
 // check run created through the API.
-func (e *Emulator) CheckRunEvent(_ context.Context, owner, name string, checkRunID int64, action, sender string) (*github.CheckRunEvent, error) {
+func (e *Emulator) CheckRunEvent(_ context.Context, owner, name string, checkRunID int64, action, sender string) (Payload, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r, err := e.repoLocked(owner, name)
@@ -165,7 +172,7 @@ func (e *Emulator) CheckRunEvent(_ context.Context, owner, name string, checkRun
 	run["check_suite"] = e.checkSuiteJSON(u, r, cr.HeadSHA)
 	body := e.envelope(r, sender)
 	body["action"], body["check_run"] = action, run
-	return convert[github.CheckRunEvent](body)
+	return Payload(body), nil
 }
 
 func (e *Emulator) checkSuiteJSON(u urls, r *repo, headSHA string) obj {
@@ -185,17 +192,36 @@ func (e *Emulator) checkSuiteJSON(u urls, r *repo, headSHA string) obj {
 			})
 		}
 	}
+	runs := 0
+	for _, cr := range e.checkRuns {
+		if cr.repo == r.fullName() && cr.HeadSHA == headSHA {
+			runs++
+		}
+	}
+	var headCommit any
+	if g, err := r.open(); err == nil {
+		if cm, err := g.CommitObject(plumbing.NewHash(headSHA)); err == nil {
+			headCommit = obj{
+				"id": headSHA, "tree_id": cm.TreeHash.String(), "message": cm.Message, "timestamp": timestamp(cm.Committer.When),
+				"author":    obj{"name": cm.Author.Name, "email": cm.Author.Email},
+				"committer": obj{"name": cm.Committer.Name, "email": cm.Committer.Email},
+			}
+		}
+	}
+	now := timestamp(e.now())
 	return obj{
 		"id": id, "node_id": nodeID("CheckSuite", id), "head_branch": headBranch, "head_sha": headSHA,
 		"status": "queued", "conclusion": nil, "url": fmt.Sprintf("%s/check-suites/%d", r.apiURL(u), id),
 		"before": nil, "after": headSHA, "pull_requests": e.minimalPullsFor(u, r, headSHA),
 		"app": e.appJSON(u, r.Owner), "check_runs_url": fmt.Sprintf("%s/check-suites/%d/check-runs", r.apiURL(u), id),
+		"created_at": now, "updated_at": now, "latest_check_runs_count": runs, "head_commit": headCommit,
+		"rerequestable": true, "runs_rerequestable": true,
 	}
 }
 
 // CheckSuiteEvent builds a check_suite payload (for example requested) for
 // the suite of headSHA.
-func (e *Emulator) CheckSuiteEvent(_ context.Context, owner, name, headSHA, action, sender string) (*github.CheckSuiteEvent, error) {
+func (e *Emulator) CheckSuiteEvent(_ context.Context, owner, name, headSHA, action, sender string) (Payload, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r, err := e.repoLocked(owner, name)
@@ -204,7 +230,7 @@ func (e *Emulator) CheckSuiteEvent(_ context.Context, owner, name, headSHA, acti
 	}
 	body := e.envelope(r, sender)
 	body["action"], body["check_suite"] = action, e.checkSuiteJSON(e.payloadURLs(), r, headSHA)
-	return convert[github.CheckSuiteEvent](body)
+	return Payload(body), nil
 }
 
 func headCommitJSON(u urls, r *repo, cm *object.Commit, login string) obj {
@@ -220,7 +246,7 @@ func headCommitJSON(u urls, r *repo, cm *object.Commit, login string) obj {
 // PushEvent builds a push payload for ref (for example "refs/heads/main")
 // moving from before (all zeros for a new branch) to after, pushed by
 // pusher.
-func (e *Emulator) PushEvent(_ context.Context, owner, name, ref, before, after, pusher string) (*github.PushEvent, error) {
+func (e *Emulator) PushEvent(_ context.Context, owner, name, ref, before, after, pusher string) (Payload, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r, err := e.repoLocked(owner, name)
@@ -257,13 +283,13 @@ func (e *Emulator) PushEvent(_ context.Context, owner, name, ref, before, after,
 	body["base_ref"], body["compare"] = nil, fmt.Sprintf("%s/compare/%s...%s", r.htmlURL(u), before, afterHash)
 	body["commits"], body["head_commit"] = list, headCommitJSON(u, r, head, e.loginForEmail(head.Author.Email))
 	body["pusher"] = obj{"name": pusher, "email": e.emailFor(pusher)}
-	return convert[github.PushEvent](body)
+	return Payload(body), nil
 }
 
 // MergeGroupEvent builds a merge_group checks_requested payload for a merge
 // queue commit headSHA on headRef (for example
 // "refs/heads/gh-readonly-queue/main/pr-1-<sha>") targeting baseRef.
-func (e *Emulator) MergeGroupEvent(_ context.Context, owner, name, headSHA, headRef, baseRef, sender string) (*github.MergeGroupEvent, error) {
+func (e *Emulator) MergeGroupEvent(_ context.Context, owner, name, headSHA, headRef, baseRef, sender string) (Payload, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	r, err := e.repoLocked(owner, name)
@@ -289,5 +315,5 @@ func (e *Emulator) MergeGroupEvent(_ context.Context, owner, name, headSHA, head
 		"head_sha": headSHA, "head_ref": headRef, "base_sha": baseSHA.String(), "base_ref": baseRef,
 		"head_commit": headCommitJSON(u, r, head, e.loginForEmail(head.Author.Email)),
 	}
-	return convert[github.MergeGroupEvent](body)
+	return Payload(body), nil
 }
