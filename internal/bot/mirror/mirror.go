@@ -1,0 +1,324 @@
+// Package mirror keeps a local bare copy of each repository the bot
+// evaluates, fetched with the installation token before each evaluation, and
+// hands out read-only snapshots of a pull request's base and head for the
+// policy engine's git adapter (package gitrepo).
+//
+// A fetch only asks for what is missing: the base branch every time (its tip
+// decides which rules apply) and the pull request's head only when the head
+// commit is not already in the mirror. Fetches of one repository are
+// serialized; reading snapshots never blocks on a fetch, because a fetch only
+// adds objects and moves references.
+package mirror
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	gitconfig "github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+
+	"github.com/example-org/promobot/internal/evaluate"
+	"github.com/example-org/promobot/internal/gitrepo"
+)
+
+// TokenUser is the basic-auth user name GitHub expects with an installation
+// token.
+const TokenUser = "x-access-token"
+
+// Request says what an evaluation needs from a repository.
+type Request struct {
+	// Repository is "owner/name".
+	Repository string
+	// CloneURL is the repository's HTTP(S) clone URL.
+	CloneURL string
+	// Token authenticates the fetch as user TokenUser; it is never stored
+	// or logged.
+	Token string
+	// BaseBranch is the branch the pull request merges into.
+	BaseBranch string
+	// PullNumber is the pull request; its head is fetched from
+	// refs/pull/<n>/head.
+	PullNumber int
+	// HeadBranch is the head branch, fetched instead of refs/pull/<n>/head
+	// when the server has no such ref and SameRepository is true.
+	HeadBranch     string
+	SameRepository bool
+	// HeadSHA is the head commit to evaluate.
+	HeadSHA string
+}
+
+// Snapshot is a consistent view of a pull request in a mirror: the current
+// tip of the base branch and the head commit.
+type Snapshot struct {
+	repo *gitrepo.Repo
+	// Base is the tip of the base branch after the fetch.
+	Base plumbing.Hash
+	// Head is the pull request's head commit.
+	Head plumbing.Hash
+}
+
+// BuildInput reads the change from Base to Head; see gitrepo.Repo.BuildInput.
+func (s *Snapshot) BuildInput(ctx context.Context, opts gitrepo.InputOptions) (*evaluate.Input, error) {
+	return s.repo.BuildInput(ctx, s.Base, s.Head, opts)
+}
+
+// Error is a failure to bring a mirror up to date. Terminal says whether
+// retrying can help.
+type Error struct {
+	Op       string
+	Err      error
+	Terminal bool
+}
+
+// Error returns "mirror: op: cause".
+func (e *Error) Error() string { return "mirror: " + e.Op + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// IsTerminal reports whether err is, or wraps, a terminal *Error.
+func IsTerminal(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Terminal
+}
+
+// FetchOutcome says what a fetch did, for metrics.
+type FetchOutcome string
+
+// The fetch outcomes.
+const (
+	FetchUpdated   FetchOutcome = "updated"
+	FetchUnchanged FetchOutcome = "unchanged"
+	FetchFailed    FetchOutcome = "error"
+)
+
+// Options configure a Set.
+type Options struct {
+	// ObserveFetch, when set, is called after every fetch.
+	ObserveFetch func(o FetchOutcome, d time.Duration)
+}
+
+// Set is the collection of mirrors under one directory. It is safe for
+// concurrent use.
+type Set struct {
+	dir  string
+	opts Options
+
+	mu      sync.Mutex
+	mirrors map[string]*mirror
+}
+
+// New returns a set of mirrors kept under dir, creating dir if needed.
+func New(dir string, opts Options) (*Set, error) {
+	if dir == "" {
+		return nil, errors.New("mirror: no cache directory")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("mirror: cache directory %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(abs, 0o700); err != nil {
+		return nil, fmt.Errorf("mirror: cache directory: %w", err)
+	}
+	return &Set{dir: abs, opts: opts, mirrors: map[string]*mirror{}}, nil
+}
+
+// mirror is one repository's bare copy.
+type mirror struct {
+	path string
+
+	fetchMu sync.Mutex // serializes fetches
+	git     *git.Repository
+
+	mu     sync.Mutex // guards reader
+	reader *gitrepo.Repo
+}
+
+var namePart = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// Sync fetches what req needs into the repository's mirror and returns a
+// snapshot of the base tip and the head.
+func (s *Set) Sync(ctx context.Context, req Request) (*Snapshot, error) {
+	m, err := s.mirror(req)
+	if err != nil {
+		return nil, err
+	}
+	return m.sync(ctx, req, s.opts.ObserveFetch)
+}
+
+// mirror returns the mirror of req's repository, creating it on first use.
+func (s *Set) mirror(req Request) (*mirror, error) {
+	u, err := url.Parse(req.CloneURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return nil, &Error{Op: "mirror " + req.Repository, Err: fmt.Errorf("clone URL %q is not a plain http(s) URL", req.CloneURL), Terminal: true}
+	}
+	owner, name, ok := strings.Cut(req.Repository, "/")
+	if !ok || !validPart(owner) || !validPart(name) {
+		return nil, &Error{Op: "mirror", Err: fmt.Errorf("invalid repository name %q", req.Repository), Terminal: true}
+	}
+	host := strings.NewReplacer(":", "_").Replace(strings.ToLower(u.Host))
+	path := filepath.Join(s.dir, host, strings.ToLower(owner), strings.ToLower(name)+".git")
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m, ok := s.mirrors[path]; ok {
+		return m, nil
+	}
+	repo, err := openOrInit(path, req.CloneURL)
+	if err != nil {
+		return nil, &Error{Op: "open mirror of " + req.Repository, Err: err}
+	}
+	m := &mirror{path: path, git: repo}
+	s.mirrors[path] = m
+	return m, nil
+}
+
+func validPart(s string) bool { return namePart.MatchString(s) && s != "." && s != ".." }
+
+// openOrInit opens the bare repository at path, or creates it with an
+// "origin" remote.
+func openOrInit(path, cloneURL string) (*git.Repository, error) {
+	repo, err := git.PlainOpen(path)
+	if err == nil {
+		return repo, nil
+	}
+	if !errors.Is(err, git.ErrRepositoryNotExists) {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	repo, err = git.PlainInit(path, true)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := repo.CreateRemote(&gitconfig.RemoteConfig{Name: git.DefaultRemoteName, URLs: []string{cloneURL}}); err != nil {
+		return nil, err
+	}
+	return repo, nil
+}
+
+func (m *mirror) sync(ctx context.Context, req Request, observe func(FetchOutcome, time.Duration)) (*Snapshot, error) {
+	if req.BaseBranch == "" || req.HeadSHA == "" || req.PullNumber <= 0 {
+		return nil, &Error{Op: "sync " + req.Repository, Err: errors.New("the request lacks the base branch, the head commit or the pull request number"), Terminal: true}
+	}
+	if !plumbing.IsHash(req.HeadSHA) {
+		return nil, &Error{Op: "sync " + req.Repository, Err: fmt.Errorf("head %q is not a commit hash", req.HeadSHA), Terminal: true}
+	}
+	head := plumbing.NewHash(req.HeadSHA)
+	baseRef := plumbing.NewRemoteReferenceName(git.DefaultRemoteName, req.BaseBranch)
+
+	m.fetchMu.Lock()
+	defer m.fetchMu.Unlock()
+
+	specs := []gitconfig.RefSpec{refSpec(plumbing.NewBranchReferenceName(req.BaseBranch), baseRef)}
+	fetchHead := !m.hasCommit(head)
+	if fetchHead {
+		specs = append(specs, refSpec(plumbing.ReferenceName(fmt.Sprintf("refs/pull/%d/head", req.PullNumber)),
+			plumbing.NewRemoteReferenceName(git.DefaultRemoteName, fmt.Sprintf("pull/%d", req.PullNumber))))
+	}
+	start := time.Now()
+	updated, err := m.fetch(ctx, req, specs)
+	if err != nil && fetchHead && errors.Is(err, git.NoMatchingRefSpecError{}) && req.SameRepository && req.HeadBranch != "" {
+		// The server keeps no refs/pull/<n>/head: take the branch instead.
+		specs[1] = refSpec(plumbing.NewBranchReferenceName(req.HeadBranch), plumbing.NewRemoteReferenceName(git.DefaultRemoteName, req.HeadBranch))
+		updated, err = m.fetch(ctx, req, specs)
+	}
+	if observe != nil {
+		outcome := FetchUnchanged
+		switch {
+		case err != nil:
+			outcome = FetchFailed
+		case updated:
+			outcome = FetchUpdated
+		}
+		observe(outcome, time.Since(start))
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	ref, err := m.git.Reference(baseRef, true)
+	if err != nil {
+		return nil, &Error{Op: "resolve " + req.BaseBranch, Err: err, Terminal: errors.Is(err, plumbing.ErrReferenceNotFound)}
+	}
+	if !m.hasCommit(head) {
+		return nil, &Error{Op: "sync " + req.Repository, Err: fmt.Errorf("head commit %s is not on the server (pushed over since?)", head)}
+	}
+	reader, err := m.readerAfter(updated)
+	if err != nil {
+		return nil, err
+	}
+	return &Snapshot{repo: reader, Base: ref.Hash(), Head: head}, nil
+}
+
+func refSpec(src, dst plumbing.ReferenceName) gitconfig.RefSpec {
+	return gitconfig.RefSpec("+" + src.String() + ":" + dst.String())
+}
+
+// fetch runs one fetch and reports whether it changed anything.
+func (m *mirror) fetch(ctx context.Context, req Request, specs []gitconfig.RefSpec) (bool, error) {
+	err := m.git.FetchContext(ctx, &git.FetchOptions{
+		RemoteName: git.DefaultRemoteName,
+		RemoteURL:  req.CloneURL,
+		RefSpecs:   specs,
+		Auth:       &githttp.BasicAuth{Username: TokenUser, Password: req.Token},
+		Tags:       git.NoTags,
+		Force:      true,
+	})
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, git.NoErrAlreadyUpToDate):
+		return false, nil
+	case errors.Is(err, git.NoMatchingRefSpecError{}):
+		return false, &Error{Op: "fetch " + req.Repository, Err: err, Terminal: true}
+	default:
+		return false, &Error{Op: "fetch " + req.Repository, Err: scrub(err, req.Token)}
+	}
+}
+
+// scrub removes the token from an error message, should a library ever
+// echo it.
+func scrub(err error, token string) error {
+	if token == "" || !strings.Contains(err.Error(), token) {
+		return err
+	}
+	return errors.New(strings.ReplaceAll(err.Error(), token, "<token>"))
+}
+
+// hasCommit reports whether the mirror holds commit h. Called with fetchMu
+// held: the fetching repository's object index is updated by its own
+// fetches.
+func (m *mirror) hasCommit(h plumbing.Hash) bool {
+	_, err := m.git.CommitObject(h)
+	return err == nil
+}
+
+// readerAfter returns the reader for the current objects, reopening it when
+// a fetch added objects. gitrepo's repository indexes pack files when it
+// opens them, so objects fetched since are invisible to an older reader;
+// readers already handed out stay valid for what they saw.
+func (m *mirror) readerAfter(updated bool) (*gitrepo.Repo, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.reader != nil && !updated {
+		return m.reader, nil
+	}
+	r, err := gitrepo.Open(m.path)
+	if err != nil {
+		return nil, &Error{Op: "open mirror", Err: err}
+	}
+	m.reader = r
+	return r, nil
+}
