@@ -137,6 +137,9 @@ func (e *Emulator) checkRepoAccess(c *call) error {
 }
 
 func (e *Emulator) tokenRepos(t *token) []string {
+	if t.repos != nil {
+		return t.repos
+	}
 	if inst := e.installations[t.installation]; inst != nil {
 		return inst.repos
 	}
@@ -279,7 +282,13 @@ func (e *Emulator) handleCreateAccessToken(c *call) response {
 		if len(req.Repositories) > 0 && !containsFold(req.Repositories, r.Name) {
 			continue
 		}
+		if len(req.Repositories) > 0 {
+			t.repos = append(t.repos, full)
+		}
 		repos = append(repos, e.repoJSON(c.urls, r))
+	}
+	if len(req.Repositories) > 0 && t.repos == nil {
+		t.repos = []string{}
 	}
 	body := obj{
 		"token":                t.value,

@@ -3,9 +3,12 @@ package githubtest
 import (
 	"crypto/rand"
 	"crypto/rsa"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,5 +149,39 @@ func TestBothPrefixesServeTheAPI(t *testing.T) {
 	want := map[string]int{"GET /repos/{owner}/{repo}": 2}
 	if diff := cmp.Diff(want, e.Emulator.Counts()); diff != "" {
 		t.Errorf("Counts (-want +got):\n%s", diff)
+	}
+}
+
+func TestNarrowedInstallationToken(t *testing.T) {
+	e := newEnv(t)
+	if err := e.Emulator.AddRepo(Repo{Owner: org, Name: "infra", Path: e.path, CloneURL: "unused"}); err != nil {
+		t.Fatal(err)
+	}
+	e.Emulator.AddInstallation(instID, org, org+"/"+repoName, org+"/infra")
+	jwtClaims := fmt.Sprintf(`{"iss":"%d","exp":%d}`, appID, t0.Unix()+300)
+	jwt := "eyJhbGciOiJub25lIn0." + base64.RawURLEncoding.EncodeToString([]byte(jwtClaims)) + ".unsigned"
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, e.Server.URL+"/app/installations/77/access_tokens", strings.NewReader(`{"repositories":["infra"]}`))
+	req.Header.Set("Authorization", "Bearer "+jwt)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Token        string `json:"token"`
+		Repositories []struct {
+			FullName string `json:"full_name"`
+		} `json:"repositories"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || len(body.Repositories) != 1 || body.Repositories[0].FullName != "acme/infra" {
+		t.Fatalf("token response %d %+v", resp.StatusCode, body)
+	}
+	client := e.Client(t, body.Token)
+	if _, _, err := client.Repositories.Get(t.Context(), org, "infra"); err != nil {
+		t.Errorf("narrowed token on its repository: %v", err)
+	}
+	if _, resp, _ := client.Repositories.Get(t.Context(), org, repoName); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("narrowed token on another repository: %d, want 404", resp.StatusCode)
 	}
 }

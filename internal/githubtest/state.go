@@ -59,8 +59,9 @@ type installation struct {
 
 type token struct {
 	value        string
-	installation int64  // zero for user tokens
-	login        string // acting user
+	installation int64    // zero for user tokens
+	login        string   // acting user
+	repos        []string // full names; nil means all of the installation's
 	expires      time.Time
 }
 
