@@ -37,7 +37,7 @@ func (ids identities) identity(name, email string) evaluate.Identity {
 		id.Login = login
 		return id
 	}
-	id.Login = noreplyLogin(e)
+	id.Login = noreplyLogin(email)
 	return id
 }
 
@@ -45,10 +45,14 @@ func (ids identities) identity(name, email string) evaluate.Identity {
 // (12345+login@users.noreply.github.com or login@users.noreply.github.com),
 // or "" for any other address.
 func noreplyLogin(email string) string {
-	local, ok := strings.CutSuffix(strings.ToLower(email), noreplyDomain)
-	if !ok {
+	email = strings.TrimSpace(email)
+	at := len(email) - len(noreplyDomain)
+	if at < 0 || !strings.EqualFold(email[at:], noreplyDomain) {
 		return ""
 	}
+	// The login keeps the case it was written in; logins compare
+	// case-insensitively downstream.
+	local := email[:at]
 	if id, login, found := strings.Cut(local, "+"); found {
 		if id == "" || strings.Trim(id, "0123456789") != "" {
 			return ""

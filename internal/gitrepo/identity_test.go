@@ -14,7 +14,7 @@ func TestNoreplyLogin(t *testing.T) {
 	}{
 		{"12345+octo-cat@users.noreply.github.com", "octo-cat"},
 		{"octocat@users.noreply.github.com", "octocat"},
-		{"OctoCat@Users.NoReply.GitHub.com", "octocat"},
+		{"OctoCat@Users.NoReply.GitHub.com", "OctoCat"},
 		{"+octocat@users.noreply.github.com", ""},
 		{"12a+octocat@users.noreply.github.com", ""},
 		{"12345+@users.noreply.github.com", ""},

@@ -49,13 +49,23 @@ func (r *Repo) readTrusted(root *object.Tree) (*trustedFiles, error) {
 	t := &trustedFiles{}
 	manifestSchema, policySchema, problems := validate.Schemas(fsys)
 	t.manifestSchema = manifestSchema
-	pol, ps, err := validate.LoadPolicy(fsys, policySchema)
-	if err != nil {
+	t.policyProblems = problems
+	// A base without a policy has a nil policy and no problems: the engine
+	// fails closed on it and says the policy is missing, not broken.
+	_, err := fs.Stat(fsys, policy.Path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
 		return nil, &Error{Op: "read " + policy.Path, Err: err}
-	}
-	t.policyProblems = append(problems, ps...)
-	if !diag.HasErrors(t.policyProblems) {
-		t.policy = pol
+	default:
+		pol, ps, err := validate.LoadPolicy(fsys, policySchema)
+		if err != nil {
+			return nil, &Error{Op: "read " + policy.Path, Err: err}
+		}
+		t.policyProblems = append(t.policyProblems, ps...)
+		if !diag.HasErrors(t.policyProblems) {
+			t.policy = pol
+		}
 	}
 	if err := r.readOwners(root, t); err != nil {
 		return nil, err
