@@ -30,8 +30,7 @@ type ownerSet struct {
 	owners []string
 	// members are the lower-case logins that may count as owners.
 	members map[string]bool
-	// resolvable are the owners, as written, that can yield approvers.
-	resolvable   []string
+	// unresolvable are the owners, as written, whose members are unknown.
 	unresolvable []string
 }
 
@@ -42,7 +41,14 @@ type approvalState struct {
 	sets      map[int]*ownerSet // by CODEOWNERS line
 }
 
-// checkApprovals computes the approvals of every gated file.
+// checkApprovals computes the approvals of every gated file. Reviews are
+// folded into one effective state per user and the owners of each
+// CODEOWNERS line are expanded once, so the work per file is one map lookup
+// per reviewer.
+//
+// A file needing no approvals (an environment with approvals: 0) passes even
+// when it is unowned; an eligible owner's latest CHANGES_REQUESTED still
+// blocks it. A file needing approvals with no owners fails closed.
 func (e *evaluation) checkApprovals() {
 	st := &approvalState{reviewers: e.reviewers(), sets: map[int]*ownerSet{}}
 	for _, f := range e.files {
@@ -133,7 +139,6 @@ func (e *evaluation) ownerSet(st *approvalState, rule codeowners.Rule) *ownerSet
 		switch o.Kind {
 		case codeowners.OwnerUser:
 			s.members[o.Name()] = true
-			s.resolvable = append(s.resolvable, o.Value)
 		case codeowners.OwnerTeam:
 			members, ok := e.in.Teams[o.Name()]
 			if !ok {
@@ -143,7 +148,6 @@ func (e *evaluation) ownerSet(st *approvalState, rule codeowners.Rule) *ownerSet
 			for _, m := range members {
 				s.members[strings.ToLower(m)] = true
 			}
-			s.resolvable = append(s.resolvable, o.Value)
 		default:
 			s.unresolvable = append(s.unresolvable, o.Value)
 		}

@@ -3,6 +3,7 @@ package evaluate
 import (
 	"cmp"
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
@@ -46,10 +47,12 @@ type evaluation struct {
 	files []*gatedFile
 	// moving indexes, per environment, the models whose version changes.
 	moving map[string]map[string]bool
-	// pins indexes base manifests by model and version for immutability.
-	pins  map[pinKey][]*manifest.Document
-	rules []RuleResult
-	res   *Result
+	// pins indexes base manifests by model and version for immutability, and
+	// headPins the changed head manifests.
+	pins     map[pinKey][]*manifest.Document
+	headPins map[pinKey][]*gatedFile
+	rules    []RuleResult
+	res      *Result
 }
 
 type pinKey struct{ model, version string }
@@ -57,6 +60,24 @@ type pinKey struct{ model, version string }
 // Evaluate applies the base policy and the CODEOWNERS approval rules to a
 // change and explains the outcome. It is pure and deterministic: it reads
 // only in, which it does not modify, and sorts everything it returns.
+//
+// Gated files are everything under environments/ and the control files:
+// CODEOWNERS in any of GitHub's locations, the policy, schemas/ and the
+// trusted signing keys the base policy names. A change without gated files
+// passes. Beyond the rules themselves, Evaluate decides that:
+//   - control files, files directly under environments/ and files of an
+//     undeclared environment need the governance approval count;
+//   - other files under environments/<env>/ need env's count and follow its
+//     freeze windows, but no manifest rules apply to them;
+//   - a freeze override never lowers the bar: the count is the larger of the
+//     governance count and the environment's;
+//   - only version changes (promote, rollback, register, decommission) move a
+//     bundle; an edit that keeps the version does not;
+//   - a changed manifest that cannot be decoded fails every rule family that
+//     needs its content, each in that family's mode;
+//   - with permission data, a login missing from it has no write access;
+//   - commit identities without a login are reported as a warning, because
+//     their owner cannot be excluded from approving.
 func Evaluate(in *Input) *Result {
 	e := &evaluation{
 		in:     in,
@@ -129,7 +150,15 @@ func (e *evaluation) isControl(p string) bool {
 	if p == policy.Path || slices.Contains(codeowners.Locations, p) || strings.HasPrefix(p, SchemasDir) {
 		return true
 	}
-	return e.pol != nil && slices.Contains(e.pol.Artifacts.TrustedKeys, p)
+	if e.pol == nil {
+		return false
+	}
+	for _, k := range e.pol.Artifacts.TrustedKeys {
+		if path.Clean(strings.TrimPrefix(k, "/")) == p {
+			return true
+		}
+	}
+	return false
 }
 
 // brokenPolicy fails every gated change closed when the base policy is
@@ -163,7 +192,7 @@ func (e *evaluation) brokenPolicy() {
 	e.res.Verdict = VerdictFail
 }
 
-// indexPins indexes the base manifests by model and version.
+// indexPins indexes the base and head manifests by model and version.
 func (e *evaluation) indexPins() {
 	e.pins = make(map[pinKey][]*manifest.Document, len(e.in.Base))
 	for _, d := range e.in.Base {
@@ -175,6 +204,13 @@ func (e *evaluation) indexPins() {
 	}
 	for _, docs := range e.pins {
 		slices.SortFunc(docs, func(a, b *manifest.Document) int { return cmp.Compare(a.Path, b.Path) })
+	}
+	e.headPins = map[pinKey][]*gatedFile{}
+	for _, f := range e.files { // sorted by path
+		if f.model != "" && f.head != nil && f.head.Manifest != nil && f.head.Manifest.Model == f.model {
+			k := pinKey{f.model, f.head.Manifest.Version}
+			e.headPins[k] = append(e.headPins[k], f)
+		}
 	}
 }
 

@@ -20,8 +20,10 @@ const MaxMarkdownSize = 60000
 // run summary or a pull request comment: the verdict and what is missing,
 // the promotions with their metrics beside the versions they replace, the
 // approvals per file, and every rule outcome. When that would exceed
-// MaxMarkdownSize, passing and skipped rules are only counted, and if it is
-// still too long the text is cut with a note pointing at the JSON output.
+// MaxMarkdownSize, a compact form shows the metrics of the first few
+// promotions only, and approvals and rules only where something is missing
+// or wrong, counting the rest; if even that is too long, the text is cut with
+// a note pointing at the JSON output.
 func RenderMarkdown(w io.Writer, r *Result) error {
 	var b bytes.Buffer
 	renderMarkdown(&b, r, false)
@@ -31,13 +33,17 @@ func RenderMarkdown(w io.Writer, r *Result) error {
 	}
 	out := b.Bytes()
 	if len(out) > MaxMarkdownSize {
-		const note = "\n\n_Output truncated; run promobot check --format json for the full result._\n"
+		const note = "\n\n_Output truncated; the JSON output holds the full result._\n"
 		cut := bytes.LastIndexByte(out[:MaxMarkdownSize-len(note)], '\n')
 		out = append(out[:max(cut, 0):max(cut, 0)], note...)
 	}
 	_, err := w.Write(out)
 	return err
 }
+
+// compactMetrics is how many promotions show their metrics in the compact
+// form.
+const compactMetrics = 3
 
 func renderMarkdown(b *bytes.Buffer, r *Result, compact bool) {
 	mark := "✅"
@@ -58,7 +64,11 @@ func renderMarkdown(b *bytes.Buffer, r *Result, compact bool) {
 				mdCell(versionChange(p.FromVersion, p.ToVersion, " → ")), mdCode(shortDigest(p.ArtifactSHA256)),
 				mdCell(string(p.Validation)), mdCell(p.Ticket))
 		}
-		for _, p := range r.Promotions {
+		for i, p := range r.Promotions {
+			if compact && i == compactMetrics {
+				fmt.Fprintf(b, "\nMetrics of %d more promotions are in the JSON output.\n", len(r.Promotions)-i)
+				break
+			}
 			writeMetricsMarkdown(b, p)
 		}
 	}
@@ -66,7 +76,12 @@ func renderMarkdown(b *bytes.Buffer, r *Result, compact bool) {
 		b.WriteString("\n### Approvals\n\n")
 		b.WriteString("| File | Required | Approved by | Missing | Owners |\n")
 		b.WriteString("|---|--:|---|--:|---|\n")
+		satisfied := 0
 		for _, a := range r.Approvals {
+			if compact && a.Satisfied() {
+				satisfied++
+				continue
+			}
 			missing := strconv.Itoa(a.Missing)
 			if len(a.ChangesRequested) > 0 {
 				missing += ", changes requested by " + codeList(at(a.ChangesRequested))
@@ -78,9 +93,12 @@ func renderMarkdown(b *bytes.Buffer, r *Result, compact bool) {
 			fmt.Fprintf(b, "| %s | %d | %s | %s | %s |\n", mdCode(a.File), a.Required,
 				orDash(codeList(at(a.Approvers))), missing, owners)
 		}
+		if satisfied > 0 {
+			fmt.Fprintf(b, "\n%d more files have all their approvals.\n", satisfied)
+		}
 		first := true
 		for _, a := range r.Approvals {
-			if len(a.Ignored) == 0 && len(a.Unresolvable) == 0 {
+			if len(a.Ignored) == 0 && len(a.Unresolvable) == 0 || compact && a.Satisfied() {
 				continue
 			}
 			if first {

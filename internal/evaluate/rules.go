@@ -258,8 +258,8 @@ func (e *evaluation) checkImmutability(f *gatedFile, rollback *Pin) {
 	for _, d := range e.pins[pinKey{m.Model, m.Version}] {
 		others = append(others, other{d.Path, d.Manifest})
 	}
-	for _, g := range e.files {
-		if g != f && g.head != nil && g.head.Manifest != nil && g.model == m.Model && g.head.Manifest.Version == m.Version {
+	for _, g := range e.headPins[pinKey{m.Model, m.Version}] {
+		if g != f {
 			others = append(others, other{g.path + " in this change", g.head.Manifest})
 		}
 	}

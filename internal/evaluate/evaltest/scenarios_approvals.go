@@ -216,6 +216,33 @@ func approvalScenarios() []Scenario {
 	s.Reviews = []Review{review("rita", evaluate.Approved, "head"), review("mara", evaluate.Approved, "head"), review("rita", evaluate.Dismissed, "head")}
 	add(s, evaluate.VerdictFail, "@rita (dismissed)")
 
+	s = Sample("changes requested blocks even where no approval is needed")
+	s.Head = Promote("dev", V4, Unbundled)
+	s.Reviews = []Review{review("erin", evaluate.ChangesRequested, "head")}
+	add(s, evaluate.VerdictFail, "@erin requested changes to environments/dev/lasso-spx.yaml")
+
+	s = lassoToProd("changes requested by the author does not block")
+	s.Author = "mike"
+	s.Commits = []Commit{{Author: "mike"}}
+	s.Reviews = append(Approve("mara", "rita"), review("mike", evaluate.ChangesRequested, "head"))
+	add(s, evaluate.VerdictPass, "@mike (author)")
+
+	s = lassoToProd("team names in CODEOWNERS compare case-insensitively")
+	s.Base[".github/CODEOWNERS"] = CodeOwners + "/environments/prod/lasso-spx.yaml  @Example-Org/Model-Risk\n"
+	s.Reviews = Approve("mara", "mike")
+	add(s, evaluate.VerdictPass, "all rules pass, 2/2 approvals")
+
+	s = Sample("other files under an environment need its approvals")
+	s.Head["environments/prod/README.md"] = "Prod notes.\n"
+	s.Reviews = Approve("mara")
+	add(s, evaluate.VerdictFail, "needs 1 more approval from "+prodOwners+" for environments/prod/README.md")
+
+	s = Sample("files directly under environments/ need governance approvals")
+	s.Base[".github/CODEOWNERS"] = "/environments/  @example-org/platform-admins\n" + CodeOwners
+	s.Head["environments/README.md"] = "How environments work.\n"
+	s.Reviews = Approve("pat")
+	add(s, evaluate.VerdictFail, "environments/README.md: 1/2 (governance, 1 missing)")
+
 	s = lassoToProd("approvals in warn mode do not block")
 	s.Base[".github/promobot.yaml"] = modeSet("approvals", "warn")
 	s.Reviews = Approve("mara")

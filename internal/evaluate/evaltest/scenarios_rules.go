@@ -155,6 +155,22 @@ func ruleScenarios() []Scenario {
 	s.Reviews = Approve("mara", "rita", "mike")
 	add(s, evaluate.VerdictPass, "all rules pass, 3/3 approvals")
 
+	s = prodPromotion("freeze: a window without an override label cannot be overridden")
+	s.Base[".github/promobot.yaml"] = Replace(Policy, "        overrideLabel: freeze-override\n", "")
+	s.Now = "2026-12-23T00:00:00Z"
+	s.Labels = []string{"freeze-override"}
+	add(s, evaluate.VerdictFail, `prod is frozen for "year-end close" until 2027-01-04T00:00:00Z; the window has no override label`)
+
+	s = prodPromotion("freeze: the window ends before its end time")
+	s.Now = "2027-01-04T00:00:00Z"
+	add(s, evaluate.VerdictPass, "no freeze window of prod is in force")
+
+	s = prodPromotion("freeze: with the family off, the label changes nothing")
+	s.Base[".github/promobot.yaml"] = Replace(modeSet("freeze", "off"), "governance:\n  approvals: 2", "governance:\n  approvals: 3")
+	s.Now = "2026-12-28T10:00:00Z"
+	s.Labels = []string{"freeze-override"}
+	add(s, evaluate.VerdictPass, "all rules pass, 2/2 approvals", "skip  freeze/freeze-override")
+
 	s = Sample("freeze: other environments are not frozen")
 	s.Now = "2026-12-28T10:00:00Z"
 	s.Head = Promote("dev", V4, Forecaster, Calibrator)
@@ -197,6 +213,10 @@ func ruleScenarios() []Scenario {
 	s = prodPromotion("schema: a file that is not YAML fails closed")
 	s.Head[ManifestPath("prod", Forecaster)] = "{not yaml: ["
 	add(s, evaluate.VerdictFail, "cannot check order: environments/prod/elasticnet-ndx.yaml is not a decodable manifest")
+
+	s = Sample("schema: manifests must end in .yaml")
+	s.Head["environments/dev/lasso-spx.yml"] = Manifest("dev", Unbundled, V4)
+	add(s, evaluate.VerdictFail, "manifest files must end in .yaml, not .yml")
 
 	s = prodPromotion("warn mode: a failing rule warns and does not block")
 	s.Base[".github/promobot.yaml"] = modeSet("order", "warn")
