@@ -198,7 +198,7 @@ func (x *Executor) run(ctx context.Context, opts Options, plan func(context.Cont
 	if out.Diff, err = s.diff(c); err != nil {
 		return nil, err
 	}
-	if out.Evaluation, err = s.evaluate(ctx, p, c, at); err != nil {
+	if out.Evaluation, err = x.evaluate(ctx, s, p, c, at); err != nil {
 		return nil, err
 	}
 	if out.Body, err = renderBody(p, out.Evaluation); err != nil {
@@ -231,10 +231,34 @@ func (x *Executor) run(ctx context.Context, opts Options, plan func(context.Cont
 	return out, nil
 }
 
-// evaluate runs the policy engine on the planned commit. The trusted
+// evaluate runs the policy engine on the planned commit. When GitHub is
+// available, the members of the owning teams are looked up so that the
+// report says who can approve; the verdict on the other rules does not
+// depend on them.
+func (x *Executor) evaluate(ctx context.Context, s *session, p *Plan, c *object.Commit, now time.Time) (*evaluate.Result, error) {
+	in, err := s.input(ctx, p, c, now)
+	if err != nil {
+		return nil, err
+	}
+	ev := evaluate.Evaluate(in)
+	if x.GitHub == nil || x.GitHub.teams == nil {
+		return ev, nil
+	}
+	var owners []string
+	for _, a := range ev.Approvals {
+		owners = append(owners, a.Owners...)
+	}
+	if len(owners) == 0 {
+		return ev, nil
+	}
+	in.Teams = x.GitHub.teamLogins(ctx, owners)
+	return evaluate.Evaluate(in), nil
+}
+
+// input builds the engine's input for the planned commit. The trusted
 // inputs come from the base through gitrepo; the head side is built from
 // the plan in memory, since the planned commit exists only in the overlay.
-func (s *session) evaluate(ctx context.Context, p *Plan, c *object.Commit, now time.Time) (*evaluate.Result, error) {
+func (s *session) input(ctx context.Context, p *Plan, c *object.Commit, now time.Time) (*evaluate.Input, error) {
 	in, err := s.reader.BuildInput(ctx, s.base.Hash, s.base.Hash, gitrepo.InputOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("read the base for the policy check: %w", err)
@@ -262,7 +286,7 @@ func (s *session) evaluate(ctx context.Context, p *Plan, c *object.Commit, now t
 		BaseSHA: s.base.Hash.String(), HeadSHA: c.Hash.String(), Labels: p.Labels,
 	}
 	in.Now = now
-	return evaluate.Evaluate(in), nil
+	return in, nil
 }
 
 // blockingReasons returns the messages of the failed rules that no review

@@ -26,19 +26,67 @@ type issueLabels interface {
 	AddLabelsToIssue(ctx context.Context, owner, repo string, number int, labels []string) ([]*github.Label, *github.Response, error)
 }
 
+// teamMembers holds the go-github team method used to say who can approve.
+// *github.TeamsService satisfies it.
+type teamMembers interface {
+	ListTeamMembersBySlug(ctx context.Context, org, slug string, opts *github.TeamListTeamMembersOptions) ([]*github.User, *github.Response, error)
+}
+
 // GitHub is where pull requests are opened.
 type GitHub struct {
 	// Owner and Repo name the repository, as in github.com/OWNER/REPO.
 	Owner, Repo string
 	prs         pullRequests
 	labels      issueLabels
+	teams       teamMembers
 }
 
 // NewGitHub returns the pull request side of an executor backed by a
 // go-github client. The client carries the credentials: a personal token, a
 // GITHUB_TOKEN or an App installation token.
 func NewGitHub(client *github.Client, owner, repo string) *GitHub {
-	return &GitHub{Owner: owner, Repo: repo, prs: client.PullRequests, labels: client.Issues}
+	return &GitHub{Owner: owner, Repo: repo, prs: client.PullRequests, labels: client.Issues, teams: client.Teams}
+}
+
+// maxTeamPages bounds how many pages of members one team may take.
+const maxTeamPages = 10
+
+// teamLogins returns the active members of each team owner ("@org/slug"),
+// keyed like evaluate.Input.Teams ("org/slug", lower case). Teams the
+// credentials cannot read are left out: the report then says their members
+// are unknown, which is true, and the check run resolves them later.
+func (g *GitHub) teamLogins(ctx context.Context, owners []string) map[string][]string {
+	out := map[string][]string{}
+	for _, o := range owners {
+		org, slug, ok := strings.Cut(strings.TrimPrefix(o, "@"), "/")
+		key := strings.ToLower(org + "/" + slug)
+		if !ok || !strings.HasPrefix(o, "@") || out[key] != nil {
+			continue
+		}
+		var logins []string
+		opts := &github.TeamListTeamMembersOptions{ListOptions: github.ListOptions{PerPage: 100}}
+		for page := 0; page < maxTeamPages; page++ {
+			users, resp, err := g.teams.ListTeamMembersBySlug(ctx, org, slug, opts)
+			if err != nil {
+				logins = nil
+				break
+			}
+			for _, u := range users {
+				logins = append(logins, u.GetLogin())
+			}
+			if resp == nil || resp.NextPage == 0 {
+				if logins == nil {
+					logins = []string{}
+				}
+				break
+			}
+			opts.Page = resp.NextPage
+		}
+		if logins != nil {
+			out[key] = logins
+		}
+	}
+	return out
 }
 
 // NewGitHubClient returns a go-github client for the API at apiURL (empty
