@@ -1,0 +1,242 @@
+// Package bot is promobot's GitHub App: it receives webhook deliveries,
+// queues one evaluation per pull request, and reports the policy engine's
+// verdict as a check run on the pull request's head commit.
+//
+// The flow of one delivery:
+//
+//  1. webhook.Dispatcher verifies the signature and calls the handler
+//     registered for the event (events.go); the handler maps the action to
+//     a pull request (or a commit whose pull requests are looked up later),
+//     enriches the logger and submits a job. The delivery is answered 202
+//     in well under a millisecond.
+//  2. The queue (package queue) coalesces jobs per pull request and runs
+//     them on a fixed number of workers.
+//  3. The job (evaluation.go) creates an in-progress check run, brings the
+//     repository's mirror up to date (package mirror), reads the change
+//     with gitrepo, fills in what only the API knows (input.go), asks the
+//     Engine, and completes the check run (checkrun.go). Any failure on the
+//     way completes the check run as a failure titled "could not evaluate":
+//     nothing green is ever posted without a verdict.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/example-org/promobot/internal/bot/ghclient"
+	"github.com/example-org/promobot/internal/bot/metrics"
+	"github.com/example-org/promobot/internal/bot/mirror"
+	"github.com/example-org/promobot/internal/bot/queue"
+	"github.com/example-org/promobot/internal/bot/webhook"
+	"github.com/example-org/promobot/internal/evaluate"
+	"github.com/example-org/promobot/internal/gitrepo"
+)
+
+// Log keys, constant across the bot.
+const (
+	KeyDeliveryID     = webhook.KeyDeliveryID
+	KeyEvent          = webhook.KeyEvent
+	KeyRepo           = "repo"
+	KeyPR             = "pr"
+	KeySHA            = "sha"
+	KeyInstallationID = "installation_id"
+)
+
+// DefaultCheckName is the name of the check run the bot posts.
+const DefaultCheckName = "promobot"
+
+// Config configures a Bot. AppID, WebhookSecret, Apps and Mirrors are
+// required.
+type Config struct {
+	// AppID is the GitHub App's id; check_run deliveries about other Apps'
+	// check runs are ignored.
+	AppID int64
+	// CheckName is the check run's name; empty means DefaultCheckName.
+	CheckName string
+	// WebhookSecret verifies deliveries.
+	WebhookSecret []byte
+	// Apps gives installation clients.
+	Apps *ghclient.Apps
+	// Mirrors holds the local repository mirrors.
+	Mirrors *mirror.Set
+	// Engine judges changes; nil means PolicyEngine.
+	Engine Engine
+	// Artifacts, when set, verifies the artifacts of changed manifests
+	// when the base policy enforces or warns on the artifacts family.
+	Artifacts ArtifactVerifier
+	// Metrics records metrics; nil records none.
+	Metrics *metrics.Metrics
+	// Logger is the base logger; nil discards.
+	Logger *slog.Logger
+	// Workers and QueueSize size the job queue; JobTimeout bounds one
+	// evaluation. Zero values pick the queue's defaults.
+	Workers    int
+	QueueSize  int
+	JobTimeout time.Duration
+	// Now is the clock, for freeze windows and check run times; nil means
+	// time.Now.
+	Now func() time.Time
+}
+
+// Engine judges a change and renders the verdict for a check run.
+type Engine interface {
+	// Evaluate judges the input.
+	Evaluate(in *evaluate.Input) *evaluate.Result
+	// Summary renders the result as the check run's markdown summary.
+	Summary(r *evaluate.Result) (string, error)
+	// Annotations returns the result's annotations on manifest lines.
+	Annotations(r *evaluate.Result) []evaluate.Annotation
+}
+
+// ArtifactVerifier verifies the artifacts of the changed manifests of an
+// input, keyed by manifest path. An error means verification as a whole
+// could not run; per-artifact problems belong in the checks.
+type ArtifactVerifier interface {
+	VerifyArtifacts(ctx context.Context, in *evaluate.Input) (map[string]evaluate.ArtifactCheck, error)
+}
+
+// githubAPI is the part of the GitHub REST API an evaluation uses;
+// *ghclient.Client implements it.
+type githubAPI interface {
+	PullRequest(ctx context.Context, owner, repo string, number int) (*ghclient.PullRequest, error)
+	PullRequestCommits(ctx context.Context, owner, repo string, number int) ([]ghclient.Commit, error)
+	Reviews(ctx context.Context, owner, repo string, number int) ([]ghclient.Review, error)
+	TeamMembers(ctx context.Context, org, slug string) ([]string, error)
+	Permission(ctx context.Context, owner, repo, login string) (string, error)
+	OpenPullRequestsForCommit(ctx context.Context, owner, repo, sha string) ([]int, error)
+	CreateCheckRun(ctx context.Context, owner, repo string, run ghclient.CheckRun) (int64, error)
+	UpdateCheckRun(ctx context.Context, owner, repo string, id int64, run ghclient.CheckRun) error
+	Token(ctx context.Context) (string, error)
+}
+
+// snapshot is a pull request's base and head in a mirror;
+// *mirror.Snapshot implements it.
+type snapshot interface {
+	BuildInput(ctx context.Context, opts gitrepo.InputOptions) (*evaluate.Input, error)
+}
+
+// mirrors brings mirrors up to date.
+type mirrors interface {
+	Sync(ctx context.Context, req mirror.Request) (snapshot, error)
+}
+
+// deps are the bot's connections to the outside, replaced by fakes in tests.
+type deps struct {
+	client  func(installationID int64) (githubAPI, error)
+	mirrors mirrors
+}
+
+// Bot is the GitHub App. Create it with New, serve Handler, and call
+// Shutdown to drain.
+type Bot struct {
+	cfg        Config
+	deps       deps
+	queue      *queue.Queue[jobKey]
+	dispatcher *webhook.Dispatcher
+	draining   atomic.Bool
+}
+
+// New checks cfg and starts the bot's workers.
+func New(cfg Config) (*Bot, error) {
+	if cfg.Apps == nil || cfg.Mirrors == nil {
+		return nil, errors.New("bot: Apps and Mirrors are required")
+	}
+	d := deps{
+		client: func(id int64) (githubAPI, error) {
+			c, err := cfg.Apps.Installation(id)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		},
+		mirrors: mirrorSet{cfg.Mirrors},
+	}
+	return newBot(cfg, d)
+}
+
+func newBot(cfg Config, d deps) (*Bot, error) {
+	if cfg.AppID <= 0 {
+		return nil, errors.New("bot: the App id is required")
+	}
+	if cfg.CheckName == "" {
+		cfg.CheckName = DefaultCheckName
+	}
+	if cfg.Engine == nil {
+		cfg.Engine = PolicyEngine{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	b := &Bot{cfg: cfg, deps: d}
+	b.queue = queue.New[jobKey](queue.Options{
+		Workers: cfg.Workers,
+		Size:    cfg.QueueSize,
+		Timeout: cfg.JobTimeout,
+		Logger:  cfg.Logger,
+		Observe: func(o queue.Outcome, d time.Duration) { cfg.Metrics.Job(string(o), d) },
+	})
+	cfg.Metrics.QueueDepth(b.queue.Depth, b.queue.Running)
+	dispatcher, err := webhook.NewDispatcher(cfg.WebhookSecret, b.handlers(), webhook.Options{
+		Logger:  cfg.Logger,
+		Observe: cfg.Metrics.Delivery,
+	})
+	if err != nil {
+		_ = b.queue.Shutdown(context.Background())
+		return nil, fmt.Errorf("bot: %w", err)
+	}
+	b.dispatcher = dispatcher
+	return b, nil
+}
+
+// Handler serves POST /webhook, GET /healthz, GET /readyz and, when metrics
+// are configured, GET /metrics.
+func (b *Bot) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/webhook", b.dispatcher)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeText(w, http.StatusOK, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if b.draining.Load() {
+			writeText(w, http.StatusServiceUnavailable, "draining")
+			return
+		}
+		writeText(w, http.StatusOK, "ready")
+	})
+	if b.cfg.Metrics != nil {
+		mux.Handle("GET /metrics", b.cfg.Metrics.Handler())
+	}
+	return mux
+}
+
+func writeText(w http.ResponseWriter, status int, text string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = fmt.Fprintln(w, text)
+}
+
+// Shutdown stops taking jobs (readyz turns 503 and deliveries are answered
+// 503), finishes the queued ones and waits for them, or until ctx ends.
+func (b *Bot) Shutdown(ctx context.Context) error {
+	b.draining.Store(true)
+	return b.queue.Shutdown(ctx)
+}
+
+// mirrorSet adapts *mirror.Set to mirrors.
+type mirrorSet struct{ set *mirror.Set }
+
+func (m mirrorSet) Sync(ctx context.Context, req mirror.Request) (snapshot, error) {
+	s, err := m.set.Sync(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}

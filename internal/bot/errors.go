@@ -1,0 +1,44 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/example-org/promobot/internal/bot/ghclient"
+	"github.com/example-org/promobot/internal/bot/mirror"
+	"github.com/example-org/promobot/internal/gitrepo"
+)
+
+// IsTerminal reports whether retrying the evaluation that failed with err
+// cannot help: the repository, the pull request or the configuration must
+// change first. Unknown errors are not terminal.
+func IsTerminal(err error) bool {
+	return ghclient.IsTerminal(err) || mirror.IsTerminal(err) || gitrepo.IsTerminal(err)
+}
+
+// userMessage says in one line, for the check run title, why an evaluation
+// could not complete. It names the failing step, never tokens or internal
+// details, which stay in the logs.
+func userMessage(err error) string {
+	var (
+		gh *ghclient.Error
+		mi *mirror.Error
+		gr *gitrepo.Error
+	)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "the evaluation took too long"
+	case errors.Is(err, context.Canceled):
+		return "the evaluation was interrupted"
+	case errors.As(err, &gh) && gh.Status != 0:
+		return fmt.Sprintf("GitHub answered %d to %s", gh.Status, gh.Op)
+	case errors.As(err, &gh):
+		return "GitHub could not be reached to " + gh.Op
+	case errors.As(err, &mi):
+		return "could not fetch the repository (" + mi.Op + ")"
+	case errors.As(err, &gr):
+		return "could not read the repository (" + gr.Op + ")"
+	}
+	return "internal error"
+}

@@ -1,0 +1,242 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/example-org/promobot/internal/bot/ghclient"
+	"github.com/example-org/promobot/internal/bot/queue"
+	"github.com/example-org/promobot/internal/bot/webhook"
+)
+
+// handlers registers one thin handler per event. Each parses the payload,
+// decides whether the action matters, and schedules an evaluation; none
+// calls GitHub. Events missing here are answered 202 and ignored.
+func (b *Bot) handlers() map[string]webhook.Handler {
+	return map[string]webhook.Handler{
+		"ping":                webhook.HandlerFunc(b.onPing),
+		"pull_request":        webhook.HandlerFunc(b.onPullRequest),
+		"pull_request_review": webhook.HandlerFunc(b.onPullRequestReview),
+		"check_run":           webhook.HandlerFunc(b.onCheckRun),
+		"check_suite":         webhook.HandlerFunc(b.onCheckSuite),
+	}
+}
+
+// jobKey identifies the work of one pull request (number > 0), or of one
+// commit whose pull requests are to be looked up (number == 0). Jobs with the
+// same key coalesce and never run at once.
+type jobKey struct {
+	installation int64
+	repo         string // lower-case "owner/name"
+	number       int
+	sha          string // only when number == 0
+}
+
+// target is what a job evaluates.
+type target struct {
+	installation int64
+	owner, name  string
+	// number is the pull request; zero means "the open pull requests whose
+	// head is sha".
+	number int
+	sha    string
+	// pr is the pull request as the delivery described it, nil when the
+	// delivery carried no full pull request; it is then fetched.
+	pr *ghclient.PullRequest
+	// cloneURL is the repository's clone URL from the delivery.
+	cloneURL string
+}
+
+func (t target) fullName() string { return t.owner + "/" + t.name }
+
+func (t target) key() jobKey {
+	k := jobKey{installation: t.installation, repo: strings.ToLower(t.fullName()), number: t.number}
+	if t.number == 0 {
+		k.sha = t.sha
+	}
+	return k
+}
+
+// parse unmarshals a payload, turning a syntax error into a 400.
+func parse(d webhook.Delivery, v any) error {
+	if err := json.Unmarshal(d.Payload, v); err != nil {
+		return webhook.BadRequest(err)
+	}
+	return nil
+}
+
+// newTarget checks the fields every delivery must carry.
+func newTarget(inst *github.Installation, repo *github.Repository) (target, error) {
+	t := target{
+		installation: inst.GetID(),
+		owner:        repo.GetOwner().GetLogin(),
+		name:         repo.GetName(),
+		cloneURL:     repo.GetCloneURL(),
+	}
+	switch {
+	case t.installation <= 0:
+		return t, webhook.BadRequest(errors.New("no installation id: is the webhook configured on the App?"))
+	case t.owner == "" || t.name == "":
+		return t, webhook.BadRequest(errors.New("no repository owner or name"))
+	}
+	return t, nil
+}
+
+func (b *Bot) onPing(_ context.Context, d webhook.Delivery) error {
+	var ev github.PingEvent
+	if err := parse(d, &ev); err != nil {
+		return err
+	}
+	d.Logger.Info("ping", "zen", ev.GetZen(), "hook_id", ev.GetHookID())
+	return nil
+}
+
+func (b *Bot) onPullRequest(_ context.Context, d webhook.Delivery) error {
+	var ev github.PullRequestEvent
+	if err := parse(d, &ev); err != nil {
+		return err
+	}
+	switch action := ev.GetAction(); action {
+	case "opened", "reopened", "synchronize", "ready_for_review":
+	case "edited":
+		if ev.GetChanges().GetBase() == nil {
+			return webhook.Ignore("edited without a change of base")
+		}
+	default:
+		return webhook.Ignore("action %q", action)
+	}
+	return b.schedulePullRequest(d, ev.GetInstallation(), ev.GetRepo(), ev.GetPullRequest())
+}
+
+func (b *Bot) onPullRequestReview(_ context.Context, d webhook.Delivery) error {
+	var ev github.PullRequestReviewEvent
+	if err := parse(d, &ev); err != nil {
+		return err
+	}
+	switch action := ev.GetAction(); action {
+	case "submitted", "edited", "dismissed":
+	default:
+		return webhook.Ignore("action %q", action)
+	}
+	return b.schedulePullRequest(d, ev.GetInstallation(), ev.GetRepo(), ev.GetPullRequest())
+}
+
+func (b *Bot) onCheckRun(_ context.Context, d webhook.Delivery) error {
+	var ev github.CheckRunEvent
+	if err := parse(d, &ev); err != nil {
+		return err
+	}
+	if action := ev.GetAction(); action != "rerequested" {
+		return webhook.Ignore("action %q", action)
+	}
+	run := ev.GetCheckRun()
+	if id := run.GetApp().GetID(); id != 0 && id != b.cfg.AppID {
+		return webhook.Ignore("check run of App %d", id)
+	}
+	if run.GetName() != b.cfg.CheckName {
+		return webhook.Ignore("check run %q is not ours", run.GetName())
+	}
+	return b.scheduleCommit(d, ev.GetInstallation(), ev.GetRepo(), run.GetHeadSHA(), run.PullRequests, true)
+}
+
+func (b *Bot) onCheckSuite(_ context.Context, d webhook.Delivery) error {
+	var ev github.CheckSuiteEvent
+	if err := parse(d, &ev); err != nil {
+		return err
+	}
+	suite := ev.GetCheckSuite()
+	var lookUp bool
+	switch action := ev.GetAction(); action {
+	case "requested":
+		// Sent on every push. Pull requests from forks are not listed, but
+		// their pushes also arrive as pull_request synchronize.
+	case "rerequested":
+		lookUp = true
+	default:
+		return webhook.Ignore("action %q", action)
+	}
+	return b.scheduleCommit(d, ev.GetInstallation(), ev.GetRepo(), suite.GetHeadSHA(), suite.PullRequests, lookUp)
+}
+
+// schedulePullRequest schedules the evaluation of a pull request described
+// by a delivery.
+func (b *Bot) schedulePullRequest(d webhook.Delivery, inst *github.Installation, repo *github.Repository, pr *github.PullRequest) error {
+	t, err := newTarget(inst, repo)
+	if err != nil {
+		return err
+	}
+	if t.number = pr.GetNumber(); t.number <= 0 {
+		return webhook.BadRequest(errors.New("no pull request number"))
+	}
+	if pr.GetHead().GetSHA() != "" && pr.GetBase().GetRef() != "" {
+		t.pr = ghclient.FromGitHub(pr)
+		t.sha = t.pr.HeadSHA
+	}
+	return b.schedule(d.Logger, t)
+}
+
+// scheduleCommit schedules the evaluation of the pull requests listed in a
+// check run or check suite delivery. When none are listed (pull requests
+// from forks never are), lookUp schedules a job that finds them by head
+// commit; otherwise the delivery is ignored.
+func (b *Bot) scheduleCommit(d webhook.Delivery, inst *github.Installation, repo *github.Repository, sha string, prs []*github.PullRequest, lookUp bool) error {
+	t, err := newTarget(inst, repo)
+	if err != nil {
+		return err
+	}
+	if sha == "" {
+		return webhook.BadRequest(errors.New("no head commit"))
+	}
+	var numbers []int
+	for _, pr := range prs {
+		// Listed pull requests may belong to another repository that
+		// shares the commit (a fork's upstream); only this one's count.
+		if other := pr.GetBase().GetRepo().GetID(); other != 0 && other != repo.GetID() {
+			continue
+		}
+		if n := pr.GetNumber(); n > 0 {
+			numbers = append(numbers, n)
+		}
+	}
+	if len(numbers) == 0 {
+		if !lookUp {
+			return webhook.Ignore("commit %s is the head of no pull request", sha)
+		}
+		t.sha = sha
+		return b.schedule(d.Logger, t)
+	}
+	var errs []error
+	for _, n := range numbers {
+		one := t
+		one.number = n
+		one.sha = sha
+		errs = append(errs, b.schedule(d.Logger, one))
+	}
+	return errors.Join(errs...)
+}
+
+// schedule enriches the logger with the target and queues its job.
+func (b *Bot) schedule(logger *slog.Logger, t target) error {
+	logger = logger.With(KeyRepo, t.fullName(), KeyPR, t.number, KeyInstallationID, t.installation)
+	if t.sha != "" {
+		logger = logger.With(KeySHA, t.sha)
+	}
+	err := b.queue.Submit(t.key(), queue.Job{
+		Logger: logger,
+		Run:    func(ctx context.Context, logger *slog.Logger) error { return b.run(ctx, logger, t) },
+	})
+	switch {
+	case errors.Is(err, queue.ErrFull), errors.Is(err, queue.ErrClosed):
+		return webhook.Unavailable(err)
+	case err != nil:
+		return fmt.Errorf("schedule: %w", err)
+	}
+	logger.Debug("evaluation queued")
+	return nil
+}

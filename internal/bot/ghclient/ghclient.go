@@ -1,0 +1,200 @@
+// Package ghclient is the bot's narrow view of the GitHub REST API: the
+// handful of calls an evaluation makes, with plain result types and errors
+// that say whether a retry can help.
+//
+// Apps authenticates as a GitHub App with ghinstallation and keeps one
+// client, and so one token-refreshing transport, per installation. Every
+// request goes through a single http.RoundTripper chain:
+//
+//	go-github → Config.Middleware (outermost first) → installation token → Config.Transport (the wire)
+//
+// so response caching, retries and per-installation limits can be added as
+// middleware above the token, and request counting belongs in
+// Config.Transport, where it also sees the token requests.
+package ghclient
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/bradleyfalzon/ghinstallation/v2"
+	"github.com/google/go-github/v60/github"
+)
+
+// DefaultBaseURL is the API root of github.com.
+const DefaultBaseURL = "https://api.github.com/"
+
+// Middleware wraps a transport.
+type Middleware func(http.RoundTripper) http.RoundTripper
+
+// Config configures Apps.
+type Config struct {
+	// BaseURL is the REST API root: DefaultBaseURL, or for GitHub
+	// Enterprise Server "https://HOST/api/v3/". Empty means DefaultBaseURL.
+	BaseURL string
+	// AppID is the GitHub App's id.
+	AppID int64
+	// PrivateKey is the App's PEM-encoded RSA private key.
+	PrivateKey []byte
+	// Transport sends requests on the wire; nil means a clone of
+	// http.DefaultTransport.
+	Transport http.RoundTripper
+	// Middleware wraps the authenticated transport of every installation,
+	// the first element outermost.
+	Middleware []Middleware
+	// UserAgent is sent with every request; empty means go-github's.
+	UserAgent string
+}
+
+// Apps hands out installation clients. It is safe for concurrent use.
+type Apps struct {
+	cfg     Config
+	baseURL *url.URL
+	apps    *ghinstallation.AppsTransport
+
+	mu      sync.Mutex
+	clients map[int64]*Client
+}
+
+// NewApps checks the configuration and parses the private key. Its errors
+// are configuration errors: retrying does not help.
+func NewApps(cfg Config) (*Apps, error) {
+	base, err := ParseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.AppID <= 0 {
+		return nil, errors.New("ghclient: the App id must be a positive number")
+	}
+	if err := checkPrivateKey(cfg.PrivateKey); err != nil {
+		return nil, err
+	}
+	if cfg.Transport == nil {
+		cfg.Transport = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	apps, err := ghinstallation.NewAppsTransport(cfg.Transport, cfg.AppID, cfg.PrivateKey)
+	if err != nil {
+		return nil, fmt.Errorf("ghclient: the App private key: %w", err)
+	}
+	apps.BaseURL = strings.TrimSuffix(base.String(), "/")
+	return &Apps{cfg: cfg, baseURL: base, apps: apps, clients: map[int64]*Client{}}, nil
+}
+
+// ParseBaseURL checks an API root URL and returns it with a trailing slash.
+// Empty means DefaultBaseURL.
+func ParseBaseURL(s string) (*url.URL, error) {
+	if s == "" {
+		s = DefaultBaseURL
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("ghclient: the GitHub API URL %q: %w", s, err)
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("ghclient: the GitHub API URL %q must be an http(s) URL with a host, such as %s", s, DefaultBaseURL)
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("ghclient: the GitHub API URL %q must not hold credentials, a query or a fragment", s)
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+	}
+	return u, nil
+}
+
+// checkPrivateKey says clearly what is wrong with a key that is not a PEM
+// RSA private key, without ever echoing it.
+func checkPrivateKey(key []byte) error {
+	block, _ := pem.Decode(key)
+	if block == nil {
+		return errors.New("ghclient: the App private key is not PEM-encoded (expected -----BEGIN RSA PRIVATE KEY-----)")
+	}
+	if _, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
+		return nil
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return errors.New("ghclient: the App private key is not an RSA private key in PKCS #1 or PKCS #8 form")
+	}
+	if _, ok := k.(interface{ Size() int }); !ok {
+		return errors.New("ghclient: the App private key is not an RSA key")
+	}
+	return nil
+}
+
+// Installation returns the client of an installation, creating it on first
+// use. Clients are reused, so the installation token is fetched once and
+// refreshed shortly before it expires.
+func (a *Apps) Installation(id int64) (*Client, error) {
+	if id <= 0 {
+		return nil, &Error{Op: "installation client", Err: fmt.Errorf("invalid installation id %d", id), Terminal: true}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c, ok := a.clients[id]; ok {
+		return c, nil
+	}
+	itr := ghinstallation.NewFromAppsTransport(a.apps, id)
+	var rt http.RoundTripper = itr
+	for i := len(a.cfg.Middleware) - 1; i >= 0; i-- {
+		rt = a.cfg.Middleware[i](rt)
+	}
+	gh := github.NewClient(&http.Client{Transport: rt})
+	base := *a.baseURL
+	gh.BaseURL = &base
+	upload := *a.baseURL
+	gh.UploadURL = &upload
+	if a.cfg.UserAgent != "" {
+		gh.UserAgent = a.cfg.UserAgent
+	}
+	c := &Client{gh: gh, tokens: itr, installationID: id}
+	a.clients[id] = c
+	return c, nil
+}
+
+// tokenSource is the part of ghinstallation.Transport the client uses.
+type tokenSource interface {
+	Token(ctx context.Context) (string, error)
+}
+
+// Client calls the REST API as one installation. It is safe for concurrent
+// use.
+type Client struct {
+	gh             *github.Client
+	tokens         tokenSource
+	installationID int64
+}
+
+// NewClient returns a client that sends requests through rt to the API at
+// baseURL and gets git credentials from token. It is meant for tests and
+// tools that hold a token already; the bot uses Apps.Installation.
+func NewClient(baseURL string, rt http.RoundTripper, token func(context.Context) (string, error)) (*Client, error) {
+	base, err := ParseBaseURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	gh := github.NewClient(&http.Client{Transport: rt})
+	gh.BaseURL = base
+	return &Client{gh: gh, tokens: tokenFunc(token)}, nil
+}
+
+type tokenFunc func(context.Context) (string, error)
+
+func (f tokenFunc) Token(ctx context.Context) (string, error) { return f(ctx) }
+
+// Token returns a valid installation access token, for git over HTTPS
+// (user "x-access-token"). Never log it.
+func (c *Client) Token(ctx context.Context) (string, error) {
+	tok, err := c.tokens.Token(ctx)
+	if err != nil {
+		return "", classify("get an installation token", err)
+	}
+	return tok, nil
+}

@@ -1,0 +1,214 @@
+package bot
+
+import (
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/example-org/promobot/internal/bot/ghclient"
+	"github.com/example-org/promobot/internal/bot/metrics"
+	"github.com/example-org/promobot/internal/bot/mirror"
+	"github.com/example-org/promobot/internal/evaluate/evaltest"
+	"github.com/example-org/promobot/internal/githubtest"
+	"github.com/example-org/promobot/internal/gittest"
+)
+
+const (
+	testAppID          = 4242
+	testInstallationID = 77
+	testSecret         = "webhook-secret-for-tests"
+	testOwner          = "example-org"
+	testRepo           = "models"
+)
+
+var (
+	keyOnce sync.Once
+	testKey *rsa.PrivateKey
+	testPEM []byte
+)
+
+// appKey returns an RSA key shared by the package's tests: generating one
+// per test would dominate their time.
+func appKey(t testing.TB) (*rsa.PrivateKey, []byte) {
+	t.Helper()
+	keyOnce.Do(func() {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		testKey = k
+		testPEM = pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
+	})
+	return testKey, testPEM
+}
+
+// harness is the bot served over loopback, in front of the GitHub emulator
+// and a git server holding the sample GitOps repository.
+type harness struct {
+	t        *testing.T
+	fx       *githubtest.Fixture
+	em       *githubtest.Emulator
+	repoPath string
+	bot      *Bot
+	server   *httptest.Server
+	metrics  *metrics.Metrics
+}
+
+type harnessOptions struct {
+	workers   int
+	queueSize int
+	engine    Engine
+}
+
+func newHarness(t *testing.T, opts harnessOptions) *harness {
+	t.Helper()
+	key, keyPEM := appKey(t)
+	fx := githubtest.NewFixture(t, githubtest.Config{AppID: testAppID, AppPublicKey: &key.PublicKey})
+	h := &harness{t: t, fx: fx, em: fx.Emulator}
+	h.repoPath = fx.AddRepo(t, testOwner, testRepo, "main")
+	h.seed()
+	h.em.AddInstallation(testInstallationID, testOwner, testOwner+"/"+testRepo)
+	for team, members := range evaltest.Teams() {
+		org, slug, _ := strings.Cut(team, "/")
+		for _, m := range members {
+			h.em.AddTeamMember(org, slug, m, "active")
+			if err := h.em.SetPermission(testOwner, testRepo, m, "write"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	h.metrics = metrics.New()
+	apps, err := ghclient.NewApps(ghclient.Config{
+		BaseURL: fx.URL(), AppID: testAppID, PrivateKey: keyPEM,
+		Transport: h.metrics.InstrumentTransport(http.DefaultTransport),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mirrors, err := mirror.New(t.TempDir(), mirror.Options{ObserveFetch: func(o mirror.FetchOutcome, d time.Duration) { h.metrics.GitFetch(string(o), d) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, _ := time.Parse(time.RFC3339, evaltest.DefaultNow)
+	h.bot, err = New(Config{
+		AppID: testAppID, WebhookSecret: []byte(testSecret), Apps: apps, Mirrors: mirrors,
+		Engine: opts.engine, Metrics: h.metrics, Logger: testLogger(t),
+		Workers: opts.workers, QueueSize: opts.queueSize,
+		Now: func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.server = httptest.NewServer(h.bot.Handler())
+	t.Cleanup(func() {
+		h.server.Close()
+		_ = h.bot.Shutdown(t.Context())
+	})
+	return h
+}
+
+// testLogger logs through t, so a failing test shows what the bot did.
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Helper()
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+// seed writes the sample base branch: its history, then the base commit.
+func (h *harness) seed() {
+	for _, c := range evaltest.History() {
+		h.commit("main", c.Files, "history", "pat", mustTime(h.t, c.Date))
+	}
+	h.commit("main", evaltest.Base(), "base", "pat", mustTime(h.t, evaltest.DefaultBaseDate))
+}
+
+func mustTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// commit commits files on branch as login (with login's noreply address)
+// and returns the commit's sha. A branch that does not exist yet starts at
+// main's tip.
+func (h *harness) commit(branch string, files map[string]string, message, login string, when time.Time) string {
+	h.t.Helper()
+	c := gittest.Commit{
+		Branch: branch, Files: files, Message: message,
+		Author: gittest.Signature{Name: login, Email: login + "@users.noreply.github.com", When: when},
+	}
+	if branch != "main" && h.tip(branch) == "" {
+		c.Parents = []string{h.tip("main")}
+	}
+	return gittest.MustCommit(h.t, h.repoPath, c)
+}
+
+// tip returns the commit branch points at, or "" when it does not exist.
+func (h *harness) tip(branch string) string {
+	h.t.Helper()
+	repo, err := git.PlainOpen(h.repoPath)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ref, err := repo.Reference(plumbing.NewBranchReferenceName(branch), true)
+	if err != nil {
+		return ""
+	}
+	return ref.Hash().String()
+}
+
+// deliver sends a signed delivery and returns the status.
+func (h *harness) deliver(event string, payload any, secret string) int {
+	h.t.Helper()
+	resp, err := githubtest.Deliver(h.t.Context(), h.server.URL+"/webhook", secret, event, payload)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return resp.StatusCode
+}
+
+// idle waits until the bot has no queued or running job.
+func (h *harness) idle() {
+	h.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for h.bot.queue.Depth() > 0 || h.bot.queue.Running() > 0 {
+		if time.Now().After(deadline) {
+			h.t.Fatal("the bot did not become idle in 30s")
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// latest returns the newest check run on sha.
+func (h *harness) latest(sha string) githubtest.CheckRun {
+	h.t.Helper()
+	runs := h.em.CheckRuns(testOwner, testRepo, sha)
+	if len(runs) == 0 {
+		h.t.Fatalf("no check run on %s", sha)
+	}
+	return runs[len(runs)-1]
+}

@@ -1,0 +1,130 @@
+package bot
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/example-org/promobot/internal/bot/ghclient"
+	"github.com/example-org/promobot/internal/codeowners"
+	"github.com/example-org/promobot/internal/evaluate"
+)
+
+// identities maps the commit emails GitHub could attribute to the logins it
+// attributed them to. Emails are GitHub's verified addresses, so a commit
+// cannot claim a login by its email alone.
+func identities(commits []ghclient.Commit) map[string]string {
+	out := map[string]string{}
+	add := func(email, login string) {
+		e := strings.ToLower(strings.TrimSpace(email))
+		if e == "" || login == "" {
+			return
+		}
+		if _, ok := out[e]; !ok {
+			out[e] = login
+		}
+	}
+	for _, c := range commits {
+		add(c.AuthorEmail, c.AuthorLogin)
+		add(c.CommitterEmail, c.CommitterLogin)
+	}
+	return out
+}
+
+// convertReviews turns API reviews into the engine's, in submission order,
+// leaving out pending (unsubmitted) reviews.
+func convertReviews(reviews []ghclient.Review) []evaluate.Review {
+	out := make([]evaluate.Review, 0, len(reviews))
+	for _, r := range reviews {
+		if r.State == "PENDING" || r.User == "" {
+			continue
+		}
+		out = append(out, evaluate.Review{
+			ID: r.ID, User: r.User, State: evaluate.ReviewState(r.State),
+			CommitID: r.CommitID, SubmittedAt: r.SubmittedAt,
+		})
+	}
+	slices.SortStableFunc(out, func(a, b evaluate.Review) int {
+		return cmp.Or(a.SubmittedAt.Compare(b.SubmittedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return out
+}
+
+// teams resolves the members of every team that owns a changed file,
+// according to the base's CODEOWNERS. A team the installation cannot see is
+// left out, so the engine reports it as unresolvable and it never counts.
+func teams(ctx context.Context, gh githubAPI, in *evaluate.Input) (map[string][]string, error) {
+	out := map[string][]string{}
+	if in.Owners == nil {
+		return out, nil
+	}
+	var names []string
+	seen := map[string]bool{}
+	for _, c := range in.Changes {
+		rule, ok := in.Owners.Match(c.Path)
+		if !ok {
+			continue
+		}
+		for _, o := range rule.Owners {
+			if o.Kind == codeowners.OwnerTeam && !seen[o.Name()] {
+				seen[o.Name()] = true
+				names = append(names, o.Name())
+			}
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		org, slug, _ := strings.Cut(name, "/")
+		members, err := gh.TeamMembers(ctx, org, slug)
+		switch {
+		case ghclient.IsNotFound(err):
+			continue
+		case err != nil:
+			return nil, err
+		}
+		out[name] = members
+	}
+	return out, nil
+}
+
+// permissions looks up whether each reviewer whose latest review approves
+// or requests changes can write to the repository. Reviewers the engine
+// excludes anyway (authors, committers, co-authors, bots) are not looked up.
+func permissions(ctx context.Context, gh githubAPI, t target, in *evaluate.Input) (map[string]bool, error) {
+	excluded := map[string]bool{strings.ToLower(in.PullRequest.Author): true}
+	for _, c := range in.Commits {
+		excluded[strings.ToLower(c.Author.Login)] = true
+		excluded[strings.ToLower(c.Committer.Login)] = true
+		for _, co := range c.CoAuthors {
+			excluded[strings.ToLower(co.Login)] = true
+		}
+	}
+	latest := map[string]evaluate.Review{}
+	for _, r := range in.Reviews {
+		switch r.State {
+		case evaluate.Approved, evaluate.ChangesRequested, evaluate.Dismissed:
+			latest[strings.ToLower(r.User)] = r
+		}
+	}
+	var logins []string
+	for k, r := range latest {
+		if r.State == evaluate.Dismissed || excluded[k] || strings.HasSuffix(k, "[bot]") {
+			continue
+		}
+		logins = append(logins, r.User)
+	}
+	slices.Sort(logins)
+	out := make(map[string]bool, len(logins))
+	for _, login := range logins {
+		p, err := gh.Permission(ctx, t.owner, t.name, login)
+		switch {
+		case ghclient.IsNotFound(err):
+			p = "none"
+		case err != nil:
+			return nil, err
+		}
+		out[strings.ToLower(login)] = p == "admin" || p == "maintain" || p == "write"
+	}
+	return out, nil
+}
