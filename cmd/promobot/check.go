@@ -109,6 +109,7 @@ func runCheck(cmd *cobra.Command, e *env, f *checkFlags) error {
 	if err != nil {
 		return usageError("check: %v", err)
 	}
+	defer repo.Close()
 	base, err := repo.Resolve(f.base)
 	if err != nil {
 		return usageError("check: --base: %v", err)

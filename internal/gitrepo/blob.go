@@ -17,6 +17,8 @@ func (e *tooLargeError) Error() string {
 // readBlob reads the blob h, refusing, before reading it, a blob larger
 // than limit bytes (a *tooLargeError).
 func (r *Repo) readBlob(h plumbing.Hash, limit int64) ([]byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	b, err := r.objects.BlobObject(h)
 	if err != nil {
 		return nil, &Error{Op: "read blob " + h.String(), Err: err}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path"
 	"slices"
+	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -36,15 +37,7 @@ func (r *Repo) diffTrees(ctx context.Context, a, b *object.Tree) ([]fileChange, 
 	if err := r.diff(ctx, a, b, "", 0, &out); err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, func(x, y fileChange) int {
-		switch {
-		case x.Path < y.Path:
-			return -1
-		case x.Path > y.Path:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(x, y fileChange) int { return strings.Compare(x.Path, y.Path) })
 	return out, nil
 }
 
@@ -55,60 +48,89 @@ func (r *Repo) diff(ctx context.Context, a, b *object.Tree, prefix string, depth
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	entries := func(t *object.Tree) map[string]object.TreeEntry {
-		m := map[string]object.TreeEntry{}
-		if t != nil {
-			for _, e := range t.Entries {
-				m[e.Name] = e
+	var as, bs []object.TreeEntry
+	if a != nil {
+		as = a.Entries
+	}
+	if b != nil {
+		bs = b.Entries
+	}
+	// Git keeps tree entries sorted, folders as if their name ended in "/",
+	// so the two lists merge in one pass. Entries out of order (a malformed
+	// tree) only pair up wrongly, which reports extra changes, never fewer:
+	// every entry of both lists is visited.
+	for i, j := 0, 0; i < len(as) || j < len(bs); {
+		var ea, eb *object.TreeEntry
+		switch {
+		case j == len(bs):
+			ea = &as[i]
+		case i == len(as):
+			eb = &bs[j]
+		default:
+			switch c := strings.Compare(sortName(as[i]), sortName(bs[j])); {
+			case c < 0:
+				ea = &as[i]
+			case c > 0:
+				eb = &bs[j]
+			default:
+				ea, eb = &as[i], &bs[j]
 			}
 		}
-		return m
-	}
-	as, bs := entries(a), entries(b)
-	var names []string
-	for n := range as {
-		names = append(names, n)
-	}
-	for n := range bs {
-		if _, ok := as[n]; !ok {
-			names = append(names, n)
+		if ea != nil {
+			i++
+		}
+		if eb != nil {
+			j++
+		}
+		if err := r.diffEntry(ctx, ea, eb, prefix, depth, out); err != nil {
+			return err
 		}
 	}
-	slices.Sort(names)
-	for _, n := range names {
-		ea, inA := as[n]
-		eb, inB := bs[n]
-		p := path.Join(prefix, n)
-		if inA && inB && ea.Hash == eb.Hash && normalMode(ea.Mode) == normalMode(eb.Mode) {
-			continue
-		}
-		dirA, dirB := inA && ea.Mode == filemode.Dir, inB && eb.Mode == filemode.Dir
-		if dirA || dirB {
-			var sa, sb *object.Tree
-			var err error
-			if dirA {
-				if sa, err = r.subtree(ea.Hash, p); err != nil {
-					return err
-				}
-			}
-			if dirB {
-				if sb, err = r.subtree(eb.Hash, p); err != nil {
-					return err
-				}
-			}
-			if err := r.diff(ctx, sa, sb, p, depth+1, out); err != nil {
+	return nil
+}
+
+// sortName is the name git sorts a tree entry by.
+func sortName(e object.TreeEntry) string {
+	if e.Mode == filemode.Dir {
+		return e.Name + "/"
+	}
+	return e.Name
+}
+
+// diffEntry compares one name of two trees; ea or eb is nil when the name
+// is only on one side. Both have the same sort name, so both are folders or
+// both are not.
+func (r *Repo) diffEntry(ctx context.Context, ea, eb *object.TreeEntry, prefix string, depth int, out *[]fileChange) error {
+	if ea != nil && eb != nil && ea.Hash == eb.Hash && normalMode(ea.Mode) == normalMode(eb.Mode) {
+		return nil
+	}
+	var e *object.TreeEntry
+	if e = ea; e == nil {
+		e = eb
+	}
+	p := path.Join(prefix, e.Name)
+	if e.Mode == filemode.Dir {
+		var sa, sb *object.Tree
+		var err error
+		if ea != nil {
+			if sa, err = r.subtree(ea.Hash, p); err != nil {
 				return err
 			}
 		}
-		fileA, fileB := inA && !dirA, inB && !dirB
-		switch {
-		case fileA && fileB:
-			*out = append(*out, fileChange{Change: evaluate.Change{Path: p, Status: evaluate.Modified}, to: eb})
-		case fileA:
-			*out = append(*out, fileChange{Change: evaluate.Change{Path: p, Status: evaluate.Removed}})
-		case fileB:
-			*out = append(*out, fileChange{Change: evaluate.Change{Path: p, Status: evaluate.Added}, to: eb})
+		if eb != nil {
+			if sb, err = r.subtree(eb.Hash, p); err != nil {
+				return err
+			}
 		}
+		return r.diff(ctx, sa, sb, p, depth+1, out)
+	}
+	switch {
+	case ea != nil && eb != nil:
+		*out = append(*out, fileChange{Change: evaluate.Change{Path: p, Status: evaluate.Modified}, to: *eb})
+	case ea != nil:
+		*out = append(*out, fileChange{Change: evaluate.Change{Path: p, Status: evaluate.Removed}})
+	default:
+		*out = append(*out, fileChange{Change: evaluate.Change{Path: p, Status: evaluate.Added}, to: *eb})
 	}
 	return nil
 }

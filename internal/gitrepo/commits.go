@@ -22,7 +22,9 @@ const maxChangeCommits = 10000
 // (criss-cross merges) it picks the most recent by committer time, then by
 // hash, so the choice is stable. Unrelated histories are a terminal error.
 func (r *Repo) mergeBase(base, head *object.Commit) (*object.Commit, error) {
-	bases, err := base.MergeBase(head)
+	r.mu.Lock()
+	bases, err := base.MergeBase(head) // walks parents through the store
+	r.mu.Unlock()
 	if err != nil {
 		return nil, &Error{Op: fmt.Sprintf("merge base of %s and %s", base.Hash, head.Hash), Err: err}
 	}

@@ -31,7 +31,7 @@ func newSpy(t *testing.T, path string) (*spyObjects, *Repo) {
 		t.Fatal(err)
 	}
 	s := &spyObjects{objects: repo, reads: map[plumbing.Hash]int{}, fail: map[plumbing.Hash]bool{}}
-	return s, newRepo(s)
+	return s, newRepo(s, nil)
 }
 
 func (s *spyObjects) BlobObject(h plumbing.Hash) (*object.Blob, error) {

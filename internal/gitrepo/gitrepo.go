@@ -14,13 +14,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/example-org/promobot/internal/manifest"
 )
@@ -43,10 +47,23 @@ const (
 	historyCacheSize  = 4096
 )
 
-// Repo is a git repository opened for reading. It is safe for concurrent use;
-// its caches are shared by all evaluations.
+// Repo is a git repository opened for reading. It is safe for concurrent
+// use: go-git's object store is not, so every read of it is serialized,
+// while decoding and checking files runs in parallel. Its caches are shared
+// by all evaluations, and by the repositories Reopen returns.
 type Repo struct {
-	objects      objects
+	path string
+	// mu serializes access to the object store, including the reads that
+	// go-git objects make through it (blob readers, merge-base walks).
+	mu      sync.Mutex
+	objects objects
+	closer  io.Closer
+	*caches
+}
+
+// caches hold parsed files by content hash. Content-addressed entries never
+// go stale, so they survive reopening the repository after a fetch.
+type caches struct {
 	owners       *lru[plumbing.Hash, ownersEntry]
 	manifests    *lru[manifestKey, manifestEntry]
 	baseSets     *lru[baseSetKey, map[string]*manifest.Document]
@@ -56,25 +73,84 @@ type Repo struct {
 // Open opens the repository at path: a bare repository, a working tree, or
 // a folder inside one (the nearest .git above it is used). The error is
 // terminal: retrying does not help until the path holds a repository.
+//
+// Close releases the pack files a Repo keeps open; a Repo that is dropped
+// without Close releases them when it is garbage collected.
 func Open(path string) (*Repo, error) {
+	o, closer, err := openObjects(path)
+	if err != nil {
+		return nil, err
+	}
+	r := newRepo(o, nil)
+	r.path, r.closer = path, closer
+	return r, nil
+}
+
+// Close closes the pack files the Repo holds open. The Repo must not be
+// used afterwards.
+func (r *Repo) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closer == nil {
+		return nil
+	}
+	return r.closer.Close()
+}
+
+type noClose struct{}
+
+func (noClose) Close() error { return nil }
+
+// maxOpenPacks is how many pack files a Repo keeps open. Without it go-git
+// opens and closes the pack file for every object it reads.
+const maxOpenPacks = 16
+
+func openObjects(path string) (objects, io.Closer, error) {
 	r, err := git.PlainOpen(path)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		r, err = git.PlainOpenWithOptions(path, &git.PlainOpenOptions{DetectDotGit: true})
 	}
 	if err != nil {
-		return nil, &Error{Op: "open " + path, Err: err, Terminal: true}
+		return nil, nil, &Error{Op: "open " + path, Err: err, Terminal: true}
 	}
-	return newRepo(r), nil
+	// PlainOpen found the .git folder (following gitdir files); open its
+	// store again with pack files kept open between reads.
+	fsStore, ok := r.Storer.(*filesystem.Storage)
+	if !ok {
+		return r, noClose{}, nil
+	}
+	st := filesystem.NewStorageWithOptions(fsStore.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{MaxOpenDescriptors: maxOpenPacks})
+	kept, err := git.Open(st, nil)
+	if err != nil {
+		return nil, nil, &Error{Op: "open " + path, Err: err, Terminal: true}
+	}
+	return kept, st, nil
 }
 
-func newRepo(o objects) *Repo {
-	return &Repo{
-		objects:      o,
-		owners:       newLRU[plumbing.Hash, ownersEntry](ownersCacheSize),
-		manifests:    newLRU[manifestKey, manifestEntry](manifestCacheSize),
-		baseSets:     newLRU[baseSetKey, map[string]*manifest.Document](baseSetCacheSize),
-		historyCache: newLRU[historyKey, historyEntry](historyCacheSize),
+// Reopen opens the repository again, so that objects and references added
+// since (by a fetch) are seen, keeping the parsed-file caches: a bot that
+// fetches before each evaluation still parses an unchanged base only once.
+// The receiver stays usable for what it saw.
+func (r *Repo) Reopen() (*Repo, error) {
+	o, closer, err := openObjects(r.path)
+	if err != nil {
+		return nil, err
 	}
+	n := newRepo(o, r.caches)
+	n.path, n.closer = r.path, closer
+	return n, nil
+}
+
+func newRepo(o objects, c *caches) *Repo {
+	if c == nil {
+		c = &caches{
+			owners:       newLRU[plumbing.Hash, ownersEntry](ownersCacheSize),
+			manifests:    newLRU[manifestKey, manifestEntry](manifestCacheSize),
+			baseSets:     newLRU[baseSetKey, map[string]*manifest.Document](baseSetCacheSize),
+			historyCache: newLRU[historyKey, historyEntry](historyCacheSize),
+		}
+	}
+	return &Repo{objects: o, caches: c}
 }
 
 // Resolve turns a revision into a commit hash: a branch, a tag, a remote
@@ -85,6 +161,8 @@ func (r *Repo) Resolve(rev string) (plumbing.Hash, error) {
 	if rev == "" {
 		return plumbing.ZeroHash, &Error{Op: "resolve revision", Err: errors.New("empty revision"), Terminal: true}
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	h, err := r.objects.ResolveRevision(plumbing.Revision(rev))
 	if err != nil {
 		return plumbing.ZeroHash, &Error{Op: fmt.Sprintf("resolve revision %q", rev), Err: err, Terminal: true}
@@ -123,6 +201,8 @@ func IsTerminal(err error) bool {
 
 // commit reads a commit object.
 func (r *Repo) commit(h plumbing.Hash) (*object.Commit, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	c, err := r.objects.CommitObject(h)
 	if err != nil {
 		return nil, &Error{Op: "read commit " + h.String(), Err: err}
@@ -132,6 +212,8 @@ func (r *Repo) commit(h plumbing.Hash) (*object.Commit, error) {
 
 // tree reads the root tree of a commit.
 func (r *Repo) tree(c *object.Commit) (*object.Tree, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	t, err := r.objects.TreeObject(c.TreeHash)
 	if err != nil {
 		return nil, &Error{Op: "read tree of " + c.Hash.String(), Err: err}
@@ -141,6 +223,8 @@ func (r *Repo) tree(c *object.Commit) (*object.Tree, error) {
 
 // subtree reads the tree object h.
 func (r *Repo) subtree(h plumbing.Hash, p string) (*object.Tree, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	t, err := r.objects.TreeObject(h)
 	if err != nil {
 		return nil, &Error{Op: "read tree " + p, Err: err}

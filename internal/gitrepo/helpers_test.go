@@ -51,6 +51,7 @@ func (f *fixture) open() *Repo {
 	if err != nil {
 		f.t.Fatalf("Open: %v", err)
 	}
+	f.t.Cleanup(func() { _ = r.Close() })
 	return r
 }
 

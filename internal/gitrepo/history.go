@@ -47,7 +47,7 @@ func (r *Repo) History(ctx context.Context, p string, from plumbing.Hash) ([]eva
 	if err != nil {
 		return nil, err
 	}
-	sch, _, _ := validate.Schemas(TreeFS(root))
+	sch, _, _ := validate.Schemas(r.treeFS(root))
 	h, err := r.histories(ctx, c, []string{p}, sch)
 	if err != nil {
 		return nil, err

@@ -1,12 +1,14 @@
 package gitrepo
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/example-org/promobot/internal/codeowners"
@@ -374,4 +376,66 @@ func problemText(d *manifest.Document) string {
 		s = append(s, p.String())
 	}
 	return strings.Join(s, "\n")
+}
+
+func TestUnsortedTreeNeverHidesAChange(t *testing.T) {
+	f := newFixture(t)
+	repo, err := git.PlainOpen(f.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// go-git refuses to encode an unsorted tree: write the bytes by hand.
+	write := func(entries ...object.TreeEntry) plumbing.Hash {
+		obj := repo.Storer.NewEncodedObject()
+		obj.SetType(plumbing.TreeObject)
+		w, err := obj.Writer()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			fmt.Fprintf(w, "%o %s\x00", uint32(e.Mode), e.Name)
+			w.Write(e.Hash[:])
+		}
+		w.Close()
+		h, err := repo.Storer.SetEncodedObject(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	blob := func(s string) plumbing.Hash {
+		h, err := gittest.WriteBlob(repo, []byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	commit := func(tree plumbing.Hash, parents ...plumbing.Hash) plumbing.Hash {
+		sig := gittest.Signature{Name: "A", Email: "a@example.com", When: at(len(parents))}
+		h, err := gittest.WriteCommit(repo, tree, parents, "m", sig, sig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	// The base lists z before a; the head, sorted, changes a.
+	base := commit(write(
+		object.TreeEntry{Name: "z", Mode: filemode.Regular, Hash: blob("z")},
+		object.TreeEntry{Name: "a", Mode: filemode.Regular, Hash: blob("a1")},
+	))
+	head := commit(write(
+		object.TreeEntry{Name: "a", Mode: filemode.Regular, Hash: blob("a2")},
+		object.TreeEntry{Name: "z", Mode: filemode.Regular, Hash: blob("z")},
+	), base)
+	in, err := f.open().BuildInput(t.Context(), base, head, InputOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, c := range in.Changes {
+		found = found || c.Path == "a"
+	}
+	if !found {
+		t.Errorf("Changes = %v, want a change to a", in.Changes)
+	}
 }

@@ -1,6 +1,7 @@
 package gitrepo
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"io/fs"
@@ -22,11 +23,15 @@ import (
 // reading one yields the link target, as git stores it. Submodule entries
 // are reported with fs.ModeIrregular and read as empty. Modification times
 // are zero. The result is safe for concurrent use.
-func TreeFS(tree *object.Tree) fs.FS { return &treeFS{root: tree} }
+func TreeFS(tree *object.Tree) fs.FS { return &treeFS{root: tree, mu: new(sync.Mutex)} }
+
+// treeFS returns a TreeFS that holds the repository's lock while it reads.
+func (r *Repo) treeFS(tree *object.Tree) fs.FS { return &treeFS{root: tree, mu: &r.mu} }
 
 type treeFS struct {
-	// mu guards root, whose FindEntry fills an internal cache.
-	mu   sync.Mutex
+	// mu guards root, whose FindEntry fills an internal cache, and the
+	// object store behind it.
+	mu   sync.Locker
 	root *object.Tree
 }
 
@@ -205,8 +210,23 @@ type treeFile struct {
 	parent *object.Tree
 	entry  object.TreeEntry
 	name   string
-	reader io.ReadCloser
+	reader *bytes.Reader
 	closed bool
+}
+
+func (f *treeFS) read(parent *object.Tree, e object.TreeEntry) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	file, err := parent.TreeEntryFile(&e)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := file.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
 }
 
 func (f *treeFile) Stat() (fs.FileInfo, error) { return f.info, nil }
@@ -219,15 +239,13 @@ func (f *treeFile) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	if f.reader == nil {
-		f.fsys.mu.Lock()
-		blob, err := f.parent.TreeEntryFile(&f.entry)
-		f.fsys.mu.Unlock()
+		// The whole blob is read at once, under the lock: go-git's readers
+		// share the store's file handles.
+		data, err := f.fsys.read(f.parent, f.entry)
 		if err != nil {
 			return 0, &fs.PathError{Op: "read", Path: f.name, Err: err}
 		}
-		if f.reader, err = blob.Reader(); err != nil {
-			return 0, &fs.PathError{Op: "read", Path: f.name, Err: err}
-		}
+		f.reader = bytes.NewReader(data)
 	}
 	return f.reader.Read(p)
 }
@@ -237,9 +255,7 @@ func (f *treeFile) Close() error {
 		return &fs.PathError{Op: "close", Path: f.name, Err: fs.ErrClosed}
 	}
 	f.closed = true
-	if f.reader != nil {
-		return f.reader.Close()
-	}
+	f.reader = nil
 	return nil
 }
 

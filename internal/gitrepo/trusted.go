@@ -38,7 +38,7 @@ type ownersEntry struct {
 // problem is in policyProblems, so the engine blocks gated changes rather
 // than judging them by rules other than the ones the base meant to apply.
 func (r *Repo) readTrusted(root *object.Tree) (*trustedFiles, error) {
-	fsys := TreeFS(root)
+	fsys := r.treeFS(root)
 	// validate.Schemas falls back to the embedded defaults for any file it
 	// cannot read; only absence may do that, so read errors stop here.
 	for _, p := range []string{schemas.ModelDeploymentPath, schemas.PolicyPath} {
