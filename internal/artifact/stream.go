@@ -113,8 +113,11 @@ func (s streamer) produce(ctx context.Context, store Store, u *url.URL, info Inf
 			body.Close()
 			body = nil
 		}
-		if errors.Is(err, ErrChanged) || errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("reading at offset %d: %w (%w)", offset, ErrChanged, err)
+		if errors.Is(err, ErrChanged) {
+			return fmt.Errorf("reading at offset %d: %w", offset, err)
+		}
+		if errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("reading at offset %d: it was deleted (%w): %w", offset, ErrChanged, err)
 		}
 		if ctx.Err() != nil {
 			return ctx.Err()

@@ -121,7 +121,7 @@ func (v *Verifier) run(ctx context.Context, spec Spec, requireSignature bool, si
 	if err != nil {
 		if errors.Is(err, ErrChanged) {
 			res.set(CheckSHA256, CheckFailed, "the artifact changed after %d bytes had been read", n)
-			return *res, v.fail(ReasonChanged, spec, "the artifact changed while it was being read; its content is not the one that was looked up", err)
+			return *res, v.fail(ReasonChanged, spec, "the artifact was modified or deleted during the read, so the read was abandoned rather than mix versions", err)
 		}
 		res.set(CheckSHA256, CheckNotRun, "reading stopped after %d bytes", n)
 		return *res, v.fail(ReasonUnavailable, spec, "could not read the artifact; retrying may help", err)

@@ -285,7 +285,7 @@ func TestVerifyDetectsChangeBetweenRanges(t *testing.T) {
 	store.onOpen = func(call int) {
 		if call == 1 {
 			// Replaced with same-size content after the first range.
-			store.put(fakeURI, testData(300<<10+1)[1:])
+			store.put(fakeURI, testData(300<<10 + 1)[1:])
 		}
 	}
 	v := newFakeVerifier(t, store)
@@ -295,6 +295,24 @@ func TestVerifyDetectsChangeBetweenRanges(t *testing.T) {
 	}
 	if res.SHA256 != "" {
 		t.Errorf("a digest %s was reported for mixed content", res.SHA256)
+	}
+}
+
+func TestVerifyDetectsDeletionDuringRead(t *testing.T) {
+	data := testData(300 << 10)
+	store := newFakeStore()
+	store.put(fakeURI, data)
+	store.onOpen = func(call int) {
+		if call == 1 {
+			store.mu.Lock()
+			delete(store.objects, fakeURI)
+			store.mu.Unlock()
+		}
+	}
+	v := newFakeVerifier(t, store)
+	_, err := v.Verify(t.Context(), Spec{URI: fakeURI, SHA256: sha256Hex(data)}, false)
+	if got, _ := ReasonOf(err); got != ReasonChanged {
+		t.Fatalf("error = %v, want %s", err, ReasonChanged)
 	}
 }
 
