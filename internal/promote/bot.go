@@ -29,7 +29,7 @@ func TokenAuth(token string) transport.AuthMethod {
 // current one): a rollback of a superseded change must name its target.
 func (x *Executor) RollbackPullRequest(ctx context.Context, number int, opts Options) (*Outcome, error) {
 	if x.GitHub == nil {
-		return nil, usagef("rolling back a pull request needs GitHub access")
+		return nil, usagef("rolling back a pull request needs GitHub access: a token and the repository's owner and name")
 	}
 	pr, _, err := x.GitHub.prs.Get(ctx, x.GitHub.Owner, x.GitHub.Repo, number)
 	if err != nil {

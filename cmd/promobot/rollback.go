@@ -1,0 +1,67 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/example-org/promobot/internal/promote"
+)
+
+func init() { subcommands = append(subcommands, newRollbackCommand) }
+
+func newRollbackCommand(e *env) *cobra.Command {
+	var (
+		f         changeFlags
+		models    []string
+		envName   string
+		toVersion string
+		pr        int
+	)
+	cmd := &cobra.Command{
+		Use:   "rollback (--model M [--model M2 ...] --env ENV [--to-version V] | --pr N)",
+		Short: "Open the pull request that restores a manifest an environment pinned before",
+		Long: `Rollback finds, in the first-parent history of the base branch, the manifest
+environments/ENV/M.yaml held when the version before the current one was
+pinned (or --to-version V), and restores it exactly, byte for byte. It says
+which version, when it was pinned and by which commit. Several --model flags
+roll a bundle back in one pull request.
+
+With --pr N it rolls back what the merged pull request N pinned: every
+manifest it changed goes back to the version pinned before its merge, as long
+as the environment still pins what N left.
+
+Exit status: 0 done (or nothing to do), 1 refused by the policy, 2 usage or
+internal error.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch {
+			case pr > 0 && (len(models) > 0 || envName != "" || toVersion != ""):
+				return usageError("--pr cannot be combined with --model, --env or --to-version")
+			case pr == 0 && (len(models) == 0 || envName == ""):
+				return usageError("rollback needs --model and --env, or --pr")
+			case toVersion != "" && len(models) > 1:
+				return usageError("--to-version names the version of one model; roll back several models without it")
+			}
+			x, err := f.executor(e)
+			if err != nil {
+				return err
+			}
+			if pr > 0 {
+				out, err := x.RollbackPullRequest(cmd.Context(), pr, f.options())
+				return reportChange(e, &f, out, err)
+			}
+			req := promote.RollbackRequest{Environment: envName}
+			for _, m := range models {
+				req.Models = append(req.Models, promote.RollbackModel{Model: m, ToVersion: toVersion})
+			}
+			out, err := x.Rollback(cmd.Context(), req, f.options())
+			return reportChange(e, &f, out, err)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&models, "model", nil, "model to roll back (repeatable: the models move in one pull request)")
+	fl.StringVar(&envName, "env", "", "environment to roll back")
+	fl.StringVar(&toVersion, "to-version", "", "version to restore (default: the one pinned before the current one)")
+	fl.IntVar(&pr, "pr", 0, "roll back what this merged pull request pinned")
+	f.register(fl)
+	return cmd
+}
