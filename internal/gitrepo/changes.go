@@ -108,6 +108,9 @@ func (r *Repo) diffEntry(ctx context.Context, ea, eb *object.TreeEntry, prefix s
 	if e = ea; e == nil {
 		e = eb
 	}
+	if err := checkName(e.Name, prefix); err != nil {
+		return err
+	}
 	p := path.Join(prefix, e.Name)
 	if e.Mode == filemode.Dir {
 		var sa, sb *object.Tree

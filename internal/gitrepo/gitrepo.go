@@ -262,6 +262,23 @@ const maxTreeDepth = 64
 
 var errTooDeep = errors.New("folders nested too deeply")
 
+// checkName refuses tree entry names that git itself rejects (empty, ".",
+// "..", or containing "/" or NUL). Such a name could make one file pass for
+// another path, so a tree holding one is not evaluated at all.
+func checkName(name, folder string) error {
+	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
+		return &Error{Op: "read tree " + cmpOr(folder, "/"), Err: fmt.Errorf("invalid entry name %q", name), Terminal: true}
+	}
+	return nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
 // walkFiles calls fn for every non-folder entry below t, depth first in
 // tree order, with the entry's path under prefix. Unlike go-git's tree
 // walker, a tree that cannot be read is an error, not the end of the walk.
@@ -277,6 +294,9 @@ func (r *Repo) walk(ctx context.Context, t *object.Tree, prefix string, depth in
 		return err
 	}
 	for _, e := range t.Entries {
+		if err := checkName(e.Name, prefix); err != nil {
+			return err
+		}
 		p := path.Join(prefix, e.Name)
 		if e.Mode != filemode.Dir {
 			if err := fn(p, e); err != nil {

@@ -439,3 +439,58 @@ func TestUnsortedTreeNeverHidesAChange(t *testing.T) {
 		t.Errorf("Changes = %v, want a change to a", in.Changes)
 	}
 }
+
+func TestEntryNamesGitRejectsAreRefused(t *testing.T) {
+	// (go-git's decoder already refuses an empty name.)
+	for _, name := range []string{"prod/a.yaml", "..", "."} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t)
+			repo, err := git.PlainOpen(f.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			blob, err := gittest.WriteBlob(repo, []byte("x"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			obj := repo.Storer.NewEncodedObject()
+			obj.SetType(plumbing.TreeObject)
+			w, _ := obj.Writer()
+			fmt.Fprintf(w, "%o %s\x00", uint32(filemode.Regular), name)
+			w.Write(blob[:])
+			w.Close()
+			env, err := repo.Storer.SetEncodedObject(obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			good, err := gittest.WriteTree(repo, map[string]gittest.TreeEntry{"README.md": {Mode: filemode.Regular, Hash: blob}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Put the malformed tree at environments/ by hand.
+			rootObj := repo.Storer.NewEncodedObject()
+			rootObj.SetType(plumbing.TreeObject)
+			w, _ = rootObj.Writer()
+			fmt.Fprintf(w, "%o %s\x00", uint32(filemode.Dir), "environments")
+			w.Write(env[:])
+			w.Close()
+			headTree, err := repo.Storer.SetEncodedObject(rootObj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sig := gittest.Signature{Name: "A", Email: "a@example.com", When: at(0)}
+			base, err := gittest.WriteCommit(repo, good, nil, "base", sig, sig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			head, err := gittest.WriteCommit(repo, headTree, []plumbing.Hash{base}, "head", sig, sig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = f.open().BuildInput(t.Context(), base, head, InputOptions{})
+			if err == nil || !IsTerminal(err) || !strings.Contains(err.Error(), "invalid entry name") {
+				t.Errorf("BuildInput error = %v, want a terminal invalid-name error", err)
+			}
+		})
+	}
+}
