@@ -80,6 +80,7 @@ func (h *harness) want(step, sha, conclusion string, titleHas, summaryHas []stri
 }
 
 func TestEndToEndProdPromotion(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOptions{})
 	n, head := h.promotion(nil)
 
@@ -124,6 +125,7 @@ func total(m map[string]int) int {
 }
 
 func TestEndToEndChangedCodeOwnersAreNotTrusted(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOptions{})
 	// alex makes himself the owner of prod in the same change.
 	owners := evaltest.CodeOwners + "/environments/prod/          @alex\n"
@@ -146,6 +148,7 @@ func TestEndToEndChangedCodeOwnersAreNotTrusted(t *testing.T) {
 }
 
 func TestEndToEndForgedSignatureIsRefusedWithoutAnyCall(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOptions{})
 	n, _ := h.promotion(nil)
 	p, err := h.em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "opened", "")
@@ -168,6 +171,7 @@ func TestEndToEndForgedSignatureIsRefusedWithoutAnyCall(t *testing.T) {
 }
 
 func TestEndToEndGitHubErrorsAreNeverGreen(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name     string
 		endpoint string
@@ -190,6 +194,7 @@ func TestEndToEndGitHubErrorsAreNeverGreen(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			h := newHarness(t, harnessOptions{})
 			n, head := h.promotion(nil)
 			for _, login := range []string{"mara", "rita"} {
@@ -216,6 +221,7 @@ func TestEndToEndGitHubErrorsAreNeverGreen(t *testing.T) {
 }
 
 func TestEndToEndRerequests(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOptions{})
 	n, head := h.promotion(nil)
 	h.pullRequestEvent(n, "opened")
@@ -252,6 +258,7 @@ func TestEndToEndRerequests(t *testing.T) {
 }
 
 func TestEndToEndIgnoredDeliveries(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOptions{})
 	n, head := h.promotion(nil)
 	tests := []struct {
@@ -335,6 +342,7 @@ func (g *gatedEngine) count() int {
 }
 
 func TestEndToEndCoalescesReviewBursts(t *testing.T) {
+	t.Parallel()
 	engine := &gatedEngine{started: make(chan struct{}), release: make(chan struct{})}
 	h := newHarness(t, harnessOptions{workers: 4, engine: engine})
 	n, head := h.promotion(nil)
@@ -367,6 +375,7 @@ func TestEndToEndCoalescesReviewBursts(t *testing.T) {
 }
 
 func TestEndToEndBatchesAnnotationsAndTruncatesTheSummary(t *testing.T) {
+	t.Parallel()
 	engine := &gatedEngine{extraAnns: 118, padSummary: 40000} // 80,000 bytes of padding
 	h := newHarness(t, harnessOptions{engine: engine})
 	n, head := h.promotion(nil)
@@ -388,6 +397,7 @@ func TestEndToEndBatchesAnnotationsAndTruncatesTheSummary(t *testing.T) {
 }
 
 func TestEndToEndOperationalEndpoints(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOptions{})
 	n, _ := h.promotion(nil)
 	h.pullRequestEvent(n, "opened")

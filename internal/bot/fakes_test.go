@@ -1,0 +1,205 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/example-org/promobot/internal/bot/ghclient"
+	"github.com/example-org/promobot/internal/bot/mirror"
+	"github.com/example-org/promobot/internal/evaluate"
+	"github.com/example-org/promobot/internal/evaluate/evaltest"
+	"github.com/example-org/promobot/internal/gitrepo"
+)
+
+// fakeGitHub is a hand-written fake of githubAPI with value fields. It
+// records every call as "Method arg" and fails the methods listed in fail.
+type fakeGitHub struct {
+	mu       sync.Mutex
+	calls    []string
+	pulls    map[int]*ghclient.PullRequest
+	forSHA   map[string][]int
+	commits  []ghclient.Commit
+	reviews  []ghclient.Review
+	teams    map[string][]string // "org/slug"; missing means 404
+	perms    map[string]string   // login → permission; missing means 404
+	fail     map[string]error    // method → error
+	failLeft map[string]int      // method → how many more calls fail; 0 means all
+	runs     []ghclient.CheckRun // creates and updates, in order
+}
+
+func (f *fakeGitHub) record(method, arg string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, method+" "+arg)
+	err, ok := f.fail[method]
+	if !ok {
+		return nil
+	}
+	if n, limited := f.failLeft[method]; limited {
+		if n == 0 {
+			return nil
+		}
+		f.failLeft[method] = n - 1
+	}
+	return err
+}
+
+func (f *fakeGitHub) callList() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
+}
+
+func (f *fakeGitHub) checkRuns() []ghclient.CheckRun {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.runs)
+}
+
+func (f *fakeGitHub) PullRequest(_ context.Context, _, _ string, n int) (*ghclient.PullRequest, error) {
+	if err := f.record("PullRequest", fmt.Sprint(n)); err != nil {
+		return nil, err
+	}
+	pr, ok := f.pulls[n]
+	if !ok {
+		return nil, &ghclient.Error{Op: "get pull request", Status: 404, Terminal: true, Err: fmt.Errorf("not found")}
+	}
+	return pr, nil
+}
+
+func (f *fakeGitHub) PullRequestCommits(_ context.Context, _, _ string, n int) ([]ghclient.Commit, error) {
+	return f.commits, f.record("PullRequestCommits", fmt.Sprint(n))
+}
+
+func (f *fakeGitHub) Reviews(_ context.Context, _, _ string, n int) ([]ghclient.Review, error) {
+	return f.reviews, f.record("Reviews", fmt.Sprint(n))
+}
+
+func (f *fakeGitHub) TeamMembers(_ context.Context, org, slug string) ([]string, error) {
+	if err := f.record("TeamMembers", org+"/"+slug); err != nil {
+		return nil, err
+	}
+	m, ok := f.teams[org+"/"+slug]
+	if !ok {
+		return nil, &ghclient.Error{Op: "list members", Status: 404, Terminal: true, Err: fmt.Errorf("not found")}
+	}
+	return m, nil
+}
+
+func (f *fakeGitHub) Permission(_ context.Context, _, _, login string) (string, error) {
+	if err := f.record("Permission", login); err != nil {
+		return "", err
+	}
+	p, ok := f.perms[login]
+	if !ok {
+		return "", &ghclient.Error{Op: "get permission", Status: 404, Terminal: true, Err: fmt.Errorf("not found")}
+	}
+	return p, nil
+}
+
+func (f *fakeGitHub) OpenPullRequestsForCommit(_ context.Context, _, _, sha string) ([]int, error) {
+	return f.forSHA[sha], f.record("OpenPullRequestsForCommit", sha)
+}
+
+func (f *fakeGitHub) CreateCheckRun(_ context.Context, _, _ string, run ghclient.CheckRun) (int64, error) {
+	if err := f.record("CreateCheckRun", run.HeadSHA); err != nil {
+		return 0, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.runs = append(f.runs, run)
+	return int64(len(f.runs)), nil
+}
+
+func (f *fakeGitHub) UpdateCheckRun(_ context.Context, _, _ string, id int64, run ghclient.CheckRun) error {
+	if err := f.record("UpdateCheckRun", fmt.Sprint(id)); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.runs = append(f.runs, run)
+	return nil
+}
+
+func (f *fakeGitHub) Token(context.Context) (string, error) { return "ghs_fake", f.record("Token", "") }
+
+// fakeMirrors answers every sync with a snapshot of a scenario, or err.
+type fakeMirrors struct {
+	mu       sync.Mutex
+	scenario evaltest.Scenario
+	err      error
+	block    bool // wait for the context to end
+	requests []mirror.Request
+	options  []gitrepo.InputOptions
+}
+
+func (m *fakeMirrors) Sync(ctx context.Context, req mirror.Request) (snapshot, error) {
+	m.mu.Lock()
+	m.requests = append(m.requests, req)
+	m.mu.Unlock()
+	if m.block {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	if m.err != nil {
+		return nil, m.err
+	}
+	return fakeSnapshot{m}, nil
+}
+
+type fakeSnapshot struct{ m *fakeMirrors }
+
+func (s fakeSnapshot) BuildInput(_ context.Context, opts gitrepo.InputOptions) (*evaluate.Input, error) {
+	s.m.mu.Lock()
+	s.m.options = append(s.m.options, opts)
+	s.m.mu.Unlock()
+	in, err := evaltest.Input(s.m.scenario)
+	if err != nil {
+		return nil, err
+	}
+	// What the bot must fill in itself starts empty, as from gitrepo.
+	in.Reviews, in.Teams, in.WritePermission, in.PullRequest.Author, in.PullRequest.Labels = nil, nil, nil, "", nil
+	return in, nil
+}
+
+// unitBot is a bot with fakes for GitHub and git.
+type unitBot struct {
+	*Bot
+	gh      *fakeGitHub
+	mirrors *fakeMirrors
+}
+
+func newUnitBot(t *testing.T, gh *fakeGitHub, m *fakeMirrors, mutate func(*Config)) *unitBot {
+	t.Helper()
+	now, _ := time.Parse(time.RFC3339, evaltest.DefaultNow)
+	cfg := Config{AppID: testAppID, WebhookSecret: []byte(testSecret), Logger: testLogger(t), Workers: 2, Now: func() time.Time { return now }}
+	if mutate != nil {
+		mutate(&cfg)
+	}
+	b, err := newBot(cfg, deps{
+		client:  func(int64) (githubAPI, error) { return gh, nil },
+		mirrors: m,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Shutdown(context.Background()) })
+	return &unitBot{Bot: b, gh: gh, mirrors: m}
+}
+
+func (u *unitBot) idle(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for u.queue.Depth() > 0 || u.queue.Running() > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("not idle after 10s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+var errFake = fmt.Errorf("fake failure")
