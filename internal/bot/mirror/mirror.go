@@ -306,16 +306,25 @@ func (m *mirror) hasCommit(h plumbing.Hash) bool {
 }
 
 // readerAfter returns the reader for the current objects, reopening it when
-// a fetch added objects. gitrepo's repository indexes pack files when it
-// opens them, so objects fetched since are invisible to an older reader;
-// readers already handed out stay valid for what they saw.
+// a fetch added objects: a go-git repository indexes pack files when it
+// opens them, so objects fetched since are invisible to an older reader.
+// Reopen keeps the parsed-file caches, so an unchanged base is parsed once.
+// Readers already handed out stay valid for what they saw; they are not
+// closed here because evaluations may still use them, and release their
+// pack files when collected.
 func (m *mirror) readerAfter(updated bool) (*gitrepo.Repo, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.reader != nil && !updated {
 		return m.reader, nil
 	}
-	r, err := gitrepo.Open(m.path)
+	var r *gitrepo.Repo
+	var err error
+	if m.reader == nil {
+		r, err = gitrepo.Open(m.path)
+	} else {
+		r, err = m.reader.Reopen()
+	}
 	if err != nil {
 		return nil, &Error{Op: "open mirror", Err: err}
 	}
