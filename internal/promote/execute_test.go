@@ -368,3 +368,14 @@ func denyNonFastForwards(h *harness) {
 		h.t.Fatal(err)
 	}
 }
+
+func TestRevokedTokenIsATerminalTransportError(t *testing.T) {
+	h := newHarness(t)
+	x := h.executor()
+	h.fx.Emulator.RevokeToken(h.token)
+	_, err := x.Promote(t.Context(), PromoteRequest{Models: []string{"elasticnet-ndx"}, To: "prod"}, Options{})
+	var te *TransportError
+	if !errors.As(err, &te) || !IsTerminal(err) || !strings.Contains(err.Error(), "set GITHUB_TOKEN") {
+		t.Fatalf("err = %v, want a terminal transport error that names GITHUB_TOKEN", err)
+	}
+}

@@ -445,7 +445,8 @@ func pushError(branch, remote string, err error) error {
 }
 
 // TransportError is a failure to talk to the remote. Authentication
-// failures are terminal; network failures may pass.
+// failures and an unknown repository are terminal (see IsTerminal);
+// network failures may pass.
 type TransportError struct {
 	Op  string
 	Err error
@@ -465,6 +466,13 @@ func (e *TransportError) Error() string {
 
 // Unwrap returns the cause.
 func (e *TransportError) Unwrap() error { return e.Err }
+
+// terminal reports whether the remote refused the credentials or does not
+// know the repository, which retrying does not change.
+func (e *TransportError) terminal() bool {
+	return errors.Is(e.Err, transport.ErrAuthenticationRequired) || errors.Is(e.Err, transport.ErrAuthorizationFailed) ||
+		errors.Is(e.Err, transport.ErrRepositoryNotFound)
+}
 
 func transportError(op string, err error) error { return &TransportError{Op: op, Err: err} }
 

@@ -35,7 +35,7 @@ var (
 // harness is a GitHub emulator and a loopback git server holding the
 // sample repository, with a local clone made by go-git.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	fx     *githubtest.Fixture
 	bare   string
 	local  string
@@ -52,7 +52,7 @@ var olderProd = strings.NewReplacer(
 	"2026-11-09T15:05:44Z", "2026-11-02T10:00:00Z",
 )
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t testing.TB) *harness {
 	t.Helper()
 	fx := githubtest.NewFixture(t, githubtest.Config{Now: func() time.Time { return testNow }})
 	bare := fx.AddRepo(t, owner, repoName, "main")

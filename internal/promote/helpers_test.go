@@ -16,7 +16,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 // baseFiles returns the sample repository under testdata/base as a map
 // from slash path to contents.
-func baseFiles(t *testing.T) map[string]string {
+func baseFiles(t testing.TB) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	root := filepath.Join("testdata", "base")
@@ -38,9 +38,14 @@ func baseFiles(t *testing.T) map[string]string {
 	return out
 }
 
+// baseFSFor returns the sample repository as a file system.
+func baseFSFor(t testing.TB) fs.FS { return baseFSWith(t, nil) }
+
 // baseFS returns the sample repository with edits applied: a value
 // replaces a file, an empty value removes it.
-func baseFS(t *testing.T, edits map[string]string) fs.FS {
+func baseFS(t *testing.T, edits map[string]string) fs.FS { return baseFSWith(t, edits) }
+
+func baseFSWith(t testing.TB, edits map[string]string) fs.FS {
 	t.Helper()
 	files := baseFiles(t)
 	for p, c := range edits {

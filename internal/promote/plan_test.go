@@ -267,3 +267,23 @@ func TestPlanRegisterErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestPlanRegisterBundleInOneChange(t *testing.T) {
+	other := strings.NewReplacer("gbm-vix", "gbm-vix-band", "azureml-run-9a1b2c", "azureml-run-9a1b2d").Replace(candidate)
+	sum := strings.Repeat("ab", 32)
+	plan, err := PlanRegister(baseFS(t, nil),
+		RegisterRequest{Candidate: []byte(other), Artifact: ArtifactFields{SHA256: sum}},
+		RegisterRequest{Candidate: []byte(candidate), Artifact: ArtifactFields{SHA256: sum}},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Moves) != 2 || plan.Moves[0].Model != "gbm-vix" || plan.Moves[1].Model != "gbm-vix-band" {
+		t.Fatalf("moves %+v", plan.Moves)
+	}
+	if plan.Title != "Register gbm-vix 2026.11.27-1 and gbm-vix-band 2026.11.27-1 in dev" || !strings.HasPrefix(plan.Branch, "promobot/dev/gbm-vix-2026.11.27-1-") {
+		t.Errorf("title %q branch %q", plan.Title, plan.Branch)
+	}
+	_, err = PlanRegister(baseFS(t, nil), RegisterRequest{Candidate: []byte(candidate), Artifact: ArtifactFields{SHA256: sum}}, RegisterRequest{Candidate: []byte(candidate), Artifact: ArtifactFields{SHA256: sum}})
+	checkError(t, err, &UsageError{}, "model gbm-vix is registered twice in one change")
+}

@@ -164,13 +164,24 @@ type NothingToDoError struct {
 func (e *NothingToDoError) Error() string { return e.Message }
 
 // IsTerminal reports whether retrying the same request cannot succeed: a
-// refusal, a usage error or a change that is already in place. Transport
+// refusal, a usage error, a change that is already in place, credentials
+// the remote refuses, or a GitHub error that is not temporary. Network
 // failures and a push rejected because the branch moved are not terminal.
 func IsTerminal(err error) bool {
 	var (
-		r *RefusedError
-		u *UsageError
-		n *NothingToDoError
+		r  *RefusedError
+		u  *UsageError
+		n  *NothingToDoError
+		te *TransportError
+		ge *GitHubError
 	)
-	return errors.As(err, &r) || errors.As(err, &u) || errors.As(err, &n)
+	switch {
+	case errors.As(err, &r), errors.As(err, &u), errors.As(err, &n):
+		return true
+	case errors.As(err, &te):
+		return te.terminal()
+	case errors.As(err, &ge):
+		return !ge.Retryable
+	}
+	return false
 }
