@@ -1,0 +1,61 @@
+package audit
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// IssueBody renders the evidence of a finding as the Markdown body of the
+// issue the bot opens (or updates) for it.
+func (f Finding) IssueBody() string {
+	r := f.Record
+	var b strings.Builder
+	fmt.Fprintf(&b, "promobot found a change of `%s` on the default branch that did not come through a reviewed pull request.\n\n", r.Path)
+	fmt.Fprintf(&b, "**Why:** %s\n\n", mdEscape(f.Verdict.Reason))
+	b.WriteString("| | |\n|---|---|\n")
+	row := func(k, v string) { fmt.Fprintf(&b, "| %s | %s |\n", k, v) }
+	row("Environment", mdEscape(r.Environment))
+	row("Model", mdEscape(r.Model))
+	row("Change", fmt.Sprintf("%s %s", r.Kind, versionChange(r)))
+	if r.ArtifactSHA256 != "" {
+		row("Artifact sha256", "`"+r.ArtifactSHA256+"`")
+	}
+	row("Commit", "`"+r.Commit+"`")
+	row("Subject", mdEscape(r.Subject))
+	row("Author", mdEscape(r.Author.String())+" at "+r.Author.Time.UTC().Format(time.RFC3339))
+	row("Committer", mdEscape(r.Committer.String())+" at "+r.Committer.Time.UTC().Format(time.RFC3339))
+	if pr := f.Verdict.PullRequest; pr != nil {
+		row("Pull request", fmt.Sprintf("#%d %s", pr.Number, mdEscape(pr.Title)))
+		row("Merged by", mdEscape(orSomeone(pr.MergedBy)))
+		row("Approvers", mdEscape(strings.Join(pr.Approvers, ", ")))
+		row("promobot check at merge", orNone(pr.Check))
+	}
+	b.WriteString("\nTo resolve: revert the change, or make it again through a pull request that passes the promobot check. ")
+	b.WriteString("Until then `promobot resolve --require-reviewed` refuses this manifest.\n")
+	return b.String()
+}
+
+func versionChange(r Record) string {
+	from, to := r.FromVersion, r.ToVersion
+	if from == "" {
+		from = "(none)"
+	}
+	if to == "" {
+		to = "(none)"
+	}
+	return mdEscape(from) + " → " + mdEscape(to)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// mdEscape keeps text from breaking a Markdown table or adding markup.
+func mdEscape(s string) string {
+	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`)
+	return r.Replace(s)
+}

@@ -1,0 +1,112 @@
+package audit
+
+import (
+	"bytes"
+	"errors"
+	"maps"
+	"reflect"
+	"slices"
+
+	"github.com/example-org/promobot/internal/yamldoc"
+)
+
+// manifestInfo is what the audit reads from one manifest blob.
+type manifestInfo struct {
+	version, sha256 string
+	problem         string // why the file could not be read, empty when it could
+}
+
+// readManifest extracts the version and artifact digest of a manifest,
+// through the fast path when it applies and the safe decoder otherwise.
+func readManifest(data []byte) (manifestInfo, bool) {
+	if v, s, _, ok := quickRead(data, false); ok {
+		return manifestInfo{version: v, sha256: s}, true
+	}
+	doc, err := yamldoc.Parse(data, yamldoc.DefaultLimits)
+	if err != nil {
+		return manifestInfo{problem: "manifest is not valid YAML: " + err.Error()}, false
+	}
+	root, ok := doc.Value.(map[string]any)
+	if !ok {
+		return manifestInfo{problem: "manifest is not a YAML mapping"}, false
+	}
+	info := manifestInfo{}
+	info.version, _ = root["version"].(string)
+	if a, ok := root["artifact"].(map[string]any); ok {
+		info.sha256, _ = a["sha256"].(string)
+	}
+	return info, false
+}
+
+// changedFields lists the top-level keys whose values differ between two
+// versions of a manifest, sorted. It compares the text of each entry when
+// both files are in the plain style, and decoded values otherwise.
+func changedFields(before, after []byte) ([]string, error) {
+	_, _, a, okA := quickRead(before, true)
+	_, _, b, okB := quickRead(after, true)
+	if okA && okB {
+		return diffSections(a, b), nil
+	}
+	va, err := topLevel(before)
+	if err != nil {
+		return nil, err
+	}
+	vb, err := topLevel(after)
+	if err != nil {
+		return nil, err
+	}
+	return diffKeys(va, vb, func(x, y any) bool { return reflect.DeepEqual(x, y) }), nil
+}
+
+func topLevel(data []byte) (map[string]any, error) {
+	doc, err := yamldoc.Parse(data, yamldoc.DefaultLimits)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := doc.Value.(map[string]any)
+	if !ok {
+		return nil, errors.New("manifest is not a YAML mapping")
+	}
+	return m, nil
+}
+
+// diffSections lists the keys whose text differs between two documents.
+func diffSections(a, b []section) []string {
+	var out []string
+	find := func(list []section, key []byte) ([]byte, bool) {
+		for _, s := range list {
+			if bytes.Equal(s.key, key) {
+				return s.text, true
+			}
+		}
+		return nil, false
+	}
+	for _, s := range a {
+		if t, ok := find(b, s.key); !ok || !bytes.Equal(t, s.text) {
+			out = append(out, string(s.key))
+		}
+	}
+	for _, s := range b {
+		if _, ok := find(a, s.key); !ok {
+			out = append(out, string(s.key))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func diffKeys[V any](a, b map[string]V, equal func(x, y V) bool) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(a)) {
+		if y, ok := b[k]; !ok || !equal(a[k], y) {
+			out = append(out, k)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(b)) {
+		if _, ok := a[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

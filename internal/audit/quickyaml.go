@@ -1,0 +1,376 @@
+package audit
+
+import "bytes"
+
+// quickManifest reads version and artifact.sha256 from a manifest written
+// in the plain block style that promobot and people write: one key per
+// line, single-line scalars, single-line flow mappings of plain scalars.
+// It accepts a document only when it can prove that the safe YAML decoder
+// (internal/yamldoc) would accept it and read the same two values; on
+// anything else (block scalars, multi-line strings, escapes, tabs,
+// non-ASCII bytes, anchors, tags, duplicate keys, numbers it cannot prove
+// finite) it returns ok false and the caller decodes the file fully.
+//
+// It also returns the text of each top-level entry, so that edits can be
+// described by the keys whose text changed. A fuzz test holds it to the
+// full decoder.
+func quickManifest(data []byte) (version, sha256 string, sections map[string]string, ok bool) {
+	version, sha256, list, ok := quickRead(data, true)
+	if !ok {
+		return "", "", nil, false
+	}
+	sections = map[string]string{}
+	for _, s := range list {
+		sections[string(s.key)] = string(s.text)
+	}
+	return version, sha256, sections, true
+}
+
+// section is the text of one top-level entry; both slices alias the
+// document.
+type section struct{ key, text []byte }
+
+// quickRead is quickManifest that collects sections only when asked.
+func quickRead(data []byte, wantSections bool) (version, sha256 string, sections []section, ok bool) {
+	if len(data) == 0 || len(data) > 1<<20 {
+		return "", "", nil, false
+	}
+	for _, c := range data {
+		if (c < 0x20 && c != '\n') || c >= 0x7f {
+			return "", "", nil, false
+		}
+	}
+	type level struct {
+		indent   int
+		seq      bool
+		keys     [][]byte // aliases data
+		artifact bool     // the mapping under the top-level key "artifact"
+		compact  bool     // a sequence at its parent key's indentation
+	}
+	var levels [17]level
+	stack := levels[:1]
+	var (
+		pendingIndent = -1 // indentation of a "key:" with no value on the previous line
+		pendingIsArt  bool
+		sectionKey    []byte
+		sectionStart  int
+		lines, nodes  int
+		topKeys       int
+	)
+	closeSection := func(end int) {
+		if wantSections && sectionKey != nil {
+			sections = append(sections, section{key: sectionKey, text: bytes.TrimRight(data[sectionStart:end], "\n ")})
+		}
+	}
+	at := 0
+	for at < len(data) {
+		lineStart := at
+		nl := bytes.IndexByte(data[at:], '\n')
+		var line []byte
+		if nl < 0 {
+			line, at = data[at:], len(data)
+		} else {
+			line, at = data[at:at+nl], at+nl+1
+		}
+		lines++
+		if lines > 10_000 || nodes > 50_000 {
+			return "", "", nil, false
+		}
+		indent := 0
+		for indent < len(line) && line[indent] == ' ' {
+			indent++
+		}
+		body := line[indent:]
+		if len(bytes.TrimRight(body, " ")) == 0 || body[0] == '#' {
+			continue
+		}
+		item := body[0] == '-'
+		if item && (len(body) < 2 || body[1] != ' ') {
+			return "", "", nil, false // "---", "-1" at line start, "-x"
+		}
+		// Open the child collection announced by "key:" on the previous line.
+		if pendingIndent >= 0 {
+			if len(stack) == len(levels) {
+				return "", "", nil, false
+			}
+			switch {
+			case item && indent >= pendingIndent:
+				stack = append(stack, level{indent: indent, seq: true, compact: indent == pendingIndent})
+			case !item && indent > pendingIndent:
+				stack = append(stack, level{indent: indent, artifact: pendingIsArt})
+			}
+			pendingIndent = -1
+		}
+		// Close collections this line is outside of.
+		for {
+			top := &stack[len(stack)-1]
+			if indent < top.indent || (top.seq && top.compact && !item && indent == top.indent) {
+				stack = stack[:len(stack)-1]
+				if len(stack) == 0 {
+					return "", "", nil, false
+				}
+				continue
+			}
+			break
+		}
+		top := &stack[len(stack)-1]
+		if indent != top.indent || item != top.seq {
+			return "", "", nil, false
+		}
+		nodes += 2
+		if item {
+			v, ok := quickValue(body[2:])
+			if !ok || v.empty {
+				return "", "", nil, false
+			}
+			nodes += v.nodes
+			continue
+		}
+		key, rest, ok := quickKey(body)
+		if !ok || len(top.keys) >= 256 {
+			return "", "", nil, false
+		}
+		for _, k := range top.keys {
+			if bytes.Equal(k, key) {
+				return "", "", nil, false
+			}
+		}
+		top.keys = append(top.keys, key)
+		atTop := len(stack) == 1
+		if atTop {
+			topKeys++
+			closeSection(lineStart)
+			sectionKey, sectionStart = key, lineStart
+		}
+		isVersion := atTop && string(key) == "version"
+		isArtifact := atTop && string(key) == "artifact"
+		isSHA := top.artifact && string(key) == "sha256"
+		v, ok := quickValue(rest)
+		if !ok {
+			return "", "", nil, false
+		}
+		if v.empty {
+			if isVersion || isSHA {
+				continue // a null value: the decoder reads no string either
+			}
+			pendingIndent, pendingIsArt = indent, isArtifact
+			continue
+		}
+		if isArtifact {
+			return "", "", nil, false // a flow mapping: let the decoder read it
+		}
+		nodes += v.nodes
+		switch {
+		case isVersion:
+			version = string(v.str)
+		case isSHA:
+			sha256 = string(v.str)
+		}
+	}
+	closeSection(len(data))
+	if topKeys == 0 {
+		return "", "", nil, false
+	}
+	return version, sha256, sections, true
+}
+
+// quickKey splits "key: rest" or "key:" into the key and the rest.
+func quickKey(body []byte) ([]byte, []byte, bool) {
+	colon := bytes.IndexByte(body, ':')
+	if colon <= 0 || !isKey(body[:colon]) {
+		return nil, nil, false
+	}
+	rest := body[colon+1:]
+	if len(rest) > 0 && rest[0] != ' ' {
+		return nil, nil, false
+	}
+	return body[:colon], rest, true
+}
+
+func isKey(k []byte) bool {
+	for i, c := range k {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_':
+		case i > 0 && (c >= '0' && c <= '9' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return len(k) > 0 && len(k) <= 128
+}
+
+// quickScalar is a value read by quickValue. str is the value when the
+// decoder would read a string, else "" (a number, boolean or null).
+type quickScalar struct {
+	str   []byte // aliases the document
+	empty bool
+	nodes int // scalars inside a flow collection
+}
+
+// quickValue reads what follows "key:" or "- ": nothing, a quoted scalar
+// without escapes, a plain scalar, or a single-line flow collection of plain
+// scalars, each optionally followed by a comment.
+func quickValue(rest []byte) (quickScalar, bool) {
+	rest = bytes.TrimLeft(rest, " ")
+	if len(rest) == 0 || rest[0] == '#' {
+		return quickScalar{empty: true}, true
+	}
+	switch rest[0] {
+	case '"', '\'':
+		end := bytes.IndexByte(rest[1:], rest[0])
+		if end < 0 {
+			return quickScalar{}, false
+		}
+		content := rest[1 : 1+end]
+		if rest[0] == '"' && bytes.IndexByte(content, '\\') >= 0 {
+			return quickScalar{}, false
+		}
+		if !commentOnly(rest[2+end:]) {
+			return quickScalar{}, false
+		}
+		return quickScalar{str: content}, true
+	case '{', '[':
+		return quickFlow(rest)
+	}
+	value := rest
+	if i := bytes.Index(value, []byte(" #")); i >= 0 {
+		value = value[:i]
+	}
+	value = bytes.TrimRight(value, " ")
+	str, ok := plainScalar(value, false)
+	return quickScalar{str: str}, ok
+}
+
+func commentOnly(b []byte) bool {
+	t := bytes.TrimLeft(b, " ")
+	return len(t) == 0 || (t[0] == '#' && len(t) < len(b))
+}
+
+// finiteNumber matches -?[0-9]{1,15}(\.[0-9]{1,15})?: a number the decoder
+// reads as a finite int or float.
+func finiteNumber(v []byte) bool {
+	v = bytes.TrimPrefix(v, []byte("-"))
+	whole, frac, dot := bytes.Cut(v, []byte("."))
+	return digits(whole, 1, 15) && (!dot || digits(frac, 1, 15))
+}
+
+// plainDate matches YYYY-MM-DD, which the decoder keeps as text.
+func plainDate(v []byte) bool {
+	return len(v) == 10 && v[4] == '-' && v[7] == '-' && digits(v[:4], 4, 4) && digits(v[5:7], 2, 2) && digits(v[8:], 2, 2)
+}
+
+func digits(b []byte, lo, hi int) bool {
+	if len(b) < lo || len(b) > hi {
+		return false
+	}
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// plainScalar checks a plain scalar and returns its string value, or "" for
+// a number, boolean or null. It refuses anything whose reading it cannot be
+// sure of. inFlow excludes the characters that end a scalar in a flow
+// collection.
+func plainScalar(v []byte, inFlow bool) ([]byte, bool) {
+	if len(v) == 0 {
+		return nil, false
+	}
+	for i, c := range v {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case c == '_' || c == '.' || c == '/' || c == '+' || c == '=' || c == '@' || c == '%' || c == '-' || c == '(' || c == ')':
+		case c == ':':
+			if i+1 < len(v) && v[i+1] == ' ' || i+1 == len(v) {
+				return nil, false
+			}
+		case (c == ' ' || c == ',') && !inFlow:
+		default:
+			return nil, false
+		}
+	}
+	switch string(v) {
+	case "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE":
+		return nil, true
+	}
+	c := v[0]
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == '/', c == '(':
+		return v, true
+	case c >= '0' && c <= '9', c == '-':
+		if len(v) > 1 && v[0] == '0' && bytes.IndexByte([]byte("xXoObB"), v[1]) >= 0 {
+			return nil, false // 0x1F, 0o17, 0b101: numbers with a base prefix
+		}
+		if finiteNumber(v) {
+			return nil, true
+		}
+		if plainDate(v) {
+			return v, true // a timestamp, which the decoder keeps as text
+		}
+		if c == '-' {
+			return nil, false
+		}
+		for _, d := range v {
+			if d >= 'a' && d <= 'z' || d >= 'A' && d <= 'Z' {
+				switch d {
+				case 'e', 'E', 'x', 'X', 'o', 'O', 'b', 'B':
+					continue
+				}
+				return v, true
+			}
+		}
+		return nil, false
+	}
+	return nil, false
+}
+
+// quickFlow checks a single-line flow mapping {k: v, …} or sequence
+// [v, …] of plain scalars with distinct keys.
+func quickFlow(rest []byte) (quickScalar, bool) {
+	open, closer := rest[0], byte(']')
+	if open == '{' {
+		closer = '}'
+	}
+	closeAt := bytes.IndexByte(rest, closer)
+	if closeAt < 0 || !commentOnly(rest[closeAt+1:]) {
+		return quickScalar{}, false
+	}
+	inner := bytes.TrimSpace(rest[1:closeAt])
+	if bytes.ContainsAny(inner, "{}[]\"'#") {
+		return quickScalar{}, false
+	}
+	if len(inner) == 0 {
+		return quickScalar{}, true
+	}
+	parts := bytes.Split(inner, []byte(","))
+	if len(parts) > 512 {
+		return quickScalar{}, false
+	}
+	keys := make([][]byte, 0, len(parts))
+	for _, part := range parts {
+		part = bytes.TrimSpace(part)
+		if open == '[' {
+			if _, ok := plainScalar(part, true); !ok {
+				return quickScalar{}, false
+			}
+			continue
+		}
+		k, v, found := bytes.Cut(part, []byte(": "))
+		if !found || !isKey(k) {
+			return quickScalar{}, false
+		}
+		for _, seen := range keys {
+			if bytes.Equal(seen, k) {
+				return quickScalar{}, false
+			}
+		}
+		keys = append(keys, k)
+		if _, ok := plainScalar(bytes.TrimSpace(v), true); !ok {
+			return quickScalar{}, false
+		}
+	}
+	return quickScalar{nodes: 2 * len(parts)}, true
+}

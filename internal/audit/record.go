@@ -1,0 +1,120 @@
+// Package audit reconstructs the promotion history of a GitOps repository
+// from git: every change of a manifest under environments/ on the default
+// branch becomes a Record (register, promote, rollback, decommission or
+// edit) with its commit, author and committer, and, when GitHub answers, the
+// pull request that merged it, its approvers and the promobot check
+// conclusion at merge. Changes that did not come through a reviewed pull
+// request are flagged as bypasses.
+//
+// The history walk follows first parents only and reads objects through
+// internal/audit/objectstore: it compares the hash of the environments/
+// subtree of each commit with its parent's and diffs only inside that
+// subtree when it differs, uses the commit-graph when the repository has
+// one, and keeps an incremental index so a re-run walks only new commits.
+package audit
+
+import (
+	"fmt"
+	"time"
+)
+
+// Kind classifies a manifest change.
+type Kind string
+
+// The kinds of manifest change.
+const (
+	// KindRegister pins a version that no environment has pinned before.
+	KindRegister Kind = "register"
+	// KindPromote pins a version taken from another environment.
+	KindPromote Kind = "promote"
+	// KindRollback pins a version this environment has pinned before.
+	KindRollback Kind = "rollback"
+	// KindDecommission removes the manifest.
+	KindDecommission Kind = "decommission"
+	// KindEdit changes other fields and keeps the version.
+	KindEdit Kind = "edit"
+)
+
+// Person is a commit author or committer.
+type Person struct {
+	// Name is the person's name.
+	Name string `json:"name"`
+	// Email is the person's email address.
+	Email string `json:"email"`
+	// Time is when the person authored or committed.
+	Time time.Time `json:"time"`
+}
+
+// String returns "Name <email>".
+func (p Person) String() string { return fmt.Sprintf("%s <%s>", p.Name, p.Email) }
+
+// Record is one manifest change on the default branch.
+type Record struct {
+	// Time is when the change landed: the committer time of its commit.
+	Time time.Time `json:"time"`
+	// Environment and Model name the manifest.
+	Environment string `json:"environment"`
+	Model       string `json:"model"`
+	// Path is the manifest's repository path.
+	Path string `json:"path"`
+	// Kind classifies the change.
+	Kind Kind `json:"kind"`
+	// FromVersion is the version pinned before, empty for a new file.
+	FromVersion string `json:"fromVersion,omitempty"`
+	// ToVersion is the version pinned after, empty for a removed file.
+	ToVersion string `json:"toVersion,omitempty"`
+	// PromotedFrom is, for a promotion, an environment where the version
+	// was pinned before.
+	PromotedFrom string `json:"promotedFrom,omitempty"`
+	// ArtifactSHA256 is the artifact digest pinned after the change (before
+	// it, for a decommission).
+	ArtifactSHA256 string `json:"artifactSha256,omitempty"`
+	// ChangedFields lists, for an edit, the top-level manifest keys whose
+	// values changed.
+	ChangedFields []string `json:"changedFields,omitempty"`
+	// Problem says why the new (or old) manifest could not be read.
+	Problem string `json:"problem,omitempty"`
+	// Commit is the commit on the default branch that made the change.
+	Commit string `json:"commit"`
+	// Subject is the first line of the commit message.
+	Subject string `json:"subject"`
+	// Author and Committer are the commit's signatures.
+	Author    Person `json:"author"`
+	Committer Person `json:"committer"`
+	// PullRequest is the pull request that merged the commit, when known.
+	PullRequest *PullRequest `json:"pullRequest,omitempty"`
+	// Verified is true when Bypass was decided from GitHub data, false when
+	// only the commit message was available.
+	Verified bool `json:"verified"`
+	// Bypass is true when the change did not come through a merged pull
+	// request with a successful promobot check.
+	Bypass bool `json:"bypass"`
+	// BypassReason explains Bypass, or why it could not be verified.
+	BypassReason string `json:"bypassReason,omitempty"`
+}
+
+// Key identifies a record across runs: a commit changes a path once.
+func (r *Record) Key() string { return r.Commit + ":" + r.Path }
+
+// PullRequest is what GitHub says about the pull request that merged a
+// commit.
+type PullRequest struct {
+	// Number is the pull request number.
+	Number int `json:"number"`
+	// Title is its title.
+	Title string `json:"title,omitempty"`
+	// Author is the login of the person who opened it.
+	Author string `json:"author,omitempty"`
+	// URL is its web address.
+	URL string `json:"url,omitempty"`
+	// MergedAt is when it was merged.
+	MergedAt time.Time `json:"mergedAt,omitzero"`
+	// MergedBy is the login of the person who merged it.
+	MergedBy string `json:"mergedBy,omitempty"`
+	// Approvers are the distinct reviewers, other than the author, whose
+	// latest review before the merge approved it, sorted.
+	Approvers []string `json:"approvers"`
+	// Check is the conclusion of the promobot check run at merge, empty
+	// when there was none.
+	Check string `json:"check,omitempty"`
+}

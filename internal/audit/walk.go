@@ -1,0 +1,501 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/example-org/promobot/internal/audit/objectstore"
+	"github.com/example-org/promobot/internal/manifest"
+)
+
+// CommitChanges is one commit on the walked branch with the manifest
+// changes it made relative to its first parent.
+type CommitChanges struct {
+	// Commit is the commit hash.
+	Commit string `json:"commit"`
+	// Parents is the number of parents: 2 or more for a merge commit.
+	Parents int `json:"parents"`
+	// Author and Committer are the commit's signatures.
+	Author    Person `json:"author"`
+	Committer Person `json:"committer"`
+	// Subject is the first line of the message.
+	Subject string `json:"subject"`
+	// Changes are the manifest changes, sorted by path.
+	Changes []ManifestChange `json:"changes"`
+}
+
+// ManifestChange is a manifest file that differs between a commit and its
+// first parent.
+type ManifestChange struct {
+	// Path is environments/<env>/<model>.yaml.
+	Path string `json:"path"`
+	// Old and New are the file before and after; nil when absent.
+	Old *ManifestSnapshot `json:"old,omitempty"`
+	New *ManifestSnapshot `json:"new,omitempty"`
+	// Fields lists the top-level keys that changed when the version did
+	// not.
+	Fields []string `json:"fields,omitempty"`
+}
+
+// ManifestSnapshot is what the audit read from one version of a manifest.
+type ManifestSnapshot struct {
+	// Blob is the git blob hash.
+	Blob string `json:"blob"`
+	// Version is the pinned version, empty when unreadable.
+	Version string `json:"version,omitempty"`
+	// SHA256 is the pinned artifact digest.
+	SHA256 string `json:"sha256,omitempty"`
+	// Problem says why the file could not be read.
+	Problem string `json:"problem,omitempty"`
+}
+
+// WalkStats counts what a reconstruction did, to prove the walk is lazy.
+type WalkStats struct {
+	// Walked is the number of commits visited.
+	Walked int `json:"walked"`
+	// Unchanged is how many of them left environments/ untouched.
+	Unchanged int `json:"unchanged"`
+	// FromGraph is how many commits were read from the commit-graph.
+	FromGraph int `json:"fromGraph"`
+	// Reused is the number of commits with changes taken from the index.
+	Reused int `json:"reused"`
+	// QuickParses and FullParses count manifests read by the fast path and
+	// by the full YAML decoder.
+	QuickParses int `json:"quickParses"`
+	FullParses  int `json:"fullParses"`
+}
+
+// walker reads the first-parent history of a repository. One goroutine
+// follows the commits and compares environments/ hashes; workers, each with
+// its own object cache, diff the commits where the hash changed.
+type walker struct {
+	repo    *Repository
+	stats   WalkStats // the commit follower's counters
+	workers int
+
+	mu    sync.Mutex
+	blobs map[plumbing.Hash]*ManifestSnapshot // manifests read so far, by blob
+}
+
+func newWalker(repo *Repository) *walker {
+	return &walker{repo: repo, blobs: map[plumbing.Hash]*ManifestSnapshot{}, workers: max(1, runtime.GOMAXPROCS(0))}
+}
+
+// diffJob asks a worker to diff the environments/ trees of one commit.
+type diffJob struct {
+	seq           int // position in the walk, newest first
+	commit        plumbing.Hash
+	before, after plumbing.Hash
+}
+
+// diffWorker diffs environments/ trees with its own object store.
+type diffWorker struct {
+	w     *walker
+	store *objectstore.Store
+	stats WalkStats
+	bufs  [4][]objectstore.TreeEntry // reused entry lists of the tree diff
+	out   []sequenced
+}
+
+type sequenced struct {
+	seq int
+	cc  CommitChanges
+}
+
+// node is a commit as far as the walk needs it.
+type node struct {
+	hash, tree, parent plumbing.Hash
+	parentPos          uint32 // graph position of parent, objectstore.NoParent if unknown
+}
+
+func (w *walker) node(h plumbing.Hash, pos uint32) (node, error) {
+	n := node{hash: h, parentPos: objectstore.NoParent}
+	if g := w.repo.graph; g != nil {
+		if pos == objectstore.NoParent {
+			if p, ok := g.Lookup(h); ok {
+				pos = p
+			}
+		}
+		if pos != objectstore.NoParent {
+			c, err := g.Commit(pos)
+			if err != nil {
+				return n, err
+			}
+			w.stats.FromGraph++
+			n.tree = c.Tree
+			if c.FirstParent != objectstore.NoParent && !w.repo.shallow[h] {
+				n.parent, _ = g.Hash(c.FirstParent)
+				n.parentPos = c.FirstParent
+			}
+			return n, nil
+		}
+	}
+	data, err := w.repo.store.ReadType(h, objectstore.Commit)
+	if err != nil {
+		return n, err
+	}
+	n.tree, n.parent, err = objectstore.CommitTreeAndParent(data)
+	if err != nil {
+		c, perr := objectstore.ParseCommit(data)
+		if perr != nil {
+			return n, fmt.Errorf("audit: commit %s: %w", h, perr)
+		}
+		n.tree = c.Tree
+		n.parent = plumbing.ZeroHash
+		if len(c.Parents) > 0 {
+			n.parent = c.Parents[0]
+		}
+	}
+	if w.repo.shallow[h] {
+		n.parent = plumbing.ZeroHash
+	}
+	return n, nil
+}
+
+// envTree returns the hash of the environments/ folder of a root tree, the
+// zero hash when there is none.
+func (w *walker) envTree(tree plumbing.Hash) (plumbing.Hash, error) {
+	data, err := w.repo.store.ReadType(tree, objectstore.Tree)
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	e, ok, err := objectstore.FindTreeEntry(data, manifest.Root)
+	if err != nil || !ok || e.Mode != objectstore.ModeDir {
+		return plumbing.ZeroHash, err
+	}
+	return e.Hash, nil
+}
+
+// walk follows first parents from tip and returns, oldest first, the
+// commits that changed a manifest, stopping before the first commit for
+// which stop is true (returned as stoppedAt; zero when the walk reached the
+// root).
+func (w *walker) walk(ctx context.Context, tip plumbing.Hash, stop func(plumbing.Hash) bool) (out []CommitChanges, stoppedAt plumbing.Hash, err error) {
+	if stop(tip) {
+		return nil, tip, nil
+	}
+	jobs := make(chan diffJob, 1024)
+	g, gctx := errgroup.WithContext(ctx)
+	workers := make([]*diffWorker, w.workers)
+	for i := range workers {
+		dw := &diffWorker{w: w, store: w.repo.store.Fork()}
+		workers[i] = dw
+		g.Go(func() error {
+			defer dw.store.Close()
+			for job := range jobs {
+				changes, err := dw.diffEnvironments(job.before, job.after)
+				if err != nil {
+					return fmt.Errorf("audit: diff %s: %w", job.commit, err)
+				}
+				if len(changes) == 0 {
+					continue
+				}
+				cc, err := dw.commitChanges(job.commit, changes)
+				if err != nil {
+					return err
+				}
+				dw.out = append(dw.out, sequenced{job.seq, cc})
+			}
+			return nil
+		})
+	}
+	g.Go(func() error {
+		defer close(jobs)
+		var err error
+		stoppedAt, err = w.follow(gctx, tip, stop, func(j diffJob) error {
+			select {
+			case jobs <- j:
+				return nil
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		})
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		// Drain nothing: the follower closed jobs and the workers returned.
+		return nil, plumbing.ZeroHash, err
+	}
+	var all []sequenced
+	for _, dw := range workers {
+		all = append(all, dw.out...)
+		w.stats.QuickParses += dw.stats.QuickParses
+		w.stats.FullParses += dw.stats.FullParses
+	}
+	slices.SortFunc(all, func(a, b sequenced) int { return b.seq - a.seq })
+	out = make([]CommitChanges, len(all))
+	for i, s := range all {
+		out[i] = s.cc
+	}
+	return out, stoppedAt, nil
+}
+
+// follow walks first parents from tip, comparing the environments/ hash of
+// each commit with its parent's, and sends a job for each that differs.
+func (w *walker) follow(ctx context.Context, tip plumbing.Hash, stop func(plumbing.Hash) bool, send func(diffJob) error) (stoppedAt plumbing.Hash, err error) {
+	cur, err := w.node(tip, objectstore.NoParent)
+	if err != nil {
+		return stoppedAt, err
+	}
+	curEnv, err := w.envTree(cur.tree)
+	if err != nil {
+		return stoppedAt, err
+	}
+	for seq := 0; ; seq++ {
+		w.stats.Walked++
+		if seq%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return stoppedAt, err
+			}
+		}
+		var parent node
+		var parentEnv plumbing.Hash
+		if !cur.parent.IsZero() {
+			if parent, err = w.node(cur.parent, cur.parentPos); err != nil {
+				return stoppedAt, err
+			}
+			if parentEnv, err = w.envTree(parent.tree); err != nil {
+				return stoppedAt, err
+			}
+		}
+		if curEnv == parentEnv {
+			w.stats.Unchanged++
+		} else if err := send(diffJob{seq: seq, commit: cur.hash, before: parentEnv, after: curEnv}); err != nil {
+			return stoppedAt, err
+		}
+		if cur.parent.IsZero() {
+			return plumbing.ZeroHash, nil
+		}
+		if stop(cur.parent) {
+			return cur.parent, nil
+		}
+		cur, curEnv = parent, parentEnv
+	}
+}
+
+// entries reads the entries of a tree that keep accepts, in tree order; a
+// zero hash is an empty tree. sorted is false when the names are not in
+// strictly increasing byte order, which git never writes for entries of one
+// kind; callers then match entries by name instead of merging.
+func (w *diffWorker) entries(h plumbing.Hash, keep func(objectstore.TreeEntry) bool, buf []objectstore.TreeEntry) (out []objectstore.TreeEntry, sorted bool, err error) {
+	out = buf[:0]
+	if h.IsZero() {
+		return out, true, nil
+	}
+	data, err := w.store.ReadType(h, objectstore.Tree)
+	if err != nil {
+		return nil, false, err
+	}
+	sorted = true
+	err = objectstore.WalkTree(data, func(e objectstore.TreeEntry) bool {
+		if keep(e) {
+			if len(out) > 0 && bytes.Compare(out[len(out)-1].Name, e.Name) >= 0 {
+				sorted = false
+			}
+			out = append(out, e)
+		}
+		return true
+	})
+	return out, sorted, err
+}
+
+func isDir(e objectstore.TreeEntry) bool { return e.Mode == objectstore.ModeDir }
+
+// isManifestFile keeps regular files named *.yaml: symbolic links and
+// submodules are not manifests.
+func isManifestFile(e objectstore.TreeEntry) bool {
+	return (e.Mode == objectstore.ModeRegular || e.Mode == objectstore.ModeExecutable) && bytes.HasSuffix(e.Name, []byte(".yaml"))
+}
+
+// pair is an entry name with its hash on each side (zero when absent).
+type pair struct {
+	name          []byte
+	before, after plumbing.Hash
+}
+
+// pairs matches the entries of two trees by name and calls fn for each name
+// whose hash differs, in name order.
+func pairs(before, after []objectstore.TreeEntry, sorted bool, fn func(pair) error) error {
+	if !sorted {
+		byName := map[string]*pair{}
+		var names []string
+		for _, e := range before {
+			byName[string(e.Name)] = &pair{name: e.Name, before: e.Hash}
+			names = append(names, string(e.Name))
+		}
+		for _, e := range after {
+			if p, ok := byName[string(e.Name)]; ok {
+				p.after = e.Hash
+				continue
+			}
+			byName[string(e.Name)] = &pair{name: e.Name, after: e.Hash}
+			names = append(names, string(e.Name))
+		}
+		slices.Sort(names)
+		names = slices.Compact(names)
+		for _, n := range names {
+			if p := byName[n]; p.before != p.after {
+				if err := fn(*p); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	i, j := 0, 0
+	for i < len(before) || j < len(after) {
+		var p pair
+		switch {
+		case j == len(after) || i < len(before) && bytes.Compare(before[i].Name, after[j].Name) < 0:
+			p = pair{name: before[i].Name, before: before[i].Hash}
+			i++
+		case i == len(before) || bytes.Compare(before[i].Name, after[j].Name) > 0:
+			p = pair{name: after[j].Name, after: after[j].Hash}
+			j++
+		default:
+			p = pair{name: before[i].Name, before: before[i].Hash, after: after[j].Hash}
+			i, j = i+1, j+1
+		}
+		if p.before != p.after {
+			if err := fn(p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// diffEnvironments compares two environments/ trees folder by folder.
+func (w *diffWorker) diffEnvironments(before, after plumbing.Hash) ([]ManifestChange, error) {
+	oldEnvs, sortedA, err := w.entries(before, isDir, w.bufs[0])
+	if err != nil {
+		return nil, err
+	}
+	newEnvs, sortedB, err := w.entries(after, isDir, w.bufs[1])
+	if err != nil {
+		return nil, err
+	}
+	w.bufs[0], w.bufs[1] = oldEnvs, newEnvs
+	var out []ManifestChange
+	err = pairs(oldEnvs, newEnvs, sortedA && sortedB, func(env pair) error {
+		oldFiles, sortedA, err := w.entries(env.before, isManifestFile, w.bufs[2])
+		if err != nil {
+			return err
+		}
+		newFiles, sortedB, err := w.entries(env.after, isManifestFile, w.bufs[3])
+		if err != nil {
+			return err
+		}
+		w.bufs[2], w.bufs[3] = oldFiles, newFiles
+		return pairs(oldFiles, newFiles, sortedA && sortedB, func(f pair) error {
+			p := manifest.Root + "/" + string(env.name) + "/" + string(f.name)
+			if _, _, ok := manifest.EnvironmentAndModel(p); !ok {
+				return nil
+			}
+			c := ManifestChange{Path: p}
+			var err error
+			if c.Old, err = w.snapshot(f.before); err != nil {
+				return err
+			}
+			if c.New, err = w.snapshot(f.after); err != nil {
+				return err
+			}
+			if c.Old != nil && c.New != nil && c.Old.Version == c.New.Version {
+				if c.Fields, err = w.fields(f.before, f.after); err != nil {
+					return err
+				}
+			}
+			out = append(out, c)
+			return nil
+		})
+	})
+	return out, err
+}
+
+// snapshot reads a manifest blob once per run; nil for the zero hash.
+func (w *diffWorker) snapshot(h plumbing.Hash) (*ManifestSnapshot, error) {
+	if h.IsZero() {
+		return nil, nil
+	}
+	w.w.mu.Lock()
+	s, ok := w.w.blobs[h]
+	w.w.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	s = &ManifestSnapshot{Blob: h.String()}
+	data, err := w.store.ReadType(h, objectstore.Blob)
+	switch {
+	case errors.Is(err, objectstore.ErrTooLarge):
+		s.Problem = "manifest is larger than 64 MiB"
+	case err != nil:
+		return nil, err
+	default:
+		info, quick := readManifest(data)
+		if quick {
+			w.stats.QuickParses++
+		} else {
+			w.stats.FullParses++
+		}
+		s.Version, s.SHA256, s.Problem = info.version, info.sha256, info.problem
+	}
+	w.w.mu.Lock()
+	if prev, ok := w.w.blobs[h]; ok {
+		s = prev // another worker read it first: share one snapshot
+	} else {
+		w.w.blobs[h] = s
+	}
+	w.w.mu.Unlock()
+	return s, nil
+}
+
+func (w *diffWorker) fields(before, after plumbing.Hash) ([]string, error) {
+	a, errA := w.store.ReadType(before, objectstore.Blob)
+	b, errB := w.store.ReadType(after, objectstore.Blob)
+	if errA != nil || errB != nil {
+		return nil, nil // too large: the snapshots carry the problem
+	}
+	f, err := changedFields(a, b)
+	if err != nil {
+		return nil, nil // unreadable: the snapshots carry the problem
+	}
+	return f, nil
+}
+
+// commitChanges reads the commit's signatures and subject.
+func (w *diffWorker) commitChanges(h plumbing.Hash, changes []ManifestChange) (CommitChanges, error) {
+	data, err := w.store.ReadType(h, objectstore.Commit)
+	if err != nil {
+		return CommitChanges{}, err
+	}
+	c, err := objectstore.ParseCommit(data)
+	if err != nil {
+		return CommitChanges{}, fmt.Errorf("audit: commit %s: %w", h, err)
+	}
+	subject, _, _ := strings.Cut(strings.TrimLeft(string(c.Message), "\n"), "\n")
+	return CommitChanges{
+		Commit:    h.String(),
+		Parents:   len(c.Parents),
+		Author:    person(c.Author),
+		Committer: person(c.Committer),
+		Subject:   strings.TrimSpace(subject),
+		Changes:   changes,
+	}, nil
+}
+
+func person(line []byte) Person {
+	var s object.Signature
+	s.Decode(line)
+	return Person{Name: s.Name, Email: s.Email, Time: s.When.UTC().Truncate(time.Second)}
+}
