@@ -24,7 +24,8 @@ import (
 type Spec struct {
 	// URI locates the artifact, e.g. https://<account>.blob.core.windows.net/<container>/<path>.
 	URI string
-	// SHA256 is the expected lower- or upper-case hex digest of the bytes.
+	// SHA256 is the expected hex digest of the bytes (64 characters, an
+	// optional "sha256:" prefix is accepted).
 	SHA256 string
 	// Size is the expected length in bytes, or nil when the manifest does
 	// not state one.

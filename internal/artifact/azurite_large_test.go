@@ -38,12 +38,11 @@ func (r *sparseReader) Read(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func TestAzuriteLargeArtifactBoundedMemory(t *testing.T) {
+func testAzuriteLargeArtifactBoundedMemory(t *testing.T, env *azuriteEnv) {
 	if testing.Short() {
 		t.Skip("skipping the 2 GiB artifact in -short mode")
 	}
 	const size = 2 << 30
-	env := startAzurite(t)
 
 	start := time.Now()
 	digest := uploadRepeatedBlocks(t, env, "large/model.bin", size)

@@ -94,8 +94,19 @@ func (e *azuriteEnv) sharedKey() Credentials {
 	return Credentials{ConnectionString: e.az.ConnectionString}
 }
 
-func TestAzuriteScenarios(t *testing.T) {
+// TestAzurite runs every storage scenario against one Azurite instance;
+// starting Azurite costs more than most scenarios.
+func TestAzurite(t *testing.T) {
 	env := startAzurite(t)
+	t.Run("Scenarios", func(t *testing.T) { testAzuriteScenarios(t, env) })
+	t.Run("MissingContainer", func(t *testing.T) { testAzuriteMissingContainer(t, env) })
+	t.Run("BlobReplacedDuringDownload", func(t *testing.T) { testAzuriteBlobReplacedDuringDownload(t, env) })
+	t.Run("SAS", func(t *testing.T) { testAzuriteSAS(t, env) })
+	t.Run("Download", func(t *testing.T) { testAzuriteDownload(t, env) })
+	t.Run("LargeArtifactBoundedMemory", func(t *testing.T) { testAzuriteLargeArtifactBoundedMemory(t, env) })
+}
+
+func testAzuriteScenarios(t *testing.T, env *azuriteEnv) {
 	trusted, untrusted := newKey(t), newKey(t)
 	data := testData(3<<20 + 123)
 	digest := sha256Hex(data)
@@ -162,8 +173,7 @@ func TestAzuriteScenarios(t *testing.T) {
 	}
 }
 
-func TestAzuriteMissingContainer(t *testing.T) {
-	env := startAzurite(t)
+func testAzuriteMissingContainer(t *testing.T, env *azuriteEnv) {
 	v, err := NewVerifier(Config{
 		AllowedLocations: []string{env.az.Endpoint + "/"},
 		AllowLocal:       true,
@@ -234,8 +244,7 @@ func (a *afterBytes) Read(p []byte) (int, error) {
 	return k, err
 }
 
-func TestAzuriteBlobReplacedDuringDownload(t *testing.T) {
-	env := startAzurite(t)
+func testAzuriteBlobReplacedDuringDownload(t *testing.T, env *azuriteEnv) {
 	data := testData(5 << 20)
 	replacement := bytes.Clone(data)
 	replacement[4<<20] ^= 0xff // same size, one byte differs late in the blob
@@ -295,8 +304,7 @@ func TestAzuriteBlobReplacedDuringDownload(t *testing.T) {
 	}
 }
 
-func TestAzuriteSAS(t *testing.T) {
-	env := startAzurite(t)
+func testAzuriteSAS(t *testing.T, env *azuriteEnv) {
 	data := testData(100_000)
 	uri := env.upload(t, "sas/model.pkl", data)
 	cred, err := azblob.NewSharedKeyCredential(azuritetest.AccountName, azuritetest.AccountKey)
@@ -341,8 +349,7 @@ func TestAzuriteSAS(t *testing.T) {
 	})
 }
 
-func TestAzuriteDownload(t *testing.T) {
-	env := startAzurite(t)
+func testAzuriteDownload(t *testing.T, env *azuriteEnv) {
 	data := testData(2<<20 + 7)
 	uri := env.upload(t, "dl/model.pkl", data)
 	v, _ := env.verifier(t, env.sharedKey())

@@ -1,7 +1,6 @@
 package artifact
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -143,10 +142,17 @@ func (s CheckStatus) String() string {
 
 // The names of the verification steps, in the order they run.
 const (
-	CheckLocation  = "location"
-	CheckExists    = "exists"
-	CheckSize      = "size"
-	CheckSHA256    = "sha256"
+	// CheckLocation is the allow-list check on the URI, made before any
+	// request.
+	CheckLocation = "location"
+	// CheckExists is the lookup of the object in its store.
+	CheckExists = "exists"
+	// CheckSize compares the object's size with the expected size.
+	CheckSize = "size"
+	// CheckSHA256 compares the digest of the streamed bytes with the
+	// expected digest.
+	CheckSHA256 = "sha256"
+	// CheckSignature verifies the signature with the trusted keys.
 	CheckSignature = "signature"
 )
 
@@ -224,13 +230,4 @@ func (r *Result) set(name string, status CheckStatus, format string, args ...any
 			return
 		}
 	}
-}
-
-// shortHex abbreviates a digest for messages.
-func shortHex(b []byte) string {
-	s := hex.EncodeToString(b)
-	if len(s) > 16 {
-		return s[:16] + "…"
-	}
-	return s
 }

@@ -235,6 +235,7 @@ type hashThenWrite struct {
 	w io.Writer
 }
 
+// Write hashes p and passes it on.
 func (t hashThenWrite) Write(p []byte) (int, error) {
 	t.h.Write(p)
 	return t.w.Write(p)

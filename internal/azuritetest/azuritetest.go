@@ -188,6 +188,7 @@ type tailBuffer struct {
 	buf bytes.Buffer
 }
 
+// Write appends p, dropping the oldest bytes beyond max.
 func (b *tailBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -198,6 +199,7 @@ func (b *tailBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// String returns the retained output.
 func (b *tailBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
