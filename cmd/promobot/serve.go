@@ -1,0 +1,304 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/ghclient"
+	"github.com/example-org/promobot/internal/bot/metrics"
+	"github.com/example-org/promobot/internal/bot/mirror"
+)
+
+func init() { subcommands = append(subcommands, newServeCommand) }
+
+// serveEnv maps each serve flag to the environment variable that sets it
+// when the flag is not given.
+var serveEnv = []struct{ flag, env string }{
+	{"addr", "PROMOBOT_ADDR"},
+	{"app-id", "PROMOBOT_APP_ID"},
+	{"private-key", "PROMOBOT_PRIVATE_KEY"},
+	{"webhook-secret", "PROMOBOT_WEBHOOK_SECRET"},
+	{"github-url", "GITHUB_API_URL"},
+	{"check-name", "PROMOBOT_CHECK_NAME"},
+	{"workers", "PROMOBOT_WORKERS"},
+	{"queue-size", "PROMOBOT_QUEUE_SIZE"},
+	{"cache-dir", "PROMOBOT_CACHE_DIR"},
+	{"job-timeout", "PROMOBOT_JOB_TIMEOUT"},
+	{"shutdown-timeout", "PROMOBOT_SHUTDOWN_TIMEOUT"},
+	{"log-level", "PROMOBOT_LOG_LEVEL"},
+	{"log-format", "PROMOBOT_LOG_FORMAT"},
+}
+
+// serveFlags are the serve command's flags as given.
+type serveFlags struct {
+	addr, appID, privateKey, webhookSecret string
+	githubURL, checkName, cacheDir         string
+	logLevel, logFormat                    string
+	workers, queueSize                     int
+	jobTimeout, shutdownTimeout            time.Duration
+}
+
+func (f *serveFlags) register(fl *pflag.FlagSet) {
+	fl.StringVar(&f.addr, "addr", ":8080", "address to listen on")
+	fl.StringVar(&f.appID, "app-id", "", "GitHub App id (required)")
+	fl.StringVar(&f.privateKey, "private-key", "", "GitHub App private key: a PEM file path or the PEM itself (required)")
+	fl.StringVar(&f.webhookSecret, "webhook-secret", "", "webhook secret (required; prefer the environment variable, flags show in ps)")
+	fl.StringVar(&f.githubURL, "github-url", defaultGitHubAPI, "GitHub API URL; for GitHub Enterprise Server https://HOST/api/v3/")
+	fl.StringVar(&f.checkName, "check-name", bot.DefaultCheckName, "name of the check run, as required in branch protection")
+	fl.IntVar(&f.workers, "workers", 4, "evaluations run at once")
+	fl.IntVar(&f.queueSize, "queue-size", 100, "pull requests waiting for evaluation before deliveries are refused with 503")
+	fl.StringVar(&f.cacheDir, "cache-dir", "", "directory of the repository mirrors (default: $XDG_CACHE_HOME/promobot or ~/.cache/promobot)")
+	fl.DurationVar(&f.jobTimeout, "job-timeout", 2*time.Minute, "longest time one evaluation may take")
+	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "longest time to finish queued evaluations on SIGTERM")
+	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
+}
+
+// fromEnv sets every flag not given on the command line from its
+// environment variable, if set. Values are never echoed: some are secrets.
+func fromEnv(fl *pflag.FlagSet, e *env) error {
+	for _, m := range serveEnv {
+		v := e.getenv(m.env)
+		if v == "" || fl.Changed(m.flag) {
+			continue
+		}
+		if err := fl.Set(m.flag, v); err != nil {
+			return usageError("%s: not a valid value for --%s", m.env, m.flag)
+		}
+	}
+	return nil
+}
+
+// serveConfig is the checked configuration.
+type serveConfig struct {
+	flags         serveFlags
+	appID         int64
+	privateKey    []byte
+	webhookSecret []byte
+	level         slog.Level
+}
+
+// check validates the flags and loads the private key. Every message names
+// the flag and its variable, and none shows a secret.
+func (f *serveFlags) check(e *env) (*serveConfig, error) {
+	c := &serveConfig{flags: *f}
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	switch id, err := strconv.ParseInt(strings.TrimSpace(f.appID), 10, 64); {
+	case f.appID == "":
+		bad("--app-id (PROMOBOT_APP_ID) is required")
+	case err != nil || id <= 0:
+		bad("--app-id (PROMOBOT_APP_ID) must be a positive integer, not %q", f.appID)
+	default:
+		c.appID = id
+	}
+	if f.privateKey == "" {
+		bad("--private-key (PROMOBOT_PRIVATE_KEY) is required: a PEM file path or the PEM itself")
+	} else if key, err := loadPrivateKey(f.privateKey); err != nil {
+		bad("--private-key (PROMOBOT_PRIVATE_KEY): %v", err)
+	} else {
+		c.privateKey = key
+	}
+	if f.webhookSecret == "" {
+		bad("--webhook-secret (PROMOBOT_WEBHOOK_SECRET) is required")
+	}
+	c.webhookSecret = []byte(f.webhookSecret)
+	if _, err := ghclient.ParseBaseURL(f.githubURL); err != nil {
+		bad("--github-url (GITHUB_API_URL): %v", strings.TrimPrefix(err.Error(), "ghclient: "))
+	}
+	if strings.TrimSpace(f.checkName) == "" {
+		bad("--check-name must not be empty")
+	}
+	if f.workers < 1 || f.workers > 1024 {
+		bad("--workers (PROMOBOT_WORKERS) must be between 1 and 1024, not %d", f.workers)
+	}
+	if f.queueSize < 1 {
+		bad("--queue-size (PROMOBOT_QUEUE_SIZE) must be at least 1, not %d", f.queueSize)
+	}
+	if f.jobTimeout <= 0 || f.shutdownTimeout <= 0 {
+		bad("--job-timeout and --shutdown-timeout must be positive")
+	}
+	if err := c.level.UnmarshalText([]byte(f.logLevel)); err != nil {
+		bad("--log-level (PROMOBOT_LOG_LEVEL) must be debug, info, warn or error, not %q", f.logLevel)
+	}
+	if f.logFormat != "json" && f.logFormat != "text" {
+		bad("--log-format (PROMOBOT_LOG_FORMAT) must be json or text, not %q", f.logFormat)
+	}
+	if c.flags.cacheDir == "" {
+		c.flags.cacheDir = defaultCacheDir(e)
+		if c.flags.cacheDir == "" {
+			bad("--cache-dir (PROMOBOT_CACHE_DIR) is required when neither XDG_CACHE_HOME nor HOME is set")
+		}
+	}
+	if len(problems) > 0 {
+		return nil, usageError("serve: invalid configuration:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return c, nil
+}
+
+func defaultCacheDir(e *env) string {
+	if d := e.getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "promobot")
+	}
+	if h := e.getenv("HOME"); h != "" {
+		return filepath.Join(h, ".cache", "promobot")
+	}
+	return ""
+}
+
+// loadPrivateKey returns the PEM given inline, or read from the file the
+// value names. Platforms that cannot hold newlines in variables may pass
+// the PEM with literal "\n".
+func loadPrivateKey(value string) ([]byte, error) {
+	v := strings.TrimSpace(value)
+	if strings.HasPrefix(v, "-----BEGIN") {
+		if !strings.Contains(v, "\n") {
+			v = strings.ReplaceAll(v, `\n`, "\n")
+		}
+		return []byte(v + "\n"), nil
+	}
+	if strings.Contains(v, "\n") || strings.Contains(v, "PRIVATE KEY") {
+		return nil, errors.New("looks like a PEM but does not start with -----BEGIN")
+	}
+	data, err := os.ReadFile(v)
+	if err != nil {
+		var pathErr *os.PathError
+		if errors.As(err, &pathErr) {
+			return nil, fmt.Errorf("read the key file %s: %v", v, pathErr.Err)
+		}
+		return nil, fmt.Errorf("read the key file %s: %v", v, err)
+	}
+	return data, nil
+}
+
+func newServeCommand(e *env) *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the GitHub App: gate promotion pull requests with a required check run",
+		Long: `Serve runs promobot as a GitHub App. It receives webhooks on POST /webhook,
+evaluates each pull request against the policy and CODEOWNERS of its base
+branch, and reports a check run (named by --check-name) on the head commit.
+GET /healthz, /readyz and /metrics serve liveness, readiness and Prometheus
+metrics.
+
+Every flag can also be set through the environment variable shown in
+docs/github-app.md (for example PROMOBOT_WEBHOOK_SECRET); a flag given on
+the command line wins. A missing or invalid setting exits with status 2
+before listening. SIGINT or SIGTERM stops taking deliveries and finishes
+the queued evaluations (at most --shutdown-timeout).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := fromEnv(cmd.Flags(), e); err != nil {
+				return err
+			}
+			c, err := f.check(e)
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), e, c)
+		},
+	}
+	f.register(cmd.Flags())
+	return cmd
+}
+
+// serve builds the bot, listens and serves until ctx ends, then drains.
+func serve(ctx context.Context, e *env, c *serveConfig) error {
+	opts := &slog.HandlerOptions{Level: c.level}
+	var handler slog.Handler = slog.NewJSONHandler(e.stderr, opts)
+	if c.flags.logFormat == "text" {
+		handler = slog.NewTextHandler(e.stderr, opts)
+	}
+	logger := slog.New(handler)
+
+	m := metrics.New()
+	wire := http.DefaultTransport.(*http.Transport).Clone()
+	wire.ResponseHeaderTimeout = 30 * time.Second
+	apps, err := ghclient.NewApps(ghclient.Config{
+		BaseURL:    c.flags.githubURL,
+		AppID:      c.appID,
+		PrivateKey: c.privateKey,
+		Transport:  m.InstrumentTransport(wire),
+		UserAgent:  "promobot/" + version,
+	})
+	if err != nil {
+		return usageError("serve: %v", strings.TrimPrefix(err.Error(), "ghclient: "))
+	}
+	mirrors, err := mirror.New(c.flags.cacheDir, mirror.Options{
+		ObserveFetch: func(o mirror.FetchOutcome, d time.Duration) { m.GitFetch(string(o), d) },
+	})
+	if err != nil {
+		return usageError("serve: --cache-dir (PROMOBOT_CACHE_DIR): %v", err)
+	}
+	b, err := bot.New(bot.Config{
+		AppID:         c.appID,
+		CheckName:     c.flags.checkName,
+		WebhookSecret: c.webhookSecret,
+		Apps:          apps,
+		Mirrors:       mirrors,
+		Metrics:       m,
+		Logger:        logger,
+		Workers:       c.flags.workers,
+		QueueSize:     c.flags.queueSize,
+		JobTimeout:    c.flags.jobTimeout,
+	})
+	if err != nil {
+		return usageError("serve: %v", err)
+	}
+	ln, err := net.Listen("tcp", c.flags.addr)
+	if err != nil {
+		_ = b.Shutdown(ctx)
+		return usageError("serve: listen on %s: %v", c.flags.addr, err)
+	}
+	srv := &http.Server{
+		Handler:           b.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
+	}
+	logger.Info("listening", "addr", ln.Addr().String(), "app_id", c.appID, "github_url", c.flags.githubURL,
+		"check_name", c.flags.checkName, "workers", c.flags.workers, "queue_size", c.flags.queueSize,
+		"cache_dir", c.flags.cacheDir, "version", version)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-served:
+	}
+
+	logger.Info("shutting down", "timeout", c.flags.shutdownTimeout)
+	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.flags.shutdownTimeout)
+	defer cancel()
+	httpErr := srv.Shutdown(drainCtx)
+	queueErr := b.Shutdown(drainCtx)
+	if queueErr != nil {
+		logger.Warn("queued evaluations dropped at shutdown", "error", queueErr)
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return &exitError{code: exitUsage, err: fmt.Errorf("serve: %w", serveErr)}
+	}
+	if httpErr != nil {
+		logger.Warn("open connections cut at shutdown", "error", httpErr)
+	}
+	logger.Info("stopped")
+	return nil
+}

@@ -1,0 +1,334 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/example-org/promobot/internal/evaluate/evaltest"
+	"github.com/example-org/promobot/internal/githubtest"
+	"github.com/example-org/promobot/internal/gittest"
+)
+
+const serveSecret = "s3cr3t-webhook-value"
+
+var (
+	serveKeyOnce sync.Once
+	serveKey     *rsa.PrivateKey
+	serveKeyPEM  []byte
+)
+
+func serveTestKey(t *testing.T) (*rsa.PrivateKey, []byte) {
+	t.Helper()
+	serveKeyOnce.Do(func() {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		serveKey, serveKeyPEM = k, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
+	})
+	return serveKey, serveKeyPEM
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's concurrent logging.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// runServe runs "promobot serve" with the environment vars until ctx ends.
+func runServe(ctx context.Context, vars map[string]string, stderr io.Writer, args ...string) int {
+	e := &env{
+		stdin: strings.NewReader(""), stdout: io.Discard, stderr: stderr,
+		getenv: func(k string) string { return vars[k] },
+		getwd:  os.Getwd,
+	}
+	return run(ctx, append([]string{"serve"}, args...), e)
+}
+
+func TestServeRefusesBadConfiguration(t *testing.T) {
+	_, keyPEM := serveTestKey(t)
+	keyFile := filepath.Join(t.TempDir(), "app.pem")
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	good := map[string]string{
+		"PROMOBOT_APP_ID": "12", "PROMOBOT_PRIVATE_KEY": keyFile, "PROMOBOT_WEBHOOK_SECRET": serveSecret,
+		"PROMOBOT_CACHE_DIR": t.TempDir(), "PROMOBOT_ADDR": "127.0.0.1:0",
+	}
+	with := func(changes map[string]string) map[string]string {
+		out := map[string]string{}
+		for k, v := range good {
+			out[k] = v
+		}
+		for k, v := range changes {
+			if v == "" {
+				delete(out, k)
+			} else {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		vars map[string]string
+		args []string
+		want []string
+	}{
+		{name: "nothing set", vars: map[string]string{"HOME": t.TempDir()}, want: []string{
+			"--app-id (PROMOBOT_APP_ID) is required",
+			"--private-key (PROMOBOT_PRIVATE_KEY) is required",
+			"--webhook-secret (PROMOBOT_WEBHOOK_SECRET) is required",
+		}},
+		{name: "app id not a number", vars: with(map[string]string{"PROMOBOT_APP_ID": "promobot"}), want: []string{`must be a positive integer, not "promobot"`}},
+		{name: "key file missing", vars: with(map[string]string{"PROMOBOT_PRIVATE_KEY": "/nonexistent/app.pem"}), want: []string{"read the key file /nonexistent/app.pem"}},
+		{name: "key is not a key", vars: with(map[string]string{"PROMOBOT_PRIVATE_KEY": "-----BEGIN RSA PRIVATE KEY-----\\nc2VjcmV0LWtleS1ieXRlcw==\\n-----END RSA PRIVATE KEY-----"}),
+			want: []string{"private key is not an RSA private key"}},
+		{name: "bad GitHub URL", vars: with(map[string]string{"GITHUB_API_URL": "ftp://ghe.example.com"}), want: []string{"--github-url (GITHUB_API_URL)", "must be an http(s) URL"}},
+		{name: "bad worker count", vars: with(nil), args: []string{"--workers", "0"}, want: []string{"--workers (PROMOBOT_WORKERS) must be between 1 and 1024"}},
+		{name: "worker count from the environment not a number", vars: with(map[string]string{"PROMOBOT_WORKERS": "many"}), want: []string{"PROMOBOT_WORKERS: not a valid value for --workers"}},
+		{name: "bad log level", vars: with(map[string]string{"PROMOBOT_LOG_LEVEL": "loud"}), want: []string{"--log-level"}},
+		{name: "cannot listen", vars: with(nil), args: []string{"--addr", "256.1.1.1:80"}, want: []string{"listen on 256.1.1.1:80"}},
+		{name: "no cache directory", vars: with(map[string]string{"PROMOBOT_CACHE_DIR": ""}), want: []string{"--cache-dir (PROMOBOT_CACHE_DIR) is required"}},
+		{name: "stray argument", vars: with(nil), args: []string{"now"}, want: []string{"unknown command"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var stderr syncBuffer
+			code := runServe(t.Context(), tc.vars, &stderr, tc.args...)
+			if code != exitUsage {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, exitUsage, stderr.String())
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(stderr.String(), w) {
+					t.Errorf("stderr lacks %q:\n%s", w, stderr.String())
+				}
+			}
+			for _, secret := range []string{serveSecret, "c2VjcmV0LWtleS1ieXRlcw", "BEGIN RSA"} {
+				if strings.Contains(stderr.String(), secret) {
+					t.Errorf("stderr shows a secret (%q):\n%s", secret, stderr.String())
+				}
+			}
+		})
+	}
+}
+
+func TestServeFlagsWinOverTheEnvironment(t *testing.T) {
+	vars := map[string]string{"PROMOBOT_WORKERS": "3", "PROMOBOT_CHECK_NAME": "from-env", "GITHUB_API_URL": "https://ghe.example.com/api/v3"}
+	e := &env{getenv: func(k string) string { return vars[k] }}
+	cmd := newServeCommand(e)
+	if err := cmd.ParseFlags([]string{"--workers", "5"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := fromEnv(cmd.Flags(), e); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, name := range []string{"workers", "check-name", "github-url", "queue-size", "addr"} {
+		got[name] = cmd.Flags().Lookup(name).Value.String()
+	}
+	want := map[string]string{
+		"workers": "5", "check-name": "from-env", "github-url": "https://ghe.example.com/api/v3",
+		"queue-size": "100", "addr": ":8080",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("flags (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadPrivateKey(t *testing.T) {
+	_, keyPEM := serveTestKey(t)
+	file := filepath.Join(t.TempDir(), "k.pem")
+	if err := os.WriteFile(file, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	escaped := strings.ReplaceAll(strings.TrimSpace(string(keyPEM)), "\n", `\n`)
+	tests := []struct {
+		name, value string
+		wantErr     string
+	}{
+		{name: "file", value: file},
+		{name: "inline", value: string(keyPEM)},
+		{name: "inline with escaped newlines", value: escaped},
+		{name: "inline with surrounding space", value: "\n  " + string(keyPEM) + "  \n"},
+		{name: "mangled PEM is not taken for a path", value: "MIIEvQ PRIVATE KEY\nxyz", wantErr: "does not start with -----BEGIN"},
+		{name: "missing file", value: "/nonexistent.pem", wantErr: "read the key file /nonexistent.pem"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := loadPrivateKey(tc.value)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				if strings.Contains(err.Error(), "xyz") {
+					t.Errorf("the error shows the key: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			block, _ := pem.Decode(got)
+			if block == nil {
+				t.Fatalf("not PEM: %q", got)
+			}
+			if _, err := x509.ParsePKCS1PrivateKey(block.Bytes); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// TestServeEndToEnd runs the command as deployed: configuration from the
+// environment, a listening server, a signed delivery from the emulator, a
+// check run on the pull request, and a clean stop.
+func TestServeEndToEnd(t *testing.T) {
+	key, keyPEM := serveTestKey(t)
+	const appID, installation = 31, 41
+	fx := githubtest.NewFixture(t, githubtest.Config{AppID: appID, AppPublicKey: &key.PublicKey})
+	path := fx.AddRepo(t, "example-org", "models", "main")
+	for _, h := range evaltest.History() {
+		gittest.MustCommit(t, path, gittest.Commit{Branch: "main", Files: h.Files, Message: "history", Author: gittest.Signature{When: serveTime(t, h.Date)}})
+	}
+	base := gittest.MustCommit(t, path, gittest.Commit{Branch: "main", Files: evaltest.Base(), Message: "base", Author: gittest.Signature{When: serveTime(t, evaltest.DefaultBaseDate)}})
+	head := gittest.MustCommit(t, path, gittest.Commit{
+		Branch: "promote", Parents: []string{base}, Message: "promote",
+		Files:  evaltest.Promote("prod", evaltest.V2, evaltest.Forecaster, evaltest.Calibrator),
+		Author: gittest.Signature{Name: "alex", Email: "alex@users.noreply.github.com", When: serveTime(t, evaltest.DefaultNow)},
+	})
+	fx.Emulator.AddInstallation(installation, "example-org", "example-org/models")
+	n, err := fx.Emulator.OpenPR("example-org", "models", githubtest.NewPullRequest{Title: "Promote", Head: "promote", User: "alex"})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	vars := map[string]string{
+		"PROMOBOT_ADDR": "127.0.0.1:0", "PROMOBOT_APP_ID": "31", "PROMOBOT_PRIVATE_KEY": string(keyPEM),
+		"PROMOBOT_WEBHOOK_SECRET": serveSecret, "GITHUB_API_URL": fx.URL(), "PROMOBOT_CACHE_DIR": t.TempDir(),
+		"PROMOBOT_LOG_LEVEL": "debug",
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	var stderr syncBuffer
+	exited := make(chan int, 1)
+	go func() { exited <- runServe(ctx, vars, &stderr) }()
+
+	addr := waitForListening(t, &stderr, exited)
+	url := "http://" + addr
+	payload, err := fx.Emulator.PullRequestEvent(t.Context(), "example-org", "models", n, "opened", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := githubtest.Deliver(t.Context(), url+"/webhook", serveSecret, "pull_request", payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		t.Fatalf("delivery: status %d", resp.StatusCode)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		runs := fx.Emulator.CheckRuns("example-org", "models", head)
+		if len(runs) > 0 && runs[len(runs)-1].Status == "completed" {
+			if got := runs[len(runs)-1]; got.Name != "promobot" || got.Conclusion != "failure" {
+				t.Errorf("check run %q %s %q", got.Name, got.Conclusion, got.Title)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no completed check run after 30s; log:\n%s", stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/nothing": 404} {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+
+	stop()
+	select {
+	case code := <-exited:
+		if code != exitOK {
+			t.Errorf("exit %d after SIGTERM, want 0; log:\n%s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	logs := stderr.String()
+	for _, secret := range []string{serveSecret, "BEGIN RSA", "ghs_"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the log shows a secret (%q)", secret)
+		}
+	}
+	for _, line := range strings.Split(strings.TrimSpace(logs), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("log line is not JSON: %s", line)
+		}
+	}
+}
+
+func serveTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// waitForListening returns the address from the "listening" log line.
+func waitForListening(t *testing.T, stderr *syncBuffer, exited <-chan int) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case code := <-exited:
+			t.Fatalf("serve exited with %d:\n%s", code, stderr.String())
+		default:
+		}
+		for _, line := range strings.Split(stderr.String(), "\n") {
+			var entry struct{ Msg, Addr string }
+			if json.Unmarshal([]byte(line), &entry) == nil && entry.Msg == "listening" {
+				return entry.Addr
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Fatalf("serve did not listen:\n%s", stderr.String())
+	return ""
+}
