@@ -51,6 +51,12 @@ func retarget(src []byte, env, ticket string) ([]byte, error) {
 	}
 	var edits []edit
 
+	// An approval block appended at the end needs the last line to end.
+	if approvalKey, _, _ := lookup(root, "approval"); ticket != "" && approvalKey == nil && firstKeyAfter(root, "approval") == nil &&
+		len(lines) > 0 && !strings.HasSuffix(lines[len(lines)-1], "\n") {
+		lines[len(lines)-1] += newline
+	}
+
 	_, envValue, _ := lookup(root, "environment")
 	if envValue == nil {
 		return nil, errors.New("manifest has no environment field")
@@ -85,9 +91,6 @@ func retarget(src []byte, env, ticket string) ([]byte, error) {
 			for at > 0 && isComment(lines[at-1]) {
 				at--
 			}
-		}
-		if at == len(lines) && at > 0 && !strings.HasSuffix(lines[at-1], "\n") {
-			lines[at-1] += newline
 		}
 		edits = append(edits, edit{from: at, to: at - 1, text: block})
 	}
