@@ -22,6 +22,7 @@ type checkFlags struct {
 	repo, base, head, author, now, format string
 	committers, identities, reviews       []string
 	teams, noWrite, labels, artifacts     []string
+	verifyArtifacts                       bool
 }
 
 func newCheckCommand(e *env) *cobra.Command {
@@ -55,6 +56,7 @@ Exit status: 0 the change may merge, 1 it is blocked, 2 usage or internal error.
 	fl.StringArrayVar(&f.noWrite, "no-write", nil, "login without write permission (repeatable)")
 	fl.StringArrayVar(&f.labels, "label", nil, "pull request label (repeatable)")
 	fl.StringArrayVar(&f.artifacts, "artifact", nil, "artifact verification outcome of a manifest: PATH=verified|failed|unavailable[:DETAIL] (repeatable; unverified artifacts are reported as skipped)")
+	fl.BoolVar(&f.verifyArtifacts, "verify-artifacts", false, "verify the changed manifests' artifacts against storage (size, sha256, signature) for the artifacts rule")
 	fl.StringVar(&f.now, "now", "", "evaluation time, RFC 3339 (default: the current time)")
 	fl.StringVar(&f.format, "format", "text", "output format: text, json or markdown")
 	return cmd
@@ -132,7 +134,21 @@ func runCheck(cmd *cobra.Command, e *env, f *checkFlags) error {
 	in.PullRequest.Labels = f.labels
 	in.Reviews = reviews
 	in.Teams = teams
-	in.Artifacts = artifacts
+	if f.verifyArtifacts {
+		baseFS, err := repo.FS(base)
+		if err != nil {
+			return usageError("check: %v", err)
+		}
+		if err := verifyInput(cmd.Context(), e, in, baseFS); err != nil {
+			return usageError("check: verify artifacts: %v", err)
+		}
+	}
+	for p, a := range artifacts {
+		if in.Artifacts == nil {
+			in.Artifacts = map[string]evaluate.ArtifactCheck{}
+		}
+		in.Artifacts[p] = a
+	}
 	in.Now = now
 	// Committers named on the command line stand for commits git does not
 	// show (a squash, a rebase by someone else): an extra commit identity

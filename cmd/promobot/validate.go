@@ -13,6 +13,7 @@ func init() { subcommands = append(subcommands, newValidateCommand) }
 
 func newValidateCommand(e *env) *cobra.Command {
 	var repo, format string
+	var verifyArtifacts bool
 	cmd := &cobra.Command{
 		Use:   "validate [PATH...]",
 		Short: "Check manifests and the policy: YAML, schema, paths, version consistency",
@@ -44,7 +45,12 @@ internal error.`,
 				}
 				paths = append(paths, rel)
 			}
-			res, err := validate.Run(cmd.Context(), os.DirFS(repo), validate.Options{Paths: paths})
+			fsys := os.DirFS(repo)
+			opts := validate.Options{Paths: paths}
+			if verifyArtifacts {
+				opts.Verify = artifactVerifier(e, fsys)
+			}
+			res, err := validate.Run(cmd.Context(), fsys, opts)
 			if err != nil {
 				return usageError("validate: %v", err)
 			}
@@ -59,5 +65,6 @@ internal error.`,
 	}
 	cmd.Flags().StringVar(&repo, "repo", "", "repository root (default: the repository holding the working directory)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or github")
+	cmd.Flags().BoolVar(&verifyArtifacts, "verify-artifacts", false, "also verify every valid manifest's artifact against storage: existence, size, sha256 and signature")
 	return cmd
 }

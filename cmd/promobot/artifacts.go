@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"io/fs"
+	"sync"
+
+	"github.com/example-org/promobot/internal/artifact"
+	"github.com/example-org/promobot/internal/artifactcheck"
+	"github.com/example-org/promobot/internal/diag"
+	"github.com/example-org/promobot/internal/evaluate"
+	"github.com/example-org/promobot/internal/manifest"
+	"github.com/example-org/promobot/internal/policy"
+)
+
+// artifactStores returns a function that builds the artifact stores on first
+// use, so credentials are looked up only when an artifact is verified:
+// Azure credentials from AZURE_STORAGE_CONNECTION_STRING,
+// AZURE_STORAGE_SAS_TOKEN or the default Azure credential chain.
+func artifactStores(e *env) func() (artifact.Resolver, error) {
+	return sync.OnceValues(func() (artifact.Resolver, error) {
+		creds, err := artifact.CredentialsFromEnv(e.getenv)
+		if err != nil {
+			return nil, err
+		}
+		blobs, err := artifact.NewBlobStore(creds, nil)
+		if err != nil {
+			return nil, err
+		}
+		return artifactcheck.Stores(blobs), nil
+	})
+}
+
+// verifyInput verifies the artifacts of the change's head manifests against
+// storage, with the trusted keys of the base tree, and records the outcomes
+// in the input for the engine's artifacts rule.
+func verifyInput(ctx context.Context, e *env, in *evaluate.Input, base fs.FS) error {
+	if in.Policy == nil || in.Policy.Mode(policy.FamilyArtifacts) == policy.Off {
+		return nil
+	}
+	keys, err := artifactcheck.LoadTrustedKeys(base, in.Policy.Artifacts.TrustedKeys)
+	if err != nil {
+		return err
+	}
+	stores, err := artifactStores(e)()
+	if err != nil {
+		return err
+	}
+	v, err := artifactcheck.NewVerifier(in.Policy, keys, stores, nil)
+	if err != nil {
+		return err
+	}
+	artifactcheck.Fill(ctx, in, v, 4)
+	return nil
+}
+
+// artifactVerifier returns validate's Verify hook: each valid manifest's
+// artifact is verified and every failure becomes a problem on its artifact
+// field. Storage that cannot be reached is a problem too: validation never
+// passes on an unknown outcome.
+func artifactVerifier(e *env, repo fs.FS) func(context.Context, *manifest.Document, *policy.Policy) []diag.Problem {
+	var (
+		once sync.Once
+		v    *artifact.Verifier
+		err  error
+	)
+	return func(ctx context.Context, doc *manifest.Document, pol *policy.Policy) []diag.Problem {
+		once.Do(func() {
+			var keys []*ecdsa.PublicKey
+			if keys, err = artifactcheck.LoadTrustedKeys(repo, pol.Artifacts.TrustedKeys); err != nil {
+				return
+			}
+			var stores artifact.Resolver
+			if stores, err = artifactStores(e)(); err != nil {
+				return
+			}
+			v, err = artifactcheck.NewVerifier(pol, keys, stores, nil)
+		})
+		if err != nil {
+			return []diag.Problem{doc.Problem("could not verify artifact: "+err.Error(), "artifact")}
+		}
+		m := doc.Manifest
+		res, verr := v.Verify(ctx, artifactcheck.SpecOf(m), artifactcheck.RequireSignature(pol, m))
+		out := artifactcheck.Outcome(res, verr)
+		switch {
+		case out.Verified:
+			return nil
+		case out.Unavailable:
+			return []diag.Problem{doc.Problem("could not verify artifact: "+out.Detail, "artifact", "uri")}
+		default:
+			return []diag.Problem{doc.Problem("artifact does not verify: "+out.Detail, "artifact", "sha256")}
+		}
+	}
+}

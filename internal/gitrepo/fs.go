@@ -1,0 +1,31 @@
+package gitrepo
+
+import (
+	"io/fs"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// FS returns the tree of commit h as a read-only file system, for reading
+// the policy, schemas, keys and manifests of one commit.
+func (r *Repo) FS(h plumbing.Hash) (fs.FS, error) {
+	c, err := r.commit(h)
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.tree(c)
+	if err != nil {
+		return nil, err
+	}
+	return r.treeFS(t), nil
+}
+
+// CommitTime returns the committer time of commit h.
+func (r *Repo) CommitTime(h plumbing.Hash) (time.Time, error) {
+	c, err := r.commit(h)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return c.Committer.When, nil
+}

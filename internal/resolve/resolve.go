@@ -1,0 +1,238 @@
+// Package resolve answers a scoring job's question "which artifact do I
+// load?": it reads the manifest of a model in an environment at one commit,
+// applies the base rules a deployed manifest must satisfy (valid, declared
+// environment, validation passed where required, allowed location, required
+// lineage) and, when asked or when the environment needs approvals, verifies
+// or downloads the artifact.
+package resolve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+
+	"github.com/example-org/promobot/internal/artifact"
+	"github.com/example-org/promobot/internal/artifactcheck"
+	"github.com/example-org/promobot/internal/gitrepo"
+	"github.com/example-org/promobot/internal/location"
+	"github.com/example-org/promobot/internal/manifest"
+	"github.com/example-org/promobot/internal/policy"
+	"github.com/example-org/promobot/internal/validate"
+	"github.com/example-org/promobot/internal/yamldoc"
+)
+
+// Request names what to resolve.
+type Request struct {
+	Environment string
+	Model       string
+	// Commit is the commit whose tree is read.
+	Commit plumbing.Hash
+	// Verify forces verification on or off; nil means on when the
+	// environment needs approvals. A download always verifies.
+	Verify *bool
+}
+
+// Deps are the resolver's collaborators, injected by the caller.
+type Deps struct {
+	// Stores returns the artifact stores; it is called only when an
+	// artifact is verified, so credentials are needed only then.
+	Stores func() (artifact.Resolver, error)
+	// Download, when not empty, is the path the verified artifact is
+	// written to.
+	Download string
+}
+
+// Resolution is a manifest a scoring job may load.
+type Resolution struct {
+	Manifest *manifest.Manifest
+	// Commit is the commit that was read.
+	Commit string
+	// PinnedBy is the commit that pinned this version in the environment,
+	// and PinnedAt its time, when history is available.
+	PinnedBy string
+	PinnedAt time.Time
+	// Verified is true when the artifact was verified against storage.
+	Verified     bool
+	Verification *artifact.Result
+	// Path is where the artifact was downloaded.
+	Path string
+}
+
+// RefusedError says why a manifest must not be loaded. Retrying cannot help.
+type RefusedError struct {
+	Path   string
+	Reason string
+}
+
+// Error implements error.
+func (e *RefusedError) Error() string { return "refused: " + e.Reason }
+
+func refuse(p, format string, args ...any) error {
+	return &RefusedError{Path: p, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Resolve reads and checks the manifest of req.Model in req.Environment.
+// A *RefusedError means the manifest must not be used; any other error means
+// the answer could not be found (storage or repository unreachable).
+func Resolve(ctx context.Context, repo *gitrepo.Repo, req Request, deps Deps) (*Resolution, error) {
+	fsys, err := repo.FS(req.Commit)
+	if err != nil {
+		return nil, err
+	}
+	manifestSchema, policySchema, problems := validate.Schemas(fsys)
+	if len(problems) > 0 {
+		return nil, refuse(problems[0].File, "%s", problems[0])
+	}
+	pol, problems, err := validate.LoadPolicy(fsys, policySchema)
+	if err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		return nil, refuse(policy.Path, "%s", problems[0])
+	}
+	env, ok := pol.Environment(req.Environment)
+	if !ok {
+		return nil, refuse(policy.Path, "environment %q is not declared in %s", req.Environment, policy.Path)
+	}
+	p := manifest.Path(req.Environment, req.Model)
+	data, err := readManifest(fsys, p)
+	if err != nil {
+		return nil, err
+	}
+	doc, problems := manifest.Load(p, data, manifestSchema)
+	if len(problems) > 0 {
+		return nil, refuse(p, "%s", problems[0])
+	}
+	m := doc.Manifest
+	if err := checkDeployable(p, m, env, pol); err != nil {
+		return nil, err
+	}
+	res := &Resolution{Manifest: m, Commit: req.Commit.String()}
+	if pins, err := repo.History(ctx, p, req.Commit); err == nil && len(pins) > 0 {
+		last := pins[len(pins)-1]
+		res.PinnedBy, res.PinnedAt = last.Commit, last.Since
+	} else if err != nil {
+		return nil, err
+	}
+	verify := env.Approvals > 0
+	if req.Verify != nil {
+		verify = *req.Verify
+	}
+	if !verify && deps.Download == "" {
+		return res, nil
+	}
+	if err := verifyArtifact(ctx, fsys, pol, m, deps, res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// checkDeployable applies the environment's requirements to a valid manifest.
+func checkDeployable(p string, m *manifest.Manifest, env *policy.Environment, pol *policy.Policy) error {
+	if env.RequireValidation && m.Validation.Status != manifest.ValidationPassed {
+		return refuse(p, "%s: validation of %s %s is %s; %s requires passed", p, m.Model, m.Version, m.Validation.Status, env.Name)
+	}
+	if _, err := location.Check(m.Artifact.URI, pol.Artifacts.AllowedLocations, pol.Artifacts.AllowLocal); err != nil {
+		return refuse(p, "%s: %v", p, err)
+	}
+	var missing []string
+	for _, f := range env.RequiredLineage {
+		if !m.Lineage.Has(f) {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) > 0 {
+		return refuse(p, "%s: %s requires lineage %s", p, env.Name, strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func readManifest(fsys fs.FS, p string) ([]byte, error) {
+	info, err := fs.Stat(fsys, p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, refuse(p, "no manifest at %s", p)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if info.Size() > int64(yamldoc.DefaultLimits.MaxBytes) {
+		return nil, refuse(p, "%s: file is %d bytes, larger than the limit of %d bytes", p, info.Size(), yamldoc.DefaultLimits.MaxBytes)
+	}
+	return fs.ReadFile(fsys, p)
+}
+
+// verifyArtifact verifies, or downloads, the manifest's artifact.
+func verifyArtifact(ctx context.Context, fsys fs.FS, pol *policy.Policy, m *manifest.Manifest, deps Deps, res *Resolution) error {
+	p := manifest.Path(m.Environment, m.Model)
+	keys, err := artifactcheck.LoadTrustedKeys(fsys, pol.Artifacts.TrustedKeys)
+	if err != nil {
+		return refuse(policy.Path, "%v", err)
+	}
+	stores, err := deps.Stores()
+	if err != nil {
+		return fmt.Errorf("artifact storage: %w", err)
+	}
+	v, err := artifactcheck.NewVerifier(pol, keys, stores, nil)
+	if err != nil {
+		return err
+	}
+	spec, requireSig := artifactcheck.SpecOf(m), artifactcheck.RequireSignature(pol, m)
+	var result artifact.Result
+	if deps.Download != "" {
+		result, err = v.Download(ctx, spec, requireSig, deps.Download)
+		if err != nil {
+			// A scoring job that ignores the exit code must not find older
+			// bytes at the path either.
+			if rmErr := os.Remove(deps.Download); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
+				err = errors.Join(err, rmErr)
+			}
+		} else {
+			res.Path = deps.Download
+		}
+	} else {
+		result, err = v.Verify(ctx, spec, requireSig)
+	}
+	res.Verification = &result
+	if err != nil {
+		if artifact.IsTerminal(err) {
+			return refuse(p, "%s: %v", p, err)
+		}
+		return fmt.Errorf("could not verify %s: %w", p, err)
+	}
+	res.Verified = result.Verified()
+	if !res.Verified {
+		return refuse(p, "%s: artifact did not verify", p)
+	}
+	return nil
+}
+
+// IsRemote reports whether repo names a clone URL rather than a path.
+func IsRemote(repo string) bool {
+	for _, prefix := range []string{"https://", "http://", "ssh://", "git@", "file://"} {
+		if strings.HasPrefix(repo, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// Clone makes a bare clone of url into dir, authenticating with token (as
+// GitHub expects: user x-access-token) when it is not empty.
+func Clone(ctx context.Context, url, dir, token string) (*gitrepo.Repo, error) {
+	opts := &git.CloneOptions{URL: url, Tags: git.NoTags}
+	if token != "" {
+		opts.Auth = &githttp.BasicAuth{Username: "x-access-token", Password: token}
+	}
+	if _, err := git.PlainCloneContext(ctx, dir, true, opts); err != nil {
+		return nil, fmt.Errorf("clone %s: %w", location.Redact(url), err)
+	}
+	return gitrepo.Open(dir)
+}
