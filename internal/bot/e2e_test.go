@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/evaluate/evaltest"
 	"github.com/example-org/promobot/internal/githubtest"
@@ -446,4 +448,40 @@ func grep(text, substr string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestEndToEndRequestBudget pins what one cold evaluation of an approved
+// prod promotion costs, per endpoint, so a change in cost is a decision.
+func TestEndToEndRequestBudget(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	n, head := h.promotion(nil)
+	for _, login := range []string{"mara", "rita"} {
+		if _, err := h.em.Review(testOwner, testRepo, n, login, "APPROVED", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.em.ResetCounts()
+	h.pullRequestEvent(n, "opened")
+	h.want("approved", head, "success", nil, nil)
+	want := map[string]int{
+		"POST /app/installations/{installation_id}/access_tokens":       1,
+		"POST /repos/{owner}/{repo}/check-runs":                         1,
+		"GET /repos/{owner}/{repo}/pulls/{pull_number}/commits":         1,
+		"GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews":         1,
+		"GET /orgs/{org}/teams/{team_slug}/members":                     2,
+		"GET /repos/{owner}/{repo}/collaborators/{username}/permission": 2,
+		"PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}":         1,
+	}
+	if diff := cmp.Diff(want, h.em.Counts()); diff != "" {
+		t.Errorf("requests of a cold evaluation (-want +got):\n%s", diff)
+	}
+
+	// Warm: the token is reused.
+	h.em.ResetCounts()
+	h.pullRequestEvent(n, "reopened")
+	delete(want, "POST /app/installations/{installation_id}/access_tokens")
+	if diff := cmp.Diff(want, h.em.Counts()); diff != "" {
+		t.Errorf("requests of a warm evaluation (-want +got):\n%s", diff)
+	}
 }

@@ -57,7 +57,7 @@ func appKey(t testing.TB) (*rsa.PrivateKey, []byte) {
 // harness is the bot served over loopback, in front of the GitHub emulator
 // and a git server holding the sample GitOps repository.
 type harness struct {
-	t        *testing.T
+	t        testing.TB
 	fx       *githubtest.Fixture
 	em       *githubtest.Emulator
 	repoPath string
@@ -72,7 +72,7 @@ type harnessOptions struct {
 	engine    Engine
 }
 
-func newHarness(t *testing.T, opts harnessOptions) *harness {
+func newHarness(t testing.TB, opts harnessOptions) *harness {
 	t.Helper()
 	key, keyPEM := appKey(t)
 	fx := githubtest.NewFixture(t, githubtest.Config{AppID: testAppID, AppPublicKey: &key.PublicKey})
@@ -121,11 +121,14 @@ func newHarness(t *testing.T, opts harnessOptions) *harness {
 }
 
 // testLogger logs through t, so a failing test shows what the bot did.
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
+	if _, bench := t.(*testing.B); bench {
+		return slog.New(slog.DiscardHandler)
+	}
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Helper()
@@ -141,7 +144,7 @@ func (h *harness) seed() {
 	h.commit("main", evaltest.Base(), "base", "pat", mustTime(h.t, evaltest.DefaultBaseDate))
 }
 
-func mustTime(t *testing.T, s string) time.Time {
+func mustTime(t testing.TB, s string) time.Time {
 	t.Helper()
 	v, err := time.Parse(time.RFC3339, s)
 	if err != nil {
