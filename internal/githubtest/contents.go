@@ -16,7 +16,9 @@ import (
 )
 
 func (e *Emulator) handleGetRepo(c *call) response {
-	return ok(e.repoJSON(c.urls, c.repo()))
+	out := e.repoJSON(c.urls, c.repo())
+	out["network_count"], out["subscribers_count"] = 0, 0
+	return ok(out)
 }
 
 // wrapBase64 encodes content like GitHub's contents API: base64 with a

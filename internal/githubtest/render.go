@@ -79,7 +79,9 @@ func (r *repo) apiURL(u urls) string { return u.api + "/repos/" + r.fullName() }
 
 func (r *repo) htmlURL(u urls) string { return u.html + "/" + r.fullName() }
 
-// repoJSON renders a full repository object.
+// repoJSON renders a repository object as GitHub nests it in pull
+// requests, installation tokens and webhook payloads. GET /repos/{owner}/{repo}
+// adds the counts only a full repository carries.
 func (e *Emulator) repoJSON(u urls, r *repo) obj {
 	api := r.apiURL(u)
 	visibility := "public"
@@ -106,11 +108,24 @@ func (e *Emulator) repoJSON(u urls, r *repo) obj {
 		"pushed_at": timestamp(r.createdAt), "created_at": timestamp(r.createdAt), "updated_at": timestamp(r.createdAt),
 		"allow_merge_commit": true, "allow_squash_merge": true, "allow_rebase_merge": false,
 		"allow_auto_merge": false, "delete_branch_on_merge": false, "allow_forking": true,
-		"web_commit_signoff_required": false, "network_count": 0, "subscribers_count": 0,
-		"permissions": obj{"admin": false, "maintain": false, "push": true, "triage": true, "pull": true},
+		"web_commit_signoff_required": false, "permissions": obj{"admin": false, "maintain": false, "push": true, "triage": true, "pull": true},
 	}
 	for _, t := range repoURLTemplates {
 		out[t[0]] = api + t[1]
+	}
+	return out
+}
+
+// minimalRepoJSON renders the minimal repository GitHub nests in a
+// combined status: identity, owner and URLs, without settings.
+func (e *Emulator) minimalRepoJSON(u urls, r *repo) obj {
+	full := e.repoJSON(u, r)
+	out := obj{}
+	for _, k := range []string{"id", "node_id", "name", "full_name", "owner", "private", "html_url", "description", "fork", "url"} {
+		out[k] = full[k]
+	}
+	for _, t := range repoURLTemplates {
+		out[t[0]] = full[t[0]]
 	}
 	return out
 }

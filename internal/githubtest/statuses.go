@@ -108,12 +108,15 @@ func (e *Emulator) handleCombinedStatus(c *call) response {
 	}
 	out := []obj{}
 	for _, s := range page(c, statuses) {
-		out = append(out, e.statusJSON(c.urls, r, s))
+		// A combined status lists simple statuses, without their creator.
+		st := e.statusJSON(c.urls, r, s)
+		delete(st, "creator")
+		out = append(out, st)
 	}
 	api := r.apiURL(c.urls)
 	return ok(obj{
 		"state": state, "statuses": out, "sha": sha.String(), "total_count": len(statuses),
-		"repository": e.repoJSON(c.urls, r), "commit_url": api + "/commits/" + sha.String(),
+		"repository": e.minimalRepoJSON(c.urls, r), "commit_url": api + "/commits/" + sha.String(),
 		"url": api + "/commits/" + sha.String() + "/status",
 	})
 }

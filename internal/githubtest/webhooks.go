@@ -119,8 +119,13 @@ func (e *Emulator) PullRequestEvent(ctx context.Context, owner, name string, num
 	body := e.envelope(r, sender)
 	body["action"], body["number"] = action, is.number
 	body["pull_request"] = e.pullJSON(ctx, e.payloadURLs(), r, is, true)
-	if action == "synchronize" {
+	switch action {
+	case "synchronize":
 		body["before"], body["after"] = is.pr.beforeSHA, is.pr.headSHA
+	case "edited":
+		// GitHub lists the previous title, body or base here; the emulator
+		// does not keep them, so tests set them when they matter.
+		body["changes"] = obj{}
 	}
 	return Payload(body), nil
 }
@@ -148,9 +153,16 @@ func (e *Emulator) PullRequestReviewEvent(ctx context.Context, owner, name strin
 	}
 	u := e.payloadURLs()
 	body := e.envelope(r, sender)
+	review := e.reviewJSON(u, r, is, rv)
+	// Webhooks spell the review state in lower case ("approved"), unlike
+	// the REST API ("APPROVED").
+	review["state"] = strings.ToLower(rv.State)
 	body["action"] = action
-	body["review"] = e.reviewJSON(u, r, is, rv)
+	body["review"] = review
 	body["pull_request"] = e.pullJSON(ctx, u, r, is, false)
+	if action == "edited" {
+		body["changes"] = obj{}
+	}
 	return Payload(body), nil
 }
 
@@ -169,7 +181,12 @@ func (e *Emulator) CheckRunEvent(_ context.Context, owner, name string, checkRun
 	}
 	u := e.payloadURLs()
 	run := e.checkRunJSON(u, r, cr)
-	run["check_suite"] = e.checkSuiteJSON(u, r, cr.HeadSHA)
+	suite := e.checkSuiteJSON(u, r, cr.HeadSHA)
+	// A check run's suite carries fewer members than a check_suite event's.
+	for _, k := range []string{"check_runs_url", "head_commit", "latest_check_runs_count", "rerequestable", "runs_rerequestable"} {
+		delete(suite, k)
+	}
+	run["check_suite"] = suite
 	body := e.envelope(r, sender)
 	body["action"], body["check_run"] = action, run
 	return Payload(body), nil
@@ -243,6 +260,16 @@ func headCommitJSON(u urls, r *repo, cm *object.Commit, login string) obj {
 	}
 }
 
+// simpleCommitJSON renders the simple commit of merge group payloads.
+func simpleCommitJSON(cm *object.Commit) obj {
+	return obj{
+		"id": cm.Hash.String(), "tree_id": cm.TreeHash.String(), "message": cm.Message,
+		"timestamp": timestamp(cm.Committer.When),
+		"author":    obj{"name": cm.Author.Name, "email": cm.Author.Email},
+		"committer": obj{"name": cm.Committer.Name, "email": cm.Committer.Email},
+	}
+}
+
 // PushEvent builds a push payload for ref (for example "refs/heads/main")
 // moving from before (all zeros for a new branch) to after, pushed by
 // pusher.
@@ -308,12 +335,11 @@ func (e *Emulator) MergeGroupEvent(_ context.Context, owner, name, headSHA, head
 	if err != nil {
 		return nil, err
 	}
-	u := e.payloadURLs()
 	body := e.envelope(r, sender)
 	body["action"] = "checks_requested"
 	body["merge_group"] = obj{
 		"head_sha": headSHA, "head_ref": headRef, "base_sha": baseSHA.String(), "base_ref": baseRef,
-		"head_commit": headCommitJSON(u, r, head, e.loginForEmail(head.Author.Email)),
+		"head_commit": simpleCommitJSON(head),
 	}
 	return Payload(body), nil
 }

@@ -167,7 +167,7 @@ func TestDeliverSignsAndPayloadsParse(t *testing.T) {
 		want    summary
 	}{
 		{"pull_request", prOpened, summary{"pull_request", "opened", "acme/models", "acme", "alice", instID, "promote@" + e.headSHA}},
-		{"pull_request_review", review, summary{"pull_request_review", "submitted", "acme/models", "acme", "bob", instID, "APPROVED@" + e.headSHA}},
+		{"pull_request_review", review, summary{"pull_request_review", "submitted", "acme/models", "acme", "bob", instID, "approved@" + e.headSHA}},
 		{"check_run", rerun, summary{"check_run", "rerequested", "acme/models", "acme", "bob", instID, "gate:promote:1"}},
 		{"check_suite", suite, summary{"check_suite", "requested", "acme/models", "acme", "alice", instID, "promote:1"}},
 		{"push", push, summary{"push", "", "acme/models", "acme", "alice", instID, "refs/heads/promote:2:alice"}},
