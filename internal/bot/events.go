@@ -142,7 +142,11 @@ func (b *Bot) onCheckRun(_ context.Context, d webhook.Delivery) error {
 	if run.GetName() != b.cfg.CheckName {
 		return webhook.Ignore("check run %q is not ours", run.GetName())
 	}
-	return b.scheduleCommit(d, ev.GetInstallation(), ev.GetRepo(), run.GetHeadSHA(), run.PullRequests, true)
+	var prs []*github.PullRequest
+	if run != nil {
+		prs = run.PullRequests
+	}
+	return b.scheduleCommit(d, ev.GetInstallation(), ev.GetRepo(), run.GetHeadSHA(), prs, true)
 }
 
 func (b *Bot) onCheckSuite(_ context.Context, d webhook.Delivery) error {
@@ -161,7 +165,11 @@ func (b *Bot) onCheckSuite(_ context.Context, d webhook.Delivery) error {
 	default:
 		return webhook.Ignore("action %q", action)
 	}
-	return b.scheduleCommit(d, ev.GetInstallation(), ev.GetRepo(), suite.GetHeadSHA(), suite.PullRequests, lookUp)
+	var prs []*github.PullRequest
+	if suite != nil {
+		prs = suite.PullRequests
+	}
+	return b.scheduleCommit(d, ev.GetInstallation(), ev.GetRepo(), suite.GetHeadSHA(), prs, lookUp)
 }
 
 // schedulePullRequest schedules the evaluation of a pull request described
