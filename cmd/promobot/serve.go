@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,10 +17,13 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/example-org/promobot/internal/artifact"
+	"github.com/example-org/promobot/internal/artifactcheck"
 	"github.com/example-org/promobot/internal/bot"
 	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
+	"github.com/example-org/promobot/internal/evaluate"
 )
 
 func init() { subcommands = append(subcommands, newServeCommand) }
@@ -40,6 +44,7 @@ var serveEnv = []struct{ flag, env string }{
 	{"shutdown-timeout", "PROMOBOT_SHUTDOWN_TIMEOUT"},
 	{"log-level", "PROMOBOT_LOG_LEVEL"},
 	{"log-format", "PROMOBOT_LOG_FORMAT"},
+	{"verify-artifacts", "PROMOBOT_VERIFY_ARTIFACTS"},
 }
 
 // serveFlags are the serve command's flags as given.
@@ -49,6 +54,7 @@ type serveFlags struct {
 	logLevel, logFormat                    string
 	workers, queueSize                     int
 	jobTimeout, shutdownTimeout            time.Duration
+	verifyArtifacts                        bool
 }
 
 func (f *serveFlags) register(fl *pflag.FlagSet) {
@@ -65,6 +71,7 @@ func (f *serveFlags) register(fl *pflag.FlagSet) {
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "longest time to finish queued evaluations on SIGTERM")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
+	fl.BoolVar(&f.verifyArtifacts, "verify-artifacts", false, "verify changed manifests' artifacts in storage for the artifacts rule (Azure credentials from the environment)")
 }
 
 // fromEnv sets every flag not given on the command line from its
@@ -245,6 +252,10 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 	if err != nil {
 		return usageError("serve: --cache-dir (PROMOBOT_CACHE_DIR): %v", err)
 	}
+	var verifier bot.ArtifactVerifier
+	if c.flags.verifyArtifacts {
+		verifier = artifactHook{stores: artifactStores(e)}
+	}
 	b, err := bot.New(bot.Config{
 		AppID:         c.appID,
 		CheckName:     c.flags.checkName,
@@ -256,6 +267,7 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 		Workers:       c.flags.workers,
 		QueueSize:     c.flags.queueSize,
 		JobTimeout:    c.flags.jobTimeout,
+		Artifacts:     verifier,
 	})
 	if err != nil {
 		return usageError("serve: %v", err)
@@ -300,5 +312,31 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 		logger.Warn("open connections cut at shutdown", "error", httpErr)
 	}
 	logger.Info("stopped")
+	return nil
+}
+
+// artifactHook verifies a change's artifacts for the bot, with the trusted
+// keys of the base tree and storage credentials looked up once, on first
+// use.
+type artifactHook struct {
+	stores func() (artifact.Resolver, error)
+}
+
+// VerifyArtifacts records the verification outcome of every changed head
+// manifest in in.Artifacts.
+func (h artifactHook) VerifyArtifacts(ctx context.Context, in *evaluate.Input, base fs.FS) error {
+	keys, err := artifactcheck.LoadTrustedKeys(base, in.Policy.Artifacts.TrustedKeys)
+	if err != nil {
+		return err
+	}
+	stores, err := h.stores()
+	if err != nil {
+		return err
+	}
+	v, err := artifactcheck.NewVerifier(in.Policy, keys, stores, nil)
+	if err != nil {
+		return err
+	}
+	artifactcheck.Fill(ctx, in, v, 4)
 	return nil
 }

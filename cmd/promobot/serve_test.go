@@ -141,7 +141,7 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 }
 
 func TestServeFlagsWinOverTheEnvironment(t *testing.T) {
-	vars := map[string]string{"PROMOBOT_WORKERS": "3", "PROMOBOT_CHECK_NAME": "from-env", "GITHUB_API_URL": "https://ghe.example.com/api/v3"}
+	vars := map[string]string{"PROMOBOT_WORKERS": "3", "PROMOBOT_CHECK_NAME": "from-env", "GITHUB_API_URL": "https://ghe.example.com/api/v3", "PROMOBOT_VERIFY_ARTIFACTS": "true"}
 	e := &env{getenv: func(k string) string { return vars[k] }}
 	cmd := newServeCommand(e)
 	if err := cmd.ParseFlags([]string{"--workers", "5"}); err != nil {
@@ -151,12 +151,12 @@ func TestServeFlagsWinOverTheEnvironment(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string]string{}
-	for _, name := range []string{"workers", "check-name", "github-url", "queue-size", "addr"} {
+	for _, name := range []string{"workers", "check-name", "github-url", "queue-size", "addr", "verify-artifacts"} {
 		got[name] = cmd.Flags().Lookup(name).Value.String()
 	}
 	want := map[string]string{
 		"workers": "5", "check-name": "from-env", "github-url": "https://ghe.example.com/api/v3",
-		"queue-size": "100", "addr": ":8080",
+		"queue-size": "100", "addr": ":8080", "verify-artifacts": "true",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("flags (-want +got):\n%s", diff)

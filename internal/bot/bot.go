@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -94,10 +95,13 @@ type Engine interface {
 }
 
 // ArtifactVerifier verifies the artifacts of the changed manifests of an
-// input, keyed by manifest path. An error means verification as a whole
-// could not run; per-artifact problems belong in the checks.
+// input and records the outcomes in in.Artifacts, with the trusted keys of
+// base, the base branch's tree. It is called only when the base policy
+// enforces or warns on the artifacts family. An error means verification as
+// a whole could not run (the evaluation then fails closed); per-artifact
+// problems, storage outages included, belong in the recorded outcomes.
 type ArtifactVerifier interface {
-	VerifyArtifacts(ctx context.Context, in *evaluate.Input) (map[string]evaluate.ArtifactCheck, error)
+	VerifyArtifacts(ctx context.Context, in *evaluate.Input, base fs.FS) error
 }
 
 // githubAPI is the part of the GitHub REST API an evaluation uses;
@@ -118,6 +122,7 @@ type githubAPI interface {
 // *mirror.Snapshot implements it.
 type snapshot interface {
 	BuildInput(ctx context.Context, opts gitrepo.InputOptions) (*evaluate.Input, error)
+	BaseFS() (fs.FS, error)
 }
 
 // mirrors brings mirrors up to date.

@@ -39,6 +39,16 @@ func userMessage(err error) string {
 		return "could not fetch the repository (" + mi.Op + ")"
 	case errors.As(err, &gr):
 		return "could not read the repository (" + gr.Op + ")"
+	case errors.As(err, new(*artifactError)):
+		return "could not verify the artifacts"
 	}
 	return "internal error"
 }
+
+// artifactError is a failure of artifact verification as a whole, such as a
+// trusted key that cannot be loaded or storage credentials that are missing.
+type artifactError struct{ err error }
+
+func (e *artifactError) Error() string { return "verify artifacts: " + e.err.Error() }
+
+func (e *artifactError) Unwrap() error { return e.err }

@@ -172,8 +172,12 @@ func (b *Bot) input(ctx context.Context, logger *slog.Logger, gh githubAPI, t ta
 		return nil, err
 	}
 	if b.cfg.Artifacts != nil && in.Policy != nil && in.Policy.Mode(policy.FamilyArtifacts) != policy.Off {
-		if in.Artifacts, err = b.cfg.Artifacts.VerifyArtifacts(ctx, in); err != nil {
-			return nil, fmt.Errorf("verify artifacts: %w", err)
+		base, err := snap.BaseFS()
+		if err != nil {
+			return nil, err
+		}
+		if err := b.cfg.Artifacts.VerifyArtifacts(ctx, in, base); err != nil {
+			return nil, &artifactError{err: err}
 		}
 	}
 	in.Now = b.cfg.Now()

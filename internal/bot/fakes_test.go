@@ -3,9 +3,11 @@ package bot
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"slices"
 	"sync"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/example-org/promobot/internal/bot/ghclient"
@@ -152,6 +154,14 @@ func (m *fakeMirrors) Sync(ctx context.Context, req mirror.Request) (snapshot, e
 }
 
 type fakeSnapshot struct{ m *fakeMirrors }
+
+func (s fakeSnapshot) BaseFS() (fs.FS, error) {
+	out := fstest.MapFS{}
+	for p, data := range s.m.scenario.Base {
+		out[p] = &fstest.MapFile{Data: []byte(data)}
+	}
+	return out, nil
+}
 
 func (s fakeSnapshot) BuildInput(_ context.Context, opts gitrepo.InputOptions) (*evaluate.Input, error) {
 	s.m.mu.Lock()

@@ -1,7 +1,9 @@
 package bot
 
 import (
+	"context"
 	"errors"
+	"io/fs"
 	"strings"
 	"sync"
 	"testing"
@@ -298,5 +300,73 @@ func TestIsTerminal(t *testing.T) {
 		if got := IsTerminal(tc.err); got != tc.want {
 			t.Errorf("%s: IsTerminal = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// fakeVerifier records its calls and marks every head manifest verified.
+type fakeVerifier struct {
+	mu      sync.Mutex
+	calls   int
+	keySeen bool
+	err     error
+}
+
+func (v *fakeVerifier) VerifyArtifacts(_ context.Context, in *evaluate.Input, base fs.FS) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.calls++
+	_, err := fs.Stat(base, ".github/keys/model-signing.pub")
+	v.keySeen = err == nil
+	if v.err != nil {
+		return v.err
+	}
+	in.Artifacts = map[string]evaluate.ArtifactCheck{}
+	for p := range in.Head {
+		in.Artifacts[p] = evaluate.ArtifactCheck{Verified: true, Detail: "fake"}
+	}
+	return nil
+}
+
+func TestArtifactVerificationHook(t *testing.T) {
+	tests := []struct {
+		name       string
+		mode       string // the base policy's rules.artifacts; empty: enforce by default
+		err        error
+		wantCalls  int
+		wantTitle  string
+		wantChecks int
+	}{
+		{name: "enforced", wantCalls: 1, wantChecks: 2},
+		{name: "warn", mode: "warn", wantCalls: 1, wantChecks: 2},
+		{name: "off", mode: "off", wantCalls: 0},
+		{name: "verification cannot run", err: errFake, wantCalls: 1, wantTitle: "could not evaluate: could not verify the artifacts"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := prodScenario()
+			if tc.mode != "" {
+				s.Base[".github/promobot.yaml"] += "rules:\n  artifacts: " + tc.mode + "\n"
+			}
+			v := &fakeVerifier{err: tc.err}
+			engine := &recordingEngine{}
+			gh := &fakeGitHub{teams: map[string][]string{}, perms: map[string]string{}}
+			u := newUnitBot(t, gh, &fakeMirrors{scenario: s}, func(c *Config) { c.Engine, c.Artifacts = engine, v })
+			post(t, u.Handler(), "pull_request", openedPayload())
+			u.idle(t)
+			if v.calls != tc.wantCalls || (tc.wantCalls > 0 && !v.keySeen) {
+				t.Errorf("verifier called %d times (base keys visible: %v), want %d", v.calls, v.keySeen, tc.wantCalls)
+			}
+			runs := gh.checkRuns()
+			final := runs[len(runs)-1]
+			if tc.wantTitle != "" {
+				if final.Output.Title != tc.wantTitle {
+					t.Errorf("title %q, want %q", final.Output.Title, tc.wantTitle)
+				}
+				return
+			}
+			if got := len(engine.last.Artifacts); got != tc.wantChecks {
+				t.Errorf("%d artifact outcomes reached the engine, want %d", got, tc.wantChecks)
+			}
+		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -71,6 +72,10 @@ type Snapshot struct {
 func (s *Snapshot) BuildInput(ctx context.Context, opts gitrepo.InputOptions) (*evaluate.Input, error) {
 	return s.repo.BuildInput(ctx, s.Base, s.Head, opts)
 }
+
+// BaseFS returns the tree of Base, from which trusted files such as the
+// artifact signing keys are read.
+func (s *Snapshot) BaseFS() (fs.FS, error) { return s.repo.FS(s.Base) }
 
 // Error is a failure to bring a mirror up to date. Terminal says whether
 // retrying can help.
