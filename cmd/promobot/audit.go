@@ -1,0 +1,477 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+	"github.com/spf13/cobra"
+
+	"github.com/example-org/promobot/internal/artifact"
+	"github.com/example-org/promobot/internal/audit"
+	"github.com/example-org/promobot/internal/audit/chain"
+	"github.com/example-org/promobot/internal/audit/githubreview"
+	"github.com/example-org/promobot/internal/audit/report"
+)
+
+func init() { subcommands = append(subcommands, newAuditCommand) }
+
+// auditSource are the flags that say which history to read and how to
+// verify it against GitHub; audit and audit export share them.
+type auditSource struct {
+	repo, ref, cacheDir string
+	noCache             bool
+	github              string // OWNER/REPO
+	githubURL           string
+	githubToken         string
+	appID, installation int64
+	appKey              string
+	checkApp            string
+}
+
+func (s *auditSource) register(cmd *cobra.Command) {
+	fl := cmd.PersistentFlags()
+	fl.StringVar(&s.repo, "repo", "", "repository root, a working tree or a bare repository (default: the repository holding the working directory)")
+	fl.StringVar(&s.ref, "ref", "", "branch to audit (default: origin/HEAD, HEAD of a bare repository, then main)")
+	fl.StringVar(&s.cacheDir, "cache-dir", "", "where to keep the incremental index and GitHub answers (default: <git dir>/promobot)")
+	fl.BoolVar(&s.noCache, "no-cache", false, "walk the whole history and ignore the index")
+	fl.StringVar(&s.github, "github", "", "verify pull requests, approvals and the promobot check on GitHub repository OWNER/REPO")
+	fl.StringVar(&s.githubURL, "github-url", "", "GitHub API root (default: $GITHUB_API_URL, then https://api.github.com/)")
+	fl.StringVar(&s.githubToken, "github-token", "", "GitHub token (default: $GITHUB_TOKEN)")
+	fl.Int64Var(&s.appID, "github-app-id", 0, "authenticate as this GitHub App instead of with a token")
+	fl.Int64Var(&s.installation, "github-installation-id", 0, "the App's installation id")
+	fl.StringVar(&s.appKey, "github-app-key", "", "file holding the App's PEM private key")
+	fl.StringVar(&s.checkApp, "check-app", "", "count only promobot check runs created by the GitHub App with this slug")
+}
+
+// auditRun is an opened, reconstructed history with its optional reviewer.
+type auditRun struct {
+	history  *audit.History
+	reviewer audit.Reviewer
+	source   report.Source
+}
+
+// load reconstructs the history of the repository the flags name.
+func (s *auditSource) load(ctx context.Context, e *env) (*auditRun, error) {
+	root := s.repo
+	if root == "" {
+		cwd, err := e.getwd()
+		if err != nil {
+			return nil, usageError("%v", err)
+		}
+		if root, err = findRepoRoot(cwd); err != nil {
+			return nil, usageError("%v", err)
+		}
+	}
+	repo, err := audit.OpenRepository(root, audit.RepositoryOptions{})
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	defer repo.Close()
+	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	h, err := audit.Reconstruct(ctx, repo, audit.Options{Ref: s.ref, CacheDir: s.cacheDir, NoCache: s.noCache, Logger: logger})
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	run := &auditRun{history: h, source: report.Source{
+		Repository: filepath.Base(filepath.Clean(root)), Ref: h.Ref, Branch: h.Branch, Tip: h.Tip, TipTime: h.TipTime,
+	}}
+	if s.github == "" {
+		return run, nil
+	}
+	owner, name, ok := strings.Cut(s.github, "/")
+	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+		return nil, usageError("--github wants OWNER/REPO, got %q", s.github)
+	}
+	client, err := s.client(e)
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	branch := h.Branch
+	if branch == "" {
+		branch = "main"
+	}
+	cache := s.cacheDir
+	if cache == "" {
+		cache = filepath.Join(repo.GitDir(), "promobot")
+	}
+	rv, err := githubreview.New(client, githubreview.Options{
+		Owner: owner, Repo: name, DefaultBranch: branch,
+		Assess:   audit.AssessOptions{App: s.checkApp},
+		CacheDir: filepath.Join(cache, "github"),
+		Logger:   logger,
+	})
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	run.reviewer = rv
+	run.source.Repository = s.github
+	run.source.Verified = true
+	return run, nil
+}
+
+func (s *auditSource) client(e *env) (*github.Client, error) {
+	auth := githubreview.Auth{BaseURL: s.githubURL, Token: s.githubToken, AppID: s.appID, InstallationID: s.installation}
+	if auth.BaseURL == "" {
+		auth.BaseURL = e.getenv("GITHUB_API_URL")
+	}
+	if s.appID > 0 {
+		if s.appKey == "" || s.installation <= 0 {
+			return nil, errors.New("--github-app-id needs --github-app-key and --github-installation-id")
+		}
+		key, err := os.ReadFile(s.appKey)
+		if err != nil {
+			return nil, fmt.Errorf("read the App key: %w", err)
+		}
+		auth.PrivateKey = key
+	} else if auth.Token == "" {
+		auth.Token = e.getenv("GITHUB_TOKEN")
+	}
+	return githubreview.NewClient(auth)
+}
+
+// enrich verifies, on GitHub, the records that pass the name filters.
+func (r *auditRun) enrich(ctx context.Context, f audit.Filter) error {
+	if r.reviewer == nil {
+		return nil
+	}
+	var idx []int
+	var subset []audit.Record
+	for i := range r.history.Records {
+		rec := &r.history.Records[i]
+		if (len(f.Environments) == 0 || contains(f.Environments, rec.Environment)) && (len(f.Models) == 0 || contains(f.Models, rec.Model)) {
+			idx = append(idx, i)
+			subset = append(subset, *rec)
+		}
+	}
+	if err := audit.Enrich(ctx, subset, r.reviewer); err != nil {
+		return &exitError{code: exitUsage, err: err}
+	}
+	for j, i := range idx {
+		r.history.Records[i] = subset[j]
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// auditFlags are the flags of promobot audit itself.
+type auditFlags struct {
+	auditSource
+	format           string
+	envs, models     []string
+	since, until, at string
+	failOnBypass     bool
+}
+
+func newAuditCommand(e *env) *cobra.Command {
+	f := &auditFlags{}
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "Rebuild the promotion history: who pinned which version where, and who approved it",
+		Long: `Audit walks the first-parent history of the default branch and lists every
+change of a manifest under environments/: time, environment, model, from and
+to version, kind (register, promote, rollback, decommission, edit), artifact
+digest, commit, author and committer.
+
+With --github OWNER/REPO (and a token or App credentials) each change is
+verified on GitHub: the pull request that merged it, its approvers and the
+promobot check conclusion at merge. A change that did not come through a
+merged pull request with a successful promobot check is flagged as a bypass.
+Without --github, review status comes from commit messages only.
+
+--at DATE answers "which version was in ENV on DATE, and who approved it?":
+a date (2026-06-05, UTC) lists every version pinned during that day, an RFC
+3339 time the version pinned at that instant.
+
+Exit status: 0 listed, 1 a bypass was listed and --fail-on-bypass is set,
+2 usage error or GitHub could not be asked.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runAudit(cmd.Context(), e, f) },
+	}
+	f.auditSource.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&f.format, "format", "table", "output format: table, json, csv, markdown or html")
+	fl.StringSliceVar(&f.envs, "env", nil, "only these environments (repeat or separate with commas)")
+	fl.StringSliceVar(&f.models, "model", nil, "only these models")
+	fl.StringVar(&f.since, "since", "", "only changes at or after this date or time")
+	fl.StringVar(&f.until, "until", "", "only changes at or before this date (inclusive) or time")
+	fl.StringVar(&f.at, "at", "", "list what was pinned at this date or time instead of the changes")
+	fl.BoolVar(&f.failOnBypass, "fail-on-bypass", false, "exit 1 when a listed change bypassed review")
+	cmd.AddCommand(newAuditExportCommand(e, &f.auditSource), newAuditVerifyCommand(e))
+	return cmd
+}
+
+func runAudit(ctx context.Context, e *env, f *auditFlags) error {
+	format, err := report.ParseFormat(f.format)
+	if err != nil {
+		return usageError("%v", err)
+	}
+	filter := audit.Filter{Environments: f.envs, Models: f.models}
+	var desc []string
+	if len(f.envs) > 0 {
+		desc = append(desc, "env="+strings.Join(f.envs, ","))
+	}
+	if len(f.models) > 0 {
+		desc = append(desc, "model="+strings.Join(f.models, ","))
+	}
+	if f.since != "" {
+		if filter.Since, _, err = audit.ParseTime(f.since, false); err != nil {
+			return usageError("--since: %v", err)
+		}
+		desc = append(desc, "since="+f.since)
+	}
+	if f.until != "" {
+		if filter.Until, _, err = audit.ParseTime(f.until, true); err != nil {
+			return usageError("--until: %v", err)
+		}
+		desc = append(desc, "until="+f.until)
+	}
+	var atFrom, atTo time.Time
+	if f.at != "" {
+		if f.since != "" || f.until != "" {
+			return usageError("--at cannot be combined with --since or --until")
+		}
+		from, span, err := audit.ParseTime(f.at, false)
+		if err != nil {
+			return usageError("--at: %v", err)
+		}
+		atFrom, atTo = from, from
+		if span {
+			atTo, _, _ = audit.ParseTime(f.at, true)
+		}
+	}
+	run, err := f.load(ctx, e)
+	if err != nil {
+		return err
+	}
+	if err := run.enrich(ctx, filter); err != nil {
+		return err
+	}
+	src := run.source
+	src.Filter = strings.Join(desc, " ")
+	h := run.history
+	if f.at != "" {
+		pins := audit.PinsAt(h.Records, filter, h.Environments, atFrom, atTo)
+		at := "at " + f.at
+		if atFrom != atTo {
+			at = "on " + f.at
+		}
+		if err := report.PinsAt(e.stdout, format, report.Pins{Source: src, At: at, From: atFrom, To: atTo, Pins: pins}); err != nil {
+			return usageError("%v", err)
+		}
+		return bypassExit(f.failOnBypass, pinRecords(pins))
+	}
+	records := filter.Apply(h.Records)
+	out := report.History{Source: src, Environments: h.Environments, Records: records}
+	if format == report.HTML {
+		out.Timeline = audit.Timeline(h.Records, filter)
+	}
+	if err := report.Records(e.stdout, format, out); err != nil {
+		return usageError("%v", err)
+	}
+	return bypassExit(f.failOnBypass, records)
+}
+
+func pinRecords(pins []audit.Pin) []audit.Record {
+	var out []audit.Record
+	for _, p := range pins {
+		out = append(out, p.Pinned)
+		out = append(out, p.Edits...)
+	}
+	return out
+}
+
+func bypassExit(enabled bool, records []audit.Record) error {
+	if !enabled {
+		return nil
+	}
+	for _, r := range records {
+		if r.Bypass {
+			return failed()
+		}
+	}
+	return nil
+}
+
+func newAuditExportCommand(e *env, src *auditSource) *cobra.Command {
+	var to string
+	cmd := &cobra.Command{
+		Use:   "export --to SINK",
+		Short: "Append new audit records to a tamper-evident log (a file or an Azure append blob)",
+		Long: `Export appends, as JSON lines, the audit records the log does not hold yet.
+Each line carries the SHA-256 of the previous line and its own, so any change
+to the log breaks the chain. Re-running appends only what is new.
+
+SINK is file:PATH (or a plain path), azblob://ACCOUNT/CONTAINER/BLOB, or the
+blob's URL (a path-style URL for Azurite). Azure credentials come from
+AZURE_STORAGE_CONNECTION_STRING, then AZURE_STORAGE_SAS_TOKEN (or a SAS in
+the URL), then DefaultAzureCredential. Appends to an append blob are
+conditioned on its length, so two writers cannot interleave.
+
+Export refuses to append when the log does not verify or does not match the
+history (a rewritten branch): exit 1. Exit 2 for usage or storage errors.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if to == "" {
+				return usageError("export needs --to SINK")
+			}
+			sink, protection, err := openSink(e, to)
+			if err != nil {
+				return usageError("%v", err)
+			}
+			run, err := src.load(cmd.Context(), e)
+			if err != nil {
+				return err
+			}
+			if err := run.enrich(cmd.Context(), audit.Filter{}); err != nil {
+				return err
+			}
+			res, err := chain.Export(cmd.Context(), sink, run.history.Records)
+			if err != nil {
+				var brk *chain.Break
+				if errors.As(err, &brk) || strings.Contains(err.Error(), "rewritten") {
+					return &exitError{code: exitFailed, err: err}
+				}
+				return usageError("%v", err)
+			}
+			fmt.Fprintf(e.stdout, "%s: appended %d records after %d; head %s\n", sink, res.Appended, res.Existing, res.Head)
+			if protection != nil {
+				fmt.Fprintln(e.stdout, protection(cmd.Context()))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&to, "to", "", "the log: file:PATH, a path, azblob://ACCOUNT/CONTAINER/BLOB or a blob URL")
+	return cmd
+}
+
+func newAuditVerifyCommand(e *env) *cobra.Command {
+	var from, anchor, format string
+	cmd := &cobra.Command{
+		Use:   "verify --from SINK",
+		Short: "Recompute the hash chain of an exported audit log and report the first broken link",
+		Long: `Verify reads an exported audit log and recomputes every link of its hash
+chain. It reports the number of records and the head hash, or the first
+broken record (0-based index and line number) and what is wrong with it.
+
+A chain proves the log was not changed after a given line only relative to a
+hash kept elsewhere: pass a head printed by an earlier export as --anchor to
+check that the log still contains it.
+
+Exit status: 0 intact, 1 broken (or the anchor is missing), 2 usage error or
+the log could not be read.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if from == "" {
+				return usageError("verify needs --from SINK")
+			}
+			if format != "text" && format != "json" {
+				return usageError("unknown format %q: use text or json", format)
+			}
+			sink, _, err := openSink(e, from)
+			if err != nil {
+				return usageError("%v", err)
+			}
+			data, err := sink.Read(cmd.Context())
+			if err != nil {
+				return usageError("read %s: %v", sink, err)
+			}
+			res := chain.Verify(data)
+			anchorFound := anchor == ""
+			for _, en := range res.Entries {
+				if en.Hash == anchor {
+					anchorFound = true
+				}
+			}
+			if err := writeVerify(e.stdout, format, sink.String(), res, anchor, anchorFound); err != nil {
+				return usageError("%v", err)
+			}
+			if res.Broken != nil || !anchorFound {
+				return failed()
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&from, "from", "", "the log: file:PATH, a path, azblob://ACCOUNT/CONTAINER/BLOB or a blob URL")
+	cmd.Flags().StringVar(&anchor, "anchor", "", "a head hash kept from an earlier export that the log must contain")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+func writeVerify(w io.Writer, format, name string, res chain.Result, anchor string, anchorFound bool) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(struct {
+			Log string `json:"log"`
+			chain.Result
+			Anchor      string `json:"anchor,omitempty"`
+			AnchorFound bool   `json:"anchorFound"`
+		}{name, res, anchor, anchorFound})
+	}
+	if res.Broken != nil {
+		fmt.Fprintf(w, "%s: BROKEN at record %d (line %d): %s\n", name, res.Broken.Index, res.Broken.Line, res.Broken.Reason)
+		fmt.Fprintf(w, "the %d records before it verify; their head is %s\n", res.Count, res.Head)
+	} else {
+		fmt.Fprintf(w, "%s: intact, %d records, head %s\n", name, res.Count, res.Head)
+	}
+	if anchor != "" {
+		if anchorFound {
+			fmt.Fprintf(w, "anchor %s found\n", anchor)
+		} else {
+			fmt.Fprintf(w, "anchor %s NOT found in the verified records\n", anchor)
+		}
+	}
+	return nil
+}
+
+// openSink parses a sink argument. For an Azure append blob it also returns
+// a function describing the container's immutability protection.
+func openSink(e *env, s string) (chain.Sink, func(context.Context) string, error) {
+	switch {
+	case strings.HasPrefix(s, "file:"):
+		return chain.FileSink{Path: strings.TrimPrefix(s, "file:")}, nil, nil
+	case strings.HasPrefix(s, "azblob://"), strings.HasPrefix(s, "https://"), strings.HasPrefix(s, "http://"):
+		creds, err := artifact.CredentialsFromEnv(e.getenv)
+		if err != nil {
+			return nil, nil, err
+		}
+		sink, err := chain.NewAzureSink(s, creds, nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		return sink, func(ctx context.Context) string { return describeProtection(ctx, sink) }, nil
+	case strings.Contains(s, "://"):
+		return nil, nil, fmt.Errorf("unknown sink %q: use file:PATH, azblob://ACCOUNT/CONTAINER/BLOB or a blob URL", s)
+	}
+	return chain.FileSink{Path: s}, nil, nil
+}
+
+func describeProtection(ctx context.Context, sink *chain.AzureSink) string {
+	p, err := sink.Protection(ctx)
+	switch {
+	case err != nil:
+		return "container immutability: unknown (" + err.Error() + ")"
+	case !p.Known:
+		return "container immutability: not reported by the storage service (an emulator?); nothing protects the log from deletion"
+	case p.ImmutabilityPolicy || p.LegalHold || p.VersionLevelWORM:
+		return fmt.Sprintf("container immutability: policy=%t legal hold=%t version-level WORM=%t", p.ImmutabilityPolicy, p.LegalHold, p.VersionLevelWORM)
+	}
+	return "container immutability: NONE: see docs/audit.md to add a time-based retention policy with protected append writes"
+}

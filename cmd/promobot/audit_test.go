@@ -1,0 +1,188 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/example-org/promobot/internal/audit/audittest"
+)
+
+// The -update flag rewrites golden files; check_test.go may define it too.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite golden files")
+	}
+}
+
+func auditUpdate() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
+
+// auditGolden compares got with testdata/audit/name, or rewrites it.
+func auditGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", "audit", name)
+	if auditUpdate() {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./cmd/promobot -run TestAudit -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s differs (-want +got):\n%s", path, diff)
+	}
+}
+
+// auditFixture is the shared history with the flags that reach its GitHub.
+type auditFixture struct {
+	h      *audittest.History
+	github []string
+}
+
+func newAuditFixture(t *testing.T) *auditFixture {
+	t.Helper()
+	h := audittest.BuildHistory(t)
+	return &auditFixture{h: h, github: []string{"--github", audittest.Owner + "/" + audittest.Name, "--github-url", h.Fixture.URL(), "--github-token", h.Token(t)}}
+}
+
+// run runs promobot with the fixture's repository and a private cache, and
+// replaces the emulator's random address in the output.
+func (f *auditFixture) run(t *testing.T, cache string, args ...string) cliResult {
+	t.Helper()
+	full := append([]string{args[0], "--repo", f.h.Path, "--cache-dir", cache}, args[1:]...)
+	res := runCLI(t, t.TempDir(), full...)
+	res.stdout = strings.ReplaceAll(res.stdout, f.h.Fixture.Server.URL, "https://github.example")
+	return res
+}
+
+// TestAuditFormats checks every format, with and without GitHub, against
+// golden files.
+func TestAuditFormats(t *testing.T) {
+	f := newAuditFixture(t)
+	cache := t.TempDir()
+	cases := []struct {
+		name   string
+		args   []string
+		github bool
+	}{
+		{name: "offline.table", args: []string{"audit"}},
+		{name: "offline.json", args: []string{"audit", "--format", "json"}},
+		{name: "offline.csv", args: []string{"audit", "--format", "csv"}},
+		{name: "offline.md", args: []string{"audit", "--format", "markdown"}},
+		{name: "offline.html", args: []string{"audit", "--format", "html"}},
+		{name: "github.table", args: []string{"audit"}, github: true},
+		{name: "github.json", args: []string{"audit", "--format", "json"}, github: true},
+		{name: "github.csv", args: []string{"audit", "--format", "csv"}, github: true},
+		{name: "github.md", args: []string{"audit", "--format", "markdown"}, github: true},
+		{name: "github.html", args: []string{"audit", "--format", "html"}, github: true},
+		{name: "filtered.table", args: []string{"audit", "--env", "dev,test", "--model", "forecaster", "--since", "2026-05-04", "--until", "2026-06-10T12:00:00Z"}, github: true},
+		{name: "at-day.table", args: []string{"audit", "--env", "prod", "--at", "2026-06-01"}, github: true},
+		{name: "at-day.json", args: []string{"audit", "--env", "prod", "--at", "2026-06-05"}, github: true},
+		{name: "at-day.md", args: []string{"audit", "--env", "prod", "--at", "2026-06-05"}, github: true},
+		{name: "at-day.csv", args: []string{"audit", "--env", "prod", "--at", "2026-06-05"}, github: true},
+		{name: "at-day.html", args: []string{"audit", "--at", "2026-06-05"}, github: true},
+		{name: "at-instant.table", args: []string{"audit", "--at", "2026-05-10T00:00:00Z"}, github: true},
+		{name: "at-before.table", args: []string{"audit", "--at", "2026-04-01"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := tc.args
+			if tc.github {
+				args = append(append([]string{}, args...), f.github...)
+			}
+			if ext := filepath.Ext(tc.name); ext != ".table" && !contains(args, "--format") {
+				args = append(args, "--format", map[string]string{".json": "json", ".csv": "csv", ".md": "markdown", ".html": "html"}[ext])
+			}
+			res := f.run(t, cache, args...)
+			if res.code != exitOK {
+				t.Fatalf("exit %d: %s", res.code, res.stderr)
+			}
+			auditGolden(t, tc.name, res.stdout)
+		})
+	}
+}
+
+// TestAuditGitHubAnswersAreCached proves a second run asks GitHub nothing.
+func TestAuditGitHubAnswersAreCached(t *testing.T) {
+	f := newAuditFixture(t)
+	cache := t.TempDir()
+	args := append([]string{"audit", "--format", "json"}, f.github...)
+	first := f.run(t, cache, args...)
+	if first.code != exitOK {
+		t.Fatalf("exit %d: %s", first.code, first.stderr)
+	}
+	em := f.h.Fixture.Emulator
+	if em.Counts()["GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls"] == 0 {
+		t.Fatal("the first run asked GitHub nothing")
+	}
+	em.ResetCounts()
+	second := f.run(t, cache, args...)
+	if diff := cmp.Diff(first.stdout, second.stdout); diff != "" {
+		t.Errorf("the cached run differs (-first +second):\n%s", diff)
+	}
+	if got := em.Counts(); len(got) != 0 {
+		t.Errorf("the second run made GitHub requests: %v", got)
+	}
+	if u := em.UnexpectedRequests(); len(u) != 0 {
+		t.Errorf("unexpected requests: %v", u)
+	}
+}
+
+func TestAuditFailOnBypass(t *testing.T) {
+	f := newAuditFixture(t)
+	cache := t.TempDir()
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+	}{
+		{name: "reviewed environment", args: []string{"audit", "--env", "test", "--fail-on-bypass"}, code: exitOK},
+		{name: "bypass in prod", args: []string{"audit", "--env", "prod", "--fail-on-bypass"}, code: exitFailed},
+		{name: "bypass without the flag", args: []string{"audit", "--env", "prod"}, code: exitOK},
+		{name: "bypass pinned at a date", args: []string{"audit", "--env", "prod", "--at", "2026-06-04", "--fail-on-bypass"}, code: exitFailed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := f.run(t, cache, append(tc.args, f.github...)...)
+			if res.code != tc.code {
+				t.Errorf("exit %d, want %d: %s", res.code, tc.code, res.stderr)
+			}
+		})
+	}
+}
+
+func TestAuditUsageErrors(t *testing.T) {
+	f := newAuditFixture(t)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "format", args: []string{"audit", "--format", "xml"}, want: `unknown format "xml"`},
+		{name: "date", args: []string{"audit", "--since", "yesterday"}, want: "--since"},
+		{name: "at with since", args: []string{"audit", "--at", "2026-06-01", "--since", "2026-05-01"}, want: "cannot be combined"},
+		{name: "github repository", args: []string{"audit", "--github", "acme"}, want: "OWNER/REPO"},
+		{name: "ref", args: []string{"audit", "--ref", "nope"}, want: `ref "nope" not found`},
+		{name: "export without sink", args: []string{"audit", "export"}, want: "--to"},
+		{name: "unknown sink", args: []string{"audit", "export", "--to", "s3://bucket/log"}, want: "unknown sink"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := f.run(t, t.TempDir(), tc.args...)
+			if res.code != exitUsage || !strings.Contains(res.stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want exit 2 mentioning %q", res.code, res.stderr, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,90 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/example-org/promobot/internal/audit"
+)
+
+// md escapes untrusted text for a Markdown table cell: no table breaks,
+// no HTML, no links or emphasis.
+func md(s string) string {
+	r := strings.NewReplacer("\\", `\\`, "|", `\|`, "<", "&lt;", ">", "&gt;", "&", "&amp;", "`", "\\`", "*", `\*`, "_", `\_`,
+		"[", `\[`, "]", `\]`, "#", `\#`, "~", `\~`)
+	return r.Replace(oneLine(s))
+}
+
+func mdSource(w io.Writer, title string, s Source) {
+	fmt.Fprintf(w, "# %s\n\n", md(title))
+	fmt.Fprintf(w, "Repository %s, %s at `%s` (%s)", md(s.Repository), md(s.Ref), short(s.Tip), stamp(s.TipTime))
+	if s.Filter != "" {
+		fmt.Fprintf(w, ", filtered by %s", md(s.Filter))
+	}
+	fmt.Fprint(w, ".\n\n")
+}
+
+func recordsMarkdown(w io.Writer, h History) error {
+	mdSource(w, "Promotion audit", h.Source)
+	if len(h.Records) == 0 {
+		_, err := fmt.Fprintln(w, "No manifest changes.")
+		return err
+	}
+	fmt.Fprintln(w, "| Time | Environment | Model | Kind | Version | Commit | Author | PR | Approvers | Check | Review |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|")
+	for i := range h.Records {
+		r := &h.Records[i]
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | `%s` | %s | %s | %s | %s | %s |\n", stamp(r.Time), md(r.Environment), md(r.Model),
+			md(kind(r)), md(change(r)), short(r.Commit), md(r.Author.Name), md(pullRequest(r)), md(approvers(r)), md(check(r)), reviewMD(r))
+	}
+	return mdNotes(w, h.Records, h.Verified)
+}
+
+func reviewMD(r *audit.Record) string {
+	s := review(r)
+	if r.Bypass {
+		return "**" + s + "**"
+	}
+	return s
+}
+
+func mdNotes(w io.Writer, records []audit.Record, verified bool) error {
+	var lines []string
+	for i := range records {
+		r := &records[i]
+		if r.Bypass {
+			lines = append(lines, fmt.Sprintf("- **%s** `%s` %s/%s: %s", review(r), short(r.Commit), md(r.Environment), md(r.Model), md(r.BypassReason)))
+		}
+		if r.Problem != "" {
+			lines = append(lines, fmt.Sprintf("- **PROBLEM** `%s` %s: %s", short(r.Commit), md(r.Path), md(r.Problem)))
+		}
+	}
+	if len(lines) > 0 {
+		fmt.Fprintf(w, "\n## Bypasses and problems\n\n%s\n", strings.Join(lines, "\n"))
+	}
+	if !verified && len(records) > 0 {
+		fmt.Fprintln(w, "\n_Review status comes from commit messages only: run with --github to verify pull requests, approvals and the promobot check._")
+	}
+	return nil
+}
+
+func pinsMarkdown(w io.Writer, p Pins) error {
+	mdSource(w, "Pinned at "+p.At, p.Source)
+	if len(p.Pins) == 0 {
+		_, err := fmt.Fprintf(w, "Nothing was pinned %s.\n", md(p.At))
+		return err
+	}
+	fmt.Fprintln(w, "| Environment | Model | Version | From | Until | Pinned by | PR | Approvers | Check | Review |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
+	var records []audit.Record
+	for i := range p.Pins {
+		pin := &p.Pins[i]
+		r := &pin.Pinned
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | `%s` %s | %s | %s | %s | %s |\n", md(pin.Environment), md(pin.Model), md(pin.Version),
+			stamp(pin.From), untilText(pin), short(r.Commit), md(r.Author.Name), md(pullRequest(r)), md(approvers(r)), md(check(r)), reviewMD(r))
+		records = append(records, pin.Pinned)
+		records = append(records, pin.Edits...)
+	}
+	return mdNotes(w, records, p.Verified)
+}

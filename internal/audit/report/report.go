@@ -1,0 +1,368 @@
+// Package report renders audit records and pins as a table, JSON, CSV,
+// Markdown or a self-contained HTML page with a timeline per environment.
+// Every format is deterministic for the same input, so outputs can be
+// compared with golden files and diffed between runs.
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/example-org/promobot/internal/audit"
+)
+
+// Format is an output format.
+type Format string
+
+// The formats.
+const (
+	Table    Format = "table"
+	JSON     Format = "json"
+	CSV      Format = "csv"
+	Markdown Format = "markdown"
+	HTML     Format = "html"
+)
+
+// ParseFormat checks a --format value.
+func ParseFormat(s string) (Format, error) {
+	switch f := Format(s); f {
+	case Table, JSON, CSV, Markdown, HTML:
+		return f, nil
+	}
+	return "", fmt.Errorf("unknown format %q: use table, json, csv, markdown or html", s)
+}
+
+// Source describes where the records come from.
+type Source struct {
+	// Repository names the repository, for example acme/models or a path.
+	Repository string `json:"repository"`
+	// Ref, Branch, Tip and TipTime come from the audit.History.
+	Ref     string    `json:"ref"`
+	Branch  string    `json:"branch,omitempty"`
+	Tip     string    `json:"tip"`
+	TipTime time.Time `json:"tipTime"`
+	// Verified is true when the review fields come from GitHub.
+	Verified bool `json:"verified"`
+	// Filter describes the filters applied, for example "env=prod".
+	Filter string `json:"filter,omitempty"`
+}
+
+// History is the input of Records.
+type History struct {
+	Source
+	// Environments is the promotion order, for the timeline.
+	Environments []string
+	// Records are the records to list, oldest first.
+	Records []audit.Record
+	// Timeline is the pins of the environments and models shown, for the
+	// HTML timeline.
+	Timeline []audit.Pin
+}
+
+// Pins is the input of PinsAt: the answer to "which version was pinned at
+// a time, and who approved it?".
+type Pins struct {
+	Source
+	// At describes the instant or day asked about, as given.
+	At string `json:"at"`
+	// From and To bound the window (equal for an instant).
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+	// Pins are the versions pinned during the window.
+	Pins []audit.Pin `json:"pins"`
+}
+
+// Records writes the records in format f.
+func Records(w io.Writer, f Format, h History) error {
+	switch f {
+	case JSON:
+		return writeJSON(w, struct {
+			Source
+			Records []audit.Record `json:"records"`
+		}{h.Source, nonNil(h.Records)})
+	case CSV:
+		return recordsCSV(w, h.Records)
+	case Markdown:
+		return recordsMarkdown(w, h)
+	case HTML:
+		return recordsHTML(w, h)
+	default:
+		return recordsTable(w, h)
+	}
+}
+
+// PinsAt writes the pins in format f.
+func PinsAt(w io.Writer, f Format, p Pins) error {
+	if p.Pins == nil {
+		p.Pins = []audit.Pin{}
+	}
+	switch f {
+	case JSON:
+		return writeJSON(w, p)
+	case CSV:
+		return pinsCSV(w, p.Pins)
+	case Markdown:
+		return pinsMarkdown(w, p)
+	case HTML:
+		return pinsHTML(w, p)
+	default:
+		return pinsTable(w, p)
+	}
+}
+
+func nonNil(r []audit.Record) []audit.Record {
+	if r == nil {
+		return []audit.Record{}
+	}
+	return r
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(true)
+	return enc.Encode(v)
+}
+
+// stamp formats a time for tables: minutes in UTC.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04Z")
+}
+
+func short(commit string) string {
+	if len(commit) > 10 {
+		return commit[:10]
+	}
+	return commit
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// change renders "from → to".
+func change(r *audit.Record) string {
+	switch r.Kind {
+	case audit.KindDecommission:
+		return dash(r.FromVersion) + " → (removed)"
+	case audit.KindEdit:
+		if len(r.ChangedFields) > 0 {
+			return dash(r.ToVersion) + " (" + strings.Join(r.ChangedFields, ", ") + ")"
+		}
+		return dash(r.ToVersion)
+	}
+	if r.FromVersion == "" {
+		return dash(r.ToVersion)
+	}
+	return r.FromVersion + " → " + dash(r.ToVersion)
+}
+
+func kind(r *audit.Record) string {
+	if r.Kind == audit.KindPromote && r.PromotedFrom != "" {
+		return "promote from " + r.PromotedFrom
+	}
+	return string(r.Kind)
+}
+
+func pullRequest(r *audit.Record) string {
+	if r.PullRequest == nil {
+		return "-"
+	}
+	s := "#" + strconv.Itoa(r.PullRequest.Number)
+	if !r.Verified {
+		s += "?"
+	}
+	return s
+}
+
+func approvers(r *audit.Record) string {
+	if r.PullRequest == nil || len(r.PullRequest.Approvers) == 0 {
+		return "-"
+	}
+	return strings.Join(r.PullRequest.Approvers, ", ")
+}
+
+func check(r *audit.Record) string {
+	if r.PullRequest == nil {
+		return "-"
+	}
+	return dash(r.PullRequest.Check)
+}
+
+// review is the one-word review status.
+func review(r *audit.Record) string {
+	switch {
+	case r.Verified && r.Bypass:
+		return "BYPASS"
+	case r.Verified:
+		return "reviewed"
+	case r.Bypass:
+		return "BYPASS?"
+	default:
+		return "unverified"
+	}
+}
+
+// oneLine keeps untrusted text (commit subjects, titles) on one line.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func recordsTable(w io.Writer, h History) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tENV\tMODEL\tKIND\tVERSION\tCOMMIT\tAUTHOR\tPR\tAPPROVERS\tCHECK\tREVIEW")
+	for i := range h.Records {
+		r := &h.Records[i]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", stamp(r.Time), oneLine(r.Environment), oneLine(r.Model), kind(r),
+			oneLine(change(r)), short(r.Commit), oneLine(r.Author.Name), pullRequest(r), oneLine(approvers(r)), check(r), review(r))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return notes(w, h.Records, h.Verified, func(s string) string { return oneLine(s) })
+}
+
+// notes lists the bypasses and problems below a table.
+func notes(w io.Writer, records []audit.Record, verified bool, esc func(string) string) error {
+	var lines []string
+	for i := range records {
+		r := &records[i]
+		if r.Bypass {
+			lines = append(lines, fmt.Sprintf("%s %s %s/%s: %s", review(r), short(r.Commit), esc(r.Environment), esc(r.Model), esc(r.BypassReason)))
+		}
+		if r.Problem != "" {
+			lines = append(lines, fmt.Sprintf("PROBLEM %s %s: %s", short(r.Commit), esc(r.Path), esc(r.Problem)))
+		}
+	}
+	if len(lines) > 0 {
+		if _, err := fmt.Fprintf(w, "\n%s\n", strings.Join(lines, "\n")); err != nil {
+			return err
+		}
+	}
+	if !verified && len(records) > 0 {
+		_, err := fmt.Fprintln(w, "\nReview status comes from commit messages only: run with --github to verify pull requests, approvals and the promobot check.")
+		return err
+	}
+	return nil
+}
+
+func pinsTable(w io.Writer, p Pins) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ENV\tMODEL\tVERSION\tFROM\tUNTIL\tPINNED BY\tPR\tAPPROVERS\tCHECK\tREVIEW")
+	for i := range p.Pins {
+		pin := &p.Pins[i]
+		r := &pin.Pinned
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s %s\t%s\t%s\t%s\t%s\n", oneLine(pin.Environment), oneLine(pin.Model), oneLine(pin.Version),
+			stamp(pin.From), untilText(pin), short(r.Commit), oneLine(r.Author.Name), pullRequest(r), oneLine(approvers(r)), check(r), review(r))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(p.Pins) == 0 {
+		_, err := fmt.Fprintf(w, "Nothing was pinned %s.\n", p.At)
+		return err
+	}
+	var records []audit.Record
+	for _, pin := range p.Pins {
+		records = append(records, pin.Pinned)
+		records = append(records, pin.Edits...)
+	}
+	return notes(w, records, p.Verified, oneLine)
+}
+
+func untilText(p *audit.Pin) string {
+	if p.Until.IsZero() {
+		return "(still pinned)"
+	}
+	return stamp(p.Until)
+}
+
+// csvSafe neutralizes cells a spreadsheet would run as a formula: commit
+// subjects and titles are written by anyone who can push.
+func csvSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+var recordColumns = []string{"time", "environment", "model", "path", "kind", "from_version", "to_version", "promoted_from",
+	"artifact_sha256", "changed_fields", "commit", "subject", "author_name", "author_email", "author_time",
+	"committer_name", "committer_email", "committer_time", "pr_number", "pr_title", "pr_author", "pr_url",
+	"pr_merged_at", "pr_merged_by", "approvers", "check", "verified", "bypass", "bypass_reason", "problem"}
+
+func csvRow(r *audit.Record) []string {
+	var pr audit.PullRequest
+	number := ""
+	if r.PullRequest != nil {
+		pr = *r.PullRequest
+		number = strconv.Itoa(pr.Number)
+	}
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return ""
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	row := []string{ts(r.Time), r.Environment, r.Model, r.Path, string(r.Kind), r.FromVersion, r.ToVersion, r.PromotedFrom,
+		r.ArtifactSHA256, strings.Join(r.ChangedFields, " "), r.Commit, r.Subject, r.Author.Name, r.Author.Email, ts(r.Author.Time),
+		r.Committer.Name, r.Committer.Email, ts(r.Committer.Time), number, pr.Title, pr.Author, pr.URL,
+		ts(pr.MergedAt), pr.MergedBy, strings.Join(pr.Approvers, " "), pr.Check, strconv.FormatBool(r.Verified),
+		strconv.FormatBool(r.Bypass), r.BypassReason, r.Problem}
+	for i := range row {
+		row[i] = csvSafe(row[i])
+	}
+	return row
+}
+
+func recordsCSV(w io.Writer, records []audit.Record) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(recordColumns); err != nil {
+		return err
+	}
+	for i := range records {
+		if err := cw.Write(csvRow(&records[i])); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func pinsCSV(w io.Writer, pins []audit.Pin) error {
+	cw := csv.NewWriter(w)
+	head := append([]string{"pin_version", "pin_from", "pin_until", "pin_edits"}, recordColumns...)
+	if err := cw.Write(head); err != nil {
+		return err
+	}
+	for i := range pins {
+		p := &pins[i]
+		until := ""
+		if !p.Until.IsZero() {
+			until = p.Until.UTC().Format(time.RFC3339)
+		}
+		row := append([]string{csvSafe(p.Version), p.From.UTC().Format(time.RFC3339), until, strconv.Itoa(len(p.Edits))}, csvRow(&p.Pinned)...)
+		if err := cw.Write(row); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
