@@ -64,22 +64,53 @@ func Start(t testing.TB) *Azurite {
 		}
 		t.Skipf("skipping: Azurite not found (%v); run `npm ci` at the repository root, or set %s=1 to make this a failure", err, RequireEnv)
 	}
+	a, stop, err := launch(bin, t.TempDir())
+	if err != nil {
+		t.Fatalf("starting Azurite from %s: %v", bin, err)
+	}
+	t.Cleanup(stop)
+	return a
+}
+
+// Launch starts Azurite outside a test (for the demo): it looks for the
+// binary from dir upwards, runs it with dir as its working directory and
+// returns a function that stops it.
+func Launch(dir string) (*Azurite, func(), error) {
+	bin, err := findBinaryFrom(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return launch(bin, dir)
+}
+
+// launch starts Azurite, trying a few fresh ports in case one is taken
+// between choosing and binding it.
+func launch(bin, dir string) (*Azurite, func(), error) {
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		a, err := start(t, bin)
+		a, stop, err := start(bin, dir)
 		if err == nil {
-			return a
+			return a, stop, nil
 		}
 		lastErr = err
 	}
-	t.Fatalf("starting Azurite from %s: %v", bin, lastErr)
-	return nil
+	return nil, nil, lastErr
 }
 
 // findBinary looks for node_modules/.bin/azurite-blob in the working
 // directory and its parents up to the repository root, then on PATH.
 func findBinary() (string, error) {
 	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	return findBinaryFrom(dir)
+}
+
+// findBinaryFrom looks for node_modules/.bin/azurite-blob in dir and its
+// parents up to the repository root, then on PATH.
+func findBinaryFrom(dir string) (string, error) {
+	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return "", err
 	}
@@ -105,11 +136,10 @@ func findBinary() (string, error) {
 }
 
 // start runs one attempt on a freshly chosen port.
-func start(t testing.TB, bin string) (*Azurite, error) {
-	t.Helper()
+func start(bin, dir string) (*Azurite, func(), error) {
 	port, err := freePort()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	host := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	out := &tailBuffer{max: 64 << 10}
@@ -121,11 +151,11 @@ func start(t testing.TB, bin string) (*Azurite, error) {
 		"--loose",
 		"--disableTelemetry",
 	)
-	cmd.Dir = t.TempDir()
+	cmd.Dir = dir
 	cmd.Stdout = out
 	cmd.Stderr = out
 	if err := cmd.Start(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -143,10 +173,9 @@ func start(t testing.TB, bin string) (*Azurite, error) {
 
 	if err := waitReady(host, exited); err != nil {
 		stop()
-		return nil, fmt.Errorf("%w; output:\n%s", err, out.String())
+		return nil, nil, fmt.Errorf("%w; output:\n%s", err, out.String())
 	}
-	t.Cleanup(stop)
-	return a, nil
+	return a, stop, nil
 }
 
 // waitReady polls the service until it answers HTTP or the process exits.
