@@ -67,9 +67,11 @@ bench: npm-deps
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 20s ./internal/manifest
 
-## demo: validate the sample repository
-demo: build
+## demo: the whole story on loopback: Azurite, a GitHub emulator, the bot, promote, review, resolve, audit
+demo: build npm-deps
 	./$(BIN) validate
+	$(GO) build -o bin/promobot-demo ./cmd/promobot-demo
+	./bin/promobot-demo --promobot $(BIN) --out demo-output
 
 clean:
 	rm -rf bin

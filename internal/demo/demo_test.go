@@ -1,0 +1,59 @@
+package demo
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/example-org/promobot/internal/azuritetest"
+)
+
+// TestDemo plays the whole story with a freshly built promobot binary, as
+// `make demo` does, and checks the steps that matter: the check run turns
+// from "needs 2 approvals" to success, the author's approval is ignored, the
+// scoring job gets the approved bytes and refuses tampered ones, and the
+// audit shows who approved the prod promotion.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the end-to-end demo is skipped in -short mode")
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	// Skips or fails, as the policy for Azurite says, before building.
+	azuritetest.Start(t)
+
+	bin := filepath.Join(t.TempDir(), "promobot")
+	build := exec.Command("go", "build", "-o", bin, "github.com/example-org/promobot/cmd/promobot")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out := t.TempDir()
+	var log bytes.Buffer
+	start := time.Now()
+	if err := Run(t.Context(), Options{Promobot: bin, Out: out, Dir: ".", Log: &log}); err != nil {
+		t.Fatalf("demo: %v\n%s", err, log.String())
+	}
+	t.Logf("demo took %s", time.Since(start))
+	for _, want := range []string{
+		"check run on PR #4: failure: needs 2 more approvals from @example-org/model-risk or @example-org/release-managers",
+		"check run on PR #4: success: all rules pass, 2/2 approvals",
+		"resolve --download -> elasticnet-ndx 2026.11.20-1 verified",
+		"resolve refuses (exit 1)",
+		"remy, rita",
+		"intact, 14 records",
+	} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("demo output lacks %q:\n%s", want, log.String())
+		}
+	}
+	for _, f := range []string{"audit.html", "audit-log.jsonl", "checks/08-pr4-success.md"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("demo did not write %s: %v", f, err)
+		}
+	}
+}
