@@ -1,15 +1,19 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/example-org/promobot/internal/audit/audittest"
+	"github.com/example-org/promobot/internal/azuritetest"
 )
 
 // The -update flag rewrites golden files; check_test.go may define it too.
@@ -184,5 +188,115 @@ func TestAuditUsageErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit 2 mentioning %q", res.code, res.stderr, tc.want)
 			}
 		})
+	}
+}
+
+// runWithEnv runs promobot with environment variables.
+func (f *auditFixture) runWithEnv(t *testing.T, vars map[string]string, cache string, args ...string) cliResult {
+	t.Helper()
+	full := append([]string{args[0], "--repo", f.h.Path, "--cache-dir", cache}, args[1:]...)
+	var stdout, stderr strings.Builder
+	e := &env{
+		stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
+		getenv: func(k string) string { return vars[k] },
+		getwd:  func() (string, error) { return t.TempDir(), nil },
+	}
+	code := run(t.Context(), full, e)
+	return cliResult{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// TestAuditExportVerify exports the history to a file, re-exports (nothing
+// new), verifies, then flips a byte inside the third record and checks that
+// verify reports that record.
+func TestAuditExportVerify(t *testing.T) {
+	f := newAuditFixture(t)
+	cache := t.TempDir()
+	log := filepath.Join(t.TempDir(), "audit.jsonl")
+	export := append([]string{"audit", "export", "--to", "file:" + log}, f.github...)
+	first := f.run(t, cache, export...)
+	if first.code != exitOK || !strings.Contains(first.stdout, "appended 11 records after 0") {
+		t.Fatalf("first export: exit %d\n%s%s", first.code, first.stdout, first.stderr)
+	}
+	head := strings.TrimSpace(first.stdout[strings.LastIndex(first.stdout, "head ")+5:])
+	second := f.run(t, cache, export...)
+	if second.code != exitOK || !strings.Contains(second.stdout, "appended 0 records after 11; head "+head) {
+		t.Fatalf("second export: exit %d\n%s%s", second.code, second.stdout, second.stderr)
+	}
+	verify := f.run(t, cache, "audit", "verify", "--from", log, "--anchor", head)
+	if verify.code != exitOK || !strings.Contains(verify.stdout, "intact, 11 records, head "+head) || !strings.Contains(verify.stdout, "found") {
+		t.Fatalf("verify: exit %d\n%s%s", verify.code, verify.stdout, verify.stderr)
+	}
+	data, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	third := strings.Index(string(data), lines[2]) + strings.Index(lines[2], `"toVersion":"1.1.0"`) + len(`"toVersion":"1.`)
+	data[third] ^= 0x01 // 1.1.0 becomes 1.0.0
+	if err := os.WriteFile(log, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	broken := f.run(t, cache, "audit", "verify", "--from", "file:"+log, "--format", "json")
+	if broken.code != exitFailed {
+		t.Fatalf("verify of a changed log: exit %d\n%s", broken.code, broken.stdout)
+	}
+	var got struct {
+		Records int `json:"records"`
+		Broken  struct {
+			Index, Line int
+			Reason      string
+		} `json:"broken"`
+	}
+	if err := json.Unmarshal([]byte(broken.stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Records != 2 || got.Broken.Index != 2 || got.Broken.Line != 3 || !strings.Contains(got.Broken.Reason, "the record was changed") {
+		t.Errorf("verify reported %+v, want record 2 (line 3) changed after 2 good records", got)
+	}
+	refused := f.run(t, cache, export...)
+	if refused.code != exitFailed || !strings.Contains(refused.stderr, "does not verify") {
+		t.Fatalf("export onto a changed log: exit %d\n%s", refused.code, refused.stderr)
+	}
+}
+
+func TestAuditVerifyAnchorMissing(t *testing.T) {
+	f := newAuditFixture(t)
+	log := filepath.Join(t.TempDir(), "audit.jsonl")
+	if res := f.run(t, t.TempDir(), "audit", "export", "--to", log); res.code != exitOK {
+		t.Fatalf("export: %d %s", res.code, res.stderr)
+	}
+	res := f.run(t, t.TempDir(), "audit", "verify", "--from", log, "--anchor", strings.Repeat("ab", 32))
+	if res.code != exitFailed || !strings.Contains(res.stdout, "NOT found") {
+		t.Fatalf("exit %d\n%s", res.code, res.stdout)
+	}
+}
+
+// TestAuditExportAzurite exports to an append blob in Azurite twice and
+// verifies it.
+func TestAuditExportAzurite(t *testing.T) {
+	a := azuritetest.Start(t)
+	cred, err := blob.NewSharedKeyCredential(azuritetest.AccountName, azuritetest.AccountKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := container.NewClientWithSharedKeyCredential(a.Endpoint+"/audit", cred, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Create(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	f := newAuditFixture(t)
+	vars := map[string]string{"AZURE_STORAGE_CONNECTION_STRING": a.ConnectionString}
+	url := a.BlobURL("audit", "acme/models.jsonl")
+	for i, want := range []string{"appended 11 records after 0", "appended 0 records after 11"} {
+		res := f.runWithEnv(t, vars, t.TempDir(), "audit", "export", "--to", url)
+		if res.code != exitOK || !strings.Contains(res.stdout, want) || !strings.Contains(res.stdout, "container immutability:") {
+			t.Fatalf("export %d: exit %d\n%s%s", i, res.code, res.stdout, res.stderr)
+		}
+	}
+	res := f.runWithEnv(t, vars, t.TempDir(), "audit", "verify", "--from", url)
+	if res.code != exitOK || !strings.Contains(res.stdout, "intact, 11 records") {
+		t.Fatalf("verify: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 }

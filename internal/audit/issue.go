@@ -12,7 +12,7 @@ func (f Finding) IssueBody() string {
 	r := f.Record
 	var b strings.Builder
 	fmt.Fprintf(&b, "promobot found a change of `%s` on the default branch that did not come through a reviewed pull request.\n\n", r.Path)
-	fmt.Fprintf(&b, "**Why:** %s\n\n", mdEscape(f.Verdict.Reason))
+	fmt.Fprintf(&b, "**Why:** %s\n\n", code(f.Verdict.Reason))
 	b.WriteString("| | |\n|---|---|\n")
 	row := func(k, v string) { fmt.Fprintf(&b, "| %s | %s |\n", k, v) }
 	row("Environment", mdEscape(r.Environment))
@@ -22,14 +22,16 @@ func (f Finding) IssueBody() string {
 		row("Artifact sha256", "`"+r.ArtifactSHA256+"`")
 	}
 	row("Commit", "`"+r.Commit+"`")
-	row("Subject", mdEscape(r.Subject))
-	row("Author", mdEscape(r.Author.String())+" at "+r.Author.Time.UTC().Format(time.RFC3339))
-	row("Committer", mdEscape(r.Committer.String())+" at "+r.Committer.Time.UTC().Format(time.RFC3339))
+	// Text written by whoever pushed goes in code spans: no mentions, links
+	// or markup reach the issue.
+	row("Subject", code(r.Subject))
+	row("Author", code(r.Author.String())+" at "+r.Author.Time.UTC().Format(time.RFC3339))
+	row("Committer", code(r.Committer.String())+" at "+r.Committer.Time.UTC().Format(time.RFC3339))
 	if pr := f.Verdict.PullRequest; pr != nil {
-		row("Pull request", fmt.Sprintf("#%d %s", pr.Number, mdEscape(pr.Title)))
-		row("Merged by", mdEscape(orSomeone(pr.MergedBy)))
-		row("Approvers", mdEscape(strings.Join(pr.Approvers, ", ")))
-		row("promobot check at merge", orNone(pr.Check))
+		row("Pull request", fmt.Sprintf("#%d %s", pr.Number, code(pr.Title)))
+		row("Merged by", code(orSomeone(pr.MergedBy)))
+		row("Approvers", code(orNone(strings.Join(pr.Approvers, ", "))))
+		row("promobot check at merge", code(orNone(pr.Check)))
 	}
 	b.WriteString("\nTo resolve: revert the change, or make it again through a pull request that passes the promobot check. ")
 	b.WriteString("Until then `promobot resolve --require-reviewed` refuses this manifest.\n")
@@ -58,4 +60,10 @@ func orNone(s string) string {
 func mdEscape(s string) string {
 	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`)
 	return r.Replace(s)
+}
+
+// code renders untrusted text as a Markdown code span inside a table cell.
+func code(s string) string {
+	s = strings.NewReplacer("`", "'", "|", "/", "\n", " ", "\r", " ").Replace(s)
+	return "`" + s + "`"
 }

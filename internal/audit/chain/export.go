@@ -30,6 +30,10 @@ type ExportResult struct {
 	// Existing is the number of records the log held; Appended how many
 	// this export added.
 	Existing, Appended int
+	// Ahead is how many records the log holds beyond the history given:
+	// an exporter with a newer history ran first. A rewritten history is
+	// caught when a later export's records stop matching the log's.
+	Ahead int
 	// Head is the hash of the log's last line afterwards.
 	Head string
 }
@@ -38,10 +42,10 @@ type ExportResult struct {
 const maxAttempts = 3
 
 // Export appends to the sink the records it does not hold yet. The log must
-// verify, and its records must be the first records of the history, in
-// order (matched by commit and path); otherwise Export refuses to append,
-// since either the log or the history was rewritten. Running Export again
-// with the same records appends nothing.
+// verify, and its records must match the history's first records in order
+// (by commit and path); otherwise Export refuses to append, since either the
+// log or the history was rewritten. Running Export again with the same
+// records appends nothing.
 func Export(ctx context.Context, sink Sink, records []audit.Record) (ExportResult, error) {
 	encoded := make([][]byte, len(records))
 	for i := range records {
@@ -71,10 +75,10 @@ func exportOnce(ctx context.Context, sink Sink, records []audit.Record, encoded 
 	if v.Broken != nil {
 		return ExportResult{}, fmt.Errorf("chain: %s does not verify, refusing to append: %w", sink, v.Broken)
 	}
-	if v.Count > len(records) {
-		return ExportResult{}, fmt.Errorf("chain: %s holds %d records but the history has only %d: the history was rewritten or this is another branch's log", sink, v.Count, len(records))
-	}
 	for i, e := range v.Entries {
+		if i == len(records) {
+			break
+		}
 		key, err := recordKey(e.Record)
 		if err != nil {
 			return ExportResult{}, fmt.Errorf("chain: %s record %d: %w", sink, i, err)
@@ -84,7 +88,9 @@ func exportOnce(ctx context.Context, sink Sink, records []audit.Record, encoded 
 		}
 	}
 	res := ExportResult{Existing: v.Count, Head: v.Head}
-	if v.Count == len(records) {
+	if v.Count >= len(records) {
+		// Another exporter with a newer history got here first.
+		res.Ahead = v.Count - len(records)
 		return res, nil
 	}
 	lines, head, err := Lines(int64(v.Count), v.Head, encoded[v.Count:])
