@@ -68,7 +68,6 @@ func TestVerdictsOfTheHistory(t *testing.T) {
 	}
 }
 
-
 // TestCache proves final answers are never fetched twice and answers
 // without a merged pull request are fetched again after RecheckAfter.
 func TestCache(t *testing.T) {
