@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/example-org/promobot/internal/artifact"
+	"github.com/example-org/promobot/internal/audit"
 	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/resolve"
 )
@@ -22,6 +23,7 @@ func init() { subcommands = append(subcommands, newResolveCommand) }
 // resolveFlags are the raw flag values of promobot resolve.
 type resolveFlags struct {
 	repo, ref, env, model, format, download string
+	github                                  string
 	verify, requireReviewed                 bool
 }
 
@@ -56,7 +58,8 @@ be verified because storage was unreachable (a retry may help).`,
 	fl.StringVar(&f.format, "format", "json", "output format: json or env")
 	fl.StringVar(&f.download, "download", "", "download the verified artifact to this path")
 	fl.BoolVar(&f.verify, "verify", false, "verify size, digest and signature against storage (default: on when the environment needs approvals)")
-	fl.BoolVar(&f.requireReviewed, "require-reviewed", false, "refuse a manifest whose pinning commit did not come through a merged pull request with a successful promobot check (needs GitHub access)")
+	fl.BoolVar(&f.requireReviewed, "require-reviewed", false, "refuse a manifest whose pinning change or any later edit did not come through a merged pull request with a successful promobot check (asks GitHub: GITHUB_TOKEN, GITHUB_API_URL)")
+	fl.StringVar(&f.github, "github", "", "GitHub repository OWNER/REPO for --require-reviewed (default: derived from the clone URL)")
 	return cmd
 }
 
@@ -68,7 +71,7 @@ func runResolve(cmd *cobra.Command, e *env, f *resolveFlags) error {
 		return usageError("unknown format %q: want json or env", f.format)
 	}
 	ctx := cmd.Context()
-	repo, cleanup, err := openResolveRepo(ctx, e, f.repo)
+	repo, repoPath, cleanup, err := openResolveRepo(ctx, e, f.repo)
 	if err != nil {
 		return usageError("%v", err)
 	}
@@ -82,7 +85,11 @@ func runResolve(cmd *cobra.Command, e *env, f *resolveFlags) error {
 		req.Verify = &f.verify
 	}
 	if f.requireReviewed {
-		return usageError("--require-reviewed needs GitHub access: set GITHUB_TOKEN and GITHUB_API_URL (not configured)")
+		// Before any download: an unreviewed manifest's bytes are never
+		// written where a scoring job would find them.
+		if err := requireReviewed(ctx, e, f, repoPath); err != nil {
+			return err
+		}
 	}
 	res, err := resolve.Resolve(ctx, repo, req, resolve.Deps{
 		Stores:   artifactStores(e),
@@ -99,33 +106,63 @@ func runResolve(cmd *cobra.Command, e *env, f *resolveFlags) error {
 }
 
 // openResolveRepo opens a local repository or clones a URL into a temporary
-// folder that cleanup removes.
-func openResolveRepo(ctx context.Context, e *env, repo string) (*gitrepo.Repo, func(), error) {
+// folder that cleanup removes. It also returns the repository's path.
+func openResolveRepo(ctx context.Context, e *env, repo string) (*gitrepo.Repo, string, func(), error) {
 	if resolve.IsRemote(repo) {
 		dir, err := os.MkdirTemp("", "promobot-resolve-*")
 		if err != nil {
-			return nil, nil, err
+			return nil, "", nil, err
 		}
 		cleanup := func() { os.RemoveAll(dir) }
 		r, err := resolve.Clone(ctx, repo, dir, e.getenv("GITHUB_TOKEN"))
 		if err != nil {
 			cleanup()
-			return nil, nil, err
+			return nil, "", nil, err
 		}
-		return r, func() { r.Close(); cleanup() }, nil
+		return r, dir, func() { r.Close(); cleanup() }, nil
 	}
 	if repo == "" {
 		cwd, err := e.getwd()
 		if err != nil {
-			return nil, nil, err
+			return nil, "", nil, err
 		}
 		repo = cwd
 	}
 	r, err := gitrepo.Open(repo)
 	if err != nil {
-		return nil, nil, err
+		return nil, "", nil, err
 	}
-	return r, func() { r.Close() }, nil
+	return r, repo, func() { r.Close() }, nil
+}
+
+// requireReviewed refuses (exit 1) a manifest whose current content did not
+// come through reviewed pull requests, and fails (exit 2) when GitHub cannot
+// answer: an unknown answer never lets a manifest through.
+func requireReviewed(ctx context.Context, e *env, f *resolveFlags, repoPath string) error {
+	ghRepo := f.github
+	if ghRepo == "" {
+		if owner, name, ok := githubRepoFromURL(f.repo, e.getenv("GITHUB_API_URL")); ok {
+			ghRepo = owner + "/" + name
+		}
+	}
+	if ghRepo == "" {
+		return usageError("--require-reviewed needs --github OWNER/REPO (or a GitHub clone URL as --repo)")
+	}
+	src := &auditSource{repo: repoPath, ref: f.ref, github: ghRepo, noCache: true}
+	run, err := src.load(ctx, e)
+	if err != nil {
+		return err
+	}
+	_, err = audit.RequireReviewed(ctx, run.history, run.reviewer, f.env, f.model)
+	var unreviewed *audit.UnreviewedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &unreviewed), errors.Is(err, audit.ErrNotPinned):
+		return &exitError{code: exitFailed, err: fmt.Errorf("refused: %w", err)}
+	default:
+		return usageError("could not check the review history: %v", err)
+	}
 }
 
 // resolveRef picks the commit to read: --ref, else the default branch as

@@ -45,7 +45,8 @@ func TestDemo(t *testing.T) {
 		"resolve --download -> elasticnet-ndx 2026.11.20-1 verified",
 		"resolve refuses (exit 1)",
 		"remy, rita",
-		"intact, 14 records",
+		"intact, 15 records",
+		"resolve --require-reviewed refuses (exit 1)",
 	} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, log.String())

@@ -59,7 +59,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if err := s.cloneWorkingCopy(ctx); err != nil {
 		return err
 	}
-	for _, step := range []func(context.Context) error{s.register, s.validate, s.promoteToTest, s.promoteToProd, s.score, s.audit} {
+	for _, step := range []func(context.Context) error{s.register, s.validate, s.promoteToTest, s.promoteToProd, s.score, s.bypass, s.audit} {
 		if err := step(ctx); err != nil {
 			return err
 		}
@@ -346,6 +346,62 @@ func (s *story) score(ctx context.Context) error {
 		return fmt.Errorf("a refused download left %s behind", dest)
 	}
 	s.say("scoring job: promobot resolve refuses (exit 1): %s", strings.TrimSpace(stderr))
+	return nil
+}
+
+// bypass shows that a change pushed around review is caught: the scoring
+// job's --require-reviewed refuses it, and the audit flags it.
+func (s *story) bypass(ctx context.Context) error {
+	args := []string{"resolve", "--repo", s.w.cloneURL, "--env", "prod", "--model", calibrator, "--require-reviewed", "--github", Org + "/" + RepoName, "--format", "env"}
+	_, stderr, code, err := s.w.run(ctx, "scoring-job", s.w.work, args...)
+	if err != nil || code != 0 {
+		return fmt.Errorf("resolve --require-reviewed of a reviewed manifest: exit %d: %v: %s", code, err, stderr)
+	}
+	s.say("scoring job: promobot resolve --require-reviewed -> %s came through reviewed PR #4", calibrator)
+
+	repo, err := gitrepo.Open(s.w.barePath)
+	if err != nil {
+		return err
+	}
+	tip, err := repo.Resolve("main")
+	if err != nil {
+		repo.Close()
+		return err
+	}
+	fsys, err := repo.FS(tip)
+	if err != nil {
+		repo.Close()
+		return err
+	}
+	p := manifest.Path("prod", calibrator)
+	data, err := readFS(fsys, p)
+	repo.Close()
+	if err != nil {
+		return err
+	}
+	sig := gittest.Signature{Name: "Pat Platform", Email: email("pat"), When: time.Now()}
+	after, err := gittest.CommitFiles(s.w.barePath, gittest.Commit{Branch: "main", Files: map[string]string{
+		p: data + "notes: hotfix, calibrated by hand\n",
+	}, Author: sig, Message: "Hotfix: lower the prod threshold\n"})
+	if err != nil {
+		return err
+	}
+	push, err := s.w.github.PushEvent(ctx, Org, RepoName, "refs/heads/main", tip.String(), after, "pat")
+	if err != nil {
+		return err
+	}
+	if err := s.w.deliver(ctx, "push", push); err != nil {
+		return err
+	}
+	s.say("pat (admin) pushes an edit of %s straight to main, around review", p)
+	_, stderr, code, err = s.w.run(ctx, "scoring-job", s.w.work, args...)
+	if err != nil {
+		return err
+	}
+	if code != 1 {
+		return fmt.Errorf("resolve --require-reviewed of a bypassed manifest: exit %d, want 1: %s", code, stderr)
+	}
+	s.say("scoring job: promobot resolve --require-reviewed refuses (exit 1): %s", strings.TrimSpace(stderr))
 	return nil
 }
 
