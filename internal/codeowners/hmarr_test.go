@@ -29,9 +29,7 @@ func TestAgreesWithHmarr(t *testing.T) {
 	build = func(prefix []string, depth int) {
 		if len(prefix) > 0 {
 			body := strings.Join(prefix, "/")
-			for _, p := range []string{body, "/" + body, body + "/", "/" + body + "/"} {
-				patterns = append(patterns, p)
-			}
+			patterns = append(patterns, body, "/"+body, body+"/", "/"+body+"/")
 		}
 		if depth == 0 {
 			return

@@ -19,7 +19,8 @@ import (
 	"github.com/example-org/promobot/internal/gittest"
 )
 
-var errBadCredentials = errors.New("Bad credentials") //nolint:staticcheck // GitHub's exact message.
+//lint:ignore ST1005 GitHub's exact message.
+var errBadCredentials = errors.New("Bad credentials")
 
 func readBody(r *http.Request) ([]byte, error) {
 	if r.Body == nil {
@@ -44,7 +45,8 @@ func bearer(r *http.Request) string {
 func (e *Emulator) authenticate(r *http.Request, kind authKind) (*token, string, error) {
 	value := bearer(r)
 	if value == "" {
-		return nil, "", errors.New("Requires authentication") //nolint:staticcheck // GitHub's exact message.
+		//lint:ignore ST1005 GitHub's exact message.
+		return nil, "", errors.New("Requires authentication")
 	}
 	if kind == authApp || (kind == authAppOrToken && strings.Count(value, ".") == 2) {
 		if err := e.verifyAppJWT(value); err != nil {
@@ -65,7 +67,8 @@ func (e *Emulator) authenticate(r *http.Request, kind authKind) (*token, string,
 func (e *Emulator) verifyAppJWT(value string) error {
 	parts := strings.Split(value, ".")
 	if len(parts) != 3 {
-		return errors.New("A JSON web token could not be decoded") //nolint:staticcheck // GitHub's exact message.
+		//lint:ignore ST1005 GitHub's exact message.
+		return errors.New("A JSON web token could not be decoded")
 	}
 	var header struct {
 		Alg string `json:"alg"`
@@ -76,7 +79,8 @@ func (e *Emulator) verifyAppJWT(value string) error {
 		Iat *int64          `json:"iat"`
 	}
 	if decodeSegment(parts[0], &header) != nil || decodeSegment(parts[1], &claims) != nil {
-		return errors.New("A JSON web token could not be decoded") //nolint:staticcheck // GitHub's exact message.
+		//lint:ignore ST1005 GitHub's exact message.
+		return errors.New("A JSON web token could not be decoded")
 	}
 	iss := strings.Trim(string(claims.Iss), `"`)
 	if iss != strconv.FormatInt(e.cfg.AppID, 10) {
@@ -93,15 +97,18 @@ func (e *Emulator) verifyAppJWT(value string) error {
 		return nil
 	}
 	if header.Alg != "RS256" {
-		return errors.New("A JSON web token could not be decoded") //nolint:staticcheck // GitHub's exact message.
+		//lint:ignore ST1005 GitHub's exact message.
+		return errors.New("A JSON web token could not be decoded")
 	}
 	sig, err := base64.RawURLEncoding.DecodeString(parts[2])
 	if err != nil {
-		return errors.New("A JSON web token could not be decoded") //nolint:staticcheck // GitHub's exact message.
+		//lint:ignore ST1005 GitHub's exact message.
+		return errors.New("A JSON web token could not be decoded")
 	}
 	digest := sha256.Sum256([]byte(parts[0] + "." + parts[1]))
 	if rsa.VerifyPKCS1v15(e.cfg.AppPublicKey, crypto.SHA256, digest[:], sig) != nil {
-		return errors.New("Integration not found") //nolint:staticcheck // What GitHub answers for a JWT signed with the wrong key.
+		//lint:ignore ST1005 What GitHub answers for a JWT signed with the wrong key.
+		return errors.New("Integration not found")
 	}
 	return nil
 }

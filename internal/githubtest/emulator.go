@@ -16,7 +16,6 @@ import (
 	"crypto/rsa"
 	"log/slog"
 	"net/http"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -221,13 +220,4 @@ func (e *Emulator) now() time.Time { return e.cfg.Now().UTC().Truncate(time.Seco
 func (e *Emulator) newID() int64 {
 	e.nextID++
 	return e.nextID
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
