@@ -32,7 +32,11 @@ func newClassifier(order []string, from map[string]string) *classifier {
 // classify turns the changes of commits (oldest first) into records.
 func classify(commits []CommitChanges, order []string, from map[string]string) []Record {
 	c := newClassifier(order, from)
-	var out []Record
+	n := 0
+	for i := range commits {
+		n += len(commits[i].Changes)
+	}
+	out := make([]Record, 0, n)
 	for i := range commits {
 		cc := &commits[i]
 		// Every change of a commit is named against the state before it, so

@@ -1,9 +1,10 @@
 package audit
 
 import (
+	"bytes"
 	"crypto/sha256"
+	"encoding/gob"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -11,7 +12,7 @@ import (
 )
 
 // indexFormat changes whenever the index layout or the walk's output does.
-const indexFormat = 1
+const indexFormat = 2
 
 // index is the incremental audit index of one ref: the manifest changes of
 // its first-parent history up to Tip. It is a cache: losing it costs one
@@ -26,7 +27,7 @@ type index struct {
 // indexPath returns the index file of ref under dir.
 func indexPath(dir, ref string) string {
 	sum := sha256.Sum256([]byte(ref))
-	return filepath.Join(dir, "audit-index", hex.EncodeToString(sum[:8])+".json")
+	return filepath.Join(dir, "audit-index", hex.EncodeToString(sum[:8])+".gob")
 }
 
 // loadIndex reads the index of ref; a missing or unusable file yields an
@@ -40,7 +41,7 @@ func loadIndex(dir, ref string) (*index, error) {
 		return &index{}, err
 	}
 	var idx index
-	if err := json.Unmarshal(data, &idx); err != nil {
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&idx); err != nil {
 		return &index{}, fmt.Errorf("audit index %s is damaged, rebuilding: %w", indexPath(dir, ref), err)
 	}
 	if idx.Format != indexFormat || idx.Ref != ref {
@@ -55,10 +56,11 @@ func (idx *index) save(dir string) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return err
 	}
-	data, err := json.Marshal(idx)
-	if err != nil {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(idx); err != nil {
 		return err
 	}
+	data := buf.Bytes()
 	tmp, err := os.CreateTemp(filepath.Dir(p), ".audit-index-*")
 	if err != nil {
 		return err

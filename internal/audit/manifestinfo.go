@@ -18,8 +18,8 @@ type manifestInfo struct {
 
 // readManifest extracts the version and artifact digest of a manifest,
 // through the fast path when it applies and the safe decoder otherwise.
-func readManifest(data []byte) (manifestInfo, bool) {
-	if v, s, _, ok := quickRead(data, false); ok {
+func readManifest(data []byte, scratch *quickScratch) (manifestInfo, bool) {
+	if v, s, _, ok := quickRead(data, false, scratch); ok {
 		return manifestInfo{version: v, sha256: s}, true
 	}
 	doc, err := yamldoc.Parse(data, yamldoc.DefaultLimits)
@@ -41,9 +41,9 @@ func readManifest(data []byte) (manifestInfo, bool) {
 // changedFields lists the top-level keys whose values differ between two
 // versions of a manifest, sorted. It compares the text of each entry when
 // both files are in the plain style, and decoded values otherwise.
-func changedFields(before, after []byte) ([]string, error) {
-	_, _, a, okA := quickRead(before, true)
-	_, _, b, okB := quickRead(after, true)
+func changedFields(before, after []byte, scratch *[2]quickScratch) ([]string, error) {
+	_, _, a, okA := quickRead(before, true, &scratch[0])
+	_, _, b, okB := quickRead(after, true, &scratch[1])
 	if okA && okB {
 		return diffSections(a, b), nil
 	}

@@ -15,7 +15,7 @@ import "bytes"
 // described by the keys whose text changed. A fuzz test holds it to the
 // full decoder.
 func quickManifest(data []byte) (version, sha256 string, sections map[string]string, ok bool) {
-	version, sha256, list, ok := quickRead(data, true)
+	version, sha256, list, ok := quickRead(data, true, &quickScratch{})
 	if !ok {
 		return "", "", nil, false
 	}
@@ -30,8 +30,27 @@ func quickManifest(data []byte) (version, sha256 string, sections map[string]str
 // document.
 type section struct{ key, text []byte }
 
-// quickRead is quickManifest that collects sections only when asked.
-func quickRead(data []byte, wantSections bool) (version, sha256 string, sections []section, ok bool) {
+// quickLevel is one open mapping or sequence of a document.
+type quickLevel struct {
+	indent    int
+	seq       bool
+	keysStart int  // where this level's keys start in quickScratch.keys
+	artifact  bool // the mapping under the top-level key "artifact"
+	compact   bool // a sequence at its parent key's indentation
+}
+
+// quickScratch holds buffers that quickRead reuses across documents; the
+// zero value is ready to use. It is not safe for concurrent use.
+type quickScratch struct {
+	levels   []quickLevel
+	keys     [][]byte // keys of the open levels, in stack order; alias the document
+	sections []section
+}
+
+// quickRead is quickManifest that collects sections only when asked. The
+// returned sections alias data and scratch: they are valid until the next
+// call with the same scratch.
+func quickRead(data []byte, wantSections bool, scratch *quickScratch) (version, sha256 string, sections []section, ok bool) {
 	if len(data) == 0 || len(data) > 1<<20 {
 		return "", "", nil, false
 	}
@@ -40,15 +59,10 @@ func quickRead(data []byte, wantSections bool) (version, sha256 string, sections
 			return "", "", nil, false
 		}
 	}
-	type level struct {
-		indent   int
-		seq      bool
-		keys     [][]byte // aliases data
-		artifact bool     // the mapping under the top-level key "artifact"
-		compact  bool     // a sequence at its parent key's indentation
-	}
-	var levels [17]level
-	stack := levels[:1]
+	stack := append(scratch.levels[:0], quickLevel{})
+	keys := scratch.keys[:0]
+	sections = scratch.sections[:0]
+	defer func() { scratch.levels, scratch.keys, scratch.sections = stack[:0], keys[:0], sections[:0] }()
 	var (
 		pendingIndent = -1 // indentation of a "key:" with no value on the previous line
 		pendingIsArt  bool
@@ -90,14 +104,14 @@ func quickRead(data []byte, wantSections bool) (version, sha256 string, sections
 		}
 		// Open the child collection announced by "key:" on the previous line.
 		if pendingIndent >= 0 {
-			if len(stack) == len(levels) {
+			if len(stack) > 16 {
 				return "", "", nil, false
 			}
 			switch {
 			case item && indent >= pendingIndent:
-				stack = append(stack, level{indent: indent, seq: true, compact: indent == pendingIndent})
+				stack = append(stack, quickLevel{indent: indent, seq: true, keysStart: len(keys), compact: indent == pendingIndent})
 			case !item && indent > pendingIndent:
-				stack = append(stack, level{indent: indent, artifact: pendingIsArt})
+				stack = append(stack, quickLevel{indent: indent, keysStart: len(keys), artifact: pendingIsArt})
 			}
 			pendingIndent = -1
 		}
@@ -105,6 +119,7 @@ func quickRead(data []byte, wantSections bool) (version, sha256 string, sections
 		for {
 			top := &stack[len(stack)-1]
 			if indent < top.indent || (top.seq && top.compact && !item && indent == top.indent) {
+				keys = keys[:top.keysStart]
 				stack = stack[:len(stack)-1]
 				if len(stack) == 0 {
 					return "", "", nil, false
@@ -127,15 +142,15 @@ func quickRead(data []byte, wantSections bool) (version, sha256 string, sections
 			continue
 		}
 		key, rest, ok := quickKey(body)
-		if !ok || len(top.keys) >= 256 {
+		if !ok || len(keys)-top.keysStart >= 256 {
 			return "", "", nil, false
 		}
-		for _, k := range top.keys {
+		for _, k := range keys[top.keysStart:] {
 			if bytes.Equal(k, key) {
 				return "", "", nil, false
 			}
 		}
-		top.keys = append(top.keys, key)
+		keys = append(keys, key)
 		atTop := len(stack) == 1
 		if atTop {
 			topKeys++

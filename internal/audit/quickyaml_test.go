@@ -66,7 +66,7 @@ func TestQuickManifest(t *testing.T) {
 			if ok != tc.fast {
 				t.Fatalf("fast path = %v, want %v", ok, tc.fast)
 			}
-			info, _ := readManifest([]byte(tc.in))
+			info, _ := readManifest([]byte(tc.in), &quickScratch{})
 			if tc.version != "" || tc.sha256 != "" || ok {
 				if info.version != tc.version || info.sha256 != tc.sha256 {
 					t.Errorf("readManifest = %q %q, want %q %q", info.version, info.sha256, tc.version, tc.sha256)

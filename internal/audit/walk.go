@@ -105,6 +105,7 @@ type diffWorker struct {
 	store *objectstore.Store
 	stats WalkStats
 	bufs  [4][]objectstore.TreeEntry // reused entry lists of the tree diff
+	yaml  [2]quickScratch
 	out   []sequenced
 }
 
@@ -442,7 +443,7 @@ func (w *diffWorker) snapshot(h plumbing.Hash) (*ManifestSnapshot, error) {
 	case err != nil:
 		return nil, err
 	default:
-		info, quick := readManifest(data)
+		info, quick := readManifest(data, &w.yaml[0])
 		if quick {
 			w.stats.QuickParses++
 		} else {
@@ -466,7 +467,7 @@ func (w *diffWorker) fields(before, after plumbing.Hash) ([]string, error) {
 	if errA != nil || errB != nil {
 		return nil, nil // too large: the snapshots carry the problem
 	}
-	f, err := changedFields(a, b)
+	f, err := changedFields(a, b, &w.yaml)
 	if err != nil {
 		return nil, nil // unreadable: the snapshots carry the problem
 	}

@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"time"
 )
 
@@ -110,9 +112,27 @@ func gitRun(dir string, out io.Writer, args ...string) error {
 type generator struct {
 	rng      *rand.Rand
 	cfg      Large
-	next     []int            // next version number per model
-	pinned   map[string]Pin   // path → current pin
-	pastProd map[int][]string // model → versions pinned in prod so far
+	next     []int             // next version number per model
+	pinned   map[string]Pin    // path → current pin
+	pastProd map[int][]string  // model → versions pinned in prod so far
+	content  map[string]string // path → committed manifest text
+}
+
+// changes reports whether files differ from the committed manifests.
+func (g *generator) changes(files map[string]string) bool {
+	for p, c := range files {
+		if g.content[p] != c {
+			return true
+		}
+	}
+	return false
+}
+
+// commit records files as committed.
+func (g *generator) commit(files map[string]string) {
+	for p, c := range files {
+		g.content[p] = c
+	}
 }
 
 func writeStream(w io.Writer, cfg Large) error {
@@ -123,6 +143,7 @@ func writeStream(w io.Writer, cfg Large) error {
 		next:     make([]int, cfg.Models),
 		pinned:   map[string]Pin{},
 		pastProd: map[int][]string{},
+		content:  map[string]string{},
 	}
 	// Spread the touching commits evenly; the first commit always touches.
 	touchEvery := float64(cfg.Commits) / float64(cfg.Touching)
@@ -146,10 +167,22 @@ func writeStream(w io.Writer, cfg Large) error {
 				}
 				g.pastProd[m] = append(g.pastProd[m], v)
 			}
+			g.commit(files)
 			touched++
 			nextTouch += touchEvery
 		case float64(i) >= nextTouch && touched < cfg.Touching:
 			msg = g.promotion(files, &deletes)
+			if !g.changes(files) {
+				// The chosen step pinned what was already pinned: register
+				// a new version instead, so every touching commit changes
+				// a manifest.
+				clear(files)
+				m := g.rng.IntN(cfg.Models)
+				p := Pin{Environment: "dev", Model: modelName(m), Version: g.newVersion(m)}
+				g.pin(p, files)
+				msg = "Register " + p.Model + " " + p.Version
+			}
+			g.commit(files)
 			touched++
 			nextTouch += touchEvery
 		default:
@@ -240,15 +273,4 @@ func sourceContent(f, rev int) string {
 	return fmt.Sprintf("package pkg%02d\n\n// Revision %d of file %d.\nconst Revision%d = %d\n", f/20, rev, f, f, rev)
 }
 
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
-}
+func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }

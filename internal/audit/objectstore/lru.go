@@ -35,8 +35,12 @@ type slot struct {
 	entry
 }
 
+// lruSlots bounds the number of cached objects: a history walk needs the
+// recent delta bases, not every object it has seen.
+const lruSlots = 8192
+
 func newLRU(max int) *lru {
-	return &lru{max: max, ring: make([]slot, 1024), byOffset: map[cacheKey]int{}, byHash: map[plumbing.Hash]int{}}
+	return &lru{max: max, ring: make([]slot, lruSlots), byOffset: make(map[cacheKey]int, lruSlots), byHash: map[plumbing.Hash]int{}}
 }
 
 func (c *lru) getOffset(k cacheKey) (entry, bool) {
@@ -72,10 +76,6 @@ func (c *lru) put(h plumbing.Hash, e entry) {
 func (c *lru) push(s slot) int {
 	cost := len(s.data) + 64
 	for c.n > 0 && (c.used+cost > c.max || c.n == len(c.ring)) {
-		if c.n == len(c.ring) && c.used+cost <= c.max && len(c.ring) < 1<<20 {
-			c.grow()
-			break
-		}
 		c.evict()
 	}
 	i := (c.head + c.n) % len(c.ring)
@@ -96,19 +96,4 @@ func (c *lru) evict() {
 	*old = slot{}
 	c.head = (c.head + 1) % len(c.ring)
 	c.n--
-}
-
-// grow doubles the ring, keeping the order and the indexes in the maps.
-func (c *lru) grow() {
-	ring := make([]slot, 2*len(c.ring))
-	for i := 0; i < c.n; i++ {
-		s := c.ring[(c.head+i)%len(c.ring)]
-		ring[i] = s
-		if s.loose {
-			c.byHash[s.hash] = i
-		} else {
-			c.byOffset[s.offset] = i
-		}
-	}
-	c.ring, c.head = ring, 0
 }
