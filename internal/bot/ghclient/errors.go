@@ -8,6 +8,8 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
+
+	"github.com/example-org/promobot/internal/bot/ghclient/retry"
 )
 
 // Error is a failed API call. Terminal says whether retrying the same call
@@ -48,13 +50,16 @@ func IsNotFound(err error) bool {
 func classify(op string, err error) error {
 	e := &Error{Op: op, Err: err}
 	var (
-		rate  *github.RateLimitError
-		abuse *github.AbuseRateLimitError
-		resp  *github.ErrorResponse
-		token *ghinstallation.HTTPError
+		rate   *github.RateLimitError
+		abuse  *github.AbuseRateLimitError
+		resp   *github.ErrorResponse
+		token  *ghinstallation.HTTPError
+		paused *retry.PausedError
 	)
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case errors.As(err, &paused):
+		e.RetryAfter = paused.Wait
 	case errors.As(err, &rate):
 		e.Status = statusOf(rate.Response)
 		e.RetryAfter = time.Until(rate.Rate.Reset.Time)

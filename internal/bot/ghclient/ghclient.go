@@ -8,9 +8,10 @@
 //
 //	go-github → Config.Middleware (outermost first) → installation token → Config.Transport (the wire)
 //
-// so response caching, retries and per-installation limits can be added as
-// middleware above the token, and request counting belongs in
-// Config.Transport, where it also sees the token requests.
+// Request counting belongs in Config.Transport, where it also sees the
+// token requests and every retry. Config.Budget adds, above the middleware,
+// a per-installation concurrency cap, a conditional-request cache and
+// retries (see Budget).
 package ghclient
 
 import (
@@ -26,6 +27,8 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
+
+	"github.com/example-org/promobot/internal/bot/ghclient/httpcache"
 )
 
 // DefaultBaseURL is the API root of github.com.
@@ -51,6 +54,10 @@ type Config struct {
 	Middleware []Middleware
 	// UserAgent is sent with every request; empty means go-github's.
 	UserAgent string
+	// Budget, when set, caches, retries and caps every installation's
+	// requests (see Budget); nil sends each request once, as go-github
+	// makes it.
+	Budget *Budget
 }
 
 // Apps hands out installation clients. It is safe for concurrent use.
@@ -58,6 +65,7 @@ type Apps struct {
 	cfg     Config
 	baseURL *url.URL
 	apps    *ghinstallation.AppsTransport
+	cache   *httpcache.Cache // nil without a budget
 
 	mu      sync.Mutex
 	clients map[int64]*Client
@@ -84,7 +92,7 @@ func NewApps(cfg Config) (*Apps, error) {
 		return nil, fmt.Errorf("ghclient: the App private key: %w", err)
 	}
 	apps.BaseURL = strings.TrimSuffix(base.String(), "/")
-	return &Apps{cfg: cfg, baseURL: base, apps: apps, clients: map[int64]*Client{}}, nil
+	return &Apps{cfg: cfg, baseURL: base, apps: apps, cache: newCache(cfg.Budget), clients: map[int64]*Client{}}, nil
 }
 
 // ParseBaseURL checks an API root URL and returns it with a trailing slash.
@@ -146,6 +154,7 @@ func (a *Apps) Installation(id int64) (*Client, error) {
 	for i := len(a.cfg.Middleware) - 1; i >= 0; i-- {
 		rt = a.cfg.Middleware[i](rt)
 	}
+	rt = a.budgetTransport(id, rt)
 	gh := github.NewClient(&http.Client{Transport: rt})
 	base := *a.baseURL
 	gh.BaseURL = &base

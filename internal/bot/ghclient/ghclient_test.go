@@ -52,6 +52,13 @@ type env struct {
 
 func newEnv(t *testing.T, middleware ...Middleware) *env {
 	t.Helper()
+	return newEnvConfig(t, Config{Middleware: middleware})
+}
+
+// newEnvConfig is newEnv with the Apps configured by cfg, whose URL, App id
+// and key it fills in.
+func newEnvConfig(t *testing.T, cfg Config) *env {
+	t.Helper()
 	k, pemBytes := testKey(t)
 	fx := githubtest.NewFixture(t, githubtest.Config{AppID: appID, AppPublicKey: &k.PublicKey})
 	e := &env{fx: fx, em: fx.Emulator}
@@ -67,7 +74,8 @@ func newEnv(t *testing.T, middleware ...Middleware) *env {
 	if e.pr, err = e.em.OpenPR("acme", "models", githubtest.NewPullRequest{Title: "Change a", Head: "feature", User: "alex", Labels: []string{"freeze-override"}}); err != nil {
 		t.Fatal(err)
 	}
-	e.apps, err = NewApps(Config{BaseURL: fx.URL(), AppID: appID, PrivateKey: pemBytes, Middleware: middleware})
+	cfg.BaseURL, cfg.AppID, cfg.PrivateKey = fx.URL(), appID, pemBytes
+	e.apps, err = NewApps(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

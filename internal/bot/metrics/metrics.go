@@ -1,6 +1,7 @@
 // Package metrics holds the bot's Prometheus metrics: webhook deliveries by
 // event and outcome, queue depth and job outcomes, evaluation latency by
-// conclusion, git fetches, and GitHub API requests by endpoint and status.
+// conclusion, git fetches, GitHub API requests by endpoint and status, and
+// what the API budget saved and retried (cache hits, retries and waits).
 //
 // Every metric lives in the Metrics value's own registry, so tests and
 // several servers in one process never collide, and Handler serves exactly
@@ -30,6 +31,9 @@ type Metrics struct {
 	apiRequests *prometheus.CounterVec
 	apiDuration *prometheus.HistogramVec
 	gitFetches  *prometheus.HistogramVec
+	apiCache    *prometheus.CounterVec
+	apiRetries  *prometheus.CounterVec
+	apiWaits    *prometheus.CounterVec
 }
 
 // New returns metrics registered in a fresh registry together with the Go
@@ -69,11 +73,24 @@ func New() *Metrics {
 			Help:    "Git fetches into the repository mirrors by outcome (updated, unchanged, error).",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14),
 		}, []string{"outcome"}),
+		apiCache: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "github_api_cache_total",
+			Help: "Cacheable GitHub API reads by result: hit (GitHub answered 304, free of rate limit) or miss.",
+		}, []string{"result"}),
+		apiRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "github_api_retries_total",
+			Help: "GitHub API retries and rate limit pauses by reason (server_error, network_error, secondary_rate_limit, rate_limit, paused).",
+		}, []string{"reason"}),
+		apiWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "github_api_retry_wait_seconds_total",
+			Help: "Time spent waiting before GitHub API retries and after rate limits, by reason.",
+		}, []string{"reason"}),
 	}
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.deliveries, m.jobs, m.jobDuration, m.evaluations, m.apiRequests, m.apiDuration, m.gitFetches,
+		m.apiCache, m.apiRetries, m.apiWaits,
 	)
 	return m
 }
@@ -142,6 +159,25 @@ func (m *Metrics) GitFetch(outcome string, d time.Duration) {
 		return
 	}
 	m.gitFetches.WithLabelValues(outcome).Observe(d.Seconds())
+}
+
+// GitHubCache counts one cacheable GitHub API read by result ("hit" or
+// "miss").
+func (m *Metrics) GitHubCache(result string) {
+	if m == nil {
+		return
+	}
+	m.apiCache.WithLabelValues(result).Inc()
+}
+
+// GitHubRetry counts one GitHub API retry or rate limit pause and the time
+// it waits.
+func (m *Metrics) GitHubRetry(reason string, wait time.Duration) {
+	if m == nil {
+		return
+	}
+	m.apiRetries.WithLabelValues(reason).Inc()
+	m.apiWaits.WithLabelValues(reason).Add(wait.Seconds())
 }
 
 // InstrumentTransport wraps next so that every request it sends is counted

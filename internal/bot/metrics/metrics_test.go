@@ -69,6 +69,9 @@ func TestHandlerExposesTheBotMetrics(t *testing.T) {
 	m.Evaluation("success", 20*time.Millisecond)
 	m.GitFetch("unchanged", time.Millisecond)
 	m.QueueDepth(func() int { return 3 }, func() int { return 1 })
+	m.GitHubCache("hit")
+	m.GitHubCache("hit")
+	m.GitHubRetry("secondary_rate_limit", 30*time.Second)
 
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
@@ -81,6 +84,9 @@ func TestHandlerExposesTheBotMetrics(t *testing.T) {
 		`promobot_git_fetch_duration_seconds_count{outcome="unchanged"} 1`,
 		`promobot_queue_depth 3`,
 		`promobot_queue_running 1`,
+		`promobot_github_api_cache_total{result="hit"} 2`,
+		`promobot_github_api_retries_total{reason="secondary_rate_limit"} 1`,
+		`promobot_github_api_retry_wait_seconds_total{reason="secondary_rate_limit"} 30`,
 		`go_goroutines`,
 	} {
 		if !strings.Contains(body, want) {
@@ -95,6 +101,8 @@ func TestNilMetricsRecordNothing(t *testing.T) {
 	m.Job("failed", time.Second)
 	m.Evaluation("failure", time.Second)
 	m.GitFetch("error", time.Second)
+	m.GitHubCache("miss")
+	m.GitHubRetry("paused", time.Second)
 	m.QueueDepth(func() int { return 0 }, func() int { return 0 })
 	if rt := m.InstrumentTransport(http.DefaultTransport); rt != http.DefaultTransport {
 		t.Error("a nil *Metrics wrapped the transport")
