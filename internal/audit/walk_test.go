@@ -213,3 +213,26 @@ func TestCloneUsesOriginHead(t *testing.T) {
 		t.Error("opened a folder that is not a repository")
 	}
 }
+
+func TestRecordsSince(t *testing.T) {
+	hist := audittest.BuildHistory(t)
+	repo := open(t, hist.Path, RepositoryOptions{})
+	h := reconstruct(t, repo, Options{NoCache: true})
+	for _, tc := range []struct {
+		name, before string
+		want         int
+		err          bool
+	}{
+		{name: "two commits pushed", before: hist.Commits["edit-ticket"], want: 2},
+		{name: "nothing pushed", before: h.Tip, want: 0},
+		{name: "branch created", before: "0000000000000000000000000000000000000000", want: 11},
+		{name: "force push", before: strings.Repeat("1", 40), err: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := RecordsSince(t.Context(), repo, h, tc.before)
+			if (err != nil) != tc.err || len(got) != tc.want {
+				t.Errorf("%d records, err %v; want %d, error %v", len(got), err, tc.want, tc.err)
+			}
+		})
+	}
+}
