@@ -75,6 +75,7 @@ type bearer struct {
 	next  http.RoundTripper
 }
 
+// RoundTrip implements http.RoundTripper.
 func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
 	r.Header.Set("Authorization", "Bearer "+b.token)

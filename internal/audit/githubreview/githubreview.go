@@ -28,18 +28,22 @@ type api interface {
 // clientAPI adapts *github.Client to api.
 type clientAPI struct{ c *github.Client }
 
+// ListPullRequestsWithCommit calls go-github.
 func (a clientAPI) ListPullRequestsWithCommit(ctx context.Context, owner, repo, sha string, opts *github.ListOptions) ([]*github.PullRequest, *github.Response, error) {
 	return a.c.PullRequests.ListPullRequestsWithCommit(ctx, owner, repo, sha, opts)
 }
 
+// GetPullRequest calls go-github.
 func (a clientAPI) GetPullRequest(ctx context.Context, owner, repo string, number int) (*github.PullRequest, *github.Response, error) {
 	return a.c.PullRequests.Get(ctx, owner, repo, number)
 }
 
+// ListReviews calls go-github.
 func (a clientAPI) ListReviews(ctx context.Context, owner, repo string, number int, opts *github.ListOptions) ([]*github.PullRequestReview, *github.Response, error) {
 	return a.c.PullRequests.ListReviews(ctx, owner, repo, number, opts)
 }
 
+// ListCheckRunsForRef calls go-github.
 func (a clientAPI) ListCheckRunsForRef(ctx context.Context, owner, repo, ref string, opts *github.ListCheckRunsOptions) (*github.ListCheckRunsResults, *github.Response, error) {
 	return a.c.Checks.ListCheckRunsForRef(ctx, owner, repo, ref, opts)
 }
