@@ -441,26 +441,17 @@ func writeVerify(w io.Writer, format, name string, res chain.Result, anchor stri
 	return nil
 }
 
-// openSink parses a sink argument. For an Azure append blob it also returns
-// a function describing the container's immutability protection.
+// openSink opens a log named on the command line. For an Azure append
+// blob it also returns a function describing the container's protection.
 func openSink(e *env, s string) (chain.Sink, func(context.Context) string, error) {
-	switch {
-	case strings.HasPrefix(s, "file:"):
-		return chain.FileSink{Path: strings.TrimPrefix(s, "file:")}, nil, nil
-	case strings.HasPrefix(s, "azblob://"), strings.HasPrefix(s, "https://"), strings.HasPrefix(s, "http://"):
-		creds, err := artifact.CredentialsFromEnv(e.getenv)
-		if err != nil {
-			return nil, nil, err
-		}
-		sink, err := chain.NewAzureSink(s, creds, nil)
-		if err != nil {
-			return nil, nil, err
-		}
-		return sink, func(ctx context.Context) string { return describeProtection(ctx, sink) }, nil
-	case strings.Contains(s, "://"):
-		return nil, nil, fmt.Errorf("unknown sink %q: use file:PATH, azblob://ACCOUNT/CONTAINER/BLOB or a blob URL", s)
+	sink, err := chain.OpenSink(s, func() (artifact.Credentials, error) { return artifact.CredentialsFromEnv(e.getenv) })
+	if err != nil {
+		return nil, nil, err
 	}
-	return chain.FileSink{Path: s}, nil, nil
+	if az, ok := sink.(*chain.AzureSink); ok {
+		return sink, func(ctx context.Context) string { return describeProtection(ctx, az) }, nil
+	}
+	return sink, nil, nil
 }
 
 func describeProtection(ctx context.Context, sink *chain.AzureSink) string {
