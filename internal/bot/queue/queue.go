@@ -61,6 +61,13 @@ const (
 	Coalesced Outcome = "coalesced"
 )
 
+// The defaults of Options.
+const (
+	DefaultWorkers = 4
+	DefaultSize    = 100
+	DefaultTimeout = 5 * time.Minute
+)
+
 // Options configure a Queue. Zero values pick the defaults.
 type Options struct {
 	// Workers is the number of jobs run at once; default 4.
@@ -96,13 +103,13 @@ type Queue[K comparable] struct {
 // New starts a queue and its workers. Call Shutdown to stop them.
 func New[K comparable](opts Options) *Queue[K] {
 	if opts.Workers <= 0 {
-		opts.Workers = 4
+		opts.Workers = DefaultWorkers
 	}
 	if opts.Size <= 0 {
-		opts.Size = 100
+		opts.Size = DefaultSize
 	}
 	if opts.Timeout <= 0 {
-		opts.Timeout = 5 * time.Minute
+		opts.Timeout = DefaultTimeout
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -155,6 +162,36 @@ func (q *Queue[K]) Submit(key K, job Job) error {
 	return nil
 }
 
+// Offer queues job under key unless a job for key is already waiting or
+// running, and reports whether it queued it. It is for work that is due in
+// any case, such as a periodic resynchronization: a waiting or running job
+// for the same key reads the same fresh state, so nothing is lost by not
+// queueing another, and a job queued by a delivery is never replaced. Like
+// Submit it returns ErrFull or ErrClosed when the job cannot be queued.
+func (q *Queue[K]) Offer(key K, job Job) (bool, error) {
+	if job.Run == nil {
+		return false, errors.New("queue: job without Run")
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return false, ErrClosed
+	}
+	if _, ok := q.waiting[key]; ok || q.running[key] {
+		return false, nil
+	}
+	if len(q.waiting) >= q.opts.Size {
+		return false, ErrFull
+	}
+	q.waiting[key] = job
+	q.ready = append(q.ready, key)
+	q.cond.Signal()
+	return true, nil
+}
+
+// Size returns how many jobs may wait before Submit returns ErrFull.
+func (q *Queue[K]) Size() int { return q.opts.Size }
+
 // Depth returns the number of jobs waiting to run.
 func (q *Queue[K]) Depth() int {
 	q.mu.Lock()
@@ -171,8 +208,8 @@ func (q *Queue[K]) Running() int {
 
 // Shutdown stops accepting jobs, lets the workers finish every job already
 // queued and waits for them. If ctx ends first, the contexts of the running
-// jobs are cancelled, waiting jobs are dropped, and ctx's error is returned
-// once the workers have returned.
+// jobs are cancelled, waiting jobs are dropped (and their number logged),
+// and ctx's error is returned once the workers have returned.
 func (q *Queue[K]) Shutdown(ctx context.Context) error {
 	q.mu.Lock()
 	q.closed = true
@@ -190,6 +227,9 @@ func (q *Queue[K]) Shutdown(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 		q.mu.Lock()
+		if n := len(q.waiting); n > 0 {
+			q.opts.Logger.Warn("waiting jobs dropped at shutdown", "dropped", n)
+		}
 		q.ready = nil
 		clear(q.waiting)
 		q.cond.Broadcast()

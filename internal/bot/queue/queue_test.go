@@ -287,3 +287,61 @@ func BenchmarkSubmitCoalesced(b *testing.B) {
 		}
 	}
 }
+
+func TestOfferNeverReplacesOrDoublesAJob(t *testing.T) {
+	tests := []struct {
+		name       string
+		waiting    []string // keys submitted while the only worker runs "busy"
+		offer      string
+		wantQueued bool
+		wantErr    error
+		// wantRun is the name of the job that runs for the offered key.
+		wantRun string
+	}{
+		{name: "nothing for the key: queued", waiting: []string{"a"}, offer: "b", wantQueued: true, wantRun: "offered"},
+		{name: "a job waits for the key: kept", waiting: []string{"a"}, offer: "a", wantRun: "submitted"},
+		{name: "a job runs for the key: nothing more", offer: "busy"},
+		{name: "full", waiting: []string{"a", "b"}, offer: "c", wantErr: ErrFull},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			q := newQueue(t, Options{Workers: 1, Size: 2})
+			started := make(chan string, 10)
+			release := make(chan struct{})
+			if err := q.Submit("busy", blocker(started, release, "busy")); err != nil {
+				t.Fatal(err)
+			}
+			<-started
+			var mu sync.Mutex
+			ran := map[string][]string{}
+			job := func(key, name string) Job {
+				return Job{Run: func(context.Context, *slog.Logger) error {
+					mu.Lock()
+					defer mu.Unlock()
+					ran[key] = append(ran[key], name)
+					return nil
+				}}
+			}
+			for _, k := range tc.waiting {
+				if err := q.Submit(k, job(k, "submitted")); err != nil {
+					t.Fatalf("submit %s: %v", k, err)
+				}
+			}
+			queued, err := q.Offer(tc.offer, job(tc.offer, "offered"))
+			if queued != tc.wantQueued || !errors.Is(err, tc.wantErr) {
+				t.Errorf("Offer(%q) = %v, %v; want %v, %v", tc.offer, queued, err, tc.wantQueued, tc.wantErr)
+			}
+			close(release)
+			waitFor(t, func() bool { return q.Depth() == 0 && q.Running() == 0 })
+			mu.Lock()
+			defer mu.Unlock()
+			var want []string
+			if tc.wantRun != "" {
+				want = []string{tc.wantRun}
+			}
+			if diff := cmp.Diff(want, ran[tc.offer]); diff != "" {
+				t.Errorf("jobs run for %q (-want +got):\n%s", tc.offer, diff)
+			}
+		})
+	}
+}

@@ -112,6 +112,9 @@ const (
 	OutcomeBadRequest   = "bad_request"
 	OutcomeBusy         = "busy"
 	OutcomeError        = "error"
+	// OutcomeDuplicate is a delivery whose id was already processed; it is
+	// answered 202 without calling the handler.
+	OutcomeDuplicate = "duplicate"
 )
 
 // Options configure a Dispatcher.
@@ -124,6 +127,12 @@ type Options struct {
 	// Observe, when set, is called once per delivery with the event (empty
 	// when unknown) and the outcome.
 	Observe func(event, outcome string)
+	// Deliveries, when set, makes a delivery whose X-GitHub-Delivery id was
+	// already processed a no-op answered 202. Ids are remembered only once
+	// the signature is verified and only when the handler took or
+	// deliberately ignored the delivery (or it was malformed); a delivery
+	// refused with 5xx may be redelivered and is then processed.
+	Deliveries *DeliverySet
 }
 
 // Dispatcher verifies and routes webhook deliveries.
@@ -221,7 +230,15 @@ func (d *Dispatcher) serve(r *http.Request, event string, logger *slog.Logger) (
 	if !ok {
 		return OutcomeIgnored, http.StatusAccepted, "event not handled"
 	}
-	err = h.Handle(r.Context(), Delivery{ID: github.DeliveryID(r), Event: event, Payload: payload, Logger: logger})
+	id := github.DeliveryID(r)
+	if d.opts.Deliveries != nil && id != "" {
+		if !d.opts.Deliveries.begin(id) {
+			logger.Info("webhook delivery already processed")
+			return OutcomeDuplicate, http.StatusAccepted, "duplicate delivery"
+		}
+		defer func() { d.opts.Deliveries.finish(id, status < http.StatusInternalServerError) }()
+	}
+	err = h.Handle(r.Context(), Delivery{ID: id, Event: event, Payload: payload, Logger: logger})
 	var herr *Error
 	switch {
 	case err == nil:
