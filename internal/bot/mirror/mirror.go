@@ -73,6 +73,9 @@ func (s *Snapshot) BuildInput(ctx context.Context, opts gitrepo.InputOptions) (*
 	return s.repo.BuildInput(ctx, s.Base, s.Head, opts)
 }
 
+// BaseCommit returns the hash of Base.
+func (s *Snapshot) BaseCommit() string { return s.Base.String() }
+
 // BaseFS returns the tree of Base, from which trusted files such as the
 // artifact signing keys are read.
 func (s *Snapshot) BaseFS() (fs.FS, error) { return s.repo.FS(s.Base) }
@@ -239,16 +242,7 @@ func (m *mirror) sync(ctx context.Context, req Request, observe func(FetchOutcom
 		specs[1] = refSpec(plumbing.NewBranchReferenceName(req.HeadBranch), plumbing.NewRemoteReferenceName(git.DefaultRemoteName, req.HeadBranch))
 		updated, err = m.fetch(ctx, req, specs)
 	}
-	if observe != nil {
-		outcome := FetchUnchanged
-		switch {
-		case err != nil:
-			outcome = FetchFailed
-		case updated:
-			outcome = FetchUpdated
-		}
-		observe(outcome, time.Since(start))
-	}
+	observeFetch(observe, err, updated, start)
 	if err != nil {
 		return nil, err
 	}
@@ -265,6 +259,21 @@ func (m *mirror) sync(ctx context.Context, req Request, observe func(FetchOutcom
 		return nil, err
 	}
 	return &Snapshot{repo: reader, Base: ref.Hash(), Head: head}, nil
+}
+
+// observeFetch reports a fetch's outcome to observe, when set.
+func observeFetch(observe func(FetchOutcome, time.Duration), err error, updated bool, start time.Time) {
+	if observe == nil {
+		return
+	}
+	outcome := FetchUnchanged
+	switch {
+	case err != nil:
+		outcome = FetchFailed
+	case updated:
+		outcome = FetchUpdated
+	}
+	observe(outcome, time.Since(start))
 }
 
 func refSpec(src, dst plumbing.ReferenceName) gitconfig.RefSpec {
