@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/ghclient/retry"
 	"github.com/example-org/promobot/internal/bot/metrics"
@@ -336,8 +338,8 @@ func TestBudgetFaults(t *testing.T) {
 			if got := b.em.Counts()[tc.route]; got != tc.wantSent {
 				t.Errorf("%s requested %d times, want %d:\n\t%s", tc.route, got, tc.wantSent, routes(records))
 			}
-			if diff := fmt.Sprint(tc.wantWaits); fmt.Sprint(b.clock.Waits()) != diff {
-				t.Errorf("waits %v, want %v", b.clock.Waits(), tc.wantWaits)
+			if diff := cmp.Diff(tc.wantWaits, b.clock.Waits()); diff != "" {
+				t.Errorf("waits (-want +got):\n%s", diff)
 			}
 			// No hammering: after the fault, nothing was sent before the
 			// wait it asked for was over.
