@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -18,13 +19,23 @@ type FileSink struct {
 // String implements Sink.
 func (f FileSink) String() string { return "file:" + f.Path }
 
-// Read implements Sink.
+// Read implements Sink. It holds a shared lock while reading, so it never
+// sees an append in progress.
 func (f FileSink) Read(ctx context.Context) ([]byte, error) {
-	data, err := os.ReadFile(f.Path)
+	file, err := os.Open(f.Path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
-	return data, err
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	unlock, err := lockFile(file, false)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", f.Path, err)
+	}
+	defer unlock()
+	return io.ReadAll(file)
 }
 
 // Append implements Sink.
@@ -34,7 +45,7 @@ func (f FileSink) Append(ctx context.Context, offset int64, data []byte) error {
 		return err
 	}
 	defer file.Close()
-	unlock, err := lockFile(file)
+	unlock, err := lockFile(file, true)
 	if err != nil {
 		return fmt.Errorf("lock %s: %w", f.Path, err)
 	}

@@ -5,5 +5,5 @@ package chain
 import "os"
 
 // lockFile is a no-op where flock is not available: the length check
-// before the write still catches most concurrent appends.
-func lockFile(f *os.File) (unlock func(), err error) { return func() {}, nil }
+// before a write still catches most concurrent appends.
+func lockFile(f *os.File, exclusive bool) (unlock func(), err error) { return func() {}, nil }

@@ -7,9 +7,14 @@ import (
 	"syscall"
 )
 
-// lockFile takes an exclusive advisory lock on f until unlock is called.
-func lockFile(f *os.File) (unlock func(), err error) {
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+// lockFile takes an advisory lock on f until unlock is called: exclusive
+// for writers, shared for readers, so a reader never sees half an append.
+func lockFile(f *os.File, exclusive bool) (unlock func(), err error) {
+	how := syscall.LOCK_SH
+	if exclusive {
+		how = syscall.LOCK_EX
+	}
+	if err := syscall.Flock(int(f.Fd()), how); err != nil {
 		return nil, err
 	}
 	return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN) }, nil
