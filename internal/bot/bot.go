@@ -4,19 +4,29 @@
 //
 // The flow of one delivery:
 //
-//  1. webhook.Dispatcher verifies the signature and calls the handler
-//     registered for the event (events.go); the handler maps the action to
-//     a pull request (or a commit whose pull requests are looked up later),
-//     enriches the logger and submits a job. The delivery is answered 202
-//     in well under a millisecond.
+//  1. webhook.Dispatcher verifies the signature, drops a delivery id it has
+//     already processed, and calls the handler registered for the event
+//     (events.go); the handler maps the action to a pull request (or a
+//     commit, a merge group or a moved base branch whose pull requests are
+//     looked up later), enriches the logger and submits a job. The delivery
+//     is answered 202 in well under a millisecond, or 503 when the queue is
+//     full.
 //  2. The queue (package queue) coalesces jobs per pull request and runs
 //     them on a fixed number of workers.
 //  3. The job (evaluation.go) creates an in-progress check run, brings the
 //     repository's mirror up to date (package mirror), reads the change
 //     with gitrepo, fills in what only the API knows (input.go), asks the
-//     Engine, and completes the check run (checkrun.go). Any failure on the
-//     way completes the check run as a failure titled "could not evaluate":
-//     nothing green is ever posted without a verdict.
+//     Engine for every open pull request sharing the head commit
+//     (combine.go), and completes the check run (checkrun.go). Any failure
+//     on the way completes the check run as a failure titled "could not
+//     evaluate": nothing green is ever posted without a verdict.
+//
+// Because GitHub does not redeliver failed deliveries, a resynchronization
+// (resync.go) lists the open pull requests of every installation at start
+// and periodically, and evaluates those whose check run is missing, failed
+// to evaluate, was left in progress by a stopped bot, or no longer matches
+// the pull request's reviews, labels or base. Merge queue commits are
+// checked in mergegroup.go, moved base branches in push.go.
 package bot
 
 import (
@@ -79,6 +89,19 @@ type Config struct {
 	Workers    int
 	QueueSize  int
 	JobTimeout time.Duration
+	// ResyncInterval is how often every open pull request of every
+	// installation is checked for a missing, failed or outdated check run;
+	// the first pass runs at start. Zero turns resynchronization off.
+	ResyncInterval time.Duration
+	// RecheckInterval is how often a resynchronization pass also evaluates
+	// again, quietly, the pull requests whose check run looks up to date,
+	// to catch changes GitHub sends no event for (team membership,
+	// permissions, freeze windows). The check run is rewritten only when
+	// the verdict or its title changed. Zero turns rechecks off.
+	RecheckInterval time.Duration
+	// DeliveryMemory is how many delivery ids are remembered to process a
+	// delivery seen twice once; zero means webhook.DefaultDeliveryMemory.
+	DeliveryMemory int
 	// Now is the clock, for freeze windows and check run times; nil means
 	// time.Now.
 	Now func() time.Time
@@ -112,8 +135,13 @@ type githubAPI interface {
 	Reviews(ctx context.Context, owner, repo string, number int) ([]ghclient.Review, error)
 	TeamMembers(ctx context.Context, org, slug string) ([]string, error)
 	Permission(ctx context.Context, owner, repo, login string) (string, error)
-	OpenPullRequestsForCommit(ctx context.Context, owner, repo, sha string) ([]int, error)
+	PullRequestsWithHead(ctx context.Context, owner, repo, sha string) ([]*ghclient.PullRequest, error)
+	OpenPullRequests(ctx context.Context, owner, repo, base string) ([]*ghclient.PullRequest, error)
+	Repositories(ctx context.Context) ([]ghclient.Repository, error)
+	LatestCheckRun(ctx context.Context, owner, repo, sha, name string, appID int64) (*ghclient.ExistingCheckRun, error)
+	BranchHead(ctx context.Context, owner, repo, branch string) (string, error)
 	CreateCheckRun(ctx context.Context, owner, repo string, run ghclient.CheckRun) (int64, error)
+	StartCheckRun(ctx context.Context, owner, repo string, run ghclient.CheckRun) (int64, []int, error)
 	UpdateCheckRun(ctx context.Context, owner, repo string, id int64, run ghclient.CheckRun) error
 	Token(ctx context.Context) (string, error)
 }
@@ -123,17 +151,28 @@ type githubAPI interface {
 type snapshot interface {
 	BuildInput(ctx context.Context, opts gitrepo.InputOptions) (*evaluate.Input, error)
 	BaseFS() (fs.FS, error)
+	BaseCommit() string
+}
+
+// commitSet is a mirror holding given commits; *mirror.Commits implements
+// it.
+type commitSet interface {
+	Snapshot(base, head string) (snapshot, error)
+	ChangedFiles(ctx context.Context, from, to string) (map[string]string, error)
+	MergeBase(a, b string) (string, error)
 }
 
 // mirrors brings mirrors up to date.
 type mirrors interface {
 	Sync(ctx context.Context, req mirror.Request) (snapshot, error)
+	SyncCommits(ctx context.Context, req mirror.CommitsRequest) (commitSet, error)
 }
 
 // deps are the bot's connections to the outside, replaced by fakes in tests.
 type deps struct {
-	client  func(installationID int64) (githubAPI, error)
-	mirrors mirrors
+	client        func(installationID int64) (githubAPI, error)
+	installations func(ctx context.Context) ([]int64, error)
+	mirrors       mirrors
 }
 
 // Bot is the GitHub App. Create it with New, serve Handler, and call
@@ -144,6 +183,10 @@ type Bot struct {
 	queue      *queue.Queue[jobKey]
 	dispatcher *webhook.Dispatcher
 	draining   atomic.Bool
+	// heads serializes the evaluations that post on one commit.
+	heads keyedLocks
+	// resync is the resynchronization loop, nil when it is off.
+	resync *resyncLoop
 }
 
 // New checks cfg and starts the bot's workers.
@@ -159,7 +202,8 @@ func New(cfg Config) (*Bot, error) {
 			}
 			return c, nil
 		},
-		mirrors: mirrorSet{cfg.Mirrors},
+		installations: cfg.Apps.InstallationIDs,
+		mirrors:       mirrorSet{cfg.Mirrors},
 	}
 	return newBot(cfg, d)
 }
@@ -190,14 +234,18 @@ func newBot(cfg Config, d deps) (*Bot, error) {
 	})
 	cfg.Metrics.QueueDepth(b.queue.Depth, b.queue.Running)
 	dispatcher, err := webhook.NewDispatcher(cfg.WebhookSecret, b.handlers(), webhook.Options{
-		Logger:  cfg.Logger,
-		Observe: cfg.Metrics.Delivery,
+		Logger:     cfg.Logger,
+		Observe:    cfg.Metrics.Delivery,
+		Deliveries: webhook.NewDeliverySet(cfg.DeliveryMemory, 0, nil),
 	})
 	if err != nil {
 		_ = b.queue.Shutdown(context.Background())
 		return nil, fmt.Errorf("bot: %w", err)
 	}
 	b.dispatcher = dispatcher
+	if cfg.ResyncInterval > 0 && d.installations != nil {
+		b.resync = b.startResync()
+	}
 	return b, nil
 }
 
@@ -228,10 +276,13 @@ func writeText(w http.ResponseWriter, status int, text string) {
 	_, _ = fmt.Fprintln(w, text)
 }
 
-// Shutdown stops taking jobs (readyz turns 503 and deliveries are answered
-// 503), finishes the queued ones and waits for them, or until ctx ends.
+// Shutdown stops the resynchronization and taking jobs (readyz turns 503
+// and deliveries are answered 503), finishes the queued jobs and waits for
+// them, or until ctx ends. Jobs dropped when ctx ends first are logged; the
+// resynchronization of the next start evaluates their pull requests.
 func (b *Bot) Shutdown(ctx context.Context) error {
 	b.draining.Store(true)
+	b.resync.stop()
 	return b.queue.Shutdown(ctx)
 }
 
@@ -240,6 +291,25 @@ type mirrorSet struct{ set *mirror.Set }
 
 func (m mirrorSet) Sync(ctx context.Context, req mirror.Request) (snapshot, error) {
 	s, err := m.set.Sync(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (m mirrorSet) SyncCommits(ctx context.Context, req mirror.CommitsRequest) (commitSet, error) {
+	c, err := m.set.SyncCommits(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return mirrorCommits{c}, nil
+}
+
+// mirrorCommits adapts *mirror.Commits to commitSet.
+type mirrorCommits struct{ *mirror.Commits }
+
+func (m mirrorCommits) Snapshot(base, head string) (snapshot, error) {
+	s, err := m.Commits.Snapshot(base, head)
 	if err != nil {
 		return nil, err
 	}

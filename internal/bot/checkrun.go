@@ -27,7 +27,16 @@ type report struct {
 	title       string
 	summary     string
 	annotations []ghclient.Annotation
+	// externalID is the check run's external id: the fingerprint of what
+	// the evaluation read, compared by the resynchronization.
+	externalID string
+	// cause is why the evaluation could not complete, nil for a verdict.
+	cause error
 }
+
+// couldNotEvaluate starts the title of every check run concluded without a
+// verdict; the resynchronization evaluates such check runs again.
+const couldNotEvaluate = "could not evaluate"
 
 // report turns the engine's result into a check run report. Only a passing
 // verdict is ever a success.
@@ -86,7 +95,7 @@ func failureReport(err error) report {
 	} else {
 		b.WriteString("This looks temporary: re-run this check to try again.\n")
 	}
-	return report{conclusion: ghclient.ConclusionFailure, title: "could not evaluate: " + msg, summary: b.String()}
+	return report{conclusion: ghclient.ConclusionFailure, title: couldNotEvaluate + ": " + msg, summary: b.String(), cause: err}
 }
 
 func capitalize(s string) string {
@@ -124,6 +133,7 @@ func (b *Bot) complete(ctx context.Context, gh githubAPI, t target, id int64, r 
 		Name:        b.cfg.CheckName,
 		Status:      ghclient.StatusCompleted,
 		Conclusion:  r.conclusion,
+		ExternalID:  r.externalID,
 		CompletedAt: b.cfg.Now(),
 		Output:      &ghclient.Output{Title: title, Summary: summary, Annotations: batches[len(batches)-1]},
 	})

@@ -301,13 +301,14 @@ func TestEndToEndIgnoredDeliveries(t *testing.T) {
 }
 
 // gatedEngine is the policy engine with hooks: it counts evaluations, can
-// hold the first one until released, and can pad the output.
+// hold one until released, and can pad the output.
 type gatedEngine struct {
 	PolicyEngine
 	mu          sync.Mutex
 	evaluations int
-	started     chan struct{} // closed when the first evaluation starts
-	release     chan struct{} // the first evaluation waits for it
+	gateAt      int           // the evaluation that waits; 0 means the first
+	started     chan struct{} // closed when the gated evaluation starts
+	release     chan struct{} // the gated evaluation waits for it
 	extraAnns   int
 	padSummary  int
 }
@@ -315,9 +316,9 @@ type gatedEngine struct {
 func (g *gatedEngine) Evaluate(in *evaluate.Input) *evaluate.Result {
 	g.mu.Lock()
 	g.evaluations++
-	first := g.evaluations == 1
+	gated := g.evaluations == max(g.gateAt, 1)
 	g.mu.Unlock()
-	if first && g.release != nil {
+	if gated && g.release != nil {
 		close(g.started)
 		<-g.release
 	}

@@ -14,7 +14,7 @@ import (
 // cannot help: the repository, the pull request or the configuration must
 // change first. Unknown errors are not terminal.
 func IsTerminal(err error) bool {
-	return ghclient.IsTerminal(err) || mirror.IsTerminal(err) || gitrepo.IsTerminal(err)
+	return ghclient.IsTerminal(err) || mirror.IsTerminal(err) || gitrepo.IsTerminal(err) || errors.As(err, new(*mergeGroupError))
 }
 
 // userMessage says in one line, for the check run title, why an evaluation
@@ -25,8 +25,11 @@ func userMessage(err error) string {
 		gh *ghclient.Error
 		mi *mirror.Error
 		gr *gitrepo.Error
+		mg *mergeGroupError
 	)
 	switch {
+	case errors.As(err, &mg):
+		return mg.reason
 	case errors.Is(err, context.DeadlineExceeded):
 		return "the evaluation took too long"
 	case errors.Is(err, context.Canceled):

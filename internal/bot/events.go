@@ -15,27 +15,53 @@ import (
 	"github.com/example-org/promobot/internal/bot/webhook"
 )
 
-// handlers registers one thin handler per event. Each parses the payload,
-// decides whether the action matters, and schedules an evaluation; none
-// calls GitHub. Events missing here are answered 202 and ignored.
+// handlers registers one thin handler per event: this table is the only
+// place that says which events the bot reacts to. Each handler parses the
+// payload, decides whether the action matters, and schedules a job (or, for
+// installation events, a resynchronization); none calls GitHub. Events
+// missing here are answered 202 and ignored. New reactions to an event
+// (chat commands on issue_comment, bypass detection on push) belong in its
+// handler or a new entry here, each scheduling its own kind of job.
 func (b *Bot) handlers() map[string]webhook.Handler {
 	return map[string]webhook.Handler{
-		"ping":                webhook.HandlerFunc(b.onPing),
-		"pull_request":        webhook.HandlerFunc(b.onPullRequest),
-		"pull_request_review": webhook.HandlerFunc(b.onPullRequestReview),
-		"check_run":           webhook.HandlerFunc(b.onCheckRun),
-		"check_suite":         webhook.HandlerFunc(b.onCheckSuite),
+		"ping":                      webhook.HandlerFunc(b.onPing),
+		"pull_request":              webhook.HandlerFunc(b.onPullRequest),
+		"pull_request_review":       webhook.HandlerFunc(b.onPullRequestReview),
+		"check_run":                 webhook.HandlerFunc(b.onCheckRun),
+		"check_suite":               webhook.HandlerFunc(b.onCheckSuite),
+		"merge_group":               webhook.HandlerFunc(b.onMergeGroup),
+		"push":                      webhook.HandlerFunc(b.onPush),
+		"installation":              webhook.HandlerFunc(b.onInstallation),
+		"installation_repositories": webhook.HandlerFunc(b.onInstallationRepositories),
 	}
 }
 
-// jobKey identifies the work of one pull request (number > 0), or of one
-// commit whose pull requests are to be looked up (number == 0). Jobs with the
-// same key coalesce and never run at once.
+// jobKind says what a job does.
+type jobKind uint8
+
+// The job kinds.
+const (
+	// jobPullRequest evaluates one pull request (and those sharing its
+	// head).
+	jobPullRequest jobKind = iota
+	// jobCommit looks up the open pull requests whose head is a commit and
+	// schedules each.
+	jobCommit
+	// jobMergeGroup checks a merge queue's merge group commit.
+	jobMergeGroup
+	// jobBaseMoved schedules the open pull requests into a branch that
+	// moved.
+	jobBaseMoved
+)
+
+// jobKey identifies a job. Jobs with the same key coalesce and never run at
+// once.
 type jobKey struct {
+	kind         jobKind
 	installation int64
 	repo         string // lower-case "owner/name"
-	number       int
-	sha          string // only when number == 0
+	number       int    // jobPullRequest
+	ref          string // the commit (jobCommit, jobMergeGroup) or the branch (jobBaseMoved)
 }
 
 // target is what a job evaluates.
@@ -51,16 +77,29 @@ type target struct {
 	pr *ghclient.PullRequest
 	// cloneURL is the repository's clone URL from the delivery.
 	cloneURL string
+	// recheck, when set, makes the job a quiet re-evaluation of a pull
+	// request whose check run is this one: nothing is written unless the
+	// verdict or its title changed. group are then the open pull requests
+	// sharing the head, as the resynchronization listed them.
+	recheck *ghclient.ExistingCheckRun
+	group   []*ghclient.PullRequest
 }
 
 func (t target) fullName() string { return t.owner + "/" + t.name }
 
 func (t target) key() jobKey {
-	k := jobKey{installation: t.installation, repo: strings.ToLower(t.fullName()), number: t.number}
+	k := jobKey{kind: jobPullRequest, installation: t.installation, repo: strings.ToLower(t.fullName()), number: t.number}
 	if t.number == 0 {
-		k.sha = t.sha
+		k.kind, k.ref = jobCommit, t.sha
 	}
 	return k
+}
+
+// withPullRequest returns t aimed at pr, another open pull request of the
+// same repository.
+func (t target) withPullRequest(pr *ghclient.PullRequest) target {
+	t.number, t.sha, t.pr = pr.Number, pr.HeadSHA, pr
+	return t
 }
 
 // parse unmarshals a payload, turning a syntax error into a 400.
@@ -231,20 +270,30 @@ func (b *Bot) scheduleCommit(d webhook.Delivery, inst *github.Installation, repo
 
 // schedule enriches the logger with the target and queues its job.
 func (b *Bot) schedule(logger *slog.Logger, t target) error {
+	logger = t.logger(logger)
+	return b.submit(t.key(), logger, func(ctx context.Context, logger *slog.Logger) error { return b.run(ctx, logger, t) })
+}
+
+// logger enriches logger with the target.
+func (t target) logger(logger *slog.Logger) *slog.Logger {
 	logger = logger.With(KeyRepo, t.fullName(), KeyPR, t.number, KeyInstallationID, t.installation)
 	if t.sha != "" {
 		logger = logger.With(KeySHA, t.sha)
 	}
-	err := b.queue.Submit(t.key(), queue.Job{
-		Logger: logger,
-		Run:    func(ctx context.Context, logger *slog.Logger) error { return b.run(ctx, logger, t) },
-	})
+	return logger
+}
+
+// submit queues a job, answering 503 (GitHub then records the delivery as
+// failed, and the resynchronization finds its pull request) when the queue
+// is full or closing.
+func (b *Bot) submit(key jobKey, logger *slog.Logger, run queue.Func) error {
+	err := b.queue.Submit(key, queue.Job{Logger: logger, Run: run})
 	switch {
 	case errors.Is(err, queue.ErrFull), errors.Is(err, queue.ErrClosed):
 		return webhook.Unavailable(err)
 	case err != nil:
 		return fmt.Errorf("schedule: %w", err)
 	}
-	logger.Debug("evaluation queued")
+	logger.Debug("job queued")
 	return nil
 }

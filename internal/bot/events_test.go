@@ -6,8 +6,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -40,6 +42,9 @@ func envelope(action string, extra m) m {
 	return out
 }
 
+// deliveries numbers the deliveries of post, each unique.
+var deliveries atomic.Int64
+
 // post signs and serves one delivery in process.
 func post(t *testing.T, h http.Handler, event string, payload any) int {
 	t.Helper()
@@ -58,7 +63,7 @@ func post(t *testing.T, h http.Handler, event string, payload any) int {
 	req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/webhook", bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-GitHub-Event", event)
-	req.Header.Set("X-GitHub-Delivery", "d-1")
+	req.Header.Set("X-GitHub-Delivery", fmt.Sprintf("d-%d", deliveries.Add(1)))
 	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(mac.Sum(nil)))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
@@ -102,7 +107,7 @@ func TestEventsScheduleTheRightPullRequests(t *testing.T) {
 		{name: "check run re-run with its pull request", event: "check_run", payload: ourRun("rerequested", DefaultCheckName, testAppID, listed(5)),
 			status: 202, want: []string{"PullRequest 5", "CreateCheckRun " + shaA}},
 		{name: "check run re-run from a fork: looked up", event: "check_run", payload: ourRun("rerequested", DefaultCheckName, testAppID),
-			status: 202, want: []string{"OpenPullRequestsForCommit " + shaA, "PullRequest 5", "CreateCheckRun " + shaA}},
+			status: 202, want: []string{"PullRequestsWithHead " + shaA, "CreateCheckRun " + shaA}},
 		{name: "another App's check run", event: "check_run", payload: ourRun("rerequested", DefaultCheckName, 1, listed(5)), status: 202},
 		{name: "another check's name", event: "check_run", payload: ourRun("rerequested", "lint", testAppID, listed(5)), status: 202},
 		{name: "check run created", event: "check_run", payload: ourRun("created", DefaultCheckName, testAppID, listed(5)), status: 202},
@@ -126,7 +131,6 @@ func TestEventsScheduleTheRightPullRequests(t *testing.T) {
 					5: {Number: 5, State: "open", HeadSHA: shaA, BaseRef: "main"},
 					6: {Number: 6, State: "open", HeadSHA: shaB, BaseRef: "main"},
 				},
-				forSHA: map[string][]int{shaA: {5}},
 			}
 			u := newUnitBot(t, gh, &fakeMirrors{err: &mirror.Error{Op: "fetch", Err: errFake, Terminal: true}}, func(c *Config) { c.Workers = 1 })
 			if got := post(t, u.Handler(), tc.event, tc.payload); got != tc.status {

@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"slices"
@@ -20,17 +21,20 @@ import (
 // fakeGitHub is a hand-written fake of githubAPI with value fields. It
 // records every call as "Method arg" and fails the methods listed in fail.
 type fakeGitHub struct {
-	mu       sync.Mutex
-	calls    []string
-	pulls    map[int]*ghclient.PullRequest
-	forSHA   map[string][]int
-	commits  []ghclient.Commit
-	reviews  []ghclient.Review
-	teams    map[string][]string // "org/slug"; missing means 404
-	perms    map[string]string   // login → permission; missing means 404
-	fail     map[string]error    // method → error
-	failLeft map[string]int      // method → how many more calls fail; 0 means all
-	runs     []ghclient.CheckRun // creates and updates, in order
+	mu        sync.Mutex
+	calls     []string
+	pulls     map[int]*ghclient.PullRequest
+	repos     []ghclient.Repository
+	branches  map[string]string                     // branch → tip
+	latest    map[string]*ghclient.ExistingCheckRun // head sha → the bot's latest check run
+	reviewsOf map[int][]ghclient.Review             // by pull request; missing means reviews
+	commits   []ghclient.Commit
+	reviews   []ghclient.Review
+	teams     map[string][]string // "org/slug"; missing means 404
+	perms     map[string]string   // login → permission; missing means 404
+	fail      map[string]error    // method → error
+	failLeft  map[string]int      // method → how many more calls fail; 0 means all
+	runs      []ghclient.CheckRun // creates and updates, in order
 }
 
 func (f *fakeGitHub) record(method, arg string) error {
@@ -78,6 +82,9 @@ func (f *fakeGitHub) PullRequestCommits(_ context.Context, _, _ string, n int) (
 }
 
 func (f *fakeGitHub) Reviews(_ context.Context, _, _ string, n int) ([]ghclient.Review, error) {
+	if r, ok := f.reviewsOf[n]; ok {
+		return r, f.record("Reviews", fmt.Sprint(n))
+	}
 	return f.reviews, f.record("Reviews", fmt.Sprint(n))
 }
 
@@ -103,8 +110,50 @@ func (f *fakeGitHub) Permission(_ context.Context, _, _, login string) (string, 
 	return p, nil
 }
 
-func (f *fakeGitHub) OpenPullRequestsForCommit(_ context.Context, _, _, sha string) ([]int, error) {
-	return f.forSHA[sha], f.record("OpenPullRequestsForCommit", sha)
+// sortedPulls returns the pull requests for which keep holds, by number.
+func (f *fakeGitHub) sortedPulls(keep func(*ghclient.PullRequest) bool) []*ghclient.PullRequest {
+	var out []*ghclient.PullRequest
+	for _, pr := range f.pulls {
+		if keep(pr) {
+			out = append(out, pr)
+		}
+	}
+	slices.SortFunc(out, func(a, b *ghclient.PullRequest) int { return a.Number - b.Number })
+	return out
+}
+
+func (f *fakeGitHub) PullRequestsWithHead(_ context.Context, _, _, sha string) ([]*ghclient.PullRequest, error) {
+	if err := f.record("PullRequestsWithHead", sha); err != nil {
+		return nil, err
+	}
+	return f.sortedPulls(func(pr *ghclient.PullRequest) bool { return pr.HeadSHA == sha }), nil
+}
+
+func (f *fakeGitHub) OpenPullRequests(_ context.Context, _, _, base string) ([]*ghclient.PullRequest, error) {
+	if err := f.record("OpenPullRequests", base); err != nil {
+		return nil, err
+	}
+	return f.sortedPulls(func(pr *ghclient.PullRequest) bool {
+		return pr.State == "open" && (base == "" || pr.BaseRef == base)
+	}), nil
+}
+
+func (f *fakeGitHub) Repositories(context.Context) ([]ghclient.Repository, error) {
+	return f.repos, f.record("Repositories", "")
+}
+
+func (f *fakeGitHub) LatestCheckRun(_ context.Context, _, _, sha, _ string, _ int64) (*ghclient.ExistingCheckRun, error) {
+	if err := f.record("LatestCheckRun", sha); err != nil {
+		return nil, err
+	}
+	return f.latest[sha], nil
+}
+
+func (f *fakeGitHub) BranchHead(_ context.Context, _, _, branch string) (string, error) {
+	if err := f.record("BranchHead", branch); err != nil {
+		return "", err
+	}
+	return f.branches[branch], nil
 }
 
 func (f *fakeGitHub) CreateCheckRun(_ context.Context, _, _ string, run ghclient.CheckRun) (int64, error) {
@@ -115,6 +164,18 @@ func (f *fakeGitHub) CreateCheckRun(_ context.Context, _, _ string, run ghclient
 	defer f.mu.Unlock()
 	f.runs = append(f.runs, run)
 	return int64(len(f.runs)), nil
+}
+
+func (f *fakeGitHub) StartCheckRun(ctx context.Context, owner, repo string, run ghclient.CheckRun) (int64, []int, error) {
+	id, err := f.CreateCheckRun(ctx, owner, repo, run)
+	if err != nil {
+		return 0, nil, err
+	}
+	var listed []int
+	for _, pr := range f.sortedPulls(func(pr *ghclient.PullRequest) bool { return pr.State == "open" && pr.HeadSHA == run.HeadSHA }) {
+		listed = append(listed, pr.Number)
+	}
+	return id, listed, nil
 }
 
 func (f *fakeGitHub) UpdateCheckRun(_ context.Context, _, _ string, id int64, run ghclient.CheckRun) error {
@@ -137,6 +198,8 @@ type fakeMirrors struct {
 	block    bool // wait for the context to end
 	requests []mirror.Request
 	options  []gitrepo.InputOptions
+	// input, when set, is what every snapshot builds (a shallow copy).
+	input *evaluate.Input
 }
 
 func (m *fakeMirrors) Sync(ctx context.Context, req mirror.Request) (snapshot, error) {
@@ -153,7 +216,13 @@ func (m *fakeMirrors) Sync(ctx context.Context, req mirror.Request) (snapshot, e
 	return fakeSnapshot{m}, nil
 }
 
+func (m *fakeMirrors) SyncCommits(context.Context, mirror.CommitsRequest) (commitSet, error) {
+	return nil, errors.New("fakeMirrors: SyncCommits is not faked")
+}
+
 type fakeSnapshot struct{ m *fakeMirrors }
+
+func (s fakeSnapshot) BaseCommit() string { return evaltest.BaseSHA }
 
 func (s fakeSnapshot) BaseFS() (fs.FS, error) {
 	out := fstest.MapFS{}
@@ -167,6 +236,10 @@ func (s fakeSnapshot) BuildInput(_ context.Context, opts gitrepo.InputOptions) (
 	s.m.mu.Lock()
 	s.m.options = append(s.m.options, opts)
 	s.m.mu.Unlock()
+	if s.m.input != nil {
+		in := *s.m.input
+		return &in, nil
+	}
 	in, err := evaltest.Input(s.m.scenario)
 	if err != nil {
 		return nil, err
@@ -191,8 +264,9 @@ func newUnitBot(t *testing.T, gh *fakeGitHub, m *fakeMirrors, mutate func(*Confi
 		mutate(&cfg)
 	}
 	b, err := newBot(cfg, deps{
-		client:  func(int64) (githubAPI, error) { return gh, nil },
-		mirrors: m,
+		client:        func(int64) (githubAPI, error) { return gh, nil },
+		installations: func(context.Context) ([]int64, error) { return []int64{testInstallationID}, nil },
+		mirrors:       m,
 	})
 	if err != nil {
 		t.Fatal(err)

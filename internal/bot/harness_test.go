@@ -1,9 +1,11 @@
 package bot
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"io"
 	"log/slog"
@@ -61,20 +63,29 @@ type harness struct {
 	fx       *githubtest.Fixture
 	em       *githubtest.Emulator
 	repoPath string
-	bot      *Bot
-	server   *httptest.Server
-	metrics  *metrics.Metrics
+	// api serves the emulator plus the routes it lacks (apiShim).
+	api     *httptest.Server
+	bot     *Bot
+	server  *httptest.Server
+	metrics *metrics.Metrics
 }
 
 type harnessOptions struct {
 	workers   int
 	queueSize int
 	engine    Engine
+	// resyncInterval and recheckInterval are the bot's; zero leaves the
+	// resynchronization loop off (tests call Resync).
+	resyncInterval, recheckInterval time.Duration
+	// now is the bot's clock; nil means evaltest.DefaultNow, fixed.
+	now func() time.Time
+	// wire wraps the transport to the emulator.
+	wire func(http.RoundTripper) http.RoundTripper
 }
 
 func newHarness(t testing.TB, opts harnessOptions) *harness {
 	t.Helper()
-	key, keyPEM := appKey(t)
+	key, _ := appKey(t)
 	fx := githubtest.NewFixture(t, githubtest.Config{AppID: testAppID, AppPublicKey: &key.PublicKey})
 	h := &harness{t: t, fx: fx, em: fx.Emulator}
 	h.repoPath = fx.AddRepo(t, testOwner, testRepo, "main")
@@ -89,35 +100,76 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 			}
 		}
 	}
-
-	h.metrics = metrics.New()
-	apps, err := ghclient.NewApps(ghclient.Config{
-		BaseURL: fx.URL(), AppID: testAppID, PrivateKey: keyPEM,
-		Transport: h.metrics.InstrumentTransport(http.DefaultTransport),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mirrors, err := mirror.New(t.TempDir(), mirror.Options{ObserveFetch: func(o mirror.FetchOutcome, d time.Duration) { h.metrics.GitFetch(string(o), d) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	now, _ := time.Parse(time.RFC3339, evaltest.DefaultNow)
-	h.bot, err = New(Config{
-		AppID: testAppID, WebhookSecret: []byte(testSecret), Apps: apps, Mirrors: mirrors,
-		Engine: opts.engine, Metrics: h.metrics, Logger: testLogger(t),
-		Workers: opts.workers, QueueSize: opts.queueSize,
-		Now: func() time.Time { return now },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.server = httptest.NewServer(h.bot.Handler())
-	t.Cleanup(func() {
-		h.server.Close()
-		_ = h.bot.Shutdown(t.Context())
-	})
+	h.api = httptest.NewServer(h.apiShim())
+	t.Cleanup(h.api.Close)
+	h.start(opts)
 	return h
+}
+
+// apiShim serves GET /installation/repositories, which the emulator lacks,
+// for the one installation of the harness, and everything else from the
+// emulator.
+func (h *harness) apiShim() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v3/installation/repositories", func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasPrefix(r.Header.Get("Authorization"), "token ") {
+			http.Error(w, `{"message":"Requires authentication"}`, http.StatusUnauthorized)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"total_count": 1, "repositories": []any{map[string]any{
+			"name": testRepo, "full_name": testOwner + "/" + testRepo, "owner": map[string]any{"login": testOwner},
+			"clone_url": h.fx.Git.RepoURL(testOwner + "/" + testRepo + ".git"), "default_branch": "main", "archived": false,
+		}}})
+	})
+	mux.Handle("/", h.em.Handler())
+	return mux
+}
+
+// start starts a bot, with its own mirrors and metrics, in front of the
+// harness's GitHub, replacing h.bot and h.server (a restart when one ran).
+func (h *harness) start(opts harnessOptions) {
+	t := h.t
+	_, keyPEM := appKey(t)
+	m := metrics.New()
+	var wire http.RoundTripper = http.DefaultTransport
+	if opts.wire != nil {
+		wire = opts.wire(wire)
+	}
+	apps, err := ghclient.NewApps(ghclient.Config{
+		BaseURL: h.api.URL + "/api/v3/", AppID: testAppID, PrivateKey: keyPEM,
+		Transport: m.InstrumentTransport(wire),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mirrors, err := mirror.New(t.TempDir(), mirror.Options{ObserveFetch: func(o mirror.FetchOutcome, d time.Duration) { m.GitFetch(string(o), d) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := opts.now
+	if now == nil {
+		fixed, _ := time.Parse(time.RFC3339, evaltest.DefaultNow)
+		now = func() time.Time { return fixed }
+	}
+	b, err := New(Config{
+		AppID: testAppID, WebhookSecret: []byte(testSecret), Apps: apps, Mirrors: mirrors,
+		Engine: opts.engine, Metrics: m, Logger: testLogger(t),
+		Workers: opts.workers, QueueSize: opts.queueSize,
+		ResyncInterval: opts.resyncInterval, RecheckInterval: opts.recheckInterval,
+		Now: now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(b.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = b.Shutdown(ctx)
+	})
+	h.bot, h.server, h.metrics = b, srv, m
 }
 
 // testLogger logs through t, so a failing test shows what the bot did.
