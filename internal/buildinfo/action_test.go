@@ -1,0 +1,284 @@
+package buildinfo
+
+// Tests of the composite GitHub Action in action.yml. The static tests hold
+// its shape (documented inputs, no expressions inside scripts); the others
+// run its steps the way the runner does, with bash, against a local origin
+// repository and a shallow checkout of a pull request's merge commit.
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
+)
+
+// action is the part of action.yml the tests read.
+type action struct {
+	Name        string `yaml:"name"`
+	Description string `yaml:"description"`
+	Inputs      map[string]struct {
+		Description string `yaml:"description"`
+		Default     string `yaml:"default"`
+	} `yaml:"inputs"`
+	Outputs map[string]struct {
+		Description string `yaml:"description"`
+		Value       string `yaml:"value"`
+	} `yaml:"outputs"`
+	Runs struct {
+		Using string       `yaml:"using"`
+		Steps []actionStep `yaml:"steps"`
+	} `yaml:"runs"`
+}
+
+type actionStep struct {
+	ID               string            `yaml:"id"`
+	Name             string            `yaml:"name"`
+	If               string            `yaml:"if"`
+	Uses             string            `yaml:"uses"`
+	With             map[string]string `yaml:"with"`
+	Shell            string            `yaml:"shell"`
+	WorkingDirectory string            `yaml:"working-directory"`
+	Env              map[string]string `yaml:"env"`
+	Run              string            `yaml:"run"`
+}
+
+func loadAction(t *testing.T) *action {
+	t.Helper()
+	var a action
+	if err := yaml.Unmarshal([]byte(readRootFile(t, "action.yml")), &a); err != nil {
+		t.Fatalf("action.yml: %v", err)
+	}
+	return &a
+}
+
+var expression = regexp.MustCompile(`\$\{\{\s*(.*?)\s*\}\}`)
+
+func TestActionShape(t *testing.T) {
+	a := loadAction(t)
+	if a.Runs.Using != "composite" {
+		t.Errorf("runs.using = %q, want composite", a.Runs.Using)
+	}
+	if !strings.Contains(a.Description, "approvals are evaluated only by the promobot GitHub App") {
+		t.Errorf("the description must say that approvals are evaluated only by the App:\n%s", a.Description)
+	}
+	for name, in := range a.Inputs {
+		if strings.TrimSpace(in.Description) == "" {
+			t.Errorf("input %s has no description", name)
+		}
+	}
+	for name, out := range a.Outputs {
+		if strings.TrimSpace(out.Description) == "" || out.Value == "" {
+			t.Errorf("output %s needs a description and a value", name)
+		}
+	}
+	ids := map[string]bool{}
+	used := map[string]bool{}
+	var texts []string
+	for _, s := range a.Runs.Steps {
+		ids[s.ID] = true
+		texts = append(texts, s.If, s.WorkingDirectory)
+		for _, v := range s.Env {
+			texts = append(texts, v)
+		}
+		for _, v := range s.With {
+			texts = append(texts, v)
+		}
+		if s.Run == "" {
+			continue
+		}
+		if s.Shell != "bash" {
+			t.Errorf("step %q: shell %q, want bash", s.Name, s.Shell)
+		}
+		// A value pasted into a script by an expression is shell code: a
+		// branch name or label could run commands. Pass values in env.
+		if strings.Contains(s.Run, "${{") {
+			t.Errorf("step %q: an expression inside run; pass it through env", s.Name)
+		}
+	}
+	for _, out := range a.Outputs {
+		texts = append(texts, out.Value)
+	}
+	for _, text := range texts {
+		for _, m := range regexp.MustCompile(`inputs\.([a-z-]+)`).FindAllStringSubmatch(text, -1) {
+			used[m[1]] = true
+			if _, ok := a.Inputs[m[1]]; !ok {
+				t.Errorf("%q refers to the undeclared input %s", text, m[1])
+			}
+		}
+		for _, m := range regexp.MustCompile(`steps\.([a-z-]+)\.`).FindAllStringSubmatch(text, -1) {
+			if !ids[m[1]] {
+				t.Errorf("%q refers to the unknown step %s", text, m[1])
+			}
+		}
+	}
+	for name := range a.Inputs {
+		if !used[name] {
+			t.Errorf("input %s is declared but never used", name)
+		}
+	}
+}
+
+func TestActionOnPullRequests(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds promobot and runs git")
+	}
+	for _, tool := range []string{"bash", "git", "jq", "go"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	// A fresh HOME keeps the developer's git configuration out; the Go
+	// caches stay where they are, so the build is warm.
+	home := t.TempDir()
+	env := os.Environ()
+	for _, name := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
+		out, err := exec.Command("go", "env", name).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		env = append(env, name+"="+strings.TrimSpace(string(out)))
+	}
+	env = append(env, "HOME="+home, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+filepath.Join(home, "gitconfig"),
+		"GIT_AUTHOR_NAME=Alice", "GIT_AUTHOR_EMAIL=1001+alice@users.noreply.github.com",
+		"GIT_COMMITTER_NAME=Alice", "GIT_COMMITTER_EMAIL=1001+alice@users.noreply.github.com",
+		"GOFLAGS=-mod=readonly")
+
+	tests := []struct {
+		name        string
+		event       string
+		base        func(map[string]string) // edits the base branch
+		change      func(map[string]string)
+		labels      []string
+		inputs      map[string]string
+		wantFailed  bool
+		wantOutputs map[string]string
+		wantLog     []string // substrings of the steps' output
+		notLog      []string
+		wantSummary []string
+	}{{
+		name:        "a dev change needs no approval and passes",
+		event:       "pull_request",
+		change:      edit("environments/dev/elasticnet-ndx.yaml", "notes: Weekly retrain", "notes: Weekly retrained"),
+		wantOutputs: map[string]string{"verdict": "pass", "blocking-rules": "0", "missing-approvals": "0"},
+		wantLog:     []string{"promobot version", "check: verdict pass"},
+		wantSummary: []string{"PASS", "approvals are evaluated by the promobot GitHub App"},
+	}, {
+		name:        "a prod promotion awaits approvals the workflow cannot see",
+		event:       "pull_request",
+		change:      promote("test", "prod"),
+		labels:      []string{"release", "a,b: c"},
+		wantOutputs: map[string]string{"verdict": "fail", "blocking-rules": "0", "missing-approvals": "2"},
+		wantLog:     []string{"2 file(s) awaiting approvals (fail-on: rules)"},
+		wantSummary: []string{"0/2"},
+	}, {
+		name:        "fail-on any counts missing approvals",
+		event:       "pull_request",
+		change:      promote("test", "prod"),
+		inputs:      map[string]string{"fail-on": "any"},
+		wantFailed:  true,
+		wantOutputs: map[string]string{"verdict": "fail", "blocking-rules": "0", "missing-approvals": "2"},
+	}, {
+		name:        "an unvalidated version cannot reach test",
+		event:       "pull_request",
+		change:      promote("dev", "test"),
+		wantFailed:  true,
+		wantOutputs: map[string]string{"verdict": "fail", "blocking-rules": "2", "missing-approvals": "2"},
+		wantLog:     []string{"::error file=environments/test/elasticnet-ndx.yaml,line=27,title=promobot validation::validation.status"},
+		notLog:      []string{"unresolvable-owner"},
+	}, {
+		name:        "a rule in warn mode reports without blocking",
+		event:       "pull_request",
+		base:        edit(".github/promobot.yaml", "  validation: enforce", "  validation: warn"),
+		change:      promote("dev", "test"),
+		wantOutputs: map[string]string{"verdict": "fail", "blocking-rules": "0", "missing-approvals": "2"},
+		wantLog:     []string{"::warning file=environments/test/elasticnet-ndx.yaml,line=27,title=promobot validation::"},
+	}, {
+		name:       "a manifest the schema refuses fails validate, and check still reports",
+		event:      "pull_request",
+		change:     edit("environments/dev/elasticnet-ndx.yaml", "notes:", "colour: blue\nnotes:"),
+		wantFailed: true,
+		wantLog:    []string{"::error file=environments/dev/elasticnet-ndx.yaml", "check: verdict fail"},
+	}, {
+		name:  "text from the pull request cannot start a workflow command",
+		event: "pull_request",
+		change: func(files map[string]string) {
+			promote("test", "prod")(files)
+			edit("environments/prod/elasticnet-ndx.yaml", "ticket: CHG-4821", `ticket: "CHG-1\n::error::injected 100%"`)(files)
+		},
+		wantFailed: true,
+		wantLog:    []string{`::injected 100%25" does not match`}, // % escaped
+		notLog:     []string{"\n::error::injected"},
+	}, {
+		name:        "a push only validates",
+		event:       "push",
+		change:      edit("environments/dev/elasticnet-ndx.yaml", "notes: Weekly retrain", "notes: Weekly retrained"),
+		wantOutputs: map[string]string{"verdict": "", "blocking-rules": "", "missing-approvals": ""},
+		wantLog:     []string{"check: runs on pull requests only; skipped for push"},
+	}, {
+		name:       "an unknown fail-on is refused",
+		event:      "pull_request",
+		change:     edit("environments/dev/elasticnet-ndx.yaml", "notes: Weekly retrain", "notes: Weekly retrained"),
+		inputs:     map[string]string{"fail-on": "sometimes"},
+		wantFailed: true,
+		wantLog:    []string{"fail-on must be rules, any or never"},
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			workspace, head := pullRequest(t, env, tc.base, tc.change)
+			labels := []any{}
+			for _, l := range tc.labels {
+				labels = append(labels, map[string]any{"name": l})
+			}
+			github := map[string]any{
+				"event_name": tc.event, "action_path": moduleRoot(t), "action_ref": "v0.0.0-action-test",
+				"event": map[string]any{},
+			}
+			if tc.event == "pull_request" {
+				github["base_ref"] = "main"
+				github["event"] = map[string]any{"pull_request": map[string]any{
+					"head": map[string]any{"sha": head}, "user": map[string]any{"login": "alice"}, "labels": labels,
+				}}
+			}
+			r := &runner{t: t, action: loadAction(t), inputs: tc.inputs, github: github,
+				workspace: workspace, env: env, steps: map[string]map[string]any{}}
+			outputs := r.run()
+			log := r.log.String()
+			if testing.Verbose() {
+				t.Log(log)
+			}
+			if r.failed != tc.wantFailed {
+				t.Errorf("failed = %v, want %v\n%s", r.failed, tc.wantFailed, log)
+			}
+			if tc.wantOutputs != nil {
+				got := map[string]string{}
+				for k := range tc.wantOutputs {
+					got[k] = outputs[k]
+				}
+				if diff := cmp.Diff(tc.wantOutputs, got); diff != "" {
+					t.Errorf("outputs (-want +got):\n%s\n%s", diff, log)
+				}
+			}
+			for _, want := range tc.wantLog {
+				if !strings.Contains(log, want) {
+					t.Errorf("the steps' output lacks %q:\n%s", want, log)
+				}
+			}
+			for _, unwanted := range tc.notLog {
+				if strings.Contains(log, unwanted) {
+					t.Errorf("the steps' output has %q:\n%s", unwanted, log)
+				}
+			}
+			summary, _ := os.ReadFile(r.summary)
+			for _, want := range tc.wantSummary {
+				if !strings.Contains(string(summary), want) {
+					t.Errorf("the job summary lacks %q:\n%s", want, summary)
+				}
+			}
+		})
+	}
+}
