@@ -151,6 +151,7 @@ func TestActionOnPullRequests(t *testing.T) {
 	tests := []struct {
 		name        string
 		event       string
+		fullHistory bool                    // checkout with fetch-depth: 0
 		base        func(map[string]string) // edits the base branch
 		change      func(map[string]string)
 		labels      []string
@@ -167,6 +168,12 @@ func TestActionOnPullRequests(t *testing.T) {
 		wantOutputs: map[string]string{"verdict": "pass", "blocking-rules": "0", "missing-approvals": "0"},
 		wantLog:     []string{"promobot version", "check: verdict pass"},
 		wantSummary: []string{"PASS", "approvals are evaluated by the promobot GitHub App"},
+	}, {
+		name:        "a full checkout needs no fetch",
+		event:       "pull_request",
+		fullHistory: true,
+		change:      edit("environments/dev/elasticnet-ndx.yaml", "notes: Weekly retrain", "notes: Weekly retrained"),
+		wantOutputs: map[string]string{"verdict": "pass", "blocking-rules": "0", "missing-approvals": "0"},
 	}, {
 		name:        "a prod promotion awaits approvals the workflow cannot see",
 		event:       "pull_request",
@@ -229,7 +236,7 @@ func TestActionOnPullRequests(t *testing.T) {
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			workspace, head := pullRequest(t, env, tc.base, tc.change)
+			workspace, head := pullRequest(t, env, tc.fullHistory, tc.base, tc.change)
 			labels := []any{}
 			for _, l := range tc.labels {
 				labels = append(labels, map[string]any{"name": l})

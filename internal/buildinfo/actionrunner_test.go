@@ -246,9 +246,10 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 
 // pullRequest pushes main (the fixture, edited by base when not nil) and a
 // pull request with the change (branch pr, merge commit
-// refs/pull/1/merge) to a bare origin, checks the merge commit out shallowly
-// as actions/checkout does, and returns the workspace and the head commit.
-func pullRequest(t *testing.T, env []string, base, change func(files map[string]string)) (workspace, head string) {
+// refs/pull/1/merge) to a bare origin, checks the merge commit out as
+// actions/checkout does (shallowly, or with every branch when full), and
+// returns the workspace and the head commit.
+func pullRequest(t *testing.T, env []string, full bool, base, change func(files map[string]string)) (workspace, head string) {
 	t.Helper()
 	dir := t.TempDir()
 	origin := filepath.Join(dir, "origin.git")
@@ -285,7 +286,19 @@ func pullRequest(t *testing.T, env []string, base, change func(files map[string]
 	workspace = filepath.Join(dir, "workspace")
 	git(t, env, dir, "init", "--quiet", workspace)
 	git(t, env, workspace, "remote", "add", "origin", "file://"+origin)
-	git(t, env, workspace, "fetch", "--quiet", "--no-tags", "--depth=1", "origin", "+refs/pull/1/merge:refs/remotes/pull/1/merge")
+	if full {
+		// fetch-depth: 0 fetches every branch; then origin goes away, to
+		// show the action needs nothing more (no credentials either).
+		git(t, env, workspace, "fetch", "--quiet", "--no-tags", "origin",
+			"+refs/heads/*:refs/remotes/origin/*", "+refs/pull/1/merge:refs/remotes/pull/1/merge")
+		defer func() {
+			if err := os.Rename(origin, origin+".gone"); err != nil {
+				t.Fatal(err)
+			}
+		}()
+	} else {
+		git(t, env, workspace, "fetch", "--quiet", "--no-tags", "--depth=1", "origin", "+refs/pull/1/merge:refs/remotes/pull/1/merge")
+	}
 	git(t, env, workspace, "checkout", "--quiet", "--detach", "refs/remotes/pull/1/merge")
 	return workspace, head
 }
