@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/queue"
 	"github.com/example-org/promobot/internal/bot/webhook"
@@ -110,17 +108,25 @@ func parse(d webhook.Delivery, v any) error {
 	return nil
 }
 
-// newTarget checks the fields every delivery must carry.
-func newTarget(inst *github.Installation, repo *github.Repository) (target, error) {
+// newTarget checks the fields every delivery about a repository must
+// carry. A delivery without an installation is ignored.
+func newTarget(env payloadEnvelope) (target, error) {
 	t := target{
-		installation: inst.GetID(),
-		owner:        repo.GetOwner().GetLogin(),
-		name:         repo.GetName(),
-		cloneURL:     repo.GetCloneURL(),
+		installation: env.Installation.ID,
+		owner:        env.Repository.Owner.Login,
+		name:         env.Repository.Name,
+		cloneURL:     env.Repository.CloneURL,
+	}
+	if t.owner == "" {
+		t.owner = env.Repository.Owner.Name // push payloads
 	}
 	switch {
 	case t.installation <= 0:
-		return t, webhook.BadRequest(errors.New("no installation id: is the webhook configured on the App?"))
+		// Only a repository or organization webhook sends these; the App
+		// cannot act without an installation. Ignored (nothing is lost:
+		// the App's own delivery carries one); the reason is in the
+		// answer, which GitHub shows with the delivery.
+		return t, webhook.Ignore("no installation id: a repository webhook? Configure the webhook on the GitHub App instead")
 	case t.owner == "" || t.name == "":
 		return t, webhook.BadRequest(errors.New("no repository owner or name"))
 	}
@@ -128,74 +134,71 @@ func newTarget(inst *github.Installation, repo *github.Repository) (target, erro
 }
 
 func (b *Bot) onPing(_ context.Context, d webhook.Delivery) error {
-	var ev github.PingEvent
+	var ev pingPayload
 	if err := parse(d, &ev); err != nil {
 		return err
 	}
-	d.Logger.Info("ping", "zen", ev.GetZen(), "hook_id", ev.GetHookID())
+	d.Logger.Info("ping", "zen", ev.Zen, "hook_id", ev.HookID)
 	return nil
 }
 
 func (b *Bot) onPullRequest(_ context.Context, d webhook.Delivery) error {
-	var ev github.PullRequestEvent
+	var ev pullRequestPayload
 	if err := parse(d, &ev); err != nil {
 		return err
 	}
-	switch action := ev.GetAction(); action {
+	switch action := ev.Action; action {
 	case "opened", "reopened", "synchronize", "ready_for_review":
 	case "edited":
-		if ev.GetChanges().GetBase() == nil {
+		// The payload's pull request has the new base: it is evaluated
+		// against it.
+		if ev.Changes.Base == nil {
 			return webhook.Ignore("edited without a change of base")
 		}
 	default:
 		return webhook.Ignore("action %q", action)
 	}
-	return b.schedulePullRequest(d, ev.GetInstallation(), ev.GetRepo(), ev.GetPullRequest())
+	return b.schedulePullRequest(d, ev)
 }
 
 func (b *Bot) onPullRequestReview(_ context.Context, d webhook.Delivery) error {
-	var ev github.PullRequestReviewEvent
+	var ev pullRequestPayload
 	if err := parse(d, &ev); err != nil {
 		return err
 	}
-	switch action := ev.GetAction(); action {
+	switch action := ev.Action; action {
 	case "submitted", "edited", "dismissed":
 	default:
 		return webhook.Ignore("action %q", action)
 	}
-	return b.schedulePullRequest(d, ev.GetInstallation(), ev.GetRepo(), ev.GetPullRequest())
+	return b.schedulePullRequest(d, ev)
 }
 
 func (b *Bot) onCheckRun(_ context.Context, d webhook.Delivery) error {
-	var ev github.CheckRunEvent
+	var ev checkPayload
 	if err := parse(d, &ev); err != nil {
 		return err
 	}
-	if action := ev.GetAction(); action != "rerequested" {
+	if action := ev.Action; action != "rerequested" {
 		return webhook.Ignore("action %q", action)
 	}
-	run := ev.GetCheckRun()
-	if id := run.GetApp().GetID(); id != 0 && id != b.cfg.AppID {
+	run := ev.CheckRun
+	if id := run.App.ID; id != 0 && id != b.cfg.AppID {
 		return webhook.Ignore("check run of App %d", id)
 	}
-	if run.GetName() != b.cfg.CheckName {
-		return webhook.Ignore("check run %q is not ours", run.GetName())
+	if run.Name != b.cfg.CheckName {
+		return webhook.Ignore("check run %q is not ours", run.Name)
 	}
-	var prs []*github.PullRequest
-	if run != nil {
-		prs = run.PullRequests
-	}
-	return b.scheduleCommit(d, ev.GetInstallation(), ev.GetRepo(), run.GetHeadSHA(), prs, true)
+	return b.scheduleCommit(d, ev.payloadEnvelope, run.HeadSHA, run.PullRequests, true)
 }
 
 func (b *Bot) onCheckSuite(_ context.Context, d webhook.Delivery) error {
-	var ev github.CheckSuiteEvent
+	var ev checkPayload
 	if err := parse(d, &ev); err != nil {
 		return err
 	}
-	suite := ev.GetCheckSuite()
 	var lookUp bool
-	switch action := ev.GetAction(); action {
+	switch action := ev.Action; action {
 	case "requested":
 		// Sent on every push. Pull requests from forks are not listed, but
 		// their pushes also arrive as pull_request synchronize.
@@ -204,25 +207,21 @@ func (b *Bot) onCheckSuite(_ context.Context, d webhook.Delivery) error {
 	default:
 		return webhook.Ignore("action %q", action)
 	}
-	var prs []*github.PullRequest
-	if suite != nil {
-		prs = suite.PullRequests
-	}
-	return b.scheduleCommit(d, ev.GetInstallation(), ev.GetRepo(), suite.GetHeadSHA(), prs, lookUp)
+	return b.scheduleCommit(d, ev.payloadEnvelope, ev.CheckSuite.HeadSHA, ev.CheckSuite.PullRequests, lookUp)
 }
 
 // schedulePullRequest schedules the evaluation of a pull request described
 // by a delivery.
-func (b *Bot) schedulePullRequest(d webhook.Delivery, inst *github.Installation, repo *github.Repository, pr *github.PullRequest) error {
-	t, err := newTarget(inst, repo)
+func (b *Bot) schedulePullRequest(d webhook.Delivery, ev pullRequestPayload) error {
+	t, err := newTarget(ev.payloadEnvelope)
 	if err != nil {
 		return err
 	}
-	if t.number = pr.GetNumber(); t.number <= 0 {
+	if t.number = ev.PullRequest.Number; t.number <= 0 {
 		return webhook.BadRequest(errors.New("no pull request number"))
 	}
-	if pr.GetHead().GetSHA() != "" && pr.GetBase().GetRef() != "" {
-		t.pr = ghclient.FromGitHub(pr)
+	if ev.PullRequest.Head.SHA != "" && ev.PullRequest.Base.Ref != "" {
+		t.pr = ev.PullRequest.pullRequest()
 		t.sha = t.pr.HeadSHA
 	}
 	return b.schedule(d.Logger, t)
@@ -232,8 +231,8 @@ func (b *Bot) schedulePullRequest(d webhook.Delivery, inst *github.Installation,
 // check run or check suite delivery. When none are listed (pull requests
 // from forks never are), lookUp schedules a job that finds them by head
 // commit; otherwise the delivery is ignored.
-func (b *Bot) scheduleCommit(d webhook.Delivery, inst *github.Installation, repo *github.Repository, sha string, prs []*github.PullRequest, lookUp bool) error {
-	t, err := newTarget(inst, repo)
+func (b *Bot) scheduleCommit(d webhook.Delivery, env payloadEnvelope, sha string, prs []payloadPullRequest, lookUp bool) error {
+	t, err := newTarget(env)
 	if err != nil {
 		return err
 	}
@@ -244,10 +243,10 @@ func (b *Bot) scheduleCommit(d webhook.Delivery, inst *github.Installation, repo
 	for _, pr := range prs {
 		// Listed pull requests may belong to another repository that
 		// shares the commit (a fork's upstream); only this one's count.
-		if other := pr.GetBase().GetRepo().GetID(); other != 0 && other != repo.GetID() {
+		if other := pr.Base.Repo.ID; other != 0 && other != env.Repository.ID {
 			continue
 		}
-		if n := pr.GetNumber(); n > 0 {
+		if n := pr.Number; n > 0 {
 			numbers = append(numbers, n)
 		}
 	}

@@ -119,7 +119,7 @@ func TestEventsScheduleTheRightPullRequests(t *testing.T) {
 		{name: "ping", event: "ping", payload: m{"zen": "Speak like a human.", "hook_id": 3}, status: 202},
 		{name: "malformed", event: "pull_request", payload: `{"action": "opened", `, status: 400},
 		{name: "wrong type", event: "pull_request", payload: `{"action": 5}`, status: 400},
-		{name: "no installation", event: "pull_request", payload: m{"action": "opened", "repository": repoJSON(), "pull_request": prJSON(5, shaA)}, status: 400},
+		{name: "no installation: a repository webhook", event: "pull_request", payload: m{"action": "opened", "repository": repoJSON(), "pull_request": prJSON(5, shaA)}, status: 202},
 		{name: "no repository", event: "pull_request", payload: m{"action": "opened", "installation": m{"id": 1}, "pull_request": prJSON(5, shaA)}, status: 400},
 		{name: "no pull request number", event: "pull_request", payload: envelope("opened", m{"pull_request": m{}}), status: 400},
 		{name: "check suite without head", event: "check_suite", payload: envelope("rerequested", m{"check_suite": m{}}), status: 400},

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/bot/webhook"
@@ -55,19 +53,19 @@ func queuedPullRequests(headRef string) ([]int, bool) {
 var commitHash = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
 func (b *Bot) onMergeGroup(_ context.Context, d webhook.Delivery) error {
-	var ev github.MergeGroupEvent
+	var ev mergeGroupPayload
 	if err := parse(d, &ev); err != nil {
 		return err
 	}
-	if action := ev.GetAction(); action != "checks_requested" {
+	if action := ev.Action; action != "checks_requested" {
 		return webhook.Ignore("action %q", action)
 	}
-	t, err := newTarget(ev.GetInstallation(), ev.GetRepo())
+	t, err := newTarget(ev.payloadEnvelope)
 	if err != nil {
 		return err
 	}
-	mg := ev.GetMergeGroup()
-	g := mergeGroup{target: t, headSHA: mg.GetHeadSHA(), baseSHA: mg.GetBaseSHA(), headRef: mg.GetHeadRef(), baseRef: mg.GetBaseRef()}
+	mg := ev.MergeGroup
+	g := mergeGroup{target: t, headSHA: mg.HeadSHA, baseSHA: mg.BaseSHA, headRef: mg.HeadRef, baseRef: mg.BaseRef}
 	if !commitHash.MatchString(g.headSHA) {
 		return webhook.BadRequest(errors.New("no merge group head commit"))
 	}

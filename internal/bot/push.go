@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/example-org/promobot/internal/bot/webhook"
 )
 
@@ -17,32 +15,24 @@ import (
 // as detecting a push that bypassed the check) belong here too, each
 // scheduling its own job.
 func (b *Bot) onPush(_ context.Context, d webhook.Delivery) error {
-	var ev github.PushEvent
+	var ev pushPayload
 	if err := parse(d, &ev); err != nil {
 		return err
 	}
-	repo := ev.GetRepo()
-	branch, ok := strings.CutPrefix(ev.GetRef(), "refs/heads/")
+	branch, ok := strings.CutPrefix(ev.Ref, "refs/heads/")
 	switch {
 	case !ok:
-		return webhook.Ignore("push to %s, not a branch", ev.GetRef())
-	case ev.GetDeleted():
+		return webhook.Ignore("push to %s, not a branch", ev.Ref)
+	case ev.Deleted:
 		return webhook.Ignore("branch %s deleted", branch)
-	case branch != repo.GetDefaultBranch():
+	case branch != ev.Repository.DefaultBranch:
 		return webhook.Ignore("push to %s, not the default branch", branch)
 	}
-	owner := repo.GetOwner().GetLogin()
-	if owner == "" {
-		owner = repo.GetOwner().GetName()
+	t, err := newTarget(ev.payloadEnvelope)
+	if err != nil {
+		return err
 	}
-	t := target{installation: ev.GetInstallation().GetID(), owner: owner, name: repo.GetName(), cloneURL: repo.GetCloneURL()}
-	switch {
-	case t.installation <= 0:
-		return webhook.BadRequest(errors.New("no installation id: is the webhook configured on the App?"))
-	case t.owner == "" || t.name == "":
-		return webhook.BadRequest(errors.New("no repository owner or name"))
-	}
-	logger := d.Logger.With(KeyRepo, t.fullName(), KeyInstallationID, t.installation, "branch", branch, KeySHA, ev.GetAfter())
+	logger := d.Logger.With(KeyRepo, t.fullName(), KeyInstallationID, t.installation, "branch", branch, KeySHA, ev.After)
 	key := jobKey{kind: jobBaseMoved, installation: t.installation, repo: strings.ToLower(t.fullName()), ref: branch}
 	return b.submit(key, logger, func(ctx context.Context, logger *slog.Logger) error { return b.baseMoved(ctx, logger, t, branch) })
 }

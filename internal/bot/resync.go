@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/queue"
 	"github.com/example-org/promobot/internal/bot/webhook"
@@ -319,34 +317,34 @@ func (b *Bot) offer(ctx context.Context, logger *slog.Logger, t target) (bool, e
 }
 
 func (b *Bot) onInstallation(_ context.Context, d webhook.Delivery) error {
-	var ev github.InstallationEvent
+	var ev payloadEnvelope
 	if err := parse(d, &ev); err != nil {
 		return err
 	}
-	switch action := ev.GetAction(); action {
+	switch action := ev.Action; action {
 	case "created", "new_permissions_accepted", "unsuspend":
 	default:
 		return webhook.Ignore("action %q", action)
 	}
-	return b.triggerResync(d, ev.GetInstallation().GetID())
+	return b.triggerResync(d, ev.Installation.ID)
 }
 
 func (b *Bot) onInstallationRepositories(_ context.Context, d webhook.Delivery) error {
-	var ev github.InstallationRepositoriesEvent
+	var ev payloadEnvelope
 	if err := parse(d, &ev); err != nil {
 		return err
 	}
-	if action := ev.GetAction(); action != "added" {
+	if action := ev.Action; action != "added" {
 		return webhook.Ignore("action %q", action)
 	}
-	return b.triggerResync(d, ev.GetInstallation().GetID())
+	return b.triggerResync(d, ev.Installation.ID)
 }
 
 // triggerResync asks the resynchronization loop to check an installation
 // now: its pull requests may predate the bot's access to them.
 func (b *Bot) triggerResync(d webhook.Delivery, id int64) error {
 	if id <= 0 {
-		return webhook.BadRequest(errors.New("no installation id"))
+		return webhook.Ignore("no installation id: a repository webhook? Configure the webhook on the GitHub App instead")
 	}
 	if b.resync == nil {
 		return webhook.Ignore("resynchronization is off")
