@@ -402,20 +402,30 @@ func TestMakeBuildIsReproducible(t *testing.T) {
 	}
 	root := moduleRoot(t)
 
-	// A copy of exactly the files the build reads, at another, deeper
-	// path: -trimpath must leave no trace of where the module lives.
-	copyRoot := filepath.Join(t.TempDir(), "elsewhere", "deeper", "promobot")
-	for _, f := range append(buildFiles(t, root), "Makefile") {
+	// Two copies of exactly the files the build reads, taken at once and
+	// placed at different depths: -trimpath must leave no trace of where
+	// the module lives. (Copies rather than the checkout itself, so that an
+	// edit made while the test runs cannot make the two builds differ.)
+	files := append(buildFiles(t, root), "Makefile")
+	contents := make([][]byte, len(files))
+	for i, f := range files {
 		data, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil {
 			t.Fatal(err)
 		}
-		dst := filepath.Join(copyRoot, filepath.FromSlash(f))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(dst, data, 0o644); err != nil {
-			t.Fatal(err)
+		contents[i] = data
+	}
+	base := t.TempDir()
+	copies := []string{filepath.Join(base, "a"), filepath.Join(base, "elsewhere", "deeper", "promobot")}
+	for _, dir := range copies {
+		for i, f := range files {
+			dst := filepath.Join(dir, filepath.FromSlash(f))
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(dst, contents[i], 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 
@@ -423,8 +433,8 @@ func TestMakeBuildIsReproducible(t *testing.T) {
 	outDir := t.TempDir()
 	first := filepath.Join(outDir, "first", "promobot")
 	second := filepath.Join(outDir, "second", "promobot")
-	makeBuild(t, root, version, first)
-	makeBuild(t, copyRoot, version, second)
+	makeBuild(t, copies[0], version, first)
+	makeBuild(t, copies[1], version, second)
 
 	a, err := os.ReadFile(first)
 	if err != nil {
@@ -435,7 +445,7 @@ func TestMakeBuildIsReproducible(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(a, b) {
-		t.Errorf("two builds of the same source from %s and %s differ (%d and %d bytes)", root, copyRoot, len(a), len(b))
+		t.Errorf("two builds of the same source from %s and %s differ (%d and %d bytes)", copies[0], copies[1], len(a), len(b))
 	}
 
 	// No path of this machine is left in the binary.
@@ -446,7 +456,7 @@ func TestMakeBuildIsReproducible(t *testing.T) {
 		}
 		return strings.TrimSpace(string(out))
 	}
-	for _, p := range []string{root, copyRoot, goEnv("GOROOT"), goEnv("GOMODCACHE"), goEnv("GOCACHE")} {
+	for _, p := range []string{root, copies[0], copies[1], goEnv("GOROOT"), goEnv("GOMODCACHE"), goEnv("GOCACHE")} {
 		if p != "" && bytes.Contains(a, []byte(p+"/")) {
 			t.Errorf("the binary contains the absolute path %s", p)
 		}
