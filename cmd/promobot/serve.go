@@ -42,6 +42,8 @@ var serveEnv = []struct{ flag, env string }{
 	{"cache-dir", "PROMOBOT_CACHE_DIR"},
 	{"job-timeout", "PROMOBOT_JOB_TIMEOUT"},
 	{"shutdown-timeout", "PROMOBOT_SHUTDOWN_TIMEOUT"},
+	{"resync-interval", "PROMOBOT_RESYNC_INTERVAL"},
+	{"recheck-interval", "PROMOBOT_RECHECK_INTERVAL"},
 	{"log-level", "PROMOBOT_LOG_LEVEL"},
 	{"log-format", "PROMOBOT_LOG_FORMAT"},
 	{"verify-artifacts", "PROMOBOT_VERIFY_ARTIFACTS"},
@@ -54,6 +56,7 @@ type serveFlags struct {
 	logLevel, logFormat                    string
 	workers, queueSize                     int
 	jobTimeout, shutdownTimeout            time.Duration
+	resyncInterval, recheckInterval        time.Duration
 	verifyArtifacts                        bool
 }
 
@@ -69,6 +72,8 @@ func (f *serveFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "directory of the repository mirrors (default: $XDG_CACHE_HOME/promobot or ~/.cache/promobot)")
 	fl.DurationVar(&f.jobTimeout, "job-timeout", 2*time.Minute, "longest time one evaluation may take")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "longest time to finish queued evaluations on SIGTERM")
+	fl.DurationVar(&f.resyncInterval, "resync-interval", 10*time.Minute, "how often every open pull request is checked for a missing, failed or outdated check run (also at start); 0 turns it off")
+	fl.DurationVar(&f.recheckInterval, "recheck-interval", time.Hour, "how often up-to-date pull requests are re-evaluated quietly, for team and permission changes; 0 turns it off")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
 	fl.BoolVar(&f.verifyArtifacts, "verify-artifacts", false, "verify changed manifests' artifacts in storage for the artifacts rule (Azure credentials from the environment)")
@@ -139,6 +144,15 @@ func (f *serveFlags) check(e *env) (*serveConfig, error) {
 	if f.jobTimeout <= 0 || f.shutdownTimeout <= 0 {
 		bad("--job-timeout and --shutdown-timeout must be positive")
 	}
+	if f.resyncInterval != 0 && f.resyncInterval < time.Minute {
+		bad("--resync-interval (PROMOBOT_RESYNC_INTERVAL) must be 0 (off) or at least 1m, not %s", f.resyncInterval)
+	}
+	switch {
+	case f.recheckInterval != 0 && f.recheckInterval < f.resyncInterval:
+		bad("--recheck-interval (PROMOBOT_RECHECK_INTERVAL) must be 0 (off) or at least --resync-interval (%s), not %s", f.resyncInterval, f.recheckInterval)
+	case f.recheckInterval != 0 && f.resyncInterval == 0:
+		bad("--recheck-interval (PROMOBOT_RECHECK_INTERVAL) needs --resync-interval; set it to 0 too")
+	}
 	if err := c.level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		bad("--log-level (PROMOBOT_LOG_LEVEL) must be debug, info, warn or error, not %q", f.logLevel)
 	}
@@ -203,6 +217,11 @@ branch, and reports a check run (named by --check-name) on the head commit.
 GET /healthz, /readyz and /metrics serve liveness, readiness and Prometheus
 metrics.
 
+At start and every --resync-interval it lists the open pull requests of
+every installation and evaluates those whose check run is missing, failed
+to evaluate, was left in progress, or no longer matches their reviews,
+labels or base, since GitHub does not redeliver failed deliveries.
+
 Every flag can also be set through the environment variable shown in
 docs/github-app.md (for example PROMOBOT_WEBHOOK_SECRET); a flag given on
 the command line wins. A missing or invalid setting exits with status 2
@@ -257,17 +276,19 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 		verifier = artifactHook{stores: artifactStores(e)}
 	}
 	b, err := bot.New(bot.Config{
-		AppID:         c.appID,
-		CheckName:     c.flags.checkName,
-		WebhookSecret: c.webhookSecret,
-		Apps:          apps,
-		Mirrors:       mirrors,
-		Metrics:       m,
-		Logger:        logger,
-		Workers:       c.flags.workers,
-		QueueSize:     c.flags.queueSize,
-		JobTimeout:    c.flags.jobTimeout,
-		Artifacts:     verifier,
+		AppID:           c.appID,
+		CheckName:       c.flags.checkName,
+		WebhookSecret:   c.webhookSecret,
+		Apps:            apps,
+		Mirrors:         mirrors,
+		Metrics:         m,
+		Logger:          logger,
+		Workers:         c.flags.workers,
+		QueueSize:       c.flags.queueSize,
+		JobTimeout:      c.flags.jobTimeout,
+		ResyncInterval:  c.flags.resyncInterval,
+		RecheckInterval: c.flags.recheckInterval,
+		Artifacts:       verifier,
 	})
 	if err != nil {
 		return usageError("serve: %v", err)
@@ -287,7 +308,8 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "app_id", c.appID, "github_url", c.flags.githubURL,
 		"check_name", c.flags.checkName, "workers", c.flags.workers, "queue_size", c.flags.queueSize,
-		"cache_dir", c.flags.cacheDir, "version", version)
+		"cache_dir", c.flags.cacheDir, "resync_interval", c.flags.resyncInterval, "recheck_interval", c.flags.recheckInterval,
+		"version", version)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
