@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/example-org/promobot/internal/diag"
 	"github.com/example-org/promobot/internal/schema"
@@ -28,13 +29,27 @@ type Document struct {
 	Valid bool
 	// Problems are what Load found wrong with the file.
 	Problems []diag.Problem
-	doc      *yamldoc.Doc
+
+	// A valid document keeps its source instead of its node tree, which is
+	// many times larger; the tree is rebuilt the first time a position is
+	// asked for (rarely: positions serve messages about problems).
+	data []byte
+	once sync.Once
+	doc  *yamldoc.Doc
 }
 
 // Position returns the 1-based position of a field given as YAML keys, such
 // as Position("artifact", "sha256"), falling back to the nearest ancestor.
 func (d *Document) Position(field ...string) (line, col int) {
-	if d == nil || d.doc == nil {
+	if d == nil {
+		return 0, 0
+	}
+	d.once.Do(func() {
+		if d.doc == nil && d.data != nil {
+			d.doc, _ = yamldoc.Parse(d.data, yamldoc.DefaultLimits)
+		}
+	})
+	if d.doc == nil {
 		return 0, 0
 	}
 	return d.doc.Position(field, false)
@@ -94,6 +109,9 @@ func Load(p string, data []byte, sch *schema.Schema) (*Document, []diag.Problem)
 	diag.Sort(problems)
 	d.Valid = len(problems) == 0
 	d.Problems = problems
+	if d.Valid {
+		d.doc, d.data = nil, data
+	}
 	return d, problems
 }
 
