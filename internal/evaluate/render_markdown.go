@@ -246,10 +246,12 @@ func codeList(items []string) string {
 }
 
 // mdCode renders s as inline code, or nothing when s is empty.
+// mdCodeReplacer keeps a value inside one code span of a table cell.
+var mdCodeReplacer = strings.NewReplacer("`", "'", "|", "\\|", "\n", " ", "\r", " ")
+
 func mdCode(s string) string {
 	if s == "" {
 		return ""
 	}
-	s = strings.NewReplacer("`", "'", "|", "\\|", "\n", " ", "\r", " ").Replace(s)
-	return "`" + s + "`"
+	return "`" + mdCodeReplacer.Replace(s) + "`"
 }

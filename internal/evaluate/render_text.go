@@ -93,5 +93,8 @@ func RenderText(w io.Writer, r *Result) error {
 
 // oneLine keeps text from untrusted files on one line.
 func oneLine(s string) string {
-	return strings.NewReplacer("\r", " ", "\n", " ", "\t", " ").Replace(s)
+	return oneLineReplacer.Replace(s)
 }
+
+// oneLineReplacer turns line breaks and tabs into spaces.
+var oneLineReplacer = strings.NewReplacer("\r", " ", "\n", " ", "\t", " ")
