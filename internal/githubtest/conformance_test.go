@@ -305,6 +305,12 @@ func driveEveryEndpoint(t *testing.T, e *env, rec *recorder) {
 	wantStatus("token for unknown installation", resp, http.StatusNotFound)
 	_, _, err = jwt.Apps.FindRepositoryInstallation(ctx, org, repoName)
 	must("repository installation", err)
+	_, _, err = jwt.Apps.Get(ctx, "")
+	must("the authenticated App", err)
+	_, _, err = app.Apps.ListRepos(ctx, nil)
+	must("installation repositories", err)
+	_, resp, _ = alice.Apps.ListRepos(ctx, nil)
+	wantStatus("installation repositories with a user token", resp, http.StatusForbidden)
 	_, _, err = app.Repositories.Get(ctx, org, repoName)
 	must("get repository", err)
 

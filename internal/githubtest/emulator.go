@@ -62,6 +62,9 @@ type Emulator struct {
 	unexpected    []string
 	faults        []*fault
 	diffCache     map[string][]fileChange
+	// hiddenPulls holds "owner/name@sha" keys of commits whose pull
+	// requests GET .../commits/{sha}/pulls does not list yet.
+	hiddenPulls map[string]bool
 }
 
 // New returns an emulator with no repositories.
@@ -92,6 +95,7 @@ func New(cfg Config) *Emulator {
 		counts:        map[string]int{},
 		statusCounts:  map[string]int{},
 		diffCache:     map[string][]fileChange{},
+		hiddenPulls:   map[string]bool{},
 	}
 	e.userLocked("web-flow").email = "noreply@github.com"
 	for email, login := range cfg.EmailLogins {

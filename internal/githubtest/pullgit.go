@@ -119,6 +119,9 @@ func (e *Emulator) handleCommitPulls(c *call) response {
 	}
 	var list []*issue
 	for _, is := range r.issues {
+		if e.hiddenPulls[r.fullName()+"@"+sha.String()] {
+			break
+		}
 		if is.pr != nil && e.pullContains(g, is.pr, sha) {
 			list = append(list, is)
 		}
@@ -129,6 +132,23 @@ func (e *Emulator) handleCommitPulls(c *call) response {
 		out = append(out, e.pullJSON(c.r.Context(), c.urls, r, is, false))
 	}
 	return ok(out)
+}
+
+// HidePullsOfCommit makes GET /repos/{owner}/{repo}/commits/{sha}/pulls
+// list no pull request for commit sha of owner/name until
+// RevealPullsOfCommit, as GitHub does for a while after a merge, before it
+// has associated the new commit with its pull request.
+func (e *Emulator) HidePullsOfCommit(owner, name, sha string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.hiddenPulls[owner+"/"+name+"@"+sha] = true
+}
+
+// RevealPullsOfCommit undoes HidePullsOfCommit.
+func (e *Emulator) RevealPullsOfCommit(owner, name, sha string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.hiddenPulls, owner+"/"+name+"@"+sha)
 }
 
 // pullContains reports whether sha is the pull request's head, its merge

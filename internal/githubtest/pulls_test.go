@@ -278,3 +278,30 @@ func TestMergeConflictsAndAPI(t *testing.T) {
 		t.Errorf("merged PR = %+v", got)
 	}
 }
+
+// TestHidePullsOfCommit holds back the association of a merge commit with
+// its pull request, as GitHub does for a moment after a merge.
+func TestHidePullsOfCommit(t *testing.T) {
+	e := newEnv(t)
+	n := e.openPR(t)
+	sha, err := e.Emulator.Merge(org, repoName, n, MergeOptions{User: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() int {
+		t.Helper()
+		prs, _, err := e.app.PullRequests.ListPullRequestsWithCommit(t.Context(), org, repoName, sha, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(prs)
+	}
+	e.Emulator.HidePullsOfCommit(org, repoName, sha)
+	if got := count(); got != 0 {
+		t.Errorf("hidden: %d pull requests listed, want none", got)
+	}
+	e.Emulator.RevealPullsOfCommit(org, repoName, sha)
+	if got := count(); got != 1 {
+		t.Errorf("revealed: %d pull requests listed, want 1", got)
+	}
+}

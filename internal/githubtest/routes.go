@@ -7,6 +7,8 @@ func (e *Emulator) buildRoutes() []route {
 	return []route{
 		newRoute("POST", "/app/installations/{installation_id}/access_tokens", authApp, e.handleCreateAccessToken),
 		newRoute("GET", "/app/installations", authApp, e.handleListInstallations),
+		newRoute("GET", "/app", authApp, e.handleGetApp),
+		newRoute("GET", "/installation/repositories", authToken, e.handleListInstallationRepos),
 		newRoute("GET", repo+"/installation", authAppOrToken, e.handleRepoInstallation),
 
 		newRoute("GET", repo, authToken, e.handleGetRepo),

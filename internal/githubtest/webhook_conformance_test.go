@@ -53,6 +53,14 @@ func buildWebhookPayloads(t *testing.T) []webhookCase {
 	}
 	p, err := em.PullRequestEvent(ctx, org, repoName, n, "opened", "")
 	add("pull_request", "opened", p, err)
+	comment, err := em.Comment(org, repoName, n, "bob", "/promobot rollback")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err = em.IssueCommentEvent(ctx, org, repoName, n, comment, "created", "")
+	add("issue_comment", "created", p, err)
+	p, err = em.IssueCommentEvent(ctx, org, repoName, n, comment, "edited", "")
+	add("issue_comment", "edited", p, err)
 	p, err = em.PullRequestEvent(ctx, org, repoName, n, "edited", "")
 	add("pull_request", "edited", p, err)
 
@@ -132,6 +140,8 @@ func buildWebhookPayloads(t *testing.T) []webhookCase {
 	}
 	p, err = em.PullRequestEvent(ctx, org, repoName, n, "closed", "")
 	add("pull_request", "closed", p, err)
+	p, err = em.IssueCommentEvent(ctx, org, repoName, n, comment, "created", "carol")
+	add("issue_comment", "created", p, err)
 	return cases
 }
 
