@@ -88,11 +88,10 @@ type step struct {
 	// direct pushes to main instead of opening a pull request.
 	direct bool
 	// method is "merge" or "squash".
-	method    string
-	reviews   [][2]string // login, state
-	check     string      // conclusion of the promobot check; "" for none, "in_progress" for unfinished
-	mergedBy  string
-	checkTime time.Duration
+	method   string
+	reviews  [][2]string // login, state
+	check    string      // conclusion of the promobot check; "" for none, "in_progress" for unfinished
+	mergedBy string
 }
 
 func pin(env, model, version, ticket, notes string) map[string]string {
