@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/mirror"
@@ -34,6 +35,10 @@ func userMessage(err error) string {
 		return "the evaluation took too long"
 	case errors.Is(err, context.Canceled):
 		return "the evaluation was interrupted"
+	case errors.As(err, &gh) && gh.Status == 0 && gh.RetryAfter > 0:
+		// The budget chain held the request: the installation is rate
+		// limited.
+		return fmt.Sprintf("GitHub's rate limit for this installation was reached (%s), retry after %s", gh.Op, gh.RetryAfter.Round(time.Second))
 	case errors.As(err, &gh) && gh.Status != 0:
 		return fmt.Sprintf("GitHub answered %d to %s", gh.Status, gh.Op)
 	case errors.As(err, &gh):

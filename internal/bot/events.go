@@ -20,8 +20,13 @@ import (
 // missing here are answered 202 and ignored. New reactions to an event
 // (chat commands on issue_comment, bypass detection on push) belong in its
 // handler or a new entry here, each scheduling its own kind of job.
+//
+// The table lists the events of the least-privilege install, exactly those
+// .github/promobot-app.yml subscribes to by default. Optional features add
+// their events below, only when they are on, as the manifest's extended set
+// lists them.
 func (b *Bot) handlers() map[string]webhook.Handler {
-	return map[string]webhook.Handler{
+	h := map[string]webhook.Handler{
 		"ping":                      webhook.HandlerFunc(b.onPing),
 		"pull_request":              webhook.HandlerFunc(b.onPullRequest),
 		"pull_request_review":       webhook.HandlerFunc(b.onPullRequestReview),
@@ -32,6 +37,10 @@ func (b *Bot) handlers() map[string]webhook.Handler {
 		"installation":              webhook.HandlerFunc(b.onInstallation),
 		"installation_repositories": webhook.HandlerFunc(b.onInstallationRepositories),
 	}
+	if b.cfg.ChatOps {
+		h["issue_comment"] = webhook.HandlerFunc(b.onIssueComment)
+	}
+	return h
 }
 
 // jobKind says what a job does.
@@ -50,6 +59,14 @@ const (
 	// jobBaseMoved schedules the open pull requests into a branch that
 	// moved.
 	jobBaseMoved
+	// jobMerged proposes the next promotion after a merge (chat-ops).
+	jobMerged
+	// jobCommand answers a chat-ops command in a comment; ref is the
+	// comment id.
+	jobCommand
+	// jobAudit checks the commits pushed to a repository's default branch
+	// for bypasses and exports its audit records.
+	jobAudit
 )
 
 // jobKey identifies a job. Jobs with the same key coalesce and never run at
@@ -58,8 +75,8 @@ type jobKey struct {
 	kind         jobKind
 	installation int64
 	repo         string // lower-case "owner/name"
-	number       int    // jobPullRequest
-	ref          string // the commit (jobCommit, jobMergeGroup) or the branch (jobBaseMoved)
+	number       int    // jobPullRequest, jobMerged, jobCommand
+	ref          string // the commit (jobCommit, jobMergeGroup), the branch (jobBaseMoved) or the comment (jobCommand)
 }
 
 // target is what a job evaluates.
@@ -155,6 +172,8 @@ func (b *Bot) onPullRequest(_ context.Context, d webhook.Delivery) error {
 		if ev.Changes.Base == nil {
 			return webhook.Ignore("edited without a change of base")
 		}
+	case "closed":
+		return b.onClosed(d, ev)
 	default:
 		return webhook.Ignore("action %q", action)
 	}

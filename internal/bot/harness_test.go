@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"io"
 	"log/slog"
@@ -19,6 +18,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
@@ -63,11 +63,11 @@ type harness struct {
 	fx       *githubtest.Fixture
 	em       *githubtest.Emulator
 	repoPath string
-	// api serves the emulator plus the routes it lacks (apiShim).
-	api     *httptest.Server
-	bot     *Bot
-	server  *httptest.Server
-	metrics *metrics.Metrics
+	bot      *Bot
+	server   *httptest.Server
+	metrics  *metrics.Metrics
+	// timers holds the audit's delayed callbacks and clock.
+	timers *fakeTimers
 }
 
 type harnessOptions struct {
@@ -81,6 +81,10 @@ type harnessOptions struct {
 	now func() time.Time
 	// wire wraps the transport to the emulator.
 	wire func(http.RoundTripper) http.RoundTripper
+	// chatOps, bypassIssues and auditSink (a file path) turn the optional
+	// features on; their delays run on h.timers.
+	chatOps, bypassIssues bool
+	auditSink             string
 }
 
 func newHarness(t testing.TB, opts harnessOptions) *harness {
@@ -100,30 +104,9 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 			}
 		}
 	}
-	h.api = httptest.NewServer(h.apiShim())
-	t.Cleanup(h.api.Close)
+	h.timers = newFakeTimers()
 	h.start(opts)
 	return h
-}
-
-// apiShim serves GET /installation/repositories, which the emulator lacks,
-// for the one installation of the harness, and everything else from the
-// emulator.
-func (h *harness) apiShim() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /api/v3/installation/repositories", func(w http.ResponseWriter, r *http.Request) {
-		if !strings.HasPrefix(r.Header.Get("Authorization"), "token ") {
-			http.Error(w, `{"message":"Requires authentication"}`, http.StatusUnauthorized)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"total_count": 1, "repositories": []any{map[string]any{
-			"name": testRepo, "full_name": testOwner + "/" + testRepo, "owner": map[string]any{"login": testOwner},
-			"clone_url": h.fx.Git.RepoURL(testOwner + "/" + testRepo + ".git"), "default_branch": "main", "archived": false,
-		}}})
-	})
-	mux.Handle("/", h.em.Handler())
-	return mux
 }
 
 // start starts a bot, with its own mirrors and metrics, in front of the
@@ -137,7 +120,7 @@ func (h *harness) start(opts harnessOptions) {
 		wire = opts.wire(wire)
 	}
 	apps, err := ghclient.NewApps(ghclient.Config{
-		BaseURL: h.api.URL + "/api/v3/", AppID: testAppID, PrivateKey: keyPEM,
+		BaseURL: h.fx.URL(), AppID: testAppID, PrivateKey: keyPEM,
 		Transport: m.InstrumentTransport(wire),
 	})
 	if err != nil {
@@ -152,13 +135,19 @@ func (h *harness) start(opts harnessOptions) {
 		fixed, _ := time.Parse(time.RFC3339, evaltest.DefaultNow)
 		now = func() time.Time { return fixed }
 	}
-	b, err := New(Config{
+	cfg := Config{
 		AppID: testAppID, WebhookSecret: []byte(testSecret), Apps: apps, Mirrors: mirrors,
 		Engine: opts.engine, Metrics: m, Logger: testLogger(t),
 		Workers: opts.workers, QueueSize: opts.queueSize,
 		ResyncInterval: opts.resyncInterval, RecheckInterval: opts.recheckInterval,
-		Now: now,
-	})
+		Now:     now,
+		ChatOps: opts.chatOps, BypassIssues: opts.bypassIssues, AuditDelay: time.Minute,
+		WorkDir: t.TempDir(),
+	}
+	if opts.auditSink != "" {
+		cfg.AuditSink = func(string, string) (chain.Sink, error) { return chain.FileSink{Path: opts.auditSink}, nil }
+	}
+	b, err := newWithApps(cfg, func(d *deps) { d.afterFunc, d.clock = h.timers.afterFunc, h.timers.now })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,8 @@ type payloadAccount struct {
 	Login string `json:"login"`
 	// Name is set instead of Login in push payloads' repository owner.
 	Name string `json:"name"`
+	// Type is "User", "Bot" or "Organization".
+	Type string `json:"type"`
 }
 
 // payloadRepository is a repository.
@@ -48,6 +50,8 @@ type payloadPullRequest struct {
 	Labels []struct {
 		Name string `json:"name"`
 	} `json:"labels"`
+	// MergeCommitSHA is the commit a merge made on the base branch.
+	MergeCommitSHA string `json:"merge_commit_sha"`
 }
 
 // pullRequest converts to the bot's view of a pull request.
@@ -56,6 +60,7 @@ func (p payloadPullRequest) pullRequest() *ghclient.PullRequest {
 		Number: p.Number, State: p.State, Draft: p.Draft, Merged: p.Merged, Title: p.Title, Author: p.User.Login,
 		BaseRef: p.Base.Ref, BaseSHA: p.Base.SHA, HeadRef: p.Head.Ref, HeadSHA: p.Head.SHA,
 		BaseRepo: p.Base.Repo.FullName, HeadRepo: p.Head.Repo.FullName, CloneURL: p.Base.Repo.CloneURL,
+		MergeCommitSHA: p.MergeCommitSHA,
 	}
 	for _, l := range p.Labels {
 		if l.Name != "" {
@@ -118,8 +123,24 @@ type mergeGroupPayload struct {
 type pushPayload struct {
 	payloadEnvelope
 	Ref     string `json:"ref"`
+	Before  string `json:"before"`
 	After   string `json:"after"`
 	Deleted bool   `json:"deleted"`
+}
+
+// issueCommentPayload is an issue_comment delivery.
+type issueCommentPayload struct {
+	payloadEnvelope
+	Issue struct {
+		Number int `json:"number"`
+		// PullRequest is present when the issue is a pull request's.
+		PullRequest *struct{} `json:"pull_request"`
+	} `json:"issue"`
+	Comment struct {
+		ID   int64          `json:"id"`
+		Body string         `json:"body"`
+		User payloadAccount `json:"user"`
+	} `json:"comment"`
 }
 
 // pingPayload is a ping delivery.

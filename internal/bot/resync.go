@@ -136,6 +136,11 @@ func (b *Bot) resyncInstallation(ctx context.Context, logger *slog.Logger, id in
 			continue
 		}
 		t := target{installation: id, owner: r.Owner, name: r.Name, cloneURL: r.CloneURL}
+		if b.cfg.auditOn() {
+			// A push or merge whose delivery was lost, or that came while
+			// the bot was down, is audited too.
+			b.scheduleAudit(logger, t, r.DefaultBranch, "")
+		}
 		if err := b.resyncRepository(ctx, logger, gh, t, recheck, &st); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", t.fullName(), err))
 		}

@@ -37,6 +37,9 @@ type PullRequest struct {
 	// CloneURL is the base repository's HTTPS clone URL.
 	CloneURL string
 	Labels   []string
+	// MergeCommitSHA is, once merged, the commit the merge made on the base
+	// branch (the last one for a rebase merge).
+	MergeCommitSHA string
 }
 
 // Commit is one commit of a pull request as the API reports it: the GitHub
@@ -147,6 +150,8 @@ func FromGitHub(pr *github.PullRequest) *PullRequest {
 		BaseRepo: pr.GetBase().GetRepo().GetFullName(),
 		HeadRepo: pr.GetHead().GetRepo().GetFullName(),
 		CloneURL: pr.GetBase().GetRepo().GetCloneURL(),
+
+		MergeCommitSHA: pr.GetMergeCommitSHA(),
 	}
 	for _, l := range pr.Labels {
 		if name := l.GetName(); name != "" {

@@ -67,8 +67,9 @@ type Apps struct {
 	apps    *ghinstallation.AppsTransport
 	cache   *httpcache.Cache // nil without a budget
 
-	mu      sync.Mutex
-	clients map[int64]*Client
+	mu       sync.Mutex
+	clients  map[int64]*Client
+	botLogin string // set by BotLogin
 }
 
 // NewApps checks the configuration and parses the private key. Its errors

@@ -1,7 +1,8 @@
 // Package metrics holds the bot's Prometheus metrics: webhook deliveries by
 // event and outcome, queue depth and job outcomes, evaluation latency by
-// conclusion, git fetches, GitHub API requests by endpoint and status, and
-// what the API budget saved and retried (cache hits, retries and waits).
+// conclusion, git fetches, GitHub API requests by endpoint and status,
+// what the API budget saved and retried (cache hits, retries and waits), and
+// the optional features' outcomes (chat-ops, bypass checks, audit exports).
 //
 // Every metric lives in the Metrics value's own registry, so tests and
 // several servers in one process never collide, and Handler serves exactly
@@ -34,6 +35,11 @@ type Metrics struct {
 	apiCache    *prometheus.CounterVec
 	apiRetries  *prometheus.CounterVec
 	apiWaits    *prometheus.CounterVec
+	chatOps     *prometheus.CounterVec
+	findings    prometheus.Counter
+	auditChecks *prometheus.CounterVec
+	exports     *prometheus.CounterVec
+	exported    prometheus.Counter
 }
 
 // New returns metrics registered in a fresh registry together with the Go
@@ -85,12 +91,32 @@ func New() *Metrics {
 			Namespace: namespace, Name: "github_api_retry_wait_seconds_total",
 			Help: "Time spent waiting before GitHub API retries and after rate limits, by reason.",
 		}, []string{"reason"}),
+		chatOps: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "chatops_actions_total",
+			Help: "Chat-ops actions (propose: autoPropose after a merge; rollback: a /promobot rollback comment) by outcome.",
+		}, []string{"action", "outcome"}),
+		findings: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "bypass_findings_total",
+			Help: "Manifest changes on a default branch reported as unreviewed (an issue and a failing commit status each).",
+		}),
+		auditChecks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "audit_checks_total",
+			Help: "Bypass checks of the commits pushed to a default branch by outcome (clean, bypass, pending, baseline, rewritten, error).",
+		}, []string{"outcome"}),
+		exports: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "audit_exports_total",
+			Help: "Audit log exports by outcome (appended, unchanged, pending, behind, error).",
+		}, []string{"outcome"}),
+		exported: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: namespace, Name: "audit_exported_records_total",
+			Help: "Audit records appended to the audit logs.",
+		}),
 	}
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.deliveries, m.jobs, m.jobDuration, m.evaluations, m.apiRequests, m.apiDuration, m.gitFetches,
-		m.apiCache, m.apiRetries, m.apiWaits,
+		m.apiCache, m.apiRetries, m.apiWaits, m.chatOps, m.findings, m.auditChecks, m.exports, m.exported,
 	)
 	return m
 }
@@ -178,6 +204,40 @@ func (m *Metrics) GitHubRetry(reason string, wait time.Duration) {
 	}
 	m.apiRetries.WithLabelValues(reason).Inc()
 	m.apiWaits.WithLabelValues(reason).Add(wait.Seconds())
+}
+
+// ChatOps counts one chat-ops action ("propose" or "rollback") by outcome.
+func (m *Metrics) ChatOps(action, outcome string) {
+	if m == nil {
+		return
+	}
+	m.chatOps.WithLabelValues(action, outcome).Inc()
+}
+
+// BypassFinding counts one unreviewed manifest change reported.
+func (m *Metrics) BypassFinding() {
+	if m == nil {
+		return
+	}
+	m.findings.Inc()
+}
+
+// AuditCheck counts one bypass check of a repository's pushed commits.
+func (m *Metrics) AuditCheck(outcome string) {
+	if m == nil {
+		return
+	}
+	m.auditChecks.WithLabelValues(outcome).Inc()
+}
+
+// AuditExport counts one export to an audit log and the records it
+// appended.
+func (m *Metrics) AuditExport(outcome string, appended int) {
+	if m == nil {
+		return
+	}
+	m.exports.WithLabelValues(outcome).Inc()
+	m.exported.Add(float64(appended))
 }
 
 // InstrumentTransport wraps next so that every request it sends is counted

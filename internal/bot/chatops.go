@@ -1,0 +1,265 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/example-org/promobot/internal/audit"
+	"github.com/example-org/promobot/internal/bot/webhook"
+	"github.com/example-org/promobot/internal/policy"
+	"github.com/example-org/promobot/internal/promote"
+)
+
+// Chat-ops, part one: autoPropose. When a pull request that promotes
+// models into an environment merges into the default branch, and the
+// policy of the merged commit marks an environment promoted from that one
+// autoPropose, the bot opens the promotion pull request into it, as
+// `promobot promote` would, and says so on the merged pull request.
+
+// onClosed reacts to a merged pull request: chat-ops proposes the next
+// promotion, and the audit looks at the merge once GitHub has associated it.
+func (b *Bot) onClosed(d webhook.Delivery, ev pullRequestPayload) error {
+	pr := ev.PullRequest
+	branch := ev.Repository.DefaultBranch
+	switch {
+	case !pr.Merged:
+		return webhook.Ignore("closed without merging")
+	case branch == "" || pr.Base.Ref != branch:
+		return webhook.Ignore("merged into %s, not the default branch", pr.Base.Ref)
+	case !b.cfg.ChatOps && !b.cfg.auditOn():
+		return webhook.Ignore("merged; no optional feature is on")
+	}
+	t, err := newTarget(ev.payloadEnvelope)
+	if err != nil {
+		return err
+	}
+	if t.number = pr.Number; t.number <= 0 || !commitHash.MatchString(pr.MergeCommitSHA) {
+		return webhook.BadRequest(errors.New("a merged pull request without a number or merge commit"))
+	}
+	t.sha = pr.MergeCommitSHA
+	logger := t.logger(d.Logger)
+	if b.cfg.auditOn() {
+		b.scheduleAudit(logger, t, branch, "")
+	}
+	if !b.cfg.ChatOps {
+		return nil
+	}
+	key := jobKey{kind: jobMerged, installation: t.installation, repo: strings.ToLower(t.fullName()), number: t.number}
+	return b.submit(key, logger, func(ctx context.Context, logger *slog.Logger) error {
+		return b.proposeNext(ctx, logger, t, branch)
+	})
+}
+
+// proposal is what a merged change promoted: models into an environment.
+type proposal struct {
+	env    string
+	models []string
+	// version is the models' common version, "" when they differ (each
+	// model's version pinned in env is then promoted).
+	version string
+}
+
+// proposalOf reads what the records of a merge commit promoted. The reason
+// is set when there is nothing to propose from: no manifest changed,
+// several environments changed, or a change that is not a promotion or a
+// registration (a rollback, an edit, a removal).
+func proposalOf(records []audit.Record) (proposal, string) {
+	var p proposal
+	versions := map[string]bool{}
+	for _, r := range records {
+		switch {
+		case p.env != "" && r.Environment != p.env:
+			return proposal{}, fmt.Sprintf("the merge changed manifests in %s and %s", p.env, r.Environment)
+		case r.Kind != audit.KindPromote && r.Kind != audit.KindRegister:
+			return proposal{}, fmt.Sprintf("the merge's change of %s is a %s, not a promotion", r.Path, r.Kind)
+		case r.ToVersion == "":
+			return proposal{}, fmt.Sprintf("%s cannot be read: %s", r.Path, r.Problem)
+		}
+		p.env = r.Environment
+		if !slices.Contains(p.models, r.Model) {
+			p.models = append(p.models, r.Model)
+		}
+		versions[r.ToVersion] = true
+	}
+	if len(p.models) == 0 {
+		return proposal{}, "the merge changed no manifest"
+	}
+	slices.Sort(p.models)
+	if len(versions) == 1 {
+		for v := range versions {
+			p.version = v
+		}
+	}
+	return p, ""
+}
+
+// recordsOf returns the records a commit made.
+func recordsOf(h *audit.History, commit string) []audit.Record {
+	var out []audit.Record
+	for _, r := range h.Records {
+		if r.Commit == commit {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// autoProposed returns the environments promoted from env that the policy
+// marks autoPropose, in policy order.
+func autoProposed(pol *policy.Policy, env string) []string {
+	var out []string
+	for _, e := range pol.Next(env) {
+		if e.AutoPropose {
+			out = append(out, e.Name)
+		}
+	}
+	return out
+}
+
+// readPolicy loads the policy of a tree. A missing or broken policy is an
+// error: nothing is proposed from a policy that cannot be read.
+func readPolicy(files fs.FS) (*policy.Policy, error) {
+	data, err := fs.ReadFile(files, policy.Path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", policy.Path, err)
+	}
+	pol, problems := policy.Load(policy.Path, data, nil)
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%s is invalid: %s", policy.Path, problems[0].Message)
+	}
+	return pol, nil
+}
+
+// proposeNext opens the promotion pull requests that the merge of t's pull
+// request (merge commit t.sha into branch) calls for.
+func (b *Bot) proposeNext(ctx context.Context, logger *slog.Logger, t target, branch string) error {
+	j, err := b.startFeatureJob(ctx, t.installation)
+	if err != nil {
+		return err
+	}
+	ws, unlock, err := b.workspaces.open(ctx, t, j.token, branch)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	repo, h, err := ws.history(ctx)
+	if err != nil {
+		return err
+	}
+	records := recordsOf(h, t.sha)
+	_ = repo.Close()
+	p, why := proposalOf(records)
+	if why != "" {
+		logger.Info("autoPropose: nothing to propose", "reason", why)
+		return nil
+	}
+	files, err := ws.files(t.sha)
+	if err != nil {
+		return err
+	}
+	pol, err := readPolicy(files)
+	if err != nil {
+		logger.Warn("autoPropose: the merged commit's policy cannot be read; nothing proposed", "error", err)
+		return nil
+	}
+	var errs []error
+	for _, env := range autoProposed(pol, p.env) {
+		errs = append(errs, b.proposeOne(ctx, logger.With("environment", env), j, t, ws, p, env))
+	}
+	return errors.Join(errs...)
+}
+
+// proposeOne opens the promotion of p into env and tells the merged pull
+// request what happened, once.
+func (b *Bot) proposeOne(ctx context.Context, logger *slog.Logger, j *featureJob, t target, ws *workspace, p proposal, env string) error {
+	mark := marker("propose", fmt.Sprintf("%s %s", env, t.sha))
+	if done, err := answered(ctx, j, t, t.number, mark); err != nil || done {
+		if done {
+			b.cfg.Metrics.ChatOps("propose", "duplicate")
+			logger.Info("autoPropose: already done for this merge")
+		}
+		return err
+	}
+	what := fmt.Sprintf("%s %s", strings.Join(p.models, ", "), orPinned(p.version, p.env))
+	out, err := b.executor(j, t, ws, logger).Promote(ctx, promote.PromoteRequest{Models: p.models, To: env, Version: p.version}, promote.Options{})
+	var (
+		refused *promote.RefusedError
+		nothing *promote.NothingToDoError
+		text    string
+		outcome string
+	)
+	switch {
+	case err == nil && out.PullRequest != nil:
+		outcome = "opened"
+		verb := "opened"
+		if !out.PullRequest.Created {
+			outcome, verb = "updated", "updated"
+		}
+		text = fmt.Sprintf("promobot %s #%d to promote %s to `%s`: the policy marks `%s` `autoPropose`. It needs the approvals `%s` requires, like any promotion.",
+			verb, out.PullRequest.Number, what, env, env, env)
+	case errors.As(err, &nothing):
+		b.cfg.Metrics.ChatOps("propose", "nothing_to_do")
+		logger.Info("autoPropose: nothing to do", "reason", nothing.Message)
+		return nil
+	case errors.As(err, &refused):
+		outcome = "refused"
+		text = fmt.Sprintf("promobot did not open the promotion of %s to `%s` (`autoPropose`): the policy would refuse it.\n\n%s\n\nOpen it by hand once this is fixed: `promobot promote %s--to %s --ticket …`",
+			what, env, quoted(refused.Reasons), modelFlags(p.models), env)
+	default:
+		outcome = "error"
+		text = fmt.Sprintf("promobot could not open the promotion of %s to `%s` (`autoPropose`): %s Open it by hand with `promobot promote %s--to %s`.",
+			what, env, retryHint(promote.IsTerminal(err)), modelFlags(p.models), env)
+		logger.Error("autoPropose failed", "error", err, "terminal", promote.IsTerminal(err))
+	}
+	b.cfg.Metrics.ChatOps("propose", outcome)
+	logger.Info("autoPropose", "outcome", outcome)
+	if _, cerr := j.gh.CreateComment(ctx, t.owner, t.name, t.number, text+"\n\n"+mark); cerr != nil {
+		return errors.Join(err, cerr)
+	}
+	if outcome == "error" {
+		return err
+	}
+	return nil
+}
+
+func orPinned(version, env string) string {
+	if version == "" {
+		return "(the versions pinned in `" + env + "`)"
+	}
+	return "`" + version + "`"
+}
+
+// quoted renders reasons, which may carry text from manifests, as a plain
+// text block: no markup, links or mentions reach the comment.
+func quoted(lines []string) string {
+	var b strings.Builder
+	b.WriteString("```text\n")
+	for _, l := range lines {
+		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(l, "`", "'"), "\n", " "))
+		b.WriteString("\n")
+	}
+	b.WriteString("```")
+	return b.String()
+}
+
+func modelFlags(models []string) string {
+	var b strings.Builder
+	for _, m := range models {
+		fmt.Fprintf(&b, "--model %s ", m)
+	}
+	return b.String()
+}
+
+// retryHint says, in a sentence for a comment, whether trying again can
+// help; the cause stays in the logs.
+func retryHint(terminal bool) string {
+	if terminal {
+		return "the problem will not go away by itself (promobot's logs say what it is)."
+	}
+	return "the problem looks temporary (promobot's logs say what it is)."
+}

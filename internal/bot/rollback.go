@@ -1,0 +1,254 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/example-org/promobot/internal/bot/ghclient"
+	"github.com/example-org/promobot/internal/bot/webhook"
+	"github.com/example-org/promobot/internal/codeowners"
+	"github.com/example-org/promobot/internal/promote"
+)
+
+// Chat-ops, part two: "/promobot rollback" in a comment on a merged
+// promotion pull request opens the pull request that rolls it back, when
+// the commenter owns every manifest it changed, as the CODEOWNERS of the
+// default branch's tip say, and may write to the repository. The bot
+// answers every command with one comment, which carries a marker naming
+// the command's comment, so no command is answered or acted on twice.
+
+// command is a chat-ops command read from a comment.
+type command struct {
+	// name is the word after "/promobot", "" when there is none.
+	name      string
+	commentID int64
+	author    string
+	// branch is the repository's default branch.
+	branch string
+}
+
+// parseCommand finds the first line of a comment that starts with
+// "/promobot", outside fenced code blocks and quotes, and returns the word
+// after it.
+func parseCommand(body string) (string, bool) {
+	fenced := false
+	for _, line := range strings.Split(body, "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "```") || strings.HasPrefix(line, "~~~") {
+			fenced = !fenced
+			continue
+		}
+		fields := strings.Fields(line)
+		if fenced || len(fields) == 0 || fields[0] != "/promobot" {
+			continue
+		}
+		if len(fields) == 1 {
+			return "", true
+		}
+		return strings.ToLower(fields[1]), true
+	}
+	return "", false
+}
+
+func (b *Bot) onIssueComment(_ context.Context, d webhook.Delivery) error {
+	var ev issueCommentPayload
+	if err := parse(d, &ev); err != nil {
+		return err
+	}
+	author := ev.Comment.User
+	switch {
+	case ev.Action != "created":
+		return webhook.Ignore("action %q", ev.Action)
+	case ev.Issue.PullRequest == nil:
+		return webhook.Ignore("a comment on an issue, not a pull request")
+	case isBotAccount(author.Login, author.Type):
+		return webhook.Ignore("a comment by a bot")
+	}
+	name, ok := parseCommand(ev.Comment.Body)
+	if !ok {
+		return webhook.Ignore("no /promobot command")
+	}
+	t, err := newTarget(ev.payloadEnvelope)
+	if err != nil {
+		return err
+	}
+	c := command{name: name, commentID: ev.Comment.ID, author: author.Login, branch: ev.Repository.DefaultBranch}
+	if t.number = ev.Issue.Number; t.number <= 0 || c.commentID <= 0 || c.author == "" || c.branch == "" {
+		return webhook.BadRequest(errors.New("a comment without an issue number, comment id, author or default branch"))
+	}
+	if !b.comments.add(c.commentID) {
+		return webhook.Ignore("comment %d already taken", c.commentID)
+	}
+	logger := t.logger(d.Logger).With("comment_id", c.commentID, "command", c.name, "commenter", c.author)
+	key := jobKey{kind: jobCommand, installation: t.installation, repo: strings.ToLower(t.fullName()), number: t.number, ref: strconv.FormatInt(c.commentID, 10)}
+	err = b.submit(key, logger, func(ctx context.Context, logger *slog.Logger) error { return b.runCommand(ctx, logger, t, c) })
+	if err != nil {
+		b.comments.forget(c.commentID)
+	}
+	return err
+}
+
+// runCommand answers one command.
+func (b *Bot) runCommand(ctx context.Context, logger *slog.Logger, t target, c command) error {
+	j, err := b.startFeatureJob(ctx, t.installation)
+	if err != nil {
+		return err
+	}
+	mark := marker("reply-to", strconv.FormatInt(c.commentID, 10))
+	if done, err := answered(ctx, j, t, t.number, mark); err != nil || done {
+		if done {
+			b.cfg.Metrics.ChatOps("rollback", "duplicate")
+			logger.Info("chat-ops: the command was answered already")
+		}
+		return err
+	}
+	var outcome, text string
+	if c.name == "rollback" {
+		outcome, text, err = b.rollbackCommand(ctx, logger, j, t, c)
+	} else {
+		outcome = "unknown_command"
+		text = "promobot understands one command: `/promobot rollback`, on a merged promotion pull request, opens the pull request that rolls it back."
+	}
+	b.cfg.Metrics.ChatOps("rollback", outcome)
+	logger.Info("chat-ops command answered", "outcome", outcome)
+	reply := fmt.Sprintf("@%s %s\n\n%s", c.author, text, mark)
+	if _, cerr := j.gh.CreateComment(ctx, t.owner, t.name, t.number, reply); cerr != nil {
+		return errors.Join(err, cerr)
+	}
+	return err
+}
+
+// rollbackCommand opens the rollback of t's pull request for c.author when
+// it is a merged promotion and the author owns what it changed. It returns
+// the outcome for metrics, the reply, and the error that stopped it, if any.
+func (b *Bot) rollbackCommand(ctx context.Context, logger *slog.Logger, j *featureJob, t target, c command) (string, string, error) {
+	pr, err := j.gh.PullRequest(ctx, t.owner, t.name, t.number)
+	if err != nil {
+		return "error", "promobot could not read this pull request: " + retryHint(ghclient.IsTerminal(err)), err
+	}
+	switch {
+	case !pr.Merged || pr.MergeCommitSHA == "":
+		return "not_merged", fmt.Sprintf("#%d is not merged, so there is nothing to roll back.", t.number), nil
+	case pr.BaseRef != c.branch:
+		return "not_promotion", fmt.Sprintf("#%d merged into `%s`; promobot rolls back only what merged into `%s`.", t.number, pr.BaseRef, c.branch), nil
+	}
+	ws, unlock, err := b.workspaces.open(ctx, t, j.token, c.branch)
+	if err != nil {
+		return "error", "promobot could not fetch the repository: " + retryHint(false), err
+	}
+	defer unlock()
+	repo, h, err := ws.history(ctx)
+	if err != nil {
+		return "error", "promobot could not read the repository's history: " + retryHint(false), err
+	}
+	records := recordsOf(h, pr.MergeCommitSHA)
+	_ = repo.Close()
+	var paths []string
+	for _, r := range records {
+		if !slices.Contains(paths, r.Path) {
+			paths = append(paths, r.Path)
+		}
+	}
+	if len(paths) == 0 {
+		return "not_promotion", fmt.Sprintf("#%d is not a promotion pull request: its merge changed no manifest under `environments/`.", t.number), nil
+	}
+	owner, why, err := b.mayRollBack(ctx, j.gh, t, ws, c.author, paths)
+	switch {
+	case err != nil:
+		return "error", "promobot could not check who owns the manifests: " + retryHint(ghclient.IsTerminal(err)), err
+	case !owner:
+		return "not_owner", "promobot rolls back only for an owner of the manifests: " + why + ". Nothing was opened.", nil
+	}
+	out, err := b.executor(j, t, ws, logger).RollbackPullRequest(ctx, t.number, promote.Options{})
+	var (
+		refused *promote.RefusedError
+		nothing *promote.NothingToDoError
+	)
+	switch {
+	case err == nil && out.PullRequest != nil && out.PullRequest.Created:
+		return "opened", fmt.Sprintf("opened #%d to roll back #%d. It needs the approvals of the environment's owners, like any change to it.", out.PullRequest.Number, t.number), nil
+	case err == nil && out.PullRequest != nil:
+		return "updated", fmt.Sprintf("the rollback of #%d is already open: #%d (brought up to date).", t.number, out.PullRequest.Number), nil
+	case errors.As(err, &nothing):
+		return "nothing_to_do", "nothing to roll back: " + strings.ReplaceAll(nothing.Message, "`", "'") + ".", nil
+	case errors.As(err, &refused):
+		return "refused", fmt.Sprintf("promobot cannot roll back #%d:\n\n%s", t.number, quoted(refused.Reasons)), nil
+	case err == nil:
+		err = errors.New("the rollback opened no pull request")
+	}
+	logger.Error("rollback failed", "error", err, "terminal", promote.IsTerminal(err))
+	return "error", "promobot could not open the rollback pull request: " + retryHint(promote.IsTerminal(err)), err
+}
+
+// mayRollBack reports whether login may have the bot roll back a change of
+// paths: an owner of every one of them per the CODEOWNERS of the default
+// branch's tip (a user owner, or an active member of a team owner, looked
+// up as the evaluation does), with write access. why says who owns what
+// when not. Anything that cannot be established is an error: fail closed.
+func (b *Bot) mayRollBack(ctx context.Context, gh featureAPI, t target, ws *workspace, login string, paths []string) (bool, string, error) {
+	files, err := ws.files(ws.tip.String())
+	if err != nil {
+		return false, "", err
+	}
+	_, data, err := codeowners.Find(func(p string) ([]byte, bool, error) {
+		data, err := fs.ReadFile(files, p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, false, nil
+		}
+		return data, err == nil, err
+	})
+	switch {
+	case errors.Is(err, codeowners.ErrNotFound):
+		return false, "the default branch has no CODEOWNERS file, so the manifests have no owner", nil
+	case err != nil:
+		return false, "", err
+	}
+	owners, _ := codeowners.Parse(data)
+	members := map[string][]string{}
+	for _, p := range paths {
+		rule, ok := owners.Match(p)
+		if !ok || len(rule.Owners) == 0 {
+			return false, fmt.Sprintf("`%s` has no code owner", p), nil
+		}
+		owned := false
+		var names []string
+		for _, o := range rule.Owners {
+			names = append(names, "`"+o.String()+"`")
+			switch o.Kind {
+			case codeowners.OwnerUser:
+				owned = owned || strings.EqualFold(o.Name(), login)
+			case codeowners.OwnerTeam:
+				list, seen := members[o.Name()]
+				if !seen {
+					org, slug, _ := strings.Cut(o.Name(), "/")
+					list, err = gh.TeamMembers(ctx, org, slug)
+					if err != nil && !ghclient.IsNotFound(err) {
+						return false, "", err
+					}
+					members[o.Name()] = list
+				}
+				owned = owned || slices.ContainsFunc(list, func(m string) bool { return strings.EqualFold(m, login) })
+			}
+		}
+		if !owned {
+			return false, fmt.Sprintf("`%s` is owned by %s", p, strings.Join(names, ", ")), nil
+		}
+	}
+	perm, err := gh.Permission(ctx, t.owner, t.name, login)
+	switch {
+	case ghclient.IsNotFound(err):
+		perm = "none"
+	case err != nil:
+		return false, "", err
+	}
+	if perm != "admin" && perm != "maintain" && perm != "write" {
+		return false, "an owner also needs write access to the repository", nil
+	}
+	return true, "", nil
+}

@@ -1,0 +1,184 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/go-git/go-git/v5"
+	gitconfig "github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+
+	"github.com/example-org/promobot/internal/audit"
+	"github.com/example-org/promobot/internal/bot/mirror"
+	"github.com/example-org/promobot/internal/gitrepo"
+)
+
+// The optional features (chat-ops, bypass detection, the audit export) do
+// not use the evaluations' mirrors. Each repository gets a second bare
+// copy, its workspace, under Config.WorkDir, and every job of those
+// features holds the repository's workspace lock from its fetch to its
+// last write. So:
+//
+//   - promote.Executor, which fetches the base branch into the repository
+//     it is given, is the only writer of the workspace while it runs: no
+//     other fetch can land at the same moment (promote's own rule);
+//   - the audit walk reads pack files no fetch is adding to;
+//   - evaluations never wait for a chat-ops job, and chat-ops jobs never
+//     see a mirror half-way through a fetch.
+//
+// The price is a second copy of each GitOps repository on disk, fetched
+// incrementally. A workspace has an empty working tree (nothing is ever
+// checked out) rather than being bare, because promote.Executor opens its
+// repository by looking for a .git directory.
+
+// workspaces holds the workspace of each repository.
+type workspaces struct {
+	dir   string
+	locks keyedLocks
+}
+
+// workspace is one repository's workspace, locked, with its default branch
+// freshly fetched.
+type workspace struct {
+	// path is the repository (its working tree stays empty); gitDir its
+	// .git directory.
+	path, gitDir string
+	// branch is the default branch, fetched to refs/remotes/origin/<branch>.
+	branch string
+	// tip is the branch's tip after the fetch.
+	tip plumbing.Hash
+	git *git.Repository
+}
+
+var repoNamePart = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// validRepoPart reports whether s can name an owner or a repository on
+// disk: GitHub's characters, and not "." or "..".
+func validRepoPart(s string) bool { return repoNamePart.MatchString(s) && s != "." && s != ".." }
+
+// open locks t's workspace, creates it on first use, fetches branch with
+// token and returns it with the function that unlocks it.
+func (w *workspaces) open(ctx context.Context, t target, token, branch string) (*workspace, func(), error) {
+	u, err := url.Parse(t.cloneURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return nil, nil, fmt.Errorf("workspace of %s: clone URL %q is not a plain http(s) URL", t.fullName(), t.cloneURL)
+	}
+	if !validRepoPart(t.owner) || !validRepoPart(t.name) {
+		return nil, nil, fmt.Errorf("workspace: invalid repository name %q", t.fullName())
+	}
+	if branch == "" || strings.ContainsAny(branch, " :*?[\\^~") || strings.Contains(branch, "..") {
+		return nil, nil, fmt.Errorf("workspace of %s: invalid branch %q", t.fullName(), branch)
+	}
+	host := strings.NewReplacer(":", "_").Replace(strings.ToLower(u.Host))
+	path := filepath.Join(w.dir, host, strings.ToLower(t.owner), strings.ToLower(t.name))
+	unlock, err := w.locks.lock(ctx, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	ws, err := fetchWorkspace(ctx, path, t.cloneURL, token, branch)
+	if err != nil {
+		unlock()
+		return nil, nil, fmt.Errorf("workspace of %s: %w", t.fullName(), err)
+	}
+	return ws, unlock, nil
+}
+
+// fetchWorkspace opens or creates the repository at path and fetches
+// branch into refs/remotes/origin/<branch>.
+func fetchWorkspace(ctx context.Context, path, cloneURL, token, branch string) (*workspace, error) {
+	repo, err := git.PlainOpen(path)
+	if errors.Is(err, git.ErrRepositoryNotExists) {
+		if err = os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
+			repo, err = git.PlainInit(path, false)
+		}
+		if err == nil {
+			_, err = repo.CreateRemote(&gitconfig.RemoteConfig{Name: git.DefaultRemoteName, URLs: []string{cloneURL}})
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open: %w", err)
+	}
+	remote := plumbing.NewRemoteReferenceName(git.DefaultRemoteName, branch)
+	spec := gitconfig.RefSpec("+" + plumbing.NewBranchReferenceName(branch).String() + ":" + remote.String())
+	err = repo.FetchContext(ctx, &git.FetchOptions{
+		RemoteName: git.DefaultRemoteName, RemoteURL: cloneURL, RefSpecs: []gitconfig.RefSpec{spec},
+		Auth: &githttp.BasicAuth{Username: mirror.TokenUser, Password: token}, Tags: git.NoTags, Force: true,
+	})
+	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		if token != "" && strings.Contains(err.Error(), token) {
+			err = errors.New(strings.ReplaceAll(err.Error(), token, "<token>"))
+		}
+		return nil, fmt.Errorf("fetch %s: %w", branch, err)
+	}
+	ref, err := repo.Reference(remote, true)
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s: %w", branch, err)
+	}
+	return &workspace{path: path, gitDir: filepath.Join(path, git.GitDirName), branch: branch, tip: ref.Hash(), git: repo}, nil
+}
+
+// history reconstructs the audit history of the default branch, with the
+// walk's incremental index kept in the workspace.
+func (ws *workspace) history(ctx context.Context) (*audit.Repository, *audit.History, error) {
+	repo, err := audit.OpenRepository(ws.path, audit.RepositoryOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := audit.Reconstruct(ctx, repo, audit.Options{Ref: "refs/remotes/origin/" + ws.branch})
+	if err != nil {
+		_ = repo.Close()
+		return nil, nil, err
+	}
+	return repo, h, nil
+}
+
+// files returns the tree of commit sha.
+func (ws *workspace) files(sha string) (fs.FS, error) {
+	if !plumbing.IsHash(sha) {
+		return nil, fmt.Errorf("%q is not a commit hash", sha)
+	}
+	c, err := ws.git.CommitObject(plumbing.NewHash(sha))
+	if err != nil {
+		return nil, fmt.Errorf("read commit %s: %w", sha, err)
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("read the tree of %s: %w", sha, err)
+	}
+	return gitrepo.TreeFS(tree), nil
+}
+
+// stateFile is a file of the bot's own state in the workspace, kept where
+// `promobot audit` keeps its caches.
+func (ws *workspace) stateFile(name string) string { return filepath.Join(ws.gitDir, "promobot", name) }
+
+// readState returns the content of a state file, "" when it does not
+// exist.
+func (ws *workspace) readState(name string) (string, error) {
+	data, err := os.ReadFile(ws.stateFile(name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	return strings.TrimSpace(string(data)), err
+}
+
+// writeState replaces a state file atomically.
+func (ws *workspace) writeState(name, value string) error {
+	p := ws.stateFile(name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return err
+	}
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, []byte(value+"\n"), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, p)
+}
