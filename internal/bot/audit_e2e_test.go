@@ -264,4 +264,3 @@ func readLog(t *testing.T, path string) []audit.Record {
 	}
 	return out
 }
-
