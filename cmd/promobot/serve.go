@@ -19,6 +19,7 @@ import (
 
 	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/artifactcheck"
+	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot"
 	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/metrics"
@@ -47,6 +48,10 @@ var serveEnv = []struct{ flag, env string }{
 	{"log-level", "PROMOBOT_LOG_LEVEL"},
 	{"log-format", "PROMOBOT_LOG_FORMAT"},
 	{"verify-artifacts", "PROMOBOT_VERIFY_ARTIFACTS"},
+	{"chatops", "PROMOBOT_CHATOPS"},
+	{"bypass-issues", "PROMOBOT_BYPASS_ISSUES"},
+	{"audit-sink", "PROMOBOT_AUDIT_SINK"},
+	{"audit-delay", "PROMOBOT_AUDIT_DELAY"},
 }
 
 // serveFlags are the serve command's flags as given.
@@ -58,6 +63,9 @@ type serveFlags struct {
 	jobTimeout, shutdownTimeout            time.Duration
 	resyncInterval, recheckInterval        time.Duration
 	verifyArtifacts                        bool
+	chatOps, bypassIssues                  bool
+	auditSink                              string
+	auditDelay                             time.Duration
 }
 
 func (f *serveFlags) register(fl *pflag.FlagSet) {
@@ -77,6 +85,10 @@ func (f *serveFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
 	fl.BoolVar(&f.verifyArtifacts, "verify-artifacts", false, "verify changed manifests' artifacts in storage for the artifacts rule (Azure credentials from the environment)")
+	fl.BoolVar(&f.chatOps, "chatops", false, "open the next promotion after a merge when the policy says autoPropose, and answer /promobot rollback comments (the App needs contents and pull requests write, and the issue_comment event)")
+	fl.BoolVar(&f.bypassIssues, "bypass-issues", false, "report manifest changes pushed to the default branch without a reviewed pull request as issues and failing commit statuses (the App needs issues and statuses write)")
+	fl.StringVar(&f.auditSink, "audit-sink", "", "export the audit records after merges and pushes to this log: file:PATH or azblob://ACCOUNT/CONTAINER/BLOB, where {owner} and {repo} name the repository")
+	fl.DurationVar(&f.auditDelay, "audit-delay", bot.DefaultAuditDelay, "how long after a push the audit looks at it, and waits before believing again that a commit has no pull request")
 }
 
 // fromEnv sets every flag not given on the command line from its
@@ -159,6 +171,16 @@ func (f *serveFlags) check(e *env) (*serveConfig, error) {
 	if f.logFormat != "json" && f.logFormat != "text" {
 		bad("--log-format (PROMOBOT_LOG_FORMAT) must be json or text, not %q", f.logFormat)
 	}
+	if f.auditDelay < 10*time.Second || f.auditDelay > time.Hour {
+		bad("--audit-delay (PROMOBOT_AUDIT_DELAY) must be between 10s and 1h, not %s", f.auditDelay)
+	}
+	if f.auditSink != "" {
+		// Open it once with sample names: an unknown scheme or missing
+		// Azure credentials stop the start, not the first merge.
+		if _, err := openAuditSink(e, f.auditSink, "owner", "repo"); err != nil {
+			bad("--audit-sink (PROMOBOT_AUDIT_SINK): %v", err)
+		}
+	}
 	if c.flags.cacheDir == "" {
 		c.flags.cacheDir = defaultCacheDir(e)
 		if c.flags.cacheDir == "" {
@@ -222,6 +244,12 @@ every installation and evaluates those whose check run is missing, failed
 to evaluate, was left in progress, or no longer matches their reviews,
 labels or base, since GitHub does not redeliver failed deliveries.
 
+Optional features, off by default because the App needs more permissions
+for them (docs/github-app.md): --chatops opens the next promotion after a
+merge when the policy says autoPropose and answers "/promobot rollback";
+--bypass-issues reports manifest changes that reached the default branch
+without a reviewed pull request; --audit-sink exports the audit log.
+
 Every flag can also be set through the environment variable shown in
 docs/github-app.md (for example PROMOBOT_WEBHOOK_SECRET); a flag given on
 the command line wins. A missing or invalid setting exits with status 2
@@ -261,6 +289,9 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 		PrivateKey: c.privateKey,
 		Transport:  m.InstrumentTransport(wire),
 		UserAgent:  "promobot/" + version,
+		// Conditional reads, retries with backoff and a per-installation
+		// rate-limit gate (see internal/bot/ghclient.Budget).
+		Budget: &ghclient.Budget{Observer: m},
 	})
 	if err != nil {
 		return usageError("serve: %v", strings.TrimPrefix(err.Error(), "ghclient: "))
@@ -275,7 +306,7 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 	if c.flags.verifyArtifacts {
 		verifier = artifactHook{stores: artifactStores(e)}
 	}
-	b, err := bot.New(bot.Config{
+	cfg := bot.Config{
 		AppID:           c.appID,
 		CheckName:       c.flags.checkName,
 		WebhookSecret:   c.webhookSecret,
@@ -289,7 +320,20 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 		ResyncInterval:  c.flags.resyncInterval,
 		RecheckInterval: c.flags.recheckInterval,
 		Artifacts:       verifier,
-	})
+		ChatOps:         c.flags.chatOps,
+		BypassIssues:    c.flags.bypassIssues,
+		AuditDelay:      c.flags.auditDelay,
+		// The optional features' own copies of the repositories; "_" keeps
+		// the folder apart from the mirrors' host folders.
+		WorkDir: filepath.Join(c.flags.cacheDir, "_workspaces"),
+	}
+	if spec := c.flags.auditSink; spec != "" {
+		cfg.AuditSink = func(owner, repo string) (chain.Sink, error) { return openAuditSink(e, spec, owner, repo) }
+		if !strings.Contains(spec, "{repo}") {
+			logger.Warn("--audit-sink names no {repo}: every repository's records go to one log, which matches only one repository's history; the others' exports fail")
+		}
+	}
+	b, err := bot.New(cfg)
 	if err != nil {
 		return usageError("serve: %v", err)
 	}
@@ -309,6 +353,7 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 	logger.Info("listening", "addr", ln.Addr().String(), "app_id", c.appID, "github_url", c.flags.githubURL,
 		"check_name", c.flags.checkName, "workers", c.flags.workers, "queue_size", c.flags.queueSize,
 		"cache_dir", c.flags.cacheDir, "resync_interval", c.flags.resyncInterval, "recheck_interval", c.flags.recheckInterval,
+		"chatops", c.flags.chatOps, "bypass_issues", c.flags.bypassIssues, "audit_export", c.flags.auditSink != "",
 		"version", version)
 
 	served := make(chan error, 1)
@@ -335,6 +380,19 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// openAuditSink opens the audit log of repository owner/repo: spec with
+// {owner} and {repo} replaced by the lower-case names. Azure credentials
+// come from the environment, as for `promobot audit export`.
+func openAuditSink(e *env, spec, owner, repo string) (chain.Sink, error) {
+	for _, part := range []string{owner, repo} {
+		if part == "" || part == "." || part == ".." || strings.ContainsAny(part, "/\\{}") {
+			return nil, fmt.Errorf("the repository name %q cannot name a log", owner+"/"+repo)
+		}
+	}
+	s := strings.NewReplacer("{owner}", strings.ToLower(owner), "{repo}", strings.ToLower(repo)).Replace(spec)
+	return chain.OpenSink(s, func() (artifact.Credentials, error) { return artifact.CredentialsFromEnv(e.getenv) })
 }
 
 // artifactHook verifies a change's artifacts for the bot, with the trusted

@@ -332,3 +332,77 @@ func waitForListening(t *testing.T, stderr *syncBuffer, exited <-chan int) strin
 	t.Fatalf("serve did not listen:\n%s", stderr.String())
 	return ""
 }
+
+// TestServeFeatureFlags checks the optional features' flags: off by
+// default, settable from the environment, and checked before listening.
+func TestServeFeatureFlags(t *testing.T) {
+	_, keyPEM := serveTestKey(t)
+	keyFile := filepath.Join(t.TempDir(), "app.pem")
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{
+		"PROMOBOT_APP_ID": "12", "PROMOBOT_PRIVATE_KEY": keyFile, "PROMOBOT_WEBHOOK_SECRET": serveSecret,
+		"PROMOBOT_CACHE_DIR": t.TempDir(), "PROMOBOT_ADDR": "256.1.1.1:80", // valid configuration fails at listen
+	}
+	sink := "file:" + filepath.Join(t.TempDir(), "{owner}-{repo}.jsonl")
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{name: "all on", args: []string{"--chatops", "--bypass-issues", "--audit-sink", sink}, want: "listen on 256.1.1.1:80"},
+		{name: "from the environment", env: map[string]string{"PROMOBOT_CHATOPS": "true", "PROMOBOT_AUDIT_SINK": sink, "PROMOBOT_AUDIT_DELAY": "30s"},
+			want: "listen on 256.1.1.1:80"},
+		{name: "not a boolean", env: map[string]string{"PROMOBOT_BYPASS_ISSUES": "sometimes"}, want: "PROMOBOT_BYPASS_ISSUES: not a valid value for --bypass-issues"},
+		{name: "unknown sink", args: []string{"--audit-sink", "ftp://logs/x"}, want: `--audit-sink (PROMOBOT_AUDIT_SINK): unknown sink "ftp://logs/x"`},
+		{name: "delay too short", args: []string{"--audit-delay", "1s"}, want: "--audit-delay (PROMOBOT_AUDIT_DELAY) must be between 10s and 1h, not 1s"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range vars {
+				env[k] = v
+			}
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			var stderr syncBuffer
+			if code := runServe(t.Context(), env, &stderr, tc.args...); code != exitUsage {
+				t.Errorf("exit %d, want %d", code, exitUsage)
+			}
+			if !strings.Contains(stderr.String(), tc.want) {
+				t.Errorf("stderr lacks %q:\n%s", tc.want, stderr.String())
+			}
+		})
+	}
+
+	e := &env{getenv: func(string) string { return "" }}
+	cmd := newServeCommand(e)
+	if err := cmd.ParseFlags(nil); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, name := range []string{"chatops", "bypass-issues", "audit-sink", "audit-delay"} {
+		got[name] = cmd.Flags().Lookup(name).Value.String()
+	}
+	want := map[string]string{"chatops": "false", "bypass-issues": "false", "audit-sink": "", "audit-delay": "1m0s"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("defaults (-want +got):\n%s", diff)
+	}
+}
+
+func TestOpenAuditSink(t *testing.T) {
+	e := &env{getenv: func(string) string { return "" }}
+	sink, err := openAuditSink(e, "file:/var/log/{owner}/{repo}.jsonl", "Example-Org", "Models")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := sink.String(); got != "file:/var/log/example-org/models.jsonl" {
+		t.Errorf("sink %s", got)
+	}
+	if _, err := openAuditSink(e, "file:/x/{repo}.jsonl", "o", ".."); err == nil {
+		t.Error("a repository named .. opened a log")
+	}
+}
