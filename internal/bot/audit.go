@@ -11,6 +11,7 @@ import (
 	"github.com/example-org/promobot/internal/audit"
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/audit/githubreview"
+	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/queue"
 )
 
@@ -214,6 +215,20 @@ func (b *Bot) runAudit(ctx context.Context, logger *slog.Logger, key string) err
 // can cure (GitHub or git unreachable).
 func (b *Bot) rearmOnError(logger *slog.Logger, t target, branch string) {
 	b.scheduleAudit(logger, t, branch, "")
+}
+
+// retryable reports whether looking again later can cure err: not when
+// GitHub refused the request (a missing permission, say), which waits for
+// the next push, merge or resynchronization pass instead.
+func retryable(err error) bool {
+	var review *githubreview.Error
+	switch {
+	case errors.As(err, &review):
+		return review.Retryable
+	case ghclient.IsTerminal(err):
+		return false
+	}
+	return true
 }
 
 // verdict asks the reviewer about commit once per job.

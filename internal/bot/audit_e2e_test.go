@@ -264,3 +264,25 @@ func readLog(t *testing.T, path string) []audit.Record {
 	}
 	return out
 }
+
+// TestBypassUnknownIsNeverClean makes GitHub fail the first look: the push
+// is neither passed nor reported, and is looked at again.
+func TestBypassUnknownIsNeverClean(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{bypassIssues: true})
+	h.em.FailNext("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", 502, nil, 1)
+	sha := h.directPush(map[string]string{"environments/dev/lasso-spx.yaml": evaltest.Manifest("dev", evaltest.Unbundled, evaltest.V4)}, "Register lasso by hand")
+	h.audit() // GitHub fails
+	if !testutilCounter(t, h, `promobot_audit_checks_total{outcome="error"} 1`) {
+		t.Error("the failed check is not counted")
+	}
+	h.audit() // no pull request: first sighting
+	h.audit() // confirmed
+	issues := h.botIssues()
+	if len(issues) != 1 || issues[0].Title != "Unreviewed promotion of lasso-spx to dev" {
+		t.Fatalf("issues %+v", issues)
+	}
+	if got := h.auditStatuses(sha); len(got) != 1 {
+		t.Errorf("statuses %+v", got)
+	}
+}

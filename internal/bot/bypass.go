@@ -65,7 +65,7 @@ func (r *auditRun) checkBypass(ctx context.Context, floor string) (again bool, e
 		if err != nil {
 			// Unknown is never clean: look again later.
 			m.AuditCheck("error")
-			return true, fmt.Errorf("assess commit %s: %w", commit, err)
+			return retryable(err), fmt.Errorf("assess commit %s: %w", commit, err)
 		}
 		if v.Reviewed {
 			continue
@@ -84,7 +84,7 @@ func (r *auditRun) checkBypass(ctx context.Context, floor string) (again bool, e
 	}
 	if err := r.report(ctx, findings); err != nil {
 		m.AuditCheck("error")
-		return true, err
+		return retryable(err), err
 	}
 	switch {
 	case len(findings) > 0:

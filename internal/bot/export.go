@@ -61,7 +61,7 @@ func (r *auditRun) export(ctx context.Context) (again bool, err error) {
 	for _, rec := range records[log.Count:] {
 		v, err := r.verdict(ctx, rec.Commit)
 		if err != nil {
-			verr, again = fmt.Errorf("assess commit %s: %w", rec.Commit, err), true
+			verr, again = fmt.Errorf("assess commit %s: %w", rec.Commit, err), retryable(err)
 			break
 		}
 		if !r.settled(rec.Commit, v) {
