@@ -218,7 +218,12 @@ func (b *Bot) proposeOne(ctx context.Context, logger *slog.Logger, j *featureJob
 	}
 	b.cfg.Metrics.ChatOps("propose", outcome)
 	logger.Info("autoPropose", "outcome", outcome)
-	if _, cerr := j.gh.CreateComment(ctx, t.owner, t.name, t.number, text+"\n\n"+mark); cerr != nil {
+	if outcome != "error" {
+		// A failure carries no marker: a redelivery of the merge tries
+		// again.
+		text += "\n\n" + mark
+	}
+	if _, cerr := j.gh.CreateComment(ctx, t.owner, t.name, t.number, text); cerr != nil {
 		return errors.Join(err, cerr)
 	}
 	if outcome == "error" {
