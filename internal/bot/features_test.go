@@ -1,6 +1,8 @@
 package bot
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"os"
@@ -14,9 +16,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/example-org/promobot/internal/audit"
+	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/ghclient/retry"
+	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/githubtest"
+	"github.com/example-org/promobot/internal/openapitest"
 )
 
 // fakeTimers holds the audit's delayed callbacks until a test fires them,
@@ -255,5 +260,53 @@ func TestAppManifestListsTheOptionalFeatures(t *testing.T) {
 		if !regexp.MustCompile(`(?m)^#\s+` + regexp.QuoteMeta(perm) + `\s*$`).MatchString(extended) {
 			t.Errorf("the manifest's extended set does not list %q", perm)
 		}
+	}
+}
+
+// TestWebhookExamplesWithTheOptionalFeatures replays the examples of the
+// events the optional features react to, with every feature on: each is
+// accepted or deliberately ignored, none panics.
+func TestWebhookExamplesWithTheOptionalFeatures(t *testing.T) {
+	examples := openapitest.RequireExamples(t)
+	m := metrics.New()
+	timers := newFakeTimers()
+	cfg := Config{
+		AppID: testAppID, WebhookSecret: []byte(testSecret), Logger: testLogger(t), Workers: 4, QueueSize: 10000, Metrics: m,
+		ChatOps: true, BypassIssues: true, WorkDir: t.TempDir(),
+		AuditSink: func(string, string) (chain.Sink, error) { return nil, errFake },
+	}
+	b, err := newBot(cfg, deps{
+		client:    func(int64) (githubAPI, error) { return nil, errFake },
+		features:  func(int64) (featureAPI, error) { return nil, errFake },
+		botLogin:  func(context.Context) (string, error) { return botLogin, nil },
+		mirrors:   &fakeMirrors{err: errFake},
+		afterFunc: timers.afterFunc, clock: timers.now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Shutdown(context.Background()) })
+	h := b.Handler()
+	for _, event := range []string{"issue_comment", "pull_request", "push"} {
+		list := examples[event]
+		if len(list) == 0 {
+			t.Fatalf("no examples of %s", event)
+		}
+		for i, ex := range list {
+			body, err := json.Marshal(ex)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := post(t, h, event, string(body)); got != http.StatusAccepted {
+				t.Errorf("%s example %d (action %v): status %d, want 202", event, i, ex["action"], got)
+			}
+		}
+	}
+	// The audits the examples armed run against a GitHub that fails.
+	timers.fire(time.Minute)
+	(&unitBot{Bot: b}).idle(t)
+	text := metricsText(t, m)
+	if strings.Contains(text, `outcome="panicked"`) || strings.Contains(grepLines(text, "promobot_webhook_deliveries_total"), `outcome="error"`) {
+		t.Errorf("a job panicked or a delivery failed:\n%s", grepLines(text, "outcome="))
 	}
 }
