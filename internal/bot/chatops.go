@@ -186,7 +186,13 @@ func (b *Bot) proposeOne(ctx context.Context, logger *slog.Logger, j *featureJob
 		return err
 	}
 	what := fmt.Sprintf("%s %s", strings.Join(p.models, ", "), orPinned(p.version, p.env))
-	out, err := b.executor(j, t, ws, logger).Promote(ctx, promote.PromoteRequest{Models: p.models, To: env, Version: p.version}, promote.Options{})
+	// The author of the merged promotion drives this one too: as its
+	// co-author they cannot approve it.
+	var onBehalfOf []string
+	if t.pr != nil && t.pr.Author != "" {
+		onBehalfOf = append(onBehalfOf, t.pr.Author)
+	}
+	out, err := b.executor(j, t, ws, logger).Promote(ctx, promote.PromoteRequest{Models: p.models, To: env, Version: p.version}, promote.Options{OnBehalfOf: onBehalfOf})
 	var (
 		refused *promote.RefusedError
 		nothing *promote.NothingToDoError

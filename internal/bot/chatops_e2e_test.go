@@ -247,6 +247,11 @@ func TestChatOpsRollbackByAnOwner(t *testing.T) {
 	}
 	wantContains(t, "the reply", replies[0], "@mara", fmt.Sprintf("opened #%d to roll back #%d", pr.Number, n))
 
+	// mara asked for the rollback, so she is its co-author and her own
+	// approval does not count: other owners must look at it.
+	h.review(pr.Number, "mara", "APPROVED")
+	h.want("the requester approves her own rollback", pr.HeadSHA, "failure", nil, []string{"ignored @mara: co-author"})
+
 	// The same comment again, then after a restart: answered once.
 	h.deliverComment(n, id, "created")
 	h.start(harnessOptions{chatOps: true})

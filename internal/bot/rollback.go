@@ -165,7 +165,9 @@ func (b *Bot) rollbackCommand(ctx context.Context, logger *slog.Logger, j *featu
 	case !owner:
 		return "not_owner", "promobot rolls back only for an owner of the manifests: " + why + ". Nothing was opened.", nil
 	}
-	out, err := b.executor(j, t, ws, logger).RollbackPullRequest(ctx, t.number, promote.Options{})
+	// The commenter asked for this change: as its co-author they cannot
+	// approve it, so a rollback still needs other owners' eyes.
+	out, err := b.executor(j, t, ws, logger).RollbackPullRequest(ctx, t.number, promote.Options{OnBehalfOf: []string{c.author}})
 	var (
 		refused *promote.RefusedError
 		nothing *promote.NothingToDoError

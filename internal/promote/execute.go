@@ -38,6 +38,12 @@ type Options struct {
 	DryRun bool
 	// NoPR commits and pushes the branch without opening a pull request.
 	NoPR bool
+	// OnBehalfOf are the GitHub logins of the people a change is made for
+	// when someone else (the bot) commits it: the commenter who asked for a
+	// rollback, the author whose merged promotion is proposed onwards. Each
+	// is recorded as a Co-authored-by trailer, which makes them ineligible
+	// to approve the change, as if they had written it themselves.
+	OnBehalfOf []string
 }
 
 // Outcome is what a run did or, for a dry run, would do.
@@ -178,6 +184,7 @@ func (x *Executor) run(ctx context.Context, opts Options, plan func(context.Cont
 	if err != nil {
 		return nil, err
 	}
+	p.CommitMessage += onBehalfOfTrailers(opts.OnBehalfOf)
 	log = log.With("branch", p.Branch, "kind", string(p.Kind), "environment", p.Environment)
 	out := &Outcome{
 		Kind: p.Kind, Environment: p.Environment, Branch: p.Branch, BaseBranch: s.baseBranch, BaseCommit: s.base.Hash.String(),

@@ -2,6 +2,7 @@ package promote
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 )
 
@@ -128,3 +129,21 @@ func moveSentence(kind Kind, m Move) string {
 	}
 	return s + "."
 }
+
+// onBehalfOfTrailers returns a Co-authored-by trailer for each login, with
+// the GitHub no-reply address that maps back to the login, so that the
+// policy engine counts them among the change's authors. Logins that are not
+// valid GitHub logins are skipped rather than written into the message.
+func onBehalfOfTrailers(logins []string) string {
+	var b strings.Builder
+	for _, l := range logins {
+		if !githubLogin.MatchString(l) || strings.HasSuffix(l, "[bot]") {
+			continue
+		}
+		fmt.Fprintf(&b, "Co-authored-by: %s <%s@users.noreply.github.com>\n", l, l)
+	}
+	return b.String()
+}
+
+// githubLogin matches a GitHub user login.
+var githubLogin = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9]|-[A-Za-z0-9]){0,38}$`)
