@@ -73,6 +73,17 @@ type session struct {
 
 // openSession opens the repository, lists the remote and fetches the base
 // branch so that the change is planned on the remote's current tip.
+// openRepository opens the repository at path exactly (a working tree or a
+// bare repository, such as the bot's mirror), else the one holding path.
+// go-git's DetectDotGit alone looks only for a .git folder and so never
+// finds a bare repository.
+func openRepository(path string) (*git.Repository, error) {
+	if r, err := git.PlainOpen(path); err == nil {
+		return r, nil
+	}
+	return git.PlainOpenWithOptions(path, &git.PlainOpenOptions{DetectDotGit: true})
+}
+
 func openSession(ctx context.Context, cfg Git) (*session, error) {
 	if cfg.Remote == "" {
 		cfg.Remote = "origin"
@@ -80,7 +91,7 @@ func openSession(ctx context.Context, cfg Git) (*session, error) {
 	if cfg.Author.Name == "" || cfg.Author.Email == "" {
 		cfg.Author = DefaultAuthor
 	}
-	disk, err := git.PlainOpenWithOptions(cfg.Path, &git.PlainOpenOptions{DetectDotGit: true})
+	disk, err := openRepository(cfg.Path)
 	if err != nil {
 		return nil, usagef("open git repository %s: %v", cfg.Path, err)
 	}
