@@ -164,6 +164,7 @@ func (b *Bot) onPullRequest(_ context.Context, d webhook.Delivery) error {
 	if err := parse(d, &ev); err != nil {
 		return err
 	}
+	fromPayload := true
 	switch action := ev.Action; action {
 	case "opened", "reopened", "synchronize", "ready_for_review":
 	case "edited":
@@ -172,12 +173,19 @@ func (b *Bot) onPullRequest(_ context.Context, d webhook.Delivery) error {
 		if ev.Changes.Base == nil {
 			return webhook.Ignore("edited without a change of base")
 		}
+	case "labeled", "unlabeled":
+		// A label can change the verdict (a freeze window's override
+		// label). Deliveries may arrive out of order, and a label added
+		// then removed within seconds must not leave the verdict of the
+		// label's presence behind: the job reads the labels afresh rather
+		// than trusting the payload's.
+		fromPayload = false
 	case "closed":
 		return b.onClosed(d, ev)
 	default:
 		return webhook.Ignore("action %q", action)
 	}
-	return b.schedulePullRequest(d, ev)
+	return b.schedulePullRequest(d, ev, fromPayload)
 }
 
 func (b *Bot) onPullRequestReview(_ context.Context, d webhook.Delivery) error {
@@ -190,7 +198,7 @@ func (b *Bot) onPullRequestReview(_ context.Context, d webhook.Delivery) error {
 	default:
 		return webhook.Ignore("action %q", action)
 	}
-	return b.schedulePullRequest(d, ev)
+	return b.schedulePullRequest(d, ev, true)
 }
 
 func (b *Bot) onCheckRun(_ context.Context, d webhook.Delivery) error {
@@ -230,8 +238,9 @@ func (b *Bot) onCheckSuite(_ context.Context, d webhook.Delivery) error {
 }
 
 // schedulePullRequest schedules the evaluation of a pull request described
-// by a delivery.
-func (b *Bot) schedulePullRequest(d webhook.Delivery, ev pullRequestPayload) error {
+// by a delivery. With fromPayload the job uses the pull request as the
+// payload describes it; without, it fetches the pull request first.
+func (b *Bot) schedulePullRequest(d webhook.Delivery, ev pullRequestPayload, fromPayload bool) error {
 	t, err := newTarget(ev.payloadEnvelope)
 	if err != nil {
 		return err
@@ -239,7 +248,7 @@ func (b *Bot) schedulePullRequest(d webhook.Delivery, ev pullRequestPayload) err
 	if t.number = ev.PullRequest.Number; t.number <= 0 {
 		return webhook.BadRequest(errors.New("no pull request number"))
 	}
-	if ev.PullRequest.Head.SHA != "" && ev.PullRequest.Base.Ref != "" {
+	if fromPayload && ev.PullRequest.Head.SHA != "" && ev.PullRequest.Base.Ref != "" {
 		t.pr = ev.PullRequest.pullRequest()
 		t.sha = t.pr.HeadSHA
 	}
