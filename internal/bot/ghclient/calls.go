@@ -252,22 +252,8 @@ func (c *Client) OpenPullRequestsForCommit(ctx context.Context, owner, repo, sha
 
 // CreateCheckRun creates a check run and returns its id.
 func (c *Client) CreateCheckRun(ctx context.Context, owner, repo string, run CheckRun) (int64, error) {
-	opts := github.CreateCheckRunOptions{
-		Name:        run.Name,
-		HeadSHA:     run.HeadSHA,
-		DetailsURL:  optional(run.DetailsURL),
-		ExternalID:  optional(run.ExternalID),
-		Status:      optional(run.Status),
-		Conclusion:  optional(run.Conclusion),
-		StartedAt:   timestamp(run.StartedAt),
-		CompletedAt: timestamp(run.CompletedAt),
-		Output:      output(run.Output),
-	}
-	cr, _, err := c.gh.Checks.CreateCheckRun(ctx, owner, repo, opts)
-	if err != nil {
-		return 0, classify(fmt.Sprintf("create check run %q on %s in %s/%s", run.Name, run.HeadSHA, owner, repo), err)
-	}
-	return cr.GetID(), nil
+	id, _, err := c.StartCheckRun(ctx, owner, repo, run)
+	return id, err
 }
 
 // UpdateCheckRun updates a check run.
