@@ -72,7 +72,7 @@ func (f *serveFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.addr, "addr", ":8080", "address to listen on")
 	fl.StringVar(&f.appID, "app-id", "", "GitHub App id (required)")
 	fl.StringVar(&f.privateKey, "private-key", "", "GitHub App private key: a PEM file path or the PEM itself (required)")
-	fl.StringVar(&f.webhookSecret, "webhook-secret", "", "webhook secret (required; prefer the environment variable, flags show in ps)")
+	fl.StringVar(&f.webhookSecret, "webhook-secret", "", "webhook secret (required; prefer the environment variable, flags show in ps); during a rotation the old and the new, separated by a comma or a newline")
 	fl.StringVar(&f.githubURL, "github-url", defaultGitHubAPI, "GitHub API URL; for GitHub Enterprise Server https://HOST/api/v3/")
 	fl.StringVar(&f.checkName, "check-name", bot.DefaultCheckName, "name of the check run, as required in branch protection")
 	fl.IntVar(&f.workers, "workers", 4, "evaluations run at once")
@@ -108,11 +108,11 @@ func fromEnv(fl *pflag.FlagSet, e *env) error {
 
 // serveConfig is the checked configuration.
 type serveConfig struct {
-	flags         serveFlags
-	appID         int64
-	privateKey    []byte
-	webhookSecret []byte
-	level         slog.Level
+	flags          serveFlags
+	appID          int64
+	privateKey     []byte
+	webhookSecrets [][]byte
+	level          slog.Level
 }
 
 // check validates the flags and loads the private key. Every message names
@@ -139,8 +139,11 @@ func (f *serveFlags) check(e *env) (*serveConfig, error) {
 	}
 	if f.webhookSecret == "" {
 		bad("--webhook-secret (PROMOBOT_WEBHOOK_SECRET) is required")
+	} else if secrets, err := parseWebhookSecrets(f.webhookSecret); err != nil {
+		bad("--webhook-secret (PROMOBOT_WEBHOOK_SECRET): %v", err)
+	} else {
+		c.webhookSecrets = secrets
 	}
-	c.webhookSecret = []byte(f.webhookSecret)
 	if _, err := ghclient.ParseBaseURL(f.githubURL); err != nil {
 		bad("--github-url (GITHUB_API_URL): %v", strings.TrimPrefix(err.Error(), "ghclient: "))
 	}
@@ -191,6 +194,25 @@ func (f *serveFlags) check(e *env) (*serveConfig, error) {
 		return nil, usageError("serve: invalid configuration:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return c, nil
+}
+
+// parseWebhookSecrets returns the webhook secrets listed in value,
+// separated by commas or newlines, each trimmed of surrounding white
+// space: one secret, or during a rotation the old and the new. A secret
+// therefore cannot hold a comma, a newline, or white space at either end.
+// An empty entry is refused rather than skipped, since it most likely
+// means a variable that was not expanded. The error never shows a secret.
+func parseWebhookSecrets(value string) ([][]byte, error) {
+	entries := strings.Split(strings.ReplaceAll(value, "\n", ","), ",")
+	secrets := make([][]byte, 0, len(entries))
+	for i, entry := range entries {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			return nil, fmt.Errorf("secret %d of %d is empty; separate secrets by one comma or newline, with none at the end", i+1, len(entries))
+		}
+		secrets = append(secrets, []byte(entry))
+	}
+	return secrets, nil
 }
 
 func defaultCacheDir(e *env) string {
@@ -309,7 +331,7 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 	cfg := bot.Config{
 		AppID:           c.appID,
 		CheckName:       c.flags.checkName,
-		WebhookSecret:   c.webhookSecret,
+		WebhookSecrets:  c.webhookSecrets,
 		Apps:            apps,
 		Mirrors:         mirrors,
 		Metrics:         m,

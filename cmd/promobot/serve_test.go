@@ -118,6 +118,10 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{name: "cannot listen", vars: with(nil), args: []string{"--addr", "256.1.1.1:80"}, want: []string{"listen on 256.1.1.1:80"}},
 		{name: "no cache directory", vars: with(map[string]string{"PROMOBOT_CACHE_DIR": ""}), want: []string{"--cache-dir (PROMOBOT_CACHE_DIR) is required"}},
 		{name: "stray argument", vars: with(nil), args: []string{"now"}, want: []string{"unknown command"}},
+		{name: "a trailing comma in the secrets", vars: with(map[string]string{"PROMOBOT_WEBHOOK_SECRET": serveSecret + ","}),
+			want: []string{"--webhook-secret (PROMOBOT_WEBHOOK_SECRET): secret 2 of 2 is empty"}},
+		{name: "an empty secret between two", vars: with(nil), args: []string{"--webhook-secret", "old-" + serveSecret + ", ," + serveSecret},
+			want: []string{"--webhook-secret (PROMOBOT_WEBHOOK_SECRET): secret 2 of 3 is empty"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -160,6 +164,53 @@ func TestServeFlagsWinOverTheEnvironment(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("flags (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseWebhookSecrets(t *testing.T) {
+	tests := []struct {
+		name, value string
+		want        []string
+		wantErr     string
+	}{
+		{name: "one", value: "THEKEY", want: []string{"THEKEY"}},
+		{name: "old and new, comma", value: "OLDKEY,NEWKEY", want: []string{"OLDKEY", "NEWKEY"}},
+		{name: "old and new, comma and space", value: "OLDKEY, NEWKEY", want: []string{"OLDKEY", "NEWKEY"}},
+		{name: "old and new, newline", value: "OLDKEY\nNEWKEY", want: []string{"OLDKEY", "NEWKEY"}},
+		{name: "old and new, CRLF", value: "OLDKEY\r\nNEWKEY", want: []string{"OLDKEY", "NEWKEY"}},
+		{name: "surrounding space of one", value: "  THEKEY\t", want: []string{"THEKEY"}},
+		{name: "other punctuation is kept", value: "a;b=c d", want: []string{"a;b=c d"}},
+		{name: "only a comma", value: ",", wantErr: "secret 1 of 2 is empty"},
+		{name: "trailing comma", value: "THEKEY,", wantErr: "secret 2 of 2 is empty"},
+		{name: "two commas", value: "OLDKEY,,NEWKEY", wantErr: "secret 2 of 3 is empty"},
+		{name: "a blank line", value: "OLDKEY\n \nNEWKEY", wantErr: "secret 2 of 3 is empty"},
+		{name: "white space only", value: " \t", wantErr: "secret 1 of 1 is empty"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			secrets, err := parseWebhookSecrets(tc.value)
+			if tc.wantErr != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				for _, secret := range []string{"OLDKEY", "NEWKEY", "THEKEY"} {
+					if strings.Contains(err.Error(), secret) {
+						t.Errorf("the error shows a secret: %v", err)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, s := range secrets {
+				got = append(got, string(s))
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("secrets (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
@@ -232,7 +283,8 @@ func TestServeEndToEnd(t *testing.T) {
 
 	vars := map[string]string{
 		"PROMOBOT_ADDR": "127.0.0.1:0", "PROMOBOT_APP_ID": "31", "PROMOBOT_PRIVATE_KEY": string(keyPEM),
-		"PROMOBOT_WEBHOOK_SECRET": serveSecret, "GITHUB_API_URL": fx.URL(), "PROMOBOT_CACHE_DIR": t.TempDir(),
+		// Mid-rotation: the old secret and the new one.
+		"PROMOBOT_WEBHOOK_SECRET": "old-" + serveSecret + "\n" + serveSecret, "GITHUB_API_URL": fx.URL(), "PROMOBOT_CACHE_DIR": t.TempDir(),
 		"PROMOBOT_LOG_LEVEL": "debug",
 	}
 	ctx, stop := context.WithCancel(t.Context())
@@ -268,6 +320,16 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Fatalf("no completed check run after 30s; log:\n%s", stderr.String())
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+	for secret, want := range map[string]int{"old-" + serveSecret: 202, serveSecret: 202, "older-" + serveSecret: 401} {
+		resp, err := githubtest.Deliver(t.Context(), url+"/webhook", secret, "ping", githubtest.Payload{"zen": "Rotate often.", "hook_id": 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("ping signed with %q: status %d, want %d", secret, resp.StatusCode, want)
+		}
 	}
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/nothing": 404} {
 		resp, err := http.Get(url + path)

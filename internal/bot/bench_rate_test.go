@@ -55,7 +55,7 @@ func BenchmarkWebhookAckAt500PerSecond(b *testing.B) {
 	const rate = 500
 	gh := &fakeGitHub{noRecord: true}
 	bot, err := newBot(Config{
-		AppID: testAppID, WebhookSecret: []byte(testSecret), Logger: slog.New(slog.DiscardHandler),
+		AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, Logger: slog.New(slog.DiscardHandler),
 		Workers: 4, QueueSize: 1000, Now: time.Now,
 	}, deps{client: func(int64) (githubAPI, error) { return gh, nil }, mirrors: &fakeMirrors{block: true}})
 	if err != nil {
@@ -241,7 +241,7 @@ func TestEvaluationFixturePasses(t *testing.T) {
 func BenchmarkEvaluationNoNetwork(b *testing.B) {
 	in, gh := evaluationFixture(b)
 	now := time.Now()
-	bot, err := newBot(Config{AppID: testAppID, WebhookSecret: []byte(testSecret), Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }},
+	bot, err := newBot(Config{AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, Logger: slog.New(slog.DiscardHandler), Now: func() time.Time { return now }},
 		deps{client: func(int64) (githubAPI, error) { return gh, nil }, mirrors: &fakeMirrors{input: in}})
 	if err != nil {
 		b.Fatal(err)

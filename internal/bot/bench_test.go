@@ -22,7 +22,7 @@ func BenchmarkDeliveryAck(b *testing.B) {
 	block := &fakeMirrors{block: true}
 	now := time.Now()
 	bot, err := newBot(Config{
-		AppID: testAppID, WebhookSecret: []byte(testSecret), Logger: slog.New(slog.DiscardHandler),
+		AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, Logger: slog.New(slog.DiscardHandler),
 		Workers: 1, Now: func() time.Time { return now },
 	}, deps{client: func(int64) (githubAPI, error) { return fx, nil }, mirrors: block})
 	if err != nil {

@@ -71,7 +71,7 @@ const (
 // DefaultCheckName is the name of the check run the bot posts.
 const DefaultCheckName = "promobot"
 
-// Config configures a Bot. AppID, WebhookSecret, Apps and Mirrors are
+// Config configures a Bot. AppID, WebhookSecrets, Apps and Mirrors are
 // required.
 type Config struct {
 	// AppID is the GitHub App's id; check_run deliveries about other Apps'
@@ -79,8 +79,9 @@ type Config struct {
 	AppID int64
 	// CheckName is the check run's name; empty means DefaultCheckName.
 	CheckName string
-	// WebhookSecret verifies deliveries.
-	WebhookSecret []byte
+	// WebhookSecrets verify deliveries: one signed with any of them is
+	// accepted. Usually one; during a rotation the old and the new.
+	WebhookSecrets [][]byte
 	// Apps gives installation clients.
 	Apps *ghclient.Apps
 	// Mirrors holds the local repository mirrors.
@@ -317,7 +318,7 @@ func newBot(cfg Config, d deps) (*Bot, error) {
 		Observe: func(o queue.Outcome, d time.Duration) { cfg.Metrics.Job(string(o), d) },
 	})
 	cfg.Metrics.QueueDepth(b.queue.Depth, b.queue.Running)
-	dispatcher, err := webhook.NewDispatcher(cfg.WebhookSecret, b.handlers(), webhook.Options{
+	dispatcher, err := webhook.NewDispatcher(cfg.WebhookSecrets, b.handlers(), webhook.Options{
 		Logger:     cfg.Logger,
 		Observe:    cfg.Metrics.Delivery,
 		Deliveries: webhook.NewDeliverySet(cfg.DeliveryMemory, 0, nil),

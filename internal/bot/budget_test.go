@@ -197,7 +197,7 @@ func newHarnessWithBudget(t testing.TB, on bool) *budgetHarness {
 	}
 	now, _ := time.Parse(time.RFC3339, evaltest.DefaultNow)
 	h.bot, err = New(Config{
-		AppID: testAppID, WebhookSecret: []byte(testSecret), Apps: apps, Mirrors: mirrors,
+		AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, Apps: apps, Mirrors: mirrors,
 		Metrics: h.metrics, Logger: testLogger(t), Now: func() time.Time { return now },
 	})
 	if err != nil {

@@ -268,7 +268,7 @@ type unitBot struct {
 func newUnitBot(t *testing.T, gh *fakeGitHub, m *fakeMirrors, mutate func(*Config)) *unitBot {
 	t.Helper()
 	now, _ := time.Parse(time.RFC3339, evaltest.DefaultNow)
-	cfg := Config{AppID: testAppID, WebhookSecret: []byte(testSecret), Logger: testLogger(t), Workers: 2, Now: func() time.Time { return now }}
+	cfg := Config{AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, Logger: testLogger(t), Workers: 2, Now: func() time.Time { return now }}
 	if mutate != nil {
 		mutate(&cfg)
 	}

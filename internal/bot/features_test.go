@@ -271,7 +271,7 @@ func TestWebhookExamplesWithTheOptionalFeatures(t *testing.T) {
 	m := metrics.New()
 	timers := newFakeTimers()
 	cfg := Config{
-		AppID: testAppID, WebhookSecret: []byte(testSecret), Logger: testLogger(t), Workers: 4, QueueSize: 10000, Metrics: m,
+		AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, Logger: testLogger(t), Workers: 4, QueueSize: 10000, Metrics: m,
 		ChatOps: true, BypassIssues: true, WorkDir: t.TempDir(),
 		AuditSink: func(string, string) (chain.Sink, error) { return nil, errFake },
 	}

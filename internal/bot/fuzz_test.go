@@ -29,7 +29,7 @@ func FuzzHandlers(f *testing.F) {
 
 	gh := &fakeGitHub{}
 	bot, err := newBot(Config{
-		AppID: testAppID, WebhookSecret: []byte(testSecret), Logger: slog.New(slog.DiscardHandler),
+		AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, Logger: slog.New(slog.DiscardHandler),
 		Workers: 1, QueueSize: 10, Now: time.Now,
 	}, deps{client: func(int64) (githubAPI, error) { return gh, nil }, mirrors: &fakeMirrors{err: errFake}})
 	if err != nil {

@@ -136,7 +136,7 @@ func (h *harness) start(opts harnessOptions) {
 		now = func() time.Time { return fixed }
 	}
 	cfg := Config{
-		AppID: testAppID, WebhookSecret: []byte(testSecret), Apps: apps, Mirrors: mirrors,
+		AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, Apps: apps, Mirrors: mirrors,
 		Engine: opts.engine, Metrics: m, Logger: testLogger(t),
 		Workers: opts.workers, QueueSize: opts.queueSize,
 		ResyncInterval: opts.resyncInterval, RecheckInterval: opts.recheckInterval,

@@ -165,7 +165,7 @@ func TestResyncWithFakes(t *testing.T) {
 	}
 
 	t.Run("listing installations fails", func(t *testing.T) {
-		b, err := newBot(Config{AppID: testAppID, WebhookSecret: []byte(testSecret)}, deps{
+		b, err := newBot(Config{AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}}, deps{
 			client:        func(int64) (githubAPI, error) { return gh, nil },
 			installations: func(context.Context) ([]int64, error) { return nil, errFake },
 			mirrors:       &fakeMirrors{},
@@ -193,7 +193,7 @@ func countCalls(gh *fakeGitHub, prefix string) int {
 func TestResyncLoopRunsAtStartAndStopsOnShutdown(t *testing.T) {
 	gh := &fakeGitHub{repos: []ghclient.Repository{{Owner: "example-org", Name: "models"}}}
 	listed := make(chan struct{}, 10)
-	b, err := newBot(Config{AppID: testAppID, WebhookSecret: []byte(testSecret), ResyncInterval: time.Hour, Logger: testLogger(t)}, deps{
+	b, err := newBot(Config{AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, ResyncInterval: time.Hour, Logger: testLogger(t)}, deps{
 		client: func(int64) (githubAPI, error) { return gh, nil },
 		installations: func(context.Context) ([]int64, error) {
 			listed <- struct{}{}

@@ -56,7 +56,7 @@ func TestDuplicateDeliveriesAreProcessedOnce(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := &sequenceHandler{errs: tc.errs}
 			var outcomes []string
-			d, err := NewDispatcher([]byte(secret), map[string]Handler{"push": h}, Options{
+			d, err := NewDispatcher([][]byte{[]byte(secret)}, map[string]Handler{"push": h}, Options{
 				Deliveries: NewDeliverySet(10, time.Hour, nil),
 				Observe:    func(_, o string) { outcomes = append(outcomes, o) },
 			})
@@ -86,7 +86,7 @@ func TestDuplicateDeliveriesAreProcessedOnce(t *testing.T) {
 func TestForgedDeliveryIdsAreNotRemembered(t *testing.T) {
 	h := &sequenceHandler{}
 	set := NewDeliverySet(10, time.Hour, nil)
-	d, err := NewDispatcher([]byte(secret), map[string]Handler{"push": h}, Options{Deliveries: set})
+	d, err := NewDispatcher([][]byte{[]byte(secret)}, map[string]Handler{"push": h}, Options{Deliveries: set})
 	if err != nil {
 		t.Fatal(err)
 	}

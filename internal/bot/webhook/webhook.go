@@ -4,6 +4,8 @@
 // The Dispatcher is an http.Handler. It verifies the X-Hub-Signature-256
 // HMAC of the raw body before reading anything else from the request, so an
 // unsigned or forged delivery is refused with 401 and reaches no handler.
+// It may hold several secrets, so that the secret rotates without a window
+// of refused deliveries: a delivery signed with any of them is accepted.
 // It then hands the payload to the handler registered for the event and
 // maps the handler's answer to a status: 202 when the delivery was accepted
 // or deliberately ignored (including events nobody handles), 400 for a
@@ -15,6 +17,9 @@ package webhook
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -137,17 +142,26 @@ type Options struct {
 
 // Dispatcher verifies and routes webhook deliveries.
 type Dispatcher struct {
-	secret   []byte
+	secrets  [][]byte
 	handlers map[string]Handler
 	opts     Options
 }
 
-// NewDispatcher returns a dispatcher checking signatures with secret and
-// routing each event type to its handler. An empty secret is refused: the
-// dispatcher never accepts unsigned deliveries.
-func NewDispatcher(secret []byte, handlers map[string]Handler, opts Options) (*Dispatcher, error) {
-	if len(secret) == 0 {
-		return nil, errors.New("webhook: an empty secret would accept unsigned deliveries")
+// NewDispatcher returns a dispatcher routing each event type to its
+// handler. A delivery is accepted when its signature matches one of
+// secrets: during a rotation they are the old and the new secret. No
+// secret, or an empty one, is refused: the dispatcher never accepts
+// unsigned deliveries.
+func NewDispatcher(secrets [][]byte, handlers map[string]Handler, opts Options) (*Dispatcher, error) {
+	if len(secrets) == 0 {
+		return nil, errors.New("webhook: no secret: the dispatcher would accept no delivery")
+	}
+	kept := make([][]byte, len(secrets))
+	for i, secret := range secrets {
+		if len(secret) == 0 {
+			return nil, fmt.Errorf("webhook: secret %d of %d is empty: it would accept unsigned deliveries", i+1, len(secrets))
+		}
+		kept[i] = bytes.Clone(secret)
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -159,7 +173,7 @@ func NewDispatcher(secret []byte, handlers map[string]Handler, opts Options) (*D
 	for event, h := range handlers {
 		hs[event] = h
 	}
-	return &Dispatcher{secret: bytes.Clone(secret), handlers: hs, opts: opts}, nil
+	return &Dispatcher{secrets: kept, handlers: hs, opts: opts}, nil
 }
 
 // response is the small JSON body every answer carries.
@@ -208,8 +222,8 @@ func (d *Dispatcher) serve(r *http.Request, event string, logger *slog.Logger) (
 		}
 		return OutcomeBadRequest, http.StatusBadRequest, "could not read the body"
 	}
-	if err := github.ValidateSignature(signature, body, d.secret); err != nil {
-		logger.Warn("webhook delivery with a wrong signature", "error", err)
+	if !d.signedWithASecret(signature, body) {
+		logger.Warn("webhook delivery with a wrong signature", "secrets", len(d.secrets))
 		return OutcomeUnauthorized, http.StatusUnauthorized, "wrong signature"
 	}
 
@@ -260,6 +274,26 @@ func (d *Dispatcher) serve(r *http.Request, event string, logger *slog.Logger) (
 		logger.Error("webhook handler failed", "error", err)
 		return OutcomeError, http.StatusInternalServerError, "internal error"
 	}
+}
+
+// signedWithASecret reports whether signature, "sha256=" and the hex
+// HMAC-SHA256 of body, was made with one of the secrets. Each comparison is
+// constant-time, and every secret is tried, so the time taken tells
+// nothing about which one matched or how much of a guess was right.
+func (d *Dispatcher) signedWithASecret(signature string, body []byte) bool {
+	got, err := hex.DecodeString(strings.TrimPrefix(signature, "sha256="))
+	if err != nil || len(got) != sha256.Size {
+		return false
+	}
+	matched := false
+	for _, secret := range d.secrets {
+		mac := hmac.New(sha256.New, secret)
+		mac.Write(body)
+		if hmac.Equal(mac.Sum(nil), got) {
+			matched = true
+		}
+	}
+	return matched
 }
 
 // readBody reads a request body of at most limit bytes into a buffer sized

@@ -129,7 +129,7 @@ func TestDispatcher(t *testing.T) {
 			h := &recorder{err: tc.handlerErr}
 			type observed struct{ Event, Outcome string }
 			var seen []observed
-			d, err := NewDispatcher([]byte(secret), map[string]Handler{"pull_request": h}, Options{
+			d, err := NewDispatcher([][]byte{[]byte(secret)}, map[string]Handler{"pull_request": h}, Options{
 				MaxBodyBytes: tc.maxBody,
 				Observe:      func(e, o string) { seen = append(seen, observed{e, o}) },
 			})
@@ -184,15 +184,101 @@ func TestDispatcher(t *testing.T) {
 }
 
 func TestNewDispatcherRefusesAnEmptySecret(t *testing.T) {
-	if _, err := NewDispatcher(nil, nil, Options{}); err == nil {
-		t.Error("NewDispatcher accepted an empty secret")
+	tests := []struct {
+		name    string
+		secrets [][]byte
+		want    string
+	}{
+		{name: "no secret", secrets: nil, want: "webhook: no secret: the dispatcher would accept no delivery"},
+		{name: "one empty secret", secrets: [][]byte{{}}, want: "webhook: secret 1 of 1 is empty: it would accept unsigned deliveries"},
+		{name: "an empty secret beside a good one", secrets: [][]byte{[]byte("old"), nil}, want: "webhook: secret 2 of 2 is empty: it would accept unsigned deliveries"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := NewDispatcher(tc.secrets, nil, Options{})
+			if err == nil {
+				t.Fatal("NewDispatcher accepted it")
+			}
+			if diff := cmp.Diff(tc.want, err.Error()); diff != "" {
+				t.Errorf("error (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestDispatcherDuringASecretRotation serves a dispatcher holding the old
+// and the new secret, as during a rotation: deliveries signed with either
+// are handled, any other signature is refused before the handler.
+func TestDispatcherDuringASecretRotation(t *testing.T) {
+	const body = `{"action":"opened","number":1}`
+	secrets := [][]byte{[]byte("old-secret"), []byte("new-secret")}
+	tests := []struct {
+		name      string
+		signature string
+		want      int
+	}{
+		{name: "signed with the old secret", signature: sign("old-secret", body), want: 202},
+		{name: "signed with the new secret", signature: sign("new-secret", body), want: 202},
+		{name: "signed with another secret", signature: sign("older-secret", body), want: 401},
+		{name: "signed with both secrets joined", signature: sign("old-secret,new-secret", body), want: 401},
+		{name: "signed with a prefix of a secret", signature: sign("new", body), want: 401},
+		{name: "a truncated signature", signature: sign("new-secret", body)[:40], want: 401},
+		{name: "not hex", signature: "sha256=" + strings.Repeat("zz", 32), want: 401},
+		{name: "sha256= and nothing", signature: "sha256=", want: 401},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &recorder{}
+			d, err := NewDispatcher(secrets, map[string]Handler{"pull_request": h}, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/webhook", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-GitHub-Event", "pull_request")
+			req.Header.Set("X-Hub-Signature-256", tc.signature)
+			rec := httptest.NewRecorder()
+			d.ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Errorf("status %d, want %d (body %s)", rec.Code, tc.want, rec.Body)
+			}
+			if handled := len(h.calls) > 0; handled != (tc.want == 202) {
+				t.Errorf("handler called %d times for status %d", len(h.calls), rec.Code)
+			}
+		})
+	}
+}
+
+// TestDispatcherKeepsItsOwnSecrets checks that changing the caller's
+// slices after NewDispatcher changes nothing.
+func TestDispatcherKeepsItsOwnSecrets(t *testing.T) {
+	const body = `{}`
+	key := []byte("secret")
+	d, err := NewDispatcher([][]byte{key}, map[string]Handler{"ping": &recorder{}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(key, "XXXXXX")
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodPost, "/webhook", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", "ping")
+	req.Header.Set("X-Hub-Signature-256", sign("secret", body))
+	rec := httptest.NewRecorder()
+	d.ServeHTTP(rec, req)
+	if rec.Code != http.StatusAccepted {
+		t.Errorf("status %d, want 202", rec.Code)
 	}
 }
 
 func BenchmarkDispatchAccepted(b *testing.B) {
+	b.Run("one secret", func(b *testing.B) { benchmarkDispatch(b, [][]byte{[]byte(secret)}) })
+	b.Run("two secrets (rotation)", func(b *testing.B) { benchmarkDispatch(b, [][]byte{[]byte("old"), []byte(secret)}) })
+}
+
+func benchmarkDispatch(b *testing.B, secrets [][]byte) {
 	body := strings.Repeat(`{"action":"submitted","pad":"xxxxxxxxxxxxxxxx"}`, 200)
 	sig := sign(secret, body)
-	d, err := NewDispatcher([]byte(secret), map[string]Handler{
+	d, err := NewDispatcher(secrets, map[string]Handler{
 		"pull_request_review": HandlerFunc(func(context.Context, Delivery) error { return nil }),
 	}, Options{})
 	if err != nil {
