@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -36,6 +37,7 @@ var serveEnv = []struct{ flag, env string }{
 	{"app-id", "PROMOBOT_APP_ID"},
 	{"private-key", "PROMOBOT_PRIVATE_KEY"},
 	{"webhook-secret", "PROMOBOT_WEBHOOK_SECRET"},
+	{"webhook-secret-file", "PROMOBOT_WEBHOOK_SECRET_FILE"},
 	{"github-url", "GITHUB_API_URL"},
 	{"check-name", "PROMOBOT_CHECK_NAME"},
 	{"workers", "PROMOBOT_WORKERS"},
@@ -57,6 +59,7 @@ var serveEnv = []struct{ flag, env string }{
 // serveFlags are the serve command's flags as given.
 type serveFlags struct {
 	addr, appID, privateKey, webhookSecret string
+	webhookSecretFile                      string
 	githubURL, checkName, cacheDir         string
 	logLevel, logFormat                    string
 	workers, queueSize                     int
@@ -73,6 +76,7 @@ func (f *serveFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.appID, "app-id", "", "GitHub App id (required)")
 	fl.StringVar(&f.privateKey, "private-key", "", "GitHub App private key: a PEM file path or the PEM itself (required)")
 	fl.StringVar(&f.webhookSecret, "webhook-secret", "", "webhook secret (required; prefer the environment variable, flags show in ps); during a rotation the old and the new, separated by a comma or a newline")
+	fl.StringVar(&f.webhookSecretFile, "webhook-secret-file", "", "file holding the webhook secret (or secrets, as for --webhook-secret), such as a Kubernetes secret mount; read at start. Instead of --webhook-secret")
 	fl.StringVar(&f.githubURL, "github-url", defaultGitHubAPI, "GitHub API URL; for GitHub Enterprise Server https://HOST/api/v3/")
 	fl.StringVar(&f.checkName, "check-name", bot.DefaultCheckName, "name of the check run, as required in branch protection")
 	fl.IntVar(&f.workers, "workers", 4, "evaluations run at once")
@@ -137,12 +141,23 @@ func (f *serveFlags) check(e *env) (*serveConfig, error) {
 	} else {
 		c.privateKey = key
 	}
-	if f.webhookSecret == "" {
-		bad("--webhook-secret (PROMOBOT_WEBHOOK_SECRET) is required")
-	} else if secrets, err := parseWebhookSecrets(f.webhookSecret); err != nil {
-		bad("--webhook-secret (PROMOBOT_WEBHOOK_SECRET): %v", err)
-	} else {
-		c.webhookSecrets = secrets
+	switch {
+	case f.webhookSecret == "" && f.webhookSecretFile == "":
+		bad("--webhook-secret (PROMOBOT_WEBHOOK_SECRET) or --webhook-secret-file (PROMOBOT_WEBHOOK_SECRET_FILE) is required")
+	case f.webhookSecret != "" && f.webhookSecretFile != "":
+		bad("--webhook-secret (PROMOBOT_WEBHOOK_SECRET) and --webhook-secret-file (PROMOBOT_WEBHOOK_SECRET_FILE) are both set; set one")
+	case f.webhookSecretFile != "":
+		if secrets, err := loadWebhookSecrets(f.webhookSecretFile); err != nil {
+			bad("--webhook-secret-file (PROMOBOT_WEBHOOK_SECRET_FILE): %v", err)
+		} else {
+			c.webhookSecrets = secrets
+		}
+	default:
+		if secrets, err := parseWebhookSecrets(f.webhookSecret); err != nil {
+			bad("--webhook-secret (PROMOBOT_WEBHOOK_SECRET): %v", err)
+		} else {
+			c.webhookSecrets = secrets
+		}
 	}
 	if _, err := ghclient.ParseBaseURL(f.githubURL); err != nil {
 		bad("--github-url (GITHUB_API_URL): %v", strings.TrimPrefix(err.Error(), "ghclient: "))
@@ -208,9 +223,44 @@ func parseWebhookSecrets(value string) ([][]byte, error) {
 	for i, entry := range entries {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
-			return nil, fmt.Errorf("secret %d of %d is empty; separate secrets by one comma or newline, with none at the end", i+1, len(entries))
+			return nil, fmt.Errorf("secret %d of %d is empty: separate secrets by a single comma or newline, with none after the last", i+1, len(entries))
 		}
 		secrets = append(secrets, []byte(entry))
+	}
+	return secrets, nil
+}
+
+// maxSecretFileBytes bounds a webhook secret file: a path naming something
+// else (a device, a log) is refused rather than read to its end.
+const maxSecretFileBytes = 64 << 10
+
+// loadWebhookSecrets returns the webhook secrets in the file at path: its
+// contents without the final newline, listed as for parseWebhookSecrets.
+// The error names the path, never the contents.
+func loadWebhookSecrets(path string) ([][]byte, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		var pathErr *os.PathError
+		if errors.As(err, &pathErr) {
+			return nil, fmt.Errorf("read %s: %v", path, pathErr.Err)
+		}
+		return nil, fmt.Errorf("read %s: %v", path, err)
+	}
+	defer file.Close()
+	data, err := io.ReadAll(io.LimitReader(file, maxSecretFileBytes+1))
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("read %s: %v", path, err)
+	case len(data) > maxSecretFileBytes:
+		return nil, fmt.Errorf("%s is larger than %d bytes: not a secret file", path, maxSecretFileBytes)
+	}
+	text := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
+	if strings.TrimSpace(text) == "" {
+		return nil, fmt.Errorf("%s is empty", path)
+	}
+	secrets, err := parseWebhookSecrets(text)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
 	}
 	return secrets, nil
 }
@@ -376,7 +426,7 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 		"check_name", c.flags.checkName, "workers", c.flags.workers, "queue_size", c.flags.queueSize,
 		"cache_dir", c.flags.cacheDir, "resync_interval", c.flags.resyncInterval, "recheck_interval", c.flags.recheckInterval,
 		"chatops", c.flags.chatOps, "bypass_issues", c.flags.bypassIssues, "audit_export", c.flags.auditSink != "",
-		"version", version)
+		"webhook_secrets", len(c.webhookSecrets), "version", version)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/pflag"
 
 	"github.com/example-org/promobot/internal/evaluate/evaltest"
 	"github.com/example-org/promobot/internal/githubtest"
@@ -105,7 +107,7 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{name: "nothing set", vars: map[string]string{"HOME": t.TempDir()}, want: []string{
 			"--app-id (PROMOBOT_APP_ID) is required",
 			"--private-key (PROMOBOT_PRIVATE_KEY) is required",
-			"--webhook-secret (PROMOBOT_WEBHOOK_SECRET) is required",
+			"--webhook-secret (PROMOBOT_WEBHOOK_SECRET) or --webhook-secret-file (PROMOBOT_WEBHOOK_SECRET_FILE) is required",
 		}},
 		{name: "app id not a number", vars: with(map[string]string{"PROMOBOT_APP_ID": "promobot"}), want: []string{`must be a positive integer, not "promobot"`}},
 		{name: "key file missing", vars: with(map[string]string{"PROMOBOT_PRIVATE_KEY": "/nonexistent/app.pem"}), want: []string{"read the key file /nonexistent/app.pem"}},
@@ -123,6 +125,23 @@ func TestServeRefusesBadConfiguration(t *testing.T) {
 		{name: "an empty secret between two", vars: with(nil), args: []string{"--webhook-secret", "old-" + serveSecret + ", ," + serveSecret},
 			want: []string{"--webhook-secret (PROMOBOT_WEBHOOK_SECRET): secret 2 of 3 is empty"}},
 	}
+	secretFile := filepath.Join(t.TempDir(), "webhook-secret")
+	if err := os.WriteFile(secretFile, []byte(serveSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests = append(tests, []struct {
+		name string
+		vars map[string]string
+		args []string
+		want []string
+	}{
+		{name: "secret and secret file from the environment", vars: with(map[string]string{"PROMOBOT_WEBHOOK_SECRET_FILE": secretFile}),
+			want: []string{"--webhook-secret (PROMOBOT_WEBHOOK_SECRET) and --webhook-secret-file (PROMOBOT_WEBHOOK_SECRET_FILE) are both set; set one"}},
+		{name: "secret from the environment, secret file as a flag", vars: with(nil), args: []string{"--webhook-secret-file", secretFile},
+			want: []string{"are both set; set one"}},
+		{name: "secret file missing", vars: with(map[string]string{"PROMOBOT_WEBHOOK_SECRET": "", "PROMOBOT_WEBHOOK_SECRET_FILE": "/nonexistent/secret"}),
+			want: []string{"--webhook-secret-file (PROMOBOT_WEBHOOK_SECRET_FILE): read /nonexistent/secret: no such file or directory"}},
+	}...)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr syncBuffer
@@ -205,6 +224,114 @@ func TestParseWebhookSecrets(t *testing.T) {
 			}
 			var got []string
 			for _, s := range secrets {
+				got = append(got, string(s))
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("secrets (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadWebhookSecrets(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name     string
+		contents string // written to the file; "-" means no file
+		want     []string
+		wantErr  string // after the path
+	}{
+		{name: "one with a final newline", contents: "THEKEY\n", want: []string{"THEKEY"}},
+		{name: "one without a final newline", contents: "THEKEY", want: []string{"THEKEY"}},
+		{name: "one with a final CRLF", contents: "THEKEY\r\n", want: []string{"THEKEY"}},
+		{name: "old and new, one a line", contents: "OLDKEY\nNEWKEY\n", want: []string{"OLDKEY", "NEWKEY"}},
+		{name: "old and new, comma", contents: "OLDKEY,NEWKEY\n", want: []string{"OLDKEY", "NEWKEY"}},
+		{name: "only the final newline is dropped", contents: "THEKEY\n\n", wantErr: ": secret 2 of 2 is empty: separate secrets by a single comma or newline, with none after the last"},
+		{name: "a blank line between", contents: "OLDKEY\n\nNEWKEY\n", wantErr: ": secret 2 of 3 is empty: separate secrets by a single comma or newline, with none after the last"},
+		{name: "empty", contents: "", wantErr: " is empty"},
+		{name: "a newline only", contents: "\n", wantErr: " is empty"},
+		{name: "too large", contents: strings.Repeat("K", maxSecretFileBytes+1), wantErr: " is larger than 65536 bytes: not a secret file"},
+		{name: "missing", contents: "-", wantErr: ": no such file or directory"},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, fmt.Sprintf("secret-%d", i))
+			if tc.contents != "-" {
+				if err := os.WriteFile(path, []byte(tc.contents), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			secrets, err := loadWebhookSecrets(path)
+			if tc.wantErr != "" {
+				if err == nil {
+					t.Fatalf("no error, want %q", tc.wantErr)
+				}
+				msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "read "), path)
+				if diff := cmp.Diff(tc.wantErr, msg); diff != "" {
+					t.Errorf("error %q (-want +got after the path):\n%s", err, diff)
+				}
+				for _, secret := range []string{"OLDKEY", "NEWKEY", "THEKEY", "KKK"} {
+					if strings.Contains(err.Error(), secret) {
+						t.Errorf("the error shows a secret: %v", err)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, s := range secrets {
+				got = append(got, string(s))
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("secrets (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestServeWebhookSecretSources checks that the checked configuration
+// holds the secrets of whichever source was set.
+func TestServeWebhookSecretSources(t *testing.T) {
+	_, keyPEM := serveTestKey(t)
+	file := filepath.Join(t.TempDir(), "webhook-secret")
+	if err := os.WriteFile(file, []byte("OLDKEY\nNEWKEY\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		vars map[string]string
+		args []string
+		want []string
+	}{
+		{name: "variable", vars: map[string]string{"PROMOBOT_WEBHOOK_SECRET": "OLDKEY,NEWKEY"}, want: []string{"OLDKEY", "NEWKEY"}},
+		{name: "flag", args: []string{"--webhook-secret", "THEKEY"}, want: []string{"THEKEY"}},
+		{name: "file from the variable", vars: map[string]string{"PROMOBOT_WEBHOOK_SECRET_FILE": file}, want: []string{"OLDKEY", "NEWKEY"}},
+		{name: "file from the flag", args: []string{"--webhook-secret-file", file}, want: []string{"OLDKEY", "NEWKEY"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			vars := map[string]string{"PROMOBOT_APP_ID": "12", "PROMOBOT_PRIVATE_KEY": string(keyPEM), "PROMOBOT_CACHE_DIR": t.TempDir()}
+			for k, v := range tc.vars {
+				vars[k] = v
+			}
+			e := &env{getenv: func(k string) string { return vars[k] }}
+			var f serveFlags
+			fl := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+			f.register(fl)
+			if err := fl.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			if err := fromEnv(fl, e); err != nil {
+				t.Fatal(err)
+			}
+			c, err := f.check(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, s := range c.webhookSecrets {
 				got = append(got, string(s))
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
