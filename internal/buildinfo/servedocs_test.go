@@ -29,3 +29,25 @@ func TestServeSettingsAreDocumented(t *testing.T) {
 		}
 	}
 }
+
+// TestAppManifestNamesRealFlags checks that the flags the App manifest's
+// extended set names for its permissions exist, and that the optional
+// features are named there.
+func TestAppManifestNamesRealFlags(t *testing.T) {
+	manifest := readRootFile(t, ".github/promobot-app.yml")
+	source := readRootFile(t, "cmd/promobot/serve.go")
+	named := map[string]bool{}
+	for _, m := range regexp.MustCompile("--([a-z][a-z-]+)").FindAllStringSubmatch(manifest, -1) {
+		named[m[1]] = true
+	}
+	for _, feature := range []string{"chatops", "bypass-issues", "audit-sink"} {
+		if !named[feature] {
+			t.Errorf("the App manifest does not say which permissions --%s needs", feature)
+		}
+	}
+	for flag := range named {
+		if !strings.Contains(source, `"`+flag+`", `) {
+			t.Errorf("the App manifest names --%s, which promobot serve does not have", flag)
+		}
+	}
+}
