@@ -162,21 +162,9 @@ func newBudgetHarness(t testing.TB) *budgetHarness {
 // comparison, off.
 func newHarnessWithBudget(t testing.TB, on bool) *budgetHarness {
 	t.Helper()
-	key, keyPEM := appKey(t)
-	fx := githubtest.NewFixture(t, githubtest.Config{AppID: testAppID, AppPublicKey: &key.PublicKey})
-	h := &harness{t: t, fx: fx, em: fx.Emulator}
-	h.repoPath = fx.AddRepo(t, testOwner, testRepo, "main")
-	h.seed()
-	h.em.AddInstallation(testInstallationID, testOwner, testOwner+"/"+testRepo)
-	for team, members := range evaltest.Teams() {
-		org, slug, _ := strings.Cut(team, "/")
-		for _, m := range members {
-			h.em.AddTeamMember(org, slug, m, "active")
-			if err := h.em.SetPermission(testOwner, testRepo, m, "write"); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	h := newWorld(t)
+	fx := h.fx
+	_, keyPEM := appKey(t)
 	b := &budgetHarness{harness: h, clock: &budgetClock{now: time.Now()}}
 	h.metrics = metrics.New()
 	b.wire = &wire{clock: b.clock, next: h.metrics.InstrumentTransport(http.DefaultTransport)}

@@ -89,6 +89,17 @@ type harnessOptions struct {
 
 func newHarness(t testing.TB, opts harnessOptions) *harness {
 	t.Helper()
+	h := newWorld(t)
+	h.timers = newFakeTimers()
+	h.start(opts)
+	return h
+}
+
+// newWorld builds the harness's GitHub: the emulator with the seeded
+// repository, the App's installation and the teams of the scenarios, every
+// member with write access. No bot runs yet.
+func newWorld(t testing.TB) *harness {
+	t.Helper()
 	key, _ := appKey(t)
 	fx := githubtest.NewFixture(t, githubtest.Config{AppID: testAppID, AppPublicKey: &key.PublicKey})
 	h := &harness{t: t, fx: fx, em: fx.Emulator}
@@ -104,8 +115,6 @@ func newHarness(t testing.TB, opts harnessOptions) *harness {
 			}
 		}
 	}
-	h.timers = newFakeTimers()
-	h.start(opts)
 	return h
 }
 
