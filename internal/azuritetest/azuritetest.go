@@ -21,6 +21,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/example-org/promobot/internal/procutil"
 )
 
 // Well-known development storage credentials that Azurite accepts.
@@ -152,6 +154,7 @@ func start(bin, dir string) (*Azurite, func(), error) {
 		"--disableTelemetry",
 	)
 	cmd.Dir = dir
+	procutil.DieWithParent(cmd)
 	cmd.Stdout = out
 	cmd.Stderr = out
 	if err := cmd.Start(); err != nil {

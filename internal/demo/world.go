@@ -27,6 +27,7 @@ import (
 	"github.com/example-org/promobot/internal/azuritetest"
 	"github.com/example-org/promobot/internal/githubtest"
 	"github.com/example-org/promobot/internal/gittest"
+	"github.com/example-org/promobot/internal/procutil"
 )
 
 // The demo organization, repository and people.
@@ -178,6 +179,7 @@ func (w *world) startBot(ctx context.Context, keyFile string) error {
 		"PROMOBOT_WEBHOOK_SECRET="+webhookSecret,
 		"AZURE_STORAGE_CONNECTION_STRING="+w.azurite.ConnectionString)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	procutil.DieWithParent(cmd)
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return err
