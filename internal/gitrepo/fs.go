@@ -2,7 +2,6 @@ package gitrepo
 
 import (
 	"io/fs"
-	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 )
@@ -19,13 +18,4 @@ func (r *Repo) FS(h plumbing.Hash) (fs.FS, error) {
 		return nil, err
 	}
 	return r.treeFS(t), nil
-}
-
-// CommitTime returns the committer time of commit h.
-func (r *Repo) CommitTime(h plumbing.Hash) (time.Time, error) {
-	c, err := r.commit(h)
-	if err != nil {
-		return time.Time{}, err
-	}
-	return c.Committer.When, nil
 }
