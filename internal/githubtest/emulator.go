@@ -15,6 +15,7 @@ package githubtest
 import (
 	"crypto/rsa"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -126,11 +127,7 @@ func (e *Emulator) AppBotLogin() string { return e.cfg.AppSlug + "[bot]" }
 func (e *Emulator) Counts() map[string]int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make(map[string]int, len(e.counts))
-	for k, v := range e.counts {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(e.counts)
 }
 
 // StatusCounts returns how many requests each endpoint template answered
@@ -138,11 +135,7 @@ func (e *Emulator) Counts() map[string]int {
 func (e *Emulator) StatusCounts() map[string]int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	out := make(map[string]int, len(e.statusCounts))
-	for k, v := range e.statusCounts {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(e.statusCounts)
 }
 
 // ResetCounts clears the request counters.

@@ -289,10 +289,11 @@ func (e *Emulator) PushEvent(_ context.Context, owner, name, ref, before, after,
 		return nil, err
 	}
 	u := e.payloadURLs()
-	commits, err := commitsBetween(g, plumbing.NewHash(strings.Repeat("0", 40)), afterHash)
-	if before != "" && strings.Trim(before, "0") != "" {
-		commits, err = commitsBetween(g, plumbing.NewHash(before), afterHash)
+	var base plumbing.Hash // zero for a new branch: every commit is new
+	if strings.Trim(before, "0") != "" {
+		base = plumbing.NewHash(before)
 	}
+	commits, err := commitsBetween(g, base, afterHash)
 	if err != nil {
 		return nil, err
 	}
