@@ -15,6 +15,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
+
+	"github.com/example-org/promobot/internal/location"
 )
 
 // blobClient is the part of the azblob blob client the store uses.
@@ -249,14 +251,14 @@ var (
 // URL, into its parts.
 func ParseBlobURI(u *url.URL) (BlobLocation, error) {
 	if u.Scheme != "https" && u.Scheme != "http" {
-		return BlobLocation{}, fmt.Errorf("%s is not an http(s) URL", u.Redacted())
+		return BlobLocation{}, fmt.Errorf("%s is not an http(s) URL", location.Redact(u.String()))
 	}
 	host := strings.ToLower(u.Hostname())
 	segs := strings.Split(strings.TrimPrefix(u.Path, "/"), "/")
 	var loc BlobLocation
 	if net.ParseIP(host) != nil || host == "localhost" {
 		if len(segs) < 3 {
-			return BlobLocation{}, fmt.Errorf("%s is not a path-style blob URL (/<account>/<container>/<blob>)", u.Redacted())
+			return BlobLocation{}, fmt.Errorf("%s is not a path-style blob URL (/<account>/<container>/<blob>)", location.Redact(u.String()))
 		}
 		loc = BlobLocation{
 			ServiceURL: u.Scheme + "://" + u.Host + "/" + segs[0],
@@ -267,10 +269,10 @@ func ParseBlobURI(u *url.URL) (BlobLocation, error) {
 	} else {
 		account, rest, ok := strings.Cut(host, ".")
 		if !ok || !strings.HasPrefix(rest, "blob.") {
-			return BlobLocation{}, fmt.Errorf("%s is not an Azure Blob URL (https://<account>.blob.core.windows.net/<container>/<blob>)", u.Redacted())
+			return BlobLocation{}, fmt.Errorf("%s is not an Azure Blob URL (https://<account>.blob.core.windows.net/<container>/<blob>)", location.Redact(u.String()))
 		}
 		if len(segs) < 2 {
-			return BlobLocation{}, fmt.Errorf("%s names no container and blob", u.Redacted())
+			return BlobLocation{}, fmt.Errorf("%s names no container and blob", location.Redact(u.String()))
 		}
 		loc = BlobLocation{
 			ServiceURL: u.Scheme + "://" + u.Host,

@@ -51,6 +51,7 @@ func TestParseBlobURI(t *testing.T) {
 		{name: "bad account", in: "https://Prod_Models.blob.core.windows.net/models/m.pkl", wantErr: "not a valid storage account name"},
 		{name: "bad container", in: "https://prodmodels.blob.core.windows.net/Models/m.pkl", wantErr: "not a valid container name"},
 		{name: "file scheme", in: "file:///models/m.pkl", wantErr: "is not an http(s) URL"},
+		{name: "SAS token kept out of the error", in: "https://example.com/models/m.pkl?sv=1&sig=secret", wantErr: "https://example.com/models/m.pkl?REDACTED is not an Azure Blob URL"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+
+	"github.com/example-org/promobot/internal/location"
 )
 
 // FileStore reads artifacts from the local file system through file://
@@ -70,7 +72,7 @@ func (FileStore) OpenRange(ctx context.Context, u *url.URL, etag string, offset,
 // filePath returns the local path of a file:// URL.
 func filePath(u *url.URL) (string, error) {
 	if u.Scheme != "file" || u.Host != "" || u.Path == "" {
-		return "", fmt.Errorf("the file store only serves file:///absolute/path URLs, not %s", u.Redacted())
+		return "", fmt.Errorf("the file store only serves file:///absolute/path URLs, not %s", location.Redact(u.String()))
 	}
 	return u.Path, nil
 }
