@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/ghclient/retry"
+	"github.com/example-org/promobot/internal/bot/ghclient/retry/retrytest"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/evaluate/evaltest"
@@ -36,37 +36,6 @@ const (
 	teamsRoute   = "GET /orgs/{org}/teams/{team_slug}/members"
 )
 
-// budgetClock is the retries' clock: it starts at the real time (GitHub's
-// reset times are real) and moves only when slept on, so no test waits.
-type budgetClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits []time.Duration
-}
-
-func (c *budgetClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *budgetClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.waits = append(c.waits, d)
-	return nil
-}
-
-func (c *budgetClock) Waits() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.waits...)
-}
-
 // wireRecord is one request on the wire.
 type wireRecord struct {
 	route  string // METHOD and path
@@ -81,7 +50,7 @@ type wireRecord struct {
 // wire records requests below the budget chain and the token transport,
 // where GitHub would see them.
 type wire struct {
-	clock *budgetClock
+	clock *retrytest.Clock
 	next  http.RoundTripper
 	mu    sync.Mutex
 	log   []wireRecord
@@ -146,7 +115,7 @@ func costOf(records []wireRecord, usedBefore int) (cost, int) {
 // budgetHarness is the end-to-end harness with the API budget on.
 type budgetHarness struct {
 	*harness
-	clock *budgetClock
+	clock *retrytest.Clock
 	wire  *wire
 	used  int // the installation's X-RateLimit-Used so far
 }
@@ -165,7 +134,7 @@ func newHarnessWithBudget(t testing.TB, on bool) *budgetHarness {
 	h := newWorld(t)
 	fx := h.fx
 	_, keyPEM := appKey(t)
-	b := &budgetHarness{harness: h, clock: &budgetClock{now: time.Now()}}
+	b := &budgetHarness{harness: h, clock: retrytest.NewClock(time.Now())}
 	h.metrics = metrics.New()
 	b.wire = &wire{clock: b.clock, next: h.metrics.InstrumentTransport(http.DefaultTransport)}
 	cfg := ghclient.Config{BaseURL: fx.URL(), AppID: testAppID, PrivateKey: keyPEM, Transport: b.wire}

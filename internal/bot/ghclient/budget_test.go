@@ -1,7 +1,6 @@
 package ghclient
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/example-org/promobot/internal/bot/ghclient/httpcache"
 	"github.com/example-org/promobot/internal/bot/ghclient/retry"
+	"github.com/example-org/promobot/internal/bot/ghclient/retry/retrytest"
 )
 
 const (
@@ -20,37 +20,6 @@ const (
 	permissionEndpoint = "GET /repos/{owner}/{repo}/collaborators/{username}/permission"
 	tokenEndpoint      = "POST /app/installations/{installation_id}/access_tokens"
 )
-
-// fakeClock starts at the real time, so GitHub's reset times make sense,
-// and moves on only when slept on.
-type fakeClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits []time.Duration
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.waits = append(c.waits, d)
-	return nil
-}
-
-func (c *fakeClock) Waits() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.waits...)
-}
 
 // observer records what the budget reports.
 type observer struct {
@@ -81,7 +50,7 @@ func (o *observer) take() (cache, retries []string) {
 
 type budgetEnv struct {
 	*env
-	clock *fakeClock
+	clock *retrytest.Clock
 	obs   *observer
 	// conditions records, per installation client in creation order,
 	// whether each request below the budget chain carried If-None-Match.
@@ -91,7 +60,7 @@ type budgetEnv struct {
 
 func newBudgetEnv(t *testing.T) *budgetEnv {
 	t.Helper()
-	b := &budgetEnv{clock: &fakeClock{now: time.Now()}, obs: &observer{}, conditions: map[int][]bool{}}
+	b := &budgetEnv{clock: retrytest.NewClock(time.Now()), obs: &observer{}, conditions: map[int][]bool{}}
 	var created int
 	record := func(next http.RoundTripper) http.RoundTripper {
 		b.mu.Lock()

@@ -13,41 +13,13 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/example-org/promobot/internal/bot/ghclient/retry/retrytest"
 )
 
 var epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-// clock is a fake clock whose Sleep returns at once, moving time on.
-type clock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits []time.Duration
-}
-
-func newClock() *clock { return &clock{now: epoch} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.waits = append(c.waits, d)
-	return nil
-}
-
-func (c *clock) Waits() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.waits...)
-}
+func newClock() *retrytest.Clock { return retrytest.NewClock(epoch) }
 
 // step is one scripted answer.
 type step struct {
@@ -66,7 +38,7 @@ type sent struct {
 
 // wire answers requests from a script, then 200 "ok".
 type wire struct {
-	clock *clock
+	clock *retrytest.Clock
 	mu    sync.Mutex
 	steps []step
 	sent  []sent
@@ -102,7 +74,7 @@ func (w *wire) Sent() []sent {
 }
 
 type fixture struct {
-	clock   *clock
+	clock   *retrytest.Clock
 	wire    *wire
 	gate    *Gate
 	mu      sync.Mutex
