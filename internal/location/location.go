@@ -67,30 +67,30 @@ type parsed struct {
 func Check(rawURI string, allowed []string, allowLocal bool) (*url.URL, error) {
 	p, reason := parse(rawURI, allowLocal)
 	if reason != "" {
-		return nil, &RefusedError{URI: redact(rawURI), Reason: reason}
+		return nil, &RefusedError{URI: Redact(rawURI), Reason: reason}
 	}
 	if len(p.segments) == 0 {
-		return nil, &RefusedError{URI: redact(rawURI), Reason: "it has no path"}
+		return nil, &RefusedError{URI: Redact(rawURI), Reason: "it has no path"}
 	}
 	if p.dir {
-		return nil, &RefusedError{URI: redact(rawURI), Reason: "the path ends with \"/\", which names a directory, not an artifact"}
+		return nil, &RefusedError{URI: Redact(rawURI), Reason: "the path ends with \"/\", which names a directory, not an artifact"}
 	}
 	if len(allowed) == 0 {
-		return nil, &RefusedError{URI: redact(rawURI), Reason: "no artifact locations are allowed by the policy"}
+		return nil, &RefusedError{URI: Redact(rawURI), Reason: "no artifact locations are allowed by the policy"}
 	}
 	for _, a := range allowed {
 		// Allowed prefixes may use any scheme the check knows; whether the
 		// URI's scheme is acceptable was decided above.
 		ap, reason := parse(a, true)
 		if reason != "" {
-			return nil, &InvalidAllowedError{Location: redact(a), Reason: reason}
+			return nil, &InvalidAllowedError{Location: Redact(a), Reason: reason}
 		}
 		if under(p, ap) {
 			return p.url, nil
 		}
 	}
 	return nil, &RefusedError{
-		URI:    redact(rawURI),
+		URI:    Redact(rawURI),
 		Reason: fmt.Sprintf("it is not under any allowed location (%s)", strings.Join(redactAll(allowed), ", ")),
 	}
 }
@@ -338,10 +338,7 @@ func splitPath(esc string) ([]string, bool, string) {
 // Redact returns raw without anything that may hold a secret (a query
 // string such as a SAS token, user-info), shortened to a few hundred
 // characters, so that a URI can be shown in messages and logs.
-func Redact(raw string) string { return redact(raw) }
-
-// redact implements Redact.
-func redact(raw string) string {
+func Redact(raw string) string {
 	if i := strings.IndexAny(raw, "?#"); i >= 0 {
 		raw = raw[:i] + "?REDACTED"
 	}
@@ -365,7 +362,7 @@ func redact(raw string) string {
 func redactAll(list []string) []string {
 	out := make([]string, len(list))
 	for i, s := range list {
-		out[i] = redact(s)
+		out[i] = Redact(s)
 	}
 	return out
 }
