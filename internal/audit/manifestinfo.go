@@ -3,10 +3,12 @@ package audit
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"maps"
 	"reflect"
 	"slices"
 
+	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/yamldoc"
 )
 
@@ -17,25 +19,25 @@ type manifestInfo struct {
 }
 
 // readManifest extracts the version and artifact digest of a manifest,
-// through the fast path when it applies and the safe decoder otherwise.
+// through the fast path when it applies and the shared decoder otherwise.
 func readManifest(data []byte, scratch *quickScratch) (manifestInfo, bool) {
 	if v, s, _, ok := quickRead(data, false, scratch); ok {
 		return manifestInfo{version: v, sha256: s}, true
 	}
-	doc, err := yamldoc.Parse(data, yamldoc.DefaultLimits)
-	if err != nil {
-		return manifestInfo{problem: "manifest is not valid YAML: " + err.Error()}, false
+	return decodeManifest(data), false
+}
+
+// decodeManifest reads a manifest with manifest.Load, the decoder the rest
+// of promobot uses. Schema and path problems do not concern the audit, which
+// records what was pinned; only a file that is not a YAML mapping at all
+// yields a problem.
+func decodeManifest(data []byte) manifestInfo {
+	doc, problems := manifest.Load("", data, nil)
+	if doc.Manifest == nil {
+		p := problems[0]
+		return manifestInfo{problem: fmt.Sprintf("manifest cannot be decoded: %d:%d: %s", p.Line, p.Column, p.Message)}
 	}
-	root, ok := doc.Value.(map[string]any)
-	if !ok {
-		return manifestInfo{problem: "manifest is not a YAML mapping"}, false
-	}
-	info := manifestInfo{}
-	info.version, _ = root["version"].(string)
-	if a, ok := root["artifact"].(map[string]any); ok {
-		info.sha256, _ = a["sha256"].(string)
-	}
-	return info, false
+	return manifestInfo{version: doc.Manifest.Version, sha256: doc.Manifest.Artifact.SHA256}
 }
 
 // changedFields lists the top-level keys whose values differ between two

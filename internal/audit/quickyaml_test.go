@@ -4,24 +4,12 @@ import (
 	"testing"
 
 	"github.com/example-org/promobot/internal/audit/audittest"
-	"github.com/example-org/promobot/internal/yamldoc"
 )
 
-// slowManifest reads version and digest with the safe decoder only.
+// slowManifest reads version and digest with the full decoder only.
 func slowManifest(data []byte) (version, sha256 string, ok bool) {
-	doc, err := yamldoc.Parse(data, yamldoc.DefaultLimits)
-	if err != nil {
-		return "", "", false
-	}
-	root, isMap := doc.Value.(map[string]any)
-	if !isMap {
-		return "", "", false
-	}
-	version, _ = root["version"].(string)
-	if a, isMap := root["artifact"].(map[string]any); isMap {
-		sha256, _ = a["sha256"].(string)
-	}
-	return version, sha256, true
+	info := decodeManifest(data)
+	return info.version, info.sha256, info.problem == ""
 }
 
 var quickCases = []struct {
