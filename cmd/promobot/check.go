@@ -76,7 +76,7 @@ func runCheck(cmd *cobra.Command, e *env, f *checkFlags) error {
 			return usageError("check: --now %q is not an RFC 3339 time such as 2026-11-21T12:00:00Z", f.now)
 		}
 	}
-	if f.author != "" && !loginPattern.MatchString(f.author) {
+	if f.author != "" && !isLogin(f.author) {
 		return usageError("check: --author %q is not a GitHub login", f.author)
 	}
 	identities, err := parseIdentities(f.identities)
@@ -92,7 +92,7 @@ func runCheck(cmd *cobra.Command, e *env, f *checkFlags) error {
 		return err
 	}
 	for _, l := range append(append([]string{}, f.committers...), f.noWrite...) {
-		if !loginPattern.MatchString(l) {
+		if !isLogin(l) {
 			return usageError("check: %q is not a GitHub login", l)
 		}
 	}
@@ -139,7 +139,7 @@ func runCheck(cmd *cobra.Command, e *env, f *checkFlags) error {
 		if err != nil {
 			return usageError("check: %v", err)
 		}
-		if err := verifyInput(cmd.Context(), e, in, baseFS); err != nil {
+		if err := (artifactHook{stores: artifactStores(e)}).VerifyArtifacts(cmd.Context(), in, baseFS); err != nil {
 			return usageError("check: verify artifacts: %v", err)
 		}
 	}
@@ -185,9 +185,11 @@ func checkRenderer(format string) (func(io.Writer, *evaluate.Result) error, erro
 	return nil, usageError("check: --format %q: want text, json or markdown", format)
 }
 
-// loginPattern matches GitHub logins, and app bots such as
-// "renovate[bot]", which review but are never eligible.
-var loginPattern = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9]|-[A-Za-z0-9]){0,38}(?:\[bot\])?$`)
+// isLogin reports whether s is a GitHub user login or an app bot such as
+// "renovate[bot]", which reviews but is never eligible.
+func isLogin(s string) bool {
+	return gitrepo.ValidLogin(strings.TrimSuffix(s, "[bot]"))
+}
 
 // teamPattern matches "org/slug".
 var teamPattern = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9_.-]{1,100}$`)
@@ -203,7 +205,7 @@ func parseIdentities(values []string) (map[string]string, error) {
 		if _, err := mail.ParseAddress(email); !ok || err != nil || !strings.Contains(email, "@") || strings.ContainsAny(email, "<> ") {
 			return nil, usageError("check: --identity %q: want EMAIL=LOGIN, such as ann@example.com=ann", v)
 		}
-		if !loginPattern.MatchString(login) {
+		if !isLogin(login) {
 			return nil, usageError("check: --identity %q: %q is not a GitHub login", v, login)
 		}
 		out[strings.ToLower(email)] = login
@@ -233,7 +235,7 @@ func parseReviews(values []string, head string, now time.Time, repo resolver) ([
 	for i, v := range values {
 		login, rest, ok := strings.Cut(v, "=")
 		state, sha, hasSHA := strings.Cut(rest, "@")
-		if !ok || !loginPattern.MatchString(login) {
+		if !ok || !isLogin(login) {
 			return nil, usageError("check: --review %q: want LOGIN=STATE[@SHA], such as ann=approved", v)
 		}
 		st, ok := reviewStates[strings.ToLower(state)]
@@ -280,7 +282,7 @@ func parseTeams(values []string) (map[string][]string, error) {
 			if m == "" {
 				continue
 			}
-			if !loginPattern.MatchString(m) {
+			if !isLogin(m) {
 				return nil, usageError("check: --team %q: %q is not a GitHub login", v, m)
 			}
 			list = append(list, m)

@@ -59,15 +59,16 @@ func noreplyLogin(email string) string {
 		}
 		local = login
 	}
-	if !validLogin(local) {
+	if !ValidLogin(local) {
 		return ""
 	}
 	return local
 }
 
-// validLogin reports whether s has the shape of a GitHub login: 1 to 39
-// letters, digits or single hyphens, not starting or ending with a hyphen.
-func validLogin(s string) bool {
+// ValidLogin reports whether s has the shape of a GitHub user login: 1 to
+// 39 letters, digits or single hyphens, not starting or ending with a
+// hyphen. App bots ("name[bot]") are not user logins.
+func ValidLogin(s string) bool {
 	if s == "" || len(s) > 39 || s[0] == '-' || s[len(s)-1] == '-' || strings.Contains(s, "--") {
 		return false
 	}

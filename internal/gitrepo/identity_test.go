@@ -104,7 +104,7 @@ func FuzzCoAuthors(f *testing.F) {
 	ids := newIdentities(nil)
 	f.Fuzz(func(t *testing.T, msg string) {
 		for _, id := range ids.coAuthors(msg) {
-			if id.Login != "" && !validLogin(id.Login) {
+			if id.Login != "" && !ValidLogin(id.Login) {
 				t.Fatalf("invalid login %q from %q", id.Login, msg)
 			}
 		}

@@ -2,8 +2,9 @@ package promote
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/example-org/promobot/internal/gitrepo"
 )
 
 // The commit trailers promobot writes. Model, Version, From and Replaces
@@ -137,13 +138,10 @@ func moveSentence(kind Kind, m Move) string {
 func onBehalfOfTrailers(logins []string) string {
 	var b strings.Builder
 	for _, l := range logins {
-		if !githubLogin.MatchString(l) || strings.HasSuffix(l, "[bot]") {
+		if !gitrepo.ValidLogin(l) {
 			continue
 		}
 		fmt.Fprintf(&b, "Co-authored-by: %s <%s@users.noreply.github.com>\n", l, l)
 	}
 	return b.String()
 }
-
-// githubLogin matches a GitHub user login.
-var githubLogin = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9]|-[A-Za-z0-9]){0,38}$`)
