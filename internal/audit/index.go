@@ -52,16 +52,21 @@ func loadIndex(dir, ref string) (*index, error) {
 
 // save writes the index atomically.
 func (idx *index) save(dir string) error {
-	p := indexPath(dir, idx.Ref)
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(idx); err != nil {
 		return err
 	}
-	data := buf.Bytes()
-	tmp, err := os.CreateTemp(filepath.Dir(p), ".audit-index-*")
+	return WriteCacheFile(indexPath(dir, idx.Ref), buf.Bytes())
+}
+
+// WriteCacheFile writes data to the file p, creating its folder, through a
+// temporary file and a rename, so that a reader sees the old contents or the
+// new ones and never a partial file.
+func WriteCacheFile(p string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+"-*")
 	if err != nil {
 		return err
 	}
