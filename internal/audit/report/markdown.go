@@ -64,7 +64,7 @@ func mdNotes(w io.Writer, records []audit.Record, verified bool) error {
 		fmt.Fprintf(w, "\n## Bypasses and problems\n\n%s\n", strings.Join(lines, "\n"))
 	}
 	if !verified && len(records) > 0 {
-		fmt.Fprintln(w, "\n_Review status comes from commit messages only: run with --github to verify pull requests, approvals and the promobot check._")
+		fmt.Fprintf(w, "\n_%s_\n", unverifiedNote)
 	}
 	return nil
 }

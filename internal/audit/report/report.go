@@ -236,19 +236,23 @@ func recordsTable(w io.Writer, h History) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	return notes(w, h.Records, h.Verified, func(s string) string { return oneLine(s) })
+	return notes(w, h.Records, h.Verified)
 }
 
+// unverifiedNote follows a report whose review status was not checked
+// against GitHub.
+const unverifiedNote = "Review status comes from commit messages only: run with --github to verify pull requests, approvals and the promobot check."
+
 // notes lists the bypasses and problems below a table.
-func notes(w io.Writer, records []audit.Record, verified bool, esc func(string) string) error {
+func notes(w io.Writer, records []audit.Record, verified bool) error {
 	var lines []string
 	for i := range records {
 		r := &records[i]
 		if r.Bypass {
-			lines = append(lines, fmt.Sprintf("%s %s %s/%s: %s", review(r), short(r.Commit), esc(r.Environment), esc(r.Model), esc(r.BypassReason)))
+			lines = append(lines, fmt.Sprintf("%s %s %s/%s: %s", review(r), short(r.Commit), oneLine(r.Environment), oneLine(r.Model), oneLine(r.BypassReason)))
 		}
 		if r.Problem != "" {
-			lines = append(lines, fmt.Sprintf("PROBLEM %s %s: %s", short(r.Commit), esc(r.Path), esc(r.Problem)))
+			lines = append(lines, fmt.Sprintf("PROBLEM %s %s: %s", short(r.Commit), oneLine(r.Path), oneLine(r.Problem)))
 		}
 	}
 	if len(lines) > 0 {
@@ -257,7 +261,7 @@ func notes(w io.Writer, records []audit.Record, verified bool, esc func(string) 
 		}
 	}
 	if !verified && len(records) > 0 {
-		_, err := fmt.Fprintln(w, "\nReview status comes from commit messages only: run with --github to verify pull requests, approvals and the promobot check.")
+		_, err := fmt.Fprintln(w, "\n"+unverifiedNote)
 		return err
 	}
 	return nil
@@ -284,7 +288,7 @@ func pinsTable(w io.Writer, p Pins) error {
 		records = append(records, pin.Pinned)
 		records = append(records, pin.Edits...)
 	}
-	return notes(w, records, p.Verified, oneLine)
+	return notes(w, records, p.Verified)
 }
 
 func untilText(p *audit.Pin) string {
