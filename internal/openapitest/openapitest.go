@@ -166,21 +166,6 @@ func (d *Description) Operation(method, pathTemplate string) (Operation, bool) {
 	return op, ok
 }
 
-// Operations returns every operation, sorted by path then method.
-func (d *Description) Operations() []Operation {
-	out := make([]Operation, 0, len(d.operations))
-	for _, op := range d.operations {
-		out = append(out, op)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Path != out[j].Path {
-			return out[i].Path < out[j].Path
-		}
-		return out[i].Method < out[j].Method
-	})
-	return out
-}
-
 // Match returns the operation serving a request with method and escaped
 // URL path, such as "/repos/acme/models/commits/feature%2Fx/status".
 //
