@@ -405,12 +405,19 @@ func (d *Description) resolve(pointer string) (any, error) {
 	return node, nil
 }
 
+// pointerEscaper and pointerUnescaper apply and undo the escaping of JSON
+// pointer tokens (RFC 6901).
+var (
+	pointerEscaper   = strings.NewReplacer("~", "~0", "/", "~1")
+	pointerUnescaper = strings.NewReplacer("~1", "/", "~0", "~")
+)
+
 // Pointer joins tokens into a JSON pointer, escaping "~" and "/".
 func Pointer(tokens ...string) string {
 	var b strings.Builder
 	for _, t := range tokens {
 		b.WriteByte('/')
-		b.WriteString(strings.NewReplacer("~", "~0", "/", "~1").Replace(t))
+		b.WriteString(pointerEscaper.Replace(t))
 	}
 	return b.String()
 }
@@ -418,7 +425,7 @@ func Pointer(tokens ...string) string {
 func splitPointer(pointer string) []string {
 	toks := strings.Split(strings.TrimPrefix(pointer, "#/"), "/")
 	for i, t := range toks {
-		toks[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(t)
+		toks[i] = pointerUnescaper.Replace(t)
 	}
 	return toks
 }
