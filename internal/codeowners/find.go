@@ -3,12 +3,13 @@ package codeowners
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Locations are the paths where GitHub looks for a CODEOWNERS file, in the
 // order it searches them; the first file found is used and the others are
 // ignored.
-var Locations = []string{".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS"}
+var Locations = slices.Clone(locations[:])
 
 // locations is the search order Find uses; Locations is exported for display
 // and is not trusted to stay unmodified.

@@ -1,5 +1,7 @@
 package codeowners
 
+import "slices"
+
 // index finds the last matching rule without trying every rule.
 //
 // A rule anchored at the root whose pattern starts with literal directories
@@ -84,7 +86,7 @@ func (ix *index) lookup(patterns []pattern, path []string) int {
 		try(n.head)
 	}
 	for i, seg := range path {
-		if containsString(path[:i], seg) {
+		if slices.Contains(path[:i], seg) {
 			continue // already tried for an earlier segment of the same name
 		}
 		if head, ok := ix.anywhere[seg]; ok {
@@ -92,13 +94,4 @@ func (ix *index) lookup(patterns []pattern, path []string) int {
 		}
 	}
 	return int(best)
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
