@@ -39,6 +39,16 @@ type historyEntry struct {
 // commit, so asking again after the branch moved on reads only the new
 // commits.
 func (r *Repo) History(ctx context.Context, p string, from plumbing.Hash) ([]evaluate.Pin, error) {
+	h, err := r.Histories(ctx, []string{p}, from)
+	if err != nil {
+		return nil, err
+	}
+	return h[p], nil
+}
+
+// Histories returns the History of each of paths, by path, reading the
+// first-parent history of from once for all of them.
+func (r *Repo) Histories(ctx context.Context, paths []string, from plumbing.Hash) (map[string][]evaluate.Pin, error) {
 	c, err := r.commit(from)
 	if err != nil {
 		return nil, err
@@ -48,11 +58,7 @@ func (r *Repo) History(ctx context.Context, p string, from plumbing.Hash) ([]eva
 		return nil, err
 	}
 	sch, _, _ := validate.Schemas(r.treeFS(root))
-	h, err := r.histories(ctx, c, []string{p}, sch)
-	if err != nil {
-		return nil, err
-	}
-	return h[p], nil
+	return r.histories(ctx, c, paths, sch)
 }
 
 // historyStep is one first-parent commit with the blob at each path (zero

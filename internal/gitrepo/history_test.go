@@ -121,3 +121,27 @@ func TestBuildInputHistory(t *testing.T) {
 		t.Errorf("History (-want +got):\n%s", diff)
 	}
 }
+
+func TestHistoriesMatchesHistoryPerPath(t *testing.T) {
+	const a, b = "environments/prod/a.yaml", "environments/prod/b.yaml"
+	f := newFixture(t)
+	f.commit("main", 1, map[string]string{a: manifestYAML("prod", "a", "1.0", "")})
+	f.commit("main", 2, map[string]string{b: manifestYAML("prod", "b", "5.0", "")})
+	c3 := f.commit("main", 3, map[string]string{a: manifestYAML("prod", "a", "2.0", "")})
+	paths := []string{a, b, "environments/prod/none.yaml"}
+
+	got, err := f.open().Histories(t.Context(), paths, c3)
+	if err != nil {
+		t.Fatalf("Histories: %v", err)
+	}
+	r := f.open()
+	for _, p := range paths {
+		one, err := r.History(t.Context(), p, c3)
+		if err != nil {
+			t.Fatalf("History(%s): %v", p, err)
+		}
+		if diff := cmp.Diff(summarize(one), summarize(got[p])); diff != "" {
+			t.Errorf("Histories[%s] (-History +Histories):\n%s", p, diff)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -273,7 +274,13 @@ func (s *session) input(ctx context.Context, p *Plan, c *object.Commit, now time
 	sch, _, _ := validate.Schemas(s.baseFS)
 	in.Changes = nil
 	in.Head = make(map[string]*manifest.Document, len(p.Moves))
-	in.History = make(map[string][]evaluate.Pin, len(p.Moves))
+	paths := make([]string, len(p.Moves))
+	for i, m := range p.Moves {
+		paths[i] = m.Path
+	}
+	if in.History, err = s.reader.Histories(ctx, paths, s.base.Hash); err != nil {
+		return nil, fmt.Errorf("read the history of %s: %w", strings.Join(paths, ", "), err)
+	}
 	for _, m := range p.Moves {
 		status := evaluate.Modified
 		if m.Before == nil {
@@ -282,9 +289,6 @@ func (s *session) input(ctx context.Context, p *Plan, c *object.Commit, now time
 		in.Changes = append(in.Changes, evaluate.Change{Path: m.Path, Status: status})
 		doc, _ := manifest.Load(m.Path, m.After, sch)
 		in.Head[m.Path] = doc
-		if in.History[m.Path], err = s.reader.History(ctx, m.Path, s.base.Hash); err != nil {
-			return nil, fmt.Errorf("read the history of %s: %w", m.Path, err)
-		}
 	}
 	id := evaluate.Identity{Name: s.cfg.Author.Name, Email: s.cfg.Author.Email, Login: s.cfg.Author.Login}
 	in.Commits = []evaluate.Commit{{SHA: c.Hash.String(), Author: id, Committer: id}}

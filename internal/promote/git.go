@@ -198,13 +198,13 @@ func (s *session) fetchBase(ctx context.Context) error {
 // histories returns the pins of each path along the base branch with the
 // exact bytes of each pinned manifest.
 func (s *session) histories(ctx context.Context, paths []string) (map[string][]PinRecord, error) {
+	all, err := s.reader.Histories(ctx, paths, s.base.Hash)
+	if err != nil {
+		return nil, fmt.Errorf("read the history of %s: %w", strings.Join(paths, ", "), err)
+	}
 	out := make(map[string][]PinRecord, len(paths))
 	for _, p := range paths {
-		pins, err := s.reader.History(ctx, p, s.base.Hash)
-		if err != nil {
-			return nil, fmt.Errorf("read the history of %s: %w", p, err)
-		}
-		for _, pin := range pins {
+		for _, pin := range all[p] {
 			content, err := s.fileAt(plumbing.NewHash(pin.Commit), p)
 			if err != nil {
 				return nil, err
