@@ -5,16 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 
 	"github.com/go-git/go-git/v5"
 	gitconfig "github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/example-org/promobot/internal/audit"
 	"github.com/example-org/promobot/internal/bot/mirror"
@@ -58,32 +55,21 @@ type workspace struct {
 	git *git.Repository
 }
 
-var repoNamePart = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-
-// validRepoPart reports whether s can name an owner or a repository on
-// disk: GitHub's characters, and not "." or "..".
-func validRepoPart(s string) bool { return repoNamePart.MatchString(s) && s != "." && s != ".." }
-
 // open locks t's workspace, creates it on first use, fetches branch with
 // token and returns it with the function that unlocks it.
 func (w *workspaces) open(ctx context.Context, t target, token, branch string) (*workspace, func(), error) {
-	u, err := url.Parse(t.cloneURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return nil, nil, fmt.Errorf("workspace of %s: clone URL %q is not a plain http(s) URL", t.fullName(), t.cloneURL)
-	}
-	if !validRepoPart(t.owner) || !validRepoPart(t.name) {
-		return nil, nil, fmt.Errorf("workspace: invalid repository name %q", t.fullName())
-	}
 	if branch == "" || strings.ContainsAny(branch, " :*?[\\^~") || strings.Contains(branch, "..") {
 		return nil, nil, fmt.Errorf("workspace of %s: invalid branch %q", t.fullName(), branch)
 	}
-	host := strings.NewReplacer(":", "_").Replace(strings.ToLower(u.Host))
-	path := filepath.Join(w.dir, host, strings.ToLower(t.owner), strings.ToLower(t.name))
+	path, err := mirror.LocalPath(w.dir, t.fullName(), t.cloneURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("workspace: %w", err)
+	}
 	unlock, err := w.locks.lock(ctx, path)
 	if err != nil {
 		return nil, nil, err
 	}
-	ws, err := fetchWorkspace(ctx, path, t.cloneURL, token, branch)
+	ws, err := fetchWorkspace(ctx, path, t.fullName(), t.cloneURL, token, branch)
 	if err != nil {
 		unlock()
 		return nil, nil, fmt.Errorf("workspace of %s: %w", t.fullName(), err)
@@ -93,29 +79,14 @@ func (w *workspaces) open(ctx context.Context, t target, token, branch string) (
 
 // fetchWorkspace opens or creates the repository at path and fetches
 // branch into refs/remotes/origin/<branch>.
-func fetchWorkspace(ctx context.Context, path, cloneURL, token, branch string) (*workspace, error) {
-	repo, err := git.PlainOpen(path)
-	if errors.Is(err, git.ErrRepositoryNotExists) {
-		if err = os.MkdirAll(filepath.Dir(path), 0o700); err == nil {
-			repo, err = git.PlainInit(path, false)
-		}
-		if err == nil {
-			_, err = repo.CreateRemote(&gitconfig.RemoteConfig{Name: git.DefaultRemoteName, URLs: []string{cloneURL}})
-		}
-	}
+func fetchWorkspace(ctx context.Context, path, fullName, cloneURL, token, branch string) (*workspace, error) {
+	repo, err := mirror.OpenOrInit(path, cloneURL, false)
 	if err != nil {
 		return nil, fmt.Errorf("open: %w", err)
 	}
 	remote := plumbing.NewRemoteReferenceName(git.DefaultRemoteName, branch)
 	spec := gitconfig.RefSpec("+" + plumbing.NewBranchReferenceName(branch).String() + ":" + remote.String())
-	err = repo.FetchContext(ctx, &git.FetchOptions{
-		RemoteName: git.DefaultRemoteName, RemoteURL: cloneURL, RefSpecs: []gitconfig.RefSpec{spec},
-		Auth: &githttp.BasicAuth{Username: mirror.TokenUser, Password: token}, Tags: git.NoTags, Force: true,
-	})
-	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		if token != "" && strings.Contains(err.Error(), token) {
-			err = errors.New(strings.ReplaceAll(err.Error(), token, "<token>"))
-		}
+	if _, err := mirror.Fetch(ctx, repo, fullName, cloneURL, token, []gitconfig.RefSpec{spec}); err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", branch, err)
 	}
 	ref, err := repo.Reference(remote, true)

@@ -15,18 +15,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/go-git/go-git/v5"
 	gitconfig "github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/gitrepo"
@@ -152,8 +148,6 @@ type mirror struct {
 	reader *gitrepo.Repo
 }
 
-var namePart = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-
 // Sync fetches what req needs into the repository's mirror and returns a
 // snapshot of the base tip and the head.
 func (s *Set) Sync(ctx context.Context, req Request) (*Snapshot, error) {
@@ -166,54 +160,24 @@ func (s *Set) Sync(ctx context.Context, req Request) (*Snapshot, error) {
 
 // mirror returns the mirror of req's repository, creating it on first use.
 func (s *Set) mirror(req Request) (*mirror, error) {
-	u, err := url.Parse(req.CloneURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
-		return nil, &Error{Op: "mirror " + req.Repository, Err: fmt.Errorf("clone URL %q is not a plain http(s) URL", req.CloneURL), Terminal: true}
+	base, err := LocalPath(s.dir, req.Repository, req.CloneURL)
+	if err != nil {
+		return nil, err
 	}
-	owner, name, ok := strings.Cut(req.Repository, "/")
-	if !ok || !validPart(owner) || !validPart(name) {
-		return nil, &Error{Op: "mirror", Err: fmt.Errorf("invalid repository name %q", req.Repository), Terminal: true}
-	}
-	host := strings.NewReplacer(":", "_").Replace(strings.ToLower(u.Host))
-	path := filepath.Join(s.dir, host, strings.ToLower(owner), strings.ToLower(name)+".git")
+	path := base + ".git"
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if m, ok := s.mirrors[path]; ok {
 		return m, nil
 	}
-	repo, err := openOrInit(path, req.CloneURL)
+	repo, err := OpenOrInit(path, req.CloneURL, true)
 	if err != nil {
 		return nil, &Error{Op: "open mirror of " + req.Repository, Err: err}
 	}
 	m := &mirror{path: path, git: repo}
 	s.mirrors[path] = m
 	return m, nil
-}
-
-func validPart(s string) bool { return namePart.MatchString(s) && s != "." && s != ".." }
-
-// openOrInit opens the bare repository at path, or creates it with an
-// "origin" remote.
-func openOrInit(path, cloneURL string) (*git.Repository, error) {
-	repo, err := git.PlainOpen(path)
-	if err == nil {
-		return repo, nil
-	}
-	if !errors.Is(err, git.ErrRepositoryNotExists) {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
-	repo, err = git.PlainInit(path, true)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := repo.CreateRemote(&gitconfig.RemoteConfig{Name: git.DefaultRemoteName, URLs: []string{cloneURL}}); err != nil {
-		return nil, err
-	}
-	return repo, nil
 }
 
 func (m *mirror) sync(ctx context.Context, req Request, observe func(FetchOutcome, time.Duration)) (*Snapshot, error) {
@@ -282,33 +246,7 @@ func refSpec(src, dst plumbing.ReferenceName) gitconfig.RefSpec {
 
 // fetch runs one fetch and reports whether it changed anything.
 func (m *mirror) fetch(ctx context.Context, req Request, specs []gitconfig.RefSpec) (bool, error) {
-	err := m.git.FetchContext(ctx, &git.FetchOptions{
-		RemoteName: git.DefaultRemoteName,
-		RemoteURL:  req.CloneURL,
-		RefSpecs:   specs,
-		Auth:       &githttp.BasicAuth{Username: TokenUser, Password: req.Token},
-		Tags:       git.NoTags,
-		Force:      true,
-	})
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, git.NoErrAlreadyUpToDate):
-		return false, nil
-	case errors.Is(err, git.NoMatchingRefSpecError{}):
-		return false, &Error{Op: "fetch " + req.Repository, Err: err, Terminal: true}
-	default:
-		return false, &Error{Op: "fetch " + req.Repository, Err: scrub(err, req.Token)}
-	}
-}
-
-// scrub removes the token from an error message, should a library ever
-// echo it.
-func scrub(err error, token string) error {
-	if token == "" || !strings.Contains(err.Error(), token) {
-		return err
-	}
-	return errors.New(strings.ReplaceAll(err.Error(), token, "<token>"))
+	return Fetch(ctx, m.git, req.Repository, req.CloneURL, req.Token, specs)
 }
 
 // hasCommit reports whether the mirror holds commit h. Called with fetchMu
