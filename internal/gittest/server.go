@@ -58,7 +58,6 @@ type Request struct {
 type Server struct {
 	root      string
 	authorize Authorizer
-	listener  net.Listener
 	server    *http.Server
 	backend   *cgi.Handler
 	url       string
@@ -98,7 +97,6 @@ func NewServer(root string, opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gittest: listen on loopback: %w", err)
 	}
-	s.listener = ln
 	s.url = "http://" + ln.Addr().String()
 	s.server = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.server.Serve(ln) }()
@@ -124,7 +122,7 @@ func (s *Server) Requests() []Request {
 	return append([]Request(nil), s.requests...)
 }
 
-// Close stops the server and waits for in-flight requests to finish.
+// Close stops the server, closing its listener and any open connections.
 func (s *Server) Close() error {
 	err := s.server.Close()
 	if errors.Is(err, http.ErrServerClosed) {
