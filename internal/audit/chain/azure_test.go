@@ -1,10 +1,8 @@
 package chain
 
 import (
-	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blob"
@@ -86,30 +84,9 @@ func TestAzureSinkRefusesAStaleAppendPosition(t *testing.T) {
 func TestAzureSinkConcurrentExporters(t *testing.T) {
 	a, sink := azuriteSink(t)
 	recs := records(20)
-	var wg sync.WaitGroup
-	errs := make(chan error, 4)
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			s, err := NewAzureSink(a.BlobURL("audit", "promotions/log.jsonl"), artifact.Credentials{ConnectionString: a.ConnectionString}, nil)
-			if err != nil {
-				errs <- err
-				return
-			}
-			for n := 4; n <= len(recs); n += 4 {
-				if _, err := Export(context.Background(), s, recs[:n]); err != nil && !errors.Is(err, ErrConflict) {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	exportConcurrently(t, 4, 4, recs, func() (Sink, error) {
+		return NewAzureSink(a.BlobURL("audit", "promotions/log.jsonl"), artifact.Credentials{ConnectionString: a.ConnectionString}, nil)
+	})
 	data, err := sink.Read(t.Context())
 	if err != nil {
 		t.Fatal(err)

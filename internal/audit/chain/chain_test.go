@@ -2,7 +2,6 @@ package chain
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -39,6 +38,35 @@ func exportFile(t *testing.T, path string, recs []audit.Record) ExportResult {
 		t.Fatal(err)
 	}
 	return res
+}
+
+// exportConcurrently runs workers exporters side by side, each exporting
+// ever longer prefixes of recs, step records more each time, to its own sink
+// from newSink. A conflict is an expected answer; any other error fails t.
+func exportConcurrently(t *testing.T, workers, step int, recs []audit.Record, newSink func() (Sink, error)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for range workers {
+		wg.Go(func() {
+			sink, err := newSink()
+			if err != nil {
+				errs <- err
+				return
+			}
+			for n := step; n <= len(recs); n += step {
+				if _, err := Export(t.Context(), sink, recs[:n]); err != nil && !errors.Is(err, ErrConflict) {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }
 
 func TestExportVerifyRoundTrip(t *testing.T) {
@@ -253,25 +281,7 @@ func TestFileSinkRefusesAStaleOffset(t *testing.T) {
 func TestConcurrentExportsDoNotInterleave(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "log")
 	recs := records(30)
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for w := 0; w < 8; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for n := 5; n <= len(recs); n += 5 {
-				if _, err := Export(context.Background(), FileSink{Path: path}, recs[:n]); err != nil && !errors.Is(err, ErrConflict) {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	exportConcurrently(t, 8, 5, recs, func() (Sink, error) { return FileSink{Path: path}, nil })
 	if got := exportFile(t, path, recs); got.Existing != 30 || got.Appended != 0 {
 		t.Fatalf("final export = %+v, want 30 existing", got)
 	}
