@@ -154,19 +154,7 @@ func (h *harness) remoteBranches() []string {
 // remoteFile reads a file at a revision of the remote.
 func (h *harness) remoteFile(rev, p string) string {
 	h.t.Helper()
-	r, err := git.PlainOpen(h.bare)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	hash, err := r.ResolveRevision(plumbing.Revision(rev))
-	if err != nil {
-		h.t.Fatalf("resolve %s: %v", rev, err)
-	}
-	c, err := r.CommitObject(*hash)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	f, err := c.File(p)
+	f, err := h.remoteCommit(rev).File(p)
 	if err != nil {
 		h.t.Fatalf("read %s at %s: %v", p, rev, err)
 	}
