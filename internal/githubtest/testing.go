@@ -10,12 +10,8 @@ import (
 )
 
 // TB is the part of testing.TB the helpers use; *testing.T satisfies it.
-type TB interface {
-	Helper()
-	Fatalf(format string, args ...any)
-	Cleanup(func())
-	TempDir() string
-}
+// It is gittest's, since the fixture passes it on to gittest's helpers.
+type TB = gittest.TB
 
 // Fixture is an emulator served over loopback together with a git server
 // whose pushes and fetches accept the tokens the emulator issues.
