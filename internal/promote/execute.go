@@ -95,11 +95,9 @@ func (x *Executor) Register(ctx context.Context, reqs []RegisterRequest, opts Op
 		if err != nil {
 			return nil, err
 		}
-		envs := make([]string, len(b.policy.Environments))
-		for i, e := range b.policy.Environments {
-			envs[i] = e.Name
-		}
 		reqs = slices.Clone(reqs)
+		paths := make([][]string, len(reqs))
+		var all []string
 		for i, req := range reqs {
 			model := req.Model
 			if model == "" {
@@ -114,8 +112,21 @@ func (x *Executor) Register(ctx context.Context, reqs []RegisterRequest, opts Op
 			if err := checkName("model", model); err != nil {
 				return nil, err
 			}
-			if reqs[i].History, err = s.histories(ctx, manifestPaths(envs, model)); err != nil {
-				return nil, err
+			for _, e := range b.policy.Environments {
+				paths[i] = append(paths[i], manifest.Path(e.Name, model))
+			}
+			all = append(all, paths[i]...)
+		}
+		h, err := s.histories(ctx, all)
+		if err != nil {
+			return nil, err
+		}
+		for i := range reqs {
+			reqs[i].History = make(map[string][]PinRecord, len(paths[i]))
+			for _, p := range paths[i] {
+				if pins, ok := h[p]; ok {
+					reqs[i].History[p] = pins
+				}
 			}
 		}
 		return PlanRegister(s.baseFS, reqs...)
@@ -147,17 +158,20 @@ func (x *Executor) Rollback(ctx context.Context, req RollbackRequest, opts Optio
 		if err := checkName("environment", req.Environment); err != nil {
 			return nil, err
 		}
-		models := make([]RollbackModel, len(req.Models))
+		paths := make([]string, len(req.Models))
 		for i, m := range req.Models {
 			if err := checkName("model", m.Model); err != nil {
 				return nil, err
 			}
-			p := manifest.Path(req.Environment, m.Model)
-			h, err := s.histories(ctx, []string{p})
-			if err != nil {
-				return nil, err
-			}
-			models[i] = RollbackModel{Model: m.Model, ToVersion: m.ToVersion, History: h[p]}
+			paths[i] = manifest.Path(req.Environment, m.Model)
+		}
+		h, err := s.histories(ctx, paths)
+		if err != nil {
+			return nil, err
+		}
+		models := make([]RollbackModel, len(req.Models))
+		for i, m := range req.Models {
+			models[i] = RollbackModel{Model: m.Model, ToVersion: m.ToVersion, History: h[paths[i]]}
 		}
 		req.Models = models
 		return PlanRollback(s.baseFS, req)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
 	"sort"
 	"strings"
 	"time"
@@ -486,12 +485,3 @@ func (e *TransportError) terminal() bool {
 }
 
 func transportError(op string, err error) error { return &TransportError{Op: op, Err: err} }
-
-// manifestPaths lists environments/<env>/<model>.yaml for every environment.
-func manifestPaths(envs []string, model string) []string {
-	out := make([]string, len(envs))
-	for i, e := range envs {
-		out[i] = path.Join("environments", e, model+".yaml")
-	}
-	return out
-}
