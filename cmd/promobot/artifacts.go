@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
 	"io/fs"
 	"sync"
 
@@ -32,27 +31,17 @@ func artifactStores(e *env) func() (artifact.Resolver, error) {
 	})
 }
 
-// verifyInput verifies the artifacts of the change's head manifests against
-// storage, with the trusted keys of the base tree, and records the outcomes
-// in the input for the engine's artifacts rule.
-func verifyInput(ctx context.Context, e *env, in *evaluate.Input, base fs.FS) error {
-	if in.Policy == nil || in.Policy.Mode(policy.FamilyArtifacts) == policy.Off {
-		return nil
-	}
-	keys, err := artifactcheck.LoadTrustedKeys(base, in.Policy.Artifacts.TrustedKeys)
-	if err != nil {
-		return err
-	}
-	stores, err := artifactStores(e)()
-	if err != nil {
-		return err
-	}
-	v, err := artifactcheck.NewVerifier(in.Policy, keys, stores, nil)
-	if err != nil {
-		return err
-	}
-	artifactcheck.Fill(ctx, in, v, 4)
-	return nil
+// artifactHook verifies a change's artifacts, for check and for the bot,
+// with the trusted keys of the base tree and storage credentials looked up
+// once, on first use.
+type artifactHook struct {
+	stores func() (artifact.Resolver, error)
+}
+
+// VerifyArtifacts records the verification outcome of every changed head
+// manifest in in.Artifacts.
+func (h artifactHook) VerifyArtifacts(ctx context.Context, in *evaluate.Input, base fs.FS) error {
+	return artifactcheck.VerifyInput(ctx, in, base, h.stores)
 }
 
 // artifactVerifier returns validate's Verify hook: each valid manifest's
@@ -67,15 +56,11 @@ func artifactVerifier(e *env, repo fs.FS) func(context.Context, *manifest.Docume
 	)
 	return func(ctx context.Context, doc *manifest.Document, pol *policy.Policy) []diag.Problem {
 		once.Do(func() {
-			var keys []*ecdsa.PublicKey
-			if keys, err = artifactcheck.LoadTrustedKeys(repo, pol.Artifacts.TrustedKeys); err != nil {
-				return
-			}
 			var stores artifact.Resolver
 			if stores, err = artifactStores(e)(); err != nil {
 				return
 			}
-			v, err = artifactcheck.NewVerifier(pol, keys, stores, nil)
+			v, err = artifactcheck.NewVerifier(pol, repo, stores)
 		})
 		if err != nil {
 			return []diag.Problem{doc.Problem("could not verify artifact: "+err.Error(), "artifact")}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,13 +18,11 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/example-org/promobot/internal/artifact"
-	"github.com/example-org/promobot/internal/artifactcheck"
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot"
 	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
-	"github.com/example-org/promobot/internal/evaluate"
 )
 
 func init() { subcommands = append(subcommands, newServeCommand) }
@@ -465,30 +462,4 @@ func openAuditSink(e *env, spec, owner, repo string) (chain.Sink, error) {
 	}
 	s := strings.NewReplacer("{owner}", strings.ToLower(owner), "{repo}", strings.ToLower(repo)).Replace(spec)
 	return chain.OpenSink(s, func() (artifact.Credentials, error) { return artifact.CredentialsFromEnv(e.getenv) })
-}
-
-// artifactHook verifies a change's artifacts for the bot, with the trusted
-// keys of the base tree and storage credentials looked up once, on first
-// use.
-type artifactHook struct {
-	stores func() (artifact.Resolver, error)
-}
-
-// VerifyArtifacts records the verification outcome of every changed head
-// manifest in in.Artifacts.
-func (h artifactHook) VerifyArtifacts(ctx context.Context, in *evaluate.Input, base fs.FS) error {
-	keys, err := artifactcheck.LoadTrustedKeys(base, in.Policy.Artifacts.TrustedKeys)
-	if err != nil {
-		return err
-	}
-	stores, err := h.stores()
-	if err != nil {
-		return err
-	}
-	v, err := artifactcheck.NewVerifier(in.Policy, keys, stores, nil)
-	if err != nil {
-		return err
-	}
-	artifactcheck.Fill(ctx, in, v, 4)
-	return nil
 }

@@ -10,7 +10,6 @@ import (
 	"crypto/ecdsa"
 	"fmt"
 	"io/fs"
-	"log/slog"
 	"sort"
 	"sync"
 
@@ -45,16 +44,40 @@ func LoadTrustedKeys(fsys fs.FS, paths []string) ([]*ecdsa.PublicKey, error) {
 	return keys, nil
 }
 
-// NewVerifier builds a verifier for the policy's allowed locations and the
-// given trusted keys, reading through stores.
-func NewVerifier(pol *policy.Policy, keys []*ecdsa.PublicKey, stores artifact.Resolver, logger *slog.Logger) (*artifact.Verifier, error) {
+// NewVerifier builds the verifier a policy calls for: its allowed
+// locations, and the trusted keys it names read from repo (the tree of the
+// commit whose policy is in force), reading through stores.
+func NewVerifier(pol *policy.Policy, repo fs.FS, stores artifact.Resolver) (*artifact.Verifier, error) {
+	keys, err := LoadTrustedKeys(repo, pol.Artifacts.TrustedKeys)
+	if err != nil {
+		return nil, err
+	}
 	return artifact.NewVerifier(artifact.Config{
 		AllowedLocations: pol.Artifacts.AllowedLocations,
 		AllowLocal:       pol.Artifacts.AllowLocal,
 		TrustedKeys:      keys,
 		Stores:           stores,
-		Logger:           logger,
 	})
+}
+
+// VerifyInput verifies the artifacts of a change's head manifests with the
+// policy and trusted keys of the base tree, and records the outcomes in
+// in.Artifacts for the engine's artifacts rule. Nothing is verified, and
+// stores is not called, when there is no policy or the rule family is off.
+func VerifyInput(ctx context.Context, in *evaluate.Input, base fs.FS, stores func() (artifact.Resolver, error)) error {
+	if in.Policy == nil || in.Policy.Mode(policy.FamilyArtifacts) == policy.Off {
+		return nil
+	}
+	r, err := stores()
+	if err != nil {
+		return err
+	}
+	v, err := NewVerifier(in.Policy, base, r)
+	if err != nil {
+		return err
+	}
+	Fill(ctx, in, v, 4)
+	return nil
 }
 
 // Stores returns the store resolver used in production: Azure Blob Storage

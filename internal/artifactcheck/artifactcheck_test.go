@@ -59,7 +59,7 @@ func TestFill(t *testing.T) {
 		down:    map[string]bool{loc + "down": true},
 	}
 	pol := &policy.Policy{Environments: []policy.Environment{{Name: "dev"}}, Artifacts: policy.Artifacts{AllowedLocations: []string{loc}}}
-	v, err := NewVerifier(pol, nil, artifact.SchemeResolver{"https": store}, nil)
+	v, err := NewVerifier(pol, fstest.MapFS{}, artifact.SchemeResolver{"https": store})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -172,17 +172,15 @@ func readManifest(fsys fs.FS, p string) ([]byte, error) {
 // verifyArtifact verifies, or downloads, the manifest's artifact.
 func verifyArtifact(ctx context.Context, fsys fs.FS, pol *policy.Policy, m *manifest.Manifest, deps Deps, res *Resolution) error {
 	p := manifest.Path(m.Environment, m.Model)
-	keys, err := artifactcheck.LoadTrustedKeys(fsys, pol.Artifacts.TrustedKeys)
-	if err != nil {
-		return refuse(policy.Path, "%v", err)
-	}
 	stores, err := deps.Stores()
 	if err != nil {
 		return fmt.Errorf("artifact storage: %w", err)
 	}
-	v, err := artifactcheck.NewVerifier(pol, keys, stores, nil)
+	// Only the trusted keys can fail here: a key the policy names that
+	// cannot be read refuses, like any broken policy.
+	v, err := artifactcheck.NewVerifier(pol, fsys, stores)
 	if err != nil {
-		return err
+		return refuse(policy.Path, "%v", err)
 	}
 	spec, requireSig := artifactcheck.SpecOf(m), artifactcheck.RequireSignature(pol, m)
 	var result artifact.Result
