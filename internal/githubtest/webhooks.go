@@ -198,7 +198,7 @@ func (e *Emulator) checkSuiteJSON(u urls, r *repo, headSHA string) obj {
 		id = e.newID()
 		r.checkSuites[headSHA] = id
 	}
-	var headBranch any
+	var headBranch, headCommit any
 	if g, err := r.open(); err == nil {
 		if refs, err := g.Branches(); err == nil {
 			_ = refs.ForEach(func(ref *plumbing.Reference) error {
@@ -208,21 +208,14 @@ func (e *Emulator) checkSuiteJSON(u urls, r *repo, headSHA string) obj {
 				return nil
 			})
 		}
+		if cm, err := g.CommitObject(plumbing.NewHash(headSHA)); err == nil {
+			headCommit = simpleCommitJSON(cm)
+		}
 	}
 	runs := 0
 	for _, cr := range e.checkRuns {
 		if cr.repo == r.fullName() && cr.HeadSHA == headSHA {
 			runs++
-		}
-	}
-	var headCommit any
-	if g, err := r.open(); err == nil {
-		if cm, err := g.CommitObject(plumbing.NewHash(headSHA)); err == nil {
-			headCommit = obj{
-				"id": headSHA, "tree_id": cm.TreeHash.String(), "message": cm.Message, "timestamp": timestamp(cm.Committer.When),
-				"author":    obj{"name": cm.Author.Name, "email": cm.Author.Email},
-				"committer": obj{"name": cm.Committer.Name, "email": cm.Committer.Email},
-			}
 		}
 	}
 	now := timestamp(e.now())
@@ -260,7 +253,8 @@ func headCommitJSON(u urls, r *repo, cm *object.Commit, login string) obj {
 	}
 }
 
-// simpleCommitJSON renders the simple commit of merge group payloads.
+// simpleCommitJSON renders the simple commit of merge group and check
+// suite payloads.
 func simpleCommitJSON(cm *object.Commit) obj {
 	return obj{
 		"id": cm.Hash.String(), "tree_id": cm.TreeHash.String(), "message": cm.Message,
