@@ -233,23 +233,6 @@ func (c *Client) Permission(ctx context.Context, owner, repo, login string) (str
 	return p.GetPermission(), nil
 }
 
-// OpenPullRequestsForCommit lists the numbers of the open pull requests
-// whose head is sha, in repository owner/repo.
-func (c *Client) OpenPullRequestsForCommit(ctx context.Context, owner, repo, sha string) ([]int, error) {
-	op := fmt.Sprintf("list pull requests of commit %s in %s/%s", sha, owner, repo)
-	var out []int
-	err := paginate(ctx, op, func(opts *github.ListOptions) (*github.Response, error) {
-		page, resp, err := c.gh.PullRequests.ListPullRequestsWithCommit(ctx, owner, repo, sha, opts)
-		for _, pr := range page {
-			if pr.GetState() == "open" && pr.GetHead().GetSHA() == sha {
-				out = append(out, pr.GetNumber())
-			}
-		}
-		return resp, err
-	})
-	return out, err
-}
-
 // CreateCheckRun creates a check run and returns its id.
 func (c *Client) CreateCheckRun(ctx context.Context, owner, repo string, run CheckRun) (int64, error) {
 	id, _, err := c.StartCheckRun(ctx, owner, repo, run)

@@ -232,9 +232,15 @@ func TestCalls(t *testing.T) {
 		t.Errorf("Permission(mara) = %q, %v; want write", perm, err)
 	}
 
-	prs, err := c.OpenPullRequestsForCommit(ctx, "acme", "models", e.head)
+	withHead, err := c.PullRequestsWithHead(ctx, "acme", "models", e.head)
+	var prs []int
+	for _, pr := range withHead {
+		if pr.State == "open" {
+			prs = append(prs, pr.Number)
+		}
+	}
 	if err != nil || !cmp.Equal(prs, []int{e.pr}) {
-		t.Errorf("OpenPullRequestsForCommit = %v, %v", prs, err)
+		t.Errorf("open PullRequestsWithHead = %v, %v", prs, err)
 	}
 
 	started := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
