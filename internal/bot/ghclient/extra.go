@@ -7,7 +7,6 @@ package ghclient
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/google/go-github/v60/github"
@@ -16,12 +15,7 @@ import (
 // InstallationIDs lists the ids of the App's installations that are not
 // suspended, authenticating as the App itself.
 func (a *Apps) InstallationIDs(ctx context.Context) ([]int64, error) {
-	gh := github.NewClient(&http.Client{Transport: a.apps})
-	base := *a.baseURL
-	gh.BaseURL = &base
-	if a.cfg.UserAgent != "" {
-		gh.UserAgent = a.cfg.UserAgent
-	}
+	gh := a.appClient()
 	var out []int64
 	err := paginate(ctx, "list the App's installations", func(opts *github.ListOptions) (*github.Response, error) {
 		page, resp, err := gh.Apps.ListInstallations(ctx, opts)

@@ -156,6 +156,18 @@ func (a *Apps) Installation(id int64) (*Client, error) {
 		rt = a.cfg.Middleware[i](rt)
 	}
 	rt = a.budgetTransport(id, rt)
+	c := &Client{gh: a.rest(rt), tokens: itr, installationID: id}
+	a.clients[id] = c
+	return c, nil
+}
+
+// appClient returns a go-github client that authenticates as the App
+// itself, for the few calls made as the App rather than an installation.
+func (a *Apps) appClient() *github.Client { return a.rest(a.apps) }
+
+// rest returns a go-github client sending requests through rt to the
+// configured API root, with the configured user agent.
+func (a *Apps) rest(rt http.RoundTripper) *github.Client {
 	gh := github.NewClient(&http.Client{Transport: rt})
 	base := *a.baseURL
 	gh.BaseURL = &base
@@ -164,9 +176,7 @@ func (a *Apps) Installation(id int64) (*Client, error) {
 	if a.cfg.UserAgent != "" {
 		gh.UserAgent = a.cfg.UserAgent
 	}
-	c := &Client{gh: gh, tokens: itr, installationID: id}
-	a.clients[id] = c
-	return c, nil
+	return gh
 }
 
 // tokenSource is the part of ghinstallation.Transport the client uses.

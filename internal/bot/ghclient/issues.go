@@ -7,7 +7,6 @@ package ghclient
 import (
 	"context"
 	"fmt"
-	"net/http"
 
 	"github.com/google/go-github/v60/github"
 )
@@ -138,13 +137,7 @@ func (a *Apps) BotLogin(ctx context.Context) (string, error) {
 	if login != "" {
 		return login, nil
 	}
-	gh := github.NewClient(&http.Client{Transport: a.apps})
-	base := *a.baseURL
-	gh.BaseURL = &base
-	if a.cfg.UserAgent != "" {
-		gh.UserAgent = a.cfg.UserAgent
-	}
-	app, _, err := gh.Apps.Get(ctx, "")
+	app, _, err := a.appClient().Apps.Get(ctx, "")
 	if err != nil {
 		return "", classify("get the App", err)
 	}
