@@ -129,7 +129,7 @@ func (x *Executor) Register(ctx context.Context, reqs []RegisterRequest, opts Op
 				}
 			}
 		}
-		return PlanRegister(s.baseFS, reqs...)
+		return b.planRegister(reqs)
 	})
 }
 

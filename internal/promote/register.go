@@ -71,11 +71,22 @@ type LineageFields struct {
 // *NothingToDoError when the first environment already pins every version.
 func PlanRegister(files fs.FS, reqs ...RegisterRequest) (*Plan, error) {
 	if len(reqs) == 0 {
-		return nil, usagef("name at least one version to register")
+		return nil, errNoVersion
 	}
 	b, err := loadBase(files)
 	if err != nil {
 		return nil, err
+	}
+	return b.planRegister(reqs)
+}
+
+// errNoVersion refuses a registration of nothing.
+var errNoVersion = usagef("name at least one version to register")
+
+// planRegister is PlanRegister on a loaded base.
+func (b *base) planRegister(reqs []RegisterRequest) (*Plan, error) {
+	if len(reqs) == 0 {
+		return nil, errNoVersion
 	}
 	first := b.policy.First()
 	plan := &Plan{Kind: Register, Environment: first.Name}
