@@ -345,7 +345,7 @@ history (a rewritten branch): exit 1. Exit 2 for usage or storage errors.`,
 			res, err := chain.Export(cmd.Context(), sink, run.history.Records)
 			if err != nil {
 				var brk *chain.Break
-				if errors.As(err, &brk) || strings.Contains(err.Error(), "rewritten") {
+				if errors.As(err, &brk) || errors.Is(err, chain.ErrHistoryMismatch) {
 					return &exitError{code: exitFailed, err: err}
 				}
 				return usageError("%v", err)

@@ -224,6 +224,7 @@ func TestExportRefuses(t *testing.T) {
 		prepare func(path string)
 		history []audit.Record
 		want    string
+		is      error // an error the answer must wrap, if any
 	}{
 		{name: "a broken log", history: recs, want: "does not verify",
 			prepare: func(path string) {
@@ -231,7 +232,7 @@ func TestExportRefuses(t *testing.T) {
 				data, _ := os.ReadFile(path)
 				_ = os.WriteFile(path, bytes.Replace(data, []byte("1.1.0"), []byte("1.1.1"), 1), 0o644)
 			}},
-		{name: "a rewritten history", history: append([]audit.Record{recs[1]}, recs[2:]...), want: "rewritten",
+		{name: "a rewritten history", history: append([]audit.Record{recs[1]}, recs[2:]...), want: "rewritten", is: ErrHistoryMismatch,
 			prepare: func(path string) { exportFile(t, path, recs[:2]) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -241,6 +242,9 @@ func TestExportRefuses(t *testing.T) {
 			_, err := Export(t.Context(), FileSink{Path: path}, tc.history)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("err = %v, want one mentioning %q", err, tc.want)
+			}
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Errorf("err = %v, want one wrapping %v", err, tc.is)
 			}
 			after, _ := os.ReadFile(path)
 			if !bytes.Equal(before, after) {

@@ -25,6 +25,11 @@ type Sink interface {
 // read. Retrying the export reads the new lines and appends after them.
 var ErrConflict = errors.New("the log changed since it was read (another writer appended)")
 
+// ErrHistoryMismatch is returned by Export when the log's records are not the
+// history's first records: retrying cannot help until someone decides which
+// of the two is right.
+var ErrHistoryMismatch = errors.New("the history was rewritten or this is another branch's log")
+
 // ExportResult is what Export did.
 type ExportResult struct {
 	// Existing is the number of records the log held; Appended how many
@@ -84,7 +89,7 @@ func exportOnce(ctx context.Context, sink Sink, records []audit.Record, encoded 
 			return ExportResult{}, fmt.Errorf("chain: %s record %d: %w", sink, i, err)
 		}
 		if want := records[i].Key(); key != want {
-			return ExportResult{}, fmt.Errorf("chain: %s record %d is %s but the history's is %s: the history was rewritten or this is another branch's log", sink, i, describe(key), describe(want))
+			return ExportResult{}, fmt.Errorf("chain: %s record %d is %s but the history's is %s: %w", sink, i, describe(key), describe(want), ErrHistoryMismatch)
 		}
 	}
 	res := ExportResult{Existing: v.Count, Head: v.Head}
