@@ -194,6 +194,7 @@ func (x *Executor) run(ctx context.Context, opts Options, plan func(context.Cont
 	if err != nil {
 		return nil, err
 	}
+	defer s.reader.Close()
 	log = log.With("base", s.baseBranch, "sha", s.base.Hash.String())
 	p, err := plan(ctx, s)
 	if err != nil {
