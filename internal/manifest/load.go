@@ -89,8 +89,7 @@ func Load(p string, data []byte, sch *schema.Schema) (*Document, []diag.Problem)
 	d := &Document{Path: p}
 	doc, err := yamldoc.Parse(data, yamldoc.DefaultLimits)
 	if err != nil {
-		e := err.(*yamldoc.Error)
-		d.Problems = []diag.Problem{{File: p, Line: e.Line, Column: e.Column, Message: e.Message}}
+		d.Problems = []diag.Problem{err.(*yamldoc.Error).Problem(p)}
 		return d, d.Problems
 	}
 	d.doc = doc
@@ -100,12 +99,7 @@ func Load(p string, data []byte, sch *schema.Schema) (*Document, []diag.Problem)
 		return d, d.Problems
 	}
 	d.Manifest = fromValue(root)
-	var problems []diag.Problem
-	for _, v := range sch.Validate(doc.Value) {
-		line, col := doc.Position(v.Path, v.AtKey)
-		problems = append(problems, diag.Problem{File: p, Line: line, Column: col, Field: strings.Join(v.Path, "."), Message: v.Message})
-	}
-	problems = append(problems, d.checkPath()...)
+	problems := append(sch.Problems(p, doc), d.checkPath()...)
 	diag.Sort(problems)
 	d.Valid = len(problems) == 0
 	d.Problems = problems

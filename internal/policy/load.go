@@ -25,15 +25,9 @@ func Load(p string, data []byte, sch *schema.Schema) (*Policy, []diag.Problem) {
 	}
 	doc, err := yamldoc.Parse(data, yamldoc.DefaultLimits)
 	if err != nil {
-		e := err.(*yamldoc.Error)
-		return nil, []diag.Problem{{File: p, Line: e.Line, Column: e.Column, Message: e.Message}}
+		return nil, []diag.Problem{err.(*yamldoc.Error).Problem(p)}
 	}
-	var problems []diag.Problem
-	for _, v := range sch.Validate(doc.Value) {
-		line, col := doc.Position(v.Path, v.AtKey)
-		problems = append(problems, diag.Problem{File: p, Line: line, Column: col, Field: strings.Join(v.Path, "."), Message: v.Message})
-	}
-	if len(problems) > 0 {
+	if problems := sch.Problems(p, doc); len(problems) > 0 {
 		return nil, problems
 	}
 	b := builder{file: p, doc: doc}

@@ -156,17 +156,15 @@ func checkDeployable(p string, m *manifest.Manifest, env *policy.Environment, po
 }
 
 func readManifest(fsys fs.FS, p string) ([]byte, error) {
-	info, err := fs.Stat(fsys, p)
-	if errors.Is(err, fs.ErrNotExist) {
+	data, err := yamldoc.ReadFile(fsys, p, yamldoc.DefaultLimits)
+	var tooBig *yamldoc.Error
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		return nil, refuse(p, "no manifest at %s", p)
+	case errors.As(err, &tooBig):
+		return nil, refuse(p, "%s", tooBig.Problem(p))
 	}
-	if err != nil {
-		return nil, err
-	}
-	if info.Size() > int64(yamldoc.DefaultLimits.MaxBytes) {
-		return nil, refuse(p, "%s: file is %d bytes, larger than the limit of %d bytes", p, info.Size(), yamldoc.DefaultLimits.MaxBytes)
-	}
-	return fs.ReadFile(fsys, p)
+	return data, err
 }
 
 // verifyArtifact verifies, or downloads, the manifest's artifact.

@@ -109,14 +109,14 @@ func Schemas(fsys fs.FS) (manifestSchema, policySchema *schema.Schema, problems 
 
 // LoadPolicy reads and checks .github/promobot.yaml.
 func LoadPolicy(fsys fs.FS, sch *schema.Schema) (*policy.Policy, []diag.Problem, error) {
-	data, err := readLimited(fsys, policy.Path)
+	data, err := yamldoc.ReadFile(fsys, policy.Path, yamldoc.DefaultLimits)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, []diag.Problem{{File: policy.Path, Message: "policy file not found: every repository needs " + policy.Path}}, nil
 	}
 	if err != nil {
-		var tooBig *tooLargeError
+		var tooBig *yamldoc.Error
 		if errors.As(err, &tooBig) {
-			return nil, []diag.Problem{{File: policy.Path, Message: tooBig.Error()}}, nil
+			return nil, []diag.Problem{tooBig.Problem(policy.Path)}, nil
 		}
 		return nil, nil, err
 	}
@@ -189,11 +189,11 @@ func loadAll(ctx context.Context, fsys fs.FS, files []string, sch *schema.Schema
 	for range min(workers, max(len(files), 1)) {
 		wg.Go(func() {
 			for i := range next {
-				data, err := readLimited(fsys, files[i])
+				data, err := yamldoc.ReadFile(fsys, files[i], yamldoc.DefaultLimits)
 				if err != nil {
-					var tooBig *tooLargeError
+					var tooBig *yamldoc.Error
 					if errors.As(err, &tooBig) {
-						results[i] = out{problems: []diag.Problem{{File: files[i], Message: tooBig.Error()}}}
+						results[i] = out{problems: []diag.Problem{tooBig.Problem(files[i])}}
 						continue
 					}
 					results[i] = out{err: err}
@@ -229,22 +229,4 @@ feed:
 		problems = append(problems, r.problems...)
 	}
 	return docs, problems, nil
-}
-
-type tooLargeError struct{ size int64 }
-
-func (e *tooLargeError) Error() string {
-	return fmt.Sprintf("file is %d bytes, larger than the limit of %d bytes", e.size, yamldoc.DefaultLimits.MaxBytes)
-}
-
-// readLimited reads a file, refusing one over the size limit before reading it.
-func readLimited(fsys fs.FS, p string) ([]byte, error) {
-	info, err := fs.Stat(fsys, p)
-	if err != nil {
-		return nil, err
-	}
-	if info.Size() > int64(yamldoc.DefaultLimits.MaxBytes) {
-		return nil, &tooLargeError{size: info.Size()}
-	}
-	return fs.ReadFile(fsys, p)
 }
