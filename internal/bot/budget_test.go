@@ -180,16 +180,6 @@ func (b *budgetHarness) measure(step func()) (cost, []wireRecord) {
 	return c, records
 }
 
-// approve submits approvals without delivering their events.
-func (b *budgetHarness) approve(n int, logins ...string) {
-	b.t.Helper()
-	for _, login := range logins {
-		if _, err := b.em.Review(testOwner, testRepo, n, login, "APPROVED", ""); err != nil {
-			b.t.Fatal(err)
-		}
-	}
-}
-
 func routes(records []wireRecord) string {
 	var out []string
 	for _, r := range records {

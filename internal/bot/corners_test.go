@@ -51,11 +51,7 @@ func TestEndToEndSharedHeadIsAsStrictAsItsStrictestPullRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, login := range []string{"mara", "rita"} {
-		if _, err := h.em.Review(testOwner, testRepo, n1, login, "APPROVED", ""); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h.approve(n1, "mara", "rita")
 	// #1 passes on its own; #2 has no approval.
 	h.pullRequestEvent(n1, "opened")
 	h.want("#2 unapproved", head, "failure", []string{"#2: needs 1 more approval"}, []string{"# Pull request #1", "# Pull request #2", "2/2 approvals"})
@@ -156,11 +152,7 @@ func TestEndToEndMergeGroups(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, harnessOptions{})
 			n, head := h.promotion(nil)
-			for _, login := range tc.approvals {
-				if _, err := h.em.Review(testOwner, testRepo, n, login, "APPROVED", ""); err != nil {
-					t.Fatal(err)
-				}
-			}
+			h.approve(n, tc.approvals...)
 			files := evaltest.Merge(promotion, tc.extra)
 			group, branch := h.mergeGroupCommit(n, head, files)
 			p, err := h.em.MergeGroupEvent(t.Context(), testOwner, testRepo, group, "refs/heads/"+branch, "refs/heads/main", "github-merge-queue[bot]")
@@ -187,11 +179,7 @@ func TestEndToEndPushToTheDefaultBranchReevaluatesItsPullRequests(t *testing.T) 
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
 	n, head := h.promotion(nil)
-	for _, login := range []string{"mara", "rita"} {
-		if _, err := h.em.Review(testOwner, testRepo, n, login, "APPROVED", ""); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h.approve(n, "mara", "rita")
 	h.pullRequestEvent(n, "opened")
 	h.want("before", head, "success", nil, nil)
 

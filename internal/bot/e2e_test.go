@@ -42,8 +42,26 @@ func (h *harness) pullRequestEvent(n int, action string) {
 	h.idle()
 }
 
-// review submits a review and delivers its event.
+// approve submits approvals without delivering their events.
+func (h *harness) approve(n int, logins ...string) {
+	h.t.Helper()
+	for _, login := range logins {
+		if _, err := h.em.Review(testOwner, testRepo, n, login, "APPROVED", ""); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+}
+
+// review submits a review, delivers its event and waits for the bot.
 func (h *harness) review(n int, login, state string) {
+	h.t.Helper()
+	h.submitReview(n, login, state)
+	h.idle()
+}
+
+// submitReview submits a review and delivers its event without waiting for
+// the bot; it returns the event's payload, for redelivery.
+func (h *harness) submitReview(n int, login, state string) githubtest.Payload {
 	h.t.Helper()
 	id, err := h.em.Review(testOwner, testRepo, n, login, state, "")
 	if err != nil {
@@ -56,7 +74,7 @@ func (h *harness) review(n int, login, state string) {
 	if got := h.deliver("pull_request_review", p, testSecret); got != http.StatusAccepted {
 		h.t.Fatalf("review by %s: status %d, want 202", login, got)
 	}
-	h.idle()
+	return p
 }
 
 // want checks the newest check run on sha.
@@ -199,11 +217,7 @@ func TestEndToEndGitHubErrorsAreNeverGreen(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t, harnessOptions{})
 			n, head := h.promotion(nil)
-			for _, login := range []string{"mara", "rita"} {
-				if _, err := h.em.Review(testOwner, testRepo, n, login, "APPROVED", ""); err != nil {
-					t.Fatal(err)
-				}
-			}
+			h.approve(n, "mara", "rita")
 			h.em.FailNext(tc.endpoint, tc.status, nil, 1)
 			h.pullRequestEvent(n, "opened")
 			for _, run := range h.em.CheckRuns(testOwner, testRepo, head) {
@@ -349,17 +363,7 @@ func TestEndToEndCoalescesReviewBursts(t *testing.T) {
 	engine := &gatedEngine{started: make(chan struct{}), release: make(chan struct{})}
 	h := newHarness(t, harnessOptions{workers: 4, engine: engine})
 	n, head := h.promotion(nil)
-	id, err := h.em.Review(testOwner, testRepo, n, "mara", "APPROVED", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := h.em.PullRequestReviewEvent(t.Context(), testOwner, testRepo, n, id, "submitted", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := h.deliver("pull_request_review", p, testSecret); got != http.StatusAccepted {
-		t.Fatalf("status %d", got)
-	}
+	p := h.submitReview(n, "mara", "APPROVED")
 	<-engine.started
 	for range 50 {
 		if got := h.deliver("pull_request_review", p, testSecret); got != http.StatusAccepted {
@@ -457,11 +461,7 @@ func TestEndToEndRequestBudget(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
 	n, head := h.promotion(nil)
-	for _, login := range []string{"mara", "rita"} {
-		if _, err := h.em.Review(testOwner, testRepo, n, login, "APPROVED", ""); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h.approve(n, "mara", "rita")
 	h.em.ResetCounts()
 	h.pullRequestEvent(n, "opened")
 	h.want("approved", head, "success", nil, nil)

@@ -67,11 +67,7 @@ func TestEndToEndResyncFindsWhatWasLost(t *testing.T) {
 	}
 
 	// Lost reviews are found.
-	for _, login := range []string{"mara", "rita"} {
-		if _, err := h.em.Review(testOwner, testRepo, n, login, "APPROVED", ""); err != nil {
-			t.Fatal(err)
-		}
-	}
+	h.approve(n, "mara", "rita")
 	h.resync(false)
 	h.want("reviews, not delivered", head, "success", []string{"2/2 approvals"}, nil)
 
@@ -153,17 +149,7 @@ func TestEndToEndRestartLosesNothing(t *testing.T) {
 	}
 	<-engine.started
 	for _, login := range []string{"mara", "rita"} {
-		id, err := h.em.Review(testOwner, testRepo, n, login, "APPROVED", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := h.em.PullRequestReviewEvent(t.Context(), testOwner, testRepo, n, id, "submitted", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := h.deliver("pull_request_review", p, testSecret); got != http.StatusAccepted {
-			t.Fatalf("review: status %d", got)
-		}
+		h.submitReview(n, login, "APPROVED")
 	}
 
 	// The process dies: nothing it does from now on reaches GitHub.
