@@ -60,9 +60,9 @@ func renderMarkdown(b *bytes.Buffer, r *Result, compact bool) {
 			if p.SourceEnvironment != "" {
 				env = p.SourceEnvironment + " → " + p.Environment
 			}
-			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", mdCell(p.Model), mdCell(env), p.Kind,
-				mdCell(versionChange(p.FromVersion, p.ToVersion, " → ")), mdCode(shortDigest(p.ArtifactSHA256)),
-				mdCell(string(p.Validation)), mdCell(p.Ticket))
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", mdText(p.Model), mdText(env), p.Kind,
+				mdText(versionChange(p.FromVersion, p.ToVersion, " → ")), mdCode(shortDigest(p.ArtifactSHA256)),
+				mdText(string(p.Validation)), mdText(p.Ticket))
 		}
 		for i, p := range r.Promotions {
 			if compact && i == compactMetrics {
@@ -125,8 +125,8 @@ func renderMarkdown(b *bytes.Buffer, r *Result, compact bool) {
 				hidden++
 				continue
 			}
-			fmt.Fprintf(b, "| %s %s | %s | %s | %s |\n", statusMark[rule.Status], rule.Status, mdCell(ruleName(rule)),
-				mdCode(fileRef(rule)), mdCell(rule.Message))
+			fmt.Fprintf(b, "| %s %s | %s | %s | %s |\n", statusMark[rule.Status], rule.Status, mdText(ruleName(rule)),
+				mdCode(fileRef(rule)), mdText(rule.Message))
 		}
 		if hidden > 0 {
 			fmt.Fprintf(b, "\n%d passing or skipped rules are not shown here.\n", hidden)
@@ -140,10 +140,10 @@ func writeMetricsMarkdown(b *bytes.Buffer, p Promotion) {
 	}
 	source := newColumn(p)
 	fmt.Fprintf(b, "\n**%s in %s**\n\n", mdText(p.Model), mdText(p.Environment))
-	fmt.Fprintf(b, "| Metric | %s now (%s) | %s | Change |\n", mdCell(p.Environment), mdCell(orDash(p.FromVersion)), mdCell(source))
+	fmt.Fprintf(b, "| Metric | %s now (%s) | %s | Change |\n", mdText(p.Environment), mdText(orDash(p.FromVersion)), mdText(source))
 	b.WriteString("|---|--:|--:|--:|\n")
 	for _, m := range p.Metrics {
-		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", mdCell(m.Name), formatMetric(m.Current), formatMetric(m.New), metricDelta(m))
+		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", mdText(m.Name), formatMetric(m.Current), formatMetric(m.New), metricDelta(m))
 	}
 }
 
@@ -224,16 +224,16 @@ func orDash(s string) string {
 	return s
 }
 
-// mdText escapes text so that markdown and HTML in it are shown literally.
+// mdReplacer escapes markdown and HTML syntax, and folds line breaks so
+// that the text stays in one table cell.
 var mdReplacer = strings.NewReplacer(
 	"\\", "\\\\", "`", "\\`", "*", "\\*", "_", "\\_", "[", "\\[", "]", "\\]",
 	"<", "&lt;", ">", "&gt;", "|", "\\|", "\r", " ", "\n", " ", "#", "\\#", "~", "\\~",
 )
 
+// mdText escapes text so that markdown and HTML in it are shown literally,
+// on one line, in running text or a table cell.
 func mdText(s string) string { return mdReplacer.Replace(s) }
-
-// mdCell escapes text for a table cell.
-func mdCell(s string) string { return mdText(s) }
 
 // codeList renders logins and owners as inline code, which GitHub does not
 // turn into mentions, so re-rendering a summary notifies nobody.
@@ -245,10 +245,10 @@ func codeList(items []string) string {
 	return strings.Join(out, ", ")
 }
 
-// mdCode renders s as inline code, or nothing when s is empty.
 // mdCodeReplacer keeps a value inside one code span of a table cell.
 var mdCodeReplacer = strings.NewReplacer("`", "'", "|", "\\|", "\n", " ", "\r", " ")
 
+// mdCode renders s as inline code, or nothing when s is empty.
 func mdCode(s string) string {
 	if s == "" {
 		return ""
