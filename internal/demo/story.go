@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/example-org/promobot/internal/githubtest"
@@ -214,26 +215,14 @@ func (s *story) register(ctx context.Context) error {
 // validate records the validation outcome in dev, as the validation
 // pipeline does after its backtests.
 func (s *story) validate(ctx context.Context) error {
-	repo, err := gitrepo.Open(s.w.barePath)
-	if err != nil {
-		return err
-	}
-	defer repo.Close()
-	tip, err := repo.Resolve("main")
-	if err != nil {
-		return err
-	}
-	fsys, err := repo.FS(tip)
+	dev := []string{manifest.Path("dev", forecaster), manifest.Path("dev", calibrator)}
+	tip, texts, err := s.readMain(dev...)
 	if err != nil {
 		return err
 	}
 	files := map[string]string{}
-	for _, model := range []string{forecaster, calibrator} {
-		p := manifest.Path("dev", model)
-		data, err := readFS(fsys, p)
-		if err != nil {
-			return err
-		}
+	for i, model := range []string{forecaster, calibrator} {
+		p, data := dev[i], texts[i]
 		passed := fmt.Sprintf("status: passed\n  report: https://reports.example.org/%s/%s/validation.html\n  validatedAt: %q\n",
 			model, newRelease.version, time.Now().UTC().Format(time.RFC3339))
 		files[p] = strings.Replace(data, "status: pending\n", passed, 1)
@@ -359,26 +348,12 @@ func (s *story) bypass(ctx context.Context) error {
 	}
 	s.say("scoring job: promobot resolve --require-reviewed -> %s came through reviewed PR #4", calibrator)
 
-	repo, err := gitrepo.Open(s.w.barePath)
-	if err != nil {
-		return err
-	}
-	tip, err := repo.Resolve("main")
-	if err != nil {
-		repo.Close()
-		return err
-	}
-	fsys, err := repo.FS(tip)
-	if err != nil {
-		repo.Close()
-		return err
-	}
 	p := manifest.Path("prod", calibrator)
-	data, err := readFS(fsys, p)
-	repo.Close()
+	tip, texts, err := s.readMain(p)
 	if err != nil {
 		return err
 	}
+	data := texts[0]
 	sig := gittest.Signature{Name: "Pat Platform", Email: email("pat"), When: time.Now()}
 	after, err := gittest.CommitFiles(s.w.barePath, gittest.Commit{Branch: "main", Files: map[string]string{
 		p: data + "notes: hotfix, calibrated by hand\n",
@@ -463,7 +438,29 @@ func (s *story) audit(ctx context.Context) error {
 	return nil
 }
 
-func readFS(fsys fs.FS, p string) (string, error) {
-	data, err := fs.ReadFile(fsys, p)
-	return string(data), err
+// readMain reads files at the tip of main on the server, as the validation
+// pipeline or an admin with a clone would, and returns that tip.
+func (s *story) readMain(paths ...string) (plumbing.Hash, []string, error) {
+	repo, err := gitrepo.Open(s.w.barePath)
+	if err != nil {
+		return plumbing.ZeroHash, nil, err
+	}
+	defer repo.Close()
+	tip, err := repo.Resolve("main")
+	if err != nil {
+		return plumbing.ZeroHash, nil, err
+	}
+	fsys, err := repo.FS(tip)
+	if err != nil {
+		return plumbing.ZeroHash, nil, err
+	}
+	texts := make([]string, len(paths))
+	for i, p := range paths {
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return plumbing.ZeroHash, nil, err
+		}
+		texts[i] = string(data)
+	}
+	return tip, texts, nil
 }
