@@ -143,11 +143,12 @@ func (r *auditRun) enrich(ctx context.Context, f audit.Filter) error {
 	if r.reviewer == nil {
 		return nil
 	}
+	names := audit.Filter{Environments: f.Environments, Models: f.Models}
 	var idx []int
 	var subset []audit.Record
 	for i := range r.history.Records {
 		rec := &r.history.Records[i]
-		if (len(f.Environments) == 0 || contains(f.Environments, rec.Environment)) && (len(f.Models) == 0 || contains(f.Models, rec.Model)) {
+		if names.Matches(rec) {
 			idx = append(idx, i)
 			subset = append(subset, *rec)
 		}
@@ -159,15 +160,6 @@ func (r *auditRun) enrich(ctx context.Context, f audit.Filter) error {
 		r.history.Records[i] = subset[j]
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // auditFlags are the flags of promobot audit itself.
@@ -275,7 +267,7 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 		if err := report.PinsAt(e.stdout, format, report.Pins{Source: src, At: at, From: atFrom, To: atTo, Pins: pins}); err != nil {
 			return usageError("%v", err)
 		}
-		return bypassExit(f.failOnBypass, pinRecords(pins))
+		return bypassExit(f.failOnBypass, audit.PinRecords(pins))
 	}
 	records := filter.Apply(h.Records)
 	out := report.History{Source: src, Environments: h.Environments, Records: records}
@@ -286,15 +278,6 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 		return usageError("%v", err)
 	}
 	return bypassExit(f.failOnBypass, records)
-}
-
-func pinRecords(pins []audit.Pin) []audit.Record {
-	var out []audit.Record
-	for _, p := range pins {
-		out = append(out, p.Pinned)
-		out = append(out, p.Edits...)
-	}
-	return out
 }
 
 func bypassExit(enabled bool, records []audit.Record) error {

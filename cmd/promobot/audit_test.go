@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -107,7 +108,7 @@ func TestAuditFormats(t *testing.T) {
 			if tc.github {
 				args = append(append([]string{}, args...), f.github...)
 			}
-			if ext := filepath.Ext(tc.name); ext != ".table" && !contains(args, "--format") {
+			if ext := filepath.Ext(tc.name); ext != ".table" && !slices.Contains(args, "--format") {
 				args = append(args, "--format", map[string]string{".json": "json", ".csv": "csv", ".md": "markdown", ".html": "html"}[ext])
 			}
 			res := f.run(t, cache, args...)

@@ -76,6 +76,17 @@ type Pin struct {
 	Edits []Record `json:"edits,omitempty"`
 }
 
+// PinRecords returns the changes behind pins, in order: each pin's pinning
+// change followed by its edits.
+func PinRecords(pins []Pin) []Record {
+	var out []Record
+	for i := range pins {
+		out = append(out, pins[i].Pinned)
+		out = append(out, pins[i].Edits...)
+	}
+	return out
+}
+
 // Contains reports whether the pin was in force at t.
 func (p *Pin) Contains(t time.Time) bool {
 	return !t.Before(p.From) && (p.Until.IsZero() || t.Before(p.Until))

@@ -96,20 +96,6 @@ func newRecordRow(r *audit.Record) recordRow {
 	return row
 }
 
-func noteLines(records []audit.Record) []string {
-	var out []string
-	for i := range records {
-		r := &records[i]
-		if r.Bypass {
-			out = append(out, fmt.Sprintf("%s %s %s/%s: %s", review(r), short(r.Commit), r.Environment, r.Model, r.BypassReason))
-		}
-		if r.Problem != "" {
-			out = append(out, fmt.Sprintf("PROBLEM %s %s: %s", short(r.Commit), r.Path, r.Problem))
-		}
-	}
-	return out
-}
-
 func basePage(title string, s Source) pageData {
 	return pageData{Title: title, Source: s, Tip: short(s.Tip), TipTime: stamp(s.TipTime)}
 }
@@ -127,7 +113,6 @@ func recordsHTML(w io.Writer, h History) error {
 func pinsHTML(w io.Writer, p Pins) error {
 	d := basePage("Pinned "+p.At, p.Source)
 	d.AtMode, d.At = true, p.At
-	var records []audit.Record
 	for i := range p.Pins {
 		pin := &p.Pins[i]
 		r := &pin.Pinned
@@ -135,10 +120,8 @@ func pinsHTML(w io.Writer, p Pins) error {
 			Environment: pin.Environment, Model: pin.Model, Version: pin.Version, From: stamp(pin.From), Until: untilText(pin),
 			Commit: short(r.Commit), Author: r.Author.Name, PR: pullRequest(r), Approvers: approvers(r), Check: check(r), Review: review(r), Flag: r.Bypass,
 		})
-		records = append(records, pin.Pinned)
-		records = append(records, pin.Edits...)
 	}
-	d.Notes = noteLines(records)
+	d.Notes = noteLines(audit.PinRecords(p.Pins))
 	return page.Execute(w, d)
 }
 

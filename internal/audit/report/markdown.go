@@ -77,14 +77,11 @@ func pinsMarkdown(w io.Writer, p Pins) error {
 	}
 	fmt.Fprintln(w, "| Environment | Model | Version | From | Until | Pinned by | PR | Approvers | Check | Review |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|")
-	var records []audit.Record
 	for i := range p.Pins {
 		pin := &p.Pins[i]
 		r := &pin.Pinned
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | `%s` %s | %s | %s | %s | %s |\n", md(pin.Environment), md(pin.Model), md(pin.Version),
 			stamp(pin.From), untilText(pin), short(r.Commit), md(r.Author.Name), md(pullRequest(r)), md(approvers(r)), md(check(r)), reviewMD(r))
-		records = append(records, pin.Pinned)
-		records = append(records, pin.Edits...)
 	}
-	return mdNotes(w, records, p.Verified)
+	return mdNotes(w, audit.PinRecords(p.Pins), p.Verified)
 }

@@ -245,15 +245,9 @@ const unverifiedNote = "Review status comes from commit messages only: run with 
 
 // notes lists the bypasses and problems below a table.
 func notes(w io.Writer, records []audit.Record, verified bool) error {
-	var lines []string
-	for i := range records {
-		r := &records[i]
-		if r.Bypass {
-			lines = append(lines, fmt.Sprintf("%s %s %s/%s: %s", review(r), short(r.Commit), oneLine(r.Environment), oneLine(r.Model), oneLine(r.BypassReason)))
-		}
-		if r.Problem != "" {
-			lines = append(lines, fmt.Sprintf("PROBLEM %s %s: %s", short(r.Commit), oneLine(r.Path), oneLine(r.Problem)))
-		}
+	lines := noteLines(records)
+	for i := range lines {
+		lines[i] = oneLine(lines[i])
 	}
 	if len(lines) > 0 {
 		if _, err := fmt.Fprintf(w, "\n%s\n", strings.Join(lines, "\n")); err != nil {
@@ -265,6 +259,21 @@ func notes(w io.Writer, records []audit.Record, verified bool) error {
 		return err
 	}
 	return nil
+}
+
+// noteLines describes the bypasses and problems among records, one line each.
+func noteLines(records []audit.Record) []string {
+	var out []string
+	for i := range records {
+		r := &records[i]
+		if r.Bypass {
+			out = append(out, fmt.Sprintf("%s %s %s/%s: %s", review(r), short(r.Commit), r.Environment, r.Model, r.BypassReason))
+		}
+		if r.Problem != "" {
+			out = append(out, fmt.Sprintf("PROBLEM %s %s: %s", short(r.Commit), r.Path, r.Problem))
+		}
+	}
+	return out
 }
 
 func pinsTable(w io.Writer, p Pins) error {
@@ -283,12 +292,7 @@ func pinsTable(w io.Writer, p Pins) error {
 		_, err := fmt.Fprintf(w, "Nothing was pinned %s.\n", p.At)
 		return err
 	}
-	var records []audit.Record
-	for _, pin := range p.Pins {
-		records = append(records, pin.Pinned)
-		records = append(records, pin.Edits...)
-	}
-	return notes(w, records, p.Verified)
+	return notes(w, audit.PinRecords(p.Pins), p.Verified)
 }
 
 func untilText(p *audit.Pin) string {
