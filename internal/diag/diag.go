@@ -57,11 +57,6 @@ func (p Problem) String() string {
 	return b.String()
 }
 
-// Errorf returns an error problem at a position.
-func Errorf(file string, line, col int, format string, args ...any) Problem {
-	return Problem{File: file, Line: line, Column: col, Message: fmt.Sprintf(format, args...)}
-}
-
 // Sort orders problems by file, line, column and message so output is stable.
 func Sort(ps []Problem) {
 	slices.SortStableFunc(ps, func(a, b Problem) int {
