@@ -217,5 +217,3 @@ func markUnverified(records []Record) {
 		r.BypassReason = "no pull request: the commit message names none, so it was likely pushed directly (not verified with GitHub)"
 	}
 }
-
-func sortStrings(s []string) { slices.Sort(s) }

@@ -2,12 +2,7 @@ package audit
 
 import (
 	"os"
-	"slices"
 )
-
-func sortedStrings(s []string) []string { return slices.Sorted(slices.Values(s)) }
-
-func equalStrings(a, b []string) bool { return slices.Equal(a, b) }
 
 func writeFile(t interface {
 	Helper()

@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/example-org/promobot/internal/audit/audittest"
@@ -66,11 +68,7 @@ func TestQuickManifest(t *testing.T) {
 			if v != tc.version || s != tc.sha256 {
 				t.Errorf("quickManifest = %q %q, want %q %q", v, s, tc.version, tc.sha256)
 			}
-			var keys []string
-			for k := range sections {
-				keys = append(keys, k)
-			}
-			if got, want := sortedStrings(keys), tc.sections; !equalStrings(got, want) {
+			if got, want := slices.Sorted(maps.Keys(sections)), tc.sections; !slices.Equal(got, want) {
 				t.Errorf("sections = %v, want %v", got, want)
 			}
 		})

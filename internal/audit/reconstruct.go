@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -157,7 +159,7 @@ func (r *Repository) fileAt(commit plumbing.Hash, path string) ([]byte, error) {
 		return nil, err
 	}
 	h := c.Tree
-	parts := splitPath(path)
+	parts := strings.Split(path, "/")
 	for i, part := range parts {
 		tree, err := r.store.ReadType(h, objectstore.Tree)
 		if err != nil {
@@ -175,20 +177,6 @@ func (r *Repository) fileAt(commit plumbing.Hash, path string) ([]byte, error) {
 	return r.store.ReadType(h, objectstore.Blob)
 }
 
-func splitPath(p string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(p); i++ {
-		if i == len(p) || p[i] == '/' {
-			if i > start {
-				out = append(out, p[start:i])
-			}
-			start = i + 1
-		}
-	}
-	return out
-}
-
 // environments returns the policy order followed by any other environment
 // that appears in the records, by name.
 func environments(order []string, records []Record) []string {
@@ -204,6 +192,6 @@ func environments(order []string, records []Record) []string {
 			extra = append(extra, r.Environment)
 		}
 	}
-	sortStrings(extra)
+	slices.Sort(extra)
 	return append(out, extra...)
 }
