@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/example-org/promobot/internal/location"
 	"github.com/example-org/promobot/internal/promote"
 )
 
@@ -108,7 +109,7 @@ func (f *changeFlags) executor(e *env) (*promote.Executor, error) {
 	}
 	switch {
 	case !ok && needPR:
-		return nil, usageError("cannot tell the GitHub repository from the remote URL %s; use --github-repo OWNER/NAME (or --no-pr)", redactRemote(remoteURL))
+		return nil, usageError("cannot tell the GitHub repository from the remote URL %s; use --github-repo OWNER/NAME (or --no-pr)", location.Redact(remoteURL))
 	case token == "" && needPR:
 		return nil, usageError("GITHUB_TOKEN is needed to open the pull request (or use --no-pr or --dry-run)")
 	case ok && token != "":
@@ -181,15 +182,6 @@ func githubRepoFromURL(remote, apiURL string) (owner, name string, ok bool) {
 		return "", "", false
 	}
 	return owner, name, true
-}
-
-// redactRemote removes credentials from a URL shown in messages.
-func redactRemote(u string) string {
-	if parsed, err := url.Parse(u); err == nil && parsed.User != nil {
-		parsed.User = nil
-		return parsed.String()
-	}
-	return u
 }
 
 func newPromoteCommand(e *env) *cobra.Command {

@@ -21,6 +21,7 @@ import (
 	"github.com/go-git/go-git/v5/storage/transactional"
 
 	"github.com/example-org/promobot/internal/gitrepo"
+	"github.com/example-org/promobot/internal/location"
 )
 
 // Git says where the GitOps repository and its remote are.
@@ -155,17 +156,7 @@ func (s *session) listRemote(ctx context.Context) error {
 }
 
 func (s *session) remoteName() string {
-	return s.cfg.Remote + " (" + redactURL(s.remoteCfg.URLs[0]) + ")"
-}
-
-// redactURL drops credentials from a URL for messages.
-func redactURL(u string) string {
-	if i := strings.Index(u, "://"); i >= 0 {
-		if at := strings.LastIndex(u[i+3:], "@"); at >= 0 && !strings.Contains(u[i+3:i+3+at], "/") {
-			return u[:i+3] + u[i+3+at+1:]
-		}
-	}
-	return u
+	return s.cfg.Remote + " (" + location.Redact(s.remoteCfg.URLs[0]) + ")"
 }
 
 // trackingRef is where a remote branch is fetched to.
