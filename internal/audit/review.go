@@ -277,6 +277,11 @@ type Finding struct {
 	Verdict Verdict
 }
 
+// findingOf pairs an enriched record with the verdict Enrich applied to it.
+func findingOf(rec Record) Finding {
+	return Finding{Record: rec, Verdict: Verdict{Commit: rec.Commit, PullRequest: rec.PullRequest, Reviewed: !rec.Bypass, Reason: rec.BypassReason}}
+}
+
 // StatusContext is the context of the commit status the bot sets on a
 // commit that bypassed review.
 const StatusContext = "promobot/audit"
@@ -313,7 +318,7 @@ func DetectBypass(ctx context.Context, r Reviewer, records []Record) ([]Finding,
 	var out []Finding
 	for _, rec := range enriched {
 		if rec.Bypass {
-			out = append(out, Finding{Record: rec, Verdict: Verdict{Commit: rec.Commit, PullRequest: rec.PullRequest, Reason: rec.BypassReason}})
+			out = append(out, findingOf(rec))
 		}
 	}
 	return out, nil
@@ -363,14 +368,14 @@ func RequireReviewed(ctx context.Context, history *History, r Reviewer, env, mod
 		return nil, fmt.Errorf("audit: %s in %s: %w", model, env, ErrNotPinned)
 	}
 	pin := pins[len(pins)-1]
-	changes := append([]Record{pin.Pinned}, pin.Edits...)
+	changes := PinRecords([]Pin{pin})
 	if err := Enrich(ctx, changes, r); err != nil {
 		return nil, err
 	}
 	check := &ReviewedCheck{Pinned: changes[0]}
 	var bad []Finding
 	for _, c := range changes {
-		f := Finding{Record: c, Verdict: Verdict{Commit: c.Commit, PullRequest: c.PullRequest, Reviewed: !c.Bypass, Reason: c.BypassReason}}
+		f := findingOf(c)
 		check.Changes = append(check.Changes, f)
 		if c.Bypass {
 			bad = append(bad, f)
