@@ -1,24 +1,13 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 )
 
 func TestServeResyncFlags(t *testing.T) {
-	_, keyPEM := serveTestKey(t)
-	keyFile := filepath.Join(t.TempDir(), "app.pem")
-	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	vars := map[string]string{
-		"PROMOBOT_APP_ID": "12", "PROMOBOT_PRIVATE_KEY": keyFile, "PROMOBOT_WEBHOOK_SECRET": serveSecret,
-		"PROMOBOT_CACHE_DIR": t.TempDir(), "PROMOBOT_ADDR": "256.1.1.1:80", // valid configuration fails at listen
-	}
+	vars := listenFailingVars(t)
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -34,22 +23,7 @@ func TestServeResyncFlags(t *testing.T) {
 		{name: "defaults", want: "listen on 256.1.1.1:80"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			env := map[string]string{}
-			for k, v := range vars {
-				env[k] = v
-			}
-			for k, v := range tc.env {
-				env[k] = v
-			}
-			var stderr syncBuffer
-			if code := runServe(t.Context(), env, &stderr, tc.args...); code != exitUsage {
-				t.Errorf("exit %d, want %d", code, exitUsage)
-			}
-			if !strings.Contains(stderr.String(), tc.want) {
-				t.Errorf("stderr lacks %q:\n%s", tc.want, stderr.String())
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { wantServeUsageError(t, vars, tc.env, tc.args, tc.want) })
 	}
 }
 

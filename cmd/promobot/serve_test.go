@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -72,6 +73,36 @@ func runServe(ctx context.Context, vars map[string]string, stderr io.Writer, arg
 		getwd:  os.Getwd,
 	}
 	return run(ctx, append([]string{"serve"}, args...), e)
+}
+
+// listenFailingVars returns a valid configuration whose listen address
+// cannot be bound, so "serve" checks everything and then fails at listen.
+func listenFailingVars(t *testing.T) map[string]string {
+	t.Helper()
+	_, keyPEM := serveTestKey(t)
+	keyFile := filepath.Join(t.TempDir(), "app.pem")
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{
+		"PROMOBOT_APP_ID": "12", "PROMOBOT_PRIVATE_KEY": keyFile, "PROMOBOT_WEBHOOK_SECRET": serveSecret,
+		"PROMOBOT_CACHE_DIR": t.TempDir(), "PROMOBOT_ADDR": "256.1.1.1:80",
+	}
+}
+
+// wantServeUsageError runs "promobot serve" with vars overlaid by overlay
+// and checks it exits with a usage error whose message contains want.
+func wantServeUsageError(t *testing.T, vars, overlay map[string]string, args []string, want string) {
+	t.Helper()
+	env := maps.Clone(vars)
+	maps.Copy(env, overlay)
+	var stderr syncBuffer
+	if code := runServe(t.Context(), env, &stderr, args...); code != exitUsage {
+		t.Errorf("exit %d, want %d", code, exitUsage)
+	}
+	if !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+	}
 }
 
 func TestServeRefusesBadConfiguration(t *testing.T) {
@@ -212,24 +243,35 @@ func TestParseWebhookSecrets(t *testing.T) {
 				if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want %q", err, tc.wantErr)
 				}
-				for _, secret := range []string{"OLDKEY", "NEWKEY", "THEKEY"} {
-					if strings.Contains(err.Error(), secret) {
-						t.Errorf("the error shows a secret: %v", err)
-					}
-				}
+				wantNoSecret(t, err, "OLDKEY", "NEWKEY", "THEKEY")
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got []string
-			for _, s := range secrets {
-				got = append(got, string(s))
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
+			if diff := cmp.Diff(tc.want, secretStrings(secrets)); diff != "" {
 				t.Errorf("secrets (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// secretStrings returns the secrets as strings, for comparison.
+func secretStrings(secrets [][]byte) []string {
+	var out []string
+	for _, s := range secrets {
+		out = append(out, string(s))
+	}
+	return out
+}
+
+// wantNoSecret checks that err's message shows none of secrets.
+func wantNoSecret(t *testing.T, err error, secrets ...string) {
+	t.Helper()
+	for _, secret := range secrets {
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("the error shows a secret: %v", err)
+		}
 	}
 }
 
@@ -270,21 +312,13 @@ func TestLoadWebhookSecrets(t *testing.T) {
 				if diff := cmp.Diff(tc.wantErr, msg); diff != "" {
 					t.Errorf("error %q (-want +got after the path):\n%s", err, diff)
 				}
-				for _, secret := range []string{"OLDKEY", "NEWKEY", "THEKEY", "KKK"} {
-					if strings.Contains(err.Error(), secret) {
-						t.Errorf("the error shows a secret: %v", err)
-					}
-				}
+				wantNoSecret(t, err, "OLDKEY", "NEWKEY", "THEKEY", "KKK")
 				return
 			}
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got []string
-			for _, s := range secrets {
-				got = append(got, string(s))
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
+			if diff := cmp.Diff(tc.want, secretStrings(secrets)); diff != "" {
 				t.Errorf("secrets (-want +got):\n%s", diff)
 			}
 		})
@@ -330,11 +364,7 @@ func TestServeWebhookSecretSources(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var got []string
-			for _, s := range c.webhookSecrets {
-				got = append(got, string(s))
-			}
-			if diff := cmp.Diff(tc.want, got); diff != "" {
+			if diff := cmp.Diff(tc.want, secretStrings(c.webhookSecrets)); diff != "" {
 				t.Errorf("secrets (-want +got):\n%s", diff)
 			}
 		})
@@ -525,15 +555,7 @@ func waitForListening(t *testing.T, stderr *syncBuffer, exited <-chan int) strin
 // TestServeFeatureFlags checks the optional features' flags: off by
 // default, settable from the environment, and checked before listening.
 func TestServeFeatureFlags(t *testing.T) {
-	_, keyPEM := serveTestKey(t)
-	keyFile := filepath.Join(t.TempDir(), "app.pem")
-	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	vars := map[string]string{
-		"PROMOBOT_APP_ID": "12", "PROMOBOT_PRIVATE_KEY": keyFile, "PROMOBOT_WEBHOOK_SECRET": serveSecret,
-		"PROMOBOT_CACHE_DIR": t.TempDir(), "PROMOBOT_ADDR": "256.1.1.1:80", // valid configuration fails at listen
-	}
+	vars := listenFailingVars(t)
 	sink := "file:" + filepath.Join(t.TempDir(), "{owner}-{repo}.jsonl")
 	tests := []struct {
 		name string
@@ -549,22 +571,7 @@ func TestServeFeatureFlags(t *testing.T) {
 		{name: "delay too short", args: []string{"--audit-delay", "1s"}, want: "--audit-delay (PROMOBOT_AUDIT_DELAY) must be between 10s and 1h, not 1s"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			env := map[string]string{}
-			for k, v := range vars {
-				env[k] = v
-			}
-			for k, v := range tc.env {
-				env[k] = v
-			}
-			var stderr syncBuffer
-			if code := runServe(t.Context(), env, &stderr, tc.args...); code != exitUsage {
-				t.Errorf("exit %d, want %d", code, exitUsage)
-			}
-			if !strings.Contains(stderr.String(), tc.want) {
-				t.Errorf("stderr lacks %q:\n%s", tc.want, stderr.String())
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { wantServeUsageError(t, vars, tc.env, tc.args, tc.want) })
 	}
 
 	e := &env{getenv: func(string) string { return "" }}
