@@ -66,7 +66,10 @@ func TestInputEdges(t *testing.T) {
 			name: "several policy problems are counted in the title",
 			edit: func(in *evaluate.Input) {
 				in.Policy = nil
-				in.PolicyProblems = []diag.Problem{diag.Errorf(".github/promobot.yaml", 3, 1, "first"), diag.Errorf(".github/promobot.yaml", 9, 1, "second")}
+				in.PolicyProblems = []diag.Problem{
+					{File: ".github/promobot.yaml", Line: 3, Column: 1, Message: "first"},
+					{File: ".github/promobot.yaml", Line: 9, Column: 1, Message: "second"},
+				}
 			},
 			wantVerdict: evaluate.VerdictFail,
 			wantTitle:   "the base policy .github/promobot.yaml has 2 problems (first: .github/promobot.yaml:3:1: first); every promotion change fails closed",
