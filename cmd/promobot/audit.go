@@ -101,7 +101,7 @@ func (s *auditSource) load(ctx context.Context, e *env) (*auditRun, error) {
 	}
 	cache := s.cacheDir
 	if cache == "" {
-		cache = filepath.Join(repo.GitDir(), "promobot")
+		cache = repo.DefaultCacheDir()
 	}
 	rv, err := githubreview.New(client, githubreview.Options{
 		Owner: owner, Repo: name, DefaultBranch: branch,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -63,7 +62,7 @@ func Reconstruct(ctx context.Context, repo *Repository, opts Options) (*History,
 	}
 	cacheDir := opts.CacheDir
 	if cacheDir == "" {
-		cacheDir = filepath.Join(repo.gitDir, "promobot")
+		cacheDir = repo.DefaultCacheDir()
 	}
 	idx := &index{}
 	if !opts.NoCache {

@@ -106,11 +106,9 @@ func findGitDir(path string) (string, bool, error) {
 	}
 }
 
-// GitDir returns the repository's git directory.
-func (r *Repository) GitDir() string { return r.gitDir }
-
-// UsesCommitGraph reports whether walks read the commit-graph.
-func (r *Repository) UsesCommitGraph() bool { return r.graph != nil }
+// DefaultCacheDir is where the audit keeps its index, and the CLI its GitHub
+// answers, when no cache folder is given: <git dir>/promobot.
+func (r *Repository) DefaultCacheDir() string { return filepath.Join(r.gitDir, "promobot") }
 
 // Close releases the repository's mapped files.
 func (r *Repository) Close() error {
