@@ -8,6 +8,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+
+	"github.com/example-org/promobot/internal/manifest"
 )
 
 // Pin describes the content of one manifest file.
@@ -25,7 +27,7 @@ type Pin struct {
 }
 
 // Path returns the repository path of the pin's manifest.
-func (p Pin) Path() string { return "environments/" + p.Environment + "/" + p.Model + ".yaml" }
+func (p Pin) Path() string { return manifest.Path(p.Environment, p.Model) }
 
 // ArtifactSHA256 returns the deterministic artifact digest the generated
 // manifests pin for a model version.
