@@ -55,7 +55,7 @@ func (b *Bot) runResync(ctx context.Context, l *resyncLoop) {
 	ticker := time.NewTicker(b.cfg.ResyncInterval)
 	defer ticker.Stop()
 	var lastRecheck time.Time
-	for {
+	pass := func() {
 		recheck := b.cfg.RecheckInterval > 0 && (lastRecheck.IsZero() || time.Since(lastRecheck) >= b.cfg.RecheckInterval)
 		if recheck {
 			lastRecheck = time.Now()
@@ -63,11 +63,17 @@ func (b *Bot) runResync(ctx context.Context, l *resyncLoop) {
 		if err := b.resyncAll(ctx, logger, recheck); err != nil && ctx.Err() == nil {
 			logger.Warn("resynchronization incomplete; the next pass tries again", "error", err)
 		}
+	}
+	pass()
+	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
+			pass()
 		case id := <-l.trigger:
+			// Only the installation that changed: a full pass waits for
+			// the ticker.
 			if _, err := b.resyncInstallation(ctx, logger, id, false); err != nil && ctx.Err() == nil {
 				logger.Warn("resynchronization of a new installation incomplete", KeyInstallationID, id, "error", err)
 			}

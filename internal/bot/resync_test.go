@@ -240,3 +240,45 @@ func TestQueuedPullRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestResyncTriggerChecksOnlyTheInstallation checks that an installation
+// event resynchronizes that installation alone: the full pass, which lists
+// every installation, waits for the ticker.
+func TestResyncTriggerChecksOnlyTheInstallation(t *testing.T) {
+	gh := &fakeGitHub{repos: []ghclient.Repository{{Owner: "example-org", Name: "models"}}}
+	listed := make(chan struct{}, 10)
+	b, err := newBot(Config{AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, ResyncInterval: time.Hour, Logger: testLogger(t)}, deps{
+		client: func(int64) (githubAPI, error) { return gh, nil },
+		installations: func(context.Context) ([]int64, error) {
+			listed <- struct{}{}
+			return []int64{testInstallationID}, nil
+		},
+		mirrors: &fakeMirrors{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Shutdown(context.Background()) })
+	<-listed // the pass at start
+	waitFor := func(repositoryLists int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for countCalls(gh, "Repositories") < repositoryLists {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d Repositories calls, want %d", countCalls(gh, "Repositories"), repositoryLists)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitFor(1)
+	if got := post(t, b.Handler(), "installation", envelope("created", nil)); got != 202 {
+		t.Fatalf("installation event: status %d", got)
+	}
+	waitFor(2)
+	if err := b.Shutdown(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(listed); n != 0 {
+		t.Errorf("the installation event started %d full passes, want none", n)
+	}
+}
