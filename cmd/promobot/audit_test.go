@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,23 +16,11 @@ import (
 	"github.com/example-org/promobot/internal/azuritetest"
 )
 
-// The -update flag rewrites golden files; check_test.go may define it too.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func auditUpdate() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
 // auditGolden compares got with testdata/audit/name, or rewrites it.
 func auditGolden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", "audit", name)
-	if auditUpdate() {
+	if updateGoldens() {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
 		}
