@@ -15,8 +15,8 @@ func (f Finding) IssueBody() string {
 	fmt.Fprintf(&b, "**Why:** %s\n\n", code(f.Verdict.Reason))
 	b.WriteString("| | |\n|---|---|\n")
 	row := func(k, v string) { fmt.Fprintf(&b, "| %s | %s |\n", k, v) }
-	row("Environment", mdEscape(r.Environment))
-	row("Model", mdEscape(r.Model))
+	row("Environment", MarkdownText(r.Environment))
+	row("Model", MarkdownText(r.Model))
 	row("Change", fmt.Sprintf("%s %s", r.Kind, versionChange(r)))
 	if r.ArtifactSHA256 != "" {
 		row("Artifact sha256", "`"+r.ArtifactSHA256+"`")
@@ -46,7 +46,7 @@ func versionChange(r Record) string {
 	if to == "" {
 		to = "(none)"
 	}
-	return mdEscape(from) + " → " + mdEscape(to)
+	return MarkdownText(from) + " → " + MarkdownText(to)
 }
 
 func orNone(s string) string {
@@ -56,10 +56,21 @@ func orNone(s string) string {
 	return s
 }
 
-// mdEscape keeps text from breaking a Markdown table or adding markup.
-func mdEscape(s string) string {
-	r := strings.NewReplacer("|", `\|`, "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;", "`", "'", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`)
-	return r.Replace(s)
+// markdownEscaper escapes what would end a table cell or add markup,
+// backslashes included, so that one in the input cannot undo an escape.
+var markdownEscaper = strings.NewReplacer("\\", `\\`, "|", `\|`, "<", "&lt;", ">", "&gt;", "&", "&amp;", "`", "\\`", "*", `\*`, "_", `\_`,
+	"[", `\[`, "]", `\]`, "#", `\#`, "~", `\~`)
+
+// MarkdownText escapes untrusted text for a Markdown table cell: one line,
+// no table breaks, no HTML, no links or emphasis. The issue body and the
+// markdown audit report both use it.
+func MarkdownText(s string) string {
+	return markdownEscaper.Replace(strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s))
 }
 
 // code renders untrusted text as a Markdown code span inside a table cell.

@@ -8,13 +8,8 @@ import (
 	"github.com/example-org/promobot/internal/audit"
 )
 
-// md escapes untrusted text for a Markdown table cell: no table breaks,
-// no HTML, no links or emphasis.
-func md(s string) string {
-	r := strings.NewReplacer("\\", `\\`, "|", `\|`, "<", "&lt;", ">", "&gt;", "&", "&amp;", "`", "\\`", "*", `\*`, "_", `\_`,
-		"[", `\[`, "]", `\]`, "#", `\#`, "~", `\~`)
-	return r.Replace(oneLine(s))
-}
+// md escapes untrusted text for a Markdown table cell.
+func md(s string) string { return audit.MarkdownText(s) }
 
 func mdSource(w io.Writer, title string, s Source) {
 	fmt.Fprintf(w, "# %s\n\n", md(title))
