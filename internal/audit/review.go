@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // CheckName is the name of the check run promobot reports on pull requests.
@@ -300,7 +301,11 @@ func (f Finding) Title() string { return IssueTitle(f.Record.Model, f.Record.Env
 func (f Finding) StatusDescription() string {
 	d := fmt.Sprintf("Unreviewed change of %s in %s: %s", f.Record.Model, f.Record.Environment, f.Verdict.Reason)
 	if len(d) > 140 {
-		d = d[:137] + "..."
+		cut := 137
+		for cut > 0 && !utf8.RuneStart(d[cut]) {
+			cut-- // never split a character: GitHub refuses invalid UTF-8
+		}
+		d = d[:cut] + "..."
 	}
 	return d
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -213,5 +214,22 @@ func TestDetectBypass(t *testing.T) {
 	}
 	if _, err := DetectBypass(t.Context(), &fakeReviewer{}, records); err == nil {
 		t.Error("a reviewer error was swallowed")
+	}
+}
+
+func TestStatusDescriptionKeepsCharactersWhole(t *testing.T) {
+	for _, tc := range []struct {
+		name, reason string
+	}{
+		{name: "ascii", reason: strings.Repeat("x", 200)},
+		{name: "multi-byte at the cut", reason: strings.Repeat("é", 100)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := Finding{Record: Record{Environment: "prod", Model: "m"}, Verdict: Verdict{Reason: tc.reason}}
+			d := f.StatusDescription()
+			if len(d) > 140 || !utf8.ValidString(d) || !strings.HasSuffix(d, "...") {
+				t.Errorf("StatusDescription() = %q (%d bytes)", d, len(d))
+			}
+		})
 	}
 }
