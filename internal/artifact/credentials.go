@@ -72,6 +72,16 @@ const (
 	developmentKey     = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
 )
 
+// ParseConnectionString extracts the account name and its key or SAS
+// token from an Azure Storage connection string (UseDevelopmentStorage=true
+// names Azurite's account and published key). Endpoints are ignored: requests
+// go to the blob's own host. Errors never quote the connection string, which
+// holds secrets.
+func ParseConnectionString(s string) (account, key, sas string, err error) {
+	cs, err := parseConnectionString(s)
+	return cs.accountName, cs.accountKey, cs.sas, err
+}
+
 // connectionString holds the credential parts of a connection string.
 type connectionString struct {
 	accountName string

@@ -132,22 +132,12 @@ func connectionCredentials(cs, account string) (*blob.SharedKeyCredential, strin
 	if strings.TrimSpace(cs) == "" {
 		return nil, "", nil
 	}
-	fields := map[string]string{}
-	for _, part := range strings.Split(cs, ";") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		if ok {
-			fields[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
-		}
-	}
-	name, key := fields["accountname"], fields["accountkey"]
-	if strings.EqualFold(fields["usedevelopmentstorage"], "true") {
-		name, key = "devstoreaccount1", "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+	name, key, sas, err := artifact.ParseConnectionString(cs)
+	if err != nil {
+		return nil, "", fmt.Errorf("chain: %w", err)
 	}
 	if key == "" {
-		if sas := fields["sharedaccesssignature"]; sas != "" {
-			return nil, sas, nil
-		}
-		return nil, "", errors.New("chain: the connection string has neither an AccountKey nor a SharedAccessSignature")
+		return nil, sas, nil
 	}
 	if !strings.EqualFold(name, account) {
 		return nil, "", fmt.Errorf("chain: the connection string is for storage account %q but the log is in account %q", name, account)
