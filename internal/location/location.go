@@ -59,9 +59,8 @@ type parsed struct {
 // the allowed location prefixes. It returns the normalised URL on success.
 //
 // Only https URIs are accepted, unless allowLocal is true, in which case
-// file:// URIs and http:// URIs whose host is a loopback name (127.0.0.1,
-// ::1, localhost) are accepted too; they must still lie under an allowed
-// prefix. A prefix matches when scheme and host (with port) are equal, case
+// file:// URIs and http:// URIs whose host is loopback (see IsLoopbackHost)
+// are accepted too; they must still lie under an allowed prefix. A prefix matches when scheme and host (with port) are equal, case
 // insensitively, and its path segments are a leading subset of the URI's
 // path segments, compared exactly.
 func Check(rawURI string, allowed []string, allowLocal bool) (*url.URL, error) {
@@ -241,8 +240,8 @@ func normaliseHost(scheme string, u *url.URL) (string, string) {
 	} else if strings.Contains(name, ":") != strings.HasPrefix(u.Host, "[") {
 		return "", "an IPv6 host must be written in brackets"
 	}
-	if scheme == "http" && !isLoopback(name, ip) {
-		return "", "plain http is only allowed to a loopback host (127.0.0.1, ::1 or localhost)"
+	if scheme == "http" && !IsLoopbackHost(name) {
+		return "", "plain http is only allowed to a loopback host (an address in 127.0.0.0/8, ::1 or localhost)"
 	}
 	if (scheme == "https" && port == "443") || (scheme == "http" && port == "80") {
 		port = ""
@@ -288,12 +287,41 @@ func checkDNSName(name string) string {
 	return ""
 }
 
-// isLoopback reports whether the host is one of the accepted loopback names.
-func isLoopback(name string, ip net.IP) bool {
-	if name == "localhost" {
+// IsLoopbackHost reports whether host, a URL's host name without port or
+// brackets, is loopback: an IP literal in 127.0.0.0/8, the IPv6 literal ::1,
+// or the name localhost (in any case). It is the one definition of loopback
+// used wherever plain http is allowed for development (the policy's
+// allowedLocations and the artifact URIs checked against them). Other
+// spellings of an address (127.1, 0x7f.0.0.1, an IPv4-mapped IPv6 address)
+// are not loopback: they are refused as non-canonical or as not loopback.
+func IsLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	return ip != nil && (ip.Equal(net.IPv4(127, 0, 0, 1)) || ip.Equal(net.IPv6loopback))
+	if strings.Contains(host, ":") {
+		ip := net.ParseIP(host)
+		return ip != nil && ip.To4() == nil && ip.Equal(net.IPv6loopback)
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.To4() != nil && ip.To4()[0] == 127
+}
+
+// CheckAllowed reports whether raw is acceptable as an entry of the policy's
+// allowedLocations: a URL Check can compare URIs with, whose scheme the
+// policy permits (https always; http on a loopback host and file only with
+// allowLocal). The error is an *InvalidAllowedError. A policy whose entries
+// pass CheckAllowed never makes Check fail with InvalidAllowedError.
+func CheckAllowed(raw string, allowLocal bool) error {
+	p, reason := parse(raw, true)
+	switch {
+	case reason != "":
+	case (p.scheme == "http" || p.scheme == "file") && !allowLocal:
+		reason = fmt.Sprintf("it uses %s, which needs artifacts.allowLocal: true (development only)", p.scheme)
+	}
+	if reason != "" {
+		return &InvalidAllowedError{Location: Redact(raw), Reason: reason}
+	}
+	return nil
 }
 
 // splitPath splits an escaped absolute path into decoded segments. It

@@ -82,7 +82,9 @@ func TestCheckRefuses(t *testing.T) {
 		{name: "plain http to a real host", uri: "http://prodmodels.blob.core.windows.net/models/m.pkl", want: "plain http is not allowed"},
 		{name: "plain http to a public host with local allowed", uri: "http://prodmodels.blob.core.windows.net/models/m.pkl", allowLocal: true, want: "only allowed to a loopback host"},
 		{name: "http to loopback when local is not allowed", uri: "http://127.0.0.1:10000/devstoreaccount1/models/m.pkl", want: "plain http is not allowed"},
-		{name: "http to another loopback address", uri: "http://127.0.0.2:10000/devstoreaccount1/models/m.pkl", allowLocal: true, want: "only allowed to a loopback host"},
+		{name: "http to another loopback address is loopback but not allowed", uri: "http://127.0.0.2:10000/devstoreaccount1/models/m.pkl", allowLocal: true, want: "it is not under any allowed location"},
+		{name: "http to an IPv4-mapped loopback", uri: "http://[::ffff:127.0.0.1]:10000/devstoreaccount1/models/m.pkl", allowLocal: true, want: "only allowed to a loopback host"},
+		{name: "http to a name under localhost", uri: "http://a.localhost:10000/devstoreaccount1/models/m.pkl", allowLocal: true, want: "only allowed to a loopback host"},
 		{name: "short IPv4 form", uri: "http://127.1:10000/devstoreaccount1/models/m.pkl", allowLocal: true, want: "non-canonical form"},
 		{name: "hex IPv4 form", uri: "http://0x7f.0.0.1:10000/devstoreaccount1/models/m.pkl", allowLocal: true, want: "non-canonical form"},
 		{name: "IPv4 in brackets", uri: "http://[127.0.0.1]:10000/devstoreaccount1/models/m.pkl", allowLocal: true, want: "cannot be parsed"},
@@ -214,6 +216,82 @@ func TestCheckAllowList(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.wantErr, got); diff != "" {
 				t.Errorf("error mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestIsLoopbackHost(t *testing.T) {
+	tests := []struct {
+		host string
+		want bool
+	}{
+		{"127.0.0.1", true},
+		{"127.0.0.2", true},
+		{"127.255.255.254", true},
+		{"::1", true},
+		{"0:0:0:0:0:0:0:1", true},
+		{"localhost", true},
+		{"LocalHost", true},
+		{"128.0.0.1", false},
+		{"126.255.255.255", false},
+		{"127.1", false},
+		{"0x7f.0.0.1", false},
+		{"::ffff:127.0.0.1", false},
+		{"::2", false},
+		{"a.localhost", false},
+		{"localhost.", false},
+		{"example.com", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := IsLoopbackHost(tt.host); got != tt.want {
+			t.Errorf("IsLoopbackHost(%q) = %v, want %v", tt.host, got, tt.want)
+		}
+	}
+}
+
+// TestCheckAllowedAgreesWithCheck proves that an allowed location accepted
+// by CheckAllowed (which the policy loader uses) is one Check can match
+// URIs under: the loader and the check share one notion of loopback.
+func TestCheckAllowedAgreesWithCheck(t *testing.T) {
+	tests := []struct {
+		name       string
+		allowed    string
+		allowLocal bool
+		uri        string // a URI under allowed, accepted when the entry is
+		wantErr    string
+	}{
+		{name: "https", allowed: "https://acct.blob.core.windows.net/models/", uri: "https://acct.blob.core.windows.net/models/m.pkl"},
+		{name: "127.0.0.1", allowed: "http://127.0.0.1:10000/devstoreaccount1/", allowLocal: true, uri: "http://127.0.0.1:10000/devstoreaccount1/m.pkl"},
+		{name: "another address in 127/8", allowed: "http://127.0.0.2:10000/devstoreaccount1/", allowLocal: true, uri: "http://127.0.0.2:10000/devstoreaccount1/m.pkl"},
+		{name: "IPv6 loopback", allowed: "http://[::1]:10000/devstoreaccount1/", allowLocal: true, uri: "http://[::1]:10000/devstoreaccount1/m.pkl"},
+		{name: "localhost", allowed: "http://localhost:10000/devstoreaccount1/", allowLocal: true, uri: "http://localhost:10000/devstoreaccount1/m.pkl"},
+		{name: "file", allowed: "file:///srv/models/", allowLocal: true, uri: "file:///srv/models/m.pkl"},
+		{name: "short IPv4 form", allowed: "http://127.1:10000/devstoreaccount1/", allowLocal: true,
+			wantErr: `allowed location "http://127.1:10000/devstoreaccount1/" is invalid: the host looks like an IP address in a non-canonical form`},
+		{name: "http on a remote host", allowed: "http://example.com/models/", allowLocal: true,
+			wantErr: `allowed location "http://example.com/models/" is invalid: plain http is only allowed to a loopback host (an address in 127.0.0.0/8, ::1 or localhost)`},
+		{name: "http without allowLocal", allowed: "http://127.0.0.1:10000/devstoreaccount1/",
+			wantErr: `allowed location "http://127.0.0.1:10000/devstoreaccount1/" is invalid: it uses http, which needs artifacts.allowLocal: true (development only)`},
+		{name: "user-info", allowed: "https://user@acct.blob.core.windows.net/models/",
+			wantErr: `allowed location "https://REDACTED@acct.blob.core.windows.net/models/" is invalid: it contains user information (user@ or user:password@), which is not allowed`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := CheckAllowed(tt.allowed, tt.allowLocal)
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if diff := cmp.Diff(tt.wantErr, got); diff != "" {
+				t.Fatalf("CheckAllowed error mismatch (-want +got):\n%s", diff)
+			}
+			if err != nil {
+				return
+			}
+			if _, err := Check(tt.uri, []string{tt.allowed}, tt.allowLocal); err != nil {
+				t.Errorf("CheckAllowed accepts %q, but Check refuses %q under it: %v", tt.allowed, tt.uri, err)
 			}
 		})
 	}
