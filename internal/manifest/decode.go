@@ -1,5 +1,7 @@
 package manifest
 
+import "math"
+
 // fromValue builds a Manifest from the plain values of a decoded document.
 // It tolerates wrong types (the schema reports them) and never panics.
 func fromValue(v map[string]any) *Manifest {
@@ -13,7 +15,7 @@ func fromValue(v map[string]any) *Manifest {
 	}
 	if a, ok := v["artifact"].(map[string]any); ok {
 		m.Artifact = Artifact{URI: str(a["uri"]), SHA256: str(a["sha256"]), Signature: str(a["signature"])}
-		if n, ok := a["size"].(int64); ok {
+		if n, ok := wholeNumber(a["size"]); ok {
 			m.Artifact.Size = &n
 		}
 	}
@@ -64,4 +66,18 @@ func fromValue(v map[string]any) *Manifest {
 func str(v any) string {
 	s, _ := v.(string)
 	return s
+}
+
+// wholeNumber returns v as an int64 when it is an integer, or a decimal
+// that names one exactly (JSON Schema's integer type accepts 1024.0).
+func wholeNumber(v any) (int64, bool) {
+	switch n := v.(type) {
+	case int64:
+		return n, true
+	case float64:
+		if n == math.Trunc(n) && n >= math.MinInt64 && n < math.MaxInt64 {
+			return int64(n), true
+		}
+	}
+	return 0, false
 }

@@ -12,8 +12,9 @@ import (
 	"github.com/example-org/promobot/schemas"
 )
 
-// DefaultSchema is the manifest schema embedded in the binary, used when a
-// repository carries none.
+// DefaultSchema is the manifest schema embedded in the binary. Every
+// manifest is checked against it, and against the repository's copy when
+// the repository carries one.
 var DefaultSchema = schema.MustCompile("model-deployment.schema.json", schemas.ModelDeployment)
 
 // Document is a loaded manifest file: the decoded manifest, where it came
@@ -79,13 +80,15 @@ func EnvironmentAndModel(p string) (env, model string, ok bool) {
 func Path(env, model string) string { return path.Join(Root, env, model+".yaml") }
 
 // Load decodes and checks one manifest file: YAML safety and limits, the
-// schema (DefaultSchema when sch is nil), and that model and environment
-// equal the file and folder names. p is the repository-relative path used in
-// messages and for the path check.
+// schemas, and that model and environment equal the file and folder names.
+// p is the repository-relative path used in messages and for the path check.
+//
+// The document is validated against DefaultSchema, built into the binary,
+// and against sch, the repository's schemas/model-deployment.schema.json
+// when it has one (nil otherwise). The repository's schema may only add
+// constraints: a document the built-in schema refuses is never valid, since
+// the typed Manifest cannot represent it faithfully.
 func Load(p string, data []byte, sch *schema.Schema) (*Document, []diag.Problem) {
-	if sch == nil {
-		sch = DefaultSchema
-	}
 	d := &Document{Path: p}
 	doc, err := yamldoc.Parse(data, yamldoc.DefaultLimits)
 	if err != nil {
@@ -99,7 +102,7 @@ func Load(p string, data []byte, sch *schema.Schema) (*Document, []diag.Problem)
 		return d, d.Problems
 	}
 	d.Manifest = fromValue(root)
-	problems := append(sch.Problems(p, doc), d.checkPath()...)
+	problems := append(schema.ProblemsWithBuiltIn(p, doc, DefaultSchema, sch, schemas.ModelDeploymentPath), d.checkPath()...)
 	diag.Sort(problems)
 	d.Valid = len(problems) == 0
 	d.Problems = problems

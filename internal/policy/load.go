@@ -1,13 +1,14 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
-	"strings"
+	"slices"
 	"time"
 
 	"github.com/example-org/promobot/internal/diag"
+	"github.com/example-org/promobot/internal/location"
 	"github.com/example-org/promobot/internal/schema"
 	"github.com/example-org/promobot/internal/yamldoc"
 	"github.com/example-org/promobot/schemas"
@@ -16,173 +17,249 @@ import (
 // DefaultSchema is the policy schema embedded in the binary.
 var DefaultSchema = schema.MustCompile("policy.schema.json", schemas.Policy)
 
-// Load decodes and checks a policy file. p is the path used in messages. The
-// policy is returned only when there are no problems: a broken policy must
-// never be half-applied.
+// LineageFields are the lineage fields an environment may require.
+var LineageFields = []string{"trainingRun", "sourceCommit", "dataWindow", "featureSet", "dataVersion"}
+
+// The bounds the binary represents, the same as the built-in schema's.
+const (
+	maxEnvironments = 32
+	maxApprovals    = 10
+)
+
+// Load decodes and checks a policy file. p is the path used in messages.
+//
+// The document is validated against DefaultSchema, the schema built into
+// the binary, and against sch, the repository's schemas/policy.schema.json
+// when it has one (nil otherwise). The repository's schema may only add
+// constraints: what the built-in schema refuses is refused whatever the
+// repository's says. The document is then decoded into the typed Policy;
+// anything the binary cannot represent is a positioned problem, never a
+// crash. The policy is returned only when there are no problems: a broken
+// policy must never be half-applied.
 func Load(p string, data []byte, sch *schema.Schema) (*Policy, []diag.Problem) {
-	if sch == nil {
-		sch = DefaultSchema
-	}
 	doc, err := yamldoc.Parse(data, yamldoc.DefaultLimits)
 	if err != nil {
-		return nil, []diag.Problem{err.(*yamldoc.Error).Problem(p)}
+		var ye *yamldoc.Error
+		if errors.As(err, &ye) {
+			return nil, []diag.Problem{ye.Problem(p)}
+		}
+		return nil, []diag.Problem{{File: p, Message: err.Error()}}
 	}
-	if problems := sch.Problems(p, doc); len(problems) > 0 {
+	if problems := schema.ProblemsWithBuiltIn(p, doc, DefaultSchema, sch, schemas.PolicyPath); len(problems) > 0 {
 		return nil, problems
 	}
-	b := builder{file: p, doc: doc}
-	pol := b.build(doc.Value.(map[string]any))
+	b := builder{reader: reader{file: p, doc: doc}}
+	pol := b.build(doc.Value)
 	if len(b.problems) > 0 {
+		diag.Sort(b.problems)
 		return nil, b.problems
 	}
 	return pol, nil
 }
 
 type builder struct {
-	file     string
-	doc      *yamldoc.Doc
-	problems []diag.Problem
+	reader
 }
 
-func (b *builder) errorf(path []string, format string, args ...any) {
-	line, col := b.doc.Position(path, false)
-	b.problems = append(b.problems, diag.Problem{File: b.file, Line: line, Column: col, Field: strings.Join(path, "."), Message: fmt.Sprintf(format, args...)})
+func at(path ...any) []string {
+	out := make([]string, len(path))
+	for i, p := range path {
+		out[i] = fmt.Sprint(p)
+	}
+	return out
 }
 
-// build converts a schema-valid document and checks what the schema cannot:
-// references between environments, regular expressions, windows, bundles.
-func (b *builder) build(v map[string]any) *Policy {
+// build decodes the document into a Policy and checks what the schema
+// cannot: references between environments, regular expressions, windows,
+// bundles, locations.
+func (b *builder) build(v any) *Policy {
+	root := b.object(nil, v, "apiVersion", "kind", "environments", "artifacts", "governance", "bundles", "rules")
+	if root == nil {
+		if v == nil {
+			b.errorf(nil, "the policy is empty")
+		}
+		return nil
+	}
+	if s := b.text(at("apiVersion"), root["apiVersion"]); s != "promobot/v1" {
+		b.errorf(at("apiVersion"), "apiVersion must be promobot/v1")
+	}
+	if s := b.text(at("kind"), root["kind"]); s != "PromotionPolicy" {
+		b.errorf(at("kind"), "kind must be PromotionPolicy")
+	}
 	p := &Policy{Rules: map[Family]Mode{}}
+	envs := b.list(at("environments"), root["environments"])
+	if len(envs) == 0 || len(envs) > maxEnvironments {
+		b.errorf(at("environments"), "environments must list from 1 to %d environments", maxEnvironments)
+	}
 	seen := map[string]int{}
-	for i, item := range v["environments"].([]any) {
-		e := item.(map[string]any)
-		at := []string{"environments", fmt.Sprint(i)}
-		env := Environment{
-			Name:              e["name"].(string),
-			From:              str(e["from"]),
-			Approvals:         int(e["approvals"].(int64)),
-			RequireValidation: e["requireValidation"] == true,
-			RequireTicket:     e["requireTicket"] == true,
-			TicketPattern:     str(e["ticketPattern"]),
-			RequireSignature:  e["requireSignature"] == true,
-			AutoPropose:       e["autoPropose"] == true,
-			RequiredLineage:   strs(e["requiredLineage"]),
-		}
-		if j, dup := seen[env.Name]; dup {
-			b.errorf(append(at, "name"), "environment %q is declared twice (first as environments[%d])", env.Name, j)
-		}
-		seen[env.Name] = i
-		switch {
-		case i == 0 && env.From != "":
-			b.errorf(append(at, "from"), "the first environment %q is where versions are registered and cannot have from", env.Name)
-		case i > 0 && env.From == "":
-			b.errorf(append(at, "name"), "environment %q needs from: the environment its versions are promoted from", env.Name)
-		case i > 0:
-			if _, ok := seen[env.From]; !ok || env.From == env.Name {
-				b.errorf(append(at, "from"), "from %q must name an environment declared before %q", env.From, env.Name)
-			}
-		}
-		if env.TicketPattern != "" {
-			re, err := regexp.Compile(`^(?:` + env.TicketPattern + `)$`)
-			if err != nil {
-				b.errorf(append(at, "ticketPattern"), "ticketPattern is not a valid regular expression: %v", err)
-			}
-			env.TicketRegexp = re
-		}
-		for k, w := range anys(e["freeze"]) {
-			env.Freeze = append(env.Freeze, b.window(append(at, "freeze", fmt.Sprint(k)), w.(map[string]any)))
-		}
+	for i, item := range envs {
+		env := b.environment(at("environments", i), item, i, seen)
 		p.Environments = append(p.Environments, env)
 	}
-	if a, ok := v["artifacts"].(map[string]any); ok {
-		p.Artifacts = Artifacts{AllowedLocations: strs(a["allowedLocations"]), AllowLocal: a["allowLocal"] == true, TrustedKeys: strs(a["trustedKeys"])}
-		for i, loc := range p.Artifacts.AllowedLocations {
-			b.checkLocation([]string{"artifacts", "allowedLocations", fmt.Sprint(i)}, loc, p.Artifacts.AllowLocal)
-		}
-	}
+	b.artifacts(root["artifacts"], p)
 	p.Governance.Approvals = 1
 	for _, e := range p.Environments {
 		p.Governance.Approvals = max(p.Governance.Approvals, e.Approvals)
 	}
-	if g, ok := v["governance"].(map[string]any); ok {
-		if n, ok := g["approvals"].(int64); ok {
-			p.Governance.Approvals = int(n)
+	if g := b.object(at("governance"), root["governance"], "approvals"); g != nil {
+		if n, ok := b.count(at("governance", "approvals"), g["approvals"], 0, maxApprovals); ok {
+			p.Governance.Approvals = n
 		}
 	}
 	inBundle := map[string]string{}
-	for i, item := range anys(v["bundles"]) {
-		bm := item.(map[string]any)
-		bu := Bundle{Name: bm["name"].(string), Models: strs(bm["models"])}
+	for i, item := range b.list(at("bundles"), root["bundles"]) {
+		bm := b.object(at("bundles", i), item, "name", "models")
+		if bm == nil {
+			b.absent(at("bundles", i), item)
+			continue
+		}
+		bu := Bundle{Name: b.text(at("bundles", i, "name"), bm["name"]), Models: b.texts(at("bundles", i, "models"), bm["models"])}
+		if bu.Name == "" || len(bu.Models) < 2 {
+			b.errorf(at("bundles", i), "a bundle needs a name and at least two models")
+		}
 		for _, m := range bu.Models {
 			if other, dup := inBundle[m]; dup {
-				b.errorf([]string{"bundles", fmt.Sprint(i), "models"}, "model %q is already in bundle %q", m, other)
+				b.errorf(at("bundles", i, "models"), "model %q is already in bundle %q", m, other)
 			}
 			inBundle[m] = bu.Name
 		}
 		p.Bundles = append(p.Bundles, bu)
 	}
-	if r, ok := v["rules"].(map[string]any); ok {
-		for k, m := range r {
-			p.Rules[Family(k)] = Mode(m.(string))
+	if r := b.object(at("rules"), root["rules"], familyNames()...); r != nil {
+		for _, k := range sortedKeys(r) {
+			m := Mode(b.text(at("rules", k), r[k]))
+			if m != Enforce && m != Warn && m != Off {
+				b.cannot(at("rules", k), r[k], "enforce, warn or off")
+				continue
+			}
+			p.Rules[Family(k)] = m
 		}
 	}
 	return p
 }
 
-func (b *builder) window(at []string, w map[string]any) FreezeWindow {
-	fw := FreezeWindow{Name: w["name"].(string), OverrideLabel: str(w["overrideLabel"])}
-	fw.Start, _ = time.Parse(time.RFC3339, w["start"].(string))
-	fw.End, _ = time.Parse(time.RFC3339, w["end"].(string))
-	if !fw.End.After(fw.Start) {
-		b.errorf(append(at, "end"), "freeze window %q ends before it starts", fw.Name)
+// environment decodes environments[i]; seen maps the names declared so far
+// to their index.
+func (b *builder) environment(here []string, v any, i int, seen map[string]int) Environment {
+	e := b.object(here, v, "name", "from", "approvals", "requireValidation", "requireTicket", "ticketPattern",
+		"requiredLineage", "requireSignature", "autoPropose", "verifyArtifacts", "freeze")
+	if e == nil {
+		b.absent(here, v)
+		return Environment{}
+	}
+	field := func(name string) []string { return append(slices.Clone(here), name) }
+	env := Environment{
+		Name:              b.text(field("name"), e["name"]),
+		From:              b.text(field("from"), e["from"]),
+		RequireValidation: b.flag(field("requireValidation"), e["requireValidation"]),
+		RequireTicket:     b.flag(field("requireTicket"), e["requireTicket"]),
+		TicketPattern:     b.text(field("ticketPattern"), e["ticketPattern"]),
+		RequireSignature:  b.flag(field("requireSignature"), e["requireSignature"]),
+		AutoPropose:       b.flag(field("autoPropose"), e["autoPropose"]),
+		VerifyArtifacts:   b.flag(field("verifyArtifacts"), e["verifyArtifacts"]),
+		RequiredLineage:   b.texts(field("requiredLineage"), e["requiredLineage"]),
+	}
+	if n, ok := b.count(field("approvals"), e["approvals"], 0, maxApprovals); ok {
+		env.Approvals = n
+	} else if e["approvals"] == nil {
+		b.errorf(here, "%s: missing required field %q", fieldName(here), "approvals")
+	}
+	if env.Name == "" {
+		b.errorf(field("name"), "%s: an environment needs a name", fieldName(here))
+	}
+	for k, f := range env.RequiredLineage {
+		if !slices.Contains(LineageFields, f) {
+			b.cannot(append(field("requiredLineage"), fmt.Sprint(k)), f, "one of "+fmt.Sprint(LineageFields))
+		}
+	}
+	if j, dup := seen[env.Name]; dup {
+		b.errorf(field("name"), "environment %q is declared twice (first as environments[%d])", env.Name, j)
+	}
+	seen[env.Name] = i
+	switch {
+	case i == 0 && env.From != "":
+		b.errorf(field("from"), "the first environment %q is where versions are registered and cannot have from", env.Name)
+	case i > 0 && env.From == "":
+		b.errorf(field("name"), "environment %q needs from: the environment its versions are promoted from", env.Name)
+	case i > 0:
+		if _, ok := seen[env.From]; !ok || env.From == env.Name {
+			b.errorf(field("from"), "from %q must name an environment declared before %q", env.From, env.Name)
+		}
+	}
+	if env.TicketPattern != "" {
+		re, err := regexp.Compile(`^(?:` + env.TicketPattern + `)$`)
+		if err != nil {
+			b.errorf(field("ticketPattern"), "ticketPattern is not a valid regular expression: %v", err)
+		}
+		env.TicketRegexp = re
+	}
+	for k, w := range b.list(field("freeze"), e["freeze"]) {
+		env.Freeze = append(env.Freeze, b.window(append(field("freeze"), fmt.Sprint(k)), w))
+	}
+	return env
+}
+
+// window decodes one freeze window.
+func (b *builder) window(here []string, v any) FreezeWindow {
+	w := b.object(here, v, "name", "start", "end", "overrideLabel")
+	if w == nil {
+		b.absent(here, v)
+		return FreezeWindow{}
+	}
+	field := func(name string) []string { return append(slices.Clone(here), name) }
+	fw := FreezeWindow{Name: b.text(field("name"), w["name"]), OverrideLabel: b.text(field("overrideLabel"), w["overrideLabel"])}
+	var startOK, endOK bool
+	fw.Start, startOK = b.instant(field("start"), w["start"])
+	fw.End, endOK = b.instant(field("end"), w["end"])
+	if startOK && endOK && !fw.End.After(fw.Start) {
+		b.errorf(field("end"), "freeze window %q ends before it starts", fw.Name)
 	}
 	return fw
 }
 
-// checkLocation refuses allowed locations that could never be safe prefixes.
-func (b *builder) checkLocation(at []string, loc string, allowLocal bool) {
-	u, err := url.Parse(loc)
+// instant decodes a required RFC 3339 date-time.
+func (b *builder) instant(here []string, v any) (time.Time, bool) {
+	s := b.text(here, v)
+	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		b.errorf(at, "allowed location %q is not a URL: %v", loc, err)
+		b.cannot(here, v, "an RFC 3339 date-time such as 2026-12-23T00:00:00Z")
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// artifacts decodes the artifacts section into p.
+func (b *builder) artifacts(v any, p *Policy) {
+	a := b.object(at("artifacts"), v, "allowedLocations", "allowLocal", "trustedKeys")
+	if a == nil {
 		return
 	}
-	switch {
-	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
-		b.errorf(at, "allowed location %q must not carry user-info, a query or a fragment", loc)
-	case strings.Contains(u.Path, ".."):
-		b.errorf(at, "allowed location %q must not contain ..", loc)
-	case u.Scheme == "https" && u.Host != "":
-	case (u.Scheme == "http" || u.Scheme == "file") && allowLocal:
-		if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-			b.errorf(at, "allowed location %q: plain http is only allowed on a loopback host", loc)
+	p.Artifacts = Artifacts{
+		AllowedLocations: b.texts(at("artifacts", "allowedLocations"), a["allowedLocations"]),
+		AllowLocal:       b.flag(at("artifacts", "allowLocal"), a["allowLocal"]),
+		TrustedKeys:      b.texts(at("artifacts", "trustedKeys"), a["trustedKeys"]),
+	}
+	for i, loc := range p.Artifacts.AllowedLocations {
+		// The same check the artifact location rule applies, so that a
+		// policy that loads never holds a location no URI can be under.
+		if err := location.CheckAllowed(loc, p.Artifacts.AllowLocal); err != nil {
+			b.errorf(at("artifacts", "allowedLocations", i), "%v", err)
 		}
-	case u.Scheme == "http" || u.Scheme == "file":
-		b.errorf(at, "allowed location %q uses %s, which needs artifacts.allowLocal: true (development only)", loc, u.Scheme)
-	default:
-		b.errorf(at, "allowed location %q must be an https URL", loc)
 	}
 }
 
-func isLoopback(host string) bool {
-	return host == "localhost" || host == "::1" || strings.HasPrefix(host, "127.")
+// absent reports a list item that is null where a mapping is needed
+// (object has already reported one of another type).
+func (b *builder) absent(here []string, v any) {
+	if v == nil {
+		b.cannot(here, v, "a mapping")
+	}
 }
 
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-func anys(v any) []any {
-	a, _ := v.([]any)
-	return a
-}
-
-func strs(v any) []string {
-	var out []string
-	for _, x := range anys(v) {
-		if s, ok := x.(string); ok {
-			out = append(out, s)
-		}
+func familyNames() []string {
+	out := make([]string, len(Families))
+	for i, f := range Families {
+		out[i] = string(f)
 	}
 	return out
 }

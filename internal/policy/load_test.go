@@ -7,15 +7,31 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/example-org/promobot/internal/yamldoc"
 )
 
 func samplePolicy(t *testing.T) string {
 	t.Helper()
-	data, err := os.ReadFile("../../.github/promobot.yaml")
+	data, err := readSample()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(data)
+	return data
+}
+
+func readSample() (string, error) {
+	data, err := os.ReadFile("../../.github/promobot.yaml")
+	return string(data), err
+}
+
+func mustParse(t *testing.T, data string) *yamldoc.Doc {
+	t.Helper()
+	doc, err := yamldoc.Parse([]byte(data), yamldoc.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
 }
 
 func TestLoadSample(t *testing.T) {
@@ -90,11 +106,13 @@ func TestLoadRejections(t *testing.T) {
 		{"model in two bundles", head + "environments:\n  - {name: dev, approvals: 0}\nbundles:\n  - {name: a, models: [x, y]}\n  - {name: b, models: [y, z]}\n",
 			[]string{Path + ":7:23: model \"y\" is already in bundle \"a\""}},
 		{"http location without allowLocal", head + "environments:\n  - {name: dev, approvals: 0}\nartifacts:\n  allowedLocations: ['http://127.0.0.1:10000/devstoreaccount1/models/']\n",
-			[]string{Path + ":6:22: allowed location \"http://127.0.0.1:10000/devstoreaccount1/models/\" uses http, which needs artifacts.allowLocal: true (development only)"}},
+			[]string{Path + ":6:22: allowed location \"http://127.0.0.1:10000/devstoreaccount1/models/\" is invalid: it uses http, which needs artifacts.allowLocal: true (development only)"}},
 		{"http location on a remote host", head + "environments:\n  - {name: dev, approvals: 0}\nartifacts:\n  allowLocal: true\n  allowedLocations: ['http://example.com/models/']\n",
-			[]string{Path + ":7:22: allowed location \"http://example.com/models/\": plain http is only allowed on a loopback host"}},
+			[]string{Path + ":7:22: allowed location \"http://example.com/models/\" is invalid: plain http is only allowed to a loopback host (an address in 127.0.0.0/8, ::1 or localhost)"}},
+		{"http location on a non-canonical loopback address", head + "environments:\n  - {name: dev, approvals: 0}\nartifacts:\n  allowLocal: true\n  allowedLocations: ['http://127.1:10000/devstoreaccount1/']\n",
+			[]string{Path + ":7:22: allowed location \"http://127.1:10000/devstoreaccount1/\" is invalid: the host looks like an IP address in a non-canonical form"}},
 		{"location with user-info", head + "environments:\n  - {name: dev, approvals: 0}\nartifacts:\n  allowedLocations: ['https://user@acct.blob.core.windows.net/models/']\n",
-			[]string{Path + ":6:22: allowed location \"https://user@acct.blob.core.windows.net/models/\" must not carry user-info, a query or a fragment"}},
+			[]string{Path + ":6:22: allowed location \"https://REDACTED@acct.blob.core.windows.net/models/\" is invalid: it contains user information (user@ or user:password@), which is not allowed"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

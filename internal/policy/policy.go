@@ -81,7 +81,12 @@ type Environment struct {
 	RequiredLineage  []string
 	RequireSignature bool
 	AutoPropose      bool
-	Freeze           []FreezeWindow
+	// VerifyArtifacts says that the artifact of a manifest changed in this
+	// environment must be read from storage and hashed before the change
+	// may merge: without a verified outcome the artifacts rule fails
+	// ("could not verify"); it is never skipped.
+	VerifyArtifacts bool
+	Freeze          []FreezeWindow
 }
 
 // FreezeWindow is a period during which an environment does not change.
