@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -244,9 +245,16 @@ func (b *Bot) pullSnapshot(gh githubAPI, t target, pr *ghclient.PullRequest) sna
 }
 
 // judge gathers the input of one pull request, asks the engine and returns
-// the report, or the error that stopped it.
-func (b *Bot) judge(ctx context.Context, logger *slog.Logger, gh githubAPI, t target, pr *ghclient.PullRequest, snap snapshotFunc) prOutcome {
-	out := prOutcome{number: pr.Number, state: prState{number: pr.Number, baseRef: pr.BaseRef, labels: pr.Labels}}
+// the report, or the error that stopped it. A panic while judging (a bug in
+// a loader or a rule) is an error too, so the check run it started is
+// completed as a failure instead of staying in progress.
+func (b *Bot) judge(ctx context.Context, logger *slog.Logger, gh githubAPI, t target, pr *ghclient.PullRequest, snap snapshotFunc) (out prOutcome) {
+	out = prOutcome{number: pr.Number, state: prState{number: pr.Number, baseRef: pr.BaseRef, labels: pr.Labels}}
+	defer func() {
+		if r := recover(); r != nil {
+			out.report, out.err = report{}, fmt.Errorf("panic while judging: %v\n%s", r, debug.Stack())
+		}
+	}()
 	s, err := snap(ctx)
 	if err != nil {
 		out.err = err
