@@ -1,6 +1,7 @@
 // Package validate checks the manifests and the policy of a GitOps
 // repository: YAML safety, schemas, path consistency, declared environments,
-// and that a version of a model is the same wherever it is pinned.
+// allowed artifact locations, and that a version of a model is the same
+// wherever it is pinned.
 package validate
 
 import (
@@ -74,6 +75,7 @@ func Run(ctx context.Context, fsys fs.FS, opts Options) (*Result, error) {
 
 	if pol != nil {
 		problems = append(problems, checkEnvironments(docs, pol)...)
+		problems = append(problems, checkLocations(docs, pol)...)
 	}
 	problems = append(problems, CheckVersionConsistency(docs)...)
 	if opts.Verify != nil && pol != nil {
