@@ -19,29 +19,23 @@ import (
 // AZURE_STORAGE_SAS_TOKEN or the default Azure credential chain.
 func artifactStores(e *env) func() (artifact.Resolver, error) {
 	return sync.OnceValues(func() (artifact.Resolver, error) {
-		creds, err := artifact.CredentialsFromEnv(e.getenv)
-		if err != nil {
-			return nil, err
-		}
-		blobs, err := artifact.NewBlobStore(creds, nil)
-		if err != nil {
-			return nil, err
-		}
-		return artifactcheck.Stores(blobs), nil
+		return artifactcheck.StoresFromEnv(e.getenv)
 	})
 }
 
 // artifactHook verifies a change's artifacts, for check and for the bot,
 // with the trusted keys of the base tree and storage credentials looked up
-// once, on first use.
+// once, on first use: those of environments whose policy sets
+// verifyArtifacts, and with all (--verify-artifacts) every other one too.
 type artifactHook struct {
 	stores func() (artifact.Resolver, error)
+	all    bool
 }
 
 // VerifyArtifacts records the verification outcome of every changed head
-// manifest in in.Artifacts.
+// manifest that must be verified in in.Artifacts.
 func (h artifactHook) VerifyArtifacts(ctx context.Context, in *evaluate.Input, base fs.FS) error {
-	return artifactcheck.VerifyInput(ctx, in, base, h.stores)
+	return artifactcheck.VerifyInput(ctx, in, base, h.stores, h.all)
 }
 
 // artifactVerifier returns validate's Verify hook: each valid manifest's

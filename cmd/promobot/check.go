@@ -56,7 +56,7 @@ Exit status: 0 the change may merge, 1 it is blocked, 2 usage or internal error.
 	fl.StringArrayVar(&f.noWrite, "no-write", nil, "login without write permission (repeatable)")
 	fl.StringArrayVar(&f.labels, "label", nil, "pull request label (repeatable)")
 	fl.StringArrayVar(&f.artifacts, "artifact", nil, "artifact verification outcome of a manifest: PATH=verified|failed|unavailable[:DETAIL] (repeatable; unverified artifacts are reported as skipped)")
-	fl.BoolVar(&f.verifyArtifacts, "verify-artifacts", false, "verify the changed manifests' artifacts against storage (size, sha256, signature) for the artifacts rule")
+	fl.BoolVar(&f.verifyArtifacts, "verify-artifacts", false, "also verify against storage (size, sha256, signature) the artifacts of changed manifests in environments whose policy does not set verifyArtifacts (those that set it are always verified)")
 	fl.StringVar(&f.now, "now", "", "evaluation time, RFC 3339 (default: the current time)")
 	fl.StringVar(&f.format, "format", "text", "output format: text, json or markdown")
 	return cmd
@@ -134,20 +134,21 @@ func runCheck(cmd *cobra.Command, e *env, f *checkFlags) error {
 	in.PullRequest.Labels = f.labels
 	in.Reviews = reviews
 	in.Teams = teams
-	if f.verifyArtifacts {
-		baseFS, err := repo.FS(base)
-		if err != nil {
-			return usageError("check: %v", err)
-		}
-		if err := (artifactHook{stores: artifactStores(e)}).VerifyArtifacts(cmd.Context(), in, baseFS); err != nil {
-			return usageError("check: verify artifacts: %v", err)
-		}
-	}
 	for p, a := range artifacts {
 		if in.Artifacts == nil {
 			in.Artifacts = map[string]evaluate.ArtifactCheck{}
 		}
 		in.Artifacts[p] = a
+	}
+	// Environments whose policy sets verifyArtifacts are always verified
+	// (outcomes given with --artifact stand); --verify-artifacts adds the
+	// others.
+	baseFS, err := repo.FS(base)
+	if err != nil {
+		return usageError("check: %v", err)
+	}
+	if err := (artifactHook{stores: artifactStores(e), all: f.verifyArtifacts}).VerifyArtifacts(cmd.Context(), in, baseFS); err != nil {
+		return usageError("check: verify artifacts: %v", err)
 	}
 	in.Now = now
 	// Committers named on the command line stand for commits git does not

@@ -85,7 +85,7 @@ func (f *serveFlags) register(fl *pflag.FlagSet) {
 	fl.DurationVar(&f.recheckInterval, "recheck-interval", time.Hour, "how often up-to-date pull requests are re-evaluated quietly, for team and permission changes; 0 turns it off")
 	fl.StringVar(&f.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fl.StringVar(&f.logFormat, "log-format", "json", "log format: json or text")
-	fl.BoolVar(&f.verifyArtifacts, "verify-artifacts", false, "verify changed manifests' artifacts in storage for the artifacts rule (Azure credentials from the environment)")
+	fl.BoolVar(&f.verifyArtifacts, "verify-artifacts", false, "also verify, in storage, the artifacts of changed manifests in environments whose policy does not set verifyArtifacts (those that set it are always verified; Azure credentials from the environment)")
 	fl.BoolVar(&f.chatOps, "chatops", false, "open the next promotion after a merge when the policy says autoPropose, and answer /promobot rollback comments (the App needs contents and pull requests write, and the issue_comment event)")
 	fl.BoolVar(&f.bypassIssues, "bypass-issues", false, "report manifest changes pushed to the default branch without a reviewed pull request as issues and failing commit statuses (the App needs issues and statuses write)")
 	fl.StringVar(&f.auditSink, "audit-sink", "", "export the audit records after merges and pushes to this log: file:PATH or azblob://ACCOUNT/CONTAINER/BLOB, where {owner} and {repo} name the repository")
@@ -371,10 +371,9 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 	if err != nil {
 		return usageError("serve: --cache-dir (PROMOBOT_CACHE_DIR): %v", err)
 	}
-	var verifier bot.ArtifactVerifier
-	if c.flags.verifyArtifacts {
-		verifier = artifactHook{stores: artifactStores(e)}
-	}
+	// Environments whose policy sets verifyArtifacts are always verified;
+	// --verify-artifacts adds every other environment.
+	var verifier bot.ArtifactVerifier = artifactHook{stores: artifactStores(e), all: c.flags.verifyArtifacts}
 	cfg := bot.Config{
 		AppID:           c.appID,
 		CheckName:       c.flags.checkName,

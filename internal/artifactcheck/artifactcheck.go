@@ -8,6 +8,7 @@ package artifactcheck
 import (
 	"context"
 	"crypto/ecdsa"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -60,24 +61,91 @@ func NewVerifier(pol *policy.Policy, repo fs.FS, stores artifact.Resolver) (*art
 	})
 }
 
-// VerifyInput verifies the artifacts of a change's head manifests with the
-// policy and trusted keys of the base tree, and records the outcomes in
-// in.Artifacts for the engine's artifacts rule. Nothing is verified, and
-// stores is not called, when there is no policy or the rule family is off.
-func VerifyInput(ctx context.Context, in *evaluate.Input, base fs.FS, stores func() (artifact.Resolver, error)) error {
+// VerifyInput reads and hashes the artifacts a change must have verified,
+// with the policy and trusted keys of the base tree, and records the
+// outcomes in in.Artifacts for the engine's artifacts rule. A changed head
+// manifest is verified when its environment sets verifyArtifacts in the
+// base policy, or when all is true (the --verify-artifacts flags and the
+// Action's verify-artifacts input, which can only add verification).
+// Manifests whose outcome in.Artifacts already holds are left as they are.
+//
+// Nothing is verified, and stores is not called, when there is no policy,
+// the rule family is off, or no changed manifest needs verifying. When
+// stores fails (no usable storage credentials) every manifest that needed
+// verifying is recorded as unavailable, so the rule fails with "could not
+// verify" rather than skipping. The error is reserved for a verifier that
+// cannot be built at all (a trusted key the policy names cannot be loaded).
+func VerifyInput(ctx context.Context, in *evaluate.Input, base fs.FS, stores func() (artifact.Resolver, error), all bool) error {
 	if in.Policy == nil || in.Policy.Mode(policy.FamilyArtifacts) == policy.Off {
+		return nil
+	}
+	paths := Wanted(in, all)
+	if len(paths) == 0 {
 		return nil
 	}
 	r, err := stores()
 	if err != nil {
-		return err
+		if in.Artifacts == nil {
+			in.Artifacts = make(map[string]evaluate.ArtifactCheck, len(paths))
+		}
+		for _, p := range paths {
+			in.Artifacts[p] = evaluate.ArtifactCheck{Unavailable: true, Detail: NoCredentialsDetail(err)}
+		}
+		return nil
 	}
 	v, err := NewVerifier(in.Policy, base, r)
 	if err != nil {
 		return err
 	}
-	Fill(ctx, in, v, 4)
+	fill(ctx, in, v, paths, 4)
 	return nil
+}
+
+// NoCredentialsDetail is the detail of an outcome that could not be
+// verified because storage could not be opened with the credentials at
+// hand (err says why).
+func NoCredentialsDetail(err error) string {
+	if nc := (*NoCredentialsError)(nil); errors.As(err, &nc) {
+		return nc.Error()
+	}
+	return "no storage credentials: " + err.Error()
+}
+
+// Wanted returns, sorted, the changed head manifests of in whose artifact
+// must be verified: those whose environment sets verifyArtifacts in the
+// policy, or all of them when all is true. Manifests without an artifact
+// URI (the schema reports them) and those whose outcome in.Artifacts already
+// holds are left out.
+func Wanted(in *evaluate.Input, all bool) []string {
+	if in.Policy == nil {
+		return nil
+	}
+	var paths []string
+	for p, d := range in.Head {
+		if d == nil || d.Manifest == nil || d.Manifest.Artifact.URI == "" {
+			continue
+		}
+		if _, done := in.Artifacts[p]; done {
+			continue
+		}
+		if all || Required(in.Policy, p) {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	return paths
+}
+
+// Required reports whether the policy requires the artifact of the manifest
+// at path p to be verified before merge: its environment (the folder it
+// lives in) sets verifyArtifacts.
+func Required(pol *policy.Policy, p string) bool {
+	env, _, ok := manifest.EnvironmentAndModel(p)
+	if !ok {
+		return false
+	}
+	e, declared := pol.Environment(env)
+	return declared && e.VerifyArtifacts
 }
 
 // Stores returns the store resolver used in production: Azure Blob Storage
@@ -112,6 +180,9 @@ func Outcome(res artifact.Result, err error) evaluate.ArtifactCheck {
 	if err == nil {
 		return evaluate.ArtifactCheck{Detail: "artifact did not verify: " + res.String()}
 	}
+	if nc := (*NoCredentialsError)(nil); errors.As(err, &nc) {
+		return evaluate.ArtifactCheck{Unavailable: true, Detail: nc.Error()}
+	}
 	if !artifact.IsTerminal(err) {
 		return evaluate.ArtifactCheck{Unavailable: true, Detail: err.Error()}
 	}
@@ -140,6 +211,11 @@ func Fill(ctx context.Context, in *evaluate.Input, v *artifact.Verifier, concurr
 		}
 	}
 	sort.Strings(paths)
+	fill(ctx, in, v, paths, concurrency)
+}
+
+// fill verifies the artifacts of the head manifests at paths.
+func fill(ctx context.Context, in *evaluate.Input, v *artifact.Verifier, paths []string, concurrency int) {
 	if in.Artifacts == nil {
 		in.Artifacts = make(map[string]evaluate.ArtifactCheck, len(paths))
 	}

@@ -60,6 +60,7 @@ environments:
     requireTicket: true
     ticketPattern: "CHG-[0-9]{3,7}"
     requireSignature: true
+    verifyArtifacts: true
     requiredLineage: [trainingRun, sourceCommit, dataWindow, featureSet, dataVersion]
 artifacts:
   allowLocal: true   # Azurite on loopback; production policies list https locations only

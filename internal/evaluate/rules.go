@@ -350,6 +350,10 @@ func (e *evaluation) checkLocation(f *gatedFile) {
 func (e *evaluation) checkArtifact(f *gatedFile, env *policy.Environment, declared bool) {
 	check, ok := e.in.Artifacts[f.path]
 	switch {
+	case !ok && declared && env.VerifyArtifacts:
+		// The policy requires the bytes to be read before merge: an
+		// evaluation that did not read them fails closed.
+		e.add(f, policy.FamilyArtifacts, "artifact", StatusFail, fmt.Sprintf("could not verify artifact: %s requires the artifact to be read and hashed before merge, and this evaluation did not read it", env.Name), "artifact")
 	case !ok:
 		e.add(f, policy.FamilyArtifacts, "artifact", StatusSkip, "artifact not verified in this evaluation", "artifact")
 	case check.Unavailable:
