@@ -27,6 +27,12 @@ func TestBlockingReasons(t *testing.T) {
 			rule(policy.FamilyLineage, evaluate.StatusWarn, "a.yaml", "lineage is missing dataVersion"),
 			rule(policy.FamilyArtifacts, evaluate.StatusSkip, "a.yaml", "not verified"),
 		}, nil},
+		{"unread bytes are left to the pull request's check; a missing signature refuses", []evaluate.RuleResult{
+			{ID: "artifact", Family: policy.FamilyArtifacts, Status: evaluate.StatusFail, Mode: policy.Enforce, File: "a.yaml",
+				Message: "could not verify artifact: prod requires the artifact to be read and hashed before merge, and this evaluation did not read it"},
+			{ID: "signature", Family: policy.FamilyArtifacts, Status: evaluate.StatusFail, Mode: policy.Enforce, File: "a.yaml",
+				Message: "artifact.signature is missing"},
+		}, []string{"a.yaml: artifact.signature is missing"}},
 		{"every other failure refuses, with its file", []evaluate.RuleResult{
 			rule(policy.FamilyOrder, evaluate.StatusFail, "a.yaml", "version 2 of m is not in test"),
 			rule(policy.FamilyTicket, evaluate.StatusFail, "a.yaml", "approval.ticket is missing"),
