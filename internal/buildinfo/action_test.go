@@ -148,6 +148,9 @@ func TestActionOnPullRequests(t *testing.T) {
 		"GIT_COMMITTER_NAME=Alice", "GIT_COMMITTER_EMAIL=1001+alice@users.noreply.github.com",
 		"GOFLAGS=-mod=readonly")
 
+	// Without the sample's verifyArtifacts on prod, a prod promotion is
+	// judged without storage, so what is left is the approvals.
+	noProdVerification := edit(".github/promobot.yaml", "    verifyArtifacts: true\n", "")
 	tests := []struct {
 		name        string
 		event       string
@@ -177,6 +180,7 @@ func TestActionOnPullRequests(t *testing.T) {
 	}, {
 		name:        "a prod promotion awaits approvals the workflow cannot see",
 		event:       "pull_request",
+		base:        noProdVerification,
 		change:      promote("test", "prod"),
 		labels:      []string{"release", "a,b: c"},
 		wantOutputs: map[string]string{"verdict": "fail", "blocking-rules": "0", "missing-approvals": "2"},
@@ -185,10 +189,21 @@ func TestActionOnPullRequests(t *testing.T) {
 	}, {
 		name:        "fail-on any counts missing approvals",
 		event:       "pull_request",
+		base:        noProdVerification,
 		change:      promote("test", "prod"),
 		inputs:      map[string]string{"fail-on": "any"},
 		wantFailed:  true,
 		wantOutputs: map[string]string{"verdict": "fail", "blocking-rules": "0", "missing-approvals": "2"},
+	}, {
+		// The sample's prod sets verifyArtifacts: check reads the bytes
+		// whatever the verify-artifacts input says, and a job without
+		// storage credentials cannot.
+		name:        "a prod promotion without storage credentials cannot be verified",
+		event:       "pull_request",
+		change:      promote("test", "prod"),
+		wantFailed:  true,
+		wantOutputs: map[string]string{"verdict": "fail", "blocking-rules": "2", "missing-approvals": "2"},
+		wantLog:     []string{"title=promobot artifact::could not verify artifact: no storage credentials"},
 	}, {
 		name:        "an unvalidated version cannot reach test",
 		event:       "pull_request",
