@@ -66,6 +66,7 @@ bench: npm-deps
 ## fuzz: a short fuzzing pass over the parsers
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 20s ./internal/manifest
+	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 20s ./internal/policy
 
 ## demo: the whole story on loopback: Azurite, a GitHub emulator, the bot, promote, review, resolve, audit
 demo: build npm-deps
