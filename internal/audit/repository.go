@@ -13,6 +13,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/example-org/promobot/internal/audit/objectstore"
+	"github.com/example-org/promobot/internal/gitrepo"
 )
 
 // Repository is a git repository opened for auditing. It is not safe for
@@ -36,21 +37,15 @@ type RepositoryOptions struct {
 // OpenRepository opens the repository at path: a working tree (with .git
 // as a folder or a gitdir file) or a bare repository.
 func OpenRepository(path string, opts RepositoryOptions) (*Repository, error) {
-	gitDir, bare, err := findGitDir(path)
+	loc, err := gitrepo.Locate(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("audit: %w", err)
 	}
-	g, err := git.PlainOpenWithOptions(path, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
+	g, err := loc.Open()
 	if err != nil {
-		return nil, fmt.Errorf("audit: open %s: %w", path, err)
+		return nil, fmt.Errorf("audit: %w", err)
 	}
-	objectsDir := gitDir
-	if common, err := os.ReadFile(filepath.Join(gitDir, "commondir")); err == nil {
-		objectsDir = strings.TrimSpace(string(common))
-		if !filepath.IsAbs(objectsDir) {
-			objectsDir = filepath.Join(gitDir, objectsDir)
-		}
-	}
+	gitDir, bare, objectsDir := loc.GitDir, loc.Bare, loc.CommonDir
 	store, err := objectstore.Open(objectsDir, objectstore.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
@@ -71,39 +66,6 @@ func OpenRepository(path string, opts RepositoryOptions) (*Repository, error) {
 		}
 	}
 	return r, nil
-}
-
-// findGitDir returns the git directory of the repository at path.
-func findGitDir(path string) (string, bool, error) {
-	dotGit := filepath.Join(path, ".git")
-	st, err := os.Stat(dotGit)
-	switch {
-	case err == nil && st.IsDir():
-		return dotGit, false, nil
-	case err == nil:
-		data, err := os.ReadFile(dotGit)
-		if err != nil {
-			return "", false, err
-		}
-		dir, ok := strings.CutPrefix(strings.TrimSpace(string(data)), "gitdir:")
-		if !ok {
-			return "", false, fmt.Errorf("audit: %s is not a gitdir file", dotGit)
-		}
-		dir = strings.TrimSpace(dir)
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join(path, dir)
-		}
-		return dir, false, nil
-	case errors.Is(err, os.ErrNotExist):
-		if _, err := os.Stat(filepath.Join(path, "objects")); err == nil {
-			if _, err := os.Stat(filepath.Join(path, "HEAD")); err == nil {
-				return path, true, nil
-			}
-		}
-		return "", false, fmt.Errorf("audit: %s is not a git repository", path)
-	default:
-		return "", false, err
-	}
 }
 
 // DefaultCacheDir is where the audit keeps its index, and the CLI its GitHub

@@ -19,9 +19,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/filesystem"
@@ -71,8 +69,9 @@ type caches struct {
 }
 
 // Open opens the repository at path: a bare repository, a working tree, or
-// a folder inside one (the nearest .git above it is used). The error is
-// terminal: retrying does not help until the path holds a repository.
+// a folder inside one (the nearest .git above it is used), as Locate finds
+// and checks it. The error is terminal: retrying does not help until the
+// path holds a repository.
 //
 // Close releases the pack files a Repo keeps open; a Repo that is dropped
 // without Close releases them when it is garbage collected.
@@ -97,34 +96,20 @@ func (r *Repo) Close() error {
 	return r.closer.Close()
 }
 
-type noClose struct{}
-
-func (noClose) Close() error { return nil }
-
 // maxOpenPacks is how many pack files a Repo keeps open. Without it go-git
 // opens and closes the pack file for every object it reads.
 const maxOpenPacks = 16
 
 func openObjects(path string) (objects, io.Closer, error) {
-	r, err := git.PlainOpen(path)
-	if errors.Is(err, git.ErrRepositoryNotExists) {
-		r, err = git.PlainOpenWithOptions(path, &git.PlainOpenOptions{DetectDotGit: true})
-	}
+	loc, err := Locate(path)
 	if err != nil {
-		return nil, nil, &Error{Op: "open " + path, Err: err, Terminal: true}
+		return nil, nil, err
 	}
-	// PlainOpen found the .git folder (following gitdir files); open its
-	// store again with pack files kept open between reads.
-	fsStore, ok := r.Storer.(*filesystem.Storage)
-	if !ok {
-		return r, noClose{}, nil
-	}
-	st := filesystem.NewStorageWithOptions(fsStore.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{MaxOpenDescriptors: maxOpenPacks})
-	kept, err := git.Open(st, nil)
+	r, st, err := loc.open(filesystem.Options{MaxOpenDescriptors: maxOpenPacks})
 	if err != nil {
-		return nil, nil, &Error{Op: "open " + path, Err: err, Terminal: true}
+		return nil, nil, err
 	}
-	return kept, st, nil
+	return r, st, nil
 }
 
 // Reopen opens the repository again, so that objects and references added
