@@ -96,3 +96,31 @@ func TestCommandsWorkInASparseCheckout(t *testing.T) {
 		t.Errorf("validate of a broken manifest outside the sparse checkout: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
 }
+
+// TestARevisionNamedLikeAHashIsTheReference gives resolve and check a
+// branch whose name is a prefix of another commit's hash: as for git, the
+// name means the branch.
+func TestARevisionNamedLikeAHashIsTheReference(t *testing.T) {
+	dir := t.TempDir()
+	gitIn(t, dir, "init", "-q", "-b", "main")
+	writeTree(t, dir, evaltest.Base())
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "base")
+	old := gitIn(t, dir, "rev-parse", "HEAD")
+	writeTree(t, dir, evaltest.Promote("dev", evaltest.V2, evaltest.Forecaster))
+	gitIn(t, dir, "commit", "-q", "-am", "promote to dev")
+	promoted := gitIn(t, dir, "rev-parse", "HEAD")
+	name := old[:4]
+	gitIn(t, dir, "branch", name, promoted)
+
+	res := runCLI(t, dir, "resolve", "--env", "dev", "--model", evaltest.Forecaster, "--ref", name, "--verify=false", "--format", "env")
+	if res.code != exitOK || !strings.Contains(res.stdout, "MODEL_COMMIT="+promoted+"\n") || !strings.Contains(res.stdout, "MODEL_VERSION="+evaltest.V2+"\n") {
+		t.Errorf("resolve --ref %s: exit %d, want the branch's commit %s and version %s:\n%s%s", name, res.code, promoted, evaltest.V2, res.stdout, res.stderr)
+	}
+	// check --base NAME --head main: the branch is main's tip, so nothing
+	// changes; read as commit old, the promotion to dev would be the change.
+	res = runCLI(t, dir, "check", "--base", name, "--head", "main", "--now", evaltest.DefaultNow, "--author", "alex", "--format", "json")
+	if res.code != exitOK || strings.Contains(res.stdout, evaltest.ManifestPath("dev", evaltest.Forecaster)) {
+		t.Errorf("check --base %s: exit %d, want no change:\n%s%s", name, res.code, res.stdout, res.stderr)
+	}
+}

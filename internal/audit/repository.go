@@ -79,47 +79,55 @@ func (r *Repository) Close() error {
 
 // ResolveRef finds the commit a ref names. An empty ref means the default
 // branch: the target of refs/remotes/origin/HEAD, HEAD's branch in a bare
-// repository, or main. A short name is tried as a local branch, a remote
-// branch of origin, a tag, then a commit hash. It returns the full name
-// (the hash itself for a commit) and the branch name used as the default
-// branch in review checks.
+// repository, or main. Any other ref resolves as git resolves it, with
+// every command's resolution (gitrepo.ResolveRevision): a full hash, then
+// a reference (refs/<ref>, a tag, a branch, a remote branch), then an
+// abbreviated hash; a short name no reference and no hash matches is then
+// tried as a branch of origin. It returns the full name (the hash itself
+// for a commit) and the branch name used as the default branch in review
+// checks.
 func (r *Repository) ResolveRef(ref string) (full, branch string, tip plumbing.Hash, err error) {
+	if ref != "" {
+		h, name, err := gitrepo.ResolveRevision(r.git, ref)
+		if err != nil {
+			origin := plumbing.NewRemoteReferenceName("origin", ref)
+			if resolved, oerr := r.git.Reference(origin, true); oerr == nil && !strings.HasPrefix(ref, "refs/") {
+				return r.resolved(origin, resolved.Hash())
+			}
+			return "", "", plumbing.ZeroHash, fmt.Errorf("audit: ref %q not found: %w", ref, err)
+		}
+		if name == "" {
+			return h.String(), "", h, nil
+		}
+		return name.String(), branchName(name), h, nil
+	}
 	var candidates []plumbing.ReferenceName
-	if ref == "" {
-		if t, err := r.git.Reference("refs/remotes/origin/HEAD", false); err == nil && t.Type() == plumbing.SymbolicReference {
+	if t, err := r.git.Reference("refs/remotes/origin/HEAD", false); err == nil && t.Type() == plumbing.SymbolicReference {
+		candidates = append(candidates, t.Target())
+	}
+	if r.bare {
+		if t, err := r.git.Reference(plumbing.HEAD, false); err == nil && t.Type() == plumbing.SymbolicReference {
 			candidates = append(candidates, t.Target())
 		}
-		if r.bare {
-			if t, err := r.git.Reference(plumbing.HEAD, false); err == nil && t.Type() == plumbing.SymbolicReference {
-				candidates = append(candidates, t.Target())
-			}
-		}
-		candidates = append(candidates, "refs/heads/main", "refs/remotes/origin/main")
-	} else if strings.HasPrefix(ref, "refs/") {
-		candidates = append(candidates, plumbing.ReferenceName(ref))
-	} else {
-		candidates = append(candidates, plumbing.NewBranchReferenceName(ref), plumbing.NewRemoteReferenceName("origin", ref), plumbing.NewTagReferenceName(ref))
 	}
+	candidates = append(candidates, "refs/heads/main", "refs/remotes/origin/main")
 	for _, name := range candidates {
 		resolved, err := r.git.Reference(name, true)
 		if err != nil {
 			continue
 		}
-		h := resolved.Hash()
-		if name.IsTag() {
-			if tag, err := r.git.TagObject(h); err == nil {
-				h = tag.Target
-			}
-		}
-		return name.String(), branchName(name), h, nil
+		return r.resolved(name, resolved.Hash())
 	}
-	if plumbing.IsHash(ref) {
-		return ref, "", plumbing.NewHash(ref), nil
+	return "", "", plumbing.ZeroHash, errors.New("audit: cannot find the default branch: no origin/HEAD and no main branch (use --ref)")
+}
+
+// resolved returns what ResolveRef returns for reference name pointing at
+// h, an annotated tag peeled to its commit.
+func (r *Repository) resolved(name plumbing.ReferenceName, h plumbing.Hash) (string, string, plumbing.Hash, error) {
+	if tag, err := r.git.TagObject(h); err == nil {
+		h = tag.Target
 	}
-	if ref == "" {
-		return "", "", plumbing.ZeroHash, errors.New("audit: cannot find the default branch: no origin/HEAD and no main branch (use --ref)")
-	}
-	return "", "", plumbing.ZeroHash, fmt.Errorf("audit: ref %q not found", ref)
+	return name.String(), branchName(name), h, nil
 }
 
 func branchName(n plumbing.ReferenceName) string {

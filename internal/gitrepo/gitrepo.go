@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -31,6 +32,8 @@ import (
 // *git.Repository satisfies it; tests wrap one to inject failures.
 type objects interface {
 	ResolveRevision(rev plumbing.Revision) (*plumbing.Hash, error)
+	Reference(name plumbing.ReferenceName, resolved bool) (*plumbing.Reference, error)
+	TagObject(h plumbing.Hash) (*object.Tag, error)
 	CommitObject(h plumbing.Hash) (*object.Commit, error)
 	TreeObject(h plumbing.Hash) (*object.Tree, error)
 	BlobObject(h plumbing.Hash) (*object.Blob, error)
@@ -138,25 +141,21 @@ func newRepo(o objects, c *caches) *Repo {
 	return &Repo{objects: o, caches: c}
 }
 
-// Resolve turns a revision into a commit hash: a branch, a tag, a remote
-// branch (origin/main), a full or abbreviated hash, HEAD, or a revision
-// with ancestry suffixes such as HEAD~1 or main^2. An unknown revision is a
-// terminal error.
+// Resolve turns a revision into a commit hash as git does (see
+// ResolveRevision): a full hash, a reference (HEAD, a tag, a branch, a
+// remote branch such as origin/main), an abbreviated hash naming one
+// commit, or any of these with suffixes such as HEAD~1 or main^2. A name
+// that is both a reference and a hash prefix means the reference. An
+// unknown revision is a terminal error.
 func (r *Repo) Resolve(rev string) (plumbing.Hash, error) {
-	if rev == "" {
-		return plumbing.ZeroHash, &Error{Op: "resolve revision", Err: errors.New("empty revision"), Terminal: true}
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	h, err := r.objects.ResolveRevision(plumbing.Revision(rev))
-	if err != nil {
-		return plumbing.ZeroHash, &Error{Op: fmt.Sprintf("resolve revision %q", rev), Err: err, Terminal: true}
+	var prefixes prefixLookup
+	if g, ok := r.objects.(*git.Repository); ok {
+		prefixes = hashesWithPrefix(g)
 	}
-	// A tag may point at a tree or a blob; only commits can be evaluated.
-	if _, err := r.objects.CommitObject(*h); err != nil {
-		return plumbing.ZeroHash, &Error{Op: fmt.Sprintf("resolve revision %q", rev), Err: fmt.Errorf("%s is not a commit: %w", h, err), Terminal: true}
-	}
-	return *h, nil
+	h, _, err := resolveRevision(r.objects, prefixes, rev)
+	return h, err
 }
 
 // Error is a failure to read the repository. Terminal says whether retrying
