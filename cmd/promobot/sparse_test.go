@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/example-org/promobot/internal/evaluate/evaltest"
+	"github.com/example-org/promobot/internal/sample"
 )
 
 // gitIn runs git in dir as alex.
@@ -122,5 +123,27 @@ func TestARevisionNamedLikeAHashIsTheReference(t *testing.T) {
 	res = runCLI(t, dir, "check", "--base", name, "--head", "main", "--now", evaltest.DefaultNow, "--author", "alex", "--format", "json")
 	if res.code != exitOK || strings.Contains(res.stdout, evaltest.ManifestPath("dev", evaltest.Forecaster)) {
 		t.Errorf("check --base %s: exit %d, want no change:\n%s%s", name, res.code, res.stdout, res.stderr)
+	}
+}
+
+// TestRegisterInASparseCheckout proposes a change from a sparse checkout:
+// the change is built from git objects, not from the files on disk.
+func TestRegisterInASparseCheckout(t *testing.T) {
+	f := newPromoteFixture(t)
+	gitIn(t, f.local, "sparse-checkout", "set", "environments/dev")
+	dir := t.TempDir()
+	cand, art := filepath.Join(dir, "candidate.yaml"), filepath.Join(dir, "model.pkl")
+	if err := os.WriteFile(cand, []byte(vixCandidate), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(art, sample.ArtifactBytes("gbm-vix", "2026.11.27-1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := f.run("register", "--env", "dev", "--from-file", cand, "--artifact", art, "--metric", "mae=0.015", "--github-repo", "example-org/gitops")
+	if code != 0 {
+		t.Fatalf("register: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if cfg := gitIn(t, f.local, "config", "--get", "extensions.worktreeConfig"); cfg != "true" {
+		t.Errorf("extensions.worktreeConfig = %q after register, want it kept", cfg)
 	}
 }
