@@ -67,28 +67,28 @@ func (b *Bot) fanOut(ctx context.Context, logger *slog.Logger, gh githubAPI, t t
 // one write: with the reads answered 304 by the ETag cache, an unchanged
 // evaluation costs that write alone.
 func (b *Bot) evaluatePullRequest(ctx context.Context, logger *slog.Logger, gh githubAPI, t target) error {
-	if t.recheck != nil {
-		return b.recheck(ctx, logger, gh, t)
-	}
 	pr, group, err := b.current(ctx, gh, t)
 	if err != nil {
 		return err
 	}
-	if t.sha != pr.HeadSHA {
-		logger = logger.With(KeySHA, pr.HeadSHA)
-		if t.sha != "" {
-			logger.Info("the delivery's head commit is no longer the pull request's head; its head is evaluated", "delivered_sha", t.sha)
-		}
-	}
 	if pr.State != "open" {
 		logger.Info("pull request is not open; not evaluated", "state", pr.State, "merged", pr.Merged)
 		return nil
+	}
+	if t.sha != pr.HeadSHA {
+		logger = logger.With(KeySHA, pr.HeadSHA)
+		if t.sha != "" {
+			logger.Info("the delivered head commit is no longer the pull request's head; its head is evaluated", "delivered_sha", t.sha)
+		}
 	}
 	unlock, err := b.heads.lock(ctx, strings.ToLower(t.fullName())+"@"+pr.HeadSHA)
 	if err != nil {
 		return err
 	}
 	defer unlock()
+	if t.recheck != nil {
+		return b.recheck(ctx, logger, gh, t, pr, group)
+	}
 
 	start := time.Now()
 	rep := combine(b.judgeAll(ctx, logger, gh, t, group))
@@ -103,7 +103,7 @@ func (b *Bot) evaluatePullRequest(ctx context.Context, logger *slog.Logger, gh g
 	for _, n := range listed {
 		if !slices.ContainsFunc(group, func(p *ghclient.PullRequest) bool { return p.Number == n }) {
 			one := t
-			one.number, one.sha, one.pr, one.recheck, one.group = n, pr.HeadSHA, nil, nil, nil
+			one.number, one.sha, one.pr, one.recheck = n, pr.HeadSHA, nil, nil
 			errs = append(errs, b.schedule(logger, one))
 		}
 	}
@@ -111,10 +111,10 @@ func (b *Bot) evaluatePullRequest(ctx context.Context, logger *slog.Logger, gh g
 }
 
 // current reads t's pull request from GitHub, with the open pull requests
-// sharing its head (it included, ordered by number). The delivery's head commit,
-// when there is one, is only where to look: the pull requests of that
-// commit are one read, answered 304 while nothing changed, that also lists
-// the others sharing it. When the pull request is not among them (its head
+// sharing its head (it included, ordered by number). The delivered head
+// commit, when there is one, is only where to look: the pull requests of
+// that commit are one read, answered 304 while nothing changed, that also
+// lists the others sharing it. When the pull request is not among them (its head
 // moved, it was merged, or GitHub does not list it), it is read by number.
 func (b *Bot) current(ctx context.Context, gh githubAPI, t target) (*ghclient.PullRequest, []*ghclient.PullRequest, error) {
 	var (
@@ -232,23 +232,15 @@ func (b *Bot) record(logger *slog.Logger, rep report, start time.Time) {
 // as it is: it was a verdict on the same commit, and the next pass tries
 // again.
 //
-// The pull requests are those the resynchronization listed from GitHub
-// moments before.
-func (b *Bot) recheck(ctx context.Context, logger *slog.Logger, gh githubAPI, t target) error {
-	pr := t.pr
-	if pr == nil || pr.HeadSHA == "" || pr.BaseRef == "" {
-		return fmt.Errorf("recheck of %s#%d without the pull request's head commit or base branch", t.fullName(), t.number)
+// pr and group are the pull request and those sharing its head, as read
+// from GitHub for this job.
+func (b *Bot) recheck(ctx context.Context, logger *slog.Logger, gh githubAPI, t target, pr *ghclient.PullRequest, group []*ghclient.PullRequest) error {
+	if pr.HeadSHA != t.sha {
+		// The new head's own evaluation, or the next pass, judges it.
+		logger.Info("recheck: the head moved since the resynchronization; nothing to recheck")
+		return nil
 	}
-	unlock, err := b.heads.lock(ctx, strings.ToLower(t.fullName())+"@"+pr.HeadSHA)
-	if err != nil {
-		return err
-	}
-	defer unlock()
 	start := time.Now()
-	group := t.group
-	if len(group) == 0 {
-		group = []*ghclient.PullRequest{pr}
-	}
 	rep := combine(b.judgeAll(ctx, logger, gh, t, group))
 	if rep.cause != nil {
 		logger.Warn("recheck could not evaluate; the check run stays", "error", rep.cause)
@@ -260,7 +252,7 @@ func (b *Bot) recheck(ctx context.Context, logger *slog.Logger, gh githubAPI, t 
 		return nil
 	}
 	logger.Info("recheck: the verdict changed", "was", t.recheck.Conclusion, "was_title", t.recheck.Title)
-	_, err = b.post(ctx, logger, gh, t, pr.HeadSHA, rep, start)
+	_, err := b.post(ctx, logger, gh, t, pr.HeadSHA, rep, start)
 	return err
 }
 

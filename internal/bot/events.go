@@ -87,17 +87,15 @@ type target struct {
 	// head is sha".
 	number int
 	sha    string
-	// pr is the pull request as GitHub listed it for a recheck (never as a
-	// delivery described it: an evaluation reads it afresh).
+	// pr is the pull request as GitHub listed it (never as a delivery
+	// described it); an evaluation reads it afresh all the same.
 	pr *ghclient.PullRequest
 	// cloneURL is the repository's clone URL from the delivery.
 	cloneURL string
 	// recheck, when set, makes the job a quiet re-evaluation of a pull
 	// request whose check run is this one: nothing is written unless the
-	// verdict or its title changed. group are then the open pull requests
-	// sharing the head, as the resynchronization listed them.
+	// verdict or its title changed.
 	recheck *ghclient.ExistingCheckRun
-	group   []*ghclient.PullRequest
 }
 
 func (t target) fullName() string { return t.owner + "/" + t.name }
