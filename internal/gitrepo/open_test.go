@@ -208,6 +208,25 @@ func TestWorkingTreeOfASparseCheckoutReadsTheRestFromHEAD(t *testing.T) {
 	}
 }
 
+func TestWorkingTreeOfASparseIndex(t *testing.T) {
+	dir := sparseRepo(t)
+	gitCLI(t, dir, "sparse-checkout", "set", "--sparse-index", "environments/dev")
+	if got := gitCLI(t, dir, "ls-files", "--sparse", "environments/prod"); got != "environments/prod/" {
+		t.Fatalf("git did not write a sparse index: ls-files says %q", got)
+	}
+	wt, err := WorkingTreeFS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{".github/promobot.yaml", "environments/prod/a.yaml", "environments/prod/b.yaml", "environments/test/c.yaml", "schemas/manifest.json"}
+	if diff := cmp.Diff(want, wt.FromHEAD); diff != "" {
+		t.Errorf("files read from HEAD (-want +got):\n%s", diff)
+	}
+	if got, err := fs.ReadFile(wt.FS, "environments/prod/b.yaml"); err != nil || string(got) != "prod: b\n" {
+		t.Errorf("environments/prod/b.yaml = %q, %v", got, err)
+	}
+}
+
 func TestWorkingTreeOutsideARepositoryIsTheDisk(t *testing.T) {
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{"environments/dev/a.yaml": "dev: a\n"})

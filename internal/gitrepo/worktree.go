@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
+	format "github.com/go-git/go-git/v5/plumbing/format/config"
 )
 
 // WorkingTree is a working tree as a read-only file system: the files on
@@ -36,7 +37,9 @@ type WorkingTree struct {
 // In a sparse checkout the index marks the files outside the cone
 // "skip-worktree"; those are read from HEAD, whatever the disk holds at
 // their path, exactly as git considers them unchanged. A file of the cone
-// is read from disk, with the changes not yet committed.
+// is read from disk, with the changes not yet committed. With a sparse
+// index (git sparse-checkout --sparse-index), whose format go-git cannot
+// read, the files HEAD has and the disk has not are read from HEAD.
 func WorkingTreeFS(root string) (*WorkingTree, error) {
 	disk := os.DirFS(root)
 	loc, err := Locate(root)
@@ -61,36 +64,26 @@ func WorkingTreeFS(root string) (*WorkingTree, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx, err := r.Storer.Index()
-	if err != nil {
-		return nil, &Error{Op: "read the index of " + loc.WorkTree, Err: err, Terminal: true}
-	}
 	s := &sparseFS{disk: disk, files: map[string]bool{}, parents: map[string]bool{}}
-	for _, e := range idx.Entries {
-		if !e.SkipWorktree {
-			continue
-		}
-		name := strings.TrimSuffix(e.Name, "/")
-		if prefix != "." {
-			rest, ok := strings.CutPrefix(name, prefix+"/")
-			if !ok {
-				continue
+	idx, err := r.Storer.Index()
+	switch {
+	case err == nil:
+		for _, e := range idx.Entries {
+			if e.SkipWorktree {
+				s.add(prefix, strings.TrimSuffix(e.Name, "/"), e.Mode == filemode.Dir)
 			}
-			name = rest
 		}
-		if e.Mode == filemode.Dir {
-			// A sparse index holds a whole folder outside the cone as one
-			// entry.
-			s.dirs = append(s.dirs, name)
-		} else {
-			s.files[name] = true
-		}
-		for d := path.Dir(name); d != "."; d = path.Dir(d) {
-			s.parents[d] = true
-		}
-		s.parents["."] = true
+	case sparseCheckout(loc):
+		// A sparse index (index.sparse), which go-git cannot read: the
+		// files HEAD has and the disk has not are taken as outside the
+		// cone.
+		s.missing = true
+	default:
+		// Without a sparse checkout the index only says what git would
+		// commit, which validate does not need.
+		return &WorkingTree{FS: disk}, nil
 	}
-	if len(s.files) == 0 && len(s.dirs) == 0 {
+	if len(s.files) == 0 && len(s.dirs) == 0 && !s.missing {
 		return &WorkingTree{FS: disk}, nil
 	}
 	head, err := r.Head()
@@ -111,6 +104,20 @@ func WorkingTreeFS(root string) (*WorkingTree, error) {
 		}
 	}
 	s.head = TreeFS(tree)
+	if s.missing {
+		err := fs.WalkDir(s.head, ".", func(p string, e fs.DirEntry, err error) error {
+			if err != nil || e.IsDir() {
+				return err
+			}
+			if _, err := fs.Lstat(disk, p); errors.Is(err, fs.ErrNotExist) {
+				s.add(".", p, false)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, &Error{Op: "read HEAD of " + loc.WorkTree, Err: err, Terminal: true}
+		}
+	}
 	wt := &WorkingTree{FS: s}
 	for name := range s.files {
 		wt.FromHEAD = append(wt.FromHEAD, name)
@@ -127,6 +134,47 @@ func WorkingTreeFS(root string) (*WorkingTree, error) {
 	return wt, nil
 }
 
+// sparseCheckout reports whether the worktree's or the repository's
+// configuration turns core.sparseCheckout on.
+func sparseCheckout(loc Location) bool {
+	for _, p := range []string{filepath.Join(loc.GitDir, "config.worktree"), filepath.Join(loc.CommonDir, "config")} {
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		raw := format.New()
+		err = format.NewDecoder(f).Decode(raw)
+		_ = f.Close()
+		if err == nil && raw.Section("core").Options.Has("sparsecheckout") {
+			return strings.EqualFold(raw.Section("core").Option("sparsecheckout"), "true")
+		}
+	}
+	return false
+}
+
+// add marks name (relative to the worktree's root) as outside the cone,
+// as seen from the folder prefix; dir says it is a whole folder.
+func (s *sparseFS) add(prefix, name string, dir bool) {
+	if prefix != "." {
+		rest, ok := strings.CutPrefix(name, prefix+"/")
+		if !ok {
+			return
+		}
+		name = rest
+	}
+	if dir {
+		// A sparse index holds a whole folder outside the cone as one
+		// entry.
+		s.dirs = append(s.dirs, name)
+	} else {
+		s.files[name] = true
+	}
+	for d := path.Dir(name); d != "."; d = path.Dir(d) {
+		s.parents[d] = true
+	}
+	s.parents["."] = true
+}
+
 // sparseFS merges the disk with HEAD's files outside a sparse checkout's
 // cone. It implements fs.StatFS, fs.ReadFileFS, fs.ReadDirFS and
 // fs.ReadLinkFS, each answering from HEAD for a path outside the cone.
@@ -138,6 +186,9 @@ type sparseFS struct {
 	files   map[string]bool
 	dirs    []string
 	parents map[string]bool
+	// missing is set when the index could not say which files are outside
+	// the cone: those HEAD has and the disk has not are.
+	missing bool
 }
 
 // fromHEAD reports whether name is outside the cone.
