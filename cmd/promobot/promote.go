@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/location"
 	"github.com/example-org/promobot/internal/promote"
 )
@@ -67,7 +68,7 @@ func (f *changeFlags) executor(e *env) (*promote.Executor, error) {
 			return nil, usageError("%v", err)
 		}
 	}
-	r, err := git.PlainOpenWithOptions(repoPath, &git.PlainOpenOptions{DetectDotGit: true})
+	r, err := gitrepo.OpenGit(repoPath)
 	if err != nil {
 		return nil, usageError("open git repository %s: %v", repoPath, err)
 	}

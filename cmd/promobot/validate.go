@@ -1,11 +1,12 @@
 package main
 
 import (
-	"os"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
 	"github.com/example-org/promobot/internal/diag"
+	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/validate"
 )
 
@@ -20,7 +21,8 @@ func newValidateCommand(e *env) *cobra.Command {
 		Long: `Validate checks the environment manifests and the policy of a GitOps repository.
 
 With no PATH it checks environments/ of the repository that holds the working
-directory, plus .github/promobot.yaml. Problems are printed one a line as
+directory, plus .github/promobot.yaml. In a sparse checkout, the files outside
+it are checked as HEAD has them. Problems are printed one a line as
 path:line:col: message. Exit status: 0 all valid, 1 problems found, 2 usage or
 internal error.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -45,7 +47,14 @@ internal error.`,
 				}
 				paths = append(paths, rel)
 			}
-			fsys := os.DirFS(repo)
+			wt, err := gitrepo.WorkingTreeFS(repo)
+			if err != nil {
+				return usageError("%v", err)
+			}
+			if n := len(wt.FromHEAD); n > 0 {
+				fmt.Fprintf(e.stderr, "validate: sparse checkout: %d files outside it are read as HEAD has them\n", n)
+			}
+			fsys := wt.FS
 			opts := validate.Options{Paths: paths}
 			if verifyArtifacts {
 				opts.Verify = artifactVerifier(e, fsys)

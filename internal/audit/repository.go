@@ -13,6 +13,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/example-org/promobot/internal/audit/objectstore"
+	"github.com/example-org/promobot/internal/gitrepo"
 )
 
 // Repository is a git repository opened for auditing. It is not safe for
@@ -36,21 +37,15 @@ type RepositoryOptions struct {
 // OpenRepository opens the repository at path: a working tree (with .git
 // as a folder or a gitdir file) or a bare repository.
 func OpenRepository(path string, opts RepositoryOptions) (*Repository, error) {
-	gitDir, bare, err := findGitDir(path)
+	loc, err := gitrepo.Locate(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("audit: %w", err)
 	}
-	g, err := git.PlainOpenWithOptions(path, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
+	g, err := loc.Open()
 	if err != nil {
-		return nil, fmt.Errorf("audit: open %s: %w", path, err)
+		return nil, fmt.Errorf("audit: %w", err)
 	}
-	objectsDir := gitDir
-	if common, err := os.ReadFile(filepath.Join(gitDir, "commondir")); err == nil {
-		objectsDir = strings.TrimSpace(string(common))
-		if !filepath.IsAbs(objectsDir) {
-			objectsDir = filepath.Join(gitDir, objectsDir)
-		}
-	}
+	gitDir, bare, objectsDir := loc.GitDir, loc.Bare, loc.CommonDir
 	store, err := objectstore.Open(objectsDir, objectstore.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
@@ -73,39 +68,6 @@ func OpenRepository(path string, opts RepositoryOptions) (*Repository, error) {
 	return r, nil
 }
 
-// findGitDir returns the git directory of the repository at path.
-func findGitDir(path string) (string, bool, error) {
-	dotGit := filepath.Join(path, ".git")
-	st, err := os.Stat(dotGit)
-	switch {
-	case err == nil && st.IsDir():
-		return dotGit, false, nil
-	case err == nil:
-		data, err := os.ReadFile(dotGit)
-		if err != nil {
-			return "", false, err
-		}
-		dir, ok := strings.CutPrefix(strings.TrimSpace(string(data)), "gitdir:")
-		if !ok {
-			return "", false, fmt.Errorf("audit: %s is not a gitdir file", dotGit)
-		}
-		dir = strings.TrimSpace(dir)
-		if !filepath.IsAbs(dir) {
-			dir = filepath.Join(path, dir)
-		}
-		return dir, false, nil
-	case errors.Is(err, os.ErrNotExist):
-		if _, err := os.Stat(filepath.Join(path, "objects")); err == nil {
-			if _, err := os.Stat(filepath.Join(path, "HEAD")); err == nil {
-				return path, true, nil
-			}
-		}
-		return "", false, fmt.Errorf("audit: %s is not a git repository", path)
-	default:
-		return "", false, err
-	}
-}
-
 // DefaultCacheDir is where the audit keeps its index, and the CLI its GitHub
 // answers, when no cache folder is given: <git dir>/promobot.
 func (r *Repository) DefaultCacheDir() string { return filepath.Join(r.gitDir, "promobot") }
@@ -117,47 +79,55 @@ func (r *Repository) Close() error {
 
 // ResolveRef finds the commit a ref names. An empty ref means the default
 // branch: the target of refs/remotes/origin/HEAD, HEAD's branch in a bare
-// repository, or main. A short name is tried as a local branch, a remote
-// branch of origin, a tag, then a commit hash. It returns the full name
-// (the hash itself for a commit) and the branch name used as the default
-// branch in review checks.
+// repository, or main. Any other ref resolves as git resolves it, with
+// every command's resolution (gitrepo.ResolveRevision): a full hash, then
+// a reference (refs/<ref>, a tag, a branch, a remote branch), then an
+// abbreviated hash; a short name no reference and no hash matches is then
+// tried as a branch of origin. It returns the full name (the hash itself
+// for a commit) and the branch name used as the default branch in review
+// checks.
 func (r *Repository) ResolveRef(ref string) (full, branch string, tip plumbing.Hash, err error) {
+	if ref != "" {
+		h, name, err := gitrepo.ResolveRevision(r.git, ref)
+		if err != nil {
+			origin := plumbing.NewRemoteReferenceName("origin", ref)
+			if resolved, oerr := r.git.Reference(origin, true); oerr == nil && !strings.HasPrefix(ref, "refs/") {
+				return r.resolved(origin, resolved.Hash())
+			}
+			return "", "", plumbing.ZeroHash, fmt.Errorf("audit: ref %q not found: %w", ref, err)
+		}
+		if name == "" {
+			return h.String(), "", h, nil
+		}
+		return name.String(), branchName(name), h, nil
+	}
 	var candidates []plumbing.ReferenceName
-	if ref == "" {
-		if t, err := r.git.Reference("refs/remotes/origin/HEAD", false); err == nil && t.Type() == plumbing.SymbolicReference {
+	if t, err := r.git.Reference("refs/remotes/origin/HEAD", false); err == nil && t.Type() == plumbing.SymbolicReference {
+		candidates = append(candidates, t.Target())
+	}
+	if r.bare {
+		if t, err := r.git.Reference(plumbing.HEAD, false); err == nil && t.Type() == plumbing.SymbolicReference {
 			candidates = append(candidates, t.Target())
 		}
-		if r.bare {
-			if t, err := r.git.Reference(plumbing.HEAD, false); err == nil && t.Type() == plumbing.SymbolicReference {
-				candidates = append(candidates, t.Target())
-			}
-		}
-		candidates = append(candidates, "refs/heads/main", "refs/remotes/origin/main")
-	} else if strings.HasPrefix(ref, "refs/") {
-		candidates = append(candidates, plumbing.ReferenceName(ref))
-	} else {
-		candidates = append(candidates, plumbing.NewBranchReferenceName(ref), plumbing.NewRemoteReferenceName("origin", ref), plumbing.NewTagReferenceName(ref))
 	}
+	candidates = append(candidates, "refs/heads/main", "refs/remotes/origin/main")
 	for _, name := range candidates {
 		resolved, err := r.git.Reference(name, true)
 		if err != nil {
 			continue
 		}
-		h := resolved.Hash()
-		if name.IsTag() {
-			if tag, err := r.git.TagObject(h); err == nil {
-				h = tag.Target
-			}
-		}
-		return name.String(), branchName(name), h, nil
+		return r.resolved(name, resolved.Hash())
 	}
-	if plumbing.IsHash(ref) {
-		return ref, "", plumbing.NewHash(ref), nil
+	return "", "", plumbing.ZeroHash, errors.New("audit: cannot find the default branch: no origin/HEAD and no main branch (use --ref)")
+}
+
+// resolved returns what ResolveRef returns for reference name pointing at
+// h, an annotated tag peeled to its commit.
+func (r *Repository) resolved(name plumbing.ReferenceName, h plumbing.Hash) (string, string, plumbing.Hash, error) {
+	if tag, err := r.git.TagObject(h); err == nil {
+		h = tag.Target
 	}
-	if ref == "" {
-		return "", "", plumbing.ZeroHash, errors.New("audit: cannot find the default branch: no origin/HEAD and no main branch (use --ref)")
-	}
-	return "", "", plumbing.ZeroHash, fmt.Errorf("audit: ref %q not found", ref)
+	return name.String(), branchName(name), h, nil
 }
 
 func branchName(n plumbing.ReferenceName) string {

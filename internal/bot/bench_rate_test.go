@@ -212,7 +212,8 @@ func evaluationFixture(tb testing.TB) (*evaluate.Input, *fakeGitHub) {
 		perms[user] = "write"
 		reviews = append(reviews, ghclient.Review{ID: int64(i + 1), User: user, State: state, CommitID: evaltest.HeadSHA, SubmittedAt: now.Add(time.Duration(i) * time.Second)})
 	}
-	return in, &fakeGitHub{noRecord: true, reviews: reviews, teams: teams, perms: perms}
+	pr := &ghclient.PullRequest{Number: 7, State: "open", Author: "alex", BaseRef: "main", HeadSHA: evaltest.HeadSHA, CloneURL: "https://example.invalid/x.git"}
+	return in, &fakeGitHub{noRecord: true, reviews: reviews, teams: teams, perms: perms, pulls: map[int]*ghclient.PullRequest{7: pr}}
 }
 
 func TestEvaluationFixturePasses(t *testing.T) {

@@ -210,7 +210,7 @@ func TestEndToEndGitHubErrorsAreNeverGreen(t *testing.T) {
 			wantTitle: "could not evaluate: GitHub answered 403 to get the permission of mara on example-org/models"},
 		{name: "token", endpoint: "POST /app/installations/{installation_id}/access_tokens", status: 500},
 		{name: "creating the check run", endpoint: "POST /repos/{owner}/{repo}/check-runs", status: 502},
-		{name: "concluding the check run", endpoint: "PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}", status: 502},
+		{name: "reading the pull request", endpoint: "GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", status: 502},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -472,7 +472,7 @@ func TestEndToEndRequestBudget(t *testing.T) {
 		"GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews":         1,
 		"GET /orgs/{org}/teams/{team_slug}/members":                     2,
 		"GET /repos/{owner}/{repo}/collaborators/{username}/permission": 2,
-		"PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}":         1,
+		"GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls":          1,
 	}
 	if diff := cmp.Diff(want, h.em.Counts()); diff != "" {
 		t.Errorf("requests of a cold evaluation (-want +got):\n%s", diff)

@@ -55,27 +55,32 @@ func (b *Bot) fanOut(ctx context.Context, logger *slog.Logger, gh githubAPI, t t
 }
 
 // evaluatePullRequest runs one evaluation of the head commit of t's pull
-// request and leaves a completed check run on it, or, when even the
-// in-progress check run cannot be created, nothing. Every open pull
+// request and leaves a completed check run on it, or, when the check run
+// cannot be created, nothing. What is evaluated comes from GitHub, never
+// from the delivery that scheduled the job: deliveries arrive late and out
+// of order, so a payload's state, labels, base and head are only a hint of
+// where to look. A pull request that is not open gets no write, and a
+// commit that is no longer its head gets no check run. Every open pull
 // request with the same head is evaluated, and the check run passes only
-// when all of them pass. A pull request that is not open gets no write.
+// when all of them pass.
+//
+// The check run is created once the verdict is known, so that it costs
+// one write: with the reads answered 304 by the ETag cache, an unchanged
+// evaluation costs that write alone.
 func (b *Bot) evaluatePullRequest(ctx context.Context, logger *slog.Logger, gh githubAPI, t target) error {
-	pr := t.pr
-	if pr == nil {
-		var err error
-		if pr, err = gh.PullRequest(ctx, t.owner, t.name, t.number); err != nil {
-			return err
-		}
-		if t.sha == "" {
-			logger = logger.With(KeySHA, pr.HeadSHA)
-		}
+	pr, group, err := b.current(ctx, gh, t)
+	if err != nil {
+		return err
 	}
 	if pr.State != "open" {
-		logger.Info("pull request is not open; not evaluated", "state", pr.State)
+		logger.Info("pull request is not open; not evaluated", "state", pr.State, "merged", pr.Merged)
 		return nil
 	}
-	if pr.HeadSHA == "" || pr.BaseRef == "" {
-		return fmt.Errorf("pull request %s#%d has no head commit or base branch", t.fullName(), t.number)
+	if t.sha != pr.HeadSHA {
+		logger = logger.With(KeySHA, pr.HeadSHA)
+		if t.sha != "" {
+			logger.Info("the delivered head commit is no longer the pull request's head; its head is evaluated", "delivered_sha", t.sha)
+		}
 	}
 	unlock, err := b.heads.lock(ctx, strings.ToLower(t.fullName())+"@"+pr.HeadSHA)
 	if err != nil {
@@ -83,32 +88,74 @@ func (b *Bot) evaluatePullRequest(ctx context.Context, logger *slog.Logger, gh g
 	}
 	defer unlock()
 	if t.recheck != nil {
-		return b.recheck(ctx, logger, gh, t, pr)
+		return b.recheck(ctx, logger, gh, t, pr, group)
 	}
 
 	start := time.Now()
-	id, listed, err := gh.StartCheckRun(ctx, t.owner, t.name, ghclient.CheckRun{
-		Name:      b.cfg.CheckName,
-		HeadSHA:   pr.HeadSHA,
-		Status:    ghclient.StatusInProgress,
-		StartedAt: b.cfg.Now(),
-		Output: &ghclient.Output{
-			Title:   "Evaluating",
-			Summary: "promobot is checking this pull request against the policy and CODEOWNERS of its base branch.",
-		},
-	})
+	rep := combine(b.judgeAll(ctx, logger, gh, t, group))
+	listed, err := b.post(ctx, logger, gh, t, pr.HeadSHA, rep, start)
 	if err != nil {
 		return err
 	}
-	var rep report
-	if group, err := b.sharingHead(ctx, gh, t, pr, listed); err != nil {
-		// Without the others, a stricter pull request with the same head
-		// could be missed: fail closed.
-		rep = failureReport(err)
-	} else {
-		rep = combine(b.judgeAll(ctx, logger, gh, t, group))
+	// A pull request opened with this head while it was evaluated is not
+	// in the verdict: its own evaluation, queued here in case its delivery
+	// is lost, posts the verdict of all of them.
+	var errs []error
+	for _, n := range listed {
+		if !slices.ContainsFunc(group, func(p *ghclient.PullRequest) bool { return p.Number == n }) {
+			one := t
+			one.number, one.sha, one.pr, one.recheck = n, pr.HeadSHA, nil, nil
+			errs = append(errs, b.schedule(logger, one))
+		}
 	}
-	return b.conclude(ctx, logger, gh, t, id, rep, start)
+	return errors.Join(errs...)
+}
+
+// current reads t's pull request from GitHub, with the open pull requests
+// sharing its head (it included, ordered by number). The delivered head
+// commit, when there is one, is only where to look: the pull requests of
+// that commit are one read, answered 304 while nothing changed, that also
+// lists the others sharing it. When the pull request is not among them (its head
+// moved, it was merged, or GitHub does not list it), it is read by number.
+func (b *Bot) current(ctx context.Context, gh githubAPI, t target) (*ghclient.PullRequest, []*ghclient.PullRequest, error) {
+	var (
+		pr     *ghclient.PullRequest
+		listed []*ghclient.PullRequest
+	)
+	if t.sha != "" {
+		prs, err := gh.PullRequestsWithHead(ctx, t.owner, t.name, t.sha)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, p := range prs {
+			if p.Number == t.number && p.HeadSHA == t.sha {
+				pr, listed = p, prs
+			}
+		}
+	}
+	if pr == nil {
+		var err error
+		if pr, err = gh.PullRequest(ctx, t.owner, t.name, t.number); err != nil {
+			return nil, nil, err
+		}
+		if pr.State != "open" {
+			return pr, nil, nil
+		}
+		if listed, err = gh.PullRequestsWithHead(ctx, t.owner, t.name, pr.HeadSHA); err != nil {
+			return nil, nil, err
+		}
+	}
+	if pr.State == "open" && (pr.HeadSHA == "" || pr.BaseRef == "") {
+		return nil, nil, fmt.Errorf("pull request %s#%d has no head commit or base branch", t.fullName(), t.number)
+	}
+	group := []*ghclient.PullRequest{pr}
+	for _, p := range listed {
+		if p.Number != pr.Number && p.State == "open" && p.HeadSHA == pr.HeadSHA && p.BaseRef != "" {
+			group = append(group, p)
+		}
+	}
+	slices.SortFunc(group, func(a, b *ghclient.PullRequest) int { return cmp.Compare(a.Number, b.Number) })
+	return pr, group, nil
 }
 
 // conclude completes check run id with rep, even when ctx has ended, and
@@ -123,6 +170,54 @@ func (b *Bot) conclude(ctx context.Context, logger *slog.Logger, gh githubAPI, t
 	if err := b.complete(postCtx, gh, t, id, rep); err != nil {
 		return errors.Join(rep.cause, err)
 	}
+	b.record(logger, rep, start)
+	return nil
+}
+
+// post creates the check run of rep on headSHA, completed, even when ctx
+// has ended, records the evaluation, and returns the numbers of the open
+// pull requests GitHub lists on it. It costs one request, unless the
+// annotations need more than one: then the run is created in progress and
+// completed by the update carrying the last of them.
+func (b *Bot) post(ctx context.Context, logger *slog.Logger, gh githubAPI, t target, headSHA string, rep report, start time.Time) ([]int, error) {
+	postCtx := ctx
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		postCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), postTimeout)
+		defer cancel()
+	}
+	run := ghclient.CheckRun{
+		Name:      b.cfg.CheckName,
+		HeadSHA:   headSHA,
+		StartedAt: b.cfg.Now().Add(-time.Since(start)),
+		Output: &ghclient.Output{
+			Title:   truncate(rep.title, maxTitle, "…"),
+			Summary: truncate(rep.summary, maxSummary, "\n\n_Summary truncated to GitHub's limit._\n"),
+		},
+	}
+	if len(rep.annotations) > ghclient.MaxAnnotationsPerRequest {
+		// The annotations take several requests: the run is created in
+		// progress and completed by the last of them.
+		run.Status = ghclient.StatusInProgress
+	} else {
+		run.Status, run.Conclusion, run.ExternalID, run.CompletedAt = ghclient.StatusCompleted, rep.conclusion, rep.externalID, b.cfg.Now()
+		run.Output.Annotations = rep.annotations
+	}
+	id, listed, err := gh.StartCheckRun(postCtx, t.owner, t.name, run)
+	if err != nil {
+		return nil, errors.Join(rep.cause, err)
+	}
+	if run.Status != ghclient.StatusCompleted {
+		if err := b.complete(postCtx, gh, t, id, rep); err != nil {
+			return nil, errors.Join(rep.cause, err)
+		}
+	}
+	b.record(logger, rep, start)
+	return listed, nil
+}
+
+// record counts and logs a completed evaluation.
+func (b *Bot) record(logger *slog.Logger, rep report, start time.Time) {
 	outcome := rep.conclusion
 	if rep.cause != nil {
 		outcome = "error"
@@ -130,7 +225,6 @@ func (b *Bot) conclude(ctx context.Context, logger *slog.Logger, gh githubAPI, t
 	b.cfg.Metrics.Evaluation(outcome, time.Since(start))
 	logger.Info("check run completed", "conclusion", rep.conclusion, "title", rep.title,
 		"annotations", len(rep.annotations), "elapsed", time.Since(start))
-	return nil
 }
 
 // recheck evaluates a head again without writing anything unless the
@@ -138,12 +232,16 @@ func (b *Bot) conclude(ctx context.Context, logger *slog.Logger, gh githubAPI, t
 // a new check run. An evaluation that cannot complete leaves the check run
 // as it is: it was a verdict on the same commit, and the next pass tries
 // again.
-func (b *Bot) recheck(ctx context.Context, logger *slog.Logger, gh githubAPI, t target, pr *ghclient.PullRequest) error {
-	start := time.Now()
-	group := t.group
-	if len(group) == 0 {
-		group = []*ghclient.PullRequest{pr}
+//
+// pr and group are the pull request and those sharing its head, as read
+// from GitHub for this job.
+func (b *Bot) recheck(ctx context.Context, logger *slog.Logger, gh githubAPI, t target, pr *ghclient.PullRequest, group []*ghclient.PullRequest) error {
+	if pr.HeadSHA != t.sha {
+		// The new head's own evaluation, or the next pass, judges it.
+		logger.Info("recheck: the head moved since the resynchronization; nothing to recheck")
+		return nil
 	}
+	start := time.Now()
 	rep := combine(b.judgeAll(ctx, logger, gh, t, group))
 	if rep.cause != nil {
 		logger.Warn("recheck could not evaluate; the check run stays", "error", rep.cause)
@@ -155,37 +253,8 @@ func (b *Bot) recheck(ctx context.Context, logger *slog.Logger, gh githubAPI, t 
 		return nil
 	}
 	logger.Info("recheck: the verdict changed", "was", t.recheck.Conclusion, "was_title", t.recheck.Title)
-	id, err := gh.CreateCheckRun(ctx, t.owner, t.name, ghclient.CheckRun{
-		Name: b.cfg.CheckName, HeadSHA: pr.HeadSHA, Status: ghclient.StatusInProgress, StartedAt: b.cfg.Now(),
-		Output: &ghclient.Output{Title: "Evaluating", Summary: "promobot's periodic re-check found a different verdict."},
-	})
-	if err != nil {
-		return err
-	}
-	return b.conclude(ctx, logger, gh, t, id, rep, start)
-}
-
-// sharingHead returns the open pull requests whose head is pr's, ordered by
-// number, pr included: a check run belongs to a commit, and GitHub shows it
-// on each of them. listed are the numbers GitHub listed on the new check
-// run (open pull requests of this repository with that head); each other
-// one is read afresh, and kept if it is still open with that head.
-func (b *Bot) sharingHead(ctx context.Context, gh githubAPI, t target, pr *ghclient.PullRequest, listed []int) ([]*ghclient.PullRequest, error) {
-	group := []*ghclient.PullRequest{pr}
-	for _, n := range listed {
-		if n == pr.Number {
-			continue
-		}
-		other, err := gh.PullRequest(ctx, t.owner, t.name, n)
-		if err != nil {
-			return nil, err
-		}
-		if other.State == "open" && other.HeadSHA == pr.HeadSHA {
-			group = append(group, other)
-		}
-	}
-	slices.SortFunc(group, func(a, b *ghclient.PullRequest) int { return cmp.Compare(a.Number, b.Number) })
-	return group, nil
+	_, err := b.post(ctx, logger, gh, t, pr.HeadSHA, rep, start)
+	return err
 }
 
 // prOutcome is the evaluation of one pull request.

@@ -87,17 +87,15 @@ type target struct {
 	// head is sha".
 	number int
 	sha    string
-	// pr is the pull request as the delivery described it, nil when the
-	// delivery carried no full pull request; it is then fetched.
+	// pr is the pull request as GitHub listed it (never as a delivery
+	// described it); an evaluation reads it afresh all the same.
 	pr *ghclient.PullRequest
 	// cloneURL is the repository's clone URL from the delivery.
 	cloneURL string
 	// recheck, when set, makes the job a quiet re-evaluation of a pull
 	// request whose check run is this one: nothing is written unless the
-	// verdict or its title changed. group are then the open pull requests
-	// sharing the head, as the resynchronization listed them.
+	// verdict or its title changed.
 	recheck *ghclient.ExistingCheckRun
-	group   []*ghclient.PullRequest
 }
 
 func (t target) fullName() string { return t.owner + "/" + t.name }
@@ -164,28 +162,23 @@ func (b *Bot) onPullRequest(_ context.Context, d webhook.Delivery) error {
 	if err := parse(d, &ev); err != nil {
 		return err
 	}
-	fromPayload := true
 	switch action := ev.Action; action {
 	case "opened", "reopened", "synchronize", "ready_for_review":
 	case "edited":
-		// The payload's pull request has the new base: it is evaluated
-		// against it.
+		// The pull request is evaluated against its base as GitHub has it
+		// when the job runs.
 		if ev.Changes.Base == nil {
 			return webhook.Ignore("edited without a change of base")
 		}
 	case "labeled", "unlabeled":
 		// A label can change the verdict (a freeze window's override
-		// label). Deliveries may arrive out of order, and a label added
-		// then removed within seconds must not leave the verdict of the
-		// label's presence behind: the job reads the labels afresh rather
-		// than trusting the payload's.
-		fromPayload = false
+		// label).
 	case "closed":
 		return b.onClosed(d, ev)
 	default:
 		return webhook.Ignore("action %q", action)
 	}
-	return b.schedulePullRequest(d, ev, fromPayload)
+	return b.schedulePullRequest(d, ev)
 }
 
 func (b *Bot) onPullRequestReview(_ context.Context, d webhook.Delivery) error {
@@ -198,7 +191,7 @@ func (b *Bot) onPullRequestReview(_ context.Context, d webhook.Delivery) error {
 	default:
 		return webhook.Ignore("action %q", action)
 	}
-	return b.schedulePullRequest(d, ev, true)
+	return b.schedulePullRequest(d, ev)
 }
 
 func (b *Bot) onCheckRun(_ context.Context, d webhook.Delivery) error {
@@ -237,10 +230,12 @@ func (b *Bot) onCheckSuite(_ context.Context, d webhook.Delivery) error {
 	return b.scheduleCommit(d, ev.payloadEnvelope, ev.CheckSuite.HeadSHA, ev.CheckSuite.PullRequests, lookUp)
 }
 
-// schedulePullRequest schedules the evaluation of a pull request described
-// by a delivery. With fromPayload the job uses the pull request as the
-// payload describes it; without, it fetches the pull request first.
-func (b *Bot) schedulePullRequest(d webhook.Delivery, ev pullRequestPayload, fromPayload bool) error {
+// schedulePullRequest schedules the evaluation of a pull request named by
+// a delivery. Only its number and, as a hint of where to look, its head
+// commit are taken from the payload: deliveries arrive late and out of
+// order, so the job reads the pull request's state, labels, base and head
+// from GitHub (see evaluatePullRequest).
+func (b *Bot) schedulePullRequest(d webhook.Delivery, ev pullRequestPayload) error {
 	t, err := newTarget(ev.payloadEnvelope)
 	if err != nil {
 		return err
@@ -248,9 +243,8 @@ func (b *Bot) schedulePullRequest(d webhook.Delivery, ev pullRequestPayload, fro
 	if t.number = ev.PullRequest.Number; t.number <= 0 {
 		return webhook.BadRequest(errors.New("no pull request number"))
 	}
-	if fromPayload && ev.PullRequest.Head.SHA != "" && ev.PullRequest.Base.Ref != "" {
-		t.pr = ev.PullRequest.pullRequest()
-		t.sha = t.pr.HeadSHA
+	if sha := ev.PullRequest.Head.SHA; commitHash.MatchString(sha) {
+		t.sha = sha
 	}
 	return b.schedule(d.Logger, t)
 }

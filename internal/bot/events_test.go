@@ -85,38 +85,40 @@ func TestEventsScheduleTheRightPullRequests(t *testing.T) {
 		event   string
 		payload any
 		status  int
-		// want are the check runs created, by head sha and number of the
-		// pull request fetched first ("" when the payload had it).
+		// want are the calls made: every evaluation reads its pull request
+		// from GitHub (the pull requests of the delivered head commit, or
+		// the pull request itself when it is not among them) before it
+		// creates a check run.
 		want []string
 	}{
 		{name: "opened", event: "pull_request", payload: envelope("opened", m{"number": 5, "pull_request": prJSON(5, shaA)}),
-			status: 202, want: []string{"CreateCheckRun " + shaA}},
+			status: 202, want: []string{"PullRequestsWithHead " + shaA, "CreateCheckRun " + shaA}},
 		{name: "synchronize", event: "pull_request", payload: envelope("synchronize", m{"number": 5, "pull_request": prJSON(5, shaA)}),
-			status: 202, want: []string{"CreateCheckRun " + shaA}},
+			status: 202, want: []string{"PullRequestsWithHead " + shaA, "CreateCheckRun " + shaA}},
 		{name: "ready for review", event: "pull_request", payload: envelope("ready_for_review", m{"number": 5, "pull_request": prJSON(5, shaA)}),
-			status: 202, want: []string{"CreateCheckRun " + shaA}},
+			status: 202, want: []string{"PullRequestsWithHead " + shaA, "CreateCheckRun " + shaA}},
 		{name: "base changed", event: "pull_request", payload: envelope("edited", m{"number": 5, "pull_request": prJSON(5, shaA), "changes": m{"base": m{"ref": m{"from": "dev"}}}}),
-			status: 202, want: []string{"CreateCheckRun " + shaA}},
+			status: 202, want: []string{"PullRequestsWithHead " + shaA, "CreateCheckRun " + shaA}},
 		{name: "title edited", event: "pull_request", payload: envelope("edited", m{"number": 5, "pull_request": prJSON(5, shaA), "changes": m{"title": m{"from": "x"}}}),
 			status: 202},
 		{name: "labeled: the labels are read afresh", event: "pull_request", payload: envelope("labeled", m{"number": 5, "label": m{"name": "freeze-override"}, "pull_request": prJSON(5, shaA)}),
-			status: 202, want: []string{"PullRequest 5", "CreateCheckRun " + shaA}},
+			status: 202, want: []string{"PullRequestsWithHead " + shaA, "CreateCheckRun " + shaA}},
 		{name: "unlabeled: the labels are read afresh", event: "pull_request", payload: envelope("unlabeled", m{"number": 5, "label": m{"name": "freeze-override"}, "pull_request": prJSON(5, shaA)}),
-			status: 202, want: []string{"PullRequest 5", "CreateCheckRun " + shaA}},
+			status: 202, want: []string{"PullRequestsWithHead " + shaA, "CreateCheckRun " + shaA}},
 		{name: "assigned", event: "pull_request", payload: envelope("assigned", m{"number": 5, "pull_request": prJSON(5, shaA)}), status: 202},
 		{name: "review submitted", event: "pull_request_review", payload: envelope("submitted", m{"review": m{"id": 1}, "pull_request": prJSON(5, shaA)}),
-			status: 202, want: []string{"CreateCheckRun " + shaA}},
-		{name: "review dismissed", event: "pull_request_review", payload: envelope("dismissed", m{"review": m{"id": 1}, "pull_request": prJSON(5, shaA)}),
-			status: 202, want: []string{"CreateCheckRun " + shaA}},
-		{name: "check run re-run with its pull request", event: "check_run", payload: ourRun("rerequested", DefaultCheckName, testAppID, listed(5)),
-			status: 202, want: []string{"PullRequest 5", "CreateCheckRun " + shaA}},
-		{name: "check run re-run from a fork: looked up", event: "check_run", payload: ourRun("rerequested", DefaultCheckName, testAppID),
 			status: 202, want: []string{"PullRequestsWithHead " + shaA, "CreateCheckRun " + shaA}},
+		{name: "review dismissed", event: "pull_request_review", payload: envelope("dismissed", m{"review": m{"id": 1}, "pull_request": prJSON(5, shaA)}),
+			status: 202, want: []string{"PullRequestsWithHead " + shaA, "CreateCheckRun " + shaA}},
+		{name: "check run re-run with its pull request", event: "check_run", payload: ourRun("rerequested", DefaultCheckName, testAppID, listed(5)),
+			status: 202, want: []string{"PullRequestsWithHead " + shaA, "CreateCheckRun " + shaA}},
+		{name: "check run re-run from a fork: looked up", event: "check_run", payload: ourRun("rerequested", DefaultCheckName, testAppID),
+			status: 202, want: []string{"PullRequestsWithHead " + shaA, "PullRequestsWithHead " + shaA, "CreateCheckRun " + shaA}},
 		{name: "another App's check run", event: "check_run", payload: ourRun("rerequested", DefaultCheckName, 1, listed(5)), status: 202},
 		{name: "another check's name", event: "check_run", payload: ourRun("rerequested", "lint", testAppID, listed(5)), status: 202},
 		{name: "check run created", event: "check_run", payload: ourRun("created", DefaultCheckName, testAppID, listed(5)), status: 202},
 		{name: "suite requested for two pull requests", event: "check_suite", payload: suite("requested", listed(5), listed(6), elsewhere),
-			status: 202, want: []string{"PullRequest 5", "CreateCheckRun " + shaA, "PullRequest 6", "CreateCheckRun " + shaB}},
+			status: 202, want: []string{"PullRequestsWithHead " + shaA, "CreateCheckRun " + shaA, "PullRequestsWithHead " + shaA, "PullRequest 6", "PullRequestsWithHead " + shaB, "CreateCheckRun " + shaB}},
 		{name: "suite requested for a push without pull request", event: "check_suite", payload: suite("requested"), status: 202},
 		{name: "suite requested for another repository's pull request", event: "check_suite", payload: suite("requested", elsewhere), status: 202},
 		{name: "suite completed", event: "check_suite", payload: suite("completed", listed(5)), status: 202},

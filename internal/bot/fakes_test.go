@@ -267,6 +267,9 @@ type unitBot struct {
 
 func newUnitBot(t *testing.T, gh *fakeGitHub, m *fakeMirrors, mutate func(*Config)) *unitBot {
 	t.Helper()
+	if gh.pulls == nil {
+		gh.pulls = map[int]*ghclient.PullRequest{5: openedPull()}
+	}
 	now, _ := time.Parse(time.RFC3339, evaltest.DefaultNow)
 	cfg := Config{AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, Logger: testLogger(t), Workers: 2, Now: func() time.Time { return now }}
 	if mutate != nil {
@@ -282,6 +285,17 @@ func newUnitBot(t *testing.T, gh *fakeGitHub, m *fakeMirrors, mutate func(*Confi
 	}
 	t.Cleanup(func() { _ = b.Shutdown(context.Background()) })
 	return &unitBot{Bot: b, gh: gh, mirrors: m}
+}
+
+// openedPull is pull request 5 as GitHub has it when openedPayload is
+// delivered.
+func openedPull() *ghclient.PullRequest {
+	return &ghclient.PullRequest{
+		Number: 5, State: "open", Title: "t", Author: "alex",
+		BaseRef: "main", BaseSHA: shaB, HeadRef: "feature", HeadSHA: shaA,
+		BaseRepo: "example-org/models", HeadRepo: "example-org/models", CloneURL: "https://example.invalid/example-org/models.git",
+		Labels: []string{"freeze-override"},
+	}
 }
 
 func (u *unitBot) idle(t *testing.T) {

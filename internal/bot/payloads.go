@@ -1,8 +1,6 @@
 package bot
 
-import (
-	"github.com/example-org/promobot/internal/bot/ghclient"
-)
+import ()
 
 // The webhook payloads, reduced to the fields the bot reads. Decoding only
 // these keeps a delivery usable when GitHub changes or formats a field the
@@ -52,22 +50,6 @@ type payloadPullRequest struct {
 	} `json:"labels"`
 	// MergeCommitSHA is the commit a merge made on the base branch.
 	MergeCommitSHA string `json:"merge_commit_sha"`
-}
-
-// pullRequest converts to the bot's view of a pull request.
-func (p payloadPullRequest) pullRequest() *ghclient.PullRequest {
-	out := &ghclient.PullRequest{
-		Number: p.Number, State: p.State, Draft: p.Draft, Merged: p.Merged, Title: p.Title, Author: p.User.Login,
-		BaseRef: p.Base.Ref, BaseSHA: p.Base.SHA, HeadRef: p.Head.Ref, HeadSHA: p.Head.SHA,
-		BaseRepo: p.Base.Repo.FullName, HeadRepo: p.Head.Repo.FullName, CloneURL: p.Base.Repo.CloneURL,
-		MergeCommitSHA: p.MergeCommitSHA,
-	}
-	for _, l := range p.Labels {
-		if l.Name != "" {
-			out.Labels = append(out.Labels, l.Name)
-		}
-	}
-	return out
 }
 
 // payloadEnvelope holds the members every App delivery about a repository

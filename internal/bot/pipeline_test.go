@@ -131,11 +131,12 @@ func TestInputIsFilledFromTheAPI(t *testing.T) {
 		t.Errorf("pull request %+v at %v", in.PullRequest, in.Now)
 	}
 
+	// One write: the check run is created once the verdict is known.
 	runs := gh.checkRuns()
-	if len(runs) != 2 || runs[0].Status != ghclient.StatusInProgress || runs[0].HeadSHA != shaA {
+	if len(runs) != 1 || runs[0].HeadSHA != shaA {
 		t.Fatalf("check runs %+v", runs)
 	}
-	if final := runs[1]; final.Status != ghclient.StatusCompleted || final.Conclusion != ghclient.ConclusionFailure {
+	if final := runs[0]; final.Status != ghclient.StatusCompleted || final.Conclusion != ghclient.ConclusionFailure {
 		t.Errorf("final check run %s/%s %q", final.Status, final.Conclusion, final.Output.Title)
 	}
 }
@@ -150,22 +151,22 @@ func TestFailuresConcludeClosed(t *testing.T) {
 		timeout    time.Duration
 		wantTitle  string
 		wantHint   string
-		wantUpdate int // update requests expected
+		wantUpdate int // update requests expected: none when the conclusion fits in the request creating the run
 	}{
 		{name: "GitHub error", gh: func(f *fakeGitHub) { f.fail = map[string]error{"Reviews": ghErr} },
-			wantTitle: "could not evaluate: GitHub answered 502 to list reviews of example-org/models#5", wantHint: "re-run this check", wantUpdate: 1},
+			wantTitle: "could not evaluate: GitHub answered 502 to list reviews of example-org/models#5", wantHint: "re-run this check", wantUpdate: 0},
 		{name: "terminal fetch error", mirrors: func(f *fakeMirrors) {
 			f.err = &mirror.Error{Op: "fetch example-org/models", Err: errFake, Terminal: true}
 		},
-			wantTitle: "could not evaluate: could not fetch the repository (fetch example-org/models)", wantHint: "Re-running will not help", wantUpdate: 1},
+			wantTitle: "could not evaluate: could not fetch the repository (fetch example-org/models)", wantHint: "Re-running will not help", wantUpdate: 0},
 		{name: "token", gh: func(f *fakeGitHub) {
 			f.fail = map[string]error{"Token": &ghclient.Error{Op: "get an installation token", Err: errFake}}
 		},
-			wantTitle: "could not evaluate: GitHub could not be reached to get an installation token", wantUpdate: 1},
+			wantTitle: "could not evaluate: GitHub could not be reached to get an installation token", wantUpdate: 0},
 		{name: "renderer", engine: func(e *recordingEngine) { e.summaryErr = errFake },
-			wantTitle: "could not evaluate: internal error", wantUpdate: 1},
+			wantTitle: "could not evaluate: internal error", wantUpdate: 0},
 		{name: "timeout", mirrors: func(f *fakeMirrors) { f.block = true }, timeout: 50 * time.Millisecond,
-			wantTitle: "could not evaluate: the evaluation took too long", wantUpdate: 1},
+			wantTitle: "could not evaluate: the evaluation took too long", wantUpdate: 0},
 		{name: "annotations cannot be posted",
 			gh: func(f *fakeGitHub) {
 				f.fail = map[string]error{"UpdateCheckRun": &ghclient.Error{Op: "update check run 1", Status: 502, Err: errFake}}
@@ -218,15 +219,33 @@ func TestFailuresConcludeClosed(t *testing.T) {
 }
 
 func TestNothingIsPostedForClosedPullRequestsOrWhenTheRunCannotBeCreated(t *testing.T) {
+	// The delivery still says open; GitHub says what is true when the job
+	// runs.
 	t.Run("closed", func(t *testing.T) {
-		gh := &fakeGitHub{}
+		closed := openedPull()
+		closed.State, closed.Merged = "closed", true
+		gh := &fakeGitHub{pulls: map[int]*ghclient.PullRequest{5: closed}}
 		u := newUnitBot(t, gh, &fakeMirrors{scenario: prodScenario()}, nil)
-		p := openedPayload()
-		p["pull_request"].(m)["state"] = "closed"
-		post(t, u.Handler(), "pull_request", p)
+		post(t, u.Handler(), "pull_request", openedPayload())
 		u.idle(t)
-		if calls := gh.callList(); len(calls) != 0 {
-			t.Errorf("calls for a closed pull request: %v", calls)
+		if diff := cmp.Diff([]string{"PullRequestsWithHead " + shaA}, gh.callList()); diff != "" {
+			t.Errorf("calls for a closed pull request (-want +got):\n%s", diff)
+		}
+	})
+	t.Run("the delivered commit is no longer the head", func(t *testing.T) {
+		moved := openedPull()
+		moved.HeadSHA = shaB
+		gh := &fakeGitHub{pulls: map[int]*ghclient.PullRequest{5: moved}}
+		u := newUnitBot(t, gh, &fakeMirrors{scenario: prodScenario()}, nil)
+		post(t, u.Handler(), "pull_request", openedPayload())
+		u.idle(t)
+		for _, r := range gh.checkRuns() {
+			if r.HeadSHA != shaB {
+				t.Errorf("check run on %s, want only on the current head %s", r.HeadSHA, shaB)
+			}
+		}
+		if len(gh.checkRuns()) != 1 {
+			t.Errorf("%d check runs, want 1 on the current head", len(gh.checkRuns()))
 		}
 	})
 	t.Run("create fails", func(t *testing.T) {
@@ -234,8 +253,9 @@ func TestNothingIsPostedForClosedPullRequestsOrWhenTheRunCannotBeCreated(t *test
 		u := newUnitBot(t, gh, &fakeMirrors{scenario: prodScenario()}, nil)
 		post(t, u.Handler(), "pull_request", openedPayload())
 		u.idle(t)
-		if diff := cmp.Diff([]string{"CreateCheckRun " + shaA}, gh.callList()); diff != "" {
-			t.Errorf("calls (-want +got):\n%s", diff)
+		calls := gh.callList()
+		if len(calls) == 0 || calls[len(calls)-1] != "CreateCheckRun "+shaA || len(gh.checkRuns()) != 0 {
+			t.Errorf("calls %v, check runs %+v; want the creation last and no check run", calls, gh.checkRuns())
 		}
 	})
 }

@@ -202,7 +202,7 @@ func (b *Bot) resyncRepository(ctx context.Context, logger *slog.Logger, gh gith
 		switch {
 		case action == resyncEvaluate:
 		case action == resyncRecheck && recheck:
-			one.recheck, one.group = run, group
+			one.recheck = run
 		default:
 			l.Debug("resync: up to date", "reason", reason)
 			continue

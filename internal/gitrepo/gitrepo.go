@@ -21,7 +21,6 @@ import (
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/filesystem"
@@ -33,6 +32,8 @@ import (
 // *git.Repository satisfies it; tests wrap one to inject failures.
 type objects interface {
 	ResolveRevision(rev plumbing.Revision) (*plumbing.Hash, error)
+	Reference(name plumbing.ReferenceName, resolved bool) (*plumbing.Reference, error)
+	TagObject(h plumbing.Hash) (*object.Tag, error)
 	CommitObject(h plumbing.Hash) (*object.Commit, error)
 	TreeObject(h plumbing.Hash) (*object.Tree, error)
 	BlobObject(h plumbing.Hash) (*object.Blob, error)
@@ -71,8 +72,9 @@ type caches struct {
 }
 
 // Open opens the repository at path: a bare repository, a working tree, or
-// a folder inside one (the nearest .git above it is used). The error is
-// terminal: retrying does not help until the path holds a repository.
+// a folder inside one (the nearest .git above it is used), as Locate finds
+// and checks it. The error is terminal: retrying does not help until the
+// path holds a repository.
 //
 // Close releases the pack files a Repo keeps open; a Repo that is dropped
 // without Close releases them when it is garbage collected.
@@ -97,34 +99,20 @@ func (r *Repo) Close() error {
 	return r.closer.Close()
 }
 
-type noClose struct{}
-
-func (noClose) Close() error { return nil }
-
 // maxOpenPacks is how many pack files a Repo keeps open. Without it go-git
 // opens and closes the pack file for every object it reads.
 const maxOpenPacks = 16
 
 func openObjects(path string) (objects, io.Closer, error) {
-	r, err := git.PlainOpen(path)
-	if errors.Is(err, git.ErrRepositoryNotExists) {
-		r, err = git.PlainOpenWithOptions(path, &git.PlainOpenOptions{DetectDotGit: true})
-	}
+	loc, err := Locate(path)
 	if err != nil {
-		return nil, nil, &Error{Op: "open " + path, Err: err, Terminal: true}
+		return nil, nil, err
 	}
-	// PlainOpen found the .git folder (following gitdir files); open its
-	// store again with pack files kept open between reads.
-	fsStore, ok := r.Storer.(*filesystem.Storage)
-	if !ok {
-		return r, noClose{}, nil
-	}
-	st := filesystem.NewStorageWithOptions(fsStore.Filesystem(), cache.NewObjectLRUDefault(), filesystem.Options{MaxOpenDescriptors: maxOpenPacks})
-	kept, err := git.Open(st, nil)
+	r, st, err := loc.open(filesystem.Options{MaxOpenDescriptors: maxOpenPacks})
 	if err != nil {
-		return nil, nil, &Error{Op: "open " + path, Err: err, Terminal: true}
+		return nil, nil, err
 	}
-	return kept, st, nil
+	return r, st, nil
 }
 
 // Reopen opens the repository again, so that objects and references added
@@ -153,25 +141,21 @@ func newRepo(o objects, c *caches) *Repo {
 	return &Repo{objects: o, caches: c}
 }
 
-// Resolve turns a revision into a commit hash: a branch, a tag, a remote
-// branch (origin/main), a full or abbreviated hash, HEAD, or a revision
-// with ancestry suffixes such as HEAD~1 or main^2. An unknown revision is a
-// terminal error.
+// Resolve turns a revision into a commit hash as git does (see
+// ResolveRevision): a full hash, a reference (HEAD, a tag, a branch, a
+// remote branch such as origin/main), an abbreviated hash naming one
+// commit, or any of these with suffixes such as HEAD~1 or main^2. A name
+// that is both a reference and a hash prefix means the reference. An
+// unknown revision is a terminal error.
 func (r *Repo) Resolve(rev string) (plumbing.Hash, error) {
-	if rev == "" {
-		return plumbing.ZeroHash, &Error{Op: "resolve revision", Err: errors.New("empty revision"), Terminal: true}
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	h, err := r.objects.ResolveRevision(plumbing.Revision(rev))
-	if err != nil {
-		return plumbing.ZeroHash, &Error{Op: fmt.Sprintf("resolve revision %q", rev), Err: err, Terminal: true}
+	var prefixes prefixLookup
+	if g, ok := r.objects.(*git.Repository); ok {
+		prefixes = hashesWithPrefix(g)
 	}
-	// A tag may point at a tree or a blob; only commits can be evaluated.
-	if _, err := r.objects.CommitObject(*h); err != nil {
-		return plumbing.ZeroHash, &Error{Op: fmt.Sprintf("resolve revision %q", rev), Err: fmt.Errorf("%s is not a commit: %w", h, err), Terminal: true}
-	}
-	return *h, nil
+	h, _, err := resolveRevision(r.objects, prefixes, rev)
+	return h, err
 }
 
 // Error is a failure to read the repository. Terminal says whether retrying

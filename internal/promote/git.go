@@ -74,14 +74,10 @@ type session struct {
 // openSession opens the repository, lists the remote and fetches the base
 // branch so that the change is planned on the remote's current tip.
 // openRepository opens the repository at path exactly (a working tree or a
-// bare repository, such as the bot's mirror), else the one holding path.
-// go-git's DetectDotGit alone looks only for a .git folder and so never
-// finds a bare repository.
+// bare repository, such as the bot's mirror), else the one holding path,
+// as every command opens one (gitrepo.OpenGit).
 func openRepository(path string) (*git.Repository, error) {
-	if r, err := git.PlainOpen(path); err == nil {
-		return r, nil
-	}
-	return git.PlainOpenWithOptions(path, &git.PlainOpenOptions{DetectDotGit: true})
+	return gitrepo.OpenGit(path)
 }
 
 func openSession(ctx context.Context, cfg Git) (*session, error) {
