@@ -24,6 +24,7 @@ import (
 
 	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/location"
+	"github.com/example-org/promobot/internal/manifest"
 )
 
 // Git says where the GitOps repository and its remote are.
@@ -216,6 +217,7 @@ func (s *session) timeline(ctx context.Context, paths []string) ([]Snapshot, err
 		blobs  []plumbing.Hash
 	}
 	var steps []step
+	var prevRoot plumbing.Hash
 	for c := s.base; ; {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -224,11 +226,22 @@ func (s *session) timeline(ctx context.Context, paths []string) ([]Snapshot, err
 		if err != nil {
 			return nil, fmt.Errorf("read the tree of %s: %w", short(c.Hash.String()), err)
 		}
-		blobs := make([]plumbing.Hash, len(paths))
-		for i, p := range paths {
-			if e, err := tree.FindEntry(p); err == nil && e.Mode.IsFile() {
-				blobs[i] = e.Hash
+		// Most commits leave environments/ alone: same folder, same blobs.
+		root, _ := tree.FindEntry(manifest.Root)
+		var blobs []plumbing.Hash
+		if len(steps) > 0 && root != nil && root.Hash == prevRoot {
+			blobs = steps[len(steps)-1].blobs
+		} else {
+			blobs = make([]plumbing.Hash, len(paths))
+			for i, p := range paths {
+				if e, err := tree.FindEntry(p); err == nil && e.Mode.IsFile() {
+					blobs[i] = e.Hash
+				}
 			}
+		}
+		prevRoot = plumbing.ZeroHash
+		if root != nil {
+			prevRoot = root.Hash
 		}
 		steps = append(steps, step{commit: c, blobs: blobs})
 		if len(c.ParentHashes) == 0 {

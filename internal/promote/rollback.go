@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"fmt"
 	"io/fs"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -165,7 +166,9 @@ func (b *base) rollbackBundles(env string, models []RollbackModel) ([]bundleRoll
 	var out []bundleRollback
 	for _, g := range groups {
 		var without []string
-		for m, v := range g.versions {
+		asked := slices.Sorted(maps.Keys(g.versions))
+		for _, m := range asked {
+			v := g.versions[m]
 			if v == "" {
 				without = append(without, m)
 			} else if err := checkVersion(v); err != nil {
@@ -176,7 +179,6 @@ func (b *base) rollbackBundles(env string, models []RollbackModel) ([]bundleRoll
 			}
 		}
 		slices.Sort(g.members)
-		slices.Sort(without)
 		switch {
 		case len(without) == len(g.versions), len(g.members) < 2:
 			continue
