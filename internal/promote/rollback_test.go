@@ -237,3 +237,64 @@ func TestPlanRollbackTicket(t *testing.T) {
 		t.Errorf("without a ticket: ticket %q, restored:\n%s", plan.Ticket, plan.Moves[0].After)
 	}
 }
+
+func TestTimelineKeepsOnlyCommitsThatChangedTheManifests(t *testing.T) {
+	h := newHarness(t)
+	h.commitOnMain("Document the runbook\n", map[string]string{"docs/runbook.md": "# Runbook\n"})
+	edited := strings.Replace(h.remoteFile(h.seedB, prodThreshold), "\nnotes: ", "\nnotes: Recalibrated. ", 1)
+	edit := h.commitOnMain("Note the recalibration\n", map[string]string{prodThreshold: edited})
+	h.commitOnMain("Pin dev's threshold\n", map[string]string{"environments/dev/elasticnet-ndx-threshold.yaml": h.remoteFile(h.seedA, "environments/dev/elasticnet-ndx-threshold.yaml") + "# unchanged\n"})
+	h.commitOnMain("Document more\n", map[string]string{"docs/more.md": "# More\n"})
+
+	s, err := openSession(t.Context(), h.executor().Git)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.reader.Close()
+	got, err := s.timeline(t.Context(), []string{prodNDX, prodThreshold})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type state struct{ Commit, Forecaster, Calibrator string }
+	want := []state{
+		{h.seedA, h.remoteFile(h.seedA, prodNDX), h.remoteFile(h.seedA, prodThreshold)},
+		{h.seedB, h.remoteFile(h.seedB, prodNDX), h.remoteFile(h.seedB, prodThreshold)},
+		{edit, h.remoteFile(h.seedB, prodNDX), edited},
+	}
+	var states []state
+	for _, snap := range got {
+		states = append(states, state{snap.Commit, string(snap.Files[prodNDX]), string(snap.Files[prodThreshold])})
+	}
+	if diff := cmp.Diff(want, states); diff != "" {
+		t.Errorf("timeline (-want +got):\n%s", diff)
+	}
+	if !got[0].Since.Equal(seedOctober) {
+		t.Errorf("first snapshot since %s, want %s", got[0].Since, seedOctober)
+	}
+}
+
+func TestRollbackBundleToVersion(t *testing.T) {
+	h := newHarness(t)
+	out, err := h.executor().Rollback(t.Context(), RollbackRequest{Environment: "prod", Ticket: "CHG-5100",
+		Models: []RollbackModel{{Model: "elasticnet-ndx-threshold", ToVersion: "2026.10.30-1"}}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{prodNDX, prodThreshold} {
+		want := strings.Replace(h.remoteFile(h.seedA, p), "ticket: CHG-4700\n", "ticket: CHG-5100\n", 1)
+		if diff := cmp.Diff(want, h.remoteFile(out.Commit, p)); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", p, diff)
+		}
+	}
+	if len(out.Moves) != 2 || out.Ticket != "CHG-5100" {
+		t.Fatalf("outcome: %d moves, ticket %q", len(out.Moves), out.Ticket)
+	}
+	for _, m := range out.Moves {
+		if m.Version != "2026.10.30-1" || m.Replaces != "2026.11.06-1" || m.RestoredFrom != h.seedA || !m.RestoredAt.Equal(seedOctober) {
+			t.Errorf("move %+v, want 2026.10.30-1 replacing 2026.11.06-1, pinned by %s at %s", m, h.seedA, seedOctober)
+		}
+	}
+	if pr := h.pr(out.PullRequest.Number); pr.Title != "Roll back elasticnet-ndx to 2026.10.30-1 and elasticnet-ndx-threshold to 2026.10.30-1 in prod" {
+		t.Errorf("title %q", pr.Title)
+	}
+}
