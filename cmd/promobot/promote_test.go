@@ -287,8 +287,6 @@ func TestPromobotChangeUsageErrors(t *testing.T) {
 		{"unknown environment", nil, []string{"promote", "--model", "elasticnet-ndx", "--to", "staging", "--no-pr"}, 2,
 			"promobot: environment \"staging\" is not declared in .github/promobot.yaml (declared: dev, test, prod)\n"},
 		{"rollback --pr with --model", nil, []string{"rollback", "--pr", "3", "--model", "m"}, 2, "promobot: --pr cannot be combined with --model, --env or --to-version\n"},
-		{"rollback --to-version with two models", nil, []string{"rollback", "--env", "prod", "--model", "a", "--model", "b", "--to-version", "1"}, 2,
-			"promobot: --to-version names the version of one model; roll back several models without it\n"},
 		{"register flags with several files", nil, []string{"register", "--from-file", "a.yaml", "--from-file", "b.yaml", "--version", "1"}, 2,
 			"promobot: with several --from-file, describe each version in its file; --version cannot be used\n"},
 		{"register without a model", nil, []string{"register", "--version", "1"}, 2, "promobot: register needs --model or --from-file\n"},

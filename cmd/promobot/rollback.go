@@ -14,20 +14,30 @@ func newRollbackCommand(e *env) *cobra.Command {
 		models    []string
 		envName   string
 		toVersion string
+		ticket    string
 		pr        int
 	)
 	cmd := &cobra.Command{
-		Use:   "rollback (--model M [--model M2 ...] --env ENV [--to-version V] | --pr N)",
+		Use:   "rollback (--model M [--model M2 ...] --env ENV [--to-version V] | --pr N) [--ticket T]",
 		Short: "Open the pull request that restores a manifest an environment pinned before",
 		Long: `Rollback finds, in the first-parent history of the base branch, the manifest
 environments/ENV/M.yaml held when the version before the current one was
 pinned (or --to-version V), and restores it exactly, byte for byte. It says
 which version, when it was pinned and by which commit. Several --model flags
-roll a bundle back in one pull request.
+roll several models back in one pull request.
+
+A bundle rolls back as a whole: with --to-version V, naming one model of a
+bundle (or several) brings along every model of the bundle that ENV pins, and
+each goes back to its manifest at the last commit where ENV pinned V together
+with the rest of the bundle.
 
 With --pr N it rolls back what the merged pull request N pinned: every
 manifest it changed goes back to the version pinned before its merge, as long
 as the environment still pins what N left.
+
+--ticket T is the change ticket of the rollback: it replaces the approval
+block of every restored manifest. Without it, each restored manifest keeps
+the ticket it was pinned with.
 
 Exit status: 0 done (or nothing to do), 1 refused by the policy, 2 usage or
 internal error.`,
@@ -38,18 +48,12 @@ internal error.`,
 				return usageError("--pr cannot be combined with --model, --env or --to-version")
 			case pr == 0 && (len(models) == 0 || envName == ""):
 				return usageError("rollback needs --model and --env, or --pr")
-			case toVersion != "" && len(models) > 1:
-				return usageError("--to-version names the version of one model; roll back several models without it")
 			}
 			x, err := f.executor(e)
 			if err != nil {
 				return err
 			}
-			if pr > 0 {
-				out, err := x.RollbackPullRequest(cmd.Context(), pr, f.options())
-				return reportChange(e, &f, out, err)
-			}
-			req := promote.RollbackRequest{Environment: envName}
+			req := promote.RollbackRequest{Environment: envName, Ticket: ticket, PullRequest: pr}
 			for _, m := range models {
 				req.Models = append(req.Models, promote.RollbackModel{Model: m, ToVersion: toVersion})
 			}
@@ -60,7 +64,8 @@ internal error.`,
 	fl := cmd.Flags()
 	fl.StringArrayVar(&models, "model", nil, "model to roll back (repeatable: the models move in one pull request)")
 	fl.StringVar(&envName, "env", "", "environment to roll back")
-	fl.StringVar(&toVersion, "to-version", "", "version to restore (default: the one pinned before the current one)")
+	fl.StringVar(&toVersion, "to-version", "", "version to restore (default: the one pinned before the current one); a bundle goes back as a whole")
+	fl.StringVar(&ticket, "ticket", "", "change ticket of the rollback, written to approval.ticket of the restored manifests (default: keep their own)")
 	fl.IntVar(&pr, "pr", 0, "roll back what this merged pull request pinned")
 	f.register(fl)
 	return cmd

@@ -23,7 +23,11 @@ func renderBody(p *Plan, ev *evaluate.Result) (string, error) {
 	case Register:
 		b.WriteString("Registers a new candidate version; it starts with validation pending.\n\n")
 	case Rollback:
-		fmt.Fprintf(&b, "Rolls %s back to manifests it pinned before, restored byte for byte.", mdCode(p.Environment))
+		if p.Ticket == "" {
+			fmt.Fprintf(&b, "Rolls %s back to manifests it pinned before, restored byte for byte.", mdCode(p.Environment))
+		} else {
+			fmt.Fprintf(&b, "Rolls %s back to manifests it pinned before, restored byte for byte except `approval`, which holds this rollback's ticket.", mdCode(p.Environment))
+		}
 		if p.Reverts > 0 {
 			fmt.Fprintf(&b, " Undoes #%d.", p.Reverts)
 		}
@@ -42,7 +46,7 @@ func renderBody(p *Plan, ev *evaluate.Result) (string, error) {
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", mdCode(m.Model), mdCode(m.Version), from, orDash(mdCode(m.Replaces)))
 	}
-	if p.Kind == Promote {
+	if p.Kind == Promote || p.Ticket != "" {
 		b.WriteString("\n**Ticket:** ")
 		if p.Ticket == "" {
 			b.WriteString("none\n")

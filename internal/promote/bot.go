@@ -28,6 +28,13 @@ func TokenAuth(token string) transport.AuthMethod {
 // the environment has moved on since (the pinned version is no longer the
 // current one): a rollback of a superseded change must name its target.
 func (x *Executor) RollbackPullRequest(ctx context.Context, number int, opts Options) (*Outcome, error) {
+	return x.Rollback(ctx, RollbackRequest{PullRequest: number}, opts)
+}
+
+// rollbackPullRequest carries out RollbackPullRequest with the request's
+// ticket.
+func (x *Executor) rollbackPullRequest(ctx context.Context, req RollbackRequest, opts Options) (*Outcome, error) {
+	number := req.PullRequest
 	if x.GitHub == nil {
 		return nil, usagef("rolling back a pull request needs GitHub access: a token and the repository's owner and name")
 	}
@@ -44,23 +51,21 @@ func (x *Executor) RollbackPullRequest(ctx context.Context, number int, opts Opt
 	}
 	merge := plumbing.NewHash(pr.GetMergeCommitSHA())
 	return y.run(ctx, opts, func(ctx context.Context, s *session) (*Plan, error) {
-		req, err := s.rollbackOfMerge(ctx, number, merge)
+		r, err := s.rollbackOfMerge(number, merge)
 		if err != nil {
 			return nil, err
 		}
-		p, err := PlanRollback(s.baseFS, *req)
-		if err != nil {
+		r.Ticket, r.PullRequest = req.Ticket, number
+		if err := s.rollbackHistory(ctx, r); err != nil {
 			return nil, err
 		}
-		p.Reverts = number
-		describe(p)
-		return p, nil
+		return PlanRollback(s.baseFS, *r)
 	})
 }
 
 // rollbackOfMerge works out, from the merge commit of a pull request, which
 // versions to restore.
-func (s *session) rollbackOfMerge(ctx context.Context, number int, merge plumbing.Hash) (*RollbackRequest, error) {
+func (s *session) rollbackOfMerge(number int, merge plumbing.Hash) (*RollbackRequest, error) {
 	mc, err := s.disk.CommitObject(merge)
 	if err != nil {
 		return nil, refusef("the merge commit %s of #%d is not on %s", short(merge.String()), number, s.baseBranch)
@@ -104,11 +109,7 @@ func (s *session) rollbackOfMerge(ctx context.Context, number int, merge plumbin
 		if now != pinned {
 			return nil, refusef("%s now pins %s %s, not %s as pull request #%d left it; name the version to roll back to with promobot rollback --to-version", env, model, orDash(now), orDash(pinned), number)
 		}
-		h, err := s.histories(ctx, []string{p})
-		if err != nil {
-			return nil, err
-		}
-		req.Models = append(req.Models, RollbackModel{Model: model, ToVersion: before, History: h[p]})
+		req.Models = append(req.Models, RollbackModel{Model: model, ToVersion: before})
 	}
 	return req, nil
 }

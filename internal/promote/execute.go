@@ -63,6 +63,8 @@ type Outcome struct {
 	DryRun bool     `json:"dryRun"`
 	Title  string   `json:"title"`
 	Labels []string `json:"labels"`
+	// Ticket is the change ticket written to the manifests, if any.
+	Ticket string `json:"ticket,omitempty"`
 	// PullRequest is nil when none was opened (dry run, NoPR, no GitHub).
 	PullRequest *PullRequest `json:"pullRequest,omitempty"`
 	// Moves say what changes; Body and Diff are for people.
@@ -151,31 +153,67 @@ func (x *Executor) Promote(ctx context.Context, req PromoteRequest, opts Options
 	})
 }
 
-// Rollback restores earlier manifests in one environment. The History of
-// each model is filled from the base branch.
+// Rollback restores earlier manifests in one environment, or with
+// req.PullRequest, what a merged pull request pinned (see
+// RollbackPullRequest). The History of each model and, for bundles rolled
+// back to a version, the Timeline are filled from the base branch.
 func (x *Executor) Rollback(ctx context.Context, req RollbackRequest, opts Options) (*Outcome, error) {
+	if req.PullRequest > 0 {
+		if req.Environment != "" || len(req.Models) > 0 {
+			return nil, usagef("a rollback of pull request #%d works out its environment and models from the pull request; name neither", req.PullRequest)
+		}
+		return x.rollbackPullRequest(ctx, req, opts)
+	}
 	return x.run(ctx, opts, func(ctx context.Context, s *session) (*Plan, error) {
-		if err := checkName("environment", req.Environment); err != nil {
+		if err := s.rollbackHistory(ctx, &req); err != nil {
 			return nil, err
 		}
-		paths := make([]string, len(req.Models))
-		for i, m := range req.Models {
-			if err := checkName("model", m.Model); err != nil {
-				return nil, err
-			}
-			paths[i] = manifest.Path(req.Environment, m.Model)
-		}
-		h, err := s.histories(ctx, paths)
-		if err != nil {
-			return nil, err
-		}
-		models := make([]RollbackModel, len(req.Models))
-		for i, m := range req.Models {
-			models[i] = RollbackModel{Model: m.Model, ToVersion: m.ToVersion, History: h[paths[i]]}
-		}
-		req.Models = models
 		return PlanRollback(s.baseFS, req)
 	})
+}
+
+// rollbackHistory fills the History of each model of req and, when bundles
+// roll back to a version, the Timeline of their manifests.
+func (s *session) rollbackHistory(ctx context.Context, req *RollbackRequest) error {
+	if err := checkName("environment", req.Environment); err != nil {
+		return err
+	}
+	paths := make([]string, len(req.Models))
+	for i, m := range req.Models {
+		if err := checkName("model", m.Model); err != nil {
+			return err
+		}
+		paths[i] = manifest.Path(req.Environment, m.Model)
+	}
+	h, err := s.histories(ctx, paths)
+	if err != nil {
+		return err
+	}
+	models := make([]RollbackModel, len(req.Models))
+	for i, m := range req.Models {
+		models[i] = RollbackModel{Model: m.Model, ToVersion: m.ToVersion, History: h[paths[i]]}
+	}
+	req.Models = models
+
+	b, err := loadBase(s.baseFS)
+	if err != nil {
+		return err
+	}
+	if _, err := b.environment(req.Environment); err != nil {
+		return err
+	}
+	bundles, err := b.rollbackBundles(req.Environment, req.Models)
+	if err != nil || len(bundles) == 0 {
+		return err
+	}
+	var members []string
+	for _, g := range bundles {
+		for _, m := range g.members {
+			members = append(members, manifest.Path(req.Environment, m))
+		}
+	}
+	req.Timeline, err = s.timeline(ctx, members)
+	return err
 }
 
 // run opens a session, plans, checks and carries out one change.
@@ -204,7 +242,7 @@ func (x *Executor) run(ctx context.Context, opts Options, plan func(context.Cont
 	log = log.With("branch", p.Branch, "kind", string(p.Kind), "environment", p.Environment)
 	out := &Outcome{
 		Kind: p.Kind, Environment: p.Environment, Branch: p.Branch, BaseBranch: s.baseBranch, BaseCommit: s.base.Hash.String(),
-		Title: p.Title, Labels: p.Labels, DryRun: opts.DryRun, Plan: p,
+		Title: p.Title, Labels: p.Labels, Ticket: p.Ticket, DryRun: opts.DryRun, Plan: p,
 	}
 	for _, m := range p.Moves {
 		ms := MoveSummary{Model: m.Model, Version: m.Version, From: m.From, Replaces: m.Replaces, Path: m.Path}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -22,6 +24,7 @@ import (
 
 	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/location"
+	"github.com/example-org/promobot/internal/manifest"
 )
 
 // Git says where the GitOps repository and its remote are.
@@ -199,6 +202,91 @@ func (s *session) histories(ctx context.Context, paths []string) (map[string][]P
 		}
 	}
 	return out, nil
+}
+
+// timeline returns the states of paths along the first-parent history of
+// the base, oldest first: one Snapshot per commit that changed the bytes of
+// any of them (the first commit of the history included).
+func (s *session) timeline(ctx context.Context, paths []string) ([]Snapshot, error) {
+	type step struct {
+		commit *object.Commit
+		blobs  []plumbing.Hash
+	}
+	var steps []step
+	var prevRoot plumbing.Hash
+	for c := s.base; ; {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		tree, err := c.Tree()
+		if err != nil {
+			return nil, fmt.Errorf("read the tree of %s: %w", short(c.Hash.String()), err)
+		}
+		// Most commits leave environments/ alone: same folder, same blobs.
+		root, _ := tree.FindEntry(manifest.Root)
+		var blobs []plumbing.Hash
+		if len(steps) > 0 && root != nil && root.Hash == prevRoot {
+			blobs = steps[len(steps)-1].blobs
+		} else {
+			blobs = make([]plumbing.Hash, len(paths))
+			for i, p := range paths {
+				if e, err := tree.FindEntry(p); err == nil && e.Mode.IsFile() {
+					blobs[i] = e.Hash
+				}
+			}
+		}
+		prevRoot = plumbing.ZeroHash
+		if root != nil {
+			prevRoot = root.Hash
+		}
+		steps = append(steps, step{commit: c, blobs: blobs})
+		if len(c.ParentHashes) == 0 {
+			break
+		}
+		if c, err = s.disk.CommitObject(c.ParentHashes[0]); err != nil {
+			return nil, fmt.Errorf("read the history of %s: %w", s.baseBranch, err)
+		}
+	}
+	contents := map[plumbing.Hash][]byte{}
+	var out []Snapshot
+	var prev []plumbing.Hash
+	for i := len(steps) - 1; i >= 0; i-- {
+		st := steps[i]
+		if prev != nil && slices.Equal(prev, st.blobs) {
+			continue
+		}
+		prev = st.blobs
+		snap := Snapshot{Commit: st.commit.Hash.String(), Since: st.commit.Committer.When.UTC(), Files: map[string][]byte{}}
+		for j, h := range st.blobs {
+			if h.IsZero() {
+				continue
+			}
+			if _, ok := contents[h]; !ok {
+				data, err := s.blob(h)
+				if err != nil {
+					return nil, fmt.Errorf("read %s at %s: %w", paths[j], short(snap.Commit), err)
+				}
+				contents[h] = data
+			}
+			snap.Files[paths[j]] = contents[h]
+		}
+		out = append(out, snap)
+	}
+	return out, nil
+}
+
+// blob reads a blob of the local repository.
+func (s *session) blob(h plumbing.Hash) ([]byte, error) {
+	b, err := s.disk.BlobObject(h)
+	if err != nil {
+		return nil, err
+	}
+	r, err := b.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return io.ReadAll(io.LimitReader(r, maxManifestBytes+1))
 }
 
 // fileAt reads a file of a commit.

@@ -2,7 +2,6 @@ package promote
 
 import (
 	"bytes"
-	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -257,114 +256,6 @@ func lastPin(pins []PinRecord, version string) *PinRecord {
 		}
 	}
 	return nil
-}
-
-// RollbackModel names one model to roll back.
-type RollbackModel struct {
-	Model string
-	// ToVersion is the version to restore; empty means the version pinned
-	// before the current one.
-	ToVersion string
-	// History is the pins of the model's manifest in the environment along
-	// the base branch's first-parent history, oldest first, each with the
-	// manifest's bytes at the commit that pinned it.
-	History []PinRecord
-}
-
-// RollbackRequest asks to restore earlier manifests in one environment.
-type RollbackRequest struct {
-	Environment string
-	Models      []RollbackModel
-}
-
-// PlanRollback plans restoring, for each model, the exact manifest bytes
-// pinned at an earlier point of the environment's history: the version
-// before the current one, or ToVersion. files is the tree of the
-// up-to-date base commit.
-func PlanRollback(files fs.FS, req RollbackRequest) (*Plan, error) {
-	if len(req.Models) == 0 {
-		return nil, usagef("name at least one model to roll back")
-	}
-	b, err := loadBase(files)
-	if err != nil {
-		return nil, err
-	}
-	env, err := b.environment(req.Environment)
-	if err != nil {
-		return nil, err
-	}
-	plan := &Plan{Kind: Rollback, Environment: env.Name}
-	seen := map[string]bool{}
-	for _, rm := range req.Models {
-		if err := checkName("model", rm.Model); err != nil {
-			return nil, err
-		}
-		if seen[rm.Model] {
-			return nil, usagef("model %s is named twice", rm.Model)
-		}
-		seen[rm.Model] = true
-		move, err := b.rollbackMove(env.Name, rm)
-		if err != nil {
-			return nil, err
-		}
-		plan.Moves = append(plan.Moves, *move)
-	}
-	slices.SortFunc(plan.Moves, func(a, b Move) int { return cmp.Compare(a.Model, b.Model) })
-	describe(plan)
-	return plan, nil
-}
-
-func (b *base) rollbackMove(env string, rm RollbackModel) (*Move, error) {
-	p := manifest.Path(env, rm.Model)
-	cur, err := b.read(p)
-	if err != nil {
-		return nil, err
-	}
-	current := ""
-	if cur != nil {
-		current = cur.doc.Manifest.Version
-	}
-	var target *PinRecord
-	switch {
-	case rm.ToVersion != "":
-		if err := checkVersion(rm.ToVersion); err != nil {
-			return nil, err
-		}
-		if rm.ToVersion == current {
-			return nil, &NothingToDoError{Message: fmt.Sprintf("%s already pins %s %s", env, rm.Model, current)}
-		}
-		target = lastPin(rm.History, rm.ToVersion)
-		if target == nil {
-			return nil, refusef("%s never pinned %s %s on the base branch, so there is nothing to roll back to", env, rm.Model, rm.ToVersion)
-		}
-	default:
-		for i := len(rm.History) - 1; i >= 0; i-- {
-			if rm.History[i].Version != current && rm.History[i].Version != "" {
-				pin := rm.History[i]
-				target = &pin
-				break
-			}
-		}
-		if target == nil {
-			return nil, refusef("%s has no version of %s pinned before %s on the base branch, so there is nothing to roll back to", env, rm.Model, cmp.Or(current, "now"))
-		}
-	}
-	next, problems := manifest.Load(p, target.Content, b.schema)
-	if next.Manifest == nil {
-		return nil, refusef("the manifest pinned by %s cannot be restored: %v", short(target.Commit), problems)
-	}
-	m := &Move{
-		Model: rm.Model, Environment: env, Path: p, Version: target.Version, After: target.Content,
-		Next: next.Manifest, Restored: target,
-	}
-	if cur != nil {
-		if bytes.Equal(cur.data, target.Content) {
-			return nil, &NothingToDoError{Message: fmt.Sprintf("%s already holds the manifest of %s %s pinned by %s", p, rm.Model, target.Version, short(target.Commit))}
-		}
-		m.Before, m.Previous, m.Replaces = cur.data, cur.doc.Manifest, current
-		m.RollbackTarget = lastPin(rm.History, current)
-	}
-	return m, nil
 }
 
 // short abbreviates a commit hash for messages.

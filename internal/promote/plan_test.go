@@ -13,6 +13,8 @@ const (
 	testNDX = "environments/test/elasticnet-ndx.yaml"
 	prodNDX = "environments/prod/elasticnet-ndx.yaml"
 	devNDX  = "environments/dev/elasticnet-ndx.yaml"
+
+	prodThreshold = "environments/prod/elasticnet-ndx-threshold.yaml"
 )
 
 func TestPlanPromote(t *testing.T) {
@@ -132,8 +134,11 @@ func checkError(t *testing.T, err error, kind any, want string) {
 	}
 }
 
+// TestPlanRollback rolls back a model on its own: prod pins no other model
+// of its bundle (TestPlanRollbackBundle covers the bundle).
 func TestPlanRollback(t *testing.T) {
 	files := baseFiles(t)
+	alone := map[string]string{prodThreshold: ""}
 	old := strings.NewReplacer("2026.11.06-1", "2026.10.30-1", "CHG-4790", "CHG-4700").Replace(files[prodNDX])
 	day := func(d int) time.Time { return time.Date(2026, 10, d, 12, 0, 0, 0, time.UTC) }
 	history := []PinRecord{
@@ -151,7 +156,7 @@ func TestPlanRollback(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			plan, err := PlanRollback(baseFS(t, nil), RollbackRequest{Environment: "prod", Models: []RollbackModel{{Model: "elasticnet-ndx", ToVersion: tt.toVersion, History: history}}})
+			plan, err := PlanRollback(baseFS(t, alone), RollbackRequest{Environment: "prod", Models: []RollbackModel{{Model: "elasticnet-ndx", ToVersion: tt.toVersion, History: history}}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -188,7 +193,7 @@ func TestPlanRollback(t *testing.T) {
 	}
 	for _, tt := range errs {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := PlanRollback(baseFS(t, nil), RollbackRequest{Environment: "prod", Models: []RollbackModel{{Model: "elasticnet-ndx", ToVersion: tt.toVersion, History: tt.history}}})
+			_, err := PlanRollback(baseFS(t, alone), RollbackRequest{Environment: "prod", Models: []RollbackModel{{Model: "elasticnet-ndx", ToVersion: tt.toVersion, History: tt.history}}})
 			checkError(t, err, tt.kind, tt.want)
 		})
 	}

@@ -5,9 +5,10 @@
 //
 // The package has two halves. The planner (PlanRegister, PlanPromote,
 // PlanRollback) is pure: given the files of the base commit and, for
-// rollbacks, the history of a manifest, it decides the file edits, the
-// branch, the commit message with its trailers and the pull request's title
-// and labels. The executor (Executor) does the I/O: it fetches the base from
+// rollbacks, the history of the manifests (per manifest, and for a bundle
+// rolled back to a version, the bundle's states commit by commit), it
+// decides the file edits, the branch, the commit message with its trailers
+// and the pull request's title and labels. The executor (Executor) does the I/O: it fetches the base from
 // the remote with go-git, writes the planned files into a commit that lives
 // only in memory, asks the policy engine whether the change could ever pass,
 // pushes the commit to the branch, and opens or updates the pull request
@@ -85,8 +86,9 @@ type PinRecord struct {
 type Plan struct {
 	Kind        Kind
 	Environment string
-	// Ticket is the change ticket recorded in the promoted manifests, empty
-	// for registrations and rollbacks.
+	// Ticket is the change ticket recorded in the promoted or restored
+	// manifests: empty for registrations, and for rollbacks that keep the
+	// restored manifests' own approval.
 	Ticket string
 	// Moves are sorted by model.
 	Moves []Move
