@@ -125,6 +125,22 @@ func TestInputEdges(t *testing.T) {
 			wantTitle:   "all rules pass, 2/2 approvals",
 		},
 		{
+			name: "an author writing GitHub's own address is reported as unattributed",
+			edit: func(in *evaluate.Input) {
+				in.Commits[0].Author = evaluate.Identity{Name: "Mallory", Email: "noreply@github.com"}
+			},
+			wantVerdict: evaluate.VerdictPass,
+			wantTitle:   "all rules pass (1 warning), 2/2 approvals",
+		},
+		{
+			name: "GitHub's own address stays unattributed whatever login it was mapped to",
+			edit: func(in *evaluate.Input) {
+				in.Commits[0].CoAuthors = []evaluate.Identity{{Name: "GitHub", Email: "NoReply@GitHub.com", Login: "web-flow"}}
+			},
+			wantVerdict: evaluate.VerdictPass,
+			wantTitle:   "all rules pass (1 warning), 2/2 approvals",
+		},
+		{
 			name: "GitHub's web committer is not reported as unmapped",
 			edit: func(in *evaluate.Input) {
 				in.Commits[0].Committer = evaluate.Identity{Name: "GitHub", Email: "noreply@github.com"}
