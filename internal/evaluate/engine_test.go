@@ -304,3 +304,65 @@ func TestMarkdownStaysUnderTheCheckRunLimit(t *testing.T) {
 		t.Errorf("a long result should hide passing rules:\n%s", b.String()[b.Len()-3000:])
 	}
 }
+
+// TestLayoutChanges adds layout changes, as an adapter reports them, to the
+// sample prod promotion (approved by prod's owners only): each is named and
+// needs governance approvals, whatever its path looks like.
+func TestLayoutChanges(t *testing.T) {
+	tests := []struct {
+		name      string
+		changes   []evaluate.Change
+		reviews   []string
+		wantTitle string
+	}{
+		{
+			name:      "a gated folder that becomes a symbolic link",
+			changes:   []evaluate.Change{{Path: "environments", Status: evaluate.Added, After: evaluate.EntrySymlink}},
+			wantTitle: "environments is added as a symbolic link; promobot reads environments/, schemas/, the policy and CODEOWNERS only as regular files in folders, so what it points to is never checked (and 1 more problem)",
+		},
+		{
+			name:      "a file where the policy's folder belongs",
+			changes:   []evaluate.Change{{Path: ".github", Status: evaluate.Added}},
+			wantTitle: ".github is added as a file; a folder of gated files is expected there (and 1 more problem)",
+		},
+		{
+			name:      "a file above a CODEOWNERS location needs governance approvals",
+			changes:   []evaluate.Change{{Path: "docs", Status: evaluate.Added}},
+			wantTitle: "docs is added as a file: needs 2 more approvals from @example-org/platform-admins for docs",
+		},
+		{
+			name:      "a file above a CODEOWNERS location passes with governance approvals",
+			changes:   []evaluate.Change{{Path: "docs", Status: evaluate.Added}},
+			reviews:   []string{"pat", "paula"},
+			wantTitle: "all rules pass, 2/2 approvals",
+		},
+		{
+			name:      "a symbolic link that becomes a file in a schema folder",
+			changes:   []evaluate.Change{{Path: "schemas/extra.json", Status: evaluate.Modified, Before: evaluate.EntrySymlink}},
+			wantTitle: "schemas/extra.json is replaced by a file: needs 2 more approvals from @example-org/platform-admins for schemas/extra.json",
+		},
+		{
+			name:      "a submodule under the environments is never a manifest",
+			changes:   []evaluate.Change{{Path: "environments/prod/x.yaml", Status: evaluate.Added, After: evaluate.EntrySubmodule}},
+			wantTitle: "environments/prod/x.yaml is added as a submodule; promobot reads",
+		},
+		{
+			name:      "a symbolic link elsewhere is not gated",
+			changes:   []evaluate.Change{{Path: "docs/guide", Status: evaluate.Added, After: evaluate.EntrySymlink}},
+			wantTitle: "all rules pass, 2/2 approvals",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := sampleInput(t)
+			in.Changes = append(in.Changes, tt.changes...)
+			for i, login := range tt.reviews {
+				in.Reviews = append(in.Reviews, evaluate.Review{ID: int64(100 + i), User: login, State: evaluate.Approved, CommitID: evaltest.HeadSHA})
+			}
+			res := evaluate.Evaluate(in)
+			if !strings.HasPrefix(res.Title, tt.wantTitle) {
+				t.Errorf("title %q\nwant prefix %q\nfailures: %q", res.Title, tt.wantTitle, ruleMessages(res, evaluate.StatusFail))
+			}
+		})
+	}
+}
