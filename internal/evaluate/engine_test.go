@@ -3,6 +3,8 @@ package evaluate_test
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -362,6 +364,66 @@ func TestLayoutChanges(t *testing.T) {
 			res := evaluate.Evaluate(in)
 			if !strings.HasPrefix(res.Title, tt.wantTitle) {
 				t.Errorf("title %q\nwant prefix %q\nfailures: %q", res.Title, tt.wantTitle, ruleMessages(res, evaluate.StatusFail))
+			}
+		})
+	}
+}
+
+// TestDeployed judges manifests of the sample base tree with the rules a
+// tree can answer.
+func TestDeployed(t *testing.T) {
+	prod := evaltest.ManifestPath("prod", evaltest.Unbundled)
+	tests := []struct {
+		name      string
+		path      string
+		base      map[string]string
+		policy    string
+		want      evaluate.Verdict
+		wantTitle string
+	}{
+		{name: "the sample prod pin", path: prod, want: evaluate.VerdictPass, wantTitle: "every rule judged from the tree passes"},
+		{
+			name: "a prod pin without a ticket", path: prod,
+			base:      map[string]string{prod: evaltest.ManifestWith("prod", evaltest.Unbundled, evaltest.V1, "passed", "")},
+			want:      evaluate.VerdictFail,
+			wantTitle: "environments/prod/lasso-spx.yaml: approval.ticket is missing; prod requires a change ticket matching CHG-[0-9]{3,7}",
+		},
+		{
+			name: "a ticket in warn mode", path: prod, policy: evaltest.Policy + "rules:\n  ticket: warn\n",
+			base:      map[string]string{prod: evaltest.ManifestWith("prod", evaltest.Unbundled, evaltest.V1, "passed", "")},
+			want:      evaluate.VerdictPass,
+			wantTitle: "every rule judged from the tree passes",
+		},
+		{
+			name: "the version test pins with another validation", path: prod,
+			base:      map[string]string{prod: evaltest.ManifestWith("prod", evaltest.Unbundled, evaltest.V2, "failed", evaltest.Ticket(evaltest.V2))},
+			want:      evaluate.VerdictFail,
+			wantTitle: `environments/prod/lasso-spx.yaml: validation.status is "failed"; prod requires passed`,
+		},
+		{
+			name: "no manifest", path: evaltest.ManifestPath("prod", "absent"),
+			want: evaluate.VerdictFail, wantTitle: "no manifest at environments/prod/absent.yaml",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := evaltest.Sample(tt.name)
+			maps.Copy(s.Base, tt.base)
+			if tt.policy != "" {
+				s.Base[".github/promobot.yaml"] = tt.policy
+			}
+			in, err := evaltest.Input(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := evaluate.Deployed(in, tt.path)
+			if res.Verdict != tt.want || res.Title != tt.wantTitle {
+				t.Errorf("got %s %q\nwant %s %q", res.Verdict, res.Title, tt.want, tt.wantTitle)
+			}
+			for _, r := range res.Rules {
+				if !slices.Contains(evaluate.DeployedRules, r.ID) {
+					t.Errorf("rule %s is not one a tree can judge", r.ID)
+				}
 			}
 		})
 	}
