@@ -12,7 +12,7 @@ import (
 // DeployedRules are the rule IDs Deployed applies: every rule that can be
 // judged from one tree. Order, approvals and freeze judge a change, and the
 // artifact's bytes are the caller's to verify.
-var DeployedRules = []string{"schema", "layout", "environment", "immutability", "validation", "ticket", "location", "lineage", "bundles", "signature"}
+var DeployedRules = []string{"schema", "environment", "immutability", "validation", "ticket", "location", "lineage", "bundles", "signature"}
 
 // Deployed applies to the manifest at path, as a tree pins it, the rules
 // Evaluate would apply to it, restricted to DeployedRules, with the same
