@@ -102,6 +102,9 @@ func runResolve(cmd *cobra.Command, e *env, f *resolveFlags) error {
 		}
 		return usageError("%v", err)
 	}
+	for _, w := range res.Warnings {
+		fmt.Fprintln(e.stderr, "warning: "+w)
+	}
 	return writeResolution(e.stdout, f.format, res)
 }
 
@@ -200,6 +203,8 @@ type resolutionJSON struct {
 	Verified     bool             `json:"verified"`
 	Verification []artifact.Check `json:"verification,omitempty"`
 	Path         string           `json:"path,omitempty"`
+	// Warnings are the rules that failed in warn mode.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func writeResolution(w io.Writer, format string, r *resolve.Resolution) error {
@@ -230,7 +235,7 @@ func writeResolution(w io.Writer, format string, r *resolve.Resolution) error {
 		Model: m.Model, Environment: m.Environment, Version: m.Version,
 		URI: m.Artifact.URI, SHA256: m.Artifact.SHA256, Size: m.Artifact.Size,
 		Lineage: m.Lineage, Validation: m.Validation,
-		Commit: r.Commit, PinnedBy: r.PinnedBy, Verified: r.Verified, Path: r.Path,
+		Commit: r.Commit, PinnedBy: r.PinnedBy, Verified: r.Verified, Path: r.Path, Warnings: r.Warnings,
 	}
 	if !r.PinnedAt.IsZero() {
 		out.PinnedAt = &r.PinnedAt

@@ -100,12 +100,13 @@ func Reconstruct(ctx context.Context, repo *Repository, opts Options) (*History,
 			logger.Warn("audit index not saved", "error", err)
 		}
 	}
-	order, from := policyOrder(repo, tip, logger)
+	order, from, freezes := policyOrder(repo, tip, logger)
 	h := &History{Ref: full, Branch: branch, Tip: tip.String(), Stats: w.stats}
 	if h.TipTime, err = repo.commitTime(tip); err != nil {
 		return nil, err
 	}
 	h.Records = classify(commits, order, from)
+	markFreezes(h.Records, freezes)
 	markUnverified(h.Records)
 	h.Environments = environments(order, h.Records)
 	return h, nil
@@ -127,24 +128,41 @@ func (r *Repository) commitTime(h plumbing.Hash) (time.Time, error) {
 // policyOrder reads the policy at the tip for the environment order and
 // each environment's "from". A missing or broken policy yields none: the
 // order only refines how promotions name their source.
-func policyOrder(repo *Repository, tip plumbing.Hash, logger *slog.Logger) ([]string, map[string]string) {
+func policyOrder(repo *Repository, tip plumbing.Hash, logger *slog.Logger) ([]string, map[string]string, map[string][]policy.FreezeWindow) {
 	data, err := repo.fileAt(tip, policy.Path)
 	if err != nil {
 		logger.Debug("no policy at the tip", "error", err)
-		return nil, nil
+		return nil, nil, nil
 	}
 	pol, problems := policy.Load(policy.Path, data, nil)
 	if pol == nil {
 		logger.Warn("policy at the tip has problems; promotion sources use names only", "problems", len(problems))
-		return nil, nil
+		return nil, nil, nil
 	}
 	var order []string
 	from := map[string]string{}
+	freezes := map[string][]policy.FreezeWindow{}
 	for _, e := range pol.Environments {
 		order = append(order, e.Name)
 		from[e.Name] = e.From
+		freezes[e.Name] = e.Freeze
 	}
-	return order, from
+	return order, from, freezes
+}
+
+// markFreezes sets Freeze on every record that landed during a freeze
+// window of its environment. Whether the window was overridden is GitHub's
+// to say (applyVerdict).
+func markFreezes(records []Record, freezes map[string][]policy.FreezeWindow) {
+	for i := range records {
+		r := &records[i]
+		for _, w := range freezes[r.Environment] {
+			if w.Contains(r.Time) {
+				r.Freeze = &Freeze{Window: w.Name, OverrideLabel: w.OverrideLabel}
+				break
+			}
+		}
+	}
 }
 
 // fileAt reads a file of a commit's tree by slash path.

@@ -91,6 +91,26 @@ type Record struct {
 	Bypass bool `json:"bypass"`
 	// BypassReason explains Bypass, or why it could not be verified.
 	BypassReason string `json:"bypassReason,omitempty"`
+	// Freeze is set when the change landed during a freeze window of its
+	// environment, as the policy at the audited tip declares the windows.
+	Freeze *Freeze `json:"freeze,omitempty"`
+}
+
+// Freeze says that a change landed during a freeze window and whether the
+// window's override label let it through.
+type Freeze struct {
+	// Window is the name of the freeze window in force.
+	Window string `json:"window"`
+	// OverrideLabel is the window's override label, empty when it has none.
+	OverrideLabel string `json:"overrideLabel,omitempty"`
+	// Overridden is true when the pull request that merged the change
+	// carried the override label: the freeze was overridden, which the
+	// bot allows only with the environment's approvals and governance
+	// approvals from the policy file's owners.
+	Overridden bool `json:"overridden"`
+	// Approvers are, for an overridden freeze, the approvers of that pull
+	// request: whose approval let the change through the freeze.
+	Approvers []string `json:"approvers,omitempty"`
 }
 
 // Key identifies a record across runs: a commit changes a path once.
@@ -117,4 +137,6 @@ type PullRequest struct {
 	// Check is the conclusion of the promobot check run at merge, empty
 	// when there was none.
 	Check string `json:"check,omitempty"`
+	// Labels are the pull request's labels as GitHub shows them now.
+	Labels []string `json:"labels,omitempty"`
 }

@@ -63,6 +63,8 @@ type EvidencePullRequest struct {
 	HeadSHA string `json:"headSha"`
 	// MergeCommitSHA is the commit the merge created on the base branch.
 	MergeCommitSHA string `json:"mergeCommitSha,omitempty"`
+	// Labels are the pull request's labels.
+	Labels []string `json:"labels,omitempty"`
 	// Reviews are the submitted reviews, in any order.
 	Reviews []EvidenceReview `json:"reviews"`
 	// CheckRuns are the promobot check runs on the head and merge commits.
@@ -150,6 +152,7 @@ func Assess(ev Evidence, opts AssessOptions) Verdict {
 		MergedAt:  pr.MergedAt,
 		MergedBy:  pr.MergedBy,
 		Approvers: approvers(pr),
+		Labels:    pr.Labels,
 	}
 	run, ran := checkAtMerge(pr, opts)
 	if run != nil {
@@ -267,6 +270,13 @@ func applyVerdict(rec *Record, v Verdict) {
 	rec.PullRequest = v.PullRequest
 	rec.Bypass = !v.Reviewed
 	rec.BypassReason = v.Reason
+	if f := rec.Freeze; f != nil {
+		f.Overridden, f.Approvers = false, nil
+		if pr := v.PullRequest; pr != nil && f.OverrideLabel != "" &&
+			slices.ContainsFunc(pr.Labels, func(l string) bool { return strings.EqualFold(l, f.OverrideLabel) }) {
+			f.Overridden, f.Approvers = true, slices.Clone(pr.Approvers)
+		}
+	}
 }
 
 // Finding is a manifest change that bypassed review, with what the bot

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/example-org/promobot/internal/policy"
 )
 
 const commitC = "cccccccccccccccccccccccccccccccccccccccc"
@@ -229,6 +231,39 @@ func TestStatusDescriptionKeepsCharactersWhole(t *testing.T) {
 			d := f.StatusDescription()
 			if len(d) > 140 || !utf8.ValidString(d) || !strings.HasSuffix(d, "...") {
 				t.Errorf("StatusDescription() = %q (%d bytes)", d, len(d))
+			}
+		})
+	}
+}
+
+// TestFreezeOverrideIsRecorded marks records that landed in a freeze window
+// and says, from the merging pull request's labels, whether the freeze was
+// overridden and with whose approval.
+func TestFreezeOverrideIsRecorded(t *testing.T) {
+	window := policy.FreezeWindow{Name: "year-end close", Start: merged.Add(-time.Hour), End: merged.Add(time.Hour), OverrideLabel: "freeze-override"}
+	freezes := map[string][]policy.FreezeWindow{"prod": {window}}
+	tests := []struct {
+		name   string
+		env    string
+		labels []string
+		want   *Freeze
+	}{
+		{name: "overridden with the label", env: "prod", labels: []string{"Freeze-Override"},
+			want: &Freeze{Window: "year-end close", OverrideLabel: "freeze-override", Overridden: true, Approvers: []string{"bob"}}},
+		{name: "merged in the window without the label", env: "prod",
+			want: &Freeze{Window: "year-end close", OverrideLabel: "freeze-override"}},
+		{name: "another environment is not frozen", env: "dev", labels: []string{"freeze-override"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			records := []Record{{Time: merged, Environment: tt.env, Model: "m", Commit: commitC}}
+			markFreezes(records, freezes)
+			v := Assess(Evidence{Commit: commitC, DefaultBranch: "main", PullRequests: []EvidencePullRequest{pr(func(p *EvidencePullRequest) { p.Labels = tt.labels })}}, AssessOptions{})
+			if err := Enrich(t.Context(), records, &fakeReviewer{verdicts: map[string]Verdict{commitC: v}}); err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, records[0].Freeze); diff != "" {
+				t.Errorf("freeze (-want +got):\n%s", diff)
 			}
 		})
 	}

@@ -51,9 +51,11 @@ func convertReviews(reviews []ghclient.Review) []evaluate.Review {
 	return out
 }
 
-// teams resolves the members of every team that owns a changed file,
-// according to the base's CODEOWNERS. A team the installation cannot see is
-// left out, so the engine reports it as unresolvable and it never counts.
+// teams resolves the members of every team whose approval the engine may
+// count (evaluate.OwnedPaths: the owners of every gated changed file and of
+// the policy file, for governance approvals), according to the base's
+// CODEOWNERS. A team the installation cannot see is left out, so the engine
+// reports it as unresolvable and it never counts.
 func teams(ctx context.Context, gh githubAPI, in *evaluate.Input) (map[string][]string, error) {
 	out := map[string][]string{}
 	if in.Owners == nil {
@@ -61,8 +63,8 @@ func teams(ctx context.Context, gh githubAPI, in *evaluate.Input) (map[string][]
 	}
 	var names []string
 	seen := map[string]bool{}
-	for _, c := range in.Changes {
-		rule, ok := in.Owners.Match(c.Path)
+	for _, p := range evaluate.OwnedPaths(in) {
+		rule, ok := in.Owners.Match(p)
 		if !ok {
 			continue
 		}

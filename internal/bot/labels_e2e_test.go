@@ -53,7 +53,13 @@ func TestEndToEndOverrideLabelReevaluatesAFrozenPromotion(t *testing.T) {
 	if got := h.runs(head); got != before+1 {
 		t.Fatalf("labeled: %d new check runs, want 1", got-before)
 	}
-	h.want("override label added", head, "success", []string{"2/2 approvals"}, []string{"overridden by the label " + freezeOverride})
+	h.want("override label added", head, "failure", nil, []string{"overridden by the label " + freezeOverride,
+		"needs 2 more governance approvals from @example-org/platform-admins (owners of .github/promobot.yaml)"})
+	// The prod owners' approvals do not lift a freeze alone: the policy
+	// file's owners must approve as well.
+	h.review(n, "pat", "APPROVED")
+	h.review(n, "paula", "APPROVED")
+	h.want("override label added and governance approved", head, "success", []string{"2/2 approvals, 2/2 governance approvals"}, []string{"overridden by the label " + freezeOverride})
 
 	if _, err := api.Issues.RemoveLabelForIssue(t.Context(), testOwner, testRepo, n, freezeOverride); err != nil {
 		t.Fatal(err)

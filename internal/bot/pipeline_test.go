@@ -93,8 +93,10 @@ func TestInputIsFilledFromTheAPI(t *testing.T) {
 			lookups = append(lookups, c)
 		}
 	}
+	// The override label may call for governance approvals from the
+	// policy file's owners, so their team is looked up too.
 	wantLookups := []string{
-		"TeamMembers example-org/model-risk", "TeamMembers example-org/release-managers",
+		"TeamMembers example-org/model-risk", "TeamMembers example-org/platform-admins", "TeamMembers example-org/release-managers",
 		"Permission mara", "Permission vic",
 	}
 	if diff := cmp.Diff(wantLookups, lookups); diff != "" {

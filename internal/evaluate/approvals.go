@@ -156,41 +156,85 @@ func (e *evaluation) ownerSet(st *approvalState, rule codeowners.Rule) *ownerSet
 	return s
 }
 
-// required returns the approval count of a file and where it comes from.
-func (e *evaluation) required(f *gatedFile) (n int, basis, envName string) {
+// requirement is what one file needs: count approvals from the owners of
+// ownersOf, and, when governance is not empty, the governance count from
+// the owners of the policy file as well.
+type requirement struct {
+	count      int
+	basis, env string
+	ownersOf   string
+	governance string
+}
+
+// required returns the approval requirement of a file.
+func (e *evaluation) required(f *gatedFile) requirement {
 	gov := e.pol.Governance.Approvals
-	if f.control {
-		return gov, "governance", ""
+	r := requirement{count: gov, basis: "governance", ownersOf: f.path}
+	env, declared := e.pol.Environment(f.env)
+	switch {
+	case f.control:
+	case !declared && f.layout != "":
+		// A folder above a gated path, or a folder of environments/, is
+		// no one file's: the policy's owners decide.
+		r.ownersOf = policy.Path
+	case !declared:
+	default:
+		r.count, r.basis, r.env = env.Approvals, "environment", env.Name
+		if f.freezeOverride {
+			r.basis, r.governance = "freeze-override", GovernanceFreezeOverride
+		} else if f.layout != "" {
+			r.governance = GovernanceLayout
+		}
 	}
-	env, ok := e.pol.Environment(f.env)
+	return r
+}
+
+// owners returns the owner set of the CODEOWNERS rule matching p, with its
+// line, or nil when none matches or the matching rule names no owner.
+func (e *evaluation) owners(st *approvalState, p string) (*ownerSet, int) {
+	if e.in.Owners == nil {
+		return nil, 0
+	}
+	rule, ok := e.in.Owners.Match(p)
 	if !ok {
-		return gov, "governance", ""
+		return nil, 0
 	}
-	if f.freezeOverride {
-		return max(gov, env.Approvals), "freeze-override", env.Name
+	if len(rule.Owners) == 0 {
+		return nil, rule.Line
 	}
-	return env.Approvals, "environment", env.Name
+	return e.ownerSet(st, rule), rule.Line
 }
 
 // fileApproval counts the approvals of one file.
 func (e *evaluation) fileApproval(st *approvalState, f *gatedFile) FileApproval {
-	a := FileApproval{File: f.path, Owners: []string{}, Approvers: []string{}}
-	a.Required, a.Basis, a.Environment = e.required(f)
-	var set *ownerSet
-	if e.in.Owners != nil {
-		if rule, ok := e.in.Owners.Match(f.path); ok {
-			a.OwnersLine = rule.Line
-			if len(rule.Owners) > 0 {
-				set = e.ownerSet(st, rule)
-				a.Owners = set.owners
-				a.Unresolvable = set.unresolvable
-			}
+	a := FileApproval{File: f.path, Owners: []string{}, Approvers: []string{}, Layout: f.layout}
+	req := e.required(f)
+	a.Required, a.Basis, a.Environment = req.count, req.basis, req.env
+	if req.ownersOf != f.path {
+		a.OwnersOf = req.ownersOf
+	}
+	set, line := e.owners(st, req.ownersOf)
+	a.OwnersLine = line
+	if set != nil {
+		a.Owners = set.owners
+		a.Unresolvable = set.unresolvable
+	}
+	var gov *ownerSet
+	if req.governance != "" {
+		g := &GovernanceApproval{Reason: req.governance, OwnersOf: policy.Path, Required: e.pol.Governance.Approvals, Owners: []string{}, Approvers: []string{}}
+		gov, g.OwnersLine = e.owners(st, policy.Path)
+		if gov != nil {
+			g.Owners = gov.owners
+			g.Unresolvable = gov.unresolvable
 		}
+		a.Governance = g
 	}
 	a.Ignored = make([]IgnoredReview, 0, len(st.reviewers))
 	for _, r := range st.reviewers {
+		owner := set != nil && set.members[r.key]
+		governs := gov != nil && gov.members[r.key]
 		reason := r.ineligible
-		if reason == "" && (set == nil || !set.members[r.key]) {
+		if reason == "" && !owner && !governs {
 			reason = ReasonNotOwner
 		}
 		if reason == "" {
@@ -203,7 +247,12 @@ func (e *evaluation) fileApproval(st *approvalState, f *gatedFile) FileApproval 
 			case !r.current:
 				reason = ReasonStaleCommit
 			default:
-				a.Approvers = append(a.Approvers, r.login)
+				if owner {
+					a.Approvers = append(a.Approvers, r.login)
+				}
+				if governs {
+					a.Governance.Approvers = append(a.Governance.Approvers, r.login)
+				}
 				continue
 			}
 		}
@@ -213,28 +262,42 @@ func (e *evaluation) fileApproval(st *approvalState, f *gatedFile) FileApproval 
 		a.Ignored = nil
 	}
 	a.Missing = max(0, a.Required-len(a.Approvers))
+	if g := a.Governance; g != nil {
+		g.Missing = max(0, g.Required-len(g.Approvers))
+	}
 	return a
 }
 
 // approvalRule records the approvals outcome of a file as a rule.
 func (e *evaluation) approvalRule(f *gatedFile, a FileApproval) {
 	var b strings.Builder
+	g := a.Governance
 	switch {
 	case len(a.ChangesRequested) > 0:
 		b.WriteString(changesRequestedTitle(a))
 	case a.Missing > 0 && len(a.Owners) == 0:
 		fmt.Fprintf(&b, "%s has no owners in %s; %d %s needed, so the change fails closed",
-			a.File, e.ownersSource(), a.Required, plural(a.Required, "approval is", "approvals are"))
+			cmp.Or(a.OwnersOf, a.File), e.ownersSource(), a.Required, plural(a.Required, "approval is", "approvals are"))
 	case a.Missing > 0:
 		b.WriteString(missingTitle(a))
+	case g != nil && g.Missing > 0 && len(g.Owners) == 0:
+		fmt.Fprintf(&b, "%s has no owners in %s; %d governance %s needed for %s, so the change fails closed",
+			g.OwnersOf, e.ownersSource(), g.Required, plural(g.Required, "approval is", "approvals are"), a.File)
+	case g != nil && g.Missing > 0:
+		b.WriteString(governanceTitle(a))
 	case a.Required == 0 && len(a.Owners) == 0:
 		fmt.Fprintf(&b, "no approvals needed for %s (it has no owners in %s)", a.File, e.ownersSource())
 	case a.Required == 0:
 		fmt.Fprintf(&b, "no approvals needed for %s", a.File)
+	case a.OwnersOf != "":
+		fmt.Fprintf(&b, "%d/%d approvals from owners of %s for %s", len(a.Approvers), a.Required, a.OwnersOf, a.File)
 	default:
 		fmt.Fprintf(&b, "%d/%d approvals from owners of %s", len(a.Approvers), a.Required, a.File)
 	}
 	var details []string
+	if a.Layout != "" && g == nil {
+		details = append(details, a.Layout+": governance approvals")
+	}
 	if len(a.Owners) > 0 && (a.Required > 0 || len(a.Approvers) > 0) {
 		details = append(details, fmt.Sprintf("%d/%d counted", len(a.Approvers), a.Required))
 		if len(a.Approvers) > 0 {
@@ -244,8 +307,16 @@ func (e *evaluation) approvalRule(f *gatedFile, a FileApproval) {
 	if f.control {
 		details = append(details, "control file: governance approvals, evaluated with the base version")
 	}
-	if a.Basis == "freeze-override" {
-		details = append(details, "freeze override: governance approvals")
+	if g != nil {
+		why := "freeze override"
+		if g.Reason == GovernanceLayout {
+			why = a.Layout
+		}
+		d := fmt.Sprintf("%s: also %d/%d governance approvals from owners of %s", why, len(g.Approvers), g.Required, g.OwnersOf)
+		if len(g.Approvers) > 0 {
+			d += ", by " + strings.Join(at(g.Approvers), ", ")
+		}
+		details = append(details, d)
 	}
 	if len(a.Ignored) > 0 {
 		details = append(details, ignoredSummary(a.Ignored))
@@ -258,9 +329,17 @@ func (e *evaluation) approvalRule(f *gatedFile, a FileApproval) {
 		status = StatusFail
 	}
 	e.add(f, policy.FamilyApprovals, "approvals", status, b.String())
-	if len(a.Unresolvable) > 0 {
-		why := make([]string, len(a.Unresolvable))
-		for i, o := range a.Unresolvable {
+	unresolvable := slices.Clone(a.Unresolvable)
+	if g != nil {
+		for _, o := range g.Unresolvable {
+			if !slices.Contains(unresolvable, o) {
+				unresolvable = append(unresolvable, o)
+			}
+		}
+	}
+	if len(unresolvable) > 0 {
+		why := make([]string, len(unresolvable))
+		for i, o := range unresolvable {
 			if strings.HasPrefix(o, "@") {
 				why[i] = o + " (team membership unknown)"
 			} else {
@@ -333,7 +412,15 @@ func changesRequestedTitle(a FileApproval) string {
 
 // missingTitle says what a file lacks.
 func missingTitle(a FileApproval) string {
-	return missingPhrase(a) + " for " + a.File
+	return layoutPrefix(a) + missingPhrase(a) + " for " + a.File
+}
+
+// layoutPrefix names a layout change at the start of a title.
+func layoutPrefix(a FileApproval) string {
+	if a.Layout == "" {
+		return ""
+	}
+	return a.Layout + ": "
 }
 
 func missingPhrase(a FileApproval) string {
@@ -343,6 +430,28 @@ func missingPhrase(a FileApproval) string {
 		return "needs " + n + ", but none of its owners can be resolved"
 	}
 	return "needs " + n + " from " + joinOr(resolvable)
+}
+
+// governanceTitle says which governance approvals a file lacks and why.
+func governanceTitle(a FileApproval) string {
+	why, phrase := governancePhrase(a)
+	return why + ": " + phrase + " for " + a.File
+}
+
+// governancePhrase says why a file needs governance approvals and what it
+// lacks.
+func governancePhrase(a FileApproval) (why, phrase string) {
+	g := a.Governance
+	why = "the freeze of " + a.Environment + " is overridden"
+	if g.Reason == GovernanceLayout {
+		why = a.Layout
+	}
+	n := fmt.Sprintf("%d more governance %s", g.Missing, plural(g.Missing, "approval", "approvals"))
+	resolvable := slices.DeleteFunc(slices.Clone(g.Owners), func(o string) bool { return slices.Contains(g.Unresolvable, o) })
+	if len(resolvable) == 0 {
+		return why, "needs " + n + ", but none of the owners of " + g.OwnersOf + " can be resolved"
+	}
+	return why, "needs " + n + " from " + joinOr(resolvable) + " (owners of " + g.OwnersOf + ")"
 }
 
 // approvalTitles summarises the files that lack approvals, grouping files
@@ -359,9 +468,25 @@ func approvalTitles(approvals []FileApproval) []string {
 		case len(a.ChangesRequested) > 0:
 			out = append(out, changesRequestedTitle(a))
 		case a.Missing > 0 && len(a.Owners) == 0:
-			out = append(out, fmt.Sprintf("%s has no owners", a.File))
+			out = append(out, fmt.Sprintf("%s%s has no owners", layoutPrefix(a), cmp.Or(a.OwnersOf, a.File)))
+		case a.Missing > 0 && a.Layout != "":
+			out = append(out, missingTitle(a))
 		case a.Missing > 0:
 			p := missingPhrase(a)
+			i := slices.IndexFunc(groups, func(g *group) bool { return g.phrase == p })
+			if i < 0 {
+				groups = append(groups, &group{phrase: p})
+				i = len(groups) - 1
+			}
+			groups[i].files = append(groups[i].files, a.File)
+		}
+		if g := a.Governance; g != nil && g.Missing > 0 && len(a.ChangesRequested) == 0 {
+			if len(g.Owners) == 0 {
+				out = append(out, fmt.Sprintf("%s has no owners, so %s cannot get governance approvals", g.OwnersOf, a.File))
+				continue
+			}
+			why, phrase := governancePhrase(a)
+			p := why + ": " + phrase
 			i := slices.IndexFunc(groups, func(g *group) bool { return g.phrase == p })
 			if i < 0 {
 				groups = append(groups, &group{phrase: p})

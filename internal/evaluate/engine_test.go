@@ -3,6 +3,8 @@ package evaluate_test
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -123,6 +125,22 @@ func TestInputEdges(t *testing.T) {
 			},
 			wantVerdict: evaluate.VerdictPass,
 			wantTitle:   "all rules pass, 2/2 approvals",
+		},
+		{
+			name: "an author writing GitHub's own address is reported as unattributed",
+			edit: func(in *evaluate.Input) {
+				in.Commits[0].Author = evaluate.Identity{Name: "Mallory", Email: "noreply@github.com"}
+			},
+			wantVerdict: evaluate.VerdictPass,
+			wantTitle:   "all rules pass (1 warning), 2/2 approvals",
+		},
+		{
+			name: "GitHub's own address stays unattributed whatever login it was mapped to",
+			edit: func(in *evaluate.Input) {
+				in.Commits[0].CoAuthors = []evaluate.Identity{{Name: "GitHub", Email: "NoReply@GitHub.com", Login: "web-flow"}}
+			},
+			wantVerdict: evaluate.VerdictPass,
+			wantTitle:   "all rules pass (1 warning), 2/2 approvals",
 		},
 		{
 			name: "GitHub's web committer is not reported as unmapped",
@@ -286,5 +304,127 @@ func TestMarkdownStaysUnderTheCheckRunLimit(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "passing or skipped rules are not shown") {
 		t.Errorf("a long result should hide passing rules:\n%s", b.String()[b.Len()-3000:])
+	}
+}
+
+// TestLayoutChanges adds layout changes, as an adapter reports them, to the
+// sample prod promotion (approved by prod's owners only): each is named and
+// needs governance approvals, whatever its path looks like.
+func TestLayoutChanges(t *testing.T) {
+	tests := []struct {
+		name      string
+		changes   []evaluate.Change
+		reviews   []string
+		wantTitle string
+	}{
+		{
+			name:      "a gated folder that becomes a symbolic link",
+			changes:   []evaluate.Change{{Path: "environments", Status: evaluate.Added, After: evaluate.EntrySymlink}},
+			wantTitle: "environments is added as a symbolic link; promobot reads environments/, schemas/, the policy and CODEOWNERS only as regular files in folders, so what it points to is never checked (and 1 more problem)",
+		},
+		{
+			name:      "a file where the policy's folder belongs",
+			changes:   []evaluate.Change{{Path: ".github", Status: evaluate.Added}},
+			wantTitle: ".github is added as a file; a folder of gated files is expected there (and 1 more problem)",
+		},
+		{
+			name:      "a file above a CODEOWNERS location needs governance approvals",
+			changes:   []evaluate.Change{{Path: "docs", Status: evaluate.Added}},
+			wantTitle: "docs is added as a file: needs 2 more approvals from @example-org/platform-admins for docs",
+		},
+		{
+			name:      "a file above a CODEOWNERS location passes with governance approvals",
+			changes:   []evaluate.Change{{Path: "docs", Status: evaluate.Added}},
+			reviews:   []string{"pat", "paula"},
+			wantTitle: "all rules pass, 2/2 approvals",
+		},
+		{
+			name:      "a symbolic link that becomes a file in a schema folder",
+			changes:   []evaluate.Change{{Path: "schemas/extra.json", Status: evaluate.Modified, Before: evaluate.EntrySymlink}},
+			wantTitle: "schemas/extra.json is replaced by a file: needs 2 more approvals from @example-org/platform-admins for schemas/extra.json",
+		},
+		{
+			name:      "a submodule under the environments is never a manifest",
+			changes:   []evaluate.Change{{Path: "environments/prod/x.yaml", Status: evaluate.Added, After: evaluate.EntrySubmodule}},
+			wantTitle: "environments/prod/x.yaml is added as a submodule; promobot reads",
+		},
+		{
+			name:      "a symbolic link elsewhere is not gated",
+			changes:   []evaluate.Change{{Path: "docs/guide", Status: evaluate.Added, After: evaluate.EntrySymlink}},
+			wantTitle: "all rules pass, 2/2 approvals",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := sampleInput(t)
+			in.Changes = append(in.Changes, tt.changes...)
+			for i, login := range tt.reviews {
+				in.Reviews = append(in.Reviews, evaluate.Review{ID: int64(100 + i), User: login, State: evaluate.Approved, CommitID: evaltest.HeadSHA})
+			}
+			res := evaluate.Evaluate(in)
+			if !strings.HasPrefix(res.Title, tt.wantTitle) {
+				t.Errorf("title %q\nwant prefix %q\nfailures: %q", res.Title, tt.wantTitle, ruleMessages(res, evaluate.StatusFail))
+			}
+		})
+	}
+}
+
+// TestDeployed judges manifests of the sample base tree with the rules a
+// tree can answer.
+func TestDeployed(t *testing.T) {
+	prod := evaltest.ManifestPath("prod", evaltest.Unbundled)
+	tests := []struct {
+		name      string
+		path      string
+		base      map[string]string
+		policy    string
+		want      evaluate.Verdict
+		wantTitle string
+	}{
+		{name: "the sample prod pin", path: prod, want: evaluate.VerdictPass, wantTitle: "every rule judged from the tree passes"},
+		{
+			name: "a prod pin without a ticket", path: prod,
+			base:      map[string]string{prod: evaltest.ManifestWith("prod", evaltest.Unbundled, evaltest.V1, "passed", "")},
+			want:      evaluate.VerdictFail,
+			wantTitle: "environments/prod/lasso-spx.yaml: approval.ticket is missing; prod requires a change ticket matching CHG-[0-9]{3,7}",
+		},
+		{
+			name: "a ticket in warn mode", path: prod, policy: evaltest.Policy + "rules:\n  ticket: warn\n",
+			base:      map[string]string{prod: evaltest.ManifestWith("prod", evaltest.Unbundled, evaltest.V1, "passed", "")},
+			want:      evaluate.VerdictPass,
+			wantTitle: "every rule judged from the tree passes",
+		},
+		{
+			name: "the version test pins with another validation", path: prod,
+			base:      map[string]string{prod: evaltest.ManifestWith("prod", evaltest.Unbundled, evaltest.V2, "failed", evaltest.Ticket(evaltest.V2))},
+			want:      evaluate.VerdictFail,
+			wantTitle: `environments/prod/lasso-spx.yaml: validation.status is "failed"; prod requires passed`,
+		},
+		{
+			name: "no manifest", path: evaltest.ManifestPath("prod", "absent"),
+			want: evaluate.VerdictFail, wantTitle: "no manifest at environments/prod/absent.yaml",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := evaltest.Sample(tt.name)
+			maps.Copy(s.Base, tt.base)
+			if tt.policy != "" {
+				s.Base[".github/promobot.yaml"] = tt.policy
+			}
+			in, err := evaltest.Input(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := evaluate.Deployed(in, tt.path)
+			if res.Verdict != tt.want || res.Title != tt.wantTitle {
+				t.Errorf("got %s %q\nwant %s %q", res.Verdict, res.Title, tt.want, tt.wantTitle)
+			}
+			for _, r := range res.Rules {
+				if !slices.Contains(evaluate.DeployedRules, r.ID) {
+					t.Errorf("rule %s is not one a tree can judge", r.ID)
+				}
+			}
+		})
 	}
 }

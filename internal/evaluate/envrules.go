@@ -37,7 +37,8 @@ func (e *evaluation) checkBundles(f *gatedFile) {
 
 // checkFreeze fails changes to an environment during one of its freeze
 // windows, unless the pull request carries the window's override label, in
-// which case the file needs the governance approval count.
+// which case the file needs, besides the environment's count from its own
+// owners, the governance count from the owners of the policy file.
 func (e *evaluation) checkFreeze(f *gatedFile) {
 	env, ok := e.pol.Environment(f.env)
 	if !ok || len(env.Freeze) == 0 {
@@ -48,18 +49,19 @@ func (e *evaluation) checkFreeze(f *gatedFile) {
 		e.add(f, policy.FamilyFreeze, "freeze", StatusPass, fmt.Sprintf("no freeze window of %s is in force", env.Name))
 		return
 	}
-	gov := max(e.pol.Governance.Approvals, env.Approvals)
+	gov := e.pol.Governance.Approvals
 	frozenMsg := fmt.Sprintf("%s is frozen for %q until %s", env.Name, w.Name, w.End.UTC().Format(time.RFC3339))
+	governance := fmt.Sprintf("%d governance %s from the owners of %s", gov, plural(gov, "approval", "approvals"), policy.Path)
 	switch {
 	case w.OverrideLabel != "" && e.hasLabel(w.OverrideLabel):
 		if e.pol.Mode(policy.FamilyFreeze) != policy.Off {
 			f.freezeOverride = true
 		}
 		e.add(f, policy.FamilyFreeze, "freeze-override", StatusPass, fmt.Sprintf(
-			"%s; overridden by the label %s, so %d governance %s needed", frozenMsg, w.OverrideLabel, gov, plural(gov, "approval is", "approvals are")))
+			"%s; overridden by the label %s, so %s are needed besides %s's own %d", frozenMsg, w.OverrideLabel, governance, env.Name, env.Approvals))
 	case w.OverrideLabel != "":
 		e.add(f, policy.FamilyFreeze, "freeze", StatusFail, fmt.Sprintf(
-			"%s; add the label %s to override it with %d governance %s", frozenMsg, w.OverrideLabel, gov, plural(gov, "approval", "approvals")))
+			"%s; add the label %s to override it with %s besides %s's own %d", frozenMsg, w.OverrideLabel, governance, env.Name, env.Approvals))
 	default:
 		e.add(f, policy.FamilyFreeze, "freeze", StatusFail, frozenMsg+"; the window has no override label")
 	}

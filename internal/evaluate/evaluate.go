@@ -36,8 +36,14 @@ type gatedFile struct {
 	// kind is what the manifest change does; empty for other files.
 	kind Kind
 	// freezeOverride is set when a freeze window of env is overridden by its
-	// label, which raises the approval count to the governance count.
+	// label, which adds the governance count from the policy's owners.
 	freezeOverride bool
+	// layout describes a change to what a gated path is (layout.go), empty
+	// for a change of a regular file's content; layoutProblem says why the
+	// head side is a problem, if it is.
+	layout, layoutProblem string
+	// after is the kind of the head entry.
+	after EntryKind
 }
 
 // evaluation holds the state of one Evaluate call.
@@ -63,14 +69,21 @@ type pinKey struct{ model, version string }
 //
 // Gated files are everything under environments/ and the control files:
 // CODEOWNERS in any of GitHub's locations, the policy, schemas/ and the
-// trusted signing keys the base policy names. A change without gated files
-// passes. Beyond the rules themselves, Evaluate decides that:
+// trusted signing keys the base policy names, plus the layout changes of
+// layout.go (a gated path that becomes, or stops being, a symbolic link or a
+// submodule; a change to a folder above a gated path). A change without
+// gated files passes. Beyond the rules themselves, Evaluate decides that:
 //   - control files, files directly under environments/ and files of an
 //     undeclared environment need the governance approval count;
+//   - layout changes need the governance count from the owners CODEOWNERS
+//     gives to the policy file, besides the environment's count from their
+//     own owners inside a declared environment;
 //   - other files under environments/<env>/ need env's count and follow its
 //     freeze windows, but no manifest rules apply to them;
-//   - a freeze override never lowers the bar: the count is the larger of the
-//     governance count and the environment's;
+//   - a freeze override needs both counts: the environment's from the
+//     file's owners and the governance count from the policy file's owners
+//     (a person counts in both only when CODEOWNERS makes them owner of
+//     both);
 //   - only version changes (promote, rollback, register, decommission) move a
 //     bundle; an edit that keeps the version does not;
 //   - a changed manifest that cannot be decoded fails every rule family that
@@ -97,7 +110,10 @@ func Evaluate(in *Input) *Result {
 	}
 	e.indexPins()
 	for _, f := range e.files {
-		if f.yaml {
+		switch {
+		case f.layout != "":
+			e.checkLayout(f)
+		case f.yaml:
 			e.checkManifest(f)
 		}
 	}
@@ -110,6 +126,41 @@ func Evaluate(in *Input) *Result {
 	return e.res
 }
 
+// OwnedPaths returns the paths whose CODEOWNERS owners an evaluation of in
+// may count, so that an adapter resolves only the teams it needs: every
+// gated changed path, and the policy file, whose owners give governance
+// approvals, when a layout change or a freeze override label of a changed
+// environment may call for them. It reads only the changes, the policy and
+// the labels of in, not the clock, so it may name more than an evaluation
+// uses, never less.
+func OwnedPaths(in *Input) []string {
+	e := &evaluation{in: in, pol: in.Policy}
+	e.collect()
+	var out []string
+	governance := false
+	for _, f := range e.files {
+		out = append(out, f.path)
+		governance = governance || f.layout != "" || e.mayOverrideFreeze(f.env)
+	}
+	if governance && !slices.Contains(out, policy.Path) {
+		out = append(out, policy.Path)
+	}
+	return out
+}
+
+// mayOverrideFreeze reports whether the pull request carries the override
+// label of a freeze window of env, in force or not.
+func (e *evaluation) mayOverrideFreeze(env string) bool {
+	if e.pol == nil {
+		return false
+	}
+	x, ok := e.pol.Environment(env)
+	if !ok {
+		return false
+	}
+	return slices.ContainsFunc(x.Freeze, func(w policy.FreezeWindow) bool { return w.OverrideLabel != "" && e.hasLabel(w.OverrideLabel) })
+}
+
 // collect selects, deduplicates and sorts the gated files of the change.
 func (e *evaluation) collect() {
 	seen := map[string]bool{}
@@ -118,7 +169,10 @@ func (e *evaluation) collect() {
 			continue
 		}
 		seen[c.Path] = true
-		f := &gatedFile{path: c.Path, status: c.Status}
+		f := &gatedFile{path: c.Path, status: c.Status, after: c.After, layout: e.layoutOf(c, e.in.Changes)}
+		if f.layout != "" {
+			f.layoutProblem = e.layoutProblem(c, f.layout)
+		}
 		switch {
 		case strings.HasPrefix(c.Path, manifest.Root+"/"):
 			parts := strings.Split(c.Path, "/")
@@ -135,6 +189,8 @@ func (e *evaluation) collect() {
 			}
 		case e.isControl(c.Path):
 			f.control = true
+		case f.layout != "":
+			// A folder above a gated path: its owners are the policy's.
 		default:
 			continue
 		}
@@ -340,10 +396,23 @@ func title(blocking []string, warnings int, approvals []FileApproval) string {
 			worst = a
 		}
 	}
-	if worst == nil {
+	var gov *GovernanceApproval
+	for i := range approvals {
+		g := approvals[i].Governance
+		if g != nil && (gov == nil || g.Missing > gov.Missing) {
+			gov = g
+		}
+	}
+	switch {
+	case worst != nil:
+		t += fmt.Sprintf(", %d/%d approvals", min(len(worst.Approvers), worst.Required), worst.Required)
+	case gov == nil:
 		return t + ", no approvals needed"
 	}
-	return t + fmt.Sprintf(", %d/%d approvals", min(len(worst.Approvers), worst.Required), worst.Required)
+	if gov != nil {
+		t += fmt.Sprintf(", %d/%d governance approvals", min(len(gov.Approvers), gov.Required), gov.Required)
+	}
+	return t
 }
 
 func plural(n int, one, many string) string {

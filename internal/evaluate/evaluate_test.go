@@ -78,6 +78,7 @@ var goldenScenarios = map[string]string{
 	"rollback":           "rollback to a version pinned in prod before, with its dates",
 	"order_fail":         "order: a version must be in the source environment first",
 	"no_gated_files":     "no gated files",
+	"freeze_override":    "freeze: an approval by an owner of the environment only does not count for governance",
 	"broken_policy":      "policy: a broken base policy fails closed",
 	"decommission":       "rename: a removal plus an addition, each with its own rules",
 	"unresolvable_teams": "teams: an unresolvable team warns and its members do not count",

@@ -76,10 +76,32 @@ const (
 	Removed  ChangeStatus = "removed"
 )
 
-// Change is one changed file.
+// EntryKind is the kind of a git tree entry that is not a folder. Folders
+// are never changes themselves: a folder that becomes a file or a link
+// arrives as the removal of its files plus the addition of the entry.
+type EntryKind string
+
+// The entry kinds.
+const (
+	// EntryFile is a regular file, executable or not. It is the zero value,
+	// so adapters that only ever see files need not say so.
+	EntryFile EntryKind = ""
+	// EntrySymlink is a symbolic link; git stores its target as the blob.
+	EntrySymlink EntryKind = "symlink"
+	// EntrySubmodule is a submodule link (a gitlink) to a commit of
+	// another repository.
+	EntrySubmodule EntryKind = "submodule"
+)
+
+// Change is one changed entry.
 type Change struct {
 	Path   string
 	Status ChangeStatus
+	// Before is the kind of the entry at the merge base, meaningful unless
+	// Status is Added; After is its kind at the head, meaningful unless
+	// Status is Removed. A change of kind alone (a file that becomes a
+	// symbolic link with the same target text) is a modification.
+	Before, After EntryKind
 }
 
 // Pin is one period during which a version was pinned at a manifest path.

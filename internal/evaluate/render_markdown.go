@@ -90,8 +90,23 @@ func renderMarkdown(b *bytes.Buffer, r *Result, compact bool) {
 			if owners == "" {
 				owners = "_none_"
 			}
-			fmt.Fprintf(b, "| %s | %d | %s | %s | %s |\n", mdCode(a.File), a.Required,
+			file := mdCode(a.File)
+			if a.Layout != "" {
+				file += " (" + mdText(a.Layout) + ")"
+			}
+			if a.OwnersOf != "" {
+				file += ", owners of " + mdCode(a.OwnersOf)
+			}
+			fmt.Fprintf(b, "| %s | %d | %s | %s | %s |\n", file, a.Required,
 				orDash(codeList(at(a.Approvers))), missing, owners)
+			if g := a.Governance; g != nil {
+				owners := codeList(g.Owners)
+				if owners == "" {
+					owners = "_none_"
+				}
+				fmt.Fprintf(b, "| %s governance (%s), owners of %s | %d | %s | %d | %s |\n", mdCode(a.File), mdText(g.Reason), mdCode(g.OwnersOf),
+					g.Required, orDash(codeList(at(g.Approvers))), g.Missing, owners)
+			}
 		}
 		if satisfied > 0 {
 			fmt.Fprintf(b, "\n%d more files have all their approvals.\n", satisfied)

@@ -57,7 +57,11 @@ func RenderText(w io.Writer, r *Result) error {
 			case a.Missing > 0:
 				status = fmt.Sprintf("%d missing", a.Missing)
 			}
-			fmt.Fprintf(tw, "  %s: %d/%d (%s, %s)\n", a.File, len(a.Approvers), a.Required, a.Basis, status)
+			basis := a.Basis
+			if a.OwnersOf != "" {
+				basis += ", owners of " + a.OwnersOf
+			}
+			fmt.Fprintf(tw, "  %s: %d/%d (%s, %s)\n", a.File, len(a.Approvers), a.Required, basis, status)
 			owners := strings.Join(a.Owners, ", ")
 			if owners == "" {
 				owners = "none"
@@ -75,6 +79,24 @@ func RenderText(w io.Writer, r *Result) error {
 			}
 			if len(a.Unresolvable) > 0 {
 				fmt.Fprintf(tw, "    unresolvable: %s\n", strings.Join(a.Unresolvable, ", "))
+			}
+			if a.Layout != "" {
+				fmt.Fprintf(tw, "    layout: %s\n", a.Layout)
+			}
+			if g := a.Governance; g != nil {
+				status := "ok"
+				if g.Missing > 0 {
+					status = fmt.Sprintf("%d missing", g.Missing)
+				}
+				fmt.Fprintf(tw, "    governance: %d/%d (%s, owners of %s, %s)\n", len(g.Approvers), g.Required, g.Reason, g.OwnersOf, status)
+				owners := strings.Join(g.Owners, ", ")
+				if owners == "" {
+					owners = "none"
+				}
+				fmt.Fprintf(tw, "      owners: %s\n", owners)
+				if len(g.Approvers) > 0 {
+					fmt.Fprintf(tw, "      approved by: %s\n", strings.Join(at(g.Approvers), ", "))
+				}
 			}
 		}
 	}

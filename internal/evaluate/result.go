@@ -137,12 +137,23 @@ type FileApproval struct {
 	// control files and files outside any declared environment.
 	Environment string `json:"environment,omitempty"`
 	// Basis says where Required comes from: "environment", "governance"
-	// (control files and undeclared environments) or "freeze-override".
+	// (control files, layout changes outside an environment and undeclared
+	// environments) or "freeze-override" (the environment's count during an
+	// overridden freeze, with Governance beside it).
 	Basis string `json:"basis"`
+	// Layout describes a layout change (a gated path that is, or becomes, a
+	// symbolic link or a submodule, or a change to a folder above a gated
+	// path), such as "environments is replaced by a symbolic link"; empty
+	// for other changes.
+	Layout string `json:"layout,omitempty"`
 	// Required is the number of distinct eligible owner approvals needed.
 	Required int `json:"required"`
-	// Owners are the CODEOWNERS owners of the file as written in the file,
-	// from the last matching line; empty when the file is unowned.
+	// OwnersOf is the path whose CODEOWNERS owners count, when it is not
+	// File: the policy file, for a layout change outside any environment.
+	OwnersOf string `json:"ownersOf,omitempty"`
+	// Owners are the CODEOWNERS owners of the file (or of OwnersOf) as
+	// written in CODEOWNERS, from the last matching line; empty when it is
+	// unowned.
 	Owners []string `json:"owners"`
 	// OwnersLine is the CODEOWNERS line that matched; zero when none did.
 	OwnersLine int `json:"ownersLine,omitempty"`
@@ -158,10 +169,50 @@ type FileApproval struct {
 	// Unresolvable are owners whose members could not be determined (email
 	// owners, teams missing from the membership lookup); they never count.
 	Unresolvable []string `json:"unresolvable,omitempty"`
+	// Governance is the second count the file needs beside Required, nil
+	// when there is none: during an overridden freeze, and for a layout
+	// change inside an environment.
+	Governance *GovernanceApproval `json:"governance,omitempty"`
 }
 
-// Satisfied reports whether the file has enough approvals and nobody blocks.
-func (a FileApproval) Satisfied() bool { return a.Missing == 0 && len(a.ChangesRequested) == 0 }
+// Satisfied reports whether the file has enough approvals, governance ones
+// included, and nobody blocks.
+func (a FileApproval) Satisfied() bool {
+	return a.Missing == 0 && len(a.ChangesRequested) == 0 && (a.Governance == nil || a.Governance.Missing == 0)
+}
+
+// The reasons a file needs governance approvals beside its own count.
+const (
+	// GovernanceFreezeOverride: the pull request overrides a freeze window
+	// of the file's environment with the window's label.
+	GovernanceFreezeOverride = "freeze-override"
+	// GovernanceLayout: the change is a layout change (FileApproval.Layout).
+	GovernanceLayout = "layout"
+)
+
+// GovernanceApproval is the governance count a file needs beside its own:
+// governance.approvals distinct eligible approvals from the owners
+// CODEOWNERS gives to the policy file. A person counts here and in the
+// file's own count only when CODEOWNERS makes them owner of both.
+type GovernanceApproval struct {
+	// Reason is GovernanceFreezeOverride or GovernanceLayout.
+	Reason string `json:"reason"`
+	// OwnersOf is the path whose owners count: the policy file.
+	OwnersOf string `json:"ownersOf"`
+	// Required is governance.approvals.
+	Required int `json:"required"`
+	// Owners are the policy file's CODEOWNERS owners, as written; empty
+	// when it is unowned (then the count can never be met).
+	Owners []string `json:"owners"`
+	// OwnersLine is the CODEOWNERS line that matched; zero when none did.
+	OwnersLine int `json:"ownersLine,omitempty"`
+	// Approvers are the logins whose approval counted, sorted.
+	Approvers []string `json:"approvers"`
+	// Missing is how many more governance approvals are needed.
+	Missing int `json:"missing"`
+	// Unresolvable are owners whose members could not be determined.
+	Unresolvable []string `json:"unresolvable,omitempty"`
+}
 
 // The reasons a review does not count.
 const (

@@ -13,18 +13,28 @@ import (
 // one; the rest are counted.
 const maxOwnersWarnings = 10
 
-// gitHubNoReply is the committer email of commits made through GitHub's web
-// interface; it is GitHub itself, not a person who could approve.
-const gitHubNoReply = "noreply@github.com"
+// GitHubNoReply is the committer email of commits made through GitHub's web
+// interface (the web-flow committer): it is GitHub itself, not a person who
+// could approve. Anybody can write it as an author's email, so only as the
+// committer is it exempt from the unattributed-identity warning.
+const GitHubNoReply = "noreply@github.com"
 
 // identityWarnings reports commit identities that could not be mapped to a
 // GitHub login: their owner could approve the change without being
-// recognised as its author, committer or co-author.
+// recognised as its author, committer or co-author. An author or co-author
+// whose email is exactly GitHubNoReply is reported whatever login it was
+// mapped to, since the address names nobody.
 func (e *evaluation) identityWarnings() {
 	seen := map[string]bool{}
 	var unmapped []string
 	note := func(id Identity, role, sha string) {
-		if id.Login != "" || strings.EqualFold(id.Email, gitHubNoReply) || (id.Name == "" && id.Email == "") {
+		gitHub := strings.EqualFold(strings.TrimSpace(id.Email), GitHubNoReply)
+		switch {
+		case id.Name == "" && id.Email == "":
+			return
+		case gitHub && role == "committer":
+			return
+		case id.Login != "" && !gitHub:
 			return
 		}
 		key := strings.ToLower(id.Email) + "\x00" + id.Name

@@ -24,8 +24,9 @@ type fileChange struct {
 //
 // Every non-folder entry counts as a file: regular files, executables,
 // symbolic links and submodule links, since GitHub lists all of them as
-// changed files and CODEOWNERS covers them all. A mode change alone is a
-// modification. A path that turns from a file into a folder, or back, is a
+// changed files and CODEOWNERS covers them all; each change says the kind
+// of its entry on either side, so that the engine can gate layout changes.
+// A mode change alone is a modification. A path that turns from a file into a folder, or back, is a
 // removal plus additions. Renames are not detected, so a rename is a removal
 // plus an addition, as the engine expects.
 //
@@ -129,13 +130,25 @@ func (r *Repo) diffEntry(ctx context.Context, ea, eb *object.TreeEntry, prefix s
 	}
 	switch {
 	case ea != nil && eb != nil:
-		*out = append(*out, fileChange{Change: evaluate.Change{Path: p, Status: evaluate.Modified}, to: *eb})
+		*out = append(*out, fileChange{Change: evaluate.Change{Path: p, Status: evaluate.Modified, Before: entryKind(ea.Mode), After: entryKind(eb.Mode)}, to: *eb})
 	case ea != nil:
-		*out = append(*out, fileChange{Change: evaluate.Change{Path: p, Status: evaluate.Removed}})
+		*out = append(*out, fileChange{Change: evaluate.Change{Path: p, Status: evaluate.Removed, Before: entryKind(ea.Mode)}})
 	default:
-		*out = append(*out, fileChange{Change: evaluate.Change{Path: p, Status: evaluate.Added}, to: *eb})
+		*out = append(*out, fileChange{Change: evaluate.Change{Path: p, Status: evaluate.Added, After: entryKind(eb.Mode)}, to: *eb})
 	}
 	return nil
+}
+
+// entryKind is the engine's kind of a non-folder tree entry: executables
+// are regular files.
+func entryKind(m filemode.FileMode) evaluate.EntryKind {
+	switch m {
+	case filemode.Symlink:
+		return evaluate.EntrySymlink
+	case filemode.Submodule:
+		return evaluate.EntrySubmodule
+	}
+	return evaluate.EntryFile
 }
 
 // normalMode treats git's old group-writable file mode as a regular file,

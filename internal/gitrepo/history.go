@@ -117,7 +117,7 @@ func (r *Repo) histories(ctx context.Context, from *object.Commit, paths []strin
 				if err != nil {
 					return nil, err
 				}
-				if ok && isBlob(e.Mode) {
+				if ok && isRegular(e.Mode) {
 					blobs[p.path] = e.Hash
 				}
 			}

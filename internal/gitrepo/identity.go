@@ -30,9 +30,16 @@ func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(
 
 // identity builds an Identity, mapping its email to a login through the
 // explicit map first and then through GitHub's noreply address format.
+// GitHub's own address, noreply@github.com, is never mapped: GitHub
+// attributes it to its web-flow account, which is no person.
 func (ids identities) identity(name, email string) evaluate.Identity {
 	id := evaluate.Identity{Name: name, Email: email}
 	e := normalizeEmail(email)
+	if e == evaluate.GitHubNoReply {
+		// GitHub's own address (its web-flow committer) names nobody:
+		// anybody can write it into a commit.
+		return id
+	}
 	if login, ok := ids[e]; ok {
 		id.Login = login
 		return id

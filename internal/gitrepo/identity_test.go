@@ -110,3 +110,23 @@ func FuzzCoAuthors(f *testing.F) {
 		}
 	})
 }
+
+func TestGitHubsOwnAddressMapsToNobody(t *testing.T) {
+	// GitHub attributes noreply@github.com to its web-flow account, so the
+	// bot's map carries it; it must not turn an author into that account.
+	ids := newIdentities(map[string]string{"noreply@github.com": "web-flow", "99+kim@users.noreply.github.com": "kim"})
+	tests := []struct {
+		email string
+		want  string
+	}{
+		{"noreply@github.com", ""},
+		{" NoReply@GitHub.com ", ""},
+		{"99+kim@users.noreply.github.com", "kim"},
+		{"7+lee@users.noreply.github.com", "lee"},
+	}
+	for _, tt := range tests {
+		if got := ids.identity("Someone", tt.email).Login; got != tt.want {
+			t.Errorf("identity(%q).Login = %q, want %q", tt.email, got, tt.want)
+		}
+	}
+}

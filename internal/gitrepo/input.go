@@ -90,7 +90,9 @@ func (r *Repo) BuildInput(ctx context.Context, base, head plumbing.Hash, opts In
 			continue
 		}
 		manifestPaths = append(manifestPaths, c.Path)
-		if c.Status != evaluate.Removed && isBlob(c.to.Mode) {
+		// Only a regular file is a manifest: the target of a symbolic
+		// link is never read (the engine gates the link itself).
+		if c.Status != evaluate.Removed && c.After == evaluate.EntryFile {
 			headFiles = append(headFiles, c)
 		}
 	}

@@ -110,9 +110,9 @@ func TestBuildInputChangeKinds(t *testing.T) {
 		t.Fatalf("BuildInput: %v", err)
 	}
 	want := []evaluate.Change{
-		{Path: "link", Status: evaluate.Modified},
+		{Path: "link", Status: evaluate.Modified, After: evaluate.EntrySymlink},
 		{Path: "run.sh", Status: evaluate.Modified},
-		{Path: "sub", Status: evaluate.Added},
+		{Path: "sub", Status: evaluate.Added, After: evaluate.EntrySubmodule},
 		{Path: "x", Status: evaluate.Removed},
 		{Path: "x/inner", Status: evaluate.Added},
 	}

@@ -48,10 +48,10 @@ func IsManifestPath(p string) bool {
 	return strings.HasPrefix(p, manifest.Root+"/") && strings.HasSuffix(p, ".yaml")
 }
 
-// isBlob reports whether a tree entry holds file contents (not a folder or
-// a submodule).
-func isBlob(m filemode.FileMode) bool {
-	return m != filemode.Dir && m != filemode.Submodule
+// isRegular reports whether a tree entry is a regular file, executable or
+// not: the only entries read as manifests.
+func isRegular(m filemode.FileMode) bool {
+	return m == filemode.Regular || m == filemode.Executable || m == filemode.Deprecated
 }
 
 // loadManifest loads the blob at p with sch, through the cache.
@@ -97,7 +97,7 @@ func (r *Repo) baseManifests(ctx context.Context, root *object.Tree, sch *schema
 	}
 	var files []file
 	err = r.walkFiles(ctx, envTree, manifest.Root, func(p string, e object.TreeEntry) error {
-		if isBlob(e.Mode) && IsManifestPath(p) {
+		if isRegular(e.Mode) && IsManifestPath(p) {
 			files = append(files, file{p, e.Hash})
 		}
 		return nil

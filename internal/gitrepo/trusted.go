@@ -86,7 +86,7 @@ func (r *Repo) readOwners(root *object.Tree, t *trustedFiles) error {
 	var cached *ownersEntry
 	p, data, err := codeowners.Find(func(p string) ([]byte, bool, error) {
 		e, ok, err := r.lookup(root, p)
-		if err != nil || !ok || !isBlob(e.Mode) {
+		if err != nil || !ok || !isRegular(e.Mode) {
 			return nil, false, err
 		}
 		found, blob = p, e.Hash

@@ -308,6 +308,9 @@ func (x *Executor) evaluate(ctx context.Context, s *session, p *Plan, c *object.
 	var owners []string
 	for _, a := range ev.Approvals {
 		owners = append(owners, a.Owners...)
+		if a.Governance != nil {
+			owners = append(owners, a.Governance.Owners...)
+		}
 	}
 	if len(owners) == 0 {
 		return ev, nil

@@ -1,12 +1,12 @@
 // Package resolve answers a scoring job's question "which artifact do I
 // load?": it reads the manifest of a model in an environment at one commit,
-// applies the base rules a deployed manifest must satisfy (valid, declared
-// environment, validation passed where required, allowed location, required
-// lineage) and, when asked or when the environment needs approvals, verifies
-// or downloads the artifact.
+// applies every rule of the engine that can be judged from that tree
+// (evaluate.Deployed) and, when asked or when the environment needs
+// approvals, verifies or downloads the artifact.
 package resolve
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,11 +21,12 @@ import (
 
 	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/artifactcheck"
+	"github.com/example-org/promobot/internal/diag"
+	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/location"
 	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/policy"
-	"github.com/example-org/promobot/internal/validate"
 	"github.com/example-org/promobot/internal/yamldoc"
 )
 
@@ -59,6 +60,9 @@ type Resolution struct {
 	// and PinnedAt its time, when history is available.
 	PinnedBy string
 	PinnedAt time.Time
+	// Warnings are the rules that failed in warn mode, as
+	// file:line:col: message.
+	Warnings []string
 	// Verified is true when the artifact was verified against storage.
 	Verified     bool
 	Verification *artifact.Result
@@ -82,45 +86,72 @@ func refuse(p, format string, args ...any) error {
 // Resolve reads and checks the manifest of req.Model in req.Environment.
 // A *RefusedError means the manifest must not be used; any other error means
 // the answer could not be found (storage or repository unreachable).
+//
+// The rules are the engine's (evaluate.Deployed), applied with the policy's
+// modes to the tree at req.Commit, read the way the engine's input is
+// built: schema, environment, immutability across the environments' pins,
+// validation, ticket, location, lineage, bundles and signature. A rule that
+// fails in enforce mode refuses; in warn mode it is returned in Warnings.
+// Verifying the artifact always checks its size and sha256, whatever the
+// modes: the bytes a job loads are never the repository's to waive.
 func Resolve(ctx context.Context, repo *gitrepo.Repo, req Request, deps Deps) (*Resolution, error) {
 	fsys, err := repo.FS(req.Commit)
 	if err != nil {
 		return nil, err
 	}
-	manifestSchema, policySchema, problems := validate.Schemas(fsys)
-	if len(problems) > 0 {
-		return nil, refuse(problems[0].File, "%s", problems[0])
-	}
-	pol, problems, err := validate.LoadPolicy(fsys, policySchema)
+	in, err := repo.BuildInput(ctx, req.Commit, req.Commit, gitrepo.InputOptions{})
 	if err != nil {
 		return nil, err
 	}
-	if len(problems) > 0 {
-		return nil, refuse(policy.Path, "%s", problems[0])
+	pol := in.Policy
+	if pol == nil {
+		if len(in.PolicyProblems) > 0 {
+			return nil, refuse(cmp.Or(in.PolicyProblems[0].File, policy.Path), "%s", in.PolicyProblems[0])
+		}
+		return nil, refuse(policy.Path, "policy file not found: every repository needs %s", policy.Path)
 	}
 	env, ok := pol.Environment(req.Environment)
 	if !ok {
 		return nil, refuse(policy.Path, "environment %q is not declared in %s", req.Environment, policy.Path)
 	}
 	p := manifest.Path(req.Environment, req.Model)
-	data, err := readManifest(fsys, p)
-	if err != nil {
+	if err := checkEntry(fsys, p); err != nil {
 		return nil, err
 	}
-	doc, problems := manifest.Load(p, data, manifestSchema)
-	if len(problems) > 0 {
-		return nil, refuse(p, "%s", problems[0])
+	doc := in.Base[p]
+	if doc == nil || doc.Manifest == nil {
+		return nil, refuse(p, "%s", firstProblem(p, doc))
+	}
+	paths := []string{p}
+	if b, ok := pol.BundleOf(req.Model); ok {
+		for _, other := range b.Models {
+			if other != req.Model {
+				paths = append(paths, manifest.Path(req.Environment, other))
+			}
+		}
+	}
+	if in.History, err = repo.Histories(ctx, paths, req.Commit); err != nil {
+		return nil, err
+	}
+	verdict := evaluate.Deployed(in, p)
+	if verdict.Verdict != evaluate.VerdictPass {
+		for _, r := range verdict.Rules {
+			if r.Blocks() {
+				return nil, refuse(p, "%s", ruleText(r))
+			}
+		}
+		return nil, refuse(p, "%s", verdict.Title)
 	}
 	m := doc.Manifest
-	if err := checkDeployable(p, m, env, pol); err != nil {
-		return nil, err
-	}
 	res := &Resolution{Manifest: m, Commit: req.Commit.String()}
-	if pins, err := repo.History(ctx, p, req.Commit); err == nil && len(pins) > 0 {
+	for _, r := range verdict.Rules {
+		if r.Status == evaluate.StatusWarn {
+			res.Warnings = append(res.Warnings, ruleText(r))
+		}
+	}
+	if pins := in.History[p]; len(pins) > 0 {
 		last := pins[len(pins)-1]
 		res.PinnedBy, res.PinnedAt = last.Commit, last.Since
-	} else if err != nil {
-		return nil, err
 	}
 	verify := env.Approvals > 0
 	if req.Verify != nil {
@@ -135,24 +166,40 @@ func Resolve(ctx context.Context, repo *gitrepo.Repo, req Request, deps Deps) (*
 	return res, nil
 }
 
-// checkDeployable applies the environment's requirements to a valid manifest.
-func checkDeployable(p string, m *manifest.Manifest, env *policy.Environment, pol *policy.Policy) error {
-	if env.RequireValidation && m.Validation.Status != manifest.ValidationPassed {
-		return refuse(p, "%s: validation of %s %s is %s; %s requires passed", p, m.Model, m.Version, m.Validation.Status, env.Name)
+// ruleText renders a rule outcome as file:line:col: message.
+func ruleText(r evaluate.RuleResult) string {
+	return diag.Problem{File: r.File, Line: r.Line, Column: r.Column, Message: r.Message}.String()
+}
+
+// firstProblem says why the manifest at p could not be loaded.
+func firstProblem(p string, doc *manifest.Document) string {
+	if doc != nil && len(doc.Problems) > 0 {
+		return doc.Problems[0].String()
 	}
-	if _, err := location.Check(m.Artifact.URI, pol.Artifacts.AllowedLocations, pol.Artifacts.AllowLocal); err != nil {
-		return refuse(p, "%s: %v", p, err)
-	}
-	var missing []string
-	for _, f := range env.RequiredLineage {
-		if !m.Lineage.Has(f) {
-			missing = append(missing, f)
+	return "no manifest at " + p
+}
+
+// checkEntry refuses a manifest path that is missing, too large, or not a
+// regular file in folders: a symbolic link or submodule on the way is
+// never followed, as the engine never follows one.
+func checkEntry(fsys fs.FS, p string) error {
+	parts := strings.Split(p, "/")
+	for i := range parts {
+		q := strings.Join(parts[:i+1], "/")
+		info, err := fs.Stat(fsys, q)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return refuse(p, "no manifest at %s", p)
+		case err != nil:
+			return err
+		case info.Mode()&fs.ModeSymlink != 0:
+			return refuse(p, "%s is a symbolic link; a manifest is a regular file in folders, and links are never followed", q)
+		case info.Mode()&fs.ModeIrregular != 0:
+			return refuse(p, "%s is a submodule; a manifest is a regular file in folders", q)
 		}
 	}
-	if len(missing) > 0 {
-		return refuse(p, "%s: %s requires lineage %s", p, env.Name, strings.Join(missing, ", "))
-	}
-	return nil
+	_, err := readManifest(fsys, p)
+	return err
 }
 
 func readManifest(fsys fs.FS, p string) ([]byte, error) {

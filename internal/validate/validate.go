@@ -134,8 +134,12 @@ func collect(fsys fs.FS, paths []string) ([]string, []diag.Problem, error) {
 	var files []string
 	var problems []diag.Problem
 	seen := map[string]bool{}
+	problems = append(problems, layoutProblems(fsys, paths)...)
 	for _, p := range paths {
 		p = path.Clean(p)
+		if irregularOnTheWay(fsys, p) {
+			continue // reported by layoutProblems; never followed
+		}
 		info, err := fs.Stat(fsys, p)
 		if err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
@@ -154,6 +158,13 @@ func collect(fsys fs.FS, paths []string) ([]string, []diag.Problem, error) {
 		err = fs.WalkDir(fsys, p, func(q string, d fs.DirEntry, err error) error {
 			if err != nil {
 				return err
+			}
+			if problem, ok := irregularEntry(fsys, q, d); ok {
+				problems = append(problems, problem)
+				if d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
 			}
 			if d.IsDir() || seen[q] {
 				return nil
@@ -231,4 +242,70 @@ feed:
 		problems = append(problems, r.problems...)
 	}
 	return docs, problems, nil
+}
+
+// The layout of the gated paths: the engine gates a symbolic link or a
+// submodule at or under environments/, schemas/, the policy or CODEOWNERS,
+// and never follows one, so validate reports one on disk rather than
+// checking what it points to.
+
+// gatedPaths are the paths whose entries must be regular files in folders.
+var gatedPaths = []string{manifest.Root, ".github", policy.Path, "schemas", schemas.ModelDeploymentPath, schemas.PolicyPath, "CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS"}
+
+// layoutProblems reports the gated paths, and the folders on the way to
+// the requested paths, that are symbolic links.
+func layoutProblems(fsys fs.FS, paths []string) []diag.Problem {
+	var out []diag.Problem
+	seen := map[string]bool{}
+	check := func(p string) {
+		if seen[p] {
+			return
+		}
+		seen[p] = true
+		if info, err := fs.Lstat(fsys, p); err == nil {
+			if problem, ok := irregularEntry(fsys, p, fs.FileInfoToDirEntry(info)); ok {
+				out = append(out, problem)
+			}
+		}
+	}
+	for _, p := range gatedPaths {
+		check(p)
+	}
+	for _, p := range paths {
+		parts := strings.Split(path.Clean(p), "/")
+		for i := range parts {
+			check(strings.Join(parts[:i+1], "/"))
+		}
+	}
+	return out
+}
+
+// irregularOnTheWay reports whether p or a folder on the way to it is a
+// symbolic link.
+func irregularOnTheWay(fsys fs.FS, p string) bool {
+	parts := strings.Split(p, "/")
+	for i := range parts {
+		if info, err := fs.Lstat(fsys, strings.Join(parts[:i+1], "/")); err == nil && info.Mode()&(fs.ModeSymlink|fs.ModeIrregular) != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// irregularEntry returns the problem of an entry that is not a regular
+// file or a folder: a symbolic link, a submodule (a folder holding .git),
+// or anything else.
+func irregularEntry(fsys fs.FS, p string, d fs.DirEntry) (diag.Problem, bool) {
+	t := d.Type()
+	switch {
+	case t&fs.ModeSymlink != 0:
+		return diag.Problem{File: p, Message: p + " is a symbolic link; promobot never follows one under a gated path (the bot gates it as a layout change): make it a regular file or folder"}, true
+	case t.IsDir():
+		if _, err := fs.Lstat(fsys, path.Join(p, ".git")); err == nil {
+			return diag.Problem{File: p, Message: p + " is a submodule or a nested repository; promobot reads only regular files in folders under a gated path"}, true
+		}
+	case !t.IsRegular():
+		return diag.Problem{File: p, Message: p + " is not a regular file; promobot reads only regular files in folders under a gated path"}, true
+	}
+	return diag.Problem{}, false
 }

@@ -192,3 +192,96 @@ func BenchmarkValidate(b *testing.B) {
 	}
 	b.ReportMetric(float64(n+6)*float64(b.N)/b.Elapsed().Seconds(), "manifests/s")
 }
+
+// TestIrregularEntriesAreProblems writes the sample repository to disk and
+// puts symbolic links and submodules where the gate reads files: each is a
+// problem, and what a link points to is never validated in its place.
+func TestIrregularEntriesAreProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		edit func(t *testing.T, root string)
+		want string
+	}{
+		{
+			name: "a manifest that is a symbolic link to a valid one",
+			edit: func(t *testing.T, root string) {
+				p := filepath.Join(root, "environments", "prod", "elasticnet-ndx.yaml")
+				if err := os.Rename(p, filepath.Join(root, "store.yaml")); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink(filepath.Join("..", "..", "store.yaml"), p); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: "environments/prod/elasticnet-ndx.yaml: environments/prod/elasticnet-ndx.yaml is a symbolic link",
+		},
+		{
+			name: "the environments folder is a symbolic link",
+			edit: func(t *testing.T, root string) {
+				if err := os.Rename(filepath.Join(root, "environments"), filepath.Join(root, "live")); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink("live", filepath.Join(root, "environments")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: "environments: environments is a symbolic link",
+		},
+		{
+			name: "the policy is a symbolic link",
+			edit: func(t *testing.T, root string) {
+				p := filepath.Join(root, ".github", "promobot.yaml")
+				if err := os.Rename(p, filepath.Join(root, "policy.yaml")); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Symlink(filepath.Join("..", "policy.yaml"), p); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: ".github/promobot.yaml: .github/promobot.yaml is a symbolic link",
+		},
+		{
+			name: "a submodule in an environment",
+			edit: func(t *testing.T, root string) {
+				dir := filepath.Join(root, "environments", "prod", "vendored")
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, ".git"), []byte("gitdir: ../../../.git/modules/vendored\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: "environments/prod/vendored: environments/prod/vendored is a submodule or a nested repository",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			for p, f := range sampleRepo(t) {
+				full := filepath.Join(root, filepath.FromSlash(p))
+				if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(full, f.Data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tt.edit(t, root)
+			res, err := Run(t.Context(), os.DirFS(root), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range res.Report.Problems {
+				got = append(got, p.String())
+			}
+			found := false
+			for _, g := range got {
+				found = found || strings.HasPrefix(g, tt.want)
+			}
+			if res.Report.Valid || !found {
+				t.Errorf("valid %v, problems:\n%s\nwant one starting with %q", res.Report.Valid, strings.Join(got, "\n"), tt.want)
+			}
+		})
+	}
+}

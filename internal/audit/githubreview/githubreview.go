@@ -188,6 +188,11 @@ func (r *Reviewer) details(ctx context.Context, e *audit.EvidencePullRequest) er
 		return wrap(err, fmt.Sprintf("read pull request #%d", e.Number))
 	}
 	e.MergedBy = full.GetMergedBy().GetLogin()
+	for _, l := range full.Labels {
+		if name := l.GetName(); name != "" {
+			e.Labels = append(e.Labels, name)
+		}
+	}
 	reviews, err := paginate(func(lo *github.ListOptions) ([]*github.PullRequestReview, *github.Response, error) {
 		return r.api.ListReviews(ctx, o.Owner, o.Repo, e.Number, lo)
 	})

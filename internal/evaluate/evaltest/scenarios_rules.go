@@ -141,19 +141,46 @@ func ruleScenarios() []Scenario {
 	s.Now = "2026-12-28T10:00:00Z"
 	add(s, evaluate.VerdictFail, `prod is frozen for "year-end close" until 2027-01-04T00:00:00Z; add the label freeze-override to override it with 2 governance approvals`)
 
-	s = prodPromotion("freeze: the override label raises the count to the governance approvals")
-	s.Base[".github/promobot.yaml"] = Replace(Policy, "governance:\n  approvals: 2", "governance:\n  approvals: 3")
+	s = prodPromotion("freeze: the override label adds the governance approvals of the policy's owners")
 	s.Now = "2026-12-28T10:00:00Z"
 	s.Labels = []string{"Freeze-Override"}
-	add(s, evaluate.VerdictFail, "overridden by the label freeze-override, so 3 governance approvals are needed",
-		"needs 1 more approval from @example-org/model-risk or @example-org/release-managers", "freeze override: governance approvals")
+	add(s, evaluate.VerdictFail,
+		"overridden by the label freeze-override, so 2 governance approvals from the owners of .github/promobot.yaml are needed besides prod's own 2",
+		"FAIL: the freeze of prod is overridden: needs 2 more governance approvals from @example-org/platform-admins (owners of .github/promobot.yaml) for environments/prod/elasticnet-ndx-threshold.yaml and environments/prod/elasticnet-ndx.yaml",
+		"freeze override: also 0/2 governance approvals from owners of .github/promobot.yaml",
+		"governance: 0/2 (freeze-override, owners of .github/promobot.yaml, 2 missing)")
 
-	s = prodPromotion("freeze: an overridden freeze passes with the governance approvals")
-	s.Base[".github/promobot.yaml"] = Replace(Policy, "governance:\n  approvals: 2", "governance:\n  approvals: 3")
+	s = prodPromotion("freeze: the environment's owners alone cannot lift a freeze, however many approve")
 	s.Now = "2026-12-28T10:00:00Z"
 	s.Labels = []string{"freeze-override"}
-	s.Reviews = Approve("mara", "rita", "mike")
-	add(s, evaluate.VerdictPass, "all rules pass, 3/3 approvals")
+	s.Reviews = Approve("mara", "mike", "rita", "rob")
+	add(s, evaluate.VerdictFail, "needs 2 more governance approvals from @example-org/platform-admins (owners of .github/promobot.yaml)")
+
+	s = prodPromotion("freeze: the governance owners alone cannot lift a freeze either")
+	s.Now = "2026-12-28T10:00:00Z"
+	s.Labels = []string{"freeze-override"}
+	s.Reviews = Approve("pat", "paula")
+	add(s, evaluate.VerdictFail, "needs 2 more approvals from @example-org/model-risk or @example-org/release-managers")
+
+	s = prodPromotion("freeze: an overridden freeze passes with both counts")
+	s.Now = "2026-12-28T10:00:00Z"
+	s.Labels = []string{"freeze-override"}
+	s.Reviews = Approve("mara", "rita", "pat", "paula")
+	add(s, evaluate.VerdictPass, "all rules pass, 2/2 approvals, 2/2 governance approvals", "approved by: @pat, @paula")
+
+	s = prodPromotion("freeze: one approval counts in both counts only for an owner of both")
+	s.Base[".github/CODEOWNERS"] = Replace(CodeOwners, "/.github/                   @example-org/platform-admins",
+		"/.github/                   @example-org/platform-admins @example-org/release-managers")
+	s.Now = "2026-12-28T10:00:00Z"
+	s.Labels = []string{"freeze-override"}
+	s.Reviews = Approve("mara", "rita", "pat")
+	add(s, evaluate.VerdictPass, "all rules pass, 2/2 approvals, 2/2 governance approvals", "approved by: @pat, @rita")
+
+	s = prodPromotion("freeze: an approval by an owner of the environment only does not count for governance")
+	s.Now = "2026-12-28T10:00:00Z"
+	s.Labels = []string{"freeze-override"}
+	s.Reviews = Approve("mara", "rita", "pat")
+	add(s, evaluate.VerdictFail, "needs 1 more governance approval from @example-org/platform-admins (owners of .github/promobot.yaml)")
 
 	s = prodPromotion("freeze: a window without an override label cannot be overridden")
 	s.Base[".github/promobot.yaml"] = Replace(Policy, "        overrideLabel: freeze-override\n", "")
