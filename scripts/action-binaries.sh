@@ -76,6 +76,8 @@ sources() {
 digest() {
 	list=$(sources)
 	[ -n "$list" ] || die "no source files under $root"
+	# $sha256 is a command and its arguments: split on purpose.
+	# shellcheck disable=SC2086
 	sum=$(cd "$root" && echo "$list" | tr '\n' '\0' | xargs -0 $sha256 | $sha256 | cut -d' ' -f1)
 	check_hex "$sum" "the source digest"
 	echo "$sum"
@@ -128,7 +130,7 @@ pin() {
 	version=$1 dir=$2
 	check_version "$version"
 	if command -v git >/dev/null 2>&1 && git -C "$root" rev-parse --git-dir >/dev/null 2>&1; then
-		untracked=$(cd "$root" && git ls-files --others -- go.mod go.sum cmd internal schemas | grep -v -e '_test\.go$' -e '/testdata/' || true)
+		untracked=$(cd "$root" && git ls-files --others -- go.mod go.sum cmd internal schemas | { grep -v -e '_test\.go$' -e '/testdata/' || true; })
 		[ -z "$untracked" ] || die "files git does not track would be part of the source digest; remove them first:
 $untracked"
 	fi
