@@ -11,16 +11,46 @@ BIN       := bin/promobot
 TOOLS     := $(CURDIR)/.tools
 STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT := $(TOOLS)/actionlint-$(ACTIONLINT_VERSION)
+# Releases: the Go of the Dockerfile, so that the image's binary and the
+# released linux binaries are the same bytes.
+GO_VERSION := $(shell sed -n 's/^ARG GO_VERSION=//p' Dockerfile)
+PLATFORMS := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64
+DIST      := dist
 
 export PROMOBOT_REPO_ROOT := $(CURDIR)
 
-.PHONY: all build test vet lint tidy-check fmt-check bench demo fuzz clean npm-deps
+.PHONY: all build dist pins check-pins test vet lint actionlint tidy-check fmt-check bench demo fuzz clean npm-deps
 
 all: build
 
 ## build: a reproducible static binary in bin/promobot
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=false -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/promobot
+
+## dist: the release binaries for every platform of PLATFORMS, built by
+## `make build` with the Go of the Dockerfile, as dist/promobot_VERSION_OS_ARCH
+## with their dist/SHA256SUMS
+dist:
+	@rm -rf $(DIST) && mkdir -p $(DIST)
+	@for p in $(PLATFORMS); do \
+		echo "build $(DIST)/promobot_$(VERSION)_$${p%/*}_$${p#*/}"; \
+		GOTOOLCHAIN=go$(GO_VERSION) GOOS=$${p%/*} GOARCH=$${p#*/} \
+			$(MAKE) -s --no-print-directory build VERSION=$(VERSION) BIN=$(DIST)/promobot_$(VERSION)_$${p%/*}_$${p#*/} || exit 1; \
+	done
+	cd $(DIST) && for f in promobot_$(VERSION)_*; do \
+		echo "$$(sh ../scripts/action-binaries.sh sha256 $$f)  $$f" || exit 1; \
+	done >SHA256SUMS
+
+## pins: pin the binaries of dist/ as release VERSION in action-binaries.txt,
+## which the Action downloads and verifies (before tagging; docs/deploy.md)
+pins:
+	sh scripts/action-binaries.sh pin $(VERSION) $(DIST)
+
+## check-pins: fail unless dist/ holds exactly the binaries pinned for VERSION
+check-pins:
+	sh scripts/action-binaries.sh check $(VERSION) $(DIST)
 
 ## npm-deps: Azurite and the @octokit payload/schema corpora from package-lock.json
 npm-deps: node_modules/.installed
@@ -38,6 +68,17 @@ $(STATICCHECK):
 	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	@mv $(TOOLS)/staticcheck $@
 
+$(ACTIONLINT):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	@mv $(TOOLS)/actionlint $@
+
+## actionlint: lint the workflows in .github/workflows, and through them the
+## inputs they pass to the Action (uses: ./). Without shellcheck and pyflakes,
+## so that every machine reports the same.
+actionlint: $(ACTIONLINT)
+	$(ACTIONLINT) -shellcheck= -pyflakes=
+
 ## fmt-check: fail when gofmt would change a file
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
@@ -51,8 +92,8 @@ tidy-check:
 		echo "go mod tidy changes go.mod/go.sum; run it and commit"; \
 		cp $(TOOLS)/go.mod.orig go.mod; cp $(TOOLS)/go.sum.orig go.sum; exit 1; fi
 
-## lint: gofmt, go vet, staticcheck and go mod tidy leave nothing to say
-lint: fmt-check vet tidy-check $(STATICCHECK)
+## lint: gofmt, go vet, staticcheck, go mod tidy and actionlint leave nothing to say
+lint: fmt-check vet tidy-check actionlint $(STATICCHECK)
 	$(STATICCHECK) $(PKGS)
 
 ## test: lint, then every test with the race detector, Azurite required
@@ -75,4 +116,4 @@ demo: build npm-deps
 	./bin/promobot-demo --promobot $(BIN) --out demo-output
 
 clean:
-	rm -rf bin
+	rm -rf bin $(DIST)

@@ -6,11 +6,16 @@ package buildinfo
 // repository and a shallow checkout of a pull request's merge commit.
 
 import (
+	"encoding/pem"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -143,6 +148,11 @@ func TestActionOnPullRequests(t *testing.T) {
 		}
 		env = append(env, name+"="+strings.TrimSpace(string(out)))
 	}
+	// A Linux runner, and no released binary pinned for this source: the
+	// Action builds promobot from source.
+	noPins := filepath.Join(t.TempDir(), "action-binaries.txt")
+	writeFiles(t, filepath.Dir(noPins), map[string]string{"action-binaries.txt": readRootFile(t, "action-binaries.txt")})
+	env = append(env, "RUNNER_OS=Linux", "RUNNER_ARCH=X64", "ACTION_BINARIES_FILE="+noPins)
 	env = append(env, "HOME="+home, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+filepath.Join(home, "gitconfig"),
 		"GIT_AUTHOR_NAME=Alice", "GIT_AUTHOR_EMAIL=1001+alice@users.noreply.github.com",
 		"GIT_COMMITTER_NAME=Alice", "GIT_COMMITTER_EMAIL=1001+alice@users.noreply.github.com",
@@ -169,7 +179,7 @@ func TestActionOnPullRequests(t *testing.T) {
 		event:       "pull_request",
 		change:      edit("environments/dev/elasticnet-ndx.yaml", "notes: Weekly retrain", "notes: Weekly retrained"),
 		wantOutputs: map[string]string{"verdict": "pass", "blocking-rules": "0", "missing-approvals": "0"},
-		wantLog:     []string{"promobot version", "check: verdict pass"},
+		wantLog:     []string{"this commit's source is not a release's; building from source", "promobot version", "check: verdict pass"},
 		wantSummary: []string{"PASS", "approvals are evaluated by the promobot GitHub App"},
 	}, {
 		name:        "a full checkout needs no fetch",
@@ -300,6 +310,202 @@ func TestActionOnPullRequests(t *testing.T) {
 				if !strings.Contains(string(summary), want) {
 					t.Errorf("the job summary lacks %q:\n%s", want, summary)
 				}
+			}
+		})
+	}
+}
+
+// TestActionDownloadsThePinnedRelease runs the Action's install steps
+// against a local HTTPS server standing in for the releases: the binary
+// pinned for this source and runner is downloaded and run only when its
+// sha256 is the pinned one; anything else builds from source, here with a
+// stand-in go so that no test builds promobot again.
+func TestActionDownloadsThePinnedRelease(t *testing.T) {
+	for _, tool := range []string{"bash", "curl", "sh"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	const version = "v1.2.3"
+	released := "#!/bin/sh\necho 'promobot version " + version + " (released)'\n"
+	tampered := "#!/bin/sh\necho 'promobot version " + version + " (tampered)'\n"
+
+	// The pins of a release of this very source, written by the release
+	// tooling from stand-in binaries.
+	dir := t.TempDir()
+	pins := filepath.Join(dir, "action-binaries.txt")
+	dist := filepath.Join(dir, "dist")
+	files := map[string]string{}
+	for _, p := range makePlatforms(t) {
+		files["promobot_"+version+"_"+strings.ReplaceAll(p, "/", "_")] = released
+	}
+	writeFiles(t, dist, files)
+	writeFiles(t, dir, map[string]string{"action-binaries.txt": readRootFile(t, "action-binaries.txt")})
+	if out, err := pinScript(t, pins, "pin", version, dist); err != nil {
+		t.Fatalf("pin: %v\n%s", err, out)
+	}
+	otherSource := filepath.Join(dir, "other-source.txt")
+	writeFiles(t, dir, map[string]string{"other-source.txt": regexp.MustCompile(` [0-9a-f]{64} `).
+		ReplaceAllString(readFile(t, pins), " "+strings.Repeat("1", 64)+" ")})
+	malformed := filepath.Join(dir, "malformed.txt")
+	writeFiles(t, dir, map[string]string{"malformed.txt": readFile(t, pins) + "v1.2.4 linux/amd64\n"})
+
+	var (
+		mu       sync.Mutex
+		requests []string
+	)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests = append(requests, r.URL.Path)
+		mu.Unlock()
+		switch r.URL.Path {
+		case "/releases/download/v1.2.3/promobot_v1.2.3_linux_amd64", "/releases/download/v1.2.3/promobot_v1.2.3_darwin_arm64":
+			io.WriteString(w, released)
+		case "/releases/download/v1.2.3/promobot_v1.2.3_linux_arm64":
+			io.WriteString(w, tampered)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// A go that "builds" by writing a script, so the fallback is seen
+	// without compiling.
+	fakeBin := filepath.Join(dir, "fakebin")
+	writeFiles(t, fakeBin, map[string]string{"go": `#!/bin/sh
+out=
+while [ $# -gt 0 ]; do
+	if [ "$1" = -o ]; then out=$2; fi
+	shift
+done
+printf '#!/bin/sh\necho "promobot version built from source"\n' >"$out"
+chmod +x "$out"
+`})
+	if err := os.Chmod(filepath.Join(fakeBin, "go"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name         string
+		runner       string // RUNNER_OS/RUNNER_ARCH
+		pins         string
+		url          string // the releases; srv's when empty
+		wantFailed   bool
+		wantLog      []string
+		wantVersion  string // the installed promobot --version
+		wantRequests []string
+	}{{
+		name:         "the pinned release for linux/amd64 is downloaded and verified",
+		runner:       "Linux/X64",
+		pins:         pins,
+		wantLog:      []string{"promobot: v1.2.3 for linux/amd64, sha256", "as pinned"},
+		wantVersion:  "promobot version v1.2.3 (released)",
+		wantRequests: []string{"/releases/download/v1.2.3/promobot_v1.2.3_linux_amd64"},
+	}, {
+		name:         "darwin/arm64 gets its own binary",
+		runner:       "macOS/ARM64",
+		pins:         pins,
+		wantVersion:  "promobot version v1.2.3 (released)",
+		wantRequests: []string{"/releases/download/v1.2.3/promobot_v1.2.3_darwin_arm64"},
+	}, {
+		name:         "a download whose sha256 is not the pinned one is refused",
+		runner:       "Linux/ARM64",
+		pins:         pins,
+		wantFailed:   true,
+		wantLog:      []string{"::error title=promobot::", "but this action pins", "refusing to run it"},
+		wantRequests: []string{"/releases/download/v1.2.3/promobot_v1.2.3_linux_arm64"},
+	}, {
+		name:         "a release asset that cannot be downloaded falls back to the source",
+		runner:       "macOS/X64",
+		pins:         pins,
+		wantLog:      []string{"::warning title=promobot::could not download", "building from source"},
+		wantVersion:  "promobot version built from source",
+		wantRequests: []string{"/releases/download/v1.2.3/promobot_v1.2.3_darwin_amd64"},
+	}, {
+		name:        "releases are fetched over HTTPS only",
+		runner:      "Linux/X64",
+		pins:        pins,
+		url:         "http://127.0.0.1:1/releases/download",
+		wantLog:     []string{"could not download http://127.0.0.1:1/"},
+		wantVersion: "promobot version built from source",
+	}, {
+		name:        "a source no release was built from builds",
+		runner:      "Linux/X64",
+		pins:        otherSource,
+		wantLog:     []string{"this commit's source is not a release's; building from source"},
+		wantVersion: "promobot version built from source",
+	}, {
+		name:        "a runner without a released binary builds",
+		runner:      "Windows/X64",
+		pins:        pins,
+		wantLog:     []string{"no released binary for Windows/X64; building from source"},
+		wantVersion: "promobot version built from source",
+	}, {
+		name:        "a pin file that cannot be read builds, with a warning",
+		runner:      "Linux/X64",
+		pins:        malformed,
+		wantLog:     []string{"::warning title=promobot::cannot read the pinned release binaries"},
+		wantVersion: "promobot version built from source",
+	}}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mu.Lock()
+			requests = nil
+			mu.Unlock()
+			a := loadAction(t)
+			var steps []actionStep
+			for _, s := range a.Runs.Steps {
+				if s.ID == "release" {
+					url := tc.url
+					if url == "" {
+						url = srv.URL + "/releases/download"
+					}
+					s.Env["RELEASES_URL"] = url
+				}
+				steps = append(steps, s)
+				if s.ID == "build" {
+					break // the install steps only; validate and check need a repository
+				}
+			}
+			a.Runs.Steps = steps
+			osName, arch, _ := strings.Cut(tc.runner, "/")
+			env := append(os.Environ(), "RUNNER_OS="+osName, "RUNNER_ARCH="+arch, "ACTION_BINARIES_FILE="+tc.pins,
+				"CURL_CA_BUNDLE="+caFile, "PATH="+fakeBin+string(os.PathListSeparator)+os.Getenv("PATH"))
+			r := &runner{t: t, action: a, github: map[string]any{"action_path": moduleRoot(t), "action_ref": "0123abc"},
+				workspace: t.TempDir(), env: env, steps: map[string]map[string]any{}}
+			outputs := r.run()
+			log := r.log.String()
+			if r.failed != tc.wantFailed {
+				t.Errorf("failed = %v, want %v\n%s", r.failed, tc.wantFailed, log)
+			}
+			for _, want := range tc.wantLog {
+				if !strings.Contains(log, want) {
+					t.Errorf("the steps' output lacks %q:\n%s", want, log)
+				}
+			}
+			mu.Lock()
+			got := requests
+			mu.Unlock()
+			if diff := cmp.Diff(tc.wantRequests, got); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
+			path := outputs["promobot"]
+			if tc.wantFailed {
+				if path != "" {
+					t.Errorf("output promobot = %q after a refused download", path)
+				}
+				return
+			}
+			out, err := exec.Command(path).CombinedOutput()
+			if got := strings.TrimSpace(string(out)); err != nil || got != tc.wantVersion {
+				t.Errorf("%s: %q, %v; want %q\n%s", path, got, err, tc.wantVersion, log)
+			}
+			if _, err := os.Stat(filepath.Join(filepath.Dir(path), "promobot.download")); !os.IsNotExist(err) {
+				t.Errorf("the download is left next to the binary: %v", err)
 			}
 		})
 	}
