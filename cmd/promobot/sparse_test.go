@@ -108,7 +108,8 @@ func TestARevisionNamedLikeAHashIsTheReference(t *testing.T) {
 	gitIn(t, dir, "add", "-A")
 	gitIn(t, dir, "commit", "-q", "-m", "base")
 	old := gitIn(t, dir, "rev-parse", "HEAD")
-	writeTree(t, dir, evaltest.Promote("dev", evaltest.V2, evaltest.Forecaster))
+	// The bundle moves as a whole: resolve applies the bundles rule.
+	writeTree(t, dir, evaltest.Promote("dev", evaltest.V2, evaltest.Forecaster, evaltest.Calibrator))
 	gitIn(t, dir, "commit", "-q", "-am", "promote to dev")
 	promoted := gitIn(t, dir, "rev-parse", "HEAD")
 	name := old[:4]
