@@ -47,14 +47,30 @@ type auditFixture struct {
 func newAuditFixture(t *testing.T) *auditFixture {
 	t.Helper()
 	h := audittest.BuildHistory(t)
-	return &auditFixture{h: h, github: []string{"--github", audittest.Owner + "/" + audittest.Name, "--github-url", h.Fixture.URL(), "--github-token", h.Token(t)}}
+	return &auditFixture{h: h, github: []string{"--github-repo", audittest.Owner + "/" + audittest.Name, "--github-url", h.Fixture.URL(), "--github-token", h.Token(t)}}
+}
+
+// withSource puts the fixture's repository and cache flags after the
+// command path (audit, audit export), where they are defined; audit verify
+// reads only a log and takes neither.
+func (f *auditFixture) withSource(cache string, args []string) []string {
+	i := slices.IndexFunc(args, func(a string) bool { return strings.HasPrefix(a, "-") })
+	if i < 0 {
+		i = len(args)
+	}
+	if args[i-1] == "verify" {
+		return args
+	}
+	full := append([]string{}, args[:i]...)
+	full = append(full, "--repo", f.h.Path, "--cache-dir", cache)
+	return append(full, args[i:]...)
 }
 
 // run runs promobot with the fixture's repository and a private cache, and
 // replaces the emulator's random address in the output.
 func (f *auditFixture) run(t *testing.T, cache string, args ...string) cliResult {
 	t.Helper()
-	full := append([]string{args[0], "--repo", f.h.Path, "--cache-dir", cache}, args[1:]...)
+	full := f.withSource(cache, args)
 	res := runCLI(t, t.TempDir(), full...)
 	res.stdout = strings.ReplaceAll(res.stdout, f.h.Fixture.Server.URL, "https://github.example")
 	return res
@@ -166,7 +182,6 @@ func TestAuditUsageErrors(t *testing.T) {
 		{name: "date", args: []string{"audit", "--since", "yesterday"}, want: "--since"},
 		{name: "at with since", args: []string{"audit", "--at", "2026-06-01", "--since", "2026-05-01"}, want: "cannot be combined"},
 		{name: "github repository", args: []string{"audit", "--github", "acme"}, want: "OWNER/REPO"},
-		{name: "ref", args: []string{"audit", "--ref", "nope"}, want: `ref "nope" not found`},
 		{name: "export without sink", args: []string{"audit", "export"}, want: "--to"},
 		{name: "unknown sink", args: []string{"audit", "export", "--to", "s3://bucket/log"}, want: "unknown sink"},
 	} {
@@ -182,7 +197,7 @@ func TestAuditUsageErrors(t *testing.T) {
 // runWithEnv runs promobot with environment variables.
 func (f *auditFixture) runWithEnv(t *testing.T, vars map[string]string, cache string, args ...string) cliResult {
 	t.Helper()
-	full := append([]string{args[0], "--repo", f.h.Path, "--cache-dir", cache}, args[1:]...)
+	full := f.withSource(cache, args)
 	var stdout, stderr strings.Builder
 	e := &env{
 		stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,

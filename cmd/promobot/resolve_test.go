@@ -131,7 +131,7 @@ func TestResolveCommand(t *testing.T) {
 		}
 	}
 
-	got = r.run(t, "resolve", "--env", "prod", "--model", "good", "--ref", "main")
+	got = r.run(t, "resolve", "--env", "prod", "--model", "good", "--ref", "main", "--format", "json")
 	var out resolutionJSON
 	if err := json.Unmarshal([]byte(got.stdout), &out); err != nil || !out.Verified || out.Version != "1.0.0" {
 		t.Errorf("json output %q: %v", got.stdout, err)

@@ -29,8 +29,9 @@ With --pr N it rolls back what the merged pull request N pinned: every
 manifest it changed goes back to the version pinned before its merge, as long
 as the environment still pins what N left.
 
-Exit status: 0 done (or nothing to do), 1 refused by the policy, 2 usage or
-internal error.`,
+Exit status: 0 done (or nothing to do); 1 refused by the policy; 2 usage or
+configuration error; 3 unknown environment, model, version or pull request;
+4 GitHub or the git remote could not answer (a retry may help).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
@@ -21,8 +22,13 @@ func newValidateCommand(e *env) *cobra.Command {
 
 With no PATH it checks environments/ of the repository that holds the working
 directory, plus .github/promobot.yaml. Problems are printed one a line as
-path:line:col: message. Exit status: 0 all valid, 1 problems found, 2 usage or
-internal error.`,
+path:line:col: message. --format json prints the report that
+schemas/validate-output.schema.json describes; --format github prints
+workflow annotations.
+
+Exit status: 0 all valid; 1 problems found; 2 usage or configuration error;
+4 the only problems are artifacts that storage could not answer for
+(--verify-artifacts; a retry may help).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := diag.ParseFormat(format)
 			if err != nil {
@@ -47,8 +53,9 @@ internal error.`,
 			}
 			fsys := os.DirFS(repo)
 			opts := validate.Options{Paths: paths}
+			var unavailable atomic.Int64
 			if verifyArtifacts {
-				opts.Verify = artifactVerifier(e, fsys)
+				opts.Verify = artifactVerifier(e, fsys, &unavailable)
 			}
 			res, err := validate.Run(cmd.Context(), fsys, opts)
 			if err != nil {
@@ -58,13 +65,27 @@ internal error.`,
 				return usageError("%v", err)
 			}
 			if !res.Report.Valid {
+				if n := unavailable.Load(); n > 0 && int(n) == errorCount(res.Report.Problems) {
+					return &exitError{code: exitUnavailable}
+				}
 				return failed()
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&repo, "repo", "", "repository root (default: the repository holding the working directory)")
+	cmd.Flags().StringVar(&repo, "repo", "", "local repository root (default: the repository holding the working directory)")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or github")
 	cmd.Flags().BoolVar(&verifyArtifacts, "verify-artifacts", false, "also verify every valid manifest's artifact against storage: existence, size, sha256 and signature")
 	return cmd
+}
+
+// errorCount counts the problems that are errors.
+func errorCount(ps []diag.Problem) int {
+	n := 0
+	for _, p := range ps {
+		if p.Severity == diag.Error {
+			n++
+		}
+	}
+	return n
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/example-org/promobot/internal/audit/objectstore"
+	"github.com/example-org/promobot/internal/failure"
 )
 
 // Repository is a git repository opened for auditing. It is not safe for
@@ -42,7 +43,7 @@ func OpenRepository(path string, opts RepositoryOptions) (*Repository, error) {
 	}
 	g, err := git.PlainOpenWithOptions(path, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
 	if err != nil {
-		return nil, fmt.Errorf("audit: open %s: %w", path, err)
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	objectsDir := gitDir
 	if common, err := os.ReadFile(filepath.Join(gitDir, "commondir")); err == nil {
@@ -53,7 +54,7 @@ func OpenRepository(path string, opts RepositoryOptions) (*Repository, error) {
 	}
 	store, err := objectstore.Open(objectsDir, objectstore.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
+		return nil, err
 	}
 	r := &Repository{gitDir: gitDir, bare: bare, git: g, store: store, shallow: map[plumbing.Hash]bool{}}
 	if data, err := os.ReadFile(filepath.Join(objectsDir, "shallow")); err == nil {
@@ -67,7 +68,7 @@ func OpenRepository(path string, opts RepositoryOptions) (*Repository, error) {
 	if !opts.IgnoreCommitGraph && len(r.shallow) == 0 {
 		if r.graph, err = objectstore.OpenGraph(objectsDir); err != nil {
 			_ = store.Close()
-			return nil, fmt.Errorf("audit: %w", err)
+			return nil, err
 		}
 	}
 	return r, nil
@@ -87,7 +88,7 @@ func findGitDir(path string) (string, bool, error) {
 		}
 		dir, ok := strings.CutPrefix(strings.TrimSpace(string(data)), "gitdir:")
 		if !ok {
-			return "", false, fmt.Errorf("audit: %s is not a gitdir file", dotGit)
+			return "", false, fmt.Errorf("%s is not a gitdir file", dotGit)
 		}
 		dir = strings.TrimSpace(dir)
 		if !filepath.IsAbs(dir) {
@@ -100,7 +101,7 @@ func findGitDir(path string) (string, bool, error) {
 				return path, true, nil
 			}
 		}
-		return "", false, fmt.Errorf("audit: %s is not a git repository", path)
+		return "", false, fmt.Errorf("%s is not a git repository", path)
 	default:
 		return "", false, err
 	}
@@ -155,9 +156,9 @@ func (r *Repository) ResolveRef(ref string) (full, branch string, tip plumbing.H
 		return ref, "", plumbing.NewHash(ref), nil
 	}
 	if ref == "" {
-		return "", "", plumbing.ZeroHash, errors.New("audit: cannot find the default branch: no origin/HEAD and no main branch (use --ref)")
+		return "", "", plumbing.ZeroHash, errors.New("cannot find the default branch: no origin/HEAD and no main branch (use --ref)")
 	}
-	return "", "", plumbing.ZeroHash, fmt.Errorf("audit: ref %q not found", ref)
+	return "", "", plumbing.ZeroHash, failure.NotFoundf("ref %q not found", ref)
 }
 
 func branchName(n plumbing.ReferenceName) string {

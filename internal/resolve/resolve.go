@@ -12,15 +12,19 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/artifactcheck"
+	"github.com/example-org/promobot/internal/diag"
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/location"
 	"github.com/example-org/promobot/internal/manifest"
@@ -68,7 +72,9 @@ type Resolution struct {
 
 // RefusedError says why a manifest must not be loaded. Retrying cannot help.
 type RefusedError struct {
-	Path   string
+	Path string
+	// Line is the 1-based line of Path the refusal is about, or 0.
+	Line   int
 	Reason string
 }
 
@@ -79,9 +85,15 @@ func refuse(p, format string, args ...any) error {
 	return &RefusedError{Path: p, Reason: fmt.Sprintf(format, args...)}
 }
 
+// refuseProblem refuses for a problem found in a file, at its line.
+func refuseProblem(p diag.Problem) error {
+	return &RefusedError{Path: p.File, Line: p.Line, Reason: p.String()}
+}
+
 // Resolve reads and checks the manifest of req.Model in req.Environment.
-// A *RefusedError means the manifest must not be used; any other error means
-// the answer could not be found (storage or repository unreachable).
+// A *RefusedError means the manifest must not be used. An unknown
+// environment or model is an error of kind failure.NotFound, storage that
+// could not answer one of kind failure.Unavailable.
 func Resolve(ctx context.Context, repo *gitrepo.Repo, req Request, deps Deps) (*Resolution, error) {
 	fsys, err := repo.FS(req.Commit)
 	if err != nil {
@@ -89,27 +101,31 @@ func Resolve(ctx context.Context, repo *gitrepo.Repo, req Request, deps Deps) (*
 	}
 	manifestSchema, policySchema, problems := validate.Schemas(fsys)
 	if len(problems) > 0 {
-		return nil, refuse(problems[0].File, "%s", problems[0])
+		return nil, refuseProblem(problems[0])
 	}
 	pol, problems, err := validate.LoadPolicy(fsys, policySchema)
 	if err != nil {
 		return nil, err
 	}
 	if len(problems) > 0 {
-		return nil, refuse(policy.Path, "%s", problems[0])
+		return nil, refuseProblem(problems[0])
 	}
 	env, ok := pol.Environment(req.Environment)
 	if !ok {
-		return nil, refuse(policy.Path, "environment %q is not declared in %s", req.Environment, policy.Path)
+		var names []string
+		for _, e := range pol.Environments {
+			names = append(names, e.Name)
+		}
+		return nil, failure.NotFoundf("environment %q is not declared in %s (declared: %s)", req.Environment, policy.Path, strings.Join(names, ", "))
 	}
 	p := manifest.Path(req.Environment, req.Model)
-	data, err := readManifest(fsys, p)
+	data, err := readManifest(fsys, req.Environment, req.Model)
 	if err != nil {
 		return nil, err
 	}
 	doc, problems := manifest.Load(p, data, manifestSchema)
 	if len(problems) > 0 {
-		return nil, refuse(p, "%s", problems[0])
+		return nil, refuseProblem(problems[0])
 	}
 	m := doc.Manifest
 	if err := checkDeployable(p, m, env, pol); err != nil {
@@ -155,16 +171,33 @@ func checkDeployable(p string, m *manifest.Manifest, env *policy.Environment, po
 	return nil
 }
 
-func readManifest(fsys fs.FS, p string) ([]byte, error) {
+func readManifest(fsys fs.FS, env, model string) ([]byte, error) {
+	p := manifest.Path(env, model)
 	data, err := yamldoc.ReadFile(fsys, p, yamldoc.DefaultLimits)
 	var tooBig *yamldoc.Error
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, refuse(p, "no manifest at %s", p)
+		known := "none"
+		if models := modelsIn(fsys, env); len(models) > 0 {
+			known = strings.Join(models, ", ")
+		}
+		return nil, failure.NotFoundf("model %q is not pinned in %s: no manifest at %s (pinned there: %s)", model, env, p, known)
 	case errors.As(err, &tooBig):
 		return nil, refuse(p, "%s", tooBig.Problem(p))
 	}
 	return data, err
+}
+
+// modelsIn lists the models an environment's folder holds manifests for.
+func modelsIn(fsys fs.FS, env string) []string {
+	entries, _ := fs.ReadDir(fsys, path.Join(manifest.Root, env))
+	var out []string
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".yaml"); ok && !e.IsDir() {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // verifyArtifact verifies, or downloads, the manifest's artifact.
@@ -201,7 +234,7 @@ func verifyArtifact(ctx context.Context, fsys fs.FS, pol *policy.Policy, m *mani
 		if artifact.IsTerminal(err) {
 			return refuse(p, "%s: %v", p, err)
 		}
-		return fmt.Errorf("could not verify %s: %w", p, err)
+		return failure.UnavailableError(fmt.Errorf("could not verify %s: %w", p, err))
 	}
 	res.Verified = result.Verified()
 	if !res.Verified {
@@ -228,7 +261,14 @@ func Clone(ctx context.Context, url, dir, token string) (*gitrepo.Repo, error) {
 		opts.Auth = &githttp.BasicAuth{Username: "x-access-token", Password: token}
 	}
 	if _, err := git.PlainCloneContext(ctx, dir, true, opts); err != nil {
-		return nil, fmt.Errorf("clone %s: %w", location.Redact(url), err)
+		err = fmt.Errorf("clone %s: %w", location.Redact(url), err)
+		if errors.Is(err, transport.ErrRepositoryNotFound) {
+			return nil, failure.NotFoundError(err)
+		}
+		if errors.Is(err, transport.ErrAuthenticationRequired) || errors.Is(err, transport.ErrAuthorizationFailed) {
+			return nil, failure.Mark(failure.Usage, err)
+		}
+		return nil, failure.UnavailableError(err)
 	}
 	return gitrepo.Open(dir)
 }
