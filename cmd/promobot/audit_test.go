@@ -118,8 +118,21 @@ func TestAuditFormats(t *testing.T) {
 			if res.code != exitOK {
 				t.Fatalf("exit %d: %s", res.code, res.stderr)
 			}
+			if res.stderr != "" {
+				t.Errorf("stderr = %q, want nothing", res.stderr)
+			}
+			if filepath.Ext(tc.name) == ".json" {
+				assertSchema(t, "audit-output.schema.json", res.stdout)
+			}
 			auditGolden(t, tc.name, res.stdout)
 		})
+	}
+	// "table" is the deprecated name of the text format: same output, one
+	// line of notice on stderr.
+	res := f.run(t, cache, "audit", "--format", "table")
+	want, _ := os.ReadFile(filepath.Join("testdata", "audit", "offline.table"))
+	if res.code != exitOK || res.stdout != string(want) || res.stderr != "promobot: --format table is deprecated and will be removed; use --format text\n" {
+		t.Errorf("--format table: exit %d, stderr %q, stdout:\n%s", res.code, res.stderr, res.stdout)
 	}
 }
 
@@ -242,6 +255,10 @@ func TestAuditExportVerify(t *testing.T) {
 	broken := f.run(t, cache, "audit", "verify", "--from", "file:"+log, "--format", "json")
 	if broken.code != exitFailed {
 		t.Fatalf("verify of a changed log: exit %d\n%s", broken.code, broken.stdout)
+	}
+	assertSchema(t, "audit-verify-output.schema.json", broken.stdout)
+	if strings.Contains(broken.stdout, "anchorFound") {
+		t.Errorf("anchorFound reported without --anchor:\n%s", broken.stdout)
 	}
 	var got struct {
 		Records int `json:"records"`

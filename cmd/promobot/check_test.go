@@ -295,7 +295,7 @@ func TestCheckGolden(t *testing.T) {
 	for _, s := range evaltest.Scenarios() {
 		byName[s.Name] = s
 	}
-	formats := map[string]string{"text": ".txt", "json": ".json", "markdown": ".md"}
+	formats := map[string]string{"text": ".txt", "json": ".json", "markdown": ".md", "github": ".annotations"}
 	for file, name := range goldenScenarios {
 		s, ok := byName[name]
 		if !ok {
@@ -321,6 +321,7 @@ func TestCheckGolden(t *testing.T) {
 					if r.Verdict != s.WantVerdict {
 						t.Errorf("json verdict = %s, want %s", r.Verdict, s.WantVerdict)
 					}
+					assertSchema(t, "check-output.schema.json", res.stdout)
 				}
 				golden := filepath.Join("testdata", "check", file+ext)
 				if updateGoldens() {
