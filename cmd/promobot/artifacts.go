@@ -24,7 +24,7 @@ func artifactStores(e *env) func() (artifact.Resolver, error) {
 		if err != nil {
 			return nil, err
 		}
-		blobs, err := artifact.NewBlobStore(creds, nil)
+		blobs, err := artifact.NewBlobStore(creds, e.blobOptions)
 		if err != nil {
 			return nil, err
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/failure"
 )
 
@@ -58,6 +59,9 @@ type env struct {
 	stderr io.Writer
 	getenv func(string) string
 	getwd  func() (string, error)
+	// blobOptions, when not nil, configure the artifact stores' HTTP client
+	// and retries; nil means the defaults.
+	blobOptions *artifact.BlobStoreOptions
 }
 
 func newRootCommand(e *env) *cobra.Command {

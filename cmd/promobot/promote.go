@@ -267,7 +267,11 @@ func reportChange(e *env, f *changeFlags, out *promote.Outcome, err error) error
 	switch {
 	case err != nil && failure.KindOf(err) != failure.Unknown:
 		// Marked where the kind is known: an unknown environment, model,
-		// version or pull request, or a remote that could not answer.
+		// version or pull request, or a remote that could not answer. A
+		// refusal marked not found reads as what was not found.
+		if errors.As(err, &refused) {
+			return failure.Mark(failure.KindOf(err), errors.New(strings.Join(refused.Reasons, "; ")))
+		}
 		return err
 	case errors.As(err, &nothing):
 		j.NothingToDo = nothing.Message
