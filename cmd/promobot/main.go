@@ -66,8 +66,20 @@ type env struct {
 
 func newRootCommand(e *env) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "promobot",
-		Short:         "GitOps promotion of ML models with evidence",
+		Use:   "promobot",
+		Short: "GitOps promotion of ML models with evidence",
+		Long: `promobot gates the promotion of ML model versions through a GitOps repository.
+
+Every command uses the same exit codes:
+  0  success
+  1  the answer is no: invalid, blocked, refused for integrity or policy
+  2  usage or configuration error
+  3  not found: unknown model, environment, version, revision, log or pull request
+  4  temporarily unavailable: storage, GitHub or a git remote could not answer;
+     a retry may help
+
+With --format json a refusal or an error is also one JSON object on stdout
+(schemas/error-output.schema.json).`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
