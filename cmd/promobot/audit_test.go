@@ -319,4 +319,12 @@ func TestAuditExportAzurite(t *testing.T) {
 	if res.code != exitOK || !strings.Contains(res.stdout, "intact, 11 records") {
 		t.Fatalf("verify: exit %d\n%s%s", res.code, res.stdout, res.stderr)
 	}
+	// A blob or a container that does not exist is not an intact, empty
+	// log: an auditor must not get a false green.
+	for _, missing := range []string{a.BlobURL("audit", "acme/other.jsonl"), a.BlobURL("nosuch", "acme/models.jsonl")} {
+		res := f.runWithEnv(t, vars, t.TempDir(), "audit", "verify", "--from", missing)
+		if res.code != exitNotFound || res.stdout != "" || !strings.Contains(res.stderr, "does not exist") {
+			t.Errorf("verify %s: exit %d, stdout %q, stderr %q; want exit 3 saying it does not exist", missing, res.code, res.stdout, res.stderr)
+		}
+	}
 }

@@ -109,6 +109,7 @@ func TestExitCodeTable(t *testing.T) {
 		{name: "validate/refused", run: inArt(nil, "validate", "--verify-artifacts", "--format", "json"), want: exitFailed, schema: "validate-output.schema.json"},
 		{name: "validate/usage", run: inArt(nil, "validate", "--format", "yaml"), want: exitUsage},
 		{name: "validate/usage json", run: inArt(nil, "validate", "--format", "json", "/elsewhere"), want: exitUsage, schema: "error-output.schema.json"},
+		{name: "validate/not found", run: inArt(nil, "validate", "environments/prod/nosuch.yaml"), want: exitNotFound},
 		{name: "validate/unavailable", run: inArt(down, "validate", "--verify-artifacts"), want: exitUnavailable},
 
 		// check
@@ -223,5 +224,25 @@ func TestDeprecatedAliases(t *testing.T) {
 	}
 	if _, err := os.Stat(art.dir); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	azure := "GET http://127.0.0.1:1/devstoreaccount1/models/x\n" +
+		"--------------------------------------------------------------------------------\n" +
+		"RESPONSE 503: 503 Service Unavailable\n" +
+		"ERROR CODE: ServerBusy\n" +
+		"--------------------------------------------------------------------------------\n" +
+		"<?xml version=\"1.0\"?><Error><Code>ServerBusy</Code></Error>\n" +
+		"--------------------------------------------------------------------------------\n"
+	cases := []struct{ in, want string }{
+		{"plain", "plain"},
+		{"serve: invalid configuration:\n--app-id is required\n--private-key is required", "serve: invalid configuration: --app-id is required; --private-key is required"},
+		{azure, "GET http://127.0.0.1:1/devstoreaccount1/models/x; RESPONSE 503: 503 Service Unavailable; ERROR CODE: ServerBusy"},
+	}
+	for _, c := range cases {
+		if got := oneLine(c.in); got != c.want {
+			t.Errorf("oneLine(%q) = %q, want %q", c.in, got, c.want)
+		}
 	}
 }

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
 	"github.com/example-org/promobot/internal/diag"
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/validate"
 )
 
@@ -27,7 +30,7 @@ schemas/validate-output.schema.json describes; --format github prints
 workflow annotations.
 
 Exit status: 0 all valid; 1 problems found; 2 usage or configuration error;
-4 the only problems are artifacts that storage could not answer for
+3 a PATH does not exist; 4 the only problems are artifacts that storage could not answer for
 (--verify-artifacts; a retry may help).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := diag.ParseFormat(format)
@@ -43,15 +46,18 @@ Exit status: 0 all valid; 1 problems found; 2 usage or configuration error;
 					return usageError("%v", err)
 				}
 			}
+			fsys := os.DirFS(repo)
 			var paths []string
 			for _, a := range args {
 				rel, err := repoRelative(repo, cwd, a)
 				if err != nil {
 					return usageError("%v", err)
 				}
+				if _, err := fs.Stat(fsys, rel); errors.Is(err, fs.ErrNotExist) {
+					return failure.NotFoundf("%s: no such file or folder in the repository %s", rel, repo)
+				}
 				paths = append(paths, rel)
 			}
-			fsys := os.DirFS(repo)
 			opts := validate.Options{Paths: paths}
 			var unavailable atomic.Int64
 			if verifyArtifacts {
