@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,21 @@ func unreachableStorage(t *testing.T) *artifact.BlobStoreOptions {
 	return &artifact.BlobStoreOptions{MaxRetries: -1, HTTPClient: &http.Client{Transport: &http.Transport{DialContext: dial}}}
 }
 
+// busyStorage sends every storage request, without retries, to a server
+// that answers 503 Server Busy, as Azure Storage does under load.
+func busyStorage(t *testing.T) *artifact.BlobStoreOptions {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("x-ms-error-code", "ServerBusy")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(srv.Close)
+	addr := srv.Listener.Addr().String()
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}
+	return &artifact.BlobStoreOptions{MaxRetries: -1, HTTPClient: &http.Client{Transport: &http.Transport{DialContext: dial}}}
+}
+
 // runIn runs promobot in dir with the given environment variables and
 // storage options.
 func runIn(t *testing.T, dir string, vars map[string]string, blob *artifact.BlobStoreOptions, args ...string) cliResult {
@@ -58,6 +74,8 @@ type exitCase struct {
 	want int
 	// schema, when set, is the schema the JSON on stdout must follow.
 	schema string
+	// stderr, when set, must be part of stderr.
+	stderr string
 }
 
 // TestExitCodeTable runs every command through its success, refusal,
@@ -68,6 +86,7 @@ func TestExitCodeTable(t *testing.T) {
 	art := newArtifactRepo(t)
 	store := map[string]string{"AZURE_STORAGE_CONNECTION_STRING": art.connection}
 	down := unreachableStorage(t)
+	busy := busyStorage(t)
 	inArt := func(blob *artifact.BlobStoreOptions, args ...string) func(*testing.T) cliResult {
 		return func(t *testing.T) cliResult { return runIn(t, art.dir, store, blob, args...) }
 	}
@@ -132,6 +151,7 @@ func TestExitCodeTable(t *testing.T) {
 		{name: "resolve/unknown revision", run: inArt(nil, "resolve", "--env", "prod", "--model", "good", "--ref", "nope"), want: exitNotFound},
 		{name: "resolve/unavailable", run: inArt(down, "resolve", "--env", "prod", "--model", "good", "--ref", "main"), want: exitUnavailable},
 		{name: "resolve/unavailable json", run: inArt(down, "resolve", "--env", "prod", "--model", "good", "--ref", "main", "--format", "json"), want: exitUnavailable, schema: "error-output.schema.json"},
+		{name: "resolve/storage busy", run: inArt(busy, "resolve", "--env", "prod", "--model", "good", "--ref", "main"), want: exitUnavailable, stderr: "storage answered 503 Service Unavailable (ServerBusy)"},
 		{name: "resolve/unavailable remote", run: inArt(nil, "resolve", "--repo", "http://"+closedLoopbackAddr(t)+"/gitops.git", "--env", "prod", "--model", "good"), want: exitUnavailable},
 
 		// audit
@@ -195,6 +215,9 @@ func TestExitCodeTable(t *testing.T) {
 			}
 			if c.schema != "" {
 				assertSchema(t, c.schema, res.stdout)
+			}
+			if !strings.Contains(res.stderr, c.stderr) {
+				t.Errorf("stderr %q lacks %q", res.stderr, c.stderr)
 			}
 		})
 	}
