@@ -152,6 +152,10 @@ func TestExitCodeTable(t *testing.T) {
 		{name: "resolve/unavailable", run: inArt(down, "resolve", "--env", "prod", "--model", "good", "--ref", "main"), want: exitUnavailable},
 		{name: "resolve/unavailable json", run: inArt(down, "resolve", "--env", "prod", "--model", "good", "--ref", "main", "--format", "json"), want: exitUnavailable, schema: "error-output.schema.json"},
 		{name: "resolve/storage busy", run: inArt(busy, "resolve", "--env", "prod", "--model", "good", "--ref", "main"), want: exitUnavailable, stderr: "storage answered 503 Service Unavailable (ServerBusy)"},
+		{name: "resolve/review unavailable", run: func(t *testing.T) cliResult {
+			vars := map[string]string{"GITHUB_API_URL": closedGitHub, "GITHUB_TOKEN": "t"}
+			return runIn(t, art.dir, vars, nil, "resolve", "--env", "prod", "--model", "good", "--ref", "main", "--verify=false", "--require-reviewed", "--github-repo", "acme/models")
+		}, want: exitUnavailable},
 		{name: "resolve/unavailable remote", run: inArt(nil, "resolve", "--repo", "http://"+closedLoopbackAddr(t)+"/gitops.git", "--env", "prod", "--model", "good"), want: exitUnavailable},
 
 		// audit
