@@ -26,13 +26,6 @@ import (
 	"github.com/example-org/promobot/internal/failure"
 )
 
-// writeJSON writes v as indented JSON.
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
-}
-
 func init() { subcommands = append(subcommands, newAuditCommand) }
 
 // auditSource are the flags that say which history to read and how to
@@ -207,8 +200,9 @@ a date (2026-06-05, UTC) lists every version pinned during that day, an RFC
 html.
 
 Exit status: 0 listed; 1 a bypass was listed and --fail-on-bypass is set;
-2 usage or configuration error; 3 an --env or --model filter names nothing
-in the history; 4 GitHub could not answer (a retry may help).`,
+2 usage or configuration error; 3 an unknown --ref, or an --env or --model
+filter that names nothing in the history; 4 GitHub could not answer (a retry
+may help).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runAudit(cmd.Context(), e, f) },
 	}
@@ -372,8 +366,8 @@ conditioned on its length, so two writers cannot interleave.
 
 Exit status: 0 appended (or nothing new); 1 the log does not verify or does
 not match the history (a rewritten branch), so nothing was appended; 2 usage
-or configuration error; 4 storage or GitHub could not answer (a retry may
-help).`,
+or configuration error; 3 an unknown --ref; 4 storage or GitHub could not
+answer (a retry may help).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if to == "" {
@@ -541,4 +535,11 @@ func describeProtection(ctx context.Context, sink *chain.AzureSink) string {
 		return fmt.Sprintf("container immutability: policy=%t legal hold=%t version-level WORM=%t", p.ImmutabilityPolicy, p.LegalHold, p.VersionLevelWORM)
 	}
 	return "container immutability: NONE: see docs/audit.md to add a time-based retention policy with protected append writes"
+}
+
+// writeJSON writes v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

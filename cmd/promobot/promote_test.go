@@ -211,7 +211,7 @@ func TestPromobotRegisterPromotePromote(t *testing.T) {
 	}
 	f.merge(2)
 
-	code, stdout, stderr = f.run("promote", "--model", "gbm-vix", "--to", "prod", "--ticket", "CHG-5001", "--github-repo", "example-org/gitops", "--output", "json")
+	code, stdout, stderr = f.run("promote", "--model", "gbm-vix", "--to", "prod", "--ticket", "CHG-5001", "--github-repo", "example-org/gitops", "--format", "json")
 	if code != 0 {
 		t.Fatalf("promote to prod: exit %d\n%s", code, stderr)
 	}
