@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"sync"
+	"sync/atomic"
 
 	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/artifactcheck"
@@ -19,7 +20,7 @@ import (
 // AZURE_STORAGE_SAS_TOKEN or the default Azure credential chain.
 func artifactStores(e *env) func() (artifact.Resolver, error) {
 	return sync.OnceValues(func() (artifact.Resolver, error) {
-		return artifactcheck.StoresFromEnv(e.getenv)
+		return artifactcheck.StoresFromEnv(e.getenv, e.blobOptions)
 	})
 }
 
@@ -41,8 +42,8 @@ func (h artifactHook) VerifyArtifacts(ctx context.Context, in *evaluate.Input, b
 // artifactVerifier returns validate's Verify hook: each valid manifest's
 // artifact is verified and every failure becomes a problem on its artifact
 // field. Storage that cannot be reached is a problem too: validation never
-// passes on an unknown outcome.
-func artifactVerifier(e *env, repo fs.FS) func(context.Context, *manifest.Document, *policy.Policy) []diag.Problem {
+// passes on an unknown outcome; unavailable counts those problems.
+func artifactVerifier(e *env, repo fs.FS, unavailable *atomic.Int64) func(context.Context, *manifest.Document, *policy.Policy) []diag.Problem {
 	var (
 		once sync.Once
 		v    *artifact.Verifier
@@ -57,7 +58,7 @@ func artifactVerifier(e *env, repo fs.FS) func(context.Context, *manifest.Docume
 			v, err = artifactcheck.NewVerifier(pol, repo, stores)
 		})
 		if err != nil {
-			return []diag.Problem{doc.Problem("could not verify artifact: "+err.Error(), "artifact")}
+			return []diag.Problem{doc.Problem("could not verify artifact: "+oneLine(err.Error()), "artifact")}
 		}
 		m := doc.Manifest
 		res, verr := v.Verify(ctx, artifactcheck.SpecOf(m), artifactcheck.RequireSignature(pol, m))
@@ -66,6 +67,7 @@ func artifactVerifier(e *env, repo fs.FS) func(context.Context, *manifest.Docume
 		case out.Verified:
 			return nil
 		case out.Unavailable:
+			unavailable.Add(1)
 			return []diag.Problem{doc.Problem("could not verify artifact: "+out.Detail, "artifact", "uri")}
 		default:
 			return []diag.Problem{doc.Problem("artifact does not verify: "+out.Detail, "artifact", "sha256")}

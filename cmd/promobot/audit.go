@@ -7,19 +7,23 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/google/go-github/v60/github"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/audit"
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/audit/githubreview"
 	"github.com/example-org/promobot/internal/audit/report"
+	"github.com/example-org/promobot/internal/failure"
 )
 
 func init() { subcommands = append(subcommands, newAuditCommand) }
@@ -29,7 +33,7 @@ func init() { subcommands = append(subcommands, newAuditCommand) }
 type auditSource struct {
 	repo, ref, cacheDir string
 	noCache             bool
-	github              string // OWNER/REPO
+	githubRepo          string // OWNER/REPO
 	githubURL           string
 	githubToken         string
 	appID, installation int64
@@ -37,19 +41,19 @@ type auditSource struct {
 	checkApp            string
 }
 
-func (s *auditSource) register(cmd *cobra.Command) {
-	fl := cmd.PersistentFlags()
-	fl.StringVar(&s.repo, "repo", "", "repository root, a working tree or a bare repository (default: the repository holding the working directory)")
+func (s *auditSource) register(fl *pflag.FlagSet) {
+	fl.StringVar(&s.repo, "repo", "", "local repository: a working tree or a bare repository (default: the repository holding the working directory)")
 	fl.StringVar(&s.ref, "ref", "", "branch to audit (default: origin/HEAD, HEAD of a bare repository, then main)")
 	fl.StringVar(&s.cacheDir, "cache-dir", "", "where to keep the incremental index and GitHub answers (default: <git dir>/promobot)")
 	fl.BoolVar(&s.noCache, "no-cache", false, "walk the whole history and ignore the index")
-	fl.StringVar(&s.github, "github", "", "verify pull requests, approvals and the promobot check on GitHub repository OWNER/REPO")
+	fl.StringVar(&s.githubRepo, "github-repo", "", "verify pull requests, approvals and the promobot check on GitHub repository OWNER/REPO")
 	fl.StringVar(&s.githubURL, "github-url", "", "GitHub API root (default: $GITHUB_API_URL, then https://api.github.com/)")
 	fl.StringVar(&s.githubToken, "github-token", "", "GitHub token (default: $GITHUB_TOKEN)")
 	fl.Int64Var(&s.appID, "github-app-id", 0, "authenticate as this GitHub App instead of with a token")
 	fl.Int64Var(&s.installation, "github-installation-id", 0, "the App's installation id")
 	fl.StringVar(&s.appKey, "github-app-key", "", "file holding the App's PEM private key")
 	fl.StringVar(&s.checkApp, "check-app", "", "count only promobot check runs created by the GitHub App with this slug")
+	aliasFlag(fl, "github", "github-repo")
 }
 
 // auditRun is an opened, reconstructed history with its optional reviewer.
@@ -79,17 +83,17 @@ func (s *auditSource) load(ctx context.Context, e *env) (*auditRun, error) {
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	h, err := audit.Reconstruct(ctx, repo, audit.Options{Ref: s.ref, CacheDir: s.cacheDir, NoCache: s.noCache, Logger: logger})
 	if err != nil {
-		return nil, usageError("%v", err)
+		return nil, err // an unknown --ref is marked not found
 	}
 	run := &auditRun{history: h, source: report.Source{
 		Repository: filepath.Base(filepath.Clean(root)), Ref: h.Ref, Branch: h.Branch, Tip: h.Tip, TipTime: h.TipTime,
 	}}
-	if s.github == "" {
+	if s.githubRepo == "" {
 		return run, nil
 	}
-	owner, name, ok := strings.Cut(s.github, "/")
+	owner, name, ok := strings.Cut(s.githubRepo, "/")
 	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
-		return nil, usageError("--github wants OWNER/REPO, got %q", s.github)
+		return nil, usageError("--github-repo wants OWNER/REPO, got %q", s.githubRepo)
 	}
 	client, err := s.client(e)
 	if err != nil {
@@ -113,7 +117,7 @@ func (s *auditSource) load(ctx context.Context, e *env) (*auditRun, error) {
 		return nil, usageError("%v", err)
 	}
 	run.reviewer = rv
-	run.source.Repository = s.github
+	run.source.Repository = s.githubRepo
 	run.source.Verified = true
 	return run, nil
 }
@@ -154,7 +158,7 @@ func (r *auditRun) enrich(ctx context.Context, f audit.Filter) error {
 		}
 	}
 	if err := audit.Enrich(ctx, subset, r.reviewer); err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return err // a GitHub error says whether a retry can help
 	}
 	for j, i := range idx {
 		r.history.Records[i] = subset[j]
@@ -181,38 +185,48 @@ change of a manifest under environments/: time, environment, model, from and
 to version, kind (register, promote, rollback, decommission, edit), artifact
 digest, commit, author and committer.
 
-With --github OWNER/REPO (and a token or App credentials) each change is
+With --github-repo OWNER/REPO (and a token or App credentials) each change is
 verified on GitHub: the pull request that merged it, its approvers and the
 promobot check conclusion at merge. A change that did not come through a
 merged pull request with a successful promobot check is flagged as a bypass.
-Without --github, review status comes from commit messages only.
+Without --github-repo, review status comes from commit messages only.
 
 --at DATE answers "which version was in ENV on DATE, and who approved it?":
 a date (2026-06-05, UTC) lists every version pinned during that day, an RFC
 3339 time the version pinned at that instant.
 
-Exit status: 0 listed, 1 a bypass was listed and --fail-on-bypass is set,
-2 usage error or GitHub could not be asked.`,
+--format text (the default; "table" is a deprecated name for it), json
+(records described by schemas/audit-output.schema.json), csv, markdown or
+html.
+
+Exit status: 0 listed; 1 a bypass was listed and --fail-on-bypass is set;
+2 usage or configuration error; 3 an unknown --ref, or an --env or --model
+filter that names nothing in the history; 4 GitHub could not answer (a retry
+may help).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runAudit(cmd.Context(), e, f) },
 	}
-	f.auditSource.register(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&f.format, "format", "table", "output format: table, json, csv, markdown or html")
+	f.auditSource.register(fl)
+	fl.StringVar(&f.format, "format", "text", "output format: text, json, csv, markdown or html")
 	fl.StringSliceVar(&f.envs, "env", nil, "only these environments (repeat or separate with commas)")
 	fl.StringSliceVar(&f.models, "model", nil, "only these models")
 	fl.StringVar(&f.since, "since", "", "only changes at or after this date or time")
 	fl.StringVar(&f.until, "until", "", "only changes at or before this date (inclusive) or time")
 	fl.StringVar(&f.at, "at", "", "list what was pinned at this date or time instead of the changes")
 	fl.BoolVar(&f.failOnBypass, "fail-on-bypass", false, "exit 1 when a listed change bypassed review")
-	cmd.AddCommand(newAuditExportCommand(e, &f.auditSource), newAuditVerifyCommand(e))
+	cmd.AddCommand(newAuditExportCommand(e), newAuditVerifyCommand(e))
 	return cmd
 }
 
 func runAudit(ctx context.Context, e *env, f *auditFlags) error {
-	format, err := report.ParseFormat(f.format)
+	name := f.format
+	if name == "text" {
+		name = string(report.Table)
+	}
+	format, err := report.ParseFormat(name)
 	if err != nil {
-		return usageError("%v", err)
+		return usageError("unknown format %q: use text, json, csv, markdown or html", f.format)
 	}
 	filter := audit.Filter{Environments: f.envs, Models: f.models}
 	var desc []string
@@ -252,6 +266,9 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 	if err != nil {
 		return err
 	}
+	if err := checkAuditFilter(run.history, f.envs, f.models); err != nil {
+		return err
+	}
 	if err := run.enrich(ctx, filter); err != nil {
 		return err
 	}
@@ -280,6 +297,40 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 	return bypassExit(f.failOnBypass, records)
 }
 
+// checkAuditFilter refuses an --env or --model filter that names nothing
+// the history knows (exit 3), rather than printing an empty report that
+// reads as "nothing happened".
+func checkAuditFilter(h *audit.History, envs, models []string) error {
+	knownEnvs, knownModels := map[string]bool{}, map[string]bool{}
+	for _, name := range h.Environments {
+		knownEnvs[name] = true
+	}
+	for _, r := range h.Records {
+		knownEnvs[r.Environment] = true
+		knownModels[r.Model] = true
+	}
+	check := func(what string, names []string, known map[string]bool) error {
+		for _, n := range names {
+			if !known[n] {
+				return failure.NotFoundf("no %s named %q in the history of %s (known: %s)", what, n, h.Ref, orNone(slices.Sorted(maps.Keys(known))))
+			}
+		}
+		return nil
+	}
+	if err := check("environment", envs, knownEnvs); err != nil {
+		return err
+	}
+	return check("model", models, knownModels)
+}
+
+// orNone joins names, or says "none".
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}
+
 func bypassExit(enabled bool, records []audit.Record) error {
 	if !enabled {
 		return nil
@@ -292,8 +343,12 @@ func bypassExit(enabled bool, records []audit.Record) error {
 	return nil
 }
 
-func newAuditExportCommand(e *env, src *auditSource) *cobra.Command {
-	var to string
+func newAuditExportCommand(e *env) *cobra.Command {
+	var (
+		src    auditSource
+		to     string
+		format string
+	)
 	cmd := &cobra.Command{
 		Use:   "export --to SINK",
 		Short: "Append new audit records to a tamper-evident log (a file or an Azure append blob)",
@@ -307,12 +362,19 @@ AZURE_STORAGE_CONNECTION_STRING, then AZURE_STORAGE_SAS_TOKEN (or a SAS in
 the URL), then DefaultAzureCredential. Appends to an append blob are
 conditioned on its length, so two writers cannot interleave.
 
-Export refuses to append when the log does not verify or does not match the
-history (a rewritten branch): exit 1. Exit 2 for usage or storage errors.`,
+--format json prints {log, appended, existing, head, protection}.
+
+Exit status: 0 appended (or nothing new); 1 the log does not verify or does
+not match the history (a rewritten branch), so nothing was appended; 2 usage
+or configuration error; 3 an unknown --ref; 4 storage or GitHub could not
+answer (a retry may help).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if to == "" {
 				return usageError("export needs --to SINK")
+			}
+			if format != "text" && format != "json" {
+				return usageError("unknown format %q: use text or json", format)
 			}
 			sink, protection, err := openSink(e, to)
 			if err != nil {
@@ -329,18 +391,34 @@ history (a rewritten branch): exit 1. Exit 2 for usage or storage errors.`,
 			if err != nil {
 				var brk *chain.Break
 				if errors.As(err, &brk) || errors.Is(err, chain.ErrHistoryMismatch) {
-					return &exitError{code: exitFailed, err: err}
+					return refusedError(err)
 				}
-				return usageError("%v", err)
+				return failure.UnavailableError(err)
 			}
-			fmt.Fprintf(e.stdout, "%s: appended %d records after %d; head %s\n", sink, res.Appended, res.Existing, res.Head)
+			var described string
 			if protection != nil {
-				fmt.Fprintln(e.stdout, protection(cmd.Context()))
+				described = protection(cmd.Context())
+			}
+			if format == "json" {
+				return writeJSON(e.stdout, struct {
+					Log        string `json:"log"`
+					Appended   int    `json:"appended"`
+					Existing   int    `json:"existing"`
+					Head       string `json:"head"`
+					Protection string `json:"protection,omitempty"`
+				}{sink.String(), res.Appended, res.Existing, res.Head, described})
+			}
+			fmt.Fprintf(e.stdout, "%s: appended %d %s after %d; head %s\n", sink, res.Appended, pluralWord(res.Appended, "record", "records"), res.Existing, res.Head)
+			if described != "" {
+				fmt.Fprintln(e.stdout, described)
 			}
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&to, "to", "", "the log: file:PATH, a path, azblob://ACCOUNT/CONTAINER/BLOB or a blob URL")
+	fl := cmd.Flags()
+	src.register(fl)
+	fl.StringVar(&to, "to", "", "the log: file:PATH, a path, azblob://ACCOUNT/CONTAINER/BLOB or a blob URL")
+	fl.StringVar(&format, "format", "text", "output format: text or json")
 	return cmd
 }
 
@@ -357,8 +435,11 @@ A chain proves the log was not changed after a given line only relative to a
 hash kept elsewhere: pass a head printed by an earlier export as --anchor to
 check that the log still contains it.
 
-Exit status: 0 intact, 1 broken (or the anchor is missing), 2 usage error or
-the log could not be read.`,
+--format json prints the object schemas/audit-verify-output.schema.json
+describes; anchorFound is there only when --anchor was given.
+
+Exit status: 0 intact; 1 broken, or the anchor is missing; 2 usage error;
+3 the log does not exist; 4 the log could not be read (a retry may help).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if from == "" {
@@ -371,9 +452,9 @@ the log could not be read.`,
 			if err != nil {
 				return usageError("%v", err)
 			}
-			data, err := sink.Read(cmd.Context())
+			data, err := chain.ReadExisting(cmd.Context(), sink)
 			if err != nil {
-				return usageError("read %s: %v", sink, err)
+				return err
 			}
 			res := chain.Verify(data)
 			anchorFound := anchor == ""
@@ -399,20 +480,26 @@ the log could not be read.`,
 
 func writeVerify(w io.Writer, format, name string, res chain.Result, anchor string, anchorFound bool) error {
 	if format == "json" {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(struct {
+		out := struct {
 			Log string `json:"log"`
 			chain.Result
 			Anchor      string `json:"anchor,omitempty"`
-			AnchorFound bool   `json:"anchorFound"`
-		}{name, res, anchor, anchorFound})
+			AnchorFound *bool  `json:"anchorFound,omitempty"`
+		}{Log: name, Result: res, Anchor: anchor}
+		if anchor != "" {
+			out.AnchorFound = &anchorFound
+		}
+		return writeJSON(w, out)
 	}
 	if res.Broken != nil {
 		fmt.Fprintf(w, "%s: BROKEN at record %d (line %d): %s\n", name, res.Broken.Index, res.Broken.Line, res.Broken.Reason)
-		fmt.Fprintf(w, "the %d records before it verify; their head is %s\n", res.Count, res.Head)
+		if res.Count == 1 {
+			fmt.Fprintf(w, "the record before it verifies; its head is %s\n", res.Head)
+		} else {
+			fmt.Fprintf(w, "the %d records before it verify; their head is %s\n", res.Count, res.Head)
+		}
 	} else {
-		fmt.Fprintf(w, "%s: intact, %d records, head %s\n", name, res.Count, res.Head)
+		fmt.Fprintf(w, "%s: intact, %d %s, head %s\n", name, res.Count, pluralWord(res.Count, "record", "records"), res.Head)
 	}
 	if anchor != "" {
 		if anchorFound {
@@ -448,4 +535,11 @@ func describeProtection(ctx context.Context, sink *chain.AzureSink) string {
 		return fmt.Sprintf("container immutability: policy=%t legal hold=%t version-level WORM=%t", p.ImmutabilityPolicy, p.LegalHold, p.VersionLevelWORM)
 	}
 	return "container immutability: NONE: see docs/audit.md to add a time-based retention policy with protected append writes"
+}
+
+// writeJSON writes v as indented JSON.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

@@ -47,14 +47,30 @@ type auditFixture struct {
 func newAuditFixture(t *testing.T) *auditFixture {
 	t.Helper()
 	h := audittest.BuildHistory(t)
-	return &auditFixture{h: h, github: []string{"--github", audittest.Owner + "/" + audittest.Name, "--github-url", h.Fixture.URL(), "--github-token", h.Token(t)}}
+	return &auditFixture{h: h, github: []string{"--github-repo", audittest.Owner + "/" + audittest.Name, "--github-url", h.Fixture.URL(), "--github-token", h.Token(t)}}
+}
+
+// withSource puts the fixture's repository and cache flags after the
+// command path (audit, audit export), where they are defined; audit verify
+// reads only a log and takes neither.
+func (f *auditFixture) withSource(cache string, args []string) []string {
+	i := slices.IndexFunc(args, func(a string) bool { return strings.HasPrefix(a, "-") })
+	if i < 0 {
+		i = len(args)
+	}
+	if args[i-1] == "verify" {
+		return args
+	}
+	full := append([]string{}, args[:i]...)
+	full = append(full, "--repo", f.h.Path, "--cache-dir", cache)
+	return append(full, args[i:]...)
 }
 
 // run runs promobot with the fixture's repository and a private cache, and
 // replaces the emulator's random address in the output.
 func (f *auditFixture) run(t *testing.T, cache string, args ...string) cliResult {
 	t.Helper()
-	full := append([]string{args[0], "--repo", f.h.Path, "--cache-dir", cache}, args[1:]...)
+	full := f.withSource(cache, args)
 	res := runCLI(t, t.TempDir(), full...)
 	res.stdout = strings.ReplaceAll(res.stdout, f.h.Fixture.Server.URL, "https://github.example")
 	return res
@@ -102,8 +118,21 @@ func TestAuditFormats(t *testing.T) {
 			if res.code != exitOK {
 				t.Fatalf("exit %d: %s", res.code, res.stderr)
 			}
+			if res.stderr != "" {
+				t.Errorf("stderr = %q, want nothing", res.stderr)
+			}
+			if filepath.Ext(tc.name) == ".json" {
+				assertSchema(t, "audit-output.schema.json", res.stdout)
+			}
 			auditGolden(t, tc.name, res.stdout)
 		})
+	}
+	// "table" is the deprecated name of the text format: same output, one
+	// line of notice on stderr.
+	res := f.run(t, cache, "audit", "--format", "table")
+	want, _ := os.ReadFile(filepath.Join("testdata", "audit", "offline.table"))
+	if res.code != exitOK || res.stdout != string(want) || res.stderr != "promobot: --format table is deprecated and will be removed; use --format text\n" {
+		t.Errorf("--format table: exit %d, stderr %q, stdout:\n%s", res.code, res.stderr, res.stdout)
 	}
 }
 
@@ -166,7 +195,6 @@ func TestAuditUsageErrors(t *testing.T) {
 		{name: "date", args: []string{"audit", "--since", "yesterday"}, want: "--since"},
 		{name: "at with since", args: []string{"audit", "--at", "2026-06-01", "--since", "2026-05-01"}, want: "cannot be combined"},
 		{name: "github repository", args: []string{"audit", "--github", "acme"}, want: "OWNER/REPO"},
-		{name: "ref", args: []string{"audit", "--ref", "nope"}, want: `ref "nope" not found`},
 		{name: "export without sink", args: []string{"audit", "export"}, want: "--to"},
 		{name: "unknown sink", args: []string{"audit", "export", "--to", "s3://bucket/log"}, want: "unknown sink"},
 	} {
@@ -182,7 +210,7 @@ func TestAuditUsageErrors(t *testing.T) {
 // runWithEnv runs promobot with environment variables.
 func (f *auditFixture) runWithEnv(t *testing.T, vars map[string]string, cache string, args ...string) cliResult {
 	t.Helper()
-	full := append([]string{args[0], "--repo", f.h.Path, "--cache-dir", cache}, args[1:]...)
+	full := f.withSource(cache, args)
 	var stdout, stderr strings.Builder
 	e := &env{
 		stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
@@ -227,6 +255,10 @@ func TestAuditExportVerify(t *testing.T) {
 	broken := f.run(t, cache, "audit", "verify", "--from", "file:"+log, "--format", "json")
 	if broken.code != exitFailed {
 		t.Fatalf("verify of a changed log: exit %d\n%s", broken.code, broken.stdout)
+	}
+	assertSchema(t, "audit-verify-output.schema.json", broken.stdout)
+	if strings.Contains(broken.stdout, "anchorFound") {
+		t.Errorf("anchorFound reported without --anchor:\n%s", broken.stdout)
 	}
 	var got struct {
 		Records int `json:"records"`
@@ -286,5 +318,13 @@ func TestAuditExportAzurite(t *testing.T) {
 	res := f.runWithEnv(t, vars, t.TempDir(), "audit", "verify", "--from", url)
 	if res.code != exitOK || !strings.Contains(res.stdout, "intact, 11 records") {
 		t.Fatalf("verify: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	// A blob or a container that does not exist is not an intact, empty
+	// log: an auditor must not get a false green.
+	for _, missing := range []string{a.BlobURL("audit", "acme/other.jsonl"), a.BlobURL("nosuch", "acme/models.jsonl")} {
+		res := f.runWithEnv(t, vars, t.TempDir(), "audit", "verify", "--from", missing)
+		if res.code != exitNotFound || res.stdout != "" || !strings.Contains(res.stderr, "does not exist") {
+			t.Errorf("verify %s: exit %d, stdout %q, stderr %q; want exit 3 saying it does not exist", missing, res.code, res.stdout, res.stderr)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/mail"
 	"regexp"
@@ -11,8 +12,10 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/spf13/cobra"
 
+	"github.com/example-org/promobot/internal/diag"
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/gitrepo"
+	"github.com/example-org/promobot/internal/policy"
 )
 
 func init() { subcommands = append(subcommands, newCheckCommand) }
@@ -40,12 +43,18 @@ permission, labels and artifact verification outcomes. Commit authors,
 committers and Co-authored-by trailers are read from the commits; emails are
 mapped to logins with --identity or from GitHub noreply addresses.
 
-Exit status: 0 the change may merge, 1 it is blocked, 2 usage or internal error.`,
+--format text (the default), json (described by
+schemas/check-output.schema.json), markdown (the check run's summary) or
+github (workflow annotations on the offending lines, as validate prints).
+
+Exit status: 0 the change may merge; 1 it is blocked; 2 usage or
+configuration error; 3 an unknown --base, --head or review revision; 4 it is
+blocked only because artifact storage could not answer (a retry may help).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runCheck(cmd, e, &f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.repo, "repo", "", "repository (default: the repository holding the working directory)")
+	fl.StringVar(&f.repo, "repo", "", "local repository (default: the repository holding the working directory)")
 	fl.StringVar(&f.base, "base", "", "base revision: the branch the change merges into (required)")
 	fl.StringVar(&f.head, "head", "HEAD", "head revision: the change")
 	fl.StringVar(&f.author, "author", "", "login of the pull request author")
@@ -58,7 +67,7 @@ Exit status: 0 the change may merge, 1 it is blocked, 2 usage or internal error.
 	fl.StringArrayVar(&f.artifacts, "artifact", nil, "artifact verification outcome of a manifest: PATH=verified|failed|unavailable[:DETAIL] (repeatable; unverified artifacts are reported as skipped)")
 	fl.BoolVar(&f.verifyArtifacts, "verify-artifacts", false, "also verify against storage (size, sha256, signature) the artifacts of changed manifests in environments whose policy does not set verifyArtifacts (those that set it are always verified)")
 	fl.StringVar(&f.now, "now", "", "evaluation time, RFC 3339 (default: the current time)")
-	fl.StringVar(&f.format, "format", "text", "output format: text, json or markdown")
+	fl.StringVar(&f.format, "format", "text", "output format: text, json, markdown or github")
 	return cmd
 }
 
@@ -112,13 +121,13 @@ func runCheck(cmd *cobra.Command, e *env, f *checkFlags) error {
 		return usageError("check: %v", err)
 	}
 	defer repo.Close()
-	base, err := repo.Resolve(f.base)
+	base, err := resolveRevision(repo, "check: --base", f.base)
 	if err != nil {
-		return usageError("check: --base: %v", err)
+		return err
 	}
-	head, err := repo.Resolve(f.head)
+	head, err := resolveRevision(repo, "check: --head", f.head)
 	if err != nil {
-		return usageError("check: --head: %v", err)
+		return err
 	}
 	reviews, err := parseReviews(f.reviews, head.String(), now, repo)
 	if err != nil {
@@ -163,10 +172,35 @@ func runCheck(cmd *cobra.Command, e *env, f *checkFlags) error {
 	if err := render(e.stdout, res); err != nil {
 		return usageError("check: write output: %v", err)
 	}
-	if res.Verdict != evaluate.VerdictPass {
-		return failed()
+	switch {
+	case res.Verdict == evaluate.VerdictPass:
+		return nil
+	case blockedOnlyByUnavailableStorage(res, in):
+		return &exitError{code: exitUnavailable}
 	}
-	return nil
+	return failed()
+}
+
+// blockedOnlyByUnavailableStorage reports whether every blocking rule is
+// the artifacts rule and every artifact that did not verify could not be
+// read: the answer is "not known yet", not "no".
+func blockedOnlyByUnavailableStorage(res *evaluate.Result, in *evaluate.Input) bool {
+	for _, r := range res.Rules {
+		if r.Blocks() && r.Family != policy.FamilyArtifacts {
+			return false
+		}
+	}
+	unavailable := false
+	for _, a := range in.Artifacts {
+		switch {
+		case a.Verified:
+		case a.Unavailable:
+			unavailable = true
+		default:
+			return false
+		}
+	}
+	return unavailable
 }
 
 // checkRenderer returns the writer of a --format value.
@@ -182,8 +216,39 @@ func checkRenderer(format string) (func(io.Writer, *evaluate.Result) error, erro
 			enc.SetIndent("", "  ")
 			return enc.Encode(r)
 		}, nil
+	case "github":
+		return renderCheckAnnotations, nil
 	}
-	return nil, usageError("check: --format %q: want text, json or markdown", format)
+	return nil, usageError("check: --format %q: want text, json, markdown or github", format)
+}
+
+// renderCheckAnnotations writes each failing or warning rule as a GitHub
+// workflow annotation on its file and line, then the verdict.
+func renderCheckAnnotations(w io.Writer, r *evaluate.Result) error {
+	blocking, warnings := 0, 0
+	for _, rule := range r.Rules {
+		sev := diag.Error
+		switch rule.Status {
+		case evaluate.StatusFail:
+			blocking++
+		case evaluate.StatusWarn:
+			sev = diag.Warning
+			warnings++
+		default:
+			continue
+		}
+		p := diag.Problem{File: rule.File, Line: rule.Line, Column: rule.Column, Severity: sev, Message: "promobot " + rule.ID + ": " + rule.Message}
+		if _, err := fmt.Fprintln(w, diag.GitHubCommand(p)); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(w, "promobot check: %s, %s, %s\n", r.Verdict, countOf(blocking, "blocking rule", "blocking rules"), countOf(warnings, "warning", "warnings"))
+	return err
+}
+
+// countOf says "1 warning" or "2 warnings".
+func countOf(n int, one, many string) string {
+	return fmt.Sprintf("%d %s", n, pluralWord(n, one, many))
 }
 
 // isLogin reports whether s is a GitHub user login or an app bot such as
@@ -249,9 +314,9 @@ func parseReviews(values []string, head string, now time.Time, repo resolver) ([
 		case shaPattern.MatchString(sha):
 			commit = strings.ToLower(sha)
 		default:
-			h, err := repo.Resolve(sha)
+			h, err := resolveRevision(repo, fmt.Sprintf("check: --review %q", v), sha)
 			if err != nil {
-				return nil, usageError("check: --review %q: %v", v, err)
+				return nil, err
 			}
 			commit = h.String()
 		}

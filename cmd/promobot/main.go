@@ -14,42 +14,43 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/example-org/promobot/internal/artifact"
+	"github.com/example-org/promobot/internal/failure"
 )
 
-// Exit codes shared by every subcommand.
+// Exit codes shared by every subcommand. errorExitCode maps an error to
+// one of them; README.md's exit-code table documents them.
 const (
-	exitOK       = 0
-	exitFailed   = 1 // the check ran and said no
-	exitUsage    = 2 // bad flags, bad config or an internal error
-	versionUnset = "dev"
+	exitOK          = 0
+	exitFailed      = 1 // the answer is no: invalid, blocked, refused
+	exitUsage       = 2 // bad flags or configuration, or an internal error
+	exitNotFound    = 3 // unknown model, environment, version, revision, log or pull request
+	exitUnavailable = 4 // storage, GitHub or a git remote could not answer; a retry may help
+	versionUnset    = "dev"
 )
 
 // version is stamped by the Makefile with -ldflags.
 var version = versionUnset
 
-// exitError carries an exit code out of a command. Its message, when not
-// empty, is printed on stderr.
+// exitError carries an exit code out of a command whose answer was
+// already printed: nothing more is written.
 type exitError struct {
 	code int
-	err  error
 }
 
-func (e *exitError) Error() string {
-	if e.err == nil {
-		return ""
-	}
-	return e.err.Error()
-}
-
-func (e *exitError) Unwrap() error { return e.err }
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 // failed returns an error that exits with code 1 after printing nothing more.
 func failed() error { return &exitError{code: exitFailed} }
 
 // usageError returns an error that exits with code 2.
 func usageError(format string, args ...any) error {
-	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+	return failure.Mark(failure.Usage, fmt.Errorf(format, args...))
 }
+
+// refusedError marks err as a refusal: exit code 1.
+func refusedError(err error) error { return failure.Mark(failure.Refused, err) }
 
 // env is how commands read the environment: injected so tests control it.
 type env struct {
@@ -58,12 +59,27 @@ type env struct {
 	stderr io.Writer
 	getenv func(string) string
 	getwd  func() (string, error)
+	// blobOptions, when not nil, configure the artifact stores' HTTP client
+	// and retries; nil means the defaults.
+	blobOptions *artifact.BlobStoreOptions
 }
 
 func newRootCommand(e *env) *cobra.Command {
 	root := &cobra.Command{
-		Use:           "promobot",
-		Short:         "GitOps promotion of ML models with evidence",
+		Use:   "promobot",
+		Short: "GitOps promotion of ML models with evidence",
+		Long: `promobot gates the promotion of ML model versions through a GitOps repository.
+
+Every command uses the same exit codes:
+  0  success
+  1  the answer is no: invalid, blocked, refused for integrity or policy
+  2  usage or configuration error
+  3  not found: unknown model, environment, version, revision, log or pull request
+  4  temporarily unavailable: storage, GitHub or a git remote could not answer;
+     a retry may help
+
+With --format json a refusal or an error is also one JSON object on stdout
+(schemas/error-output.schema.json).`,
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -80,24 +96,30 @@ func newRootCommand(e *env) *cobra.Command {
 // subcommands are registered by each command's file in init.
 var subcommands []func(*env) *cobra.Command
 
-// run executes the command line and returns the process exit code.
+// run executes the command line and returns the process exit code. An
+// error is one line on stderr and, when the command was asked for
+// --format json, also one JSON object on stdout.
 func run(ctx context.Context, args []string, e *env) int {
 	root := newRootCommand(e)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
+	if cmd != nil {
+		deprecationNotices(e, cmd)
+	}
 	if err == nil {
 		return exitOK
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintln(e.stderr, "promobot:", ee.err)
-		}
 		return ee.code
 	}
-	// Cobra's own errors (unknown flags, wrong arguments) are usage errors.
-	fmt.Fprintln(e.stderr, "promobot:", err)
-	return exitUsage
+	code := errorExitCode(err)
+	msg := oneLine(err.Error())
+	fmt.Fprintln(e.stderr, "promobot:", msg)
+	if cmd != nil && formatOf(cmd) == "json" {
+		writeErrorJSON(e.stdout, code, msg, err)
+	}
+	return code
 }
 
 func main() {

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/location"
 	"github.com/example-org/promobot/internal/promote"
@@ -30,7 +31,7 @@ const defaultGitHubAPI = "https://api.github.com/"
 type changeFlags struct {
 	repo, remote, base    string
 	githubURL, githubRepo string
-	output                string
+	format                string
 	dryRun, noPR          bool
 	now                   string
 }
@@ -41,7 +42,8 @@ func (f *changeFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.base, "base", "", "base branch (default: the remote's default branch, else main)")
 	fl.StringVar(&f.githubURL, "github-url", "", "GitHub API URL (default: $GITHUB_API_URL, else "+defaultGitHubAPI+")")
 	fl.StringVar(&f.githubRepo, "github-repo", "", "GitHub repository OWNER/NAME (default: derived from the remote URL)")
-	fl.StringVar(&f.output, "output", "text", "output format: text or json")
+	fl.StringVar(&f.format, "format", "text", "output format: text or json")
+	aliasFlag(fl, "output", "format")
 	fl.BoolVar(&f.dryRun, "dry-run", false, "print the diff and the pull request that would be opened; change nothing")
 	fl.BoolVar(&f.noPR, "no-pr", false, "commit and push the branch without opening a pull request")
 	fl.StringVar(&f.now, "now", "", "time of the commit and of freeze-window checks, RFC 3339 (default: now)")
@@ -52,8 +54,8 @@ func (f *changeFlags) register(fl *pflag.FlagSet) {
 // token in GITHUB_TOKEN is used for the API and as the git HTTP password;
 // SSH remotes use the SSH agent or the key in PROMOBOT_SSH_KEY.
 func (f *changeFlags) executor(e *env) (*promote.Executor, error) {
-	if f.output != "text" && f.output != "json" {
-		return nil, usageError("--output must be text or json, not %q", f.output)
+	if f.format != "text" && f.format != "json" {
+		return nil, usageError("--format must be text or json, not %q", f.format)
 	}
 	if f.dryRun && f.noPR {
 		return nil, usageError("--dry-run and --no-pr cannot be combined")
@@ -208,8 +210,9 @@ policy engine first: a promotion that can never pass (wrong order, validation
 not passed, missing ticket, ...) is refused with the engine's messages and
 leaves no branch or commit behind. Approvals are reported, not required.
 
-Exit status: 0 done (or nothing to do), 1 refused by the policy, 2 usage or
-internal error.`,
+Exit status: 0 done (or nothing to do); 1 refused by the policy; 2 usage or
+configuration error; 3 unknown environment, model or version; 4 GitHub or the
+git remote could not answer (a retry may help).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(models) == 0 || to == "" {
@@ -236,7 +239,7 @@ func (f *changeFlags) options() promote.Options {
 	return promote.Options{DryRun: f.dryRun, NoPR: f.noPR}
 }
 
-// jsonOutcome is what --output json prints.
+// jsonOutcome is what --format json prints.
 type jsonOutcome struct {
 	*promote.Outcome
 	// Approvals are the approvals the pull request still needs.
@@ -263,15 +266,23 @@ func reportChange(e *env, f *changeFlags, out *promote.Outcome, err error) error
 	)
 	j := jsonOutcome{Outcome: out}
 	switch {
+	case err != nil && failure.KindOf(err) != failure.Unknown:
+		// Marked where the kind is known: an unknown environment, model,
+		// version or pull request, or a remote that could not answer. A
+		// refusal marked not found reads as what was not found.
+		if errors.As(err, &refused) {
+			return failure.Mark(failure.KindOf(err), errors.New(strings.Join(refused.Reasons, "; ")))
+		}
+		return err
 	case errors.As(err, &nothing):
 		j.NothingToDo = nothing.Message
-		if f.output == "json" {
+		if f.format == "json" {
 			return writeChangeJSON(e, j)
 		}
 		fmt.Fprintln(e.stdout, "Nothing to do:", nothing.Message)
 		return nil
 	case errors.As(err, &refused):
-		if f.output == "json" {
+		if f.format == "json" {
 			j.Refused = refused.Reasons
 			if werr := writeChangeJSON(e, j); werr != nil {
 				return werr
@@ -286,10 +297,7 @@ func reportChange(e *env, f *changeFlags, out *promote.Outcome, err error) error
 	case errors.As(err, &usage):
 		return usageError("%s", usage.Message)
 	case err != nil:
-		if out != nil && f.output == "json" {
-			_ = writeChangeJSON(e, j)
-		}
-		return &exitError{code: exitUsage, err: err}
+		return err // errorExitCode tells a GitHub or git failure that a retry may fix
 	}
 	if out.Evaluation != nil {
 		for _, a := range out.Evaluation.Approvals {
@@ -298,7 +306,7 @@ func reportChange(e *env, f *changeFlags, out *promote.Outcome, err error) error
 			}
 		}
 	}
-	if f.output == "json" {
+	if f.format == "json" {
 		return writeChangeJSON(e, j)
 	}
 	printChange(e, out, j.Approvals)
@@ -309,7 +317,7 @@ func writeChangeJSON(e *env, v any) error {
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
-		return &exitError{code: exitUsage, err: err}
+		return fmt.Errorf("write the output: %w", err)
 	}
 	return nil
 }

@@ -211,7 +211,7 @@ func TestPromobotRegisterPromotePromote(t *testing.T) {
 	}
 	f.merge(2)
 
-	code, stdout, stderr = f.run("promote", "--model", "gbm-vix", "--to", "prod", "--ticket", "CHG-5001", "--github-repo", "example-org/gitops", "--output", "json")
+	code, stdout, stderr = f.run("promote", "--model", "gbm-vix", "--to", "prod", "--ticket", "CHG-5001", "--github-repo", "example-org/gitops", "--format", "json")
 	if code != 0 {
 		t.Fatalf("promote to prod: exit %d\n%s", code, stderr)
 	}
@@ -277,14 +277,16 @@ func TestPromobotChangeUsageErrors(t *testing.T) {
 		want string
 	}{
 		{"missing --to", nil, []string{"promote", "--model", "m"}, 2, "promobot: promote needs --model and --to\n"},
-		{"bad output", nil, []string{"promote", "--model", "m", "--to", "prod", "--output", "yaml"}, 2, "promobot: --output must be text or json, not \"yaml\"\n"},
+		{"bad format", nil, []string{"promote", "--model", "m", "--to", "prod", "--format", "yaml"}, 2, "promobot: --format must be text or json, not \"yaml\"\n"},
+		{"bad deprecated output", nil, []string{"promote", "--model", "m", "--to", "prod", "--output", "yaml"}, 2,
+			"promobot: --output is deprecated and will be removed; use --format\npromobot: --format must be text or json, not \"yaml\"\n"},
 		{"dry run and no PR", nil, []string{"promote", "--model", "m", "--to", "prod", "--dry-run", "--no-pr"}, 2, "promobot: --dry-run and --no-pr cannot be combined\n"},
 		{"remote not on GitHub", nil, []string{"promote", "--model", "m", "--to", "prod"}, 2, "promobot: cannot tell the GitHub repository from the remote URL"},
 		{"no token", map[string]string{"GITHUB_TOKEN": ""}, []string{"promote", "--model", "m", "--to", "prod", "--github-repo", "example-org/gitops"}, 2,
 			"promobot: GITHUB_TOKEN is needed to open the pull request (or use --no-pr or --dry-run)\n"},
 		{"bad github repo", nil, []string{"promote", "--model", "m", "--to", "prod", "--github-repo", "gitops"}, 2, "promobot: --github-repo must be OWNER/NAME, not \"gitops\"\n"},
 		{"unknown remote", nil, []string{"promote", "--model", "m", "--to", "prod", "--remote", "upstream"}, 2, "promobot: the repository "},
-		{"unknown environment", nil, []string{"promote", "--model", "elasticnet-ndx", "--to", "staging", "--no-pr"}, 2,
+		{"unknown environment", nil, []string{"promote", "--model", "elasticnet-ndx", "--to", "staging", "--no-pr"}, 3,
 			"promobot: environment \"staging\" is not declared in .github/promobot.yaml (declared: dev, test, prod)\n"},
 		{"rollback --pr with --model", nil, []string{"rollback", "--pr", "3", "--model", "m"}, 2, "promobot: --pr cannot be combined with --model, --env or --to-version\n"},
 		{"register flags with several files", nil, []string{"register", "--from-file", "a.yaml", "--from-file", "b.yaml", "--version", "1"}, 2,

@@ -59,8 +59,9 @@ for a different artifact, lineage, metrics or parameters is refused. Several
 --from-file flags register several models (a bundle) in one pull request; the
 per-version flags then cannot be used.
 
-Exit status: 0 done (or nothing to do), 1 refused by the policy, 2 usage or
-internal error.`,
+Exit status: 0 done (or nothing to do); 1 refused by the policy; 2 usage or
+configuration error; 3 unknown environment or model; 4 GitHub or the git
+remote could not answer (a retry may help).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			reqs, err := r.requests(cmd, e)

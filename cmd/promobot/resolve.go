@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -14,7 +15,9 @@ import (
 
 	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/audit"
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/gitrepo"
+	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/resolve"
 )
 
@@ -23,7 +26,7 @@ func init() { subcommands = append(subcommands, newResolveCommand) }
 // resolveFlags are the raw flag values of promobot resolve.
 type resolveFlags struct {
 	repo, ref, env, model, format, download string
-	github                                  string
+	githubRepo                              string
 	verify, requireReviewed                 bool
 }
 
@@ -45,21 +48,27 @@ approvals. --download PATH streams the artifact to a temporary file next to
 PATH, verifies it, syncs and renames it into place; on failure no file is
 left at PATH.
 
-Exit status: 0 resolved, 1 refused, 2 usage error or the artifact could not
-be verified because storage was unreachable (a retry may help).`,
+--format text (the default) is for people, json for programs (described by
+schemas/resolve-output.schema.json; an error is then a JSON object too, see
+schemas/error-output.schema.json), env prints MODEL_*=value lines for a shell.
+
+Exit status: 0 resolved; 1 refused (keep the current model and alert);
+2 usage or configuration error; 3 unknown environment, model or revision;
+4 storage, GitHub or the git remote could not answer (a retry may help).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runResolve(cmd, e, &f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.repo, "repo", "", "repository path or clone URL (default: the repository holding the working directory)")
+	fl.StringVar(&f.repo, "repo", "", "local repository path or clone URL (default: the repository holding the working directory)")
 	fl.StringVar(&f.ref, "ref", "", "revision to read (default: origin/HEAD, origin/main, then HEAD)")
 	fl.StringVar(&f.env, "env", "", "environment (required)")
 	fl.StringVar(&f.model, "model", "", "model (required)")
-	fl.StringVar(&f.format, "format", "json", "output format: json or env")
+	fl.StringVar(&f.format, "format", "text", "output format: text, json or env")
 	fl.StringVar(&f.download, "download", "", "download the verified artifact to this path")
 	fl.BoolVar(&f.verify, "verify", false, "verify size, digest and signature against storage (default: on when the environment needs approvals)")
 	fl.BoolVar(&f.requireReviewed, "require-reviewed", false, "refuse a manifest whose pinning change or any later edit did not come through a merged pull request with a successful promobot check (asks GitHub: GITHUB_TOKEN, GITHUB_API_URL)")
-	fl.StringVar(&f.github, "github", "", "GitHub repository OWNER/REPO for --require-reviewed (default: derived from the clone URL)")
+	fl.StringVar(&f.githubRepo, "github-repo", "", "GitHub repository OWNER/REPO for --require-reviewed (default: derived from the clone URL)")
+	aliasFlag(fl, "github", "github-repo")
 	return cmd
 }
 
@@ -67,18 +76,18 @@ func runResolve(cmd *cobra.Command, e *env, f *resolveFlags) error {
 	if f.env == "" || f.model == "" {
 		return usageError("resolve needs --env and --model")
 	}
-	if f.format != "json" && f.format != "env" {
-		return usageError("unknown format %q: want json or env", f.format)
+	if f.format != "text" && f.format != "json" && f.format != "env" {
+		return usageError("unknown format %q: want text, json or env", f.format)
 	}
 	ctx := cmd.Context()
 	repo, repoPath, cleanup, err := openResolveRepo(ctx, e, f.repo)
 	if err != nil {
-		return usageError("%v", err)
+		return err
 	}
 	defer cleanup()
 	commit, err := resolveRef(repo, f.ref)
 	if err != nil {
-		return usageError("%v", err)
+		return err
 	}
 	req := resolve.Request{Environment: f.env, Model: f.model, Commit: commit}
 	if cmd.Flags().Changed("verify") {
@@ -96,11 +105,7 @@ func runResolve(cmd *cobra.Command, e *env, f *resolveFlags) error {
 		Download: f.download,
 	})
 	if err != nil {
-		var refused *resolve.RefusedError
-		if errors.As(err, &refused) {
-			return &exitError{code: exitFailed, err: refused}
-		}
-		return usageError("%v", err)
+		return err
 	}
 	for _, w := range res.Warnings {
 		fmt.Fprintln(e.stderr, "warning: "+w)
@@ -120,38 +125,39 @@ func openResolveRepo(ctx context.Context, e *env, repo string) (*gitrepo.Repo, s
 		r, err := resolve.Clone(ctx, repo, dir, e.getenv("GITHUB_TOKEN"))
 		if err != nil {
 			cleanup()
-			return nil, "", nil, err
+			return nil, "", nil, err // marked by Clone: not found, unavailable or usage
 		}
 		return r, dir, func() { r.Close(); cleanup() }, nil
 	}
 	if repo == "" {
 		cwd, err := e.getwd()
 		if err != nil {
-			return nil, "", nil, err
+			return nil, "", nil, usageError("%v", err)
 		}
 		repo = cwd
 	}
 	r, err := gitrepo.Open(repo)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", nil, usageError("%v", err)
 	}
 	return r, repo, func() { r.Close() }, nil
 }
 
 // requireReviewed refuses (exit 1) a manifest whose current content did not
-// come through reviewed pull requests, and fails (exit 2) when GitHub cannot
-// answer: an unknown answer never lets a manifest through.
+// come through reviewed pull requests, and fails (exit 4, or 2 when the
+// credentials are refused) when GitHub cannot answer: an unknown answer
+// never lets a manifest through.
 func requireReviewed(ctx context.Context, e *env, f *resolveFlags, repoPath string) error {
-	ghRepo := f.github
+	ghRepo := f.githubRepo
 	if ghRepo == "" {
 		if owner, name, ok := githubRepoFromURL(f.repo, e.getenv("GITHUB_API_URL")); ok {
 			ghRepo = owner + "/" + name
 		}
 	}
 	if ghRepo == "" {
-		return usageError("--require-reviewed needs --github OWNER/REPO (or a GitHub clone URL as --repo)")
+		return usageError("--require-reviewed needs --github-repo OWNER/REPO (or a GitHub clone URL as --repo)")
 	}
-	src := &auditSource{repo: repoPath, ref: f.ref, github: ghRepo, noCache: true}
+	src := &auditSource{repo: repoPath, ref: f.ref, githubRepo: ghRepo, noCache: true}
 	run, err := src.load(ctx, e)
 	if err != nil {
 		return err
@@ -161,10 +167,12 @@ func requireReviewed(ctx context.Context, e *env, f *resolveFlags, repoPath stri
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &unreviewed), errors.Is(err, audit.ErrNotPinned):
-		return &exitError{code: exitFailed, err: fmt.Errorf("refused: %w", err)}
+	case errors.As(err, &unreviewed):
+		return refusedError(fmt.Errorf("refused: %w", err))
+	case errors.Is(err, audit.ErrNotPinned):
+		return failure.NotFoundError(err)
 	default:
-		return usageError("could not check the review history: %v", err)
+		return fmt.Errorf("could not check the review history: %w", err)
 	}
 }
 
@@ -172,7 +180,7 @@ func requireReviewed(ctx context.Context, e *env, f *resolveFlags, repoPath stri
 // last fetched.
 func resolveRef(repo *gitrepo.Repo, ref string) (plumbing.Hash, error) {
 	if ref != "" {
-		return repo.Resolve(ref)
+		return resolveRevision(repo, "--ref", ref)
 	}
 	var firstErr error
 	for _, candidate := range []string{"refs/remotes/origin/HEAD", "origin/main", "HEAD"} {
@@ -184,31 +192,51 @@ func resolveRef(repo *gitrepo.Repo, ref string) (plumbing.Hash, error) {
 			firstErr = err
 		}
 	}
-	return plumbing.ZeroHash, fmt.Errorf("no default branch found (give --ref): %w", firstErr)
+	return plumbing.ZeroHash, failure.NotFoundError(fmt.Errorf("no default branch found (give --ref): %w", firstErr))
 }
 
-// resolutionJSON is the --format json output.
+// resolutionJSON is the --format json output, described by
+// schemas/resolve-output.schema.json.
 type resolutionJSON struct {
-	Model        string           `json:"model"`
-	Environment  string           `json:"environment"`
-	Version      string           `json:"version"`
-	URI          string           `json:"uri"`
-	SHA256       string           `json:"sha256"`
-	Size         *int64           `json:"size,omitempty"`
-	Lineage      any              `json:"lineage"`
-	Validation   any              `json:"validation"`
-	Commit       string           `json:"commit"`
-	PinnedBy     string           `json:"pinnedBy,omitempty"`
-	PinnedAt     *time.Time       `json:"pinnedAt,omitempty"`
-	Verified     bool             `json:"verified"`
-	Verification []artifact.Check `json:"verification,omitempty"`
-	Path         string           `json:"path,omitempty"`
+	Model        string              `json:"model"`
+	Environment  string              `json:"environment"`
+	Version      string              `json:"version"`
+	URI          string              `json:"uri"`
+	SHA256       string              `json:"sha256"`
+	Size         *int64              `json:"size,omitempty"`
+	Lineage      manifest.Lineage    `json:"lineage"`
+	Validation   manifest.Validation `json:"validation"`
+	Commit       string              `json:"commit"`
+	PinnedBy     string              `json:"pinnedBy,omitempty"`
+	PinnedAt     *time.Time          `json:"pinnedAt,omitempty"`
+	Verified     bool                `json:"verified"`
+	Verification []verificationStep  `json:"verification,omitempty"`
+	Path         string              `json:"path,omitempty"`
 	// Warnings are the rules that failed in warn mode.
 	Warnings []string `json:"warnings,omitempty"`
 }
 
+// verificationStep is one step of the artifact's verification, with its
+// status by name: passed, failed, skipped or not-run.
+type verificationStep struct {
+	Name   string `json:"name"`
+	Status string `json:"status"`
+	Detail string `json:"detail,omitempty"`
+}
+
+func verificationSteps(checks []artifact.Check) []verificationStep {
+	out := make([]verificationStep, 0, len(checks))
+	for _, c := range checks {
+		out = append(out, verificationStep{Name: c.Name, Status: c.Status.String(), Detail: c.Detail})
+	}
+	return out
+}
+
 func writeResolution(w io.Writer, format string, r *resolve.Resolution) error {
 	m := r.Manifest
+	if format == "text" {
+		return writeResolutionText(w, r)
+	}
 	if format == "env" {
 		lines := []string{
 			"MODEL_NAME=" + m.Model,
@@ -241,9 +269,55 @@ func writeResolution(w io.Writer, format string, r *resolve.Resolution) error {
 		out.PinnedAt = &r.PinnedAt
 	}
 	if r.Verification != nil {
-		out.Verification = r.Verification.Checks
+		out.Verification = verificationSteps(r.Verification.Checks)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// writeResolutionText prints the resolution for a person.
+func writeResolutionText(w io.Writer, r *resolve.Resolution) error {
+	m := r.Manifest
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s in %s\n", m.Model, m.Version, m.Environment)
+	fmt.Fprintf(&b, "  uri:      %s\n", m.Artifact.URI)
+	fmt.Fprintf(&b, "  sha256:   %s\n", m.Artifact.SHA256)
+	if m.Artifact.Size != nil {
+		fmt.Fprintf(&b, "  size:     %d %s\n", *m.Artifact.Size, pluralWord(int(*m.Artifact.Size), "byte", "bytes"))
+	}
+	fmt.Fprintf(&b, "  commit:   %s\n", r.Commit)
+	if r.PinnedBy != "" {
+		fmt.Fprintf(&b, "  pinned:   by commit %s on %s\n", shortCommit(r.PinnedBy), r.PinnedAt.UTC().Format("2006-01-02 15:04 UTC"))
+	}
+	switch {
+	case r.Verified:
+		fmt.Fprintln(&b, "  verified: yes, against storage")
+	default:
+		fmt.Fprintln(&b, "  verified: no (not asked; use --verify)")
+	}
+	if r.Verification != nil {
+		for _, c := range r.Verification.Checks {
+			fmt.Fprintf(&b, "    %-9s %-7s %s\n", c.Name, c.Status, c.Detail)
+		}
+	}
+	if r.Path != "" {
+		fmt.Fprintf(&b, "  path:     %s\n", r.Path)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// resolveRevision resolves a revision given to a flag; an unknown one is
+// not found (exit 3).
+func resolveRevision(repo resolver, flag, rev string) (plumbing.Hash, error) {
+	h, err := repo.Resolve(rev)
+	if err != nil {
+		err = fmt.Errorf("%s: %w", flag, err)
+		if gitrepo.IsTerminal(err) {
+			return h, failure.NotFoundError(err)
+		}
+		return h, err
+	}
+	return h, nil
 }

@@ -131,10 +131,14 @@ func TestResolveCommand(t *testing.T) {
 		}
 	}
 
-	got = r.run(t, "resolve", "--env", "prod", "--model", "good", "--ref", "main")
+	got = r.run(t, "resolve", "--env", "prod", "--model", "good", "--ref", "main", "--format", "json")
 	var out resolutionJSON
 	if err := json.Unmarshal([]byte(got.stdout), &out); err != nil || !out.Verified || out.Version != "1.0.0" {
 		t.Errorf("json output %q: %v", got.stdout, err)
+	}
+	assertSchema(t, "resolve-output.schema.json", got.stdout)
+	if !strings.Contains(got.stdout, `"status": "passed"`) || strings.Contains(got.stdout, `"Status"`) {
+		t.Errorf("verification steps are not camelCase with named statuses:\n%s", got.stdout)
 	}
 
 	got = r.run(t, "resolve", "--env", "prod", "--model", "swapped", "--ref", "main", "--download", filepath.Join(t.TempDir(), "m.pkl"))
@@ -165,6 +169,7 @@ func TestValidateVerifiesArtifacts(t *testing.T) {
 func TestCheckVerifiesArtifacts(t *testing.T) {
 	r := newArtifactRepo(t)
 	got := r.run(t, "check", "--base", "main", "--head", "promote", "--verify-artifacts", "--format", "json")
+	assertSchema(t, "check-output.schema.json", got.stdout)
 	var res struct {
 		Verdict string `json:"verdict"`
 		Rules   []struct {

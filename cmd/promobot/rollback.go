@@ -39,8 +39,9 @@ as the environment still pins what N left.
 block of every restored manifest. Without it, each restored manifest keeps
 the ticket it was pinned with.
 
-Exit status: 0 done (or nothing to do), 1 refused by the policy, 2 usage or
-internal error.`,
+Exit status: 0 done (or nothing to do); 1 refused by the policy; 2 usage or
+configuration error; 3 unknown environment, model, version or pull request;
+4 GitHub or the git remote could not answer (a retry may help).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch {

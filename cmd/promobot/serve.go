@@ -441,7 +441,7 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 		logger.Warn("queued evaluations dropped at shutdown", "error", queueErr)
 	}
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
-		return &exitError{code: exitUsage, err: fmt.Errorf("serve: %w", serveErr)}
+		return fmt.Errorf("serve: %w", serveErr)
 	}
 	if httpErr != nil {
 		logger.Warn("open connections cut at shutdown", "error", httpErr)

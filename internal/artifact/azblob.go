@@ -206,6 +206,11 @@ func classifyBlobError(err error) error {
 		}
 	}
 	var re *azcore.ResponseError
+	if errors.As(err, &re) {
+		// The SDK's message is the whole HTTP response over many lines;
+		// people and logs get one.
+		err = &responseError{err: re}
+	}
 	switch {
 	case bloberror.HasCode(err, bloberror.BlobNotFound, bloberror.ContainerNotFound, bloberror.ResourceNotFound):
 		return fmt.Errorf("%w: %w", ErrNotFound, err)
@@ -218,6 +223,23 @@ func classifyBlobError(err error) error {
 	}
 	return err
 }
+
+// responseError is an error answer of the storage service, told in one
+// line: the status and the service's error code. The SDK's error, with the
+// whole response, stays in the chain for errors.As and bloberror.HasCode.
+type responseError struct{ err *azcore.ResponseError }
+
+// Error returns "storage answered 503 Service Unavailable (ServerBusy)".
+func (e *responseError) Error() string {
+	msg := fmt.Sprintf("storage answered %d %s", e.err.StatusCode, http.StatusText(e.err.StatusCode))
+	if e.err.ErrorCode != "" {
+		msg += " (" + e.err.ErrorCode + ")"
+	}
+	return msg
+}
+
+// Unwrap returns the SDK's error.
+func (e *responseError) Unwrap() error { return e.err }
 
 // BlobLocation is an Azure blob URL split into its parts.
 type BlobLocation struct {

@@ -16,7 +16,8 @@ import (
 // or else the default Azure credential chain (managed or workload
 // identity, a service principal, the Azure CLI's login). A chain that
 // finds no identity makes each blob read fail with a *NoCredentialsError.
-func StoresFromEnv(getenv func(string) string) (artifact.Resolver, error) {
+// opts, when not nil, configure the blob store's HTTP client and retries.
+func StoresFromEnv(getenv func(string) string, opts *artifact.BlobStoreOptions) (artifact.Resolver, error) {
 	creds, err := artifact.CredentialsFromEnv(getenv)
 	if err != nil {
 		return nil, err
@@ -24,7 +25,7 @@ func StoresFromEnv(getenv func(string) string) (artifact.Resolver, error) {
 	if creds.TokenCredential != nil {
 		creds.TokenCredential = identity{creds.TokenCredential}
 	}
-	blobs, err := artifact.NewBlobStore(creds, nil)
+	blobs, err := artifact.NewBlobStore(creds, opts)
 	if err != nil {
 		return nil, err
 	}

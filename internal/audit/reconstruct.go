@@ -116,11 +116,11 @@ func Reconstruct(ctx context.Context, repo *Repository, opts Options) (*History,
 func (r *Repository) commitTime(h plumbing.Hash) (time.Time, error) {
 	data, err := r.store.ReadType(h, objectstore.Commit)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("audit: read tip: %w", err)
+		return time.Time{}, fmt.Errorf("read tip: %w", err)
 	}
 	c, err := objectstore.ParseCommit(data)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("audit: tip %s: %w", h, err)
+		return time.Time{}, fmt.Errorf("tip %s: %w", h, err)
 	}
 	return person(c.Committer).Time, nil
 }

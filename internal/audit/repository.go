@@ -13,6 +13,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/example-org/promobot/internal/audit/objectstore"
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/gitrepo"
 )
 
@@ -39,16 +40,16 @@ type RepositoryOptions struct {
 func OpenRepository(path string, opts RepositoryOptions) (*Repository, error) {
 	loc, err := gitrepo.Locate(path)
 	if err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
+		return nil, err
 	}
 	g, err := loc.Open()
 	if err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	gitDir, bare, objectsDir := loc.GitDir, loc.Bare, loc.CommonDir
 	store, err := objectstore.Open(objectsDir, objectstore.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
+		return nil, err
 	}
 	r := &Repository{gitDir: gitDir, bare: bare, git: g, store: store, shallow: map[plumbing.Hash]bool{}}
 	if data, err := os.ReadFile(filepath.Join(objectsDir, "shallow")); err == nil {
@@ -62,7 +63,7 @@ func OpenRepository(path string, opts RepositoryOptions) (*Repository, error) {
 	if !opts.IgnoreCommitGraph && len(r.shallow) == 0 {
 		if r.graph, err = objectstore.OpenGraph(objectsDir); err != nil {
 			_ = store.Close()
-			return nil, fmt.Errorf("audit: %w", err)
+			return nil, err
 		}
 	}
 	return r, nil
@@ -94,7 +95,7 @@ func (r *Repository) ResolveRef(ref string) (full, branch string, tip plumbing.H
 			if resolved, oerr := r.git.Reference(origin, true); oerr == nil && !strings.HasPrefix(ref, "refs/") {
 				return r.resolved(origin, resolved.Hash())
 			}
-			return "", "", plumbing.ZeroHash, fmt.Errorf("audit: ref %q not found: %w", ref, err)
+			return "", "", plumbing.ZeroHash, failure.NotFoundf("ref %q not found: %v", ref, err)
 		}
 		if name == "" {
 			return h.String(), "", h, nil
@@ -118,7 +119,7 @@ func (r *Repository) ResolveRef(ref string) (full, branch string, tip plumbing.H
 		}
 		return r.resolved(name, resolved.Hash())
 	}
-	return "", "", plumbing.ZeroHash, errors.New("audit: cannot find the default branch: no origin/HEAD and no main branch (use --ref)")
+	return "", "", plumbing.ZeroHash, errors.New("cannot find the default branch: no origin/HEAD and no main branch (use --ref)")
 }
 
 // resolved returns what ResolveRef returns for reference name pointing at

@@ -256,7 +256,7 @@ func Enrich(ctx context.Context, records []Record, r Reviewer) error {
 		if !ok {
 			var err error
 			if v, err = r.Review(ctx, rec.Commit); err != nil {
-				return fmt.Errorf("audit: review of commit %s: %w", short(rec.Commit), err)
+				return fmt.Errorf("review of commit %s: %w", short(rec.Commit), err)
 			}
 			verdicts[rec.Commit] = v
 		}
@@ -380,7 +380,7 @@ type ReviewedCheck struct {
 func RequireReviewed(ctx context.Context, history *History, r Reviewer, env, model string) (*ReviewedCheck, error) {
 	pins := Timeline(history.Records, Filter{Environments: []string{env}, Models: []string{model}})
 	if len(pins) == 0 || !pins[len(pins)-1].Until.IsZero() {
-		return nil, fmt.Errorf("audit: %s in %s: %w", model, env, ErrNotPinned)
+		return nil, fmt.Errorf("%s in %s: %w", model, env, ErrNotPinned)
 	}
 	pin := pins[len(pins)-1]
 	changes := PinRecords([]Pin{pin})

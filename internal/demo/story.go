@@ -84,7 +84,7 @@ func (s *story) cloneWorkingCopy(ctx context.Context) error {
 	return err
 }
 
-// changeOutcome is the part of promobot's --output json the demo reads.
+// changeOutcome is the part of promobot's --format json the demo reads.
 type changeOutcome struct {
 	Branch      string `json:"branch"`
 	Commit      string `json:"commit"`
@@ -97,7 +97,7 @@ type changeOutcome struct {
 // openChange runs a promobot register/promote command as dana and tells the
 // bot about the pull request it opened.
 func (s *story) openChange(ctx context.Context, args ...string) (*changeOutcome, error) {
-	args = append(args, "--output", "json", "--github-repo", Org+"/"+RepoName)
+	args = append(args, "--format", "json", "--github-repo", Org+"/"+RepoName)
 	stdout, stderr, code, err := s.w.run(ctx, "dana", s.clone, args...)
 	if err != nil || code != 0 {
 		return nil, fmt.Errorf("promobot %s: exit %d: %v\n%s%s", args[0], code, err, stdout, stderr)
@@ -341,7 +341,7 @@ func (s *story) score(ctx context.Context) error {
 // bypass shows that a change pushed around review is caught: the scoring
 // job's --require-reviewed refuses it, and the audit flags it.
 func (s *story) bypass(ctx context.Context) error {
-	args := []string{"resolve", "--repo", s.w.cloneURL, "--env", "prod", "--model", calibrator, "--require-reviewed", "--github", Org + "/" + RepoName, "--format", "env"}
+	args := []string{"resolve", "--repo", s.w.cloneURL, "--env", "prod", "--model", calibrator, "--require-reviewed", "--github-repo", Org + "/" + RepoName, "--format", "env"}
 	_, stderr, code, err := s.w.run(ctx, "scoring-job", s.w.work, args...)
 	if err != nil || code != 0 {
 		return fmt.Errorf("resolve --require-reviewed of a reviewed manifest: exit %d: %v: %s", code, err, stderr)
@@ -393,7 +393,7 @@ func envValue(out, key string) string {
 // the HTML page and a hash-chained log, and answers "what ran in prod now,
 // and who approved it?".
 func (s *story) audit(ctx context.Context) error {
-	common := []string{"--repo", s.w.barePath, "--github", Org + "/" + RepoName, "--cache-dir", filepath.Join(s.w.work, "audit-cache")}
+	common := []string{"--repo", s.w.barePath, "--github-repo", Org + "/" + RepoName, "--cache-dir", filepath.Join(s.w.work, "audit-cache")}
 	auditor := func(args ...string) (string, error) {
 		stdout, stderr, code, err := s.w.run(ctx, "pat", s.w.work, args...)
 		if err != nil || code != 0 {

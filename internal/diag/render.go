@@ -46,7 +46,7 @@ func Render(w io.Writer, f Format, r Report) error {
 		return enc.Encode(r)
 	case FormatGitHub:
 		for _, p := range r.Problems {
-			if _, err := fmt.Fprintln(w, githubCommand(p)); err != nil {
+			if _, err := fmt.Fprintln(w, GitHubCommand(p)); err != nil {
 				return err
 			}
 		}
@@ -73,17 +73,30 @@ func summary(r Report) string {
 		}
 	}
 	if errs == 0 {
-		return fmt.Sprintf("%d files valid, %d warnings", r.Files, warns)
+		return fmt.Sprintf("%s valid, %s", count(r.Files, "file"), count(warns, "warning"))
 	}
-	return fmt.Sprintf("%d files checked: %d errors, %d warnings", r.Files, errs, warns)
+	return fmt.Sprintf("%s checked: %s, %s", count(r.Files, "file"), count(errs, "error"), count(warns, "warning"))
 }
 
-// githubCommand renders a problem as a GitHub Actions workflow command so that
-// it shows as an annotation on the file.
-func githubCommand(p Problem) string {
+// count says "1 file" or "2 files".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// GitHubCommand renders a problem as a GitHub Actions workflow command so that
+// it shows as an annotation on the file (on the run, when File is empty).
+func GitHubCommand(p Problem) string {
 	var b strings.Builder
 	b.WriteString("::")
 	b.WriteString(p.Severity.String())
+	if p.File == "" {
+		b.WriteString("::")
+		b.WriteString(escapeData(p.Message))
+		return b.String()
+	}
 	b.WriteString(" file=")
 	b.WriteString(escapeProperty(p.File))
 	if p.Line > 0 {

@@ -170,8 +170,8 @@ type Error struct {
 	Terminal bool
 }
 
-// Error returns "gitrepo: op: cause".
-func (e *Error) Error() string { return "gitrepo: " + e.Op + ": " + e.Err.Error() }
+// Error returns "op: cause".
+func (e *Error) Error() string { return e.Op + ": " + e.Err.Error() }
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }

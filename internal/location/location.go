@@ -147,6 +147,9 @@ func parse(raw string, allowLocal bool) (parsed, string) {
 	if u.Scheme == "" {
 		return parsed{}, "it has no scheme; use https://"
 	}
+	if hint := azureSchemeHint(u); hint != "" {
+		return parsed{}, hint
+	}
 	if u.User != nil || strings.Contains(u.Host, "@") {
 		return parsed{}, "it contains user information (user@ or user:password@), which is not allowed"
 	}
@@ -393,4 +396,24 @@ func redactAll(list []string) []string {
 		out[i] = Redact(s)
 	}
 	return out
+}
+
+// azureSchemeHint explains, for the Azure schemes of Hadoop, Spark and Azure
+// Machine Learning (wasb, wasbs, abfs, abfss, azureml), that the artifact
+// must be named by its blob URL, and shows that URL when it can be derived.
+// It returns "" for any other scheme.
+func azureSchemeHint(u *url.URL) string {
+	scheme := strings.ToLower(u.Scheme)
+	switch scheme {
+	case "wasb", "wasbs", "abfs", "abfss", "azureml":
+	default:
+		return ""
+	}
+	const form = "https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH"
+	account, _, _ := strings.Cut(u.Hostname(), ".")
+	if scheme != "azureml" && u.User != nil && u.User.Username() != "" && account != "" {
+		return fmt.Sprintf("the scheme %q is not supported; name the blob by its https URL, here https://%s.blob.core.windows.net/%s%s (the form %s)",
+			u.Scheme, account, u.User.Username(), u.EscapedPath(), form)
+	}
+	return fmt.Sprintf("the scheme %q is not supported; name the blob by its https URL, of the form %s", u.Scheme, form)
 }

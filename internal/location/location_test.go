@@ -359,3 +359,19 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+func TestAzureSchemesShowTheAcceptedForm(t *testing.T) {
+	allowed := []string{"https://mlartifacts.blob.core.windows.net/models/"}
+	cases := []struct{ uri, want string }{
+		{"wasbs://models@mlartifacts.blob.core.windows.net/fraud/1/model.pkl", `the scheme "wasbs" is not supported; name the blob by its https URL, here https://mlartifacts.blob.core.windows.net/models/fraud/1/model.pkl`},
+		{"abfss://models@mlartifacts.dfs.core.windows.net/fraud/model.pkl", `here https://mlartifacts.blob.core.windows.net/models/fraud/model.pkl`},
+		{"azureml://subscriptions/s/resourcegroups/g/workspaces/w/datastores/d/paths/m.pkl", `the scheme "azureml" is not supported; name the blob by its https URL, of the form https://ACCOUNT.blob.core.windows.net/CONTAINER/PATH`},
+	}
+	for _, c := range cases {
+		_, err := Check(c.uri, allowed, false)
+		var refused *RefusedError
+		if !errors.As(err, &refused) || !strings.Contains(refused.Reason, c.want) || strings.Contains(refused.Reason, "user information") {
+			t.Errorf("%s: %v, want a refusal containing %q", c.uri, err, c.want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/example-org/promobot/internal/diag"
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/policy"
 	"github.com/example-org/promobot/internal/schema"
@@ -93,7 +94,7 @@ func (b *base) environment(name string) (*policy.Environment, error) {
 		for i, e := range b.policy.Environments {
 			names[i] = e.Name
 		}
-		return nil, usagef("environment %q is not declared in %s (declared: %s)", name, policy.Path, strings.Join(names, ", "))
+		return nil, failure.NotFoundError(usagef("environment %q is not declared in %s (declared: %s)", name, policy.Path, strings.Join(names, ", ")))
 	}
 	return env, nil
 }
@@ -187,7 +188,7 @@ func (b *base) source(model string, env *policy.Environment, version string) (*m
 			return nil, err
 		}
 		if src == nil {
-			return nil, refusef("%s has no version of %s to promote to %s: %s does not exist", env.From, model, env.Name, manifest.Path(env.From, model))
+			return nil, failure.NotFoundError(refusef("%s has no version of %s to promote to %s: %s does not exist", env.From, model, env.Name, manifest.Path(env.From, model)))
 		}
 		return src, nil
 	}
@@ -206,7 +207,7 @@ func (b *base) source(model string, env *policy.Environment, version string) (*m
 			return src, nil
 		}
 	}
-	return nil, refusef("version %s of %s is not pinned in any environment other than %s, so there is nothing to copy", version, model, env.Name)
+	return nil, failure.NotFoundError(refusef("version %s of %s is not pinned in any environment other than %s, so there is nothing to copy", version, model, env.Name))
 }
 
 // promoteMove plans the copy of src into env, or returns nil when env

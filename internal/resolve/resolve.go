@@ -12,17 +12,20 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/artifactcheck"
 	"github.com/example-org/promobot/internal/diag"
 	"github.com/example-org/promobot/internal/evaluate"
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/location"
 	"github.com/example-org/promobot/internal/manifest"
@@ -72,7 +75,9 @@ type Resolution struct {
 
 // RefusedError says why a manifest must not be loaded. Retrying cannot help.
 type RefusedError struct {
-	Path   string
+	Path string
+	// Line is the 1-based line of Path the refusal is about, or 0.
+	Line   int
 	Reason string
 }
 
@@ -83,9 +88,15 @@ func refuse(p, format string, args ...any) error {
 	return &RefusedError{Path: p, Reason: fmt.Sprintf(format, args...)}
 }
 
+// refuseProblem refuses for a problem found in a file, at its line.
+func refuseProblem(p diag.Problem) error {
+	return &RefusedError{Path: p.File, Line: p.Line, Reason: p.String()}
+}
+
 // Resolve reads and checks the manifest of req.Model in req.Environment.
-// A *RefusedError means the manifest must not be used; any other error means
-// the answer could not be found (storage or repository unreachable).
+// A *RefusedError means the manifest must not be used. An unknown
+// environment or model is an error of kind failure.NotFound, storage that
+// could not answer one of kind failure.Unavailable.
 //
 // The rules are the engine's (evaluate.Deployed), applied with the policy's
 // modes to the tree at req.Commit, read the way the engine's input is
@@ -106,16 +117,22 @@ func Resolve(ctx context.Context, repo *gitrepo.Repo, req Request, deps Deps) (*
 	pol := in.Policy
 	if pol == nil {
 		if len(in.PolicyProblems) > 0 {
-			return nil, refuse(cmp.Or(in.PolicyProblems[0].File, policy.Path), "%s", in.PolicyProblems[0])
+			pp := in.PolicyProblems[0]
+			pp.File = cmp.Or(pp.File, policy.Path)
+			return nil, refuseProblem(pp)
 		}
 		return nil, refuse(policy.Path, "policy file not found: every repository needs %s", policy.Path)
 	}
 	env, ok := pol.Environment(req.Environment)
 	if !ok {
-		return nil, refuse(policy.Path, "environment %q is not declared in %s", req.Environment, policy.Path)
+		var names []string
+		for _, e := range pol.Environments {
+			names = append(names, e.Name)
+		}
+		return nil, failure.NotFoundf("environment %q is not declared in %s (declared: %s)", req.Environment, policy.Path, strings.Join(names, ", "))
 	}
 	p := manifest.Path(req.Environment, req.Model)
-	if err := checkEntry(fsys, p); err != nil {
+	if err := checkEntry(fsys, req.Environment, req.Model); err != nil {
 		return nil, err
 	}
 	doc := in.Base[p]
@@ -137,7 +154,7 @@ func Resolve(ctx context.Context, repo *gitrepo.Repo, req Request, deps Deps) (*
 	if verdict.Verdict != evaluate.VerdictPass {
 		for _, r := range verdict.Rules {
 			if r.Blocks() {
-				return nil, refuse(p, "%s", ruleText(r))
+				return nil, &RefusedError{Path: cmp.Or(r.File, p), Line: r.Line, Reason: ruleText(r)}
 			}
 		}
 		return nil, refuse(p, "%s", verdict.Title)
@@ -182,14 +199,15 @@ func firstProblem(p string, doc *manifest.Document) string {
 // checkEntry refuses a manifest path that is missing, too large, or not a
 // regular file in folders: a symbolic link or submodule on the way is
 // never followed, as the engine never follows one.
-func checkEntry(fsys fs.FS, p string) error {
+func checkEntry(fsys fs.FS, env, model string) error {
+	p := manifest.Path(env, model)
 	parts := strings.Split(p, "/")
 	for i := range parts {
 		q := strings.Join(parts[:i+1], "/")
 		info, err := fs.Stat(fsys, q)
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			return refuse(p, "no manifest at %s", p)
+			return notPinned(fsys, env, model)
 		case err != nil:
 			return err
 		case info.Mode()&fs.ModeSymlink != 0:
@@ -198,20 +216,44 @@ func checkEntry(fsys fs.FS, p string) error {
 			return refuse(p, "%s is a submodule; a manifest is a regular file in folders", q)
 		}
 	}
-	_, err := readManifest(fsys, p)
+	_, err := readManifest(fsys, env, model)
 	return err
 }
 
-func readManifest(fsys fs.FS, p string) ([]byte, error) {
+func readManifest(fsys fs.FS, env, model string) ([]byte, error) {
+	p := manifest.Path(env, model)
 	data, err := yamldoc.ReadFile(fsys, p, yamldoc.DefaultLimits)
 	var tooBig *yamldoc.Error
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, refuse(p, "no manifest at %s", p)
+		return nil, notPinned(fsys, env, model)
 	case errors.As(err, &tooBig):
 		return nil, refuse(p, "%s", tooBig.Problem(p))
 	}
 	return data, err
+}
+
+// notPinned is the not-found error for a model env has no manifest of,
+// naming the models it does pin.
+func notPinned(fsys fs.FS, env, model string) error {
+	known := "none"
+	if models := modelsIn(fsys, env); len(models) > 0 {
+		known = strings.Join(models, ", ")
+	}
+	p := manifest.Path(env, model)
+	return failure.NotFoundf("model %q is not pinned in %s: no manifest at %s (pinned there: %s)", model, env, p, known)
+}
+
+// modelsIn lists the models an environment's folder holds manifests for.
+func modelsIn(fsys fs.FS, env string) []string {
+	entries, _ := fs.ReadDir(fsys, path.Join(manifest.Root, env))
+	var out []string
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".yaml"); ok && !e.IsDir() {
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // verifyArtifact verifies, or downloads, the manifest's artifact.
@@ -248,7 +290,7 @@ func verifyArtifact(ctx context.Context, fsys fs.FS, pol *policy.Policy, m *mani
 		if artifact.IsTerminal(err) {
 			return refuse(p, "%s: %v", p, err)
 		}
-		return fmt.Errorf("could not verify %s: %w", p, err)
+		return failure.UnavailableError(fmt.Errorf("could not verify %s: %w", p, err))
 	}
 	res.Verified = result.Verified()
 	if !res.Verified {
@@ -275,7 +317,14 @@ func Clone(ctx context.Context, url, dir, token string) (*gitrepo.Repo, error) {
 		opts.Auth = &githttp.BasicAuth{Username: "x-access-token", Password: token}
 	}
 	if _, err := git.PlainCloneContext(ctx, dir, true, opts); err != nil {
-		return nil, fmt.Errorf("clone %s: %w", location.Redact(url), err)
+		err = fmt.Errorf("clone %s: %w", location.Redact(url), err)
+		if errors.Is(err, transport.ErrRepositoryNotFound) {
+			return nil, failure.NotFoundError(err)
+		}
+		if errors.Is(err, transport.ErrAuthenticationRequired) || errors.Is(err, transport.ErrAuthorizationFailed) {
+			return nil, failure.Mark(failure.Usage, err)
+		}
+		return nil, failure.UnavailableError(err)
 	}
 	return gitrepo.Open(dir)
 }

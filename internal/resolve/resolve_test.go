@@ -23,6 +23,7 @@ import (
 	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/artifactcheck"
 	"github.com/example-org/promobot/internal/azuritetest"
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/gittest"
 )
@@ -156,6 +157,7 @@ func TestResolve(t *testing.T) {
 		verify           *bool
 		wantVerified     bool
 		wantRefused      string // substring of the refusal; empty means resolved
+		wantNotFound     string // substring of a not-found error
 	}{
 		{name: "prod verifies by default", env: "prod", model: "forecaster", wantVerified: true},
 		{name: "dev does not verify by default", env: "dev", model: "forecaster"},
@@ -164,12 +166,18 @@ func TestResolve(t *testing.T) {
 		{name: "validation pending", env: "prod", model: "pending", wantRefused: `validation.status is "pending"; prod requires passed`},
 		{name: "lineage missing", env: "prod", model: "nolineage", wantRefused: "lineage is missing dataVersion, required in prod"},
 		{name: "disallowed account", env: "prod", model: "elsewhere", wantRefused: "evilaccount.blob.core.windows.net"},
-		{name: "no manifest", env: "prod", model: "absent", wantRefused: "no manifest at environments/prod/absent.yaml"},
-		{name: "undeclared environment", env: "qa", model: "forecaster", wantRefused: `environment "qa" is not declared`},
+		{name: "no manifest", env: "prod", model: "absent", wantNotFound: "no manifest at environments/prod/absent.yaml (pinned there: elsewhere, forecaster, nolineage, pending, tampered)"},
+		{name: "undeclared environment", env: "qa", model: "forecaster", wantNotFound: `environment "qa" is not declared in .github/promobot.yaml (declared: dev, prod)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			res, err := f.resolve(t, tt.env, tt.model, tt.verify, "")
+			if tt.wantNotFound != "" {
+				if failure.KindOf(err) != failure.NotFound || !strings.Contains(err.Error(), tt.wantNotFound) {
+					t.Fatalf("err = %v (kind %v), want not found containing %q", err, failure.KindOf(err), tt.wantNotFound)
+				}
+				return
+			}
 			if tt.wantRefused != "" {
 				var refused *RefusedError
 				if !errors.As(err, &refused) || !strings.Contains(err.Error(), tt.wantRefused) {

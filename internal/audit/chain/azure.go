@@ -63,13 +63,13 @@ func NewAzureSink(blobURL string, creds artifact.Credentials, opts *azcore.Clien
 	}
 	u, err := url.Parse(blobURL)
 	if err != nil {
-		return nil, fmt.Errorf("chain: bad blob URL: %w", err)
+		return nil, fmt.Errorf("bad blob URL: %w", err)
 	}
 	sas := u.RawQuery
 	u.RawQuery = ""
 	loc, err := artifact.ParseBlobURI(u)
 	if err != nil {
-		return nil, fmt.Errorf("chain: %w", err)
+		return nil, err
 	}
 	var co azcore.ClientOptions
 	if opts != nil {
@@ -121,7 +121,7 @@ func NewAzureSink(blobURL string, creds artifact.Credentials, opts *azcore.Clien
 		}
 		s.blob, s.container = b, c
 	default:
-		return nil, errors.New("chain: no Azure credentials: set AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_SAS_TOKEN, or sign in for DefaultAzureCredential")
+		return nil, errors.New("no Azure credentials: set AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_SAS_TOKEN, or sign in for DefaultAzureCredential")
 	}
 	return s, nil
 }

@@ -69,10 +69,10 @@ func encode(e Entry) []byte {
 func NewEntry(seq int64, prev string, record []byte) (Entry, error) {
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, record); err != nil {
-		return Entry{}, fmt.Errorf("chain: record is not JSON: %w", err)
+		return Entry{}, fmt.Errorf("the record is not JSON: %w", err)
 	}
 	if bytes.ContainsAny(compact.Bytes(), "\n\r") {
-		return Entry{}, errors.New("chain: record holds a raw line break")
+		return Entry{}, errors.New("the record holds a raw line break")
 	}
 	r := compact.Bytes()
 	return Entry{Seq: seq, Prev: prev, Record: r, Hash: hashOf(seq, prev, r)}, nil

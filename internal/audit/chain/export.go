@@ -68,17 +68,17 @@ func Export(ctx context.Context, sink Sink, records []audit.Record) (ExportResul
 			return res, err
 		}
 	}
-	return ExportResult{}, fmt.Errorf("chain: export to %s: gave up after %d conflicting appends: %w", sink, maxAttempts, err)
+	return ExportResult{}, fmt.Errorf("export to %s: gave up after %d conflicting appends: %w", sink, maxAttempts, err)
 }
 
 func exportOnce(ctx context.Context, sink Sink, records []audit.Record, encoded [][]byte) (ExportResult, error) {
 	data, err := sink.Read(ctx)
 	if err != nil {
-		return ExportResult{}, fmt.Errorf("chain: read %s: %w", sink, err)
+		return ExportResult{}, fmt.Errorf("read the log %s: %w", sink, err)
 	}
 	v := Verify(data)
 	if v.Broken != nil {
-		return ExportResult{}, fmt.Errorf("chain: %s does not verify, refusing to append: %w", sink, v.Broken)
+		return ExportResult{}, fmt.Errorf("the log %s does not verify, refusing to append: %w", sink, v.Broken)
 	}
 	for i, e := range v.Entries {
 		if i == len(records) {
@@ -86,10 +86,10 @@ func exportOnce(ctx context.Context, sink Sink, records []audit.Record, encoded 
 		}
 		key, err := recordKey(e.Record)
 		if err != nil {
-			return ExportResult{}, fmt.Errorf("chain: %s record %d: %w", sink, i, err)
+			return ExportResult{}, fmt.Errorf("the log %s, record %d: %w", sink, i, err)
 		}
 		if want := records[i].Key(); key != want {
-			return ExportResult{}, fmt.Errorf("chain: %s record %d is %s but the history's is %s: %w", sink, i, describe(key), describe(want), ErrHistoryMismatch)
+			return ExportResult{}, fmt.Errorf("the log %s, record %d, is %s but the history's is %s: %w", sink, i, describe(key), describe(want), ErrHistoryMismatch)
 		}
 	}
 	res := ExportResult{Existing: v.Count, Head: v.Head}
@@ -103,7 +103,7 @@ func exportOnce(ctx context.Context, sink Sink, records []audit.Record, encoded 
 		return ExportResult{}, err
 	}
 	if err := sink.Append(ctx, int64(len(data)), lines); err != nil {
-		return ExportResult{}, fmt.Errorf("chain: append to %s: %w", sink, err)
+		return ExportResult{}, fmt.Errorf("append to the log %s: %w", sink, err)
 	}
 	res.Appended, res.Head = len(records)-v.Count, head
 	return res, nil

@@ -46,12 +46,12 @@ func NewClient(auth Auth) (*github.Client, error) {
 	case auth.AppID > 0 && auth.InstallationID > 0 && len(auth.PrivateKey) > 0:
 		itr, err := ghinstallation.New(rt, auth.AppID, auth.InstallationID, auth.PrivateKey)
 		if err != nil {
-			return nil, fmt.Errorf("githubreview: the App private key: %w", err)
+			return nil, fmt.Errorf("the GitHub App private key: %w", err)
 		}
 		itr.BaseURL = strings.TrimSuffix(u.String(), "/")
 		c = github.NewClient(&http.Client{Transport: itr})
 	default:
-		return nil, errors.New("githubreview: no GitHub credentials: give a token, or an App id, installation id and private key")
+		return nil, errors.New("no GitHub credentials: give a token, or an App id, installation id and private key")
 	}
 	c.BaseURL = u
 	upload := *u

@@ -83,7 +83,7 @@ func New(client *github.Client, opts Options) (*Reviewer, error) {
 
 func newReviewer(a api, opts Options) (*Reviewer, error) {
 	if opts.Owner == "" || opts.Repo == "" || opts.DefaultBranch == "" {
-		return nil, errors.New("githubreview: owner, repository and default branch are required")
+		return nil, errors.New("owner, repository and default branch are required")
 	}
 	if opts.RecheckAfter == 0 {
 		opts.RecheckAfter = time.Hour
@@ -281,7 +281,7 @@ func (e *Error) Error() string {
 	if e.Retryable {
 		hint = " (retry later)"
 	}
-	return fmt.Sprintf("githubreview: %s: %v%s", e.Op, e.Err, hint)
+	return fmt.Sprintf("GitHub: %s: %v%s", e.Op, e.Err, hint)
 }
 
 // Unwrap returns the cause.
