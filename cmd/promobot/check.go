@@ -183,7 +183,8 @@ func runCheck(cmd *cobra.Command, e *env, f *checkFlags) error {
 
 // blockedOnlyByUnavailableStorage reports whether every blocking rule is
 // the artifacts rule and every artifact that did not verify could not be
-// read: the answer is "not known yet", not "no".
+// read for a reason a retry may mend: the answer is "not known yet", not
+// "no". Missing credentials are not such a reason.
 func blockedOnlyByUnavailableStorage(res *evaluate.Result, in *evaluate.Input) bool {
 	for _, r := range res.Rules {
 		if r.Blocks() && r.Family != policy.FamilyArtifacts {
@@ -194,7 +195,7 @@ func blockedOnlyByUnavailableStorage(res *evaluate.Result, in *evaluate.Input) b
 	for _, a := range in.Artifacts {
 		switch {
 		case a.Verified:
-		case a.Unavailable:
+		case a.Unavailable && !a.NoCredentials:
 			unavailable = true
 		default:
 			return false

@@ -433,9 +433,9 @@ func TestCheckUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"unknown base", []string{"--base", "nope"}, `promobot: check: --base: resolve revision "nope": reference not found` + "\n"},
-		{"unknown head", []string{"--base", "main", "--head", "nope"}, `promobot: check: --head: resolve revision "nope": reference not found` + "\n"},
-		{"review sha", []string{"--base", "main", "--review", "ann=approved@nope"}, `promobot: check: --review "ann=approved@nope": resolve revision "nope": reference not found` + "\n"},
+		{"unknown base", []string{"--base", "nope"}, `promobot: check: --base: resolve revision "nope": no branch, tag or other reference is named "nope"` + "\n"},
+		{"unknown head", []string{"--base", "main", "--head", "nope"}, `promobot: check: --head: resolve revision "nope": no branch, tag or other reference is named "nope"` + "\n"},
+		{"review sha", []string{"--base", "main", "--review", "ann=approved@nope"}, `promobot: check: --review "ann=approved@nope": resolve revision "nope": no branch, tag or other reference is named "nope"` + "\n"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			res := runCLI(t, t.TempDir(), append([]string{"check", "--repo", repo.path}, tt.args...)...)

@@ -23,12 +23,6 @@ import (
 	"github.com/example-org/promobot/internal/gittest"
 )
 
-// resolveExitsUnavailable says that resolve exits 4 ("temporarily
-// unavailable") when storage cannot answer. Until the exit-code contract
-// lands, it exits 2 and the storage-down case is skipped; set it to true
-// then.
-const resolveExitsUnavailable = false
-
 // scoringJob is a GitOps repository whose prod manifest of "ranker" points
 // at an Azurite blob, and the state folder of the example job.
 type scoringJob struct {
@@ -200,9 +194,6 @@ func TestScoringJobExample(t *testing.T) {
 	}
 
 	t.Run("unavailable: storage down, retried, then given up", func(t *testing.T) {
-		if !resolveExitsUnavailable {
-			t.Skip("needs the exit-code contract: resolve exits 4 when storage cannot answer")
-		}
 		code, stdout, stderr := j.run(t, "--attempts", "2", "--retry-delay", "0.05")
 		for _, want := range []string{"attempt 1/2: unavailable: ", "attempt 2/2: unavailable: ", "gave up after 2 attempts", "keeping ranker 1.0.0"} {
 			if !strings.Contains(stderr, want) {

@@ -89,7 +89,7 @@ func VerifyInput(ctx context.Context, in *evaluate.Input, base fs.FS, stores fun
 			in.Artifacts = make(map[string]evaluate.ArtifactCheck, len(paths))
 		}
 		for _, p := range paths {
-			in.Artifacts[p] = evaluate.ArtifactCheck{Unavailable: true, Detail: NoCredentialsDetail(err)}
+			in.Artifacts[p] = evaluate.ArtifactCheck{Unavailable: true, NoCredentials: true, Detail: NoCredentialsDetail(err)}
 		}
 		return nil
 	}
@@ -181,7 +181,7 @@ func Outcome(res artifact.Result, err error) evaluate.ArtifactCheck {
 		return evaluate.ArtifactCheck{Detail: "artifact did not verify: " + res.String()}
 	}
 	if nc := (*NoCredentialsError)(nil); errors.As(err, &nc) {
-		return evaluate.ArtifactCheck{Unavailable: true, Detail: nc.Error()}
+		return evaluate.ArtifactCheck{Unavailable: true, NoCredentials: true, Detail: nc.Error()}
 	}
 	if !artifact.IsTerminal(err) {
 		return evaluate.ArtifactCheck{Unavailable: true, Detail: err.Error()}

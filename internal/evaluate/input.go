@@ -175,4 +175,7 @@ type ArtifactCheck struct {
 	// Unavailable is true when storage could not be reached: the outcome is
 	// unknown and the rule fails closed ("could not verify").
 	Unavailable bool
+	// NoCredentials is set with Unavailable when storage could not be read
+	// because no credentials were configured: a retry will not help.
+	NoCredentials bool
 }

@@ -145,7 +145,7 @@ func pseudoRef(name string) bool {
 // (or a tag of one).
 func abbreviated(src revisionSource, prefixes prefixLookup, name string) (plumbing.Hash, error) {
 	if len(name) < minAbbreviation || len(name) > 2*len(plumbing.ZeroHash) || !isHex(name) {
-		return plumbing.ZeroHash, fmt.Errorf("unknown revision: no branch, tag or other reference is named %q", name)
+		return plumbing.ZeroHash, fmt.Errorf("no branch, tag or other reference is named %q", name)
 	}
 	name = strings.ToLower(name)
 	if prefixes == nil {
@@ -175,7 +175,7 @@ func abbreviated(src revisionSource, prefixes prefixLookup, name string) (plumbi
 	}
 	switch len(found) {
 	case 0:
-		return plumbing.ZeroHash, fmt.Errorf("unknown revision: no reference is named %q and no commit's hash starts with it", name)
+		return plumbing.ZeroHash, fmt.Errorf("no reference is named %q and no commit's hash starts with it", name)
 	case 1:
 		return found[0], nil
 	default:
