@@ -520,12 +520,19 @@ func quickFlow(rest []byte) (quickScalar, bool) {
 	if len(inner) == 0 {
 		return quickScalar{}, true
 	}
-	parts := bytes.Split(inner, []byte(","))
-	if len(parts) > 512 {
-		return quickScalar{}, false
-	}
-	keys := make([][]byte, 0, len(parts))
-	for _, part := range parts {
+	var seen [16][]byte // keys so far; more spill to the heap
+	keys := seen[:0]
+	parts := 0
+	for rest := inner; rest != nil; parts++ {
+		if parts == 512 {
+			return quickScalar{}, false
+		}
+		part := rest
+		if comma := bytes.IndexByte(rest, ','); comma >= 0 {
+			part, rest = rest[:comma], rest[comma+1:]
+		} else {
+			rest = nil
+		}
 		part = bytes.TrimSpace(part)
 		if open == '[' {
 			if _, ok := plainScalar(part, true); !ok {
@@ -537,8 +544,8 @@ func quickFlow(rest []byte) (quickScalar, bool) {
 		if !found || !isKey(k) {
 			return quickScalar{}, false
 		}
-		for _, seen := range keys {
-			if bytes.Equal(seen, k) {
+		for _, s := range keys {
+			if bytes.Equal(s, k) {
 				return quickScalar{}, false
 			}
 		}
@@ -547,5 +554,5 @@ func quickFlow(rest []byte) (quickScalar, bool) {
 			return quickScalar{}, false
 		}
 	}
-	return quickScalar{nodes: 2 * len(parts)}, true
+	return quickScalar{nodes: 2 * parts}, true
 }

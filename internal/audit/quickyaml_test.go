@@ -199,3 +199,40 @@ func FuzzQuickManifest(f *testing.F) {
 		checkSections(t, []byte(in))
 	})
 }
+
+// BenchmarkReadManifest reads the repository's sample manifests through
+// the fast path and through the fallback decoder.
+func BenchmarkReadManifest(b *testing.B) {
+	root, err := audittest.RepositoryRoot()
+	if err != nil {
+		b.Fatal(err)
+	}
+	paths, _ := filepath.Glob(filepath.Join(root, manifest.Root, "*", "*.yaml"))
+	var docs [][]byte
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		docs = append(docs, data)
+	}
+	b.Run("fast", func(b *testing.B) {
+		var scratch quickScratch
+		for b.Loop() {
+			for _, d := range docs {
+				if _, quick := readManifest(d, &scratch); !quick {
+					b.Fatal("fell back")
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(docs)), "ns/manifest")
+	})
+	b.Run("decoder", func(b *testing.B) {
+		for b.Loop() {
+			for _, d := range docs {
+				decodeManifest(d)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(docs)), "ns/manifest")
+	})
+}
