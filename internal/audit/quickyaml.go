@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bytes"
+	"encoding/binary"
 	"unicode/utf8"
 )
 
@@ -209,7 +210,18 @@ func quickRead(data []byte, wantSections bool, scratch *quickScratch) (version, 
 // characters but the newline, and UTF-8 runes the YAML reader takes as
 // ordinary characters (no byte-order mark, no Unicode line breaks).
 func quickText(data []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	for i := 0; i < len(data); {
+		// Eight plain printable ASCII bytes at once: no byte at or above
+		// 0x80, none below 0x20 (newlines take the byte path) and no DEL.
+		if i+8 <= len(data) {
+			x := binary.LittleEndian.Uint64(data[i:])
+			del := x ^ (0x7f * ones)
+			if (x|(x-0x20*ones)&^x|(del-ones)&^del)&highs == 0 {
+				i += 8
+				continue
+			}
+		}
 		c := data[i]
 		if c < utf8.RuneSelf {
 			if (c < 0x20 && c != '\n') || c == 0x7f {

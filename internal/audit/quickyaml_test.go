@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"os"
@@ -235,4 +236,29 @@ func BenchmarkReadManifest(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(docs)), "ns/manifest")
 	})
+}
+
+// TestQuickTextChecksEveryByte holds the eight-bytes-at-a-time check of
+// quickText to a byte-by-byte reading: every byte value at every offset of
+// a word, and every pair of adjacent values straddling words.
+func TestQuickTextChecksEveryByte(t *testing.T) {
+	plain := func(c byte) bool { return c == '\n' || c >= 0x20 && c < 0x7f }
+	for c := range 256 {
+		for at := range 17 {
+			buf := bytes.Repeat([]byte("a"), 17)
+			buf[at] = byte(c)
+			if got, want := quickText(buf), plain(byte(c)); got != want {
+				t.Fatalf("byte %#x at %d: quickText = %v, want %v", c, at, got, want)
+			}
+		}
+	}
+	for c := range 128 {
+		for d := range 128 {
+			buf := []byte("aaaaaaa??aaaaaaa")
+			buf[7], buf[8] = byte(c), byte(d)
+			if got, want := quickText(buf), plain(byte(c)) && plain(byte(d)); got != want {
+				t.Fatalf("bytes %#x %#x: quickText = %v, want %v", c, d, got, want)
+			}
+		}
+	}
 }
