@@ -2,6 +2,9 @@ package audit
 
 import (
 	"os"
+	"testing"
+
+	"github.com/example-org/promobot/internal/audit/audittest"
 )
 
 func writeFile(t interface {
@@ -12,4 +15,18 @@ func writeFile(t interface {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// repositorySamples reads the repository's own sample manifests.
+func repositorySamples(t testing.TB) audittest.Samples {
+	t.Helper()
+	root, err := audittest.RepositoryRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := audittest.ReadSamples(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"slices"
 
-	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/yamldoc"
 )
 
@@ -19,7 +18,8 @@ type manifestInfo struct {
 }
 
 // readManifest extracts the version and artifact digest of a manifest,
-// through the fast path when it applies and the shared decoder otherwise.
+// through the fast path when it applies and the safe YAML decoder
+// otherwise.
 func readManifest(data []byte, scratch *quickScratch) (manifestInfo, bool) {
 	if v, s, _, ok := quickRead(data, false, scratch); ok {
 		return manifestInfo{version: v, sha256: s}, true
@@ -27,17 +27,32 @@ func readManifest(data []byte, scratch *quickScratch) (manifestInfo, bool) {
 	return decodeManifest(data), false
 }
 
-// decodeManifest reads a manifest with manifest.Load, the decoder the rest
-// of promobot uses. Schema and path problems do not concern the audit, which
-// records what was pinned; only a file that is not a YAML mapping at all
-// yields a problem.
+// decodeManifest reads a manifest with yamldoc, the safe decoder behind
+// manifest.Load, and takes version and artifact.sha256 the way manifest.Load
+// does; a fuzz test holds the two to the same answers. It skips the schema
+// and path checks, whose problems do not concern the audit, which records
+// what was pinned: only a file that is not a YAML mapping at all yields a
+// problem.
 func decodeManifest(data []byte) manifestInfo {
-	doc, problems := manifest.Load("", data, nil)
-	if doc.Manifest == nil {
-		p := problems[0]
-		return manifestInfo{problem: fmt.Sprintf("manifest cannot be decoded: %d:%d: %s", p.Line, p.Column, p.Message)}
+	doc, err := yamldoc.Parse(data, yamldoc.DefaultLimits)
+	if err != nil {
+		var e *yamldoc.Error
+		if !errors.As(err, &e) {
+			return manifestInfo{problem: "manifest cannot be decoded: " + err.Error()}
+		}
+		return manifestInfo{problem: fmt.Sprintf("manifest cannot be decoded: %d:%d: %s", e.Line, e.Column, e.Message)}
 	}
-	return manifestInfo{version: doc.Manifest.Version, sha256: doc.Manifest.Artifact.SHA256}
+	root, ok := doc.Value.(map[string]any)
+	if !ok {
+		line, col := doc.Position(nil, false)
+		return manifestInfo{problem: fmt.Sprintf("manifest cannot be decoded: %d:%d: manifest must be a YAML mapping", line, col)}
+	}
+	info := manifestInfo{}
+	info.version, _ = root["version"].(string)
+	if a, ok := root["artifact"].(map[string]any); ok {
+		info.sha256, _ = a["sha256"].(string)
+	}
+	return info
 }
 
 // changedFields lists the top-level keys whose values differ between two

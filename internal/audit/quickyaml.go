@@ -1,15 +1,21 @@
 package audit
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+	"unicode/utf8"
+)
 
 // quickManifest reads version and artifact.sha256 from a manifest written
-// in the plain block style that promobot and people write: one key per
-// line, single-line scalars, single-line flow mappings of plain scalars.
-// It accepts a document only when it can prove that the safe YAML decoder
-// (internal/yamldoc) would accept it and read the same two values; on
-// anything else (block scalars, multi-line strings, escapes, tabs,
-// non-ASCII bytes, anchors, tags, duplicate keys, numbers it cannot prove
-// finite) it returns ok false and the caller decodes the file fully.
+// in the block style that promobot and people write: one key per line,
+// single-line plain and quoted scalars (any printable text, UTF-8
+// included), literal and folded block scalars, and single-line flow
+// collections of plain scalars. It accepts a document only when it can
+// prove that the safe YAML decoder (internal/yamldoc) would accept it and
+// read the same two values; on anything else (multi-line plain or quoted
+// strings, escapes in double quotes, tabs, control characters, anchors,
+// tags, duplicate keys, numbers it cannot prove finite) it returns ok false
+// and the caller decodes the file with yamldoc.
 //
 // It also returns the text of each top-level entry, so that edits can be
 // described by the keys whose text changed. A fuzz test holds it to the
@@ -54,10 +60,8 @@ func quickRead(data []byte, wantSections bool, scratch *quickScratch) (version, 
 	if len(data) == 0 || len(data) > 1<<20 {
 		return "", "", nil, false
 	}
-	for _, c := range data {
-		if (c < 0x20 && c != '\n') || c >= 0x7f {
-			return "", "", nil, false
-		}
+	if !quickText(data) {
+		return "", "", nil, false
 	}
 	stack := append(scratch.levels[:0], quickLevel{})
 	keys := scratch.keys[:0]
@@ -135,7 +139,7 @@ func quickRead(data []byte, wantSections bool, scratch *quickScratch) (version, 
 		nodes += 2
 		if item {
 			v, ok := quickValue(body[2:])
-			if !ok || v.empty {
+			if !ok || v.empty || v.block {
 				return "", "", nil, false
 			}
 			nodes += v.nodes
@@ -164,6 +168,19 @@ func quickRead(data []byte, wantSections bool, scratch *quickScratch) (version, 
 		if !ok {
 			return "", "", nil, false
 		}
+		if v.block {
+			if isVersion || isSHA || isArtifact {
+				return "", "", nil, false // a value the audit reads: let the decoder read it
+			}
+			n, ok := blockScalarEnd(data, at, indent)
+			if !ok {
+				return "", "", nil, false
+			}
+			lines += n.lines
+			at = n.at
+			nodes++
+			continue
+		}
 		if v.empty {
 			if isVersion || isSHA {
 				continue // a null value: the decoder reads no string either
@@ -187,6 +204,45 @@ func quickRead(data []byte, wantSections bool, scratch *quickScratch) (version, 
 		return "", "", nil, false
 	}
 	return version, sha256, sections, true
+}
+
+// quickText accepts documents of printable text: ASCII without control
+// characters but the newline, and UTF-8 runes the YAML reader takes as
+// ordinary characters (no byte-order mark, no Unicode line breaks).
+func quickText(data []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for i := 0; i < len(data); {
+		// Eight plain printable ASCII bytes at once: no byte at or above
+		// 0x80, none below 0x20 (newlines take the byte path) and no DEL.
+		if i+8 <= len(data) {
+			x := binary.LittleEndian.Uint64(data[i:])
+			del := x ^ (0x7f * ones)
+			if (x|(x-0x20*ones)&^x|(del-ones)&^del)&highs == 0 {
+				i += 8
+				continue
+			}
+		}
+		c := data[i]
+		if c < utf8.RuneSelf {
+			if (c < 0x20 && c != '\n') || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(data[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			return false
+		case r >= 0xa0 && r <= 0xd7ff && r != 0x2028 && r != 0x2029:
+		case r >= 0xe000 && r <= 0xfffd && r != 0xfeff:
+		case r >= 0x10000 && r <= 0x10ffff:
+		default:
+			return false
+		}
+		i += size
+	}
+	return true
 }
 
 // quickKey splits "key: rest" or "key:" into the key and the rest.
@@ -217,33 +273,45 @@ func isKey(k []byte) bool {
 // quickScalar is a value read by quickValue. str is the value when the
 // decoder would read a string, else "" (a number, boolean or null).
 type quickScalar struct {
-	str   []byte // aliases the document
+	str   []byte // aliases the document, except single-quoted text with ''
 	empty bool
-	nodes int // scalars inside a flow collection
+	block bool // a literal or folded block scalar header: | > |- >-
+	nodes int  // scalars inside a flow collection
 }
 
 // quickValue reads what follows "key:" or "- ": nothing, a quoted scalar
-// without escapes, a plain scalar, or a single-line flow collection of plain
-// scalars, each optionally followed by a comment.
+// without escapes (bar ” in single quotes), a plain scalar, a block scalar
+// header, or a single-line flow collection of plain scalars, each
+// optionally followed by a comment.
 func quickValue(rest []byte) (quickScalar, bool) {
 	rest = bytes.TrimLeft(rest, " ")
 	if len(rest) == 0 || rest[0] == '#' {
 		return quickScalar{empty: true}, true
 	}
 	switch rest[0] {
-	case '"', '\'':
-		end := bytes.IndexByte(rest[1:], rest[0])
+	case '"':
+		end := bytes.IndexByte(rest[1:], '"')
 		if end < 0 {
 			return quickScalar{}, false
 		}
 		content := rest[1 : 1+end]
-		if rest[0] == '"' && bytes.IndexByte(content, '\\') >= 0 {
-			return quickScalar{}, false
-		}
-		if !commentOnly(rest[2+end:]) {
+		if bytes.IndexByte(content, '\\') >= 0 || !commentOnly(rest[2+end:]) {
 			return quickScalar{}, false
 		}
 		return quickScalar{str: content}, true
+	case '\'':
+		return singleQuoted(rest)
+	case '|', '>':
+		// Keep chomping (+) and indentation indicators are left to the
+		// decoder: trailing blank lines and explicit indents change values
+		// in ways the section text would not show.
+		if len(rest) > 1 && rest[1] == '-' {
+			rest = rest[1:]
+		}
+		if !commentOnly(rest[1:]) {
+			return quickScalar{}, false
+		}
+		return quickScalar{block: true}, true
 	case '{', '[':
 		return quickFlow(rest)
 	}
@@ -256,15 +324,92 @@ func quickValue(rest []byte) (quickScalar, bool) {
 	return quickScalar{str: str}, ok
 }
 
+// singleQuoted reads a single-quoted scalar on one line, where ” stands
+// for a quote.
+func singleQuoted(rest []byte) (quickScalar, bool) {
+	escaped := false
+	for i := 1; i < len(rest); i++ {
+		if rest[i] != '\'' {
+			continue
+		}
+		if i+1 < len(rest) && rest[i+1] == '\'' {
+			escaped = true
+			i++
+			continue
+		}
+		if !commentOnly(rest[i+1:]) {
+			return quickScalar{}, false
+		}
+		content := rest[1:i]
+		if escaped {
+			content = bytes.ReplaceAll(content, []byte("''"), []byte("'"))
+		}
+		return quickScalar{str: content}, true
+	}
+	return quickScalar{}, false
+}
+
+// blockEnd is where a block scalar's content ends.
+type blockEnd struct {
+	at    int // offset of the first line after the content
+	lines int // lines of content
+}
+
+// blockScalarEnd skips the content of a block scalar whose header ended the
+// line before offset at, under a key indented by keyIndent: the lines
+// indented deeper than the key (by the first content line's indentation)
+// and the blank lines among, before and after them. A line of spaces before
+// the first content line is refused: it would set the indentation in ways
+// not worth following.
+func blockScalarEnd(data []byte, at, keyIndent int) (blockEnd, bool) {
+	end := blockEnd{at: at}
+	blockIndent := -1
+	for at < len(data) {
+		next := len(data)
+		if nl := bytes.IndexByte(data[at:], '\n'); nl >= 0 {
+			next = at + nl + 1
+		}
+		line := bytes.TrimSuffix(data[at:next], []byte("\n"))
+		indent := 0
+		for indent < len(line) && line[indent] == ' ' {
+			indent++
+		}
+		switch {
+		case indent == len(line):
+			if indent > 0 && blockIndent < 0 {
+				return blockEnd{}, false
+			}
+		case blockIndent < 0 && indent <= keyIndent, blockIndent >= 0 && indent < blockIndent:
+			return end, true
+		case blockIndent < 0:
+			blockIndent = indent
+		}
+		at = next
+		end.at = at
+		end.lines++
+	}
+	return end, true
+}
+
 func commentOnly(b []byte) bool {
 	t := bytes.TrimLeft(b, " ")
 	return len(t) == 0 || (t[0] == '#' && len(t) < len(b))
 }
 
-// finiteNumber matches -?[0-9]{1,15}(\.[0-9]{1,15})?: a number the decoder
-// reads as a finite int or float.
+// finiteNumber matches -?[0-9]{1,15}(\.[0-9]{1,15})?([eE][-+]?[0-9]{1,2})?:
+// a number the decoder reads as a finite int or float.
 func finiteNumber(v []byte) bool {
 	v = bytes.TrimPrefix(v, []byte("-"))
+	if e := bytes.IndexAny(v, "eE"); e >= 0 {
+		exp := v[e+1:]
+		if len(exp) > 0 && (exp[0] == '-' || exp[0] == '+') {
+			exp = exp[1:]
+		}
+		if !digits(exp, 1, 2) {
+			return false
+		}
+		v = v[:e]
+	}
 	whole, frac, dot := bytes.Cut(v, []byte("."))
 	return digits(whole, 1, 15) && (!dot || digits(frac, 1, 15))
 }
@@ -288,8 +433,10 @@ func digits(b []byte, lo, hi int) bool {
 
 // plainScalar checks a plain scalar and returns its string value, or "" for
 // a number, boolean or null. It refuses anything whose reading it cannot be
-// sure of. inFlow excludes the characters that end a scalar in a flow
-// collection.
+// sure of. In a block mapping a plain scalar that starts with a letter may
+// hold any printable text but ": " and " #" (which quickValue cut off as a
+// comment); inFlow keeps to a narrow set of characters, none of which ends
+// a scalar in a flow collection.
 func plainScalar(v []byte, inFlow bool) ([]byte, bool) {
 	if len(v) == 0 {
 		return nil, false
@@ -302,7 +449,17 @@ func plainScalar(v []byte, inFlow bool) ([]byte, bool) {
 			if i+1 < len(v) && v[i+1] == ' ' || i+1 == len(v) {
 				return nil, false
 			}
-		case (c == ' ' || c == ',') && !inFlow:
+		case c == '#':
+			if i > 0 && v[i-1] == ' ' {
+				return nil, false
+			}
+			if inFlow {
+				return nil, false
+			}
+		case !inFlow && c >= ' ':
+			// Any other printable character, UTF-8 included (quickText
+			// checked the runes), is text inside a plain scalar in a block
+			// mapping.
 		default:
 			return nil, false
 		}
@@ -316,8 +473,23 @@ func plainScalar(v []byte, inFlow bool) ([]byte, bool) {
 	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == '/', c == '(':
 		return v, true
 	case c >= '0' && c <= '9', c == '-':
+		if c != '-' && bytes.IndexByte(v, '_') >= 0 {
+			return nil, false // the decoder drops underscores before reading a number
+		}
 		if len(v) > 1 && v[0] == '0' && bytes.IndexByte([]byte("xXoObB"), v[1]) >= 0 {
-			return nil, false // 0x1F, 0o17, 0b101: numbers with a base prefix
+			// 0x1F, 0o17, 0b101: numbers with a base prefix, unless a
+			// character after the prefix is no digit of that base; a
+			// digest such as 0b96a7… is text.
+			digits := "0123456789"
+			if v[1] == 'x' || v[1] == 'X' {
+				digits += "abcdefABCDEF"
+			}
+			for _, d := range v[2:] {
+				if bytes.IndexByte([]byte(digits), d) < 0 {
+					return v, true
+				}
+			}
+			return nil, false
 		}
 		if finiteNumber(v) {
 			return nil, true
@@ -360,12 +532,19 @@ func quickFlow(rest []byte) (quickScalar, bool) {
 	if len(inner) == 0 {
 		return quickScalar{}, true
 	}
-	parts := bytes.Split(inner, []byte(","))
-	if len(parts) > 512 {
-		return quickScalar{}, false
-	}
-	keys := make([][]byte, 0, len(parts))
-	for _, part := range parts {
+	var seen [16][]byte // keys so far; more spill to the heap
+	keys := seen[:0]
+	parts := 0
+	for rest := inner; rest != nil; parts++ {
+		if parts == 512 {
+			return quickScalar{}, false
+		}
+		part := rest
+		if comma := bytes.IndexByte(rest, ','); comma >= 0 {
+			part, rest = rest[:comma], rest[comma+1:]
+		} else {
+			rest = nil
+		}
 		part = bytes.TrimSpace(part)
 		if open == '[' {
 			if _, ok := plainScalar(part, true); !ok {
@@ -377,8 +556,8 @@ func quickFlow(rest []byte) (quickScalar, bool) {
 		if !found || !isKey(k) {
 			return quickScalar{}, false
 		}
-		for _, seen := range keys {
-			if bytes.Equal(seen, k) {
+		for _, s := range keys {
+			if bytes.Equal(s, k) {
 				return quickScalar{}, false
 			}
 		}
@@ -387,5 +566,5 @@ func quickFlow(rest []byte) (quickScalar, bool) {
 			return quickScalar{}, false
 		}
 	}
-	return quickScalar{nodes: 2 * len(parts)}, true
+	return quickScalar{nodes: 2 * parts}, true
 }

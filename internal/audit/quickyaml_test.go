@@ -1,17 +1,30 @@
 package audit
 
 import (
+	"bytes"
+	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/example-org/promobot/internal/audit/audittest"
+	"github.com/example-org/promobot/internal/manifest"
+	"github.com/example-org/promobot/internal/yamldoc"
 )
 
-// slowManifest reads version and digest with the full decoder only.
-func slowManifest(data []byte) (version, sha256 string, ok bool) {
-	info := decodeManifest(data)
-	return info.version, info.sha256, info.problem == ""
+// loadManifest reads version and digest with manifest.Load, schema and
+// all: the reference both readers of the audit are held to.
+func loadManifest(data []byte) manifestInfo {
+	doc, problems := manifest.Load("", data, nil)
+	if doc.Manifest == nil {
+		p := problems[0]
+		return manifestInfo{problem: fmt.Sprintf("manifest cannot be decoded: %d:%d: %s", p.Line, p.Column, p.Message)}
+	}
+	return manifestInfo{version: doc.Manifest.Version, sha256: doc.Manifest.Artifact.SHA256}
 }
 
 var quickCases = []struct {
@@ -30,9 +43,30 @@ var quickCases = []struct {
 	{name: "numeric version is not a string", in: "version: 2026.11\n", fast: true, version: "", sections: []string{"version"}},
 	{name: "boolean version is not a string", in: "version: true\n", fast: true, version: "", sections: []string{"version"}},
 	{name: "hex prefix", in: "version: 0x1F\n", fast: false},
+	{name: "binary prefix", in: "version: 0b101\n", fast: false},
+	{name: "digests that start like a base prefix", in: "version: 0b96a7\nartifact:\n  sha256: 0x9fg\nother: 0o12a\n", fast: true, version: "0b96a7", sha256: "0x9fg", sections: []string{"artifact", "other", "version"}},
+	{name: "underscores in a number", in: "version: 0_x1F\n", fast: false},
+	{name: "exponent number", in: "version: \"v\"\ntol: 1e-05\nbig: -2.5E+99\n", fast: true, version: "v", sections: []string{"big", "tol", "version"}},
 	{name: "dotted key is not a path", in: "artifact.sha256: abc\nversion: \"v\"\n", fast: true, version: "v", sha256: "", sections: []string{"artifact.sha256", "version"}},
 	{name: "duplicate key", in: "version: \"a\"\nversion: \"b\"\n", fast: false},
-	{name: "block scalar", in: "notes: |\n  version: \"x\"\nversion: \"v\"\n", fast: false, version: "v"},
+	{name: "literal block scalar", in: "notes: |\n  version: \"x\"\n\n  # not a comment\nversion: \"v\"\n", fast: true, version: "v", sections: []string{"notes", "version"}},
+	{name: "folded block scalar, stripped, nested", in: "artifact:\n  note: >- # why\n     a: b\n\n  sha256: f00\n", fast: true, sha256: "f00", sections: []string{"artifact"}},
+	{name: "empty block scalar", in: "notes: |\nversion: \"v\"\n", fast: true, version: "v", sections: []string{"notes", "version"}},
+	{name: "block scalar at the end", in: "version: \"v\"\nnotes: >\n  last\n\n", fast: true, version: "v", sections: []string{"notes", "version"}},
+	{name: "block scalar version", in: "version: |\n  v\n", fast: false, version: "v\n"},
+	{name: "block scalar keeping trailing lines", in: "notes: |+\n  a\n\nversion: \"v\"\n", fast: false, version: "v"},
+	{name: "block scalar with an indentation indicator", in: "notes: |2\n   a\nversion: \"v\"\n", fast: false, version: "v"},
+	{name: "block scalar after a line of spaces", in: "notes: |\n    \n  a\nversion: \"v\"\n", fast: false},
+	{name: "block scalar less indented than its first line", in: "notes: |\n    a\n  b\nversion: \"v\"\n", fast: false},
+	{name: "semicolons and punctuation in notes", in: "version: \"v\"\nnotes: Calibrator; moves with it (see \"x\"), 100% & more! [a] {b} *c* ~d `e` 'f' a#b?\n", fast: true, version: "v", sections: []string{"notes", "version"}},
+	{name: "UTF-8 notes", in: "version: \"v\"\nnotes: Réentraînement hebdomadaire — ÷ 日本 🙂\nkind: 'café'\n", fast: true, version: "v", sections: []string{"kind", "notes", "version"}},
+	{name: "UTF-8 line separator", in: "version: \"v\"\nnotes: a\u2028b\n", fast: false},
+	{name: "byte-order mark inside", in: "version: \"v\"\nnotes: a\ufeffb\n", fast: false},
+	{name: "invalid UTF-8", in: "version: \"v\"\nnotes: a\xffb\n", fast: false},
+	{name: "comment after a space in notes", in: "version: \"v\"\nnotes: a #b\n", fast: true, version: "v", sections: []string{"notes", "version"}},
+	{name: "colon and space in notes", in: "version: \"v\"\nnotes: a: b\n", fast: false},
+	{name: "quote doubled in single quotes", in: "version: 'it''s'\nnotes: 'a''b' # c\n", fast: true, version: "it's", sections: []string{"notes", "version"}},
+	{name: "unclosed single quotes", in: "version: 'it''\n", fast: false},
 	{name: "multi-line quoted string", in: "notes: \"a\nversion: b\"\nversion: \"v\"\n", fast: false},
 	{name: "anchor", in: "version: &a \"v\"\n", fast: false},
 	{name: "flow artifact", in: "version: \"v\"\nartifact: {sha256: abc}\n", fast: false, version: "v", sha256: "abc"},
@@ -71,28 +105,160 @@ func TestQuickManifest(t *testing.T) {
 			if got, want := slices.Sorted(maps.Keys(sections)), tc.sections; !slices.Equal(got, want) {
 				t.Errorf("sections = %v, want %v", got, want)
 			}
+			if want := loadManifest([]byte(tc.in)); info != want {
+				t.Errorf("fast path read %+v, manifest.Load %+v", info, want)
+			}
+			checkSections(t, []byte(tc.in))
 		})
 	}
 }
 
-// FuzzQuickManifest holds the fast path to the safe decoder: whenever the
-// fast path accepts a document, the decoder must accept it too and read the
-// same version and digest.
+// TestQuickManifestReadsTheSamples reads every sample manifest of the
+// repository through the fast path, with the answers of manifest.Load. (The
+// walk tests check that the generated histories' renderings of them stay on
+// the fast path too.)
+func TestQuickManifestReadsTheSamples(t *testing.T) {
+	root, err := audittest.RepositoryRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples, err := filepath.Glob(filepath.Join(root, manifest.Root, "*", "*.yaml"))
+	if err != nil || len(samples) == 0 {
+		t.Fatalf("no sample manifests: %v", err)
+	}
+	for _, p := range samples {
+		t.Run(filepath.Base(filepath.Dir(p))+"/"+filepath.Base(p), func(t *testing.T) {
+			data, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := loadManifest(data)
+			if want.problem != "" || want.version == "" || want.sha256 == "" {
+				t.Fatalf("manifest.Load reads %+v", want)
+			}
+			got, quick := readManifest(data, &quickScratch{})
+			if !quick {
+				t.Error("the fast path refused the sample")
+			}
+			if got != want {
+				t.Errorf("read %+v, manifest.Load %+v", got, want)
+			}
+			checkSections(t, data)
+		})
+	}
+}
+
+// checkSections holds the sections of an accepted document to the decoder's
+// top-level keys.
+func checkSections(t *testing.T, data []byte) {
+	t.Helper()
+	_, _, sections, ok := quickManifest(data)
+	if !ok {
+		return
+	}
+	doc, err := yamldoc.Parse(data, yamldoc.DefaultLimits)
+	if err != nil {
+		t.Fatalf("fast path accepted a document the decoder refuses: %v\n%s", err, data)
+	}
+	root, _ := doc.Value.(map[string]any)
+	if diff := cmp.Diff(slices.Sorted(maps.Keys(root)), slices.Sorted(maps.Keys(sections))); diff != "" {
+		t.Fatalf("sections differ from the decoder's keys (-decoder +fast):\n%s\n%s", diff, data)
+	}
+}
+
+// FuzzQuickManifest holds both readers of the audit to manifest.Load:
+// whenever the fast path accepts a document, the decoder accepts it too and
+// reads the same version, digest and top-level keys; the fallback, which
+// skips the schema, gives exactly manifest.Load's answer on every input.
 func FuzzQuickManifest(f *testing.F) {
 	for _, tc := range quickCases {
 		f.Add(tc.in)
 	}
+	if root, err := audittest.RepositoryRoot(); err == nil {
+		samples, _ := filepath.Glob(filepath.Join(root, manifest.Root, "*", "*.yaml"))
+		for _, p := range samples {
+			if data, err := os.ReadFile(p); err == nil {
+				f.Add(string(data))
+			}
+		}
+	}
 	f.Fuzz(func(t *testing.T, in string) {
-		v, s, _, ok := quickManifest([]byte(in))
-		if !ok {
+		want := loadManifest([]byte(in))
+		if got := decodeManifest([]byte(in)); got != want {
+			t.Fatalf("fallback read %+v, manifest.Load %+v:\n%q", got, want, in)
+		}
+		got, quick := readManifest([]byte(in), &quickScratch{})
+		if !quick {
 			return
 		}
-		sv, ss, sok := slowManifest([]byte(in))
-		if !sok {
-			t.Fatalf("fast path accepted a document the decoder refuses:\n%s", in)
+		if want.problem != "" {
+			t.Fatalf("fast path accepted a document manifest.Load refuses (%s):\n%q", want.problem, in)
 		}
-		if v != sv || s != ss {
-			t.Fatalf("fast path read %q %q, decoder %q %q:\n%s", v, s, sv, ss, in)
+		if got != want {
+			t.Fatalf("fast path read %+v, manifest.Load %+v:\n%q", got, want, in)
 		}
+		checkSections(t, []byte(in))
 	})
+}
+
+// BenchmarkReadManifest reads the repository's sample manifests through
+// the fast path and through the fallback decoder.
+func BenchmarkReadManifest(b *testing.B) {
+	root, err := audittest.RepositoryRoot()
+	if err != nil {
+		b.Fatal(err)
+	}
+	paths, _ := filepath.Glob(filepath.Join(root, manifest.Root, "*", "*.yaml"))
+	var docs [][]byte
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		docs = append(docs, data)
+	}
+	b.Run("fast", func(b *testing.B) {
+		var scratch quickScratch
+		for b.Loop() {
+			for _, d := range docs {
+				if _, quick := readManifest(d, &scratch); !quick {
+					b.Fatal("fell back")
+				}
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(docs)), "ns/manifest")
+	})
+	b.Run("decoder", func(b *testing.B) {
+		for b.Loop() {
+			for _, d := range docs {
+				decodeManifest(d)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(docs)), "ns/manifest")
+	})
+}
+
+// TestQuickTextChecksEveryByte holds the eight-bytes-at-a-time check of
+// quickText to a byte-by-byte reading: every byte value at every offset of
+// a word, and every pair of adjacent values straddling words.
+func TestQuickTextChecksEveryByte(t *testing.T) {
+	plain := func(c byte) bool { return c == '\n' || c >= 0x20 && c < 0x7f }
+	for c := range 256 {
+		for at := range 17 {
+			buf := bytes.Repeat([]byte("a"), 17)
+			buf[at] = byte(c)
+			if got, want := quickText(buf), plain(byte(c)); got != want {
+				t.Fatalf("byte %#x at %d: quickText = %v, want %v", c, at, got, want)
+			}
+		}
+	}
+	for c := range 128 {
+		for d := range 128 {
+			buf := []byte("aaaaaaa??aaaaaaa")
+			buf[7], buf[8] = byte(c), byte(d)
+			if got, want := quickText(buf), plain(byte(c)) && plain(byte(d)); got != want {
+				t.Fatalf("bytes %#x %#x: quickText = %v, want %v", c, d, got, want)
+			}
+		}
+	}
 }

@@ -95,10 +95,17 @@ func Reconstruct(ctx context.Context, repo *Repository, opts Options) (*History,
 	w.stats.Reused = len(base)
 	commits := append(base[:len(base):len(base)], fresh...)
 	if !opts.NoCache && (idx.Tip != tip.String() || len(fresh) > 0) {
+		// Write the index while the records are classified: neither
+		// changes commits.
 		next := &index{Format: indexFormat, Ref: full, Tip: tip.String(), Commits: commits}
-		if err := next.save(cacheDir); err != nil {
-			logger.Warn("audit index not saved", "error", err)
-		}
+		saved := make(chan struct{})
+		go func() {
+			defer close(saved)
+			if err := next.save(cacheDir); err != nil {
+				logger.Warn("audit index not saved", "error", err)
+			}
+		}()
+		defer func() { <-saved }()
 	}
 	order, from, freezes := policyOrder(repo, tip, logger)
 	h := &History{Ref: full, Branch: branch, Tip: tip.String(), Stats: w.stats}

@@ -90,6 +90,9 @@ func newWalker(repo *Repository) *walker {
 	return &walker{repo: repo, blobs: map[plumbing.Hash]*ManifestSnapshot{}, workers: max(1, runtime.GOMAXPROCS(0))}
 }
 
+// diffBatch is how many consecutive commits a worker diffs in a row.
+const diffBatch = 64
+
 // diffJob asks a worker to diff the environments/ trees of one commit.
 type diffJob struct {
 	seq           int // position in the walk, newest first
@@ -184,7 +187,10 @@ func (w *walker) walk(ctx context.Context, tip plumbing.Hash, stop func(plumbing
 	if stop(tip) {
 		return nil, tip, nil
 	}
-	jobs := make(chan diffJob, 1024)
+	// Jobs go out in batches of consecutive commits, so that the worker that
+	// diffs a commit has in its object cache the trees of the next older
+	// one: a commit's "before" is usually the next one's "after".
+	jobs := make(chan []diffJob, 64)
 	g, gctx := errgroup.WithContext(ctx)
 	workers := make([]*diffWorker, w.workers)
 	for i := range workers {
@@ -192,35 +198,52 @@ func (w *walker) walk(ctx context.Context, tip plumbing.Hash, stop func(plumbing
 		workers[i] = dw
 		g.Go(func() error {
 			defer dw.store.Close()
-			for job := range jobs {
-				changes, err := dw.diffEnvironments(job.before, job.after)
-				if err != nil {
-					return fmt.Errorf("audit: diff %s: %w", job.commit, err)
+			for batch := range jobs {
+				for _, job := range batch {
+					changes, err := dw.diffEnvironments(job.before, job.after)
+					if err != nil {
+						return fmt.Errorf("audit: diff %s: %w", job.commit, err)
+					}
+					if len(changes) == 0 {
+						continue
+					}
+					cc, err := dw.commitChanges(job.commit, changes)
+					if err != nil {
+						return err
+					}
+					dw.out = append(dw.out, sequenced{job.seq, cc})
 				}
-				if len(changes) == 0 {
-					continue
-				}
-				cc, err := dw.commitChanges(job.commit, changes)
-				if err != nil {
-					return err
-				}
-				dw.out = append(dw.out, sequenced{job.seq, cc})
 			}
 			return nil
 		})
 	}
 	g.Go(func() error {
 		defer close(jobs)
-		var err error
-		stoppedAt, err = w.follow(gctx, tip, stop, func(j diffJob) error {
+		var batch []diffJob
+		flush := func() error {
+			if len(batch) == 0 {
+				return nil
+			}
 			select {
-			case jobs <- j:
+			case jobs <- batch:
+				batch = make([]diffJob, 0, diffBatch)
 				return nil
 			case <-gctx.Done():
 				return gctx.Err()
 			}
+		}
+		var err error
+		stoppedAt, err = w.follow(gctx, tip, stop, func(j diffJob) error {
+			batch = append(batch, j)
+			if len(batch) < diffBatch {
+				return nil
+			}
+			return flush()
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		return flush()
 	})
 	if err := g.Wait(); err != nil {
 		// Drain nothing: the follower closed jobs and the workers returned.

@@ -78,14 +78,20 @@ func TestWalkAgreesWithGit(t *testing.T) {
 		repack      bool
 		graph       bool
 		ignoreGraph bool
+		samples     bool
 	}{
 		{name: "fast-import pack"},
+		{name: "the repository's sample manifests", repack: true, graph: true, samples: true},
 		{name: "repacked with a commit-graph", repack: true, graph: true},
 		{name: "commit-graph ignored", repack: true, graph: true, ignoreGraph: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "repo.git")
-			if err := audittest.GenerateLarge(dir, audittest.Large{Commits: 600, Touching: 200, Models: 5, SourceFiles: 40, Repack: tc.repack, CommitGraph: tc.graph, Seed: 3}); err != nil {
+			cfg := audittest.Large{Commits: 600, Touching: 200, Models: 5, SourceFiles: 40, Repack: tc.repack, CommitGraph: tc.graph, Seed: 3}
+			if tc.samples {
+				cfg.Samples = repositorySamples(t)
+			}
+			if err := audittest.GenerateLarge(dir, cfg); err != nil {
 				t.Fatal(err)
 			}
 			repo := open(t, dir, RepositoryOptions{IgnoreCommitGraph: tc.ignoreGraph})
@@ -98,6 +104,9 @@ func TestWalkAgreesWithGit(t *testing.T) {
 			}
 			if got, want := h.Stats.FromGraph > 0, tc.graph && !tc.ignoreGraph; got != want {
 				t.Errorf("commits from the graph: %d, want some: %v", h.Stats.FromGraph, want)
+			}
+			if tc.samples && h.Stats.FullParses > 0 {
+				t.Errorf("%d sample manifests needed the full decoder", h.Stats.FullParses)
 			}
 			if h.Stats.FullParses > h.Stats.QuickParses/20 {
 				t.Errorf("%d manifests needed the full decoder, %d the fast path", h.Stats.FullParses, h.Stats.QuickParses)

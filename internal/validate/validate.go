@@ -41,8 +41,10 @@ type Result struct {
 	Report diag.Report
 	// Policy is the loaded policy, nil when it has problems.
 	Policy *policy.Policy
-	// Documents are the loaded manifests, sorted by path.
-	Documents []*manifest.Document
+	// Manifests is the number of manifest files that decoded to a mapping,
+	// valid or not. Run keeps no document past its checks: a repository of
+	// fifty thousand manifests must validate in bounded memory.
+	Manifests int
 }
 
 // Run validates the repository whose root is fsys. Problems are data; the
@@ -66,24 +68,22 @@ func Run(ctx context.Context, fsys fs.FS, opts Options) (*Result, error) {
 	}
 	problems = append(problems, ps...)
 
-	docs, ps, err := loadAll(ctx, fsys, files, manifestSchema, opts.Workers)
+	pins, ps, err := loadAll(ctx, fsys, files, manifestSchema, pol, opts.Workers)
 	if err != nil {
 		return nil, err
 	}
 	problems = append(problems, ps...)
-	res.Documents = docs
+	res.Manifests = len(pins)
 
-	if pol != nil {
-		problems = append(problems, checkEnvironments(docs, pol)...)
-		problems = append(problems, checkLocations(docs, pol)...)
-	}
-	problems = append(problems, CheckVersionConsistency(docs)...)
+	problems = append(problems, checkVersions(pins, func(p pin, message string, field string) diag.Problem {
+		return problemAt(fsys, p.path, message, field)
+	})...)
 	if opts.Verify != nil && pol != nil {
-		for _, d := range docs {
-			if d.Valid {
-				problems = append(problems, opts.Verify(ctx, d, pol)...)
-			}
+		ps, err := verifyAll(ctx, fsys, pins, manifestSchema, pol, opts.Verify)
+		if err != nil {
+			return nil, err
 		}
+		problems = append(problems, ps...)
 	}
 	diag.Sort(problems)
 	res.Report = diag.Report{Files: len(files) + 1, Valid: !diag.HasErrors(problems), Problems: problems}
@@ -186,13 +186,18 @@ func collect(fsys fs.FS, paths []string) ([]string, []diag.Problem, error) {
 	return files, problems, nil
 }
 
-// loadAll decodes the files in parallel. Each file is read and decoded once.
-func loadAll(ctx context.Context, fsys fs.FS, files []string, sch *schema.Schema, workers int) ([]*manifest.Document, []diag.Problem, error) {
+// loadAll decodes the files in parallel, each read and decoded once, and
+// runs the checks that need one document and the policy (nil when it has
+// problems). It returns, in path order, what the cross-file checks need of
+// each manifest that decoded to a mapping; the documents themselves are
+// dropped as soon as they are checked.
+func loadAll(ctx context.Context, fsys fs.FS, files []string, sch *schema.Schema, pol *policy.Policy, workers int) ([]pin, []diag.Problem, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	type out struct {
-		doc      *manifest.Document
+		pin      pin
+		ok       bool // pin holds a manifest
 		problems []diag.Problem
 		err      error
 	}
@@ -202,18 +207,20 @@ func loadAll(ctx context.Context, fsys fs.FS, files []string, sch *schema.Schema
 	for range min(workers, max(len(files), 1)) {
 		wg.Go(func() {
 			for i := range next {
-				data, err := yamldoc.ReadFile(fsys, files[i], yamldoc.DefaultLimits)
+				doc, ps, err := loadFile(fsys, files[i], sch)
 				if err != nil {
-					var tooBig *yamldoc.Error
-					if errors.As(err, &tooBig) {
-						results[i] = out{problems: []diag.Problem{tooBig.Problem(files[i])}}
-						continue
-					}
 					results[i] = out{err: err}
 					continue
 				}
-				doc, ps := manifest.Load(files[i], data, sch)
-				results[i] = out{doc: doc, problems: ps}
+				r := out{problems: ps}
+				if doc != nil && doc.Manifest != nil {
+					if pol != nil {
+						r.problems = append(r.problems, checkEnvironment(doc, pol)...)
+						r.problems = append(r.problems, checkLocation(doc, pol)...)
+					}
+					r.pin, r.ok = pinOf(doc), true
+				}
+				results[i] = r
 			}
 		})
 	}
@@ -230,18 +237,52 @@ feed:
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	var docs []*manifest.Document
+	var pins []pin
 	var problems []diag.Problem
 	for _, r := range results {
 		if r.err != nil {
 			return nil, nil, r.err
 		}
-		if r.doc != nil && r.doc.Manifest != nil {
-			docs = append(docs, r.doc)
+		if r.ok {
+			pins = append(pins, r.pin)
 		}
 		problems = append(problems, r.problems...)
 	}
-	return docs, problems, nil
+	return pins, problems, nil
+}
+
+// loadFile reads and decodes one manifest. A file over the size limit is a
+// problem, not an error, and yields no document.
+func loadFile(fsys fs.FS, p string, sch *schema.Schema) (*manifest.Document, []diag.Problem, error) {
+	data, err := yamldoc.ReadFile(fsys, p, yamldoc.DefaultLimits)
+	if err != nil {
+		var tooBig *yamldoc.Error
+		if errors.As(err, &tooBig) {
+			return nil, []diag.Problem{tooBig.Problem(p)}, nil
+		}
+		return nil, nil, err
+	}
+	doc, ps := manifest.Load(p, data, sch)
+	return doc, ps, nil
+}
+
+// verifyAll calls verify for every valid manifest, loading each again so
+// that no more than one document is held at a time.
+func verifyAll(ctx context.Context, fsys fs.FS, pins []pin, sch *schema.Schema, pol *policy.Policy, verify func(context.Context, *manifest.Document, *policy.Policy) []diag.Problem) ([]diag.Problem, error) {
+	var problems []diag.Problem
+	for _, p := range pins {
+		if !p.valid {
+			continue
+		}
+		doc, _, err := loadFile(fsys, p.path, sch)
+		if err != nil {
+			return nil, err
+		}
+		if doc != nil && doc.Valid {
+			problems = append(problems, verify(ctx, doc, pol)...)
+		}
+	}
+	return problems, nil
 }
 
 // The layout of the gated paths: the engine gates a symbolic link or a

@@ -20,8 +20,13 @@ type Large struct {
 	Commits int
 	// Touching is how many of them change a manifest under environments/.
 	Touching int
-	// Models is the number of models; zero means 20.
+	// Models is the number of models; zero means 20. Ignored with Samples.
 	Models int
+	// Samples, when set, are the manifests the history pins: one model per
+	// sample model name, each path rendered from its own sample with only the
+	// version, digest and dates changed. They must cover dev, test and prod
+	// for every model. Without Samples, manifests are rendered by Pin.YAML.
+	Samples Samples
 	// SourceFiles is the number of files outside environments/; zero means 400.
 	SourceFiles int
 	// Repack runs `git repack -a -d` after the import, as a gc would.
@@ -47,6 +52,22 @@ func GenerateLarge(dir string, cfg Large) error {
 	if cfg.Models == 0 {
 		cfg.Models = 20
 	}
+	var samples map[string]sample
+	models := make([]string, 0, cfg.Models)
+	if cfg.Samples != nil {
+		var err error
+		if samples, err = cfg.Samples.prepare(); err != nil {
+			return err
+		}
+		if models, err = sampleModels(samples); err != nil {
+			return err
+		}
+		cfg.Models = len(models)
+	} else {
+		for m := range cfg.Models {
+			models = append(models, modelName(m))
+		}
+	}
 	if cfg.SourceFiles == 0 {
 		cfg.SourceFiles = 400
 	}
@@ -70,7 +91,7 @@ func GenerateLarge(dir string, cfg Large) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("audittest: start git fast-import: %w", err)
 	}
-	werr := writeStream(in, cfg)
+	werr := writeStream(in, cfg, models, samples)
 	cerr := in.Close()
 	if err := cmd.Wait(); err != nil {
 		return fmt.Errorf("audittest: git fast-import: %v: %s", err, stderr.String())
@@ -112,10 +133,13 @@ func gitRun(dir string, out io.Writer, args ...string) error {
 type generator struct {
 	rng      *rand.Rand
 	cfg      Large
-	next     []int             // next version number per model
-	pinned   map[string]Pin    // path → current pin
-	pastProd map[int][]string  // model → versions pinned in prod so far
-	content  map[string]string // path → committed manifest text
+	models   []string             // model names, by model number
+	samples  map[string]sample    // path → sample, nil to render with Pin.YAML
+	released map[string]time.Time // version → release day, with samples
+	next     []int                // next version number per model
+	pinned   map[string]Pin       // path → current pin
+	pastProd map[int][]string     // model → versions pinned in prod so far
+	content  map[string]string    // path → committed manifest text
 }
 
 // changes reports whether files differ from the committed manifests.
@@ -135,11 +159,14 @@ func (g *generator) commit(files map[string]string) {
 	}
 }
 
-func writeStream(w io.Writer, cfg Large) error {
+func writeStream(w io.Writer, cfg Large, models []string, samples map[string]sample) error {
 	bw := bufio.NewWriterSize(w, 1<<20)
 	g := &generator{
 		rng:      rand.New(rand.NewPCG(cfg.Seed, 0x5eed)),
 		cfg:      cfg,
+		models:   models,
+		samples:  samples,
+		released: map[string]time.Time{},
 		next:     make([]int, cfg.Models),
 		pinned:   map[string]Pin{},
 		pastProd: map[int][]string{},
@@ -162,7 +189,7 @@ func writeStream(w io.Writer, cfg Large) error {
 			for m := 0; m < cfg.Models; m++ {
 				v := g.newVersion(m)
 				for _, env := range largeEnvironments {
-					p := Pin{Environment: env, Model: modelName(m), Version: v}
+					p := Pin{Environment: env, Model: g.models[m], Version: v}
 					g.pin(p, files)
 				}
 				g.pastProd[m] = append(g.pastProd[m], v)
@@ -178,7 +205,7 @@ func writeStream(w io.Writer, cfg Large) error {
 				// a manifest.
 				clear(files)
 				m := g.rng.IntN(cfg.Models)
-				p := Pin{Environment: "dev", Model: modelName(m), Version: g.newVersion(m)}
+				p := Pin{Environment: "dev", Model: g.models[m], Version: g.newVersion(m)}
 				g.pin(p, files)
 				msg = "Register " + p.Model + " " + p.Version
 			}
@@ -210,19 +237,35 @@ func writeStream(w io.Writer, cfg Large) error {
 
 func (g *generator) newVersion(m int) string {
 	g.next[m]++
+	if g.samples != nil {
+		// Versions of the samples' kind: the release day and a build.
+		day := GenerationStart.AddDate(0, 0, g.next[m])
+		v := day.Format("2006.01.02") + "-1"
+		g.released[v] = day
+		return v
+	}
 	return fmt.Sprintf("%d.%02d.%d", 2024+g.next[m]/365, 1+(g.next[m]/30)%12, g.next[m])
 }
 
 func (g *generator) pin(p Pin, files map[string]string) {
 	g.pinned[p.Path()] = p
-	files[p.Path()] = p.YAML()
+	files[p.Path()] = g.render(p)
+}
+
+// render writes a pin with its sample, or with Pin.YAML when there are no
+// samples.
+func (g *generator) render(p Pin) string {
+	if g.samples == nil {
+		return p.YAML()
+	}
+	return g.samples[p.Path()].render(p.Model, p.Version, g.released[p.Version], p.revalidated)
 }
 
 // promotion changes one or two manifests the way a team would: mostly new
 // versions in dev and promotions, sometimes a rollback or an edit.
 func (g *generator) promotion(files map[string]string, deletes *[]string) string {
 	m := g.rng.IntN(g.cfg.Models)
-	name := modelName(m)
+	name := g.models[m]
 	cur := func(env string) Pin { return g.pinned[Pin{Environment: env, Model: name}.Path()] }
 	switch r := g.rng.IntN(100); {
 	case r < 40:
@@ -250,6 +293,13 @@ func (g *generator) promotion(files map[string]string, deletes *[]string) string
 		return "Roll back " + name + " in prod to " + p.Version
 	case r < 99:
 		p := cur("test")
+		if g.samples != nil {
+			// The samples' text stays as written apart from versions,
+			// digests and dates: an edit revalidates the version.
+			p.revalidated++
+			g.pin(p, files)
+			return "Revalidate " + name + " " + p.Version + " in test"
+		}
 		p.Notes = fmt.Sprintf("Reviewed on run %d.", g.rng.IntN(1_000_000))
 		g.pin(p, files)
 		return "Annotate " + name + " in test"
@@ -258,7 +308,7 @@ func (g *generator) promotion(files map[string]string, deletes *[]string) string
 		p := cur("dev")
 		p.Environment = "test"
 		g.pin(p, files)
-		q := g.pinned[Pin{Environment: "dev", Model: modelName((m + 1) % g.cfg.Models)}.Path()]
+		q := g.pinned[Pin{Environment: "dev", Model: g.models[(m+1)%g.cfg.Models]}.Path()]
 		q.Environment = "test"
 		g.pin(q, files)
 		return "Promote bundle to test"

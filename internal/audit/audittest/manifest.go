@@ -24,6 +24,8 @@ type Pin struct {
 	Ticket string
 	// Notes is free text, empty for none.
 	Notes string
+
+	revalidated int // days a sample-rendered validatedAt moves, for edits
 }
 
 // Path returns the repository path of the pin's manifest.
