@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net/http"
 	"net/url"
 	"strings"
 
@@ -113,7 +114,7 @@ func FetchKeyVaultPublicKey(ctx context.Context, keyID string, cred azcore.Token
 func getKeyVaultKey(ctx context.Context, client keyVaultClient, key KeyVaultKey) (KeyVaultKey, *ecdsa.PublicKey, error) {
 	resp, err := client.GetKey(ctx, key.Name, key.Version, nil)
 	if err != nil {
-		return KeyVaultKey{}, nil, fmt.Errorf("%w: reading Key Vault key %s: %w", ErrUnavailable, key.ID(), err)
+		return KeyVaultKey{}, nil, vaultError("reading Key Vault key "+key.ID(), err)
 	}
 	jwk := resp.Key
 	if jwk == nil || jwk.KID == nil {
@@ -163,9 +164,20 @@ func (s *KeyVaultSigner) SignDigest(ctx context.Context, digest []byte) ([]byte,
 		Value:     digest,
 	}, nil)
 	if err != nil {
-		return nil, fmt.Errorf("%w: Key Vault sign with %s: %w", ErrUnavailable, s.key.ID(), err)
+		return nil, vaultError("Key Vault sign with "+s.key.ID(), err)
 	}
 	return rawToDER(resp.Result)
+}
+
+// vaultError wraps a Key Vault failure: a refusal (missing key, no
+// permission, bad request) is returned as is, anything else (throttling,
+// 5xx, network) wraps ErrUnavailable so the caller retries.
+func vaultError(what string, err error) error {
+	var re *azcore.ResponseError
+	if errors.As(err, &re) && re.StatusCode >= 400 && re.StatusCode < 500 && re.StatusCode != http.StatusTooManyRequests && re.StatusCode != http.StatusRequestTimeout {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return fmt.Errorf("%w: %s: %w", ErrUnavailable, what, err)
 }
 
 // rawToDER converts a 64-byte r||s ECDSA P-256 signature (JWS form) to the
