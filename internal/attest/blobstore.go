@@ -77,6 +77,7 @@ func newBlobStore(account, container, prefix string, creds artifact.Credentials,
 	}
 	s.options = blockblob.ClientOptions{ClientOptions: azcore.ClientOptions{
 		Transport: httpClient,
+		Retry:     policy.RetryOptions{MaxRetries: opts.MaxRetries},
 		Telemetry: policy.TelemetryOptions{ApplicationID: "promobot"},
 	}}
 	return s, nil

@@ -186,6 +186,9 @@ type StoreOptions struct {
 	// HTTPClient sends blob requests; nil means a client that never
 	// follows redirects.
 	HTTPClient *http.Client
+	// MaxRetries is how often the SDK retries one failed blob request;
+	// zero means 3 and a negative value means none.
+	MaxRetries int32
 }
 
 // OpenStore opens azblob://ACCOUNT/CONTAINER[/PREFIX] or file:DIR.
