@@ -16,6 +16,10 @@ import (
 // pythonVerifier is the repository path of the standalone verifier.
 const pythonVerifier = "docs/examples/verify_attestation.py"
 
+// requirePythonEnv turns a missing python3 with cryptography into a test
+// failure instead of a skip; CI sets it.
+const requirePythonEnv = "PROMOBOT_REQUIRE_PYTHON_CRYPTOGRAPHY"
+
 // pythons returns the Python interpreters to run the verifier with: python3
 // on PATH and, when it is another interpreter, Debian's /usr/bin/python3
 // (python3-cryptography 38), each only if it can import cryptography.
@@ -40,8 +44,11 @@ func pythons(t *testing.T) []string {
 			out = append(out, path)
 		}
 	}
+	if len(out) == 0 && os.Getenv(requirePythonEnv) == "1" {
+		t.Fatalf("no python3 that can import cryptography, and %s=1; install python3-cryptography (apt) or `pip install cryptography`", requirePythonEnv)
+	}
 	if len(out) == 0 {
-		t.Skip("skipping: no python3 that can import cryptography; install python3-cryptography (apt) or `pip install cryptography`")
+		t.Skip("skipping: no python3 that can import cryptography; install python3-cryptography (apt) or `pip install cryptography`, or set " + requirePythonEnv + "=1 to make this a failure")
 	}
 	return out
 }

@@ -85,7 +85,7 @@ type FileStore struct {
 // Put writes data to a temporary file and hard-links it into place, which
 // fails if the path exists: readers never see a partial bundle and nothing
 // is ever replaced.
-func (s FileStore) Put(_ context.Context, path string, data []byte) error {
+func (s FileStore) Put(ctx context.Context, path string, data []byte) error {
 	full, err := s.file(path)
 	if err != nil {
 		return err
@@ -111,7 +111,7 @@ func (s FileStore) Put(_ context.Context, path string, data []byte) error {
 	}
 	if err := os.Link(tmp.Name(), full); err != nil {
 		if errors.Is(err, os.ErrExist) {
-			return sameOrExists(s.Get(context.Background(), path))(data, path)
+			return sameOrExists(s.Get(ctx, path))(data, path)
 		}
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
