@@ -118,20 +118,20 @@ func getKeyVaultKey(ctx context.Context, client keyVaultClient, key KeyVaultKey)
 	}
 	jwk := resp.Key
 	if jwk == nil || jwk.KID == nil {
-		return KeyVaultKey{}, nil, fmt.Errorf("Key Vault returned no key for %s", key.ID())
+		return KeyVaultKey{}, nil, fmt.Errorf("the vault returned no key for %s", key.ID())
 	}
 	got, err := ParseKeyVaultKeyID(string(*jwk.KID))
 	if err != nil || got.Name != key.Name || got.Version == "" || (key.Version != "" && got.Version != key.Version) {
-		return KeyVaultKey{}, nil, fmt.Errorf("Key Vault returned key %q when asked for %s", string(*jwk.KID), key.ID())
+		return KeyVaultKey{}, nil, fmt.Errorf("the vault returned key %q when asked for %s", string(*jwk.KID), key.ID())
 	}
 	if resp.Attributes != nil && resp.Attributes.Enabled != nil && !*resp.Attributes.Enabled {
-		return KeyVaultKey{}, nil, fmt.Errorf("Key Vault key %s is disabled", got.ID())
+		return KeyVaultKey{}, nil, fmt.Errorf("the Key Vault key %s is disabled", got.ID())
 	}
 	if jwk.Kty == nil || (*jwk.Kty != azkeys.KeyTypeEC && *jwk.Kty != azkeys.KeyTypeECHSM) || jwk.Crv == nil || *jwk.Crv != azkeys.CurveNameP256 {
-		return KeyVaultKey{}, nil, fmt.Errorf("Key Vault key %s is not an EC P-256 key", got.ID())
+		return KeyVaultKey{}, nil, fmt.Errorf("the Key Vault key %s is not an EC P-256 key", got.ID())
 	}
 	if len(jwk.X) == 0 || len(jwk.X) > 32 || len(jwk.Y) == 0 || len(jwk.Y) > 32 {
-		return KeyVaultKey{}, nil, fmt.Errorf("Key Vault key %s has malformed coordinates", got.ID())
+		return KeyVaultKey{}, nil, fmt.Errorf("the Key Vault key %s has malformed coordinates", got.ID())
 	}
 	point := make([]byte, 65)
 	point[0] = 4
@@ -139,7 +139,7 @@ func getKeyVaultKey(ctx context.Context, client keyVaultClient, key KeyVaultKey)
 	copy(point[33+32-len(jwk.Y):], jwk.Y)
 	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), point)
 	if err != nil {
-		return KeyVaultKey{}, nil, fmt.Errorf("Key Vault key %s is not a valid P-256 public key: %w", got.ID(), err)
+		return KeyVaultKey{}, nil, fmt.Errorf("the Key Vault key %s is not a valid P-256 public key: %w", got.ID(), err)
 	}
 	// The vault URL of the id Key Vault returns may differ in case or port;
 	// keep the one we were given so key ids stay stable.
@@ -189,7 +189,7 @@ func rawToDER(raw []byte) ([]byte, error) {
 	r := new(big.Int).SetBytes(raw[:32])
 	sv := new(big.Int).SetBytes(raw[32:])
 	if r.Sign() == 0 || sv.Sign() == 0 {
-		return nil, errors.New("Key Vault returned a signature with a zero component")
+		return nil, errors.New("the vault returned a signature with a zero component")
 	}
 	var b cryptobyte.Builder
 	b.AddASN1(asn1.SEQUENCE, func(b *cryptobyte.Builder) {
