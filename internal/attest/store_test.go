@@ -149,3 +149,47 @@ func TestBlobStoreAzurite(t *testing.T) {
 		}
 	})
 }
+
+// TestIssueStoreVerify follows a bundle from signing through the store to
+// verification by a reader that computes the path from what it knows.
+func TestIssueStoreVerify(t *testing.T) {
+	bot, _, _ := newPEMSigner(t)
+	root, err := NewTrustRoot(trusted(bot, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	store := FileStore{Dir: dir}
+	loc := Location{Repository: testRepo, Environment: "prod", Model: "churn", Version: "3.1.0", ManifestBlob: testBlob, KeyID: bot.KeyID()}
+	path, err := loc.Path()
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func() error {
+		b, err := store.Get(t.Context(), path)
+		if err != nil {
+			return err
+		}
+		_, err = Verify(b, root, sampleExpectation())
+		return err
+	}
+	if err := read(); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("before issuing: err = %v, want ErrNotFound", err)
+	}
+	if err := store.Put(t.Context(), path, issue(t, bot, sampleSubject(), samplePredicate())); err != nil {
+		t.Fatal(err)
+	}
+	if err := read(); err != nil {
+		t.Fatalf("after issuing: %v", err)
+	}
+	// Someone with write access to the directory replaces the object with a
+	// genuine attestation of another environment: it is still refused.
+	staging := samplePredicate()
+	staging.Environment, staging.ManifestPath = "staging", "environments/staging/churn.yaml"
+	if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(path)), issue(t, bot, sampleSubject(), staging), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := ReasonOf(read()); r != ReasonMismatch {
+		t.Errorf("a replaced object was not refused as a mismatch: %v", read())
+	}
+}

@@ -284,3 +284,27 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+
+// FuzzOpen feeds arbitrary bytes to the bundle parser: it must refuse
+// without panicking, and accept only what the trusted key signed.
+func FuzzOpen(f *testing.F) {
+	bot, _, _ := newPEMSigner(f)
+	root, err := NewTrustRoot(trusted(bot, false))
+	if err != nil {
+		f.Fatal(err)
+	}
+	good := issue(f, bot, sampleSubject(), samplePredicate())
+	f.Add(good)
+	f.Add([]byte(`{"mediaType":"application/vnd.dev.sigstore.bundle.v0.3+json"}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := Open(data, root)
+		if err == nil && v.Key.ID != bot.KeyID() {
+			t.Fatalf("accepted with key %q", v.Key.ID)
+		}
+		if err != nil {
+			if _, ok := ReasonOf(err); !ok {
+				t.Fatalf("a refusal without a reason: %v", err)
+			}
+		}
+	})
+}
