@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -35,20 +36,18 @@ func (k KeyVaultKey) ID() string {
 	return k.VaultURL + "/keys/" + k.Name + "/" + k.Version
 }
 
-// ParseKeyVaultKeyID parses https://<vault>/keys/<name>[/<version>].
+// ParseKeyVaultKeyID parses https://<vault>/keys/<name>[/<version>]; the
+// host is lower-cased so that one key has one id.
 func ParseKeyVaultKeyID(id string) (KeyVaultKey, error) {
 	u, err := url.Parse(id)
 	if err != nil || u.Scheme != "https" || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return KeyVaultKey{}, fmt.Errorf("%q is not a Key Vault key id (https://<vault>/keys/<name>/<version>)", id)
 	}
-	segs := strings.Split(strings.TrimPrefix(u.Path, "/"), "/")
-	if len(segs) == 3 && segs[2] == "" {
-		segs = segs[:2]
-	}
-	if len(segs) < 2 || len(segs) > 3 || segs[0] != "keys" || segs[1] == "" || (len(segs) == 3 && segs[2] == "") {
+	segs := strings.Split(strings.TrimSuffix(strings.TrimPrefix(u.Path, "/"), "/"), "/")
+	if len(segs) < 2 || len(segs) > 3 || segs[0] != "keys" || slices.Contains(segs, "") {
 		return KeyVaultKey{}, fmt.Errorf("%q is not a Key Vault key id (https://<vault>/keys/<name>/<version>)", id)
 	}
-	k := KeyVaultKey{VaultURL: "https://" + u.Host, Name: segs[1]}
+	k := KeyVaultKey{VaultURL: "https://" + strings.ToLower(u.Host), Name: segs[1]}
 	if len(segs) == 3 {
 		k.Version = segs[2]
 	}
@@ -90,23 +89,28 @@ func NewKeyVaultSigner(ctx context.Context, keyID string, cred azcore.TokenCrede
 	return &KeyVaultSigner{client: client, key: full, public: pub}, nil
 }
 
-// FetchKeyVaultPublicKey returns the public half of a Key Vault key version,
-// for a trust root. keyID must name a version: a trust root never follows
-// a key's current version, or whoever can add a version could sign.
-func FetchKeyVaultPublicKey(ctx context.Context, keyID string, cred azcore.TokenCredential, opts *azkeys.ClientOptions) (*ecdsa.PublicKey, error) {
+// TrustedKeyVaultKey fetches the public half of a Key Vault key version for
+// a trust root. keyID must name a version: a trust root never follows a
+// key's current version, or whoever can add a version could sign. The
+// trusted key's id is the normalized key id (lower-case host, no trailing
+// slash), the same a KeyVaultSigner writes into bundles.
+func TrustedKeyVaultKey(ctx context.Context, keyID string, baseline bool, cred azcore.TokenCredential, opts *azkeys.ClientOptions) (TrustedKey, error) {
 	key, err := ParseKeyVaultKeyID(keyID)
 	if err != nil {
-		return nil, err
+		return TrustedKey{}, err
 	}
 	if key.Version == "" {
-		return nil, fmt.Errorf("the Key Vault key id %q names no version; a trusted key must name one", keyID)
+		return TrustedKey{}, fmt.Errorf("the Key Vault key id %q names no version; a trusted key must name one", keyID)
 	}
 	client, err := azkeys.NewClient(key.VaultURL, cred, opts)
 	if err != nil {
-		return nil, fmt.Errorf("creating the Key Vault client: %w", err)
+		return TrustedKey{}, fmt.Errorf("creating the Key Vault client: %w", err)
 	}
-	_, pub, err := getKeyVaultKey(ctx, client, key)
-	return pub, err
+	full, pub, err := getKeyVaultKey(ctx, client, key)
+	if err != nil {
+		return TrustedKey{}, err
+	}
+	return TrustedKey{ID: full.ID(), Public: pub, Baseline: baseline}, nil
 }
 
 // getKeyVaultKey reads a key version and checks that it is an enabled EC

@@ -31,11 +31,14 @@ func TestKeyVaultSigner(t *testing.T) {
 	}
 	b := issue(t, s, sampleSubject(), samplePredicate())
 
-	pub, err := FetchKeyVaultPublicKey(ctx, kid, vault.Credential(), vault.ClientOptions())
+	tk, err := TrustedKeyVaultKey(ctx, kid+"/", false, vault.Credential(), vault.ClientOptions())
 	if err != nil {
-		t.Fatalf("FetchKeyVaultPublicKey: %v", err)
+		t.Fatalf("TrustedKeyVaultKey: %v", err)
 	}
-	root, err := NewTrustRoot(TrustedKey{ID: kid, Public: pub})
+	if tk.ID != kid {
+		t.Errorf("trusted key id = %q, want %q", tk.ID, kid)
+	}
+	root, err := NewTrustRoot(tk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +66,7 @@ func TestKeyVaultSigner(t *testing.T) {
 		}
 	})
 	t.Run("trust root needs a version", func(t *testing.T) {
-		_, err := FetchKeyVaultPublicKey(ctx, unversioned, vault.Credential(), vault.ClientOptions())
+		_, err := TrustedKeyVaultKey(ctx, unversioned, false, vault.Credential(), vault.ClientOptions())
 		if err == nil || !strings.Contains(err.Error(), "names no version") {
 			t.Errorf("err = %v", err)
 		}
@@ -102,6 +105,7 @@ func TestParseKeyVaultKeyID(t *testing.T) {
 	}{
 		{in: "https://v.vault.azure.net/keys/k/abc", want: KeyVaultKey{VaultURL: "https://v.vault.azure.net", Name: "k", Version: "abc"}},
 		{in: "https://v.vault.azure.net/keys/k", want: KeyVaultKey{VaultURL: "https://v.vault.azure.net", Name: "k"}},
+		{in: "https://V.Vault.Azure.NET/keys/k/abc", want: KeyVaultKey{VaultURL: "https://v.vault.azure.net", Name: "k", Version: "abc"}},
 		{in: "https://v.vault.azure.net/keys/k/", want: KeyVaultKey{VaultURL: "https://v.vault.azure.net", Name: "k"}},
 		{in: "http://v.vault.azure.net/keys/k/abc", wantErr: true},
 		{in: "https://v.vault.azure.net/secrets/k/abc", wantErr: true},
