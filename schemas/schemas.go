@@ -1,5 +1,6 @@
 // Package schemas embeds the JSON Schemas that define promobot's public file
-// formats: the model deployment manifest and the promotion policy.
+// formats: the model deployment manifest, the promotion policy and the
+// promotion attestation predicate.
 //
 // The files in this directory are the contract; the Go code only embeds them
 // so that the binary carries defaults when a repository has none.
@@ -22,3 +23,13 @@ var ModelDeployment []byte
 //
 //go:embed policy.schema.json
 var Policy []byte
+
+// PromotionAttestationPath is the repository path of the promotion
+// attestation predicate schema.
+const PromotionAttestationPath = "schemas/promotion-attestation.schema.json"
+
+// PromotionAttestation is the JSON Schema of the promotion attestation
+// predicate (predicate type https://github.com/example-org/promobot/attestation/promotion/v1).
+//
+//go:embed promotion-attestation.schema.json
+var PromotionAttestation []byte
