@@ -22,7 +22,7 @@ DIST      := dist
 
 export PROMOBOT_REPO_ROOT := $(CURDIR)
 
-.PHONY: all build dist pins check-pins test vet lint actionlint tidy-check fmt-check bench demo fuzz clean npm-deps
+.PHONY: all build dist pins check-pins test vet lint actionlint tidy-check fmt-check bench demo fuzz clean npm-deps python-deps
 
 all: build
 
@@ -59,6 +59,15 @@ npm-deps: node_modules/.installed
 node_modules/.installed: package.json package-lock.json
 	$(NPM) ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+## python-deps: the Python `cryptography` package for the attestation
+## verifier example, from Debian (python3-cryptography) when /usr/bin/python3
+## lacks it; the tests run the example with every python3 that has it
+python-deps:
+	@if ! /usr/bin/python3 -c 'import cryptography' 2>/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq python3-cryptography >/dev/null; \
+		else echo "python-deps: run as root, or: sudo apt-get install python3-cryptography"; exit 1; fi; \
+	fi
 
 ## vet: go vet
 vet:
@@ -98,8 +107,8 @@ lint: fmt-check vet tidy-check actionlint $(STATICCHECK)
 	$(STATICCHECK) $(PKGS)
 
 ## test: lint, then every test with the race detector, Azurite required
-test: npm-deps lint
-	PROMOBOT_REQUIRE_AZURITE=1 $(GO) test -race -count=1 $(PKGS)
+test: npm-deps python-deps lint
+	PROMOBOT_REQUIRE_AZURITE=1 PROMOBOT_REQUIRE_PYTHON_CRYPTOGRAPHY=1 $(GO) test -race -count=1 $(PKGS)
 
 ## bench: the benchmarks named in the issues, among them the audit's cold and
 ## warm ratios to git log (internal/audit) and validate's peak live heap
