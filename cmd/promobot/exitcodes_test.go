@@ -76,6 +76,8 @@ type exitCase struct {
 	schema string
 	// stderr, when set, must be part of stderr.
 	stderr string
+	// stdout, when set, must be part of stdout.
+	stdout string
 }
 
 // TestExitCodeTable runs every command through its success, refusal,
@@ -184,6 +186,7 @@ func TestExitCodeTable(t *testing.T) {
 		// promote
 		{name: "promote/success", run: inChange(nil, "promote", "--model", "elasticnet-ndx", "--model", "elasticnet-ndx-threshold", "--to", "prod", "--ticket", "CHG-5001", "--dry-run"), want: exitOK},
 		{name: "promote/refused", run: inChange(nil, "promote", "--model", "elasticnet-ndx", "--to", "test", "--no-pr"), want: exitFailed},
+		{name: "promote/refused json", run: inChange(nil, "promote", "--model", "elasticnet-ndx", "--to", "test", "--no-pr", "--format", "json"), want: exitFailed, stdout: `"code": "refused"`},
 		{name: "promote/usage", run: inChange(nil, "promote", "--model", "elasticnet-ndx"), want: exitUsage},
 		{name: "promote/unknown environment", run: inChange(nil, "promote", "--model", "elasticnet-ndx", "--to", "staging", "--no-pr"), want: exitNotFound},
 		{name: "promote/unknown model json", run: inChange(nil, "promote", "--model", "nosuch", "--to", "prod", "--no-pr", "--format", "json"), want: exitNotFound, schema: "error-output.schema.json"},
@@ -193,6 +196,7 @@ func TestExitCodeTable(t *testing.T) {
 		// rollback
 		{name: "rollback/success", run: inChange(nil, "rollback", "--model", "elasticnet-ndx", "--model", "elasticnet-ndx-threshold", "--env", "prod", "--dry-run"), want: exitOK},
 		{name: "rollback/refused", run: inChange(nil, "rollback", "--model", "elasticnet-ndx", "--env", "dev", "--no-pr"), want: exitFailed},
+		{name: "rollback/unknown version", run: inChange(nil, "rollback", "--model", "elasticnet-ndx", "--env", "prod", "--to-version", "2020.01.01-1", "--no-pr"), want: exitNotFound},
 		{name: "rollback/usage", run: inChange(nil, "rollback", "--model", "elasticnet-ndx"), want: exitUsage},
 		{name: "rollback/unknown environment", run: inChange(nil, "rollback", "--model", "elasticnet-ndx", "--env", "staging", "--no-pr"), want: exitNotFound},
 		{name: "rollback/unknown pull request", run: inChange(nil, "rollback", "--pr", "999", "--github-repo", "example-org/gitops"), want: exitNotFound},
@@ -222,6 +226,9 @@ func TestExitCodeTable(t *testing.T) {
 			}
 			if !strings.Contains(res.stderr, c.stderr) {
 				t.Errorf("stderr %q lacks %q", res.stderr, c.stderr)
+			}
+			if !strings.Contains(res.stdout, c.stdout) {
+				t.Errorf("stdout %q lacks %q", res.stdout, c.stdout)
 			}
 		})
 	}

@@ -244,6 +244,12 @@ type jsonOutcome struct {
 	*promote.Outcome
 	// Approvals are the approvals the pull request still needs.
 	Approvals []jsonApproval `json:"approvals,omitempty"`
+	// Code, ExitCode and Reason are those of the error contract
+	// (schemas/error-output.schema.json) when the change was refused, so a
+	// script reads every refusal the same way.
+	Code     string `json:"code,omitempty"`
+	ExitCode int    `json:"exitCode,omitempty"`
+	Reason   string `json:"reason,omitempty"`
 	// Refused holds the policy's reasons when the change was refused.
 	Refused []string `json:"refused,omitempty"`
 	// NothingToDo says why nothing was done.
@@ -284,6 +290,7 @@ func reportChange(e *env, f *changeFlags, out *promote.Outcome, err error) error
 	case errors.As(err, &refused):
 		if f.format == "json" {
 			j.Refused = refused.Reasons
+			j.Code, j.ExitCode, j.Reason = exitCodeNames[exitFailed], exitFailed, strings.Join(refused.Reasons, "; ")
 			if werr := writeChangeJSON(e, j); werr != nil {
 				return werr
 			}

@@ -119,8 +119,9 @@ func TestPromobotRollbackBundleRefusals(t *testing.T) {
 		code int
 		want string
 	}{
-		{"a version the bundle never had", []string{"--model", "elasticnet-ndx-threshold", "--to-version", "2020.01.01-1"}, 1,
-			"promobot: refused by the policy; no branch, commit or pull request was made:\n  - prod never pinned elasticnet-ndx-threshold 2020.01.01-1 on the base branch"},
+		// A version never pinned is not found (exit 3), as an unknown name is.
+		{"a version the bundle never had", []string{"--model", "elasticnet-ndx-threshold", "--to-version", "2020.01.01-1"}, exitNotFound,
+			"promobot: prod never pinned elasticnet-ndx-threshold 2020.01.01-1 on the base branch"},
 		{"the version pinned now", []string{"--model", "elasticnet-ndx", "--model", "elasticnet-ndx-threshold", "--to-version", "2026.11.06-1"}, 0,
 			"Nothing to do: prod already pins elasticnet-ndx 2026.11.06-1 and elasticnet-ndx-threshold 2026.11.06-1\n"},
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/policy"
 )
@@ -249,12 +250,12 @@ func (b *base) bundleRollbackMoves(env string, g bundleRollback, timeline []Snap
 				}
 			}
 			if len(others) == 0 {
-				return nil, refusef("%s never pinned %s together (bundle %s) on the base branch, so there is nothing to roll back to", env, joinAnd(asked), g.bundle.Name)
+				return nil, failure.Mark(failure.NotFound, refusef("%s never pinned %s together (bundle %s) on the base branch, so there is nothing to roll back to", env, joinAnd(asked), g.bundle.Name))
 			}
 			return nil, refusef("%s never pinned %s together with %s (bundle %s) on the base branch, so there is nothing to roll back to",
 				env, joinAnd(asked), joinAnd(others), g.bundle.Name)
 		}
-		return nil, refusef("%s never pinned %s on the base branch, so there is nothing to roll back to", env, joinAnd(asked))
+		return nil, failure.Mark(failure.NotFound, refusef("%s never pinned %s on the base branch, so there is nothing to roll back to", env, joinAnd(asked)))
 	}
 
 	var moves []Move
@@ -355,7 +356,7 @@ func (b *base) rollbackMove(env string, rm RollbackModel, ticket string) (*Move,
 		}
 		target = lastPin(rm.History, rm.ToVersion)
 		if target == nil {
-			return nil, refusef("%s never pinned %s %s on the base branch, so there is nothing to roll back to", env, rm.Model, rm.ToVersion)
+			return nil, failure.Mark(failure.NotFound, refusef("%s never pinned %s %s on the base branch, so there is nothing to roll back to", env, rm.Model, rm.ToVersion))
 		}
 	default:
 		for i := len(rm.History) - 1; i >= 0; i-- {
