@@ -50,7 +50,9 @@ func benchRepo(b *testing.B, cfg audittest.Large, commitGraph bool) string {
 	if p, ok := benchRepos.Load(key); ok {
 		return p.(string)
 	}
-	sum := sha256.Sum256([]byte(key + "v3"))
+	// The suffix names the generator's version: change it whenever
+	// audittest's generator changes, or an old history is reused.
+	sum := sha256.Sum256([]byte(key + "v4"))
 	dir := filepath.Join(os.TempDir(), "promobot-audit-bench", hex.EncodeToString(sum[:6]))
 	done := filepath.Join(dir, "generated")
 	if _, err := os.Stat(done); err != nil {

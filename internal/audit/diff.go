@@ -152,48 +152,64 @@ func (w *diffWorker) diffEnvironments(before, after plumbing.Hash) ([]ManifestCh
 
 // snapshot reads a manifest blob once per run; nil for the zero hash.
 func (w *diffWorker) snapshot(h plumbing.Hash) (*ManifestSnapshot, error) {
+	b, err := w.read(h)
+	return b.snapshot, err
+}
+
+// read reads a manifest blob once per run: a commit's "before" is usually
+// an older commit's "after", which another worker may have read.
+func (w *diffWorker) read(h plumbing.Hash) (readBlob, error) {
 	if h.IsZero() {
-		return nil, nil
+		return readBlob{}, nil
 	}
 	w.w.mu.Lock()
-	s, ok := w.w.blobs[h]
+	b, ok := w.w.blobs[h]
 	w.w.mu.Unlock()
 	if ok {
-		return s, nil
+		return b, nil
 	}
-	s = &ManifestSnapshot{Blob: h.String()}
+	b.snapshot = &ManifestSnapshot{Blob: h.String()}
 	data, err := w.store.ReadType(h, objectstore.Blob)
 	switch {
 	case errors.Is(err, objectstore.ErrTooLarge):
-		s.Problem = "manifest is larger than 64 MiB"
+		b.snapshot.Problem = "manifest is larger than 64 MiB"
 	case err != nil:
-		return nil, err
+		return readBlob{}, err
 	default:
-		info, quick := readManifest(data, &w.yaml[0])
+		info, sums, quick := summarize(data, &w.yaml[0], w.w.seed, w.keys)
 		if quick {
 			w.stats.QuickParses++
 		} else {
 			w.stats.FullParses++
 		}
-		s.Version, s.SHA256, s.Problem = info.version, info.sha256, info.problem
+		b.snapshot.Version, b.snapshot.SHA256, b.snapshot.Problem = info.version, info.sha256, info.problem
+		b.sums = sums
 	}
 	w.w.mu.Lock()
 	if prev, ok := w.w.blobs[h]; ok {
-		s = prev // another worker read it first: share one snapshot
+		b = prev // another worker read it first: share one snapshot
 	} else {
-		w.w.blobs[h] = s
+		w.w.blobs[h] = b
 	}
 	w.w.mu.Unlock()
-	return s, nil
+	return b, nil
 }
 
+// fields lists the top-level keys that differ between two versions of a
+// manifest: from the section hashes kept when both were read by the fast
+// path, else by reading both again.
 func (w *diffWorker) fields(before, after plumbing.Hash) ([]string, error) {
-	a, errA := w.store.ReadType(before, objectstore.Blob)
-	b, errB := w.store.ReadType(after, objectstore.Blob)
+	a, errA := w.read(before)
+	b, errB := w.read(after)
+	if errA == nil && errB == nil && a.sums != nil && b.sums != nil {
+		return diffSums(a.sums, b.sums), nil
+	}
+	dataA, errA := w.store.ReadType(before, objectstore.Blob)
+	dataB, errB := w.store.ReadType(after, objectstore.Blob)
 	if errA != nil || errB != nil {
 		return nil, nil // too large: the snapshots carry the problem
 	}
-	f, err := changedFields(a, b, &w.yaml)
+	f, err := changedFields(dataA, dataB, &w.yaml)
 	if err != nil {
 		return nil, nil // unreadable: the snapshots carry the problem
 	}

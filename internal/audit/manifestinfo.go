@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"reflect"
 	"slices"
@@ -25,6 +26,59 @@ func readManifest(data []byte, scratch *quickScratch) (manifestInfo, bool) {
 		return manifestInfo{version: v, sha256: s}, true
 	}
 	return decodeManifest(data), false
+}
+
+// sectionSum is the hash of the text of one top-level entry of a manifest
+// read by the fast path, kept per blob so that an edit's changed keys are
+// found without reading the two files again.
+type sectionSum struct {
+	key string
+	sum uint64
+}
+
+// summarize is readManifest that also returns the section hashes of a
+// document the fast path read (nil otherwise). keys interns key names.
+func summarize(data []byte, scratch *quickScratch, seed maphash.Seed, keys map[string]string) (manifestInfo, []sectionSum, bool) {
+	v, s, sections, ok := quickRead(data, true, scratch)
+	if !ok {
+		return decodeManifest(data), nil, false
+	}
+	sums := make([]sectionSum, len(sections))
+	for i, sec := range sections {
+		k, found := keys[string(sec.key)]
+		if !found {
+			k = string(sec.key)
+			keys[k] = k
+		}
+		sums[i] = sectionSum{key: k, sum: maphash.Bytes(seed, sec.text)}
+	}
+	return manifestInfo{version: v, sha256: s}, sums, true
+}
+
+// diffSums lists the keys whose text differs between two summarized
+// documents, as diffSections does for their sections.
+func diffSums(a, b []sectionSum) []string {
+	var out []string
+	find := func(list []sectionSum, key string) (uint64, bool) {
+		for _, s := range list {
+			if s.key == key {
+				return s.sum, true
+			}
+		}
+		return 0, false
+	}
+	for _, s := range a {
+		if t, ok := find(b, s.key); !ok || t != s.sum {
+			out = append(out, s.key)
+		}
+	}
+	for _, s := range b {
+		if _, ok := find(a, s.key); !ok {
+			out = append(out, s.key)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // decodeManifest reads a manifest with yamldoc, the safe decoder behind

@@ -3,10 +3,12 @@ package audit
 import (
 	"bytes"
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -258,6 +260,39 @@ func TestQuickTextChecksEveryByte(t *testing.T) {
 			buf[7], buf[8] = byte(c), byte(d)
 			if got, want := quickText(buf), plain(byte(c)) && plain(byte(d)); got != want {
 				t.Fatalf("bytes %#x %#x: quickText = %v, want %v", c, d, got, want)
+			}
+		}
+	}
+}
+
+// TestSectionSumsAgreeWithSections holds the per-blob section hashes to
+// the section texts they stand for, on every pair of documents the fast
+// path reads.
+func TestSectionSumsAgreeWithSections(t *testing.T) {
+	var docs [][]byte
+	for _, tc := range quickCases {
+		if tc.fast {
+			docs = append(docs, []byte(tc.in))
+		}
+	}
+	for _, s := range repositorySamples(t) {
+		docs = append(docs, []byte(s))
+		docs = append(docs, []byte(strings.Replace(s, "status:", "status: failed\n  was:", 1)))
+	}
+	seed, keys := maphash.MakeSeed(), map[string]string{}
+	for _, a := range docs {
+		for _, b := range docs {
+			_, sa, okA := summarize(a, &quickScratch{}, seed, keys)
+			_, sb, okB := summarize(b, &quickScratch{}, seed, keys)
+			if !okA || !okB {
+				t.Fatalf("fast path refused:\n%s\n%s", a, b)
+			}
+			want, err := changedFields(a, b, &[2]quickScratch{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, diffSums(sa, sb)); diff != "" {
+				t.Errorf("changed fields (-sections +sums):\n%s\n%s\n---\n%s", diff, a, b)
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"runtime"
 	"slices"
 	"strings"
@@ -82,12 +83,19 @@ type walker struct {
 	stats   WalkStats // the commit follower's counters
 	workers int
 
+	seed  maphash.Seed // of the section hashes
 	mu    sync.Mutex
-	blobs map[plumbing.Hash]*ManifestSnapshot // manifests read so far, by blob
+	blobs map[plumbing.Hash]readBlob // manifests read so far, by blob
+}
+
+// readBlob is what the walk keeps of a manifest blob it has read.
+type readBlob struct {
+	snapshot *ManifestSnapshot
+	sums     []sectionSum // nil unless the fast path read it
 }
 
 func newWalker(repo *Repository) *walker {
-	return &walker{repo: repo, blobs: map[plumbing.Hash]*ManifestSnapshot{}, workers: max(1, runtime.GOMAXPROCS(0))}
+	return &walker{repo: repo, seed: maphash.MakeSeed(), blobs: map[plumbing.Hash]readBlob{}, workers: max(1, runtime.GOMAXPROCS(0))}
 }
 
 // diffBatch is how many consecutive commits a worker diffs in a row.
@@ -107,6 +115,7 @@ type diffWorker struct {
 	stats WalkStats
 	bufs  [4][]objectstore.TreeEntry // reused entry lists of the tree diff
 	yaml  [2]quickScratch
+	keys  map[string]string // interned top-level keys
 	out   []sequenced
 }
 
@@ -194,7 +203,7 @@ func (w *walker) walk(ctx context.Context, tip plumbing.Hash, stop func(plumbing
 	g, gctx := errgroup.WithContext(ctx)
 	workers := make([]*diffWorker, w.workers)
 	for i := range workers {
-		dw := &diffWorker{w: w, store: w.repo.store.Fork()}
+		dw := &diffWorker{w: w, store: w.repo.store.Fork(), keys: map[string]string{}}
 		workers[i] = dw
 		g.Go(func() error {
 			defer dw.store.Close()

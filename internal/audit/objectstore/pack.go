@@ -231,7 +231,8 @@ func (s *Store) readPacked(p *pack, off int64) (Type, []byte, error) {
 		key   cacheKey
 		delta []byte
 	}
-	var chain []link
+	var short [8]link // most chains are short: keep them off the heap
+	chain := short[:0]
 	var baseType Type
 	var base []byte
 	for {
