@@ -40,6 +40,32 @@ func TestRuleTableMatchesThePolicySchema(t *testing.T) {
 	}
 }
 
+// TestRuleTableMatchesTheCheckOutputSchema requires the family enum of the
+// JSON output's schema to be the rule table's families, in report order.
+func TestRuleTableMatchesTheCheckOutputSchema(t *testing.T) {
+	data, err := os.ReadFile("../../schemas/check-output.schema.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Defs struct {
+			Family struct {
+				Enum []string `json:"enum"`
+			} `json:"family"`
+		} `json:"$defs"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range evaluate.Families() {
+		names = append(names, string(f))
+	}
+	if diff := cmp.Diff(names, doc.Defs.Family.Enum); diff != "" {
+		t.Errorf("schemas/check-output.schema.json's family enum differs from the rule table (-table +schema):\n%s", diff)
+	}
+}
+
 // objectKeys returns the keys of a JSON object in document order.
 func objectKeys(t *testing.T, raw json.RawMessage) []string {
 	t.Helper()
@@ -169,5 +195,35 @@ func TestDocsListEveryFamily(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, rows); diff != "" {
 		t.Errorf("docs/development.md's rule families differ from the rule table (-table +docs):\n%s", diff)
+	}
+}
+
+// TestReadmePolicyListsEveryFamily requires the rules block of the README's
+// policy example to set a mode for each family of the table, in report
+// order.
+func TestReadmePolicyListsEveryFamily(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	in := false
+	for _, line := range strings.Split(string(data), "\n") {
+		switch {
+		case strings.HasPrefix(line, "rules:"):
+			in = true
+		case in && strings.HasPrefix(line, "  "):
+			key, _, _ := strings.Cut(strings.TrimSpace(line), ":")
+			keys = append(keys, key)
+		default:
+			in = false
+		}
+	}
+	var want []string
+	for _, f := range evaluate.Families() {
+		want = append(want, string(f))
+	}
+	if diff := cmp.Diff(want, keys); diff != "" {
+		t.Errorf("README.md's policy rules differ from the rule table (-table +README):\n%s", diff)
 	}
 }
