@@ -22,6 +22,7 @@ var familyBundles = RuleFamily{
 // checkBundles requires every model of a bundle to move in an environment
 // when one of them does. A move is a version change: promotion, rollback,
 // registration or decommission; an edit that keeps the version is not one.
+// For a pin, pinnedTogether first decides which partners moved with it.
 func (e *evaluation) checkBundles(c *fileCheck) {
 	f := c.f
 	if e.pin {
