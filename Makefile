@@ -119,8 +119,8 @@ bench: npm-deps
 
 ## fuzz: a short fuzzing pass over the parsers
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 20s ./internal/manifest
-	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 20s ./internal/policy
+	$(GO) test -run '^$$' -fuzz '^FuzzLoadManifest$$' -fuzztime 20s ./internal/repoconfig
+	$(GO) test -run '^$$' -fuzz '^FuzzLoadPolicy$$' -fuzztime 20s ./internal/repoconfig
 
 ## demo: the whole story on loopback: Azurite, a GitHub emulator, the bot, promote, review, resolve, audit
 demo: build npm-deps

@@ -82,7 +82,7 @@ func diffSums(a, b []sectionSum) []string {
 }
 
 // decodeManifest reads a manifest with yamldoc, the safe decoder behind
-// manifest.Load, and takes version and artifact.sha256 the way manifest.Load
+// repoconfig.LoadManifest, and takes version and artifact.sha256 the way repoconfig.LoadManifest
 // does; a fuzz test holds the two to the same answers. It skips the schema
 // and path checks, whose problems do not concern the audit, which records
 // what was pinned: only a file that is not a YAML mapping at all yields a

@@ -15,13 +15,14 @@ import (
 
 	"github.com/example-org/promobot/internal/audit/audittest"
 	"github.com/example-org/promobot/internal/manifest"
+	"github.com/example-org/promobot/internal/repoconfig"
 	"github.com/example-org/promobot/internal/yamldoc"
 )
 
-// loadManifest reads version and digest with manifest.Load, schema and
+// loadManifest reads version and digest with repoconfig.LoadManifest, schema and
 // all: the reference both readers of the audit are held to.
 func loadManifest(data []byte) manifestInfo {
-	doc, problems := manifest.Load("", data, nil)
+	doc, problems := repoconfig.LoadManifest("", data, nil)
 	if doc.Manifest == nil {
 		p := problems[0]
 		return manifestInfo{problem: fmt.Sprintf("manifest cannot be decoded: %d:%d: %s", p.Line, p.Column, p.Message)}
@@ -108,7 +109,7 @@ func TestQuickManifest(t *testing.T) {
 				t.Errorf("sections = %v, want %v", got, want)
 			}
 			if want := loadManifest([]byte(tc.in)); info != want {
-				t.Errorf("fast path read %+v, manifest.Load %+v", info, want)
+				t.Errorf("fast path read %+v, repoconfig.LoadManifest %+v", info, want)
 			}
 			checkSections(t, []byte(tc.in))
 		})
@@ -116,7 +117,7 @@ func TestQuickManifest(t *testing.T) {
 }
 
 // TestQuickManifestReadsTheSamples reads every sample manifest of the
-// repository through the fast path, with the answers of manifest.Load. (The
+// repository through the fast path, with the answers of repoconfig.LoadManifest. (The
 // walk tests check that the generated histories' renderings of them stay on
 // the fast path too.)
 func TestQuickManifestReadsTheSamples(t *testing.T) {
@@ -136,14 +137,14 @@ func TestQuickManifestReadsTheSamples(t *testing.T) {
 			}
 			want := loadManifest(data)
 			if want.problem != "" || want.version == "" || want.sha256 == "" {
-				t.Fatalf("manifest.Load reads %+v", want)
+				t.Fatalf("repoconfig.LoadManifest reads %+v", want)
 			}
 			got, quick := readManifest(data, &quickScratch{})
 			if !quick {
 				t.Error("the fast path refused the sample")
 			}
 			if got != want {
-				t.Errorf("read %+v, manifest.Load %+v", got, want)
+				t.Errorf("read %+v, repoconfig.LoadManifest %+v", got, want)
 			}
 			checkSections(t, data)
 		})
@@ -168,10 +169,10 @@ func checkSections(t *testing.T, data []byte) {
 	}
 }
 
-// FuzzQuickManifest holds both readers of the audit to manifest.Load:
+// FuzzQuickManifest holds both readers of the audit to repoconfig.LoadManifest:
 // whenever the fast path accepts a document, the decoder accepts it too and
 // reads the same version, digest and top-level keys; the fallback, which
-// skips the schema, gives exactly manifest.Load's answer on every input.
+// skips the schema, gives exactly repoconfig.LoadManifest's answer on every input.
 func FuzzQuickManifest(f *testing.F) {
 	for _, tc := range quickCases {
 		f.Add(tc.in)
@@ -187,17 +188,17 @@ func FuzzQuickManifest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in string) {
 		want := loadManifest([]byte(in))
 		if got := decodeManifest([]byte(in)); got != want {
-			t.Fatalf("fallback read %+v, manifest.Load %+v:\n%q", got, want, in)
+			t.Fatalf("fallback read %+v, repoconfig.LoadManifest %+v:\n%q", got, want, in)
 		}
 		got, quick := readManifest([]byte(in), &quickScratch{})
 		if !quick {
 			return
 		}
 		if want.problem != "" {
-			t.Fatalf("fast path accepted a document manifest.Load refuses (%s):\n%q", want.problem, in)
+			t.Fatalf("fast path accepted a document repoconfig.LoadManifest refuses (%s):\n%q", want.problem, in)
 		}
 		if got != want {
-			t.Fatalf("fast path read %+v, manifest.Load %+v:\n%q", got, want, in)
+			t.Fatalf("fast path read %+v, repoconfig.LoadManifest %+v:\n%q", got, want, in)
 		}
 		checkSections(t, []byte(in))
 	})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/example-org/promobot/internal/audit/objectstore"
 	"github.com/example-org/promobot/internal/policy"
+	"github.com/example-org/promobot/internal/repoconfig"
 )
 
 // Options configures Reconstruct.
@@ -141,7 +142,7 @@ func policyOrder(repo *Repository, tip plumbing.Hash, logger *slog.Logger) ([]st
 		logger.Debug("no policy at the tip", "error", err)
 		return nil, nil, nil
 	}
-	pol, problems := policy.Load(policy.Path, data, nil)
+	pol, problems := repoconfig.LoadPolicy(policy.Path, data, nil)
 	if pol == nil {
 		logger.Warn("policy at the tip has problems; promotion sources use names only", "problems", len(problems))
 		return nil, nil, nil

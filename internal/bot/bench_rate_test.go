@@ -24,6 +24,7 @@ import (
 	"github.com/example-org/promobot/internal/evaluate/evaltest"
 	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/policy"
+	"github.com/example-org/promobot/internal/repoconfig"
 )
 
 // reportPercentiles reports the 50th and 99th percentiles and the maximum
@@ -142,7 +143,7 @@ func BenchmarkWebhookAckAt500PerSecond(b *testing.B) {
 // owning teams and the reviewers' permissions.
 func evaluationFixture(tb testing.TB) (*evaluate.Input, *fakeGitHub) {
 	tb.Helper()
-	pol, problems := policy.Load(policy.Path, []byte(evaltest.Policy), nil)
+	pol, problems := repoconfig.LoadPolicy(policy.Path, []byte(evaltest.Policy), nil)
 	if len(problems) > 0 {
 		tb.Fatal(problems)
 	}
@@ -166,7 +167,7 @@ func evaluationFixture(tb testing.TB) (*evaluate.Input, *fakeGitHub) {
 	}
 	load := func(env, name, version string) *manifest.Document {
 		text := strings.ReplaceAll(evaltest.Manifest(env, evaltest.Unbundled, version), evaltest.Unbundled, name)
-		d, problems := manifest.Load(evaltest.ManifestPath(env, name), []byte(text), nil)
+		d, problems := repoconfig.LoadManifest(evaltest.ManifestPath(env, name), []byte(text), nil)
 		if len(problems) > 0 {
 			tb.Fatal(problems)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/example-org/promobot/internal/bot/webhook"
 	"github.com/example-org/promobot/internal/policy"
 	"github.com/example-org/promobot/internal/promote"
+	"github.com/example-org/promobot/internal/repoconfig"
 )
 
 // Chat-ops, part one: autoPropose. When a pull request that promotes
@@ -128,7 +129,7 @@ func readPolicy(files fs.FS) (*policy.Policy, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", policy.Path, err)
 	}
-	pol, problems := policy.Load(policy.Path, data, nil)
+	pol, problems := repoconfig.LoadPolicy(policy.Path, data, nil)
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("%s is invalid: %s", policy.Path, problems[0].Message)
 	}

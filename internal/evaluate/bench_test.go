@@ -11,6 +11,7 @@ import (
 	"github.com/example-org/promobot/internal/evaluate/evaltest"
 	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/policy"
+	"github.com/example-org/promobot/internal/repoconfig"
 )
 
 // benchInput builds a large evaluation: models promoted from test to prod,
@@ -18,7 +19,7 @@ import (
 // caches it), 50 teams of 20 members, and 20 earlier pins per changed file.
 func benchInput(tb testing.TB, models, reviews, ownersLines int) *evaluate.Input {
 	tb.Helper()
-	pol, problems := policy.Load(policy.Path, []byte(evaltest.Policy), nil)
+	pol, problems := repoconfig.LoadPolicy(policy.Path, []byte(evaltest.Policy), nil)
 	if len(problems) > 0 {
 		tb.Fatal(problems)
 	}
@@ -60,7 +61,7 @@ func benchInput(tb testing.TB, models, reviews, ownersLines int) *evaluate.Input
 	}
 	load := func(env, model, version string) *manifest.Document {
 		text := strings.ReplaceAll(evaltest.Manifest(env, evaltest.Unbundled, version), evaltest.Unbundled, model)
-		d, problems := manifest.Load(evaltest.ManifestPath(env, model), []byte(text), nil)
+		d, problems := repoconfig.LoadManifest(evaltest.ManifestPath(env, model), []byte(text), nil)
 		if len(problems) > 0 {
 			tb.Fatal(problems)
 		}

@@ -9,14 +9,10 @@ import (
 	"github.com/example-org/promobot/internal/policy"
 )
 
-// DeployedRules are the rule IDs Deployed applies: every rule that can be
-// judged from one tree. Order, approvals and freeze judge a change, and the
-// artifact's bytes are the caller's to verify.
-var DeployedRules = []string{"schema", "environment", "immutability", "validation", "ticket", "location", "lineage", "bundles", "signature"}
-
 // Deployed applies to the manifest at path, as a tree pins it, the rules
-// Evaluate would apply to it, restricted to DeployedRules, with the same
-// rule code and the policy's modes. It is what a consumer of the tree (a
+// Evaluate would apply to it, restricted to DeployedRules (the rules the
+// rule table marks as applying to a pin), with the same rule code and the
+// policy's modes. It is what a consumer of the tree (a
 // scoring job resolving the model it loads) asks before trusting a
 // manifest that may have reached the branch without review.
 //
@@ -39,7 +35,7 @@ func Deployed(in *Input, path string) *Result {
 	delete(x.Base, path)
 	x.Head = map[string]*manifest.Document{path: doc}
 	x.Changes = []Change{{Path: path, Status: Added}}
-	e := &evaluation{in: &x, pol: in.Policy, moving: map[string]map[string]bool{}, res: res}
+	e := &evaluation{in: &x, pol: in.Policy, moving: map[string]map[string]bool{}, res: res, pin: true}
 	e.collect()
 	if e.pol == nil {
 		e.brokenPolicy()
@@ -58,8 +54,7 @@ func Deployed(in *Input, path string) *Result {
 		e.add(f, policy.FamilySchema, "schema", StatusFail, fmt.Sprintf("no manifest at %s", path))
 	} else {
 		e.checkManifest(f)
-		e.pinnedTogether(f)
-		e.checkBundles(f)
+		e.runStage(stageTree, e.fileCheck(f))
 	}
 	e.rules = slices.DeleteFunc(e.rules, func(r RuleResult) bool { return !slices.Contains(DeployedRules, r.ID) })
 	e.res.Promotions = []Promotion{}
@@ -68,38 +63,4 @@ func Deployed(in *Input, path string) *Result {
 		e.res.Title = "every rule judged from the tree passes"
 	}
 	return e.res
-}
-
-// pinnedTogether marks as moving the bundle partners of f that the commit
-// which pinned f's version pinned too, so that checkBundles judges the tree
-// as it judges a change: a partner pinned by another commit did not move
-// with f. Without history for f, every partner counts as moving (nothing
-// can be judged) and the bundle rule is skipped.
-func (e *evaluation) pinnedTogether(f *gatedFile) {
-	b, ok := e.pol.BundleOf(f.model)
-	if !ok || f.kind == "" || f.kind == KindEdit {
-		return
-	}
-	commit := lastPin(e.in.History[f.path])
-	if commit == "" {
-		f.kind = KindEdit // checkBundles leaves it alone
-		e.add(f, policy.FamilyBundles, "bundles", StatusSkip, fmt.Sprintf("the history of %s is unknown, so bundle %s cannot be judged", f.path, b.Name))
-		return
-	}
-	for _, other := range b.Models {
-		if lastPin(e.in.History[manifest.Path(f.env, other)]) == commit {
-			if e.moving[f.env] == nil {
-				e.moving[f.env] = map[string]bool{}
-			}
-			e.moving[f.env][other] = true
-		}
-	}
-}
-
-// lastPin returns the commit of the last pin, "" when there is none.
-func lastPin(pins []Pin) string {
-	if len(pins) == 0 {
-		return ""
-	}
-	return pins[len(pins)-1].Commit
 }

@@ -59,6 +59,9 @@ type evaluation struct {
 	headPins map[pinKey][]*gatedFile
 	rules    []RuleResult
 	res      *Result
+	// pin is set by Deployed, which judges a pinned manifest rather than a
+	// change.
+	pin bool
 }
 
 type pinKey struct{ model, version string }
@@ -118,10 +121,9 @@ func Evaluate(in *Input) *Result {
 		}
 	}
 	for _, f := range e.files {
-		e.checkBundles(f)
-		e.checkFreeze(f)
+		e.runStage(stageTree, e.fileCheck(f))
 	}
-	e.checkApprovals()
+	e.runChange()
 	e.finish()
 	return e.res
 }
@@ -146,19 +148,6 @@ func OwnedPaths(in *Input) []string {
 		out = append(out, policy.Path)
 	}
 	return out
-}
-
-// mayOverrideFreeze reports whether the pull request carries the override
-// label of a freeze window of env, in force or not.
-func (e *evaluation) mayOverrideFreeze(env string) bool {
-	if e.pol == nil {
-		return false
-	}
-	x, ok := e.pol.Environment(env)
-	if !ok {
-		return false
-	}
-	return slices.ContainsFunc(x.Freeze, func(w policy.FreezeWindow) bool { return w.OverrideLabel != "" && e.hasLabel(w.OverrideLabel) })
 }
 
 // collect selects, deduplicates and sorts the gated files of the change.
@@ -296,17 +285,6 @@ func applyMode(r RuleResult) RuleResult {
 	return r
 }
 
-// familyOrder returns the position of a family in report order.
-func familyOrder(f policy.Family) int {
-	if f == FamilyPolicy {
-		return -1
-	}
-	if i := slices.Index(policy.Families, f); i >= 0 {
-		return i
-	}
-	return len(policy.Families)
-}
-
 // finish sorts the outcome and sets the verdict and title.
 func (e *evaluation) finish() {
 	e.res.Rules = sortRules(e.rules)
@@ -352,7 +330,7 @@ func sortRules(rules []RuleResult) []RuleResult {
 	}
 	keys := make([]key, len(rules))
 	for i, r := range rules {
-		keys[i] = key{r.File, familyOrder(r.Family), i}
+		keys[i] = key{r.File, reportPosition(r.Family), i}
 	}
 	slices.SortFunc(keys, func(a, b key) int {
 		return cmp.Or(cmp.Compare(a.file, b.file), cmp.Compare(a.family, b.family), cmp.Compare(a.sequence, b.sequence))

@@ -150,8 +150,8 @@ func (e *evaluation) checkLayout(f *gatedFile) {
 		if f.model != "" {
 			e.markMoving(f)
 		}
-		for _, fam := range dependentFamilies {
-			e.add(f, fam, string(fam), StatusFail, fmt.Sprintf("cannot check %s: %s is %s, not a manifest", fam, f.path, withArticle(f.after)))
-		}
+		e.failClosed(f, func(fam policy.Family) string {
+			return fmt.Sprintf("cannot check %s: %s is %s, not a manifest", fam, f.path, withArticle(f.after))
+		})
 	}
 }

@@ -10,8 +10,8 @@ import (
 
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/manifest"
+	"github.com/example-org/promobot/internal/repoconfig"
 	"github.com/example-org/promobot/internal/schema"
-	"github.com/example-org/promobot/internal/validate"
 )
 
 // historyKey identifies the history of one path up to one commit.
@@ -57,7 +57,7 @@ func (r *Repo) Histories(ctx context.Context, paths []string, from plumbing.Hash
 	if err != nil {
 		return nil, err
 	}
-	sch, _, _ := validate.Schemas(r.treeFS(root))
+	sch, _, _ := repoconfig.Schemas(r.treeFS(root))
 	return r.histories(ctx, c, paths, sch)
 }
 

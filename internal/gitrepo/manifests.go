@@ -14,6 +14,7 @@ import (
 
 	"github.com/example-org/promobot/internal/diag"
 	"github.com/example-org/promobot/internal/manifest"
+	"github.com/example-org/promobot/internal/repoconfig"
 	"github.com/example-org/promobot/internal/schema"
 	"github.com/example-org/promobot/internal/yamldoc"
 )
@@ -70,7 +71,7 @@ func (r *Repo) loadManifest(p string, blob plumbing.Hash, sch *schema.Schema) (*
 	case err != nil:
 		return nil, err
 	default:
-		d, _ = manifest.Load(p, data, sch)
+		d, _ = repoconfig.LoadManifest(p, data, sch)
 	}
 	r.manifests.put(key, d)
 	return d, nil
@@ -154,7 +155,7 @@ func (r *Repo) loadManifests(ctx context.Context, n int, file func(int) (string,
 		wg.Go(func() {
 			for m := range next {
 				p, blob := file(m.i)
-				d, _ := manifest.Load(p, m.data, sch)
+				d, _ := repoconfig.LoadManifest(p, m.data, sch)
 				docs[m.i] = d
 				r.manifests.put(manifestKey{p, blob, sch}, d)
 			}

@@ -11,8 +11,8 @@ import (
 	"github.com/example-org/promobot/internal/codeowners"
 	"github.com/example-org/promobot/internal/diag"
 	"github.com/example-org/promobot/internal/policy"
+	"github.com/example-org/promobot/internal/repoconfig"
 	"github.com/example-org/promobot/internal/schema"
-	"github.com/example-org/promobot/internal/validate"
 	"github.com/example-org/promobot/schemas"
 )
 
@@ -39,7 +39,7 @@ type ownersEntry struct {
 // than judging them by rules other than the ones the base meant to apply.
 func (r *Repo) readTrusted(root *object.Tree) (*trustedFiles, error) {
 	fsys := r.treeFS(root)
-	// validate.Schemas falls back to the embedded defaults for any file it
+	// repoconfig.Schemas falls back to the built-in schemas for any file it
 	// cannot read; only absence may do that, so read errors stop here.
 	for _, p := range []string{schemas.ModelDeploymentPath, schemas.PolicyPath} {
 		if _, err := fs.Stat(fsys, p); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -47,7 +47,7 @@ func (r *Repo) readTrusted(root *object.Tree) (*trustedFiles, error) {
 		}
 	}
 	t := &trustedFiles{}
-	manifestSchema, policySchema, problems := validate.Schemas(fsys)
+	manifestSchema, policySchema, problems := repoconfig.Schemas(fsys)
 	t.manifestSchema = manifestSchema
 	t.policyProblems = problems
 	// A base without a policy has a nil policy and no problems: the engine
@@ -58,7 +58,7 @@ func (r *Repo) readTrusted(root *object.Tree) (*trustedFiles, error) {
 	case err != nil:
 		return nil, &Error{Op: "read " + policy.Path, Err: err}
 	default:
-		pol, ps, err := validate.LoadPolicy(fsys, policySchema)
+		pol, ps, err := repoconfig.ReadPolicy(fsys, policySchema)
 		if err != nil {
 			return nil, &Error{Op: "read " + policy.Path, Err: err}
 		}

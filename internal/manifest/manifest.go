@@ -1,6 +1,7 @@
 // Package manifest defines the ModelDeployment manifest, the file that pins
 // one model version in one environment at environments/<env>/<model>.yaml,
-// and loads it from untrusted bytes with positioned problems.
+// and the Document a loaded file becomes. Loading and checking a file is
+// internal/repoconfig's.
 //
 // The package is pure: it reads no files and makes no network calls.
 package manifest

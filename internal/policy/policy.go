@@ -1,7 +1,9 @@
 // Package policy defines the promotion policy read from .github/promobot.yaml
 // on the base branch: the ordered environments and their requirements, where
 // artifacts may live, governance of the control files, bundles, and the mode
-// of each rule family.
+// of each rule family. Loading and checking the file is
+// internal/repoconfig's; the families themselves are internal/evaluate's
+// rule table.
 //
 // The package is pure: it reads no files.
 package policy
@@ -32,7 +34,8 @@ const (
 // Family names a group of rules that share a mode.
 type Family string
 
-// The rule families.
+// The names of the rule families; internal/evaluate's rule table declares
+// each family and their order.
 const (
 	FamilySchema       Family = "schema"
 	FamilyEnvironment  Family = "environment"
@@ -48,11 +51,8 @@ const (
 	FamilyApprovals    Family = "approvals"
 )
 
-// Families lists every rule family in the order results are reported.
-var Families = []Family{
-	FamilySchema, FamilyEnvironment, FamilyOrder, FamilyImmutability, FamilyValidation, FamilyTicket,
-	FamilyLocation, FamilyLineage, FamilyBundles, FamilyFreeze, FamilyArtifacts, FamilyApprovals,
-}
+// LineageFields are the lineage fields an environment may require.
+var LineageFields = []string{"trainingRun", "sourceCommit", "dataWindow", "featureSet", "dataVersion"}
 
 // Policy is a parsed, checked promotion policy.
 type Policy struct {

@@ -11,6 +11,7 @@ import (
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/example-org/promobot/internal/manifest"
+	"github.com/example-org/promobot/internal/repoconfig"
 )
 
 // TokenAuth returns git HTTP credentials for a GitHub token (a personal
@@ -159,7 +160,7 @@ func versionAt(c *object.Commit, p string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read %s at %s: %w", p, short(c.Hash.String()), err)
 	}
-	doc, _ := manifest.Load(p, []byte(content), nil)
+	doc, _ := repoconfig.LoadManifest(p, []byte(content), nil)
 	if doc.Manifest == nil {
 		return "", nil
 	}

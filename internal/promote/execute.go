@@ -14,7 +14,7 @@ import (
 	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/policy"
-	"github.com/example-org/promobot/internal/validate"
+	"github.com/example-org/promobot/internal/repoconfig"
 )
 
 // Executor carries out changes: it plans them against the remote's
@@ -327,7 +327,7 @@ func (s *session) input(ctx context.Context, p *Plan, c *object.Commit, now time
 	if err != nil {
 		return nil, fmt.Errorf("read the base for the policy check: %w", err)
 	}
-	sch, _, _ := validate.Schemas(s.baseFS)
+	sch, _, _ := repoconfig.Schemas(s.baseFS)
 	in.Changes = nil
 	in.Head = make(map[string]*manifest.Document, len(p.Moves))
 	paths := make([]string, len(p.Moves))
@@ -343,7 +343,7 @@ func (s *session) input(ctx context.Context, p *Plan, c *object.Commit, now time
 			status = evaluate.Added
 		}
 		in.Changes = append(in.Changes, evaluate.Change{Path: m.Path, Status: status})
-		doc, _ := manifest.Load(m.Path, m.After, sch)
+		doc, _ := repoconfig.LoadManifest(m.Path, m.After, sch)
 		in.Head[m.Path] = doc
 	}
 	id := evaluate.Identity{Name: s.cfg.Author.Name, Email: s.cfg.Author.Email, Login: s.cfg.Author.Login}

@@ -13,8 +13,8 @@ import (
 	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/policy"
+	"github.com/example-org/promobot/internal/repoconfig"
 	"github.com/example-org/promobot/internal/schema"
-	"github.com/example-org/promobot/internal/validate"
 )
 
 // maxManifestBytes bounds what the planner reads from a tree; the manifest
@@ -32,8 +32,8 @@ type base struct {
 // missing or broken policy refuses every change: nothing can be planned
 // against rules that cannot be read.
 func loadBase(files fs.FS) (*base, error) {
-	manifestSchema, policySchema, problems := validate.Schemas(files)
-	pol, ps, err := validate.LoadPolicy(files, policySchema)
+	manifestSchema, policySchema, problems := repoconfig.Schemas(files)
+	pol, ps, err := repoconfig.ReadPolicy(files, policySchema)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", policy.Path, err)
 	}
@@ -75,7 +75,7 @@ func (b *base) read(p string) (*manifestFile, error) {
 	if len(data) > maxManifestBytes {
 		return nil, refusef("%s is %d bytes, larger than any manifest may be", p, len(data))
 	}
-	doc, problems := manifest.Load(p, data, b.schema)
+	doc, problems := repoconfig.LoadManifest(p, data, b.schema)
 	if len(problems) > 0 || doc.Manifest == nil {
 		return nil, &RefusedError{Reasons: problemStrings("the base manifest is invalid: ", problems)}
 	}
@@ -218,7 +218,7 @@ func (b *base) promoteMove(model, env string, src *manifestFile, ticket string) 
 	if err != nil {
 		return nil, fmt.Errorf("copy %s to %s: %w", src.path, target, err)
 	}
-	next, problems := manifest.Load(target, after, b.schema)
+	next, problems := repoconfig.LoadManifest(target, after, b.schema)
 	if next.Manifest == nil {
 		return nil, fmt.Errorf("copy %s to %s: the edited manifest does not decode: %v", src.path, target, problems)
 	}

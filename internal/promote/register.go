@@ -13,6 +13,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/example-org/promobot/internal/manifest"
+	"github.com/example-org/promobot/internal/repoconfig"
 	"github.com/example-org/promobot/internal/yamldoc"
 )
 
@@ -150,7 +151,7 @@ func (b *base) registerMove(first string, req RegisterRequest) (*Move, error) {
 		return nil, fmt.Errorf("encode manifest: %w", err)
 	}
 	p := manifest.Path(first, model)
-	next, problems := manifest.Load(p, after, b.schema)
+	next, problems := repoconfig.LoadManifest(p, after, b.schema)
 	if len(problems) > 0 {
 		return nil, &UsageError{Message: fmt.Sprintf("the registered manifest of %s %s would be invalid:\n  %s", model, version, strings.Join(problemStrings("", problems), "\n  "))}
 	}
@@ -309,7 +310,7 @@ func (b *base) checkVersionUnused(next *manifest.Manifest, history map[string][]
 			if pin.Version != next.Version {
 				continue
 			}
-			doc, _ := manifest.Load(p, pin.Content, b.schema)
+			doc, _ := repoconfig.LoadManifest(p, pin.Content, b.schema)
 			if doc.Manifest != nil {
 				uses = append(uses, use{fmt.Sprintf("pinned at %s by commit %s", p, short(pin.Commit)), doc.Manifest})
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/policy"
+	"github.com/example-org/promobot/internal/repoconfig"
 )
 
 // RollbackModel names one model to roll back.
@@ -297,7 +298,7 @@ func (r versionReader) of(p string, data []byte) string {
 		return v
 	}
 	v := ""
-	if doc, _ := manifest.Load(p, data, nil); doc.Manifest != nil {
+	if doc, _ := repoconfig.LoadManifest(p, data, nil); doc.Manifest != nil {
 		v = doc.Manifest.Version
 	}
 	r[string(data)] = v
@@ -393,7 +394,7 @@ func (b *base) rollbackMove(env string, rm RollbackModel, ticket string) (*Move,
 // bytes with the approval block replaced by one holding ticket. It fails
 // closed when that edit would change anything else.
 func (b *base) restore(p, env string, pin *PinRecord, ticket string) ([]byte, *manifest.Manifest, error) {
-	pinned, problems := manifest.Load(p, pin.Content, b.schema)
+	pinned, problems := repoconfig.LoadManifest(p, pin.Content, b.schema)
 	if pinned.Manifest == nil {
 		return nil, nil, refusef("the manifest pinned by %s cannot be restored: %v", short(pin.Commit), problems)
 	}
@@ -404,7 +405,7 @@ func (b *base) restore(p, env string, pin *PinRecord, ticket string) ([]byte, *m
 	if err != nil {
 		return nil, nil, fmt.Errorf("set the ticket of %s as pinned by %s: %w", p, short(pin.Commit), err)
 	}
-	edited, problems := manifest.Load(p, after, b.schema)
+	edited, problems := repoconfig.LoadManifest(p, after, b.schema)
 	if edited.Manifest == nil {
 		return nil, nil, fmt.Errorf("set the ticket of %s as pinned by %s: the edited manifest does not decode: %v", p, short(pin.Commit), problems)
 	}

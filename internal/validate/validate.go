@@ -7,7 +7,6 @@ package validate
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"path"
 	"runtime"
@@ -18,6 +17,7 @@ import (
 	"github.com/example-org/promobot/internal/diag"
 	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/policy"
+	"github.com/example-org/promobot/internal/repoconfig"
 	"github.com/example-org/promobot/internal/schema"
 	"github.com/example-org/promobot/internal/yamldoc"
 	"github.com/example-org/promobot/schemas"
@@ -52,10 +52,10 @@ type Result struct {
 func Run(ctx context.Context, fsys fs.FS, opts Options) (*Result, error) {
 	res := &Result{}
 	var problems []diag.Problem
-	manifestSchema, policySchema, ps := Schemas(fsys)
+	manifestSchema, policySchema, ps := repoconfig.Schemas(fsys)
 	problems = append(problems, ps...)
 
-	pol, ps, err := LoadPolicy(fsys, policySchema)
+	pol, ps, err := repoconfig.ReadPolicy(fsys, policySchema)
 	if err != nil {
 		return nil, err
 	}
@@ -88,42 +88,6 @@ func Run(ctx context.Context, fsys fs.FS, opts Options) (*Result, error) {
 	diag.Sort(problems)
 	res.Report = diag.Report{Files: len(files) + 1, Valid: !diag.HasErrors(problems), Problems: problems}
 	return res, nil
-}
-
-// Schemas returns the repository's schemas from schemas/, or the embedded
-// defaults for those it does not carry. A broken schema file is a problem and
-// the default is used in its place so that validation still says something.
-func Schemas(fsys fs.FS) (manifestSchema, policySchema *schema.Schema, problems []diag.Problem) {
-	load := func(p string, def *schema.Schema) *schema.Schema {
-		data, err := fs.ReadFile(fsys, p)
-		if err != nil {
-			return def
-		}
-		s, err := schema.Compile(path.Base(p), data)
-		if err != nil {
-			problems = append(problems, diag.Problem{File: p, Message: fmt.Sprintf("schema does not compile: %v", err)})
-			return def
-		}
-		return s
-	}
-	return load(schemas.ModelDeploymentPath, manifest.DefaultSchema), load(schemas.PolicyPath, policy.DefaultSchema), problems
-}
-
-// LoadPolicy reads and checks .github/promobot.yaml.
-func LoadPolicy(fsys fs.FS, sch *schema.Schema) (*policy.Policy, []diag.Problem, error) {
-	data, err := yamldoc.ReadFile(fsys, policy.Path, yamldoc.DefaultLimits)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, []diag.Problem{{File: policy.Path, Message: "policy file not found: every repository needs " + policy.Path}}, nil
-	}
-	if err != nil {
-		var tooBig *yamldoc.Error
-		if errors.As(err, &tooBig) {
-			return nil, []diag.Problem{tooBig.Problem(policy.Path)}, nil
-		}
-		return nil, nil, err
-	}
-	pol, ps := policy.Load(policy.Path, data, sch)
-	return pol, ps, nil
 }
 
 // collect expands the requested paths into manifest files.
@@ -262,7 +226,7 @@ func loadFile(fsys fs.FS, p string, sch *schema.Schema) (*manifest.Document, []d
 		}
 		return nil, nil, err
 	}
-	doc, ps := manifest.Load(p, data, sch)
+	doc, ps := repoconfig.LoadManifest(p, data, sch)
 	return doc, ps, nil
 }
 

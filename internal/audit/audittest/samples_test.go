@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/example-org/promobot/internal/manifest"
+	"github.com/example-org/promobot/internal/repoconfig"
 )
 
 func readRepositorySamples(t *testing.T) Samples {
@@ -55,7 +56,7 @@ func TestSampleRenderingChangesOnlyVersionDigestAndDates(t *testing.T) {
 			if !strings.Contains(got, "dataVersion: ohlcv-2024-03-03") {
 				t.Errorf("dates not moved with the release day:\n%s", got)
 			}
-			if _, problems := manifest.Load(p, []byte(got), nil); len(problems) > 0 {
+			if _, problems := repoconfig.LoadManifest(p, []byte(got), nil); len(problems) > 0 {
 				t.Errorf("rendered manifest has problems: %v", problems)
 			}
 		})

@@ -22,6 +22,7 @@ import (
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/policy"
+	"github.com/example-org/promobot/internal/repoconfig"
 	"github.com/example-org/promobot/internal/schema"
 	"github.com/example-org/promobot/schemas"
 )
@@ -155,7 +156,7 @@ func Input(s Scenario) (*evaluate.Input, error) {
 	in := &evaluate.Input{
 		Base: map[string]*manifest.Document{}, Head: map[string]*manifest.Document{}, History: map[string][]evaluate.Pin{},
 	}
-	manifestSchema, policySchema := manifest.DefaultSchema, policy.DefaultSchema
+	manifestSchema, policySchema := repoconfig.BuiltinManifestSchema, repoconfig.BuiltinPolicySchema
 	if data, ok := s.Base[schemas.ModelDeploymentPath]; ok {
 		sch, err := schema.Compile("model-deployment.schema.json", []byte(data))
 		if err != nil {
@@ -171,7 +172,7 @@ func Input(s Scenario) (*evaluate.Input, error) {
 		policySchema = sch
 	}
 	if data, ok := s.Base[policy.Path]; ok {
-		in.Policy, in.PolicyProblems = policy.Load(policy.Path, []byte(data), policySchema)
+		in.Policy, in.PolicyProblems = repoconfig.LoadPolicy(policy.Path, []byte(data), policySchema)
 	}
 	path, data, err := codeowners.Find(func(p string) ([]byte, bool, error) {
 		d, ok := s.Base[p]
@@ -184,7 +185,7 @@ func Input(s Scenario) (*evaluate.Input, error) {
 
 	for p, text := range s.Base {
 		if isManifestFile(p) {
-			in.Base[p], _ = manifest.Load(p, []byte(text), manifestSchema)
+			in.Base[p], _ = repoconfig.LoadManifest(p, []byte(text), manifestSchema)
 		}
 	}
 	head := s.HeadTree()
@@ -202,7 +203,7 @@ func Input(s Scenario) (*evaluate.Input, error) {
 			continue
 		}
 		if inHead && isManifestFile(p) {
-			in.Head[p], _ = manifest.Load(p, []byte(after), manifestSchema)
+			in.Head[p], _ = repoconfig.LoadManifest(p, []byte(after), manifestSchema)
 		}
 	}
 	if err := s.history(in, manifestSchema); err != nil {
@@ -304,7 +305,7 @@ func (s Scenario) history(in *evaluate.Input, sch *schema.Schema) error {
 			var m *manifest.Manifest
 			version := ""
 			if text, ok := snap.tree[c.Path]; ok {
-				d, _ := manifest.Load(c.Path, []byte(text), sch)
+				d, _ := repoconfig.LoadManifest(c.Path, []byte(text), sch)
 				if d.Manifest != nil {
 					m, version = d.Manifest, d.Manifest.Version
 				}

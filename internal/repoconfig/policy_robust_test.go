@@ -1,4 +1,4 @@
-package policy
+package repoconfig
 
 import (
 	"encoding/json"
@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/example-org/promobot/internal/policy"
 
 	"github.com/example-org/promobot/internal/diag"
 	"github.com/example-org/promobot/internal/location"
@@ -41,9 +43,9 @@ func environmentItem(root map[string]any) map[string]any {
 // TestLoadWithLoosenedRepositorySchema: the repository's schema can only
 // add constraints. A document that the loosened copy accepts and the
 // built-in schema refuses is refused with a positioned problem, never a
-// panic (policy.Load used to assert the types the repository's schema
+// panic (the policy loader used to assert the types the repository's schema
 // promised).
-func TestLoadWithLoosenedRepositorySchema(t *testing.T) {
+func TestPolicyLoadWithLoosenedRepositorySchema(t *testing.T) {
 	head := "apiVersion: promobot/v1\nkind: PromotionPolicy\n"
 	anything, err := schema.Compile("policy.schema.json", []byte(`{"$schema": "https://json-schema.org/draft/2020-12/schema"}`))
 	if err != nil {
@@ -63,27 +65,27 @@ func TestLoadWithLoosenedRepositorySchema(t *testing.T) {
 		want   []string
 	}{
 		{"approvals as a string", anyApprovals, head + "environments:\n  - {name: dev, approvals: two}\n",
-			[]string{Path + ":4:28: environments[0].approvals: expected integer, but got string" + note}},
+			[]string{policy.Path + ":4:28: environments[0].approvals: expected integer, but got string" + note}},
 		{"approvals out of range", anyApprovals, head + "environments:\n  - {name: dev, approvals: 99}\n",
-			[]string{Path + ":4:28: environments[0].approvals: must be <= 10 but found 99" + note}},
+			[]string{policy.Path + ":4:28: environments[0].approvals: must be <= 10 but found 99" + note}},
 		{"unknown environment field", openEnvironments, head + "environments:\n  - {name: dev, approvals: 0, approvers: [ann]}\n",
-			[]string{Path + ":4:31: environments[0]: unknown field \"approvers\"" + note}},
+			[]string{policy.Path + ":4:31: environments[0]: unknown field \"approvers\"" + note}},
 		{"empty document", anything, "{}\n", []string{
-			Path + ":1:1: missing required field \"apiVersion\"" + note,
-			Path + ":1:1: missing required field \"environments\"" + note,
-			Path + ":1:1: missing required field \"kind\"" + note,
+			policy.Path + ":1:1: missing required field \"apiVersion\"" + note,
+			policy.Path + ":1:1: missing required field \"environments\"" + note,
+			policy.Path + ":1:1: missing required field \"kind\"" + note,
 		}},
 		{"environments not a list", anything, head + "environments: 5\n",
-			[]string{Path + ":3:15: environments: expected array, but got number" + note}},
+			[]string{policy.Path + ":3:15: environments: expected array, but got number" + note}},
 		{"a scalar document", anything, "42\n",
-			[]string{Path + ":1:1: document: expected object, but got number" + note}},
+			[]string{policy.Path + ":1:1: document: expected object, but got number" + note}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if ps := tt.schema.Problems(Path, mustParse(t, tt.data)); len(ps) != 0 {
+			if ps := tt.schema.Problems(policy.Path, mustParse(t, tt.data)); len(ps) != 0 {
 				t.Fatalf("the loosened schema should accept the document: %v", ps)
 			}
-			p, problems := Load(Path, []byte(tt.data), tt.schema)
+			p, problems := LoadPolicy(policy.Path, []byte(tt.data), tt.schema)
 			if p != nil {
 				t.Error("a policy with problems must not be returned")
 			}
@@ -100,9 +102,9 @@ func TestLoadWithLoosenedRepositorySchema(t *testing.T) {
 
 // TestLoadWholeNumberAsDecimal: JSON Schema's integer type accepts 2.0;
 // the loader used to assert int64 and panicked.
-func TestLoadWholeNumberAsDecimal(t *testing.T) {
+func TestPolicyLoadWholeNumberAsDecimal(t *testing.T) {
 	data := "apiVersion: promobot/v1\nkind: PromotionPolicy\nenvironments:\n  - {name: dev, approvals: 2.0}\ngovernance: {approvals: 3.0}\n"
-	p, problems := Load(Path, []byte(data), nil)
+	p, problems := LoadPolicy(policy.Path, []byte(data), nil)
 	if len(problems) != 0 {
 		t.Fatal(problems)
 	}
@@ -114,7 +116,7 @@ func TestLoadWholeNumberAsDecimal(t *testing.T) {
 // TestReaderRefusesWhatItCannotRepresent drives the decoder directly, as a
 // schema that let anything through would: every wrong type is a
 // positioned problem.
-func TestReaderRefusesWhatItCannotRepresent(t *testing.T) {
+func TestPolicyReaderRefusesWhatItCannotRepresent(t *testing.T) {
 	data := `apiVersion: promobot/v1
 kind: PromotionPolicy
 environments:
@@ -128,7 +130,7 @@ environments:
 governance: {approvals: -1}
 rules: {order: shadow, speed: enforce}
 `
-	b := builder{reader: reader{file: Path, doc: mustParse(t, data)}}
+	b := builder{reader: reader{file: policy.Path, doc: mustParse(t, data)}}
 	b.build(b.doc.Value)
 	diag.Sort(b.problems)
 	var got []string
@@ -136,16 +138,16 @@ rules: {order: shadow, speed: enforce}
 		got = append(got, pr.String())
 	}
 	want := []string{
-		Path + `:4:11: environments[0].name: promobot cannot represent a list here: it must be a string`,
-		Path + `:4:11: environments[0]: an environment needs a name`,
-		Path + `:5:16: environments[0].approvals: promobot cannot represent the number 1.5 here: it must be a whole number from 0 to 10`,
-		Path + `:6:20: environments[0].requireTicket: promobot cannot represent the string "yes" here: it must be true or false`,
-		Path + `:7:36: environments[0].requiredLineage[1]: promobot cannot represent the string "gitSha" here: it must be one of [trainingRun sourceCommit dataWindow featureSet dataVersion]`,
-		Path + `:9:27: environments[0].freeze[0].start: promobot cannot represent the string "tomorrow" here: it must be an RFC 3339 date-time such as 2026-12-23T00:00:00Z`,
-		Path + `:10:5: environments[1]: promobot cannot represent the number 7 here: it must be a mapping`,
-		Path + `:11:25: governance.approvals: promobot cannot represent the number -1 here: it must be a whole number from 0 to 10`,
-		Path + `:12:16: rules.order: promobot cannot represent the string "shadow" here: it must be enforce, warn or off`,
-		Path + `:12:24: rules: unknown field "speed": promobot does not know it`,
+		policy.Path + `:4:11: environments[0].name: promobot cannot represent a list here: it must be a string`,
+		policy.Path + `:4:11: environments[0]: an environment needs a name`,
+		policy.Path + `:5:16: environments[0].approvals: promobot cannot represent the number 1.5 here: it must be a whole number from 0 to 10`,
+		policy.Path + `:6:20: environments[0].requireTicket: promobot cannot represent the string "yes" here: it must be true or false`,
+		policy.Path + `:7:36: environments[0].requiredLineage[1]: promobot cannot represent the string "gitSha" here: it must be one of [trainingRun sourceCommit dataWindow featureSet dataVersion]`,
+		policy.Path + `:9:27: environments[0].freeze[0].start: promobot cannot represent the string "tomorrow" here: it must be an RFC 3339 date-time such as 2026-12-23T00:00:00Z`,
+		policy.Path + `:10:5: environments[1]: promobot cannot represent the number 7 here: it must be a mapping`,
+		policy.Path + `:11:25: governance.approvals: promobot cannot represent the number -1 here: it must be a whole number from 0 to 10`,
+		policy.Path + `:12:16: rules.order: promobot cannot represent the string "shadow" here: it must be enforce, warn or off`,
+		policy.Path + `:12:24: rules: unknown field "speed": promobot does not know it`,
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("problems (-want +got):\n%s", diff)
@@ -156,7 +158,7 @@ rules: {order: shadow, speed: enforce}
 // notion of loopback, so an allowed location the policy accepts is one
 // artifact URIs can lie under. The loader used to accept any host starting
 // with "127." while the rule accepted only 127.0.0.1.
-func TestLoadedLocationsAreUsable(t *testing.T) {
+func TestPolicyLoadedLocationsAreUsable(t *testing.T) {
 	for _, loc := range []string{
 		"http://127.0.0.1:10000/devstoreaccount1/models/",
 		"http://127.0.0.2:10000/devstoreaccount1/models/",
@@ -165,7 +167,7 @@ func TestLoadedLocationsAreUsable(t *testing.T) {
 		"http://localhost:10000/devstoreaccount1/models/",
 	} {
 		data := "apiVersion: promobot/v1\nkind: PromotionPolicy\nenvironments:\n  - {name: dev, approvals: 0}\nartifacts:\n  allowLocal: true\n  allowedLocations: ['" + loc + "']\n"
-		p, problems := Load(Path, []byte(data), nil)
+		p, problems := LoadPolicy(policy.Path, []byte(data), nil)
 		if len(problems) != 0 {
 			t.Errorf("%s: %v", loc, problems)
 			continue
@@ -177,8 +179,8 @@ func TestLoadedLocationsAreUsable(t *testing.T) {
 	}
 }
 
-func TestLoadVerifyArtifacts(t *testing.T) {
-	p, problems := Load(Path, []byte(samplePolicy(t)), nil)
+func TestPolicyLoadVerifyArtifacts(t *testing.T) {
+	p, problems := LoadPolicy(policy.Path, []byte(samplePolicy(t)), nil)
 	if len(problems) != 0 {
 		t.Fatal(problems)
 	}
@@ -193,7 +195,7 @@ func TestLoadVerifyArtifacts(t *testing.T) {
 // It must never panic; a policy it returns must satisfy the built-in schema
 // (the repository's may only add constraints) and the invariants the engine
 // relies on.
-func FuzzLoad(f *testing.F) {
+func FuzzLoadPolicy(f *testing.F) {
 	sample, err := readSample()
 	if err != nil {
 		f.Fatal(err)
@@ -214,19 +216,19 @@ func FuzzLoad(f *testing.F) {
 		if err != nil {
 			return
 		}
-		p, problems := Load(Path, []byte(doc), sch)
+		p, problems := LoadPolicy(policy.Path, []byte(doc), sch)
 		if (p == nil) == (len(problems) == 0) {
 			t.Fatalf("Load returned policy %v with %d problems", p != nil, len(problems))
 		}
 		for _, pr := range problems {
-			if pr.File != Path || pr.Message == "" {
+			if pr.File != policy.Path || pr.Message == "" {
 				t.Fatalf("problem without file or message: %+v", pr)
 			}
 		}
 		if p == nil {
 			return
 		}
-		if again, ps := Load(Path, []byte(doc), nil); again == nil {
+		if again, ps := LoadPolicy(policy.Path, []byte(doc), nil); again == nil {
 			t.Fatalf("accepted with a repository schema, refused by the built-in one: %v", ps)
 		}
 		if len(p.Environments) == 0 || p.First() == nil {
@@ -246,7 +248,7 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 		for fam, m := range p.Rules {
-			if m != Enforce && m != Warn && m != Off {
+			if m != policy.Enforce && m != policy.Warn && m != policy.Off {
 				t.Fatalf("rule %s has mode %q", fam, m)
 			}
 		}

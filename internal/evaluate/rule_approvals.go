@@ -10,6 +10,17 @@ import (
 	"github.com/example-org/promobot/internal/policy"
 )
 
+// familyApprovals requires each gated file to be approved by its owners in
+// CODEOWNERS, with the governance count where the policy's owners must
+// approve too, and reports what makes owners or identities unknown.
+var familyApprovals = RuleFamily{
+	Name:        policy.FamilyApprovals,
+	Needs:       NeedApprovals,
+	Rules:       []Rule{{ID: "approvals"}, {ID: "unresolvable-owner"}, {ID: "unmapped-identity"}, {ID: "codeowners"}},
+	stage:       stageChange,
+	checkChange: (*evaluation).checkApprovals,
+}
+
 // reviewer is one user's effective review state.
 type reviewer struct {
 	// login is as GitHub reported it on the user's latest review; key is

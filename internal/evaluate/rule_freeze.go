@@ -9,39 +9,23 @@ import (
 	"github.com/example-org/promobot/internal/policy"
 )
 
-// checkBundles requires every model of a bundle to move in an environment
-// when one of them does. A move is a version change: promotion, rollback,
-// registration or decommission; an edit that keeps the version is not one.
-func (e *evaluation) checkBundles(f *gatedFile) {
-	if f.model == "" || f.kind == "" || f.kind == KindEdit {
-		return
-	}
-	b, ok := e.pol.BundleOf(f.model)
-	if !ok {
-		return
-	}
-	var still []string
-	for _, other := range b.Models {
-		if other != f.model && !e.moving[f.env][other] {
-			still = append(still, other)
-		}
-	}
-	if len(still) > 0 {
-		e.add(f, policy.FamilyBundles, "bundles", StatusFail, fmt.Sprintf(
-			"bundle %s: %s moves in %s but %s does not; the models of a bundle move together in one change",
-			b.Name, f.model, f.env, strings.Join(still, ", ")), "version")
-		return
-	}
-	e.add(f, policy.FamilyBundles, "bundles", StatusPass, fmt.Sprintf("bundle %s moves together in %s", b.Name, f.env))
+// familyFreeze refuses changes to an environment during its freeze windows,
+// unless the pull request carries a window's override label.
+var familyFreeze = RuleFamily{
+	Name:  policy.FamilyFreeze,
+	Needs: NeedLabels | NeedClock,
+	Rules: []Rule{{ID: "freeze"}, {ID: "freeze-override"}},
+	stage: stageTree,
+	check: (*evaluation).checkFreeze,
 }
 
 // checkFreeze fails changes to an environment during one of its freeze
 // windows, unless the pull request carries the window's override label, in
 // which case the file needs, besides the environment's count from its own
 // owners, the governance count from the owners of the policy file.
-func (e *evaluation) checkFreeze(f *gatedFile) {
-	env, ok := e.pol.Environment(f.env)
-	if !ok || len(env.Freeze) == 0 {
+func (e *evaluation) checkFreeze(c *fileCheck) {
+	f, env := c.f, c.env
+	if !c.declared || len(env.Freeze) == 0 {
 		return
 	}
 	w, frozen := env.ActiveFreeze(e.in.Now)
@@ -65,6 +49,19 @@ func (e *evaluation) checkFreeze(f *gatedFile) {
 	default:
 		e.add(f, policy.FamilyFreeze, "freeze", StatusFail, frozenMsg+"; the window has no override label")
 	}
+}
+
+// mayOverrideFreeze reports whether the pull request carries the override
+// label of a freeze window of env, in force or not.
+func (e *evaluation) mayOverrideFreeze(env string) bool {
+	if e.pol == nil {
+		return false
+	}
+	x, ok := e.pol.Environment(env)
+	if !ok {
+		return false
+	}
+	return slices.ContainsFunc(x.Freeze, func(w policy.FreezeWindow) bool { return w.OverrideLabel != "" && e.hasLabel(w.OverrideLabel) })
 }
 
 // hasLabel reports whether the pull request carries label; GitHub label

@@ -1,4 +1,4 @@
-package policy
+package repoconfig
 
 import (
 	"errors"
@@ -8,17 +8,16 @@ import (
 	"time"
 
 	"github.com/example-org/promobot/internal/diag"
+	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/location"
+	"github.com/example-org/promobot/internal/policy"
 	"github.com/example-org/promobot/internal/schema"
 	"github.com/example-org/promobot/internal/yamldoc"
 	"github.com/example-org/promobot/schemas"
 )
 
-// DefaultSchema is the policy schema embedded in the binary.
-var DefaultSchema = schema.MustCompile("policy.schema.json", schemas.Policy)
-
-// LineageFields are the lineage fields an environment may require.
-var LineageFields = []string{"trainingRun", "sourceCommit", "dataWindow", "featureSet", "dataVersion"}
+// BuiltinPolicySchema is the policy schema embedded in the binary.
+var BuiltinPolicySchema = schema.MustCompile("policy.schema.json", schemas.Policy)
 
 // The bounds the binary represents, the same as the built-in schema's.
 const (
@@ -26,17 +25,17 @@ const (
 	maxApprovals    = 10
 )
 
-// Load decodes and checks a policy file. p is the path used in messages.
+// LoadPolicy decodes and checks a policy file. p is the path used in messages.
 //
-// The document is validated against DefaultSchema, the schema built into
+// The document is validated against BuiltinPolicySchema, the schema built into
 // the binary, and against sch, the repository's schemas/policy.schema.json
 // when it has one (nil otherwise). The repository's schema may only add
 // constraints: what the built-in schema refuses is refused whatever the
-// repository's says. The document is then decoded into the typed Policy;
+// repository's says. The document is then decoded into the typed policy.Policy;
 // anything the binary cannot represent is a positioned problem, never a
 // crash. The policy is returned only when there are no problems: a broken
 // policy must never be half-applied.
-func Load(p string, data []byte, sch *schema.Schema) (*Policy, []diag.Problem) {
+func LoadPolicy(p string, data []byte, sch *schema.Schema) (*policy.Policy, []diag.Problem) {
 	doc, err := yamldoc.Parse(data, yamldoc.DefaultLimits)
 	if err != nil {
 		var ye *yamldoc.Error
@@ -45,7 +44,7 @@ func Load(p string, data []byte, sch *schema.Schema) (*Policy, []diag.Problem) {
 		}
 		return nil, []diag.Problem{{File: p, Message: err.Error()}}
 	}
-	if problems := schema.ProblemsWithBuiltIn(p, doc, DefaultSchema, sch, schemas.PolicyPath); len(problems) > 0 {
+	if problems := schema.ProblemsWithBuiltIn(p, doc, BuiltinPolicySchema, sch, schemas.PolicyPath); len(problems) > 0 {
 		return nil, problems
 	}
 	b := builder{reader: reader{file: p, doc: doc}}
@@ -69,10 +68,10 @@ func at(path ...any) []string {
 	return out
 }
 
-// build decodes the document into a Policy and checks what the schema
+// build decodes the document into a policy.Policy and checks what the schema
 // cannot: references between environments, regular expressions, windows,
 // bundles, locations.
-func (b *builder) build(v any) *Policy {
+func (b *builder) build(v any) *policy.Policy {
 	root := b.object(nil, v, "apiVersion", "kind", "environments", "artifacts", "governance", "bundles", "rules")
 	if root == nil {
 		if v == nil {
@@ -86,7 +85,7 @@ func (b *builder) build(v any) *Policy {
 	if s := b.text(at("kind"), root["kind"]); s != "PromotionPolicy" {
 		b.errorf(at("kind"), "kind must be PromotionPolicy")
 	}
-	p := &Policy{Rules: map[Family]Mode{}}
+	p := &policy.Policy{Rules: map[policy.Family]policy.Mode{}}
 	envs := b.list(at("environments"), root["environments"])
 	if len(envs) == 0 || len(envs) > maxEnvironments {
 		b.errorf(at("environments"), "environments must list from 1 to %d environments", maxEnvironments)
@@ -113,7 +112,7 @@ func (b *builder) build(v any) *Policy {
 			b.absent(at("bundles", i), item)
 			continue
 		}
-		bu := Bundle{Name: b.text(at("bundles", i, "name"), bm["name"]), Models: b.texts(at("bundles", i, "models"), bm["models"])}
+		bu := policy.Bundle{Name: b.text(at("bundles", i, "name"), bm["name"]), Models: b.texts(at("bundles", i, "models"), bm["models"])}
 		if bu.Name == "" || len(bu.Models) < 2 {
 			b.errorf(at("bundles", i), "a bundle needs a name and at least two models")
 		}
@@ -127,12 +126,12 @@ func (b *builder) build(v any) *Policy {
 	}
 	if r := b.object(at("rules"), root["rules"], familyNames()...); r != nil {
 		for _, k := range sortedKeys(r) {
-			m := Mode(b.text(at("rules", k), r[k]))
-			if m != Enforce && m != Warn && m != Off {
+			m := policy.Mode(b.text(at("rules", k), r[k]))
+			if m != policy.Enforce && m != policy.Warn && m != policy.Off {
 				b.cannot(at("rules", k), r[k], "enforce, warn or off")
 				continue
 			}
-			p.Rules[Family(k)] = m
+			p.Rules[policy.Family(k)] = m
 		}
 	}
 	return p
@@ -140,15 +139,15 @@ func (b *builder) build(v any) *Policy {
 
 // environment decodes environments[i]; seen maps the names declared so far
 // to their index.
-func (b *builder) environment(here []string, v any, i int, seen map[string]int) Environment {
+func (b *builder) environment(here []string, v any, i int, seen map[string]int) policy.Environment {
 	e := b.object(here, v, "name", "from", "approvals", "requireValidation", "requireTicket", "ticketPattern",
 		"requiredLineage", "requireSignature", "autoPropose", "verifyArtifacts", "freeze")
 	if e == nil {
 		b.absent(here, v)
-		return Environment{}
+		return policy.Environment{}
 	}
 	field := func(name string) []string { return append(slices.Clone(here), name) }
-	env := Environment{
+	env := policy.Environment{
 		Name:              b.text(field("name"), e["name"]),
 		From:              b.text(field("from"), e["from"]),
 		RequireValidation: b.flag(field("requireValidation"), e["requireValidation"]),
@@ -168,8 +167,8 @@ func (b *builder) environment(here []string, v any, i int, seen map[string]int) 
 		b.errorf(field("name"), "%s: an environment needs a name", fieldName(here))
 	}
 	for k, f := range env.RequiredLineage {
-		if !slices.Contains(LineageFields, f) {
-			b.cannot(append(field("requiredLineage"), fmt.Sprint(k)), f, "one of "+fmt.Sprint(LineageFields))
+		if !slices.Contains(policy.LineageFields, f) {
+			b.cannot(append(field("requiredLineage"), fmt.Sprint(k)), f, "one of "+fmt.Sprint(policy.LineageFields))
 		}
 	}
 	if j, dup := seen[env.Name]; dup {
@@ -200,14 +199,14 @@ func (b *builder) environment(here []string, v any, i int, seen map[string]int) 
 }
 
 // window decodes one freeze window.
-func (b *builder) window(here []string, v any) FreezeWindow {
+func (b *builder) window(here []string, v any) policy.FreezeWindow {
 	w := b.object(here, v, "name", "start", "end", "overrideLabel")
 	if w == nil {
 		b.absent(here, v)
-		return FreezeWindow{}
+		return policy.FreezeWindow{}
 	}
 	field := func(name string) []string { return append(slices.Clone(here), name) }
-	fw := FreezeWindow{Name: b.text(field("name"), w["name"]), OverrideLabel: b.text(field("overrideLabel"), w["overrideLabel"])}
+	fw := policy.FreezeWindow{Name: b.text(field("name"), w["name"]), OverrideLabel: b.text(field("overrideLabel"), w["overrideLabel"])}
 	var startOK, endOK bool
 	fw.Start, startOK = b.instant(field("start"), w["start"])
 	fw.End, endOK = b.instant(field("end"), w["end"])
@@ -229,12 +228,12 @@ func (b *builder) instant(here []string, v any) (time.Time, bool) {
 }
 
 // artifacts decodes the artifacts section into p.
-func (b *builder) artifacts(v any, p *Policy) {
+func (b *builder) artifacts(v any, p *policy.Policy) {
 	a := b.object(at("artifacts"), v, "allowedLocations", "allowLocal", "trustedKeys")
 	if a == nil {
 		return
 	}
-	p.Artifacts = Artifacts{
+	p.Artifacts = policy.Artifacts{
 		AllowedLocations: b.texts(at("artifacts", "allowedLocations"), a["allowedLocations"]),
 		AllowLocal:       b.flag(at("artifacts", "allowLocal"), a["allowLocal"]),
 		TrustedKeys:      b.texts(at("artifacts", "trustedKeys"), a["trustedKeys"]),
@@ -256,9 +255,12 @@ func (b *builder) absent(here []string, v any) {
 	}
 }
 
+// familyNames returns the rule families of the rule table, the keys the
+// policy's rules accept.
 func familyNames() []string {
-	out := make([]string, len(Families))
-	for i, f := range Families {
+	families := evaluate.Families()
+	out := make([]string, len(families))
+	for i, f := range families {
 		out[i] = string(f)
 	}
 	return out

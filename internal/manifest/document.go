@@ -1,21 +1,13 @@
 package manifest
 
 import (
-	"fmt"
 	"path"
 	"strings"
 	"sync"
 
 	"github.com/example-org/promobot/internal/diag"
-	"github.com/example-org/promobot/internal/schema"
 	"github.com/example-org/promobot/internal/yamldoc"
-	"github.com/example-org/promobot/schemas"
 )
-
-// DefaultSchema is the manifest schema embedded in the binary. Every
-// manifest is checked against it, and against the repository's copy when
-// the repository carries one.
-var DefaultSchema = schema.MustCompile("model-deployment.schema.json", schemas.ModelDeployment)
 
 // Document is a loaded manifest file: the decoded manifest, where it came
 // from, and the node tree that gives positions for messages.
@@ -79,52 +71,16 @@ func EnvironmentAndModel(p string) (env, model string, ok bool) {
 // Path returns the repository path of the manifest of model in env.
 func Path(env, model string) string { return path.Join(Root, env, model+".yaml") }
 
-// Load decodes and checks one manifest file: YAML safety and limits, the
-// schemas, and that model and environment equal the file and folder names.
-// p is the repository-relative path used in messages and for the path check.
-//
-// The document is validated against DefaultSchema, built into the binary,
-// and against sch, the repository's schemas/model-deployment.schema.json
-// when it has one (nil otherwise). The repository's schema may only add
-// constraints: a document the built-in schema refuses is never valid, since
-// the typed Manifest cannot represent it faithfully.
-func Load(p string, data []byte, sch *schema.Schema) (*Document, []diag.Problem) {
-	d := &Document{Path: p}
-	doc, err := yamldoc.Parse(data, yamldoc.DefaultLimits)
-	if err != nil {
-		d.Problems = []diag.Problem{err.(*yamldoc.Error).Problem(p)}
-		return d, d.Problems
-	}
-	d.doc = doc
-	root, ok := doc.Value.(map[string]any)
-	if !ok {
-		d.Problems = []diag.Problem{d.Problem("manifest must be a YAML mapping")}
-		return d, d.Problems
-	}
-	d.Manifest = fromValue(root)
-	problems := append(schema.ProblemsWithBuiltIn(p, doc, DefaultSchema, sch, schemas.ModelDeploymentPath), d.checkPath()...)
-	diag.Sort(problems)
-	d.Valid = len(problems) == 0
-	d.Problems = problems
-	if d.Valid {
-		d.doc, d.data = nil, data
-	}
-	return d, problems
+// NewDocument returns the document at p whose node tree is tree, which gives
+// the positions of Problem until KeepSource replaces it. The loader fills
+// Manifest, Valid and Problems.
+func NewDocument(p string, tree *yamldoc.Doc) *Document {
+	return &Document{Path: p, doc: tree}
 }
 
-// checkPath reports a model or environment that disagrees with the path.
-func (d *Document) checkPath() []diag.Problem {
-	env, model, ok := EnvironmentAndModel(d.Path)
-	if !ok {
-		return []diag.Problem{{File: d.Path, Message: "a manifest must live at environments/<environment>/<model>.yaml"}}
-	}
-	var out []diag.Problem
-	m := d.Manifest
-	if m.Model != "" && m.Model != model {
-		out = append(out, d.Problem(fmt.Sprintf("model %q does not match the file name %q", m.Model, model+".yaml"), "model"))
-	}
-	if m.Environment != "" && m.Environment != env {
-		out = append(out, d.Problem(fmt.Sprintf("environment %q does not match the folder %q", m.Environment, env), "environment"))
-	}
-	return out
+// KeepSource drops the node tree of a document and keeps data, the source
+// it was parsed from, which is many times smaller: the tree is rebuilt the
+// first time a position is asked for.
+func (d *Document) KeepSource(data []byte) {
+	d.doc, d.data = nil, data
 }

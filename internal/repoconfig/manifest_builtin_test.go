@@ -1,4 +1,4 @@
-package manifest
+package repoconfig
 
 import (
 	"strings"
@@ -12,9 +12,9 @@ import (
 
 // TestLoadChecksTheBuiltInSchema: a repository schema loosened by an
 // approved change cannot make a manifest valid that the built-in schema
-// refuses; before, a manifest whose digest or size the typed Manifest could
+// refuses; before, a manifest whose digest or size the typed manifest.Manifest could
 // not hold loaded as valid with those fields silently empty.
-func TestLoadChecksTheBuiltInSchema(t *testing.T) {
+func TestManifestLoadChecksTheBuiltInSchema(t *testing.T) {
 	anything, err := schema.Compile("model-deployment.schema.json", []byte(`{"$schema": "https://json-schema.org/draft/2020-12/schema"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +35,7 @@ func TestLoadChecksTheBuiltInSchema(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			doc, problems := Load(testPath, []byte(tt.data), anything)
+			doc, problems := LoadManifest(testPath, []byte(tt.data), anything)
 			if doc.Valid {
 				t.Error("Valid = true")
 			}
@@ -52,8 +52,8 @@ func TestLoadChecksTheBuiltInSchema(t *testing.T) {
 
 // TestLoadSizeAsDecimal: JSON Schema's integer type accepts 65536.0; the
 // decoder used to drop such a size, so it went unchecked.
-func TestLoadSizeAsDecimal(t *testing.T) {
-	doc, problems := Load(testPath, []byte(strings.Replace(goodManifest(t), "size: 65536", "size: 65536.0", 1)), nil)
+func TestManifestLoadSizeAsDecimal(t *testing.T) {
+	doc, problems := LoadManifest(testPath, []byte(strings.Replace(goodManifest(t), "size: 65536", "size: 65536.0", 1)), nil)
 	if len(problems) != 0 {
 		t.Fatal(problems)
 	}

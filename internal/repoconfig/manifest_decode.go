@@ -1,11 +1,15 @@
-package manifest
+package repoconfig
 
-import "math"
+import (
+	"math"
 
-// fromValue builds a Manifest from the plain values of a decoded document.
+	"github.com/example-org/promobot/internal/manifest"
+)
+
+// fromValue builds a manifest.Manifest from the plain values of a decoded document.
 // It tolerates wrong types (the schema reports them) and never panics.
-func fromValue(v map[string]any) *Manifest {
-	m := &Manifest{
+func fromValue(v map[string]any) *manifest.Manifest {
+	m := &manifest.Manifest{
 		APIVersion:  str(v["apiVersion"]),
 		Kind:        str(v["kind"]),
 		Model:       str(v["model"]),
@@ -14,20 +18,20 @@ func fromValue(v map[string]any) *Manifest {
 		Notes:       str(v["notes"]),
 	}
 	if a, ok := v["artifact"].(map[string]any); ok {
-		m.Artifact = Artifact{URI: str(a["uri"]), SHA256: str(a["sha256"]), Signature: str(a["signature"])}
+		m.Artifact = manifest.Artifact{URI: str(a["uri"]), SHA256: str(a["sha256"]), Signature: str(a["signature"])}
 		if n, ok := wholeNumber(a["size"]); ok {
 			m.Artifact.Size = &n
 		}
 	}
 	if l, ok := v["lineage"].(map[string]any); ok {
-		m.Lineage = Lineage{
+		m.Lineage = manifest.Lineage{
 			TrainingRun:  str(l["trainingRun"]),
 			SourceCommit: str(l["sourceCommit"]),
 			FeatureSet:   str(l["featureSet"]),
 			DataVersion:  str(l["dataVersion"]),
 		}
 		if w, ok := l["dataWindow"].(map[string]any); ok {
-			m.Lineage.DataWindow = &DataWindow{Start: str(w["start"]), End: str(w["end"])}
+			m.Lineage.DataWindow = &manifest.DataWindow{Start: str(w["start"]), End: str(w["end"])}
 		}
 	}
 	if mv, ok := v["metrics"].(map[string]any); ok {
@@ -51,14 +55,14 @@ func fromValue(v map[string]any) *Manifest {
 		}
 	}
 	if val, ok := v["validation"].(map[string]any); ok {
-		m.Validation = Validation{
-			Status:      ValidationStatus(str(val["status"])),
+		m.Validation = manifest.Validation{
+			Status:      manifest.ValidationStatus(str(val["status"])),
 			Report:      str(val["report"]),
 			ValidatedAt: str(val["validatedAt"]),
 		}
 	}
 	if ap, ok := v["approval"].(map[string]any); ok {
-		m.Approval = Approval{Ticket: str(ap["ticket"])}
+		m.Approval = manifest.Approval{Ticket: str(ap["ticket"])}
 	}
 	return m
 }

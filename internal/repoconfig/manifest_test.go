@@ -1,4 +1,4 @@
-package manifest
+package repoconfig
 
 import (
 	"os"
@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/example-org/promobot/internal/manifest"
 )
 
 const testPath = "environments/prod/elasticnet-ndx.yaml"
@@ -19,8 +21,8 @@ func goodManifest(t testing.TB) string {
 	return string(data)
 }
 
-func TestLoadGood(t *testing.T) {
-	doc, problems := Load(testPath, []byte(goodManifest(t)), nil)
+func TestManifestLoadGood(t *testing.T) {
+	doc, problems := LoadManifest(testPath, []byte(goodManifest(t)), nil)
 	if len(problems) != 0 {
 		t.Fatalf("problems: %v", problems)
 	}
@@ -28,22 +30,22 @@ func TestLoadGood(t *testing.T) {
 		t.Fatal("Valid = false")
 	}
 	size := int64(65536)
-	want := &Manifest{
-		APIVersion: APIVersion, Kind: Kind, Model: "elasticnet-ndx", Environment: "prod", Version: "2026.11.06-1",
-		Artifact: Artifact{
+	want := &manifest.Manifest{
+		APIVersion: manifest.APIVersion, Kind: manifest.Kind, Model: "elasticnet-ndx", Environment: "prod", Version: "2026.11.06-1",
+		Artifact: manifest.Artifact{
 			URI:       "https://mlartifacts.blob.core.windows.net/models/elasticnet-ndx/2026.11.06-1/model.pkl",
 			SHA256:    "4916c32d61687c428d5d47e5755a187211d6b75d4a277b3983a304b7ac1d743a",
 			Size:      &size,
 			Signature: "MEUCICTHc2cf9pXXRElTUCuM3/Layj5rv402wKwtVopOhs0vAiEAk8hobZLopzuose5VkiED0MzRiv4XeiT2BKt7AM9H750=",
 		},
-		Lineage: Lineage{
+		Lineage: manifest.Lineage{
 			TrainingRun: "azureml-run-5e9d14", SourceCommit: "1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d",
-			DataWindow: &DataWindow{Start: "2021-10-25", End: "2026-10-31"}, FeatureSet: "ndx-features-v12", DataVersion: "ohlcv-2026-10-31",
+			DataWindow: &manifest.DataWindow{Start: "2021-10-25", End: "2026-10-31"}, FeatureSet: "ndx-features-v12", DataVersion: "ohlcv-2026-10-31",
 		},
 		Metrics:    map[string]float64{"rmse": 0.0124, "mae": 0.0091, "r2": 0.61, "sharpe": 1.33},
 		Parameters: map[string]any{"alpha": 0.1, "l1_ratio": 0.5, "max_iter": int64(5000)},
-		Validation: Validation{Status: ValidationPassed, Report: "https://mlartifacts.blob.core.windows.net/reports/elasticnet-ndx/2026.11.06-1/validation.html", ValidatedAt: "2026-11-09T15:05:44Z"},
-		Approval:   Approval{Ticket: "CHG-4790"},
+		Validation: manifest.Validation{Status: manifest.ValidationPassed, Report: "https://mlartifacts.blob.core.windows.net/reports/elasticnet-ndx/2026.11.06-1/validation.html", ValidatedAt: "2026-11-09T15:05:44Z"},
+		Approval:   manifest.Approval{Ticket: "CHG-4790"},
 		Notes:      "Weekly retrain of the Nasdaq-100 next-day return forecaster.",
 	}
 	if diff := cmp.Diff(want, doc.Manifest); diff != "" {
@@ -56,7 +58,7 @@ func TestLoadGood(t *testing.T) {
 
 // TestLoadRejections asserts the exact message and position of every kind of
 // rejection the loader makes.
-func TestLoadRejections(t *testing.T) {
+func TestManifestLoadRejections(t *testing.T) {
 	good := goodManifest(t)
 	edit := func(old, new string) string {
 		if !strings.Contains(good, old) {
@@ -129,7 +131,7 @@ func TestLoadRejections(t *testing.T) {
 			if p == "" {
 				p = testPath
 			}
-			doc, problems := Load(p, []byte(tt.data), nil)
+			doc, problems := LoadManifest(p, []byte(tt.data), nil)
 			var got []string
 			for _, pr := range problems {
 				got = append(got, pr.String())
@@ -155,27 +157,27 @@ func manyKeys(n int) string {
 	return b.String()
 }
 
-func TestImmutableDifferences(t *testing.T) {
-	a, _ := Load(testPath, []byte(goodManifest(t)), nil)
-	b, _ := Load(testPath, []byte(strings.Replace(goodManifest(t), "rmse: 0.0124", "rmse: 0.0125", 1)), nil)
-	if got := ImmutableDifferences(a.Manifest, a.Manifest); len(got) != 0 {
+func TestManifestImmutableDifferences(t *testing.T) {
+	a, _ := LoadManifest(testPath, []byte(goodManifest(t)), nil)
+	b, _ := LoadManifest(testPath, []byte(strings.Replace(goodManifest(t), "rmse: 0.0124", "rmse: 0.0125", 1)), nil)
+	if got := manifest.ImmutableDifferences(a.Manifest, a.Manifest); len(got) != 0 {
 		t.Errorf("same manifest differs in %v", got)
 	}
-	if diff := cmp.Diff([]string{"metrics"}, ImmutableDifferences(a.Manifest, b.Manifest)); diff != "" {
+	if diff := cmp.Diff([]string{"metrics"}, manifest.ImmutableDifferences(a.Manifest, b.Manifest)); diff != "" {
 		t.Error(diff)
 	}
 }
 
 // FuzzLoad checks that no input makes the loader panic or accept a document
 // that does not round-trip through its own checks.
-func FuzzLoad(f *testing.F) {
+func FuzzLoadManifest(f *testing.F) {
 	f.Add([]byte(goodManifest(f)))
 	f.Add([]byte("a: &x [*x]\n"))
 	f.Add([]byte("a: b: c"))
 	f.Add([]byte("{a: 1, a: 2}"))
 	f.Add([]byte("- !!binary aGVsbG8=\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		doc, problems := Load(testPath, data, nil)
+		doc, problems := LoadManifest(testPath, data, nil)
 		if doc == nil {
 			t.Fatal("nil document")
 		}
