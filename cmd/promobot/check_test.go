@@ -210,6 +210,9 @@ func TestCheckReplaysEveryScenario(t *testing.T) {
 				t.Errorf("%s\noutput:\n%s", strings.Join(problems, "\n"), res.stdout)
 			}
 			compareWithMemory(t, s, repo)
+			// The JSON of every scenario, a broken base policy included,
+			// follows the published schema.
+			assertSchema(t, "check-output.schema.json", runCLI(t, t.TempDir(), checkArgs(s, repo, "json")...).stdout)
 		})
 	}
 }

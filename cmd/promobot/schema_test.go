@@ -7,8 +7,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v5"
+
+	"github.com/example-org/promobot/internal/audit"
 )
 
 // schemaBase is the $id prefix of every schema in schemas/.
@@ -121,4 +124,33 @@ func TestOutputSchemasDescribeEveryField(t *testing.T) {
 		}
 		walk("", doc)
 	}
+}
+
+// TestAuditRecordSchemaCoversEveryField checks a record with every optional
+// field set, the freeze override and the pull request's labels included,
+// against schemas/audit-output.schema.json: a field added to the record
+// without the schema fails here even when no other test produces it.
+func TestAuditRecordSchemaCoversEveryField(t *testing.T) {
+	when := time.Date(2026, 12, 24, 9, 0, 0, 0, time.UTC)
+	person := audit.Person{Name: "Pat", Email: "pat@example.com", Time: when}
+	rec := audit.Record{
+		Time: when, Environment: "prod", Model: "elasticnet-ndx", Path: "environments/prod/elasticnet-ndx.yaml",
+		Kind: audit.KindPromote, FromVersion: "1", ToVersion: "2", PromotedFrom: "test",
+		ArtifactSHA256: strings.Repeat("a", 64), ChangedFields: []string{"version"}, Problem: "none",
+		Commit: strings.Repeat("c", 40), Subject: "promote", Author: person, Committer: person,
+		PullRequest: &audit.PullRequest{
+			Number: 4, Title: "promote", Author: "dana", URL: "https://github.com/o/r/pull/4",
+			MergedAt: when, MergedBy: "remy", Approvers: []string{"rita"}, Check: "success", Labels: []string{"freeze-override"},
+		},
+		Verified: true, Bypass: true, BypassReason: "reason",
+		Freeze: &audit.Freeze{Window: "year-end close", OverrideLabel: "freeze-override", Overridden: true, Approvers: []string{"rita"}},
+	}
+	out, err := json.Marshal(map[string]any{
+		"repository": "o/r", "ref": "refs/heads/main", "tip": rec.Commit, "tipTime": when, "verified": true,
+		"records": []audit.Record{rec},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertSchema(t, "audit-output.schema.json", string(out))
 }
