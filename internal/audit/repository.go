@@ -12,9 +12,9 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 
-	"github.com/example-org/promobot/internal/audit/objectstore"
 	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/gitrepo"
+	"github.com/example-org/promobot/internal/gitrepo/objectstore"
 )
 
 // Repository is a git repository opened for auditing. It is not safe for

@@ -13,7 +13,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/example-org/promobot/internal/audit/objectstore"
+	"github.com/example-org/promobot/internal/gitrepo/objectstore"
 	"github.com/example-org/promobot/internal/manifest"
 )
 
