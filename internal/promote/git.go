@@ -200,38 +200,46 @@ func (s *session) timeline(ctx context.Context, paths []string) ([]Snapshot, err
 	}
 	var steps []step
 	var prevRoot plumbing.Hash
-	for c := s.base; ; {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		tree, err := c.Tree()
-		if err != nil {
-			return nil, fmt.Errorf("read the tree of %s: %w", short(c.Hash.String()), err)
-		}
-		// Most commits leave environments/ alone: same folder, same blobs.
-		root, _ := tree.FindEntry(manifest.Root)
-		var blobs []plumbing.Hash
-		if len(steps) > 0 && root != nil && root.Hash == prevRoot {
-			blobs = steps[len(steps)-1].blobs
-		} else {
-			blobs = make([]plumbing.Hash, len(paths))
-			for i, p := range paths {
-				if e, err := tree.FindEntry(p); err == nil && e.Mode.IsFile() {
-					blobs[i] = e.Hash
+	_, err := gitrepo.FirstParents(ctx, s.base.Hash, gitrepo.FirstParentWalk[*object.Commit]{
+		Read: func(h plumbing.Hash) (*object.Commit, error) {
+			if h == s.base.Hash {
+				return s.base, nil
+			}
+			c, err := s.disk.CommitObject(h)
+			if err != nil {
+				return nil, fmt.Errorf("read the history of %s: %w", s.baseBranch, err)
+			}
+			return c, nil
+		},
+		Parent: gitrepo.FirstParent,
+		Visit: func(c, _ *object.Commit, _ bool) error {
+			tree, err := c.Tree()
+			if err != nil {
+				return fmt.Errorf("read the tree of %s: %w", short(c.Hash.String()), err)
+			}
+			// Most commits leave environments/ alone: same folder, same blobs.
+			root, _ := tree.FindEntry(manifest.Root)
+			var blobs []plumbing.Hash
+			if len(steps) > 0 && root != nil && root.Hash == prevRoot {
+				blobs = steps[len(steps)-1].blobs
+			} else {
+				blobs = make([]plumbing.Hash, len(paths))
+				for i, p := range paths {
+					if e, err := tree.FindEntry(p); err == nil && e.Mode.IsFile() {
+						blobs[i] = e.Hash
+					}
 				}
 			}
-		}
-		prevRoot = plumbing.ZeroHash
-		if root != nil {
-			prevRoot = root.Hash
-		}
-		steps = append(steps, step{commit: c, blobs: blobs})
-		if len(c.ParentHashes) == 0 {
-			break
-		}
-		if c, err = s.disk.CommitObject(c.ParentHashes[0]); err != nil {
-			return nil, fmt.Errorf("read the history of %s: %w", s.baseBranch, err)
-		}
+			prevRoot = plumbing.ZeroHash
+			if root != nil {
+				prevRoot = root.Hash
+			}
+			steps = append(steps, step{commit: c, blobs: blobs})
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
 	}
 	contents := map[plumbing.Hash][]byte{}
 	var out []Snapshot
