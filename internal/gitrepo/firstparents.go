@@ -26,16 +26,13 @@ type FirstParentWalk[C any] struct {
 	Visit func(cur, parent C, hasParent bool) error
 }
 
-// ctxCheckEvery is how many commits a walk visits between checks of its
-// context.
-const ctxCheckEvery = 1024
-
 // FirstParents follows the first-parent history of tip, newest first,
 // calling w.Visit for each commit until the root, or until w.Stop reports
 // true for a commit, which it returns as stoppedAt (zero when the walk
 // reached the root). It is the one history walk promobot makes: the pins
 // of a manifest (Repo.Histories), promote's timeline and the audit's
-// records all follow first parents with it. Each commit is read once.
+// records all follow first parents with it. Each commit is read once. The
+// context is checked before each commit is visited.
 func FirstParents[C any](ctx context.Context, tip plumbing.Hash, w FirstParentWalk[C]) (stoppedAt plumbing.Hash, err error) {
 	if w.Stop != nil && w.Stop(tip) {
 		return tip, nil
@@ -44,11 +41,9 @@ func FirstParents[C any](ctx context.Context, tip plumbing.Hash, w FirstParentWa
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	for n := 0; ; n++ {
-		if n%ctxCheckEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return plumbing.ZeroHash, err
-			}
+	for {
+		if err := ctx.Err(); err != nil {
+			return plumbing.ZeroHash, err
 		}
 		var parent C
 		ph := w.Parent(cur)
