@@ -7,7 +7,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
-	"github.com/example-org/promobot/internal/audit/objectstore"
+	"github.com/example-org/promobot/internal/gitrepo/objectstore"
 	"github.com/example-org/promobot/internal/manifest"
 )
 

@@ -7,7 +7,7 @@
 // request are flagged as bypasses.
 //
 // The history walk follows first parents only and reads objects through
-// internal/audit/objectstore: it compares the hash of the environments/
+// internal/gitrepo/objectstore: it compares the hash of the environments/
 // subtree of each commit with its parent's and diffs only inside that
 // subtree when it differs, uses the commit-graph when the repository has
 // one, and keeps an incremental index so a re-run walks only new commits.

@@ -1,28 +1,27 @@
 package audit
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 
-	"github.com/example-org/promobot/internal/audit/objectstore"
 	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/gitrepo"
+	"github.com/example-org/promobot/internal/gitrepo/objectstore"
 )
 
 // Repository is a git repository opened for auditing. It is not safe for
 // concurrent use.
 type Repository struct {
-	gitDir  string
-	bare    bool
-	git     *git.Repository
+	gitDir string
+	bare   bool
+	git    *git.Repository
+	fast   *gitrepo.FastObjects
+	// store, graph and shallow are fast's, at hand for the walks.
 	store   *objectstore.Store
 	graph   *objectstore.Graph
 	shallow map[plumbing.Hash]bool
@@ -46,26 +45,11 @@ func OpenRepository(path string, opts RepositoryOptions) (*Repository, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	gitDir, bare, objectsDir := loc.GitDir, loc.Bare, loc.CommonDir
-	store, err := objectstore.Open(objectsDir, objectstore.Options{})
+	fast, err := loc.OpenFast(gitrepo.FastOptions{IgnoreCommitGraph: opts.IgnoreCommitGraph})
 	if err != nil {
 		return nil, err
 	}
-	r := &Repository{gitDir: gitDir, bare: bare, git: g, store: store, shallow: map[plumbing.Hash]bool{}}
-	if data, err := os.ReadFile(filepath.Join(objectsDir, "shallow")); err == nil {
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		for sc.Scan() {
-			r.shallow[plumbing.NewHash(strings.TrimSpace(sc.Text()))] = true
-		}
-	}
-	// Like git, trust no commit-graph in a shallow repository: its parents
-	// are not the ones the shallow boundary implies.
-	if !opts.IgnoreCommitGraph && len(r.shallow) == 0 {
-		if r.graph, err = objectstore.OpenGraph(objectsDir); err != nil {
-			_ = store.Close()
-			return nil, err
-		}
-	}
+	r := &Repository{gitDir: loc.GitDir, bare: loc.Bare, git: g, fast: fast, store: fast.Store, graph: fast.Graph, shallow: fast.Shallow}
 	return r, nil
 }
 
@@ -75,7 +59,7 @@ func (r *Repository) DefaultCacheDir() string { return filepath.Join(r.gitDir, "
 
 // Close releases the repository's mapped files.
 func (r *Repository) Close() error {
-	return errors.Join(r.store.Close(), r.graph.Close())
+	return r.fast.Close()
 }
 
 // ResolveRef finds the commit a ref names. An empty ref means the default

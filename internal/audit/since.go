@@ -7,7 +7,8 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
-	"github.com/example-org/promobot/internal/audit/objectstore"
+	"github.com/example-org/promobot/internal/gitrepo"
+	"github.com/example-org/promobot/internal/gitrepo/objectstore"
 )
 
 // ErrNotAncestor is returned by RecordsSince when the old tip is not on
@@ -26,22 +27,38 @@ func RecordsSince(ctx context.Context, repo *Repository, h *History, before stri
 	stop := plumbing.NewHash(before)
 	added := map[string]bool{}
 	w := newWalker(repo)
-	cur, pos := plumbing.NewHash(h.Tip), objectstore.NoParent
-	for n := 0; cur != stop; n++ {
-		if cur.IsZero() {
-			return nil, fmt.Errorf("audit: %s: %w", short(before), ErrNotAncestor)
-		}
-		if n%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+	tip := plumbing.NewHash(h.Tip)
+	if tip.IsZero() {
+		return nil, fmt.Errorf("audit: %s: %w", short(before), ErrNotAncestor)
+	}
+	// A commit's first parent is read right after it: pass on its position
+	// in the commit-graph rather than look it up again.
+	var last node
+	stoppedAt, err := gitrepo.FirstParents(ctx, tip, gitrepo.FirstParentWalk[node]{
+		Read: func(h plumbing.Hash) (node, error) {
+			if h == stop {
+				return node{hash: h}, nil // where the walk stops: not read
 			}
-		}
-		added[cur.String()] = true
-		nd, err := w.node(cur, pos)
-		if err != nil {
-			return nil, err
-		}
-		cur, pos = nd.parent, nd.parentPos
+			pos := objectstore.NoParent
+			if h == last.parent {
+				pos = last.parentPos
+			}
+			n, err := w.node(h, pos)
+			last = n
+			return n, err
+		},
+		Parent: func(n node) plumbing.Hash { return n.parent },
+		Stop:   func(h plumbing.Hash) bool { return h == stop },
+		Visit: func(cur, _ node, _ bool) error {
+			added[cur.hash.String()] = true
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	if stoppedAt.IsZero() {
+		return nil, fmt.Errorf("audit: %s: %w", short(before), ErrNotAncestor)
 	}
 	var out []Record
 	for _, r := range h.Records {

@@ -14,7 +14,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/example-org/promobot/internal/audit/objectstore"
+	"github.com/example-org/promobot/internal/gitrepo"
+	"github.com/example-org/promobot/internal/gitrepo/objectstore"
 	"github.com/example-org/promobot/internal/manifest"
 )
 
@@ -275,44 +276,42 @@ func (w *walker) walk(ctx context.Context, tip plumbing.Hash, stop func(plumbing
 // follow walks first parents from tip, comparing the environments/ hash of
 // each commit with its parent's, and sends a job for each that differs.
 func (w *walker) follow(ctx context.Context, tip plumbing.Hash, stop func(plumbing.Hash) bool, send func(diffJob) error) (stoppedAt plumbing.Hash, err error) {
-	cur, err := w.node(tip, objectstore.NoParent)
-	if err != nil {
-		return stoppedAt, err
-	}
-	curEnv, err := w.envTree(cur.tree)
-	if err != nil {
-		return stoppedAt, err
-	}
-	for seq := 0; ; seq++ {
-		w.stats.Walked++
-		if seq%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return stoppedAt, err
+	// A commit's first parent is read right after it: pass on its position
+	// in the commit-graph rather than look it up again.
+	var last node
+	seq := 0
+	return gitrepo.FirstParents(ctx, tip, gitrepo.FirstParentWalk[envNode]{
+		Read: func(h plumbing.Hash) (envNode, error) {
+			pos := objectstore.NoParent
+			if h == last.parent {
+				pos = last.parentPos
 			}
-		}
-		var parent node
-		var parentEnv plumbing.Hash
-		if !cur.parent.IsZero() {
-			if parent, err = w.node(cur.parent, cur.parentPos); err != nil {
-				return stoppedAt, err
+			n, err := w.node(h, pos)
+			if err != nil {
+				return envNode{}, err
 			}
-			if parentEnv, err = w.envTree(parent.tree); err != nil {
-				return stoppedAt, err
+			last = n
+			env, err := w.envTree(n.tree)
+			return envNode{n, env}, err
+		},
+		Parent: func(n envNode) plumbing.Hash { return n.parent },
+		Stop:   stop,
+		Visit: func(cur, parent envNode, _ bool) error {
+			w.stats.Walked++
+			defer func() { seq++ }()
+			if cur.env == parent.env {
+				w.stats.Unchanged++
+				return nil
 			}
-		}
-		if curEnv == parentEnv {
-			w.stats.Unchanged++
-		} else if err := send(diffJob{seq: seq, commit: cur.hash, before: parentEnv, after: curEnv}); err != nil {
-			return stoppedAt, err
-		}
-		if cur.parent.IsZero() {
-			return plumbing.ZeroHash, nil
-		}
-		if stop(cur.parent) {
-			return cur.parent, nil
-		}
-		cur, curEnv = parent, parentEnv
-	}
+			return send(diffJob{seq: seq, commit: cur.hash, before: parent.env, after: cur.env})
+		},
+	})
+}
+
+// envNode is a commit with the hash of its environments/ folder.
+type envNode struct {
+	node
+	env plumbing.Hash
 }
 
 // commitChanges reads the commit's signatures and subject.

@@ -80,7 +80,7 @@ func (w *workspaces) open(ctx context.Context, t target, token, branch string) (
 // fetchWorkspace opens or creates the repository at path and fetches
 // branch into refs/remotes/origin/<branch>.
 func fetchWorkspace(ctx context.Context, path, fullName, cloneURL, token, branch string) (*workspace, error) {
-	repo, err := mirror.OpenOrInit(path, cloneURL, false)
+	repo, err := gitrepo.OpenOrInit(path, cloneURL, false)
 	if err != nil {
 		return nil, fmt.Errorf("open: %w", err)
 	}

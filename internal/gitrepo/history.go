@@ -84,57 +84,64 @@ func (r *Repo) histories(ctx context.Context, from *object.Commit, paths []strin
 	}
 	var prevEnv plumbing.Hash
 	var prevBlobs map[string]plumbing.Hash
-	for c := from; c != nil && left > 0; {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
+	// done takes, for each path, the cached history at h when there is one;
+	// the walk ends at the first commit where every path has one.
+	done := func(h plumbing.Hash) bool {
 		for _, p := range ps {
 			if p.done {
 				continue
 			}
-			if e, ok := r.historyCache.get(historyKey{c.Hash, p.path, sch}); ok {
+			if e, ok := r.historyCache.get(historyKey{h, p.path, sch}); ok {
 				p.base, p.done = e, true
 				left--
 			}
 		}
-		if left == 0 {
-			break
-		}
-		root, err := r.tree(c)
-		if err != nil {
-			return nil, err
-		}
-		// Most commits leave environments/ alone: same tree, same blobs.
-		env, _ := entry(root, manifest.Root)
-		blobs := prevBlobs
-		if prevBlobs == nil || env.Hash != prevEnv {
-			blobs = map[string]plumbing.Hash{}
+		return left == 0
+	}
+	_, err := FirstParents(ctx, from.Hash, FirstParentWalk[*object.Commit]{
+		Read: func(h plumbing.Hash) (*object.Commit, error) {
+			if h == from.Hash {
+				return from, nil
+			}
+			return r.commit(h)
+		},
+		Parent: FirstParent,
+		Stop:   done,
+		Visit: func(c, _ *object.Commit, _ bool) error {
+			root, err := r.tree(c)
+			if err != nil {
+				return err
+			}
+			// Most commits leave environments/ alone: same tree, same blobs.
+			env, _ := entry(root, manifest.Root)
+			blobs := prevBlobs
+			if prevBlobs == nil || env.Hash != prevEnv {
+				blobs = map[string]plumbing.Hash{}
+				for _, p := range ps {
+					if p.done {
+						continue
+					}
+					e, ok, err := r.lookup(root, p.path)
+					if err != nil {
+						return err
+					}
+					if ok && isRegular(e.Mode) {
+						blobs[p.path] = e.Hash
+					}
+				}
+			}
+			prevEnv, prevBlobs = env.Hash, blobs
+			when := c.Committer.When.UTC()
 			for _, p := range ps {
-				if p.done {
-					continue
-				}
-				e, ok, err := r.lookup(root, p.path)
-				if err != nil {
-					return nil, err
-				}
-				if ok && isRegular(e.Mode) {
-					blobs[p.path] = e.Hash
+				if !p.done {
+					p.steps = append(p.steps, historyStep{commit: c.Hash, when: when, blob: blobs[p.path]})
 				}
 			}
-		}
-		prevEnv, prevBlobs = env.Hash, blobs
-		when := c.Committer.When.UTC()
-		for _, p := range ps {
-			if !p.done {
-				p.steps = append(p.steps, historyStep{commit: c.Hash, when: when, blob: blobs[p.path]})
-			}
-		}
-		if len(c.ParentHashes) == 0 {
-			break
-		}
-		if c, err = r.commit(c.ParentHashes[0]); err != nil {
-			return nil, err
-		}
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
 	}
 	out := make(map[string][]evaluate.Pin, len(paths))
 	for _, p := range ps {
@@ -184,4 +191,13 @@ func (r *Repo) replay(state *historyEntry, p string, s historyStep, sch *schema.
 		state.open = true
 	}
 	return nil
+}
+
+// FirstParent returns the first parent of c, zero for a root commit: the
+// Parent of a FirstParentWalk over go-git commits.
+func FirstParent(c *object.Commit) plumbing.Hash {
+	if len(c.ParentHashes) == 0 {
+		return plumbing.ZeroHash
+	}
+	return c.ParentHashes[0]
 }

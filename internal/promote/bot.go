@@ -10,6 +10,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
+	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/repoconfig"
 )
@@ -18,7 +19,7 @@ import (
 // token, GITHUB_TOKEN or an App installation token), sent the way GitHub
 // expects: user x-access-token, the token as password.
 func TokenAuth(token string) transport.AuthMethod {
-	return &githttp.BasicAuth{Username: "x-access-token", Password: token}
+	return &githttp.BasicAuth{Username: gitrepo.TokenUser, Password: token}
 }
 
 // RollbackPullRequest opens the pull request that rolls back what the

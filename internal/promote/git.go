@@ -18,12 +18,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
 	"github.com/go-git/go-git/v5/plumbing/transport"
-	"github.com/go-git/go-git/v5/storage"
-	"github.com/go-git/go-git/v5/storage/memory"
-	"github.com/go-git/go-git/v5/storage/transactional"
 
 	"github.com/example-org/promobot/internal/gitrepo"
-	"github.com/example-org/promobot/internal/location"
 	"github.com/example-org/promobot/internal/manifest"
 )
 
@@ -63,7 +59,7 @@ var DefaultAuthor = Signature{Name: "promobot", Email: "promobot@users.noreply.g
 // overlay whose writes stay in memory, and the remote's state.
 type session struct {
 	cfg        Git
-	remoteCfg  *config.RemoteConfig
+	remote     gitrepo.Remote
 	disk       *git.Repository
 	overlay    *git.Repository
 	reader     *gitrepo.Repo
@@ -95,14 +91,11 @@ func openSession(ctx context.Context, cfg Git) (*session, error) {
 		return nil, usagef("open git repository %s: %v", cfg.Path, err)
 	}
 	s := &session{cfg: cfg, disk: disk}
-	s.remoteCfg = &config.RemoteConfig{Name: cfg.Remote}
-	if rc, err := disk.Remote(cfg.Remote); err == nil {
-		s.remoteCfg.URLs = rc.Config().URLs
+	s.remote = gitrepo.Remote{Name: cfg.Remote, URL: cfg.URL, Auth: cfg.Auth}
+	if rc, err := disk.Remote(cfg.Remote); err == nil && s.remote.URL == "" && len(rc.Config().URLs) > 0 {
+		s.remote.URL = rc.Config().URLs[0]
 	}
-	if cfg.URL != "" {
-		s.remoteCfg.URLs = []string{cfg.URL}
-	}
-	if len(s.remoteCfg.URLs) == 0 {
+	if s.remote.URL == "" {
 		return nil, usagef("the repository at %s has no remote %q (use --remote)", cfg.Path, cfg.Remote)
 	}
 	if err := s.listRemote(ctx); err != nil {
@@ -114,20 +107,15 @@ func openSession(ctx context.Context, cfg Git) (*session, error) {
 	if s.reader, err = gitrepo.Open(cfg.Path); err != nil {
 		return nil, fmt.Errorf("open repository for reading: %w", err)
 	}
-	s.overlay, err = git.Open(transactional.NewStorage(disk.Storer, memory.NewStorage()), nil)
+	s.overlay, err = gitrepo.Overlay(disk)
 	if err != nil {
 		return nil, fmt.Errorf("open in-memory overlay: %w", err)
 	}
 	return s, nil
 }
 
-// remote returns a remote bound to the given storage.
-func (s *session) remote(st storage.Storer) *git.Remote {
-	return git.NewRemote(st, s.remoteCfg)
-}
-
 func (s *session) listRemote(ctx context.Context) error {
-	refs, err := s.remote(memory.NewStorage()).ListContext(ctx, &git.ListOptions{Auth: s.cfg.Auth})
+	refs, err := s.remote.List(ctx)
 	if err != nil {
 		return transportError("list the references of "+s.remoteName(), err)
 	}
@@ -155,7 +143,7 @@ func (s *session) listRemote(ctx context.Context) error {
 }
 
 func (s *session) remoteName() string {
-	return s.cfg.Remote + " (" + location.Redact(s.remoteCfg.URLs[0]) + ")"
+	return s.cfg.Remote + " (" + s.remote.Redacted() + ")"
 }
 
 // trackingRef is where a remote branch is fetched to.
@@ -165,13 +153,11 @@ func (s *session) trackingRef(branch string) plumbing.ReferenceName {
 
 func (s *session) fetchBase(ctx context.Context) error {
 	spec := config.RefSpec(fmt.Sprintf("+%s:%s", plumbing.NewBranchReferenceName(s.baseBranch), s.trackingRef(s.baseBranch)))
-	err := s.remote(s.disk.Storer).FetchContext(ctx, &git.FetchOptions{
-		RemoteName: s.cfg.Remote, RefSpecs: []config.RefSpec{spec}, Auth: s.cfg.Auth, Tags: git.NoTags,
-	})
-	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+	if _, err := s.remote.Fetch(ctx, s.disk.Storer, gitrepo.FetchOptions{RefSpecs: []config.RefSpec{spec}}); err != nil {
 		return transportError("fetch "+s.baseBranch+" from "+s.remoteName(), err)
 	}
 	want := s.remoteRefs[plumbing.NewBranchReferenceName(s.baseBranch)]
+	var err error
 	s.base, err = s.disk.CommitObject(want)
 	if err != nil {
 		return fmt.Errorf("read the fetched base commit %s: %w", want, err)
@@ -214,38 +200,46 @@ func (s *session) timeline(ctx context.Context, paths []string) ([]Snapshot, err
 	}
 	var steps []step
 	var prevRoot plumbing.Hash
-	for c := s.base; ; {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		tree, err := c.Tree()
-		if err != nil {
-			return nil, fmt.Errorf("read the tree of %s: %w", short(c.Hash.String()), err)
-		}
-		// Most commits leave environments/ alone: same folder, same blobs.
-		root, _ := tree.FindEntry(manifest.Root)
-		var blobs []plumbing.Hash
-		if len(steps) > 0 && root != nil && root.Hash == prevRoot {
-			blobs = steps[len(steps)-1].blobs
-		} else {
-			blobs = make([]plumbing.Hash, len(paths))
-			for i, p := range paths {
-				if e, err := tree.FindEntry(p); err == nil && e.Mode.IsFile() {
-					blobs[i] = e.Hash
+	_, err := gitrepo.FirstParents(ctx, s.base.Hash, gitrepo.FirstParentWalk[*object.Commit]{
+		Read: func(h plumbing.Hash) (*object.Commit, error) {
+			if h == s.base.Hash {
+				return s.base, nil
+			}
+			c, err := s.disk.CommitObject(h)
+			if err != nil {
+				return nil, fmt.Errorf("read the history of %s: %w", s.baseBranch, err)
+			}
+			return c, nil
+		},
+		Parent: gitrepo.FirstParent,
+		Visit: func(c, _ *object.Commit, _ bool) error {
+			tree, err := c.Tree()
+			if err != nil {
+				return fmt.Errorf("read the tree of %s: %w", short(c.Hash.String()), err)
+			}
+			// Most commits leave environments/ alone: same folder, same blobs.
+			root, _ := tree.FindEntry(manifest.Root)
+			var blobs []plumbing.Hash
+			if len(steps) > 0 && root != nil && root.Hash == prevRoot {
+				blobs = steps[len(steps)-1].blobs
+			} else {
+				blobs = make([]plumbing.Hash, len(paths))
+				for i, p := range paths {
+					if e, err := tree.FindEntry(p); err == nil && e.Mode.IsFile() {
+						blobs[i] = e.Hash
+					}
 				}
 			}
-		}
-		prevRoot = plumbing.ZeroHash
-		if root != nil {
-			prevRoot = root.Hash
-		}
-		steps = append(steps, step{commit: c, blobs: blobs})
-		if len(c.ParentHashes) == 0 {
-			break
-		}
-		if c, err = s.disk.CommitObject(c.ParentHashes[0]); err != nil {
-			return nil, fmt.Errorf("read the history of %s: %w", s.baseBranch, err)
-		}
+			prevRoot = plumbing.ZeroHash
+			if root != nil {
+				prevRoot = root.Hash
+			}
+			steps = append(steps, step{commit: c, blobs: blobs})
+			return nil
+		},
+	})
+	if err != nil {
+		return nil, err
 	}
 	contents := map[plumbing.Hash][]byte{}
 	var out []Snapshot
@@ -443,7 +437,7 @@ type pushResult struct {
 func (s *session) publish(ctx context.Context, branch string, c *object.Commit) (*pushResult, error) {
 	ref := plumbing.NewBranchReferenceName(branch)
 	spec := config.RefSpec(fmt.Sprintf("%s:%s", c.Hash, ref))
-	opts := &git.PushOptions{RemoteName: s.cfg.Remote, Auth: s.cfg.Auth, RefSpecs: []config.RefSpec{spec}}
+	opts := gitrepo.PushOptions{RefSpecs: []config.RefSpec{spec}}
 	res := &pushResult{commit: c.Hash, pushed: true}
 	if old, ok := s.remoteRefs[ref]; ok {
 		tip, err := s.fetchBranch(ctx, branch, old)
@@ -459,8 +453,7 @@ func (s *session) publish(ctx context.Context, branch string, c *object.Commit) 
 			res.replaced = old
 		}
 	}
-	err := s.remote(s.overlay.Storer).PushContext(ctx, opts)
-	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+	if err := s.remote.Push(ctx, s.overlay.Storer, opts); err != nil {
 		return nil, pushError(branch, s.remoteName(), err)
 	}
 	return res, nil
@@ -469,10 +462,7 @@ func (s *session) publish(ctx context.Context, branch string, c *object.Commit) 
 // fetchBranch fetches an existing remote branch into the overlay only.
 func (s *session) fetchBranch(ctx context.Context, branch string, tip plumbing.Hash) (*object.Commit, error) {
 	spec := config.RefSpec(fmt.Sprintf("+%s:%s", plumbing.NewBranchReferenceName(branch), s.trackingRef(branch)))
-	err := s.remote(s.overlay.Storer).FetchContext(ctx, &git.FetchOptions{
-		RemoteName: s.cfg.Remote, RefSpecs: []config.RefSpec{spec}, Auth: s.cfg.Auth, Tags: git.NoTags,
-	})
-	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+	if _, err := s.remote.Fetch(ctx, s.overlay.Storer, gitrepo.FetchOptions{RefSpecs: []config.RefSpec{spec}}); err != nil {
 		return nil, transportError("fetch the existing branch "+branch, err)
 	}
 	c, err := s.overlay.CommitObject(tip)

@@ -16,10 +16,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
 	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/artifactcheck"
@@ -312,11 +310,8 @@ func IsRemote(repo string) bool {
 // Clone makes a bare clone of url into dir, authenticating with token (as
 // GitHub expects: user x-access-token) when it is not empty.
 func Clone(ctx context.Context, url, dir, token string) (*gitrepo.Repo, error) {
-	opts := &git.CloneOptions{URL: url, Tags: git.NoTags}
-	if token != "" {
-		opts.Auth = &githttp.BasicAuth{Username: "x-access-token", Password: token}
-	}
-	if _, err := git.PlainCloneContext(ctx, dir, true, opts); err != nil {
+	remote := gitrepo.Remote{URL: url, Auth: gitrepo.TokenAuth(token)}
+	if _, err := remote.CloneBare(ctx, dir); err != nil {
 		err = fmt.Errorf("clone %s: %w", location.Redact(url), err)
 		if errors.Is(err, transport.ErrRepositoryNotFound) {
 			return nil, failure.NotFoundError(err)

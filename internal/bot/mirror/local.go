@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -13,6 +12,8 @@ import (
 	"github.com/go-git/go-git/v5"
 	gitconfig "github.com/go-git/go-git/v5/config"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+
+	"github.com/example-org/promobot/internal/gitrepo"
 )
 
 // The local copies of repositories: where they live, how they are created
@@ -42,59 +43,19 @@ func LocalPath(dir, repository, cloneURL string) (string, error) {
 	return filepath.Join(dir, host, strings.ToLower(owner), strings.ToLower(name)), nil
 }
 
-// OpenOrInit opens the repository at path, or creates it, bare or with an
-// (empty) working tree, with an "origin" remote at cloneURL.
-func OpenOrInit(path, cloneURL string, bare bool) (*git.Repository, error) {
-	repo, err := git.PlainOpen(path)
-	if err == nil {
-		return repo, nil
-	}
-	if !errors.Is(err, git.ErrRepositoryNotExists) {
-		return nil, err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return nil, err
-	}
-	repo, err = git.PlainInit(path, bare)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := repo.CreateRemote(&gitconfig.RemoteConfig{Name: git.DefaultRemoteName, URLs: []string{cloneURL}}); err != nil {
-		return nil, err
-	}
-	return repo, nil
-}
-
 // Fetch fetches specs from cloneURL into repo, authenticated as TokenUser
 // with token, and reports whether anything changed. A failure is an *Error
 // for repository ("owner/name"), terminal when a ref the specs name does
-// not exist; the token never appears in it.
+// not exist; the token never appears in it (gitrepo.Remote scrubs it).
 func Fetch(ctx context.Context, repo *git.Repository, repository, cloneURL, token string, specs []gitconfig.RefSpec) (bool, error) {
-	err := repo.FetchContext(ctx, &git.FetchOptions{
-		RemoteName: git.DefaultRemoteName,
-		RemoteURL:  cloneURL,
-		RefSpecs:   specs,
-		Auth:       &githttp.BasicAuth{Username: TokenUser, Password: token},
-		Tags:       git.NoTags,
-		Force:      true,
-	})
+	remote := gitrepo.Remote{URL: cloneURL, Auth: &githttp.BasicAuth{Username: TokenUser, Password: token}}
+	updated, err := remote.Fetch(ctx, repo.Storer, gitrepo.FetchOptions{RefSpecs: specs, Force: true})
 	switch {
 	case err == nil:
-		return true, nil
-	case errors.Is(err, git.NoErrAlreadyUpToDate):
-		return false, nil
+		return updated, nil
 	case errors.Is(err, git.NoMatchingRefSpecError{}):
 		return false, &Error{Op: "fetch " + repository, Err: err, Terminal: true}
 	default:
-		return false, &Error{Op: "fetch " + repository, Err: scrub(err, token)}
+		return false, &Error{Op: "fetch " + repository, Err: err}
 	}
-}
-
-// scrub removes the token from an error message, should a library ever
-// echo it.
-func scrub(err error, token string) error {
-	if token == "" || !strings.Contains(err.Error(), token) {
-		return err
-	}
-	return errors.New(strings.ReplaceAll(err.Error(), token, "<token>"))
 }

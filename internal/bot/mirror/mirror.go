@@ -30,7 +30,7 @@ import (
 
 // TokenUser is the basic-auth user name GitHub expects with an installation
 // token.
-const TokenUser = "x-access-token"
+const TokenUser = gitrepo.TokenUser
 
 // Request says what an evaluation needs from a repository.
 type Request struct {
@@ -171,7 +171,7 @@ func (s *Set) mirror(req Request) (*mirror, error) {
 	if m, ok := s.mirrors[path]; ok {
 		return m, nil
 	}
-	repo, err := OpenOrInit(path, req.CloneURL, true)
+	repo, err := gitrepo.OpenOrInit(path, req.CloneURL, true)
 	if err != nil {
 		return nil, &Error{Op: "open mirror of " + req.Repository, Err: err}
 	}
