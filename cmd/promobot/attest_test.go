@@ -522,3 +522,58 @@ func predicateFor(merge string) attest.Predicate {
 		CheckRunID:  77, BotVersion: "test", SignedAt: at,
 	}
 }
+
+func TestAttestVerify(t *testing.T) {
+	f := newAttestFixture(t)
+	c1, b1 := f.commit(f.manifest("1.0.0", "weights one", "CHG-1"))
+	v1 := pin{repo: attestRepo, env: "prod", version: "1.0.0", weights: "weights one", blob: b1, merge: c1}
+	genuine := f.bundle(f.bot, v1)
+	dir := t.TempDir()
+	write := func(name string, data []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	good := write("good.sigstore.json", genuine)
+	untrusted := write("untrusted.sigstore.json", f.bundle(newAttestKey(t), v1))
+	truncated := write("truncated.sigstore.json", genuine[:100])
+	trust := []string{"--trusted-key", f.bot.pub, "--baseline-key", f.baseline.pub}
+	store := []string{"--attestations", "file:" + f.storeDir, "--expected-repo", attestRepo}
+	cases := []struct {
+		name string
+		args []string
+		want int
+		text string
+	}{
+		{name: "file", args: append([]string{good}, trust...), want: 0, text: "verified: " + attestRepo + " ranker 1.0.0 in prod"},
+		{name: "file with matching expectations", args: append([]string{good, "--expected-repo", "Example-Org/Models-GitOps", "--env", "prod", "--model", "ranker", "--version", "1.0.0", "--manifest-blob", b1, "--merge-commit", c1}, trust...), want: 0},
+		{name: "file of another version", args: append([]string{good, "--version", "2.0.0"}, trust...), want: 1, text: "version"},
+		{name: "file of another merge", args: append([]string{good, "--merge-commit", strings.Repeat("9", 40)}, trust...), want: 1, text: "merge commit"},
+		{name: "untrusted key", args: append([]string{untrusted}, trust...), want: 1, text: "not trusted"},
+		{name: "truncated", args: append([]string{truncated}, trust...), want: 1, text: "not a Sigstore bundle"},
+		{name: "missing file", args: append([]string{filepath.Join(dir, "none.json")}, trust...), want: 2},
+		{name: "no trust root", args: []string{good}, want: 2, text: "needs a trust root"},
+		{name: "store, not yet attested", args: append(append([]string{"--env", "prod", "--model", "ranker", "--ref", "main"}, trust...), store...), want: 4, text: "not yet attested"},
+		{name: "store, unknown model", args: append(append([]string{"--env", "prod", "--model", "nope", "--ref", "main"}, trust...), store...), want: 3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := f.run(t, nil, nil, append([]string{"attest", "verify"}, tc.args...)...)
+			if got.code != tc.want || !strings.Contains(got.stdout+got.stderr, tc.text) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want %d and %q", got.code, got.stdout, got.stderr, tc.want, tc.text)
+			}
+		})
+	}
+
+	f.put(f.bot, "1.0.0", b1, genuine)
+	got := f.run(t, nil, nil, append(append([]string{"attest", "verify", "--env", "prod", "--model", "ranker", "--ref", "main", "--format", "json"}, trust...), store...)...)
+	var out attestVerifyJSON
+	if err := json.Unmarshal([]byte(got.stdout), &out); got.code != 0 || err != nil {
+		t.Fatalf("store: exit %d, stdout %q, stderr %q: %v", got.code, got.stdout, got.stderr, err)
+	}
+	if out.Status != "verified" || out.MergeCommit != c1 || out.ManifestBlob != b1 || out.KeyID != f.bot.signer.KeyID() || !strings.HasPrefix(out.Location, "file:") {
+		t.Errorf("json = %+v", out)
+	}
+}
