@@ -173,10 +173,10 @@ func (t *trustFlags) keys(ctx context.Context, e *env) ([]attest.TrustedKey, err
 func newAttestCommand(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "attest",
-		Short: "Verify signed promotion attestations",
+		Short: "Verify signed promotion attestations, and sign baselines for existing pins",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newAttestVerifyCommand(e))
+	cmd.AddCommand(newAttestVerifyCommand(e), newAttestBackfillCommand(e))
 	return cmd
 }
 

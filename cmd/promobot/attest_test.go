@@ -577,3 +577,82 @@ func TestAttestVerify(t *testing.T) {
 		t.Errorf("json = %+v", out)
 	}
 }
+
+func TestAttestBackfill(t *testing.T) {
+	f := newAuditFixture(t)
+	keyDir := t.TempDir()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalECPrivateKey(k)
+	priv := filepath.Join(keyDir, "operator.pem")
+	if err := os.WriteFile(priv, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pubDER, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	operatorPub := filepath.Join(keyDir, "operatorPub")
+	if err := os.WriteFile(operatorPub, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	storeDir := t.TempDir()
+	ghRepo := "acme/models"
+	backfill := func(extra ...string) cliResult {
+		args := append([]string{"attest", "backfill", "--repo", f.h.Path, "--key", priv, "--attestations", "file:" + storeDir}, f.github...)
+		return runCLI(t, t.TempDir(), append(args, extra...)...)
+	}
+	verify := func(env string) cliResult {
+		return runCLI(t, t.TempDir(), "attest", "verify", "--repo", f.h.Path, "--env", env, "--model", "forecaster", "--format", "json",
+			"--baseline-key", operatorPub, "--attestations", "file:"+storeDir, "--expected-repo", ghRepo)
+	}
+
+	// prod's forecaster was rolled back by a direct push: refused, while
+	// the reviewed pins are attested.
+	got := backfill()
+	if got.code != exitFailed || !strings.Contains(got.stdout, "refused   prod/forecaster") || !strings.Contains(got.stdout, "attested  test/forecaster") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", got.code, got.stdout, got.stderr)
+	}
+	if got := verify("test"); got.code != 0 || !strings.Contains(got.stdout, `"status": "baseline"`) {
+		t.Errorf("test pin: exit %d, stdout %q, stderr %q", got.code, got.stdout, got.stderr)
+	}
+	if got := verify("prod"); got.code != 4 {
+		t.Errorf("refused prod pin: exit %d, want 4 (not attested); stderr %q", got.code, got.stderr)
+	}
+
+	// Named, the unreviewed pins are attested and say so; the reviewed one
+	// is already present.
+	got = backfill("--accept-unreviewed", "prod/forecaster", "--accept-unreviewed", "dev/forecaster")
+	if got.code != 0 || !strings.Contains(got.stdout, "attested  prod/forecaster") || !strings.Contains(got.stdout, "present   test/forecaster") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", got.code, got.stdout, got.stderr)
+	}
+	got = verify("prod")
+	var out attestVerifyJSON
+	if err := json.Unmarshal([]byte(got.stdout), &out); got.code != 0 || err != nil || out.Status != "baseline" {
+		t.Fatalf("prod pin: exit %d, stdout %q, stderr %q", got.code, got.stdout, got.stderr)
+	}
+	if out.Environment != "prod" || out.Version != "1.0.0" || len(out.Approvers) != 0 {
+		t.Errorf("prod baseline = %+v", out)
+	}
+	// A baseline key trusted as a bot key does not accept it.
+	got = runCLI(t, t.TempDir(), "attest", "verify", "--repo", f.h.Path, "--env", "prod", "--model", "forecaster",
+		"--trusted-key", operatorPub, "--attestations", "file:"+storeDir, "--expected-repo", ghRepo)
+	if got.code != exitFailed || !strings.Contains(got.stderr, "not a baseline key") {
+		t.Errorf("baseline from a bot key: exit %d, stderr %q", got.code, got.stderr)
+	}
+
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{name: "no key", args: []string{"attest", "backfill", "--repo", f.h.Path, "--attestations", "file:" + storeDir, "--github-repo", ghRepo}},
+		{name: "no store", args: []string{"attest", "backfill", "--repo", f.h.Path, "--key", priv, "--github-repo", ghRepo}},
+		{name: "no GitHub repository", args: []string{"attest", "backfill", "--repo", f.h.Path, "--key", priv, "--attestations", "file:" + storeDir}},
+		{name: "bad accept", args: []string{"attest", "backfill", "--repo", f.h.Path, "--key", priv, "--attestations", "file:" + storeDir, "--github-repo", ghRepo, "--accept-unreviewed", "prod"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := runCLI(t, t.TempDir(), tc.args...); got.code != exitUsage {
+				t.Errorf("exit %d, want 2: %s", got.code, got.stderr)
+			}
+		})
+	}
+}
