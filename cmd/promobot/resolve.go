@@ -49,6 +49,15 @@ approvals. --download PATH streams the artifact to a temporary file next to
 PATH, verifies it, syncs and renames it into place; on failure no file is
 left at PATH.
 
+With a trust root of the job's own (--trusted-key, --trusted-keyvault-key,
+--baseline-key, --baseline-keyvault-key, --attestations, --expected-repo, or
+their PROMOBOT_* variables; never read from the repository), resolve also
+requires a signed promotion attestation binding the repository,
+environment, model, version, manifest blob, artifact sha256 and the commit
+that last changed the manifest, before anything is downloaded: refused
+(exit 1) when a stored attestation does not verify, exit 4 when none is
+stored yet. No GitHub API is used for it.
+
 --format text (the default) is for people, json for programs (described by
 schemas/resolve-output.schema.json; an error is then a JSON object too, see
 schemas/error-output.schema.json), env prints MODEL_*=value lines for a shell.
