@@ -297,15 +297,7 @@ func runAttestVerify(cmd *cobra.Command, e *env, f *attestVerifyFlags, args []st
 		if err != nil {
 			return err
 		}
-		data, err := cfg.Store.Get(ctx, res.Location)
-		if err != nil {
-			return failure.UnavailableError(err)
-		}
-		v, err := attest.Open(data, cfg.Root)
-		if err != nil {
-			return refusedError(err)
-		}
-		out = verifiedJSON(v)
+		out = verifiedJSON(res.Verified)
 		out.Location = cfg.Store.String() + " " + res.Location
 	}
 	return writeAttestVerify(e.stdout, f.format, out)

@@ -55,6 +55,8 @@ type AttestationResult struct {
 	AcceptUnreviewed bool
 	// Location is the store path of the bundle.
 	Location string
+	// Verified is the attestation as verified, with its whole statement.
+	Verified *attest.Verified
 }
 
 // NotAttestedError reports that no bundle is stored yet for the pin under
@@ -162,7 +164,7 @@ func attestationResult(v *attest.Verified, blob, loc string) *AttestationResult 
 	res := &AttestationResult{
 		Status: AttestationVerified, KeyID: v.Key.ID, MergeCommit: pr.Commits.Merge,
 		ManifestBlob: blob, AcceptUnreviewed: pr.AcceptUnreviewed, Location: loc,
-		Approvers: []string{},
+		Approvers: []string{}, Verified: v,
 	}
 	if pr.Baseline {
 		res.Status = AttestationBaseline
