@@ -13,9 +13,12 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azkeys"
 	"github.com/spf13/cobra"
 
 	"github.com/example-org/promobot/internal/artifact"
+	"github.com/example-org/promobot/internal/attest"
 	"github.com/example-org/promobot/internal/failure"
 )
 
@@ -62,6 +65,12 @@ type env struct {
 	// blobOptions, when not nil, configure the artifact stores' HTTP client
 	// and retries; nil means the defaults.
 	blobOptions *artifact.BlobStoreOptions
+	// attestStoreOptions, keyVaultOptions and keyVaultCredential, when not
+	// nil, reach a local attestation store and Key Vault; nil means the
+	// defaults (Azure, the default Azure credential).
+	attestStoreOptions *attest.StoreOptions
+	keyVaultOptions    *azkeys.ClientOptions
+	keyVaultCredential azcore.TokenCredential
 }
 
 func newRootCommand(e *env) *cobra.Command {

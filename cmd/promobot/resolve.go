@@ -28,6 +28,7 @@ type resolveFlags struct {
 	repo, ref, env, model, format, download string
 	githubRepo                              string
 	verify, requireReviewed                 bool
+	trust                                   trustFlags
 }
 
 func newResolveCommand(e *env) *cobra.Command {
@@ -47,6 +48,15 @@ Verification (--verify) is on by default for environments that need
 approvals. --download PATH streams the artifact to a temporary file next to
 PATH, verifies it, syncs and renames it into place; on failure no file is
 left at PATH.
+
+With a trust root of the job's own (--trusted-key, --trusted-keyvault-key,
+--baseline-key, --baseline-keyvault-key, --attestations, --expected-repo, or
+their PROMOBOT_* variables; never read from the repository), resolve also
+requires a signed promotion attestation binding the repository,
+environment, model, version, manifest blob, artifact sha256 and the commit
+that last changed the manifest, before anything is downloaded: refused
+(exit 1) when a stored attestation does not verify, exit 4 when none is
+stored yet. No GitHub API is used for it.
 
 --format text (the default) is for people, json for programs (described by
 schemas/resolve-output.schema.json; an error is then a JSON object too, see
@@ -69,6 +79,7 @@ Exit status: 0 resolved; 1 refused (keep the current model and alert);
 	fl.BoolVar(&f.requireReviewed, "require-reviewed", false, "refuse a manifest whose pinning change or any later edit did not come through a merged pull request with a successful promobot check (asks GitHub: GITHUB_TOKEN, GITHUB_API_URL)")
 	fl.StringVar(&f.githubRepo, "github-repo", "", "GitHub repository OWNER/REPO for --require-reviewed (default: derived from the clone URL)")
 	aliasFlag(fl, "github", "github-repo")
+	f.trust.register(fl)
 	return cmd
 }
 
@@ -80,6 +91,15 @@ func runResolve(cmd *cobra.Command, e *env, f *resolveFlags) error {
 		return usageError("unknown format %q: want text, json or env", f.format)
 	}
 	ctx := cmd.Context()
+	if err := f.trust.applyEnv(cmd.Flags(), e.getenv); err != nil {
+		return err
+	}
+	// The trust root is loaded (Key Vault keys fetched) before the
+	// repository is read: a misconfigured job fails before any work.
+	attestations, err := f.trust.load(ctx, e)
+	if err != nil {
+		return err
+	}
 	repo, repoPath, cleanup, err := openResolveRepo(ctx, e, f.repo)
 	if err != nil {
 		return err
@@ -101,8 +121,9 @@ func runResolve(cmd *cobra.Command, e *env, f *resolveFlags) error {
 		}
 	}
 	res, err := resolve.Resolve(ctx, repo, req, resolve.Deps{
-		Stores:   artifactStores(e),
-		Download: f.download,
+		Stores:       artifactStores(e),
+		Download:     f.download,
+		Attestations: attestations,
 	})
 	if err != nil {
 		return err
@@ -212,8 +233,20 @@ type resolutionJSON struct {
 	Verified     bool                `json:"verified"`
 	Verification []verificationStep  `json:"verification,omitempty"`
 	Path         string              `json:"path,omitempty"`
+	// Attestation is the attestation the manifest was accepted with.
+	Attestation *attestationJSON `json:"attestation,omitempty"`
 	// Warnings are the rules that failed in warn mode.
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// attestationJSON is the attestation object of the resolve output.
+type attestationJSON struct {
+	Status           string   `json:"status"`
+	KeyID            string   `json:"keyId"`
+	MergeCommit      string   `json:"mergeCommit"`
+	ManifestBlob     string   `json:"manifestBlob"`
+	Approvers        []string `json:"approvers"`
+	AcceptUnreviewed bool     `json:"acceptUnreviewed,omitempty"`
 }
 
 // verificationStep is one step of the artifact's verification, with its
@@ -252,6 +285,9 @@ func writeResolution(w io.Writer, format string, r *resolve.Resolution) error {
 		if r.Path != "" {
 			lines = append(lines, "MODEL_PATH="+r.Path)
 		}
+		if r.Attestation != nil {
+			lines = append(lines, "MODEL_ATTESTATION="+r.Attestation.Status, "MODEL_MERGE_COMMIT="+r.Attestation.MergeCommit)
+		}
 		for _, l := range lines {
 			if _, err := fmt.Fprintln(w, l); err != nil {
 				return err
@@ -270,6 +306,12 @@ func writeResolution(w io.Writer, format string, r *resolve.Resolution) error {
 	}
 	if r.Verification != nil {
 		out.Verification = verificationSteps(r.Verification.Checks)
+	}
+	if a := r.Attestation; a != nil {
+		out.Attestation = &attestationJSON{
+			Status: a.Status, KeyID: a.KeyID, MergeCommit: a.MergeCommit, ManifestBlob: a.ManifestBlob,
+			Approvers: a.Approvers, AcceptUnreviewed: a.AcceptUnreviewed,
+		}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -300,6 +342,13 @@ func writeResolutionText(w io.Writer, r *resolve.Resolution) error {
 		for _, c := range r.Verification.Checks {
 			fmt.Fprintf(&b, "    %-9s %-7s %s\n", c.Name, c.Status, c.Detail)
 		}
+	}
+	if a := r.Attestation; a != nil {
+		approvers := "none recorded"
+		if len(a.Approvers) > 0 {
+			approvers = "approved by " + strings.Join(a.Approvers, ", ")
+		}
+		fmt.Fprintf(&b, "  attested: %s, merge %s, key %s, %s\n", a.Status, shortCommit(a.MergeCommit), a.KeyID, approvers)
 	}
 	if r.Path != "" {
 		fmt.Fprintf(&b, "  path:     %s\n", r.Path)

@@ -19,7 +19,9 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 
+	"github.com/example-org/promobot/internal/attest"
 	"github.com/example-org/promobot/internal/azuritetest"
+	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/gittest"
 )
 
@@ -33,6 +35,8 @@ type scoringJob struct {
 	blobs               *azblob.Client
 	endpoint            string
 	commits             int
+	// env is added to the job's environment.
+	env []string
 }
 
 // buildPromobot builds the command into a temporary folder.
@@ -99,7 +103,7 @@ func (j *scoringJob) run(t *testing.T, extra ...string) (int, string, string) {
 	args := append([]string{j.script, "--promobot", j.bin, "--repo", j.repo, "--ref", "main", "--env", "prod", "--model", "ranker",
 		"--state-dir", j.state, "--timeout", "120"}, extra...)
 	cmd := exec.CommandContext(t.Context(), j.python, args...)
-	cmd.Env = append(os.Environ(), "AZURE_STORAGE_CONNECTION_STRING="+j.connection, "PYTHONDONTWRITEBYTECODE=1")
+	cmd.Env = append(append(os.Environ(), "AZURE_STORAGE_CONNECTION_STRING="+j.connection, "PYTHONDONTWRITEBYTECODE=1"), j.env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -184,6 +188,54 @@ func TestScoringJobExample(t *testing.T) {
 			code, stdout, stderr := j.run(t)
 			if code != 1 || !strings.Contains(stderr, "scoring-job: ALERT: refused: ") || !strings.Contains(stderr, "environments/prod/ranker.yaml") ||
 				!strings.Contains(stderr, "keeping ranker 1.0.0") {
+				t.Errorf("exit %d, stderr:\n%s", code, stderr)
+			}
+			kept(t, code, stdout)
+		})
+
+		t.Run("attestation required: not yet attested is retried, a replayed one refused", func(t *testing.T) {
+			key, store := newAttestKey(t), t.TempDir()
+			j.env = []string{"PROMOBOT_TRUSTED_KEYS=" + key.pub, "PROMOBOT_ATTESTATIONS=file:" + store, "PROMOBOT_EXPECTED_REPO=" + attestRepo}
+			defer func() { j.env = nil }()
+			const v3 = "ranker weights v3"
+			j.pin("3.0.0", v3, v3)
+			code, stdout, stderr := j.run(t, "--attempts", "2", "--retry-delay", "0.05")
+			if code != 4 || !strings.Contains(stderr, "not yet attested") || !strings.Contains(stderr, "gave up after 2 attempts") {
+				t.Errorf("exit %d, stderr:\n%s", code, stderr)
+			}
+			kept(t, code, stdout)
+
+			repo, err := gitrepo.Open(j.repo)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer repo.Close()
+			head, err := repo.Resolve("main")
+			if err != nil {
+				t.Fatal(err)
+			}
+			merge, blob, err := repo.LastChange(t.Context(), "environments/prod/ranker.yaml", head)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Genuine, but naming another merge: refused, and alerted.
+			p := predicateFor(strings.Repeat("1", 40))
+			p.Repository, p.Version = attestRepo, "3.0.0"
+			bundle, err := attest.Issue(t.Context(), key.signer, attest.Subject{
+				ArtifactURI: j.endpoint + "/models/ranker/3.0.0/model.bin", ArtifactSHA256: attest.ArtifactSHA256([]byte(v3)), ManifestBlob: blob.String(),
+			}, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			loc, err := attest.Location{Repository: attestRepo, Environment: "prod", Model: "ranker", Version: "3.0.0", ManifestBlob: blob.String(), KeyID: key.signer.KeyID()}.Path()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := (attest.FileStore{Dir: store}).Put(t.Context(), loc, bundle); err != nil {
+				t.Fatal(err)
+			}
+			code, stdout, stderr = j.run(t)
+			if code != 1 || !strings.Contains(stderr, "scoring-job: ALERT: refused: ") || !strings.Contains(stderr, "merge commit") || !strings.Contains(stderr, merge.String()) {
 				t.Errorf("exit %d, stderr:\n%s", code, stderr)
 			}
 			kept(t, code, stdout)

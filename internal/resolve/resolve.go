@@ -50,6 +50,9 @@ type Deps struct {
 	// Download, when not empty, is the path the verified artifact is
 	// written to.
 	Download string
+	// Attestations, when not nil, requires a trusted attestation of the
+	// manifest before anything is verified or downloaded.
+	Attestations *Attestations
 }
 
 // Resolution is a manifest a scoring job may load.
@@ -69,6 +72,9 @@ type Resolution struct {
 	Verification *artifact.Result
 	// Path is where the artifact was downloaded.
 	Path string
+	// Attestation is the attestation the manifest was accepted with, when
+	// attestations are required.
+	Attestation *AttestationResult
 }
 
 // RefusedError says why a manifest must not be loaded. Retrying cannot help.
@@ -167,6 +173,11 @@ func Resolve(ctx context.Context, repo *gitrepo.Repo, req Request, deps Deps) (*
 	if pins := in.History[p]; len(pins) > 0 {
 		last := pins[len(pins)-1]
 		res.PinnedBy, res.PinnedAt = last.Commit, last.Since
+	}
+	if deps.Attestations != nil {
+		if res.Attestation, err = requireAttestation(ctx, repo, req.Commit, m, deps); err != nil {
+			return nil, err
+		}
 	}
 	verify := env.Approvals > 0
 	if req.Verify != nil {
