@@ -11,8 +11,8 @@ import (
 	"github.com/example-org/promobot/internal/audit"
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/audit/githubreview"
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/queue"
+	"github.com/example-org/promobot/internal/githubapi"
 )
 
 // The audit of a repository's default branch: bypass detection (bypass.go)
@@ -225,7 +225,7 @@ func retryable(err error) bool {
 	switch {
 	case errors.As(err, &review):
 		return review.Retryable
-	case ghclient.IsTerminal(err):
+	case githubapi.IsTerminal(err):
 		return false
 	}
 	return true

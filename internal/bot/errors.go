@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/mirror"
+	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/gitrepo"
 )
 
@@ -15,7 +15,7 @@ import (
 // cannot help: the repository, the pull request or the configuration must
 // change first. Unknown errors are not terminal.
 func IsTerminal(err error) bool {
-	return ghclient.IsTerminal(err) || mirror.IsTerminal(err) || gitrepo.IsTerminal(err) || errors.As(err, new(*mergeGroupError))
+	return githubapi.IsTerminal(err) || mirror.IsTerminal(err) || gitrepo.IsTerminal(err) || errors.As(err, new(*mergeGroupError))
 }
 
 // userMessage says in one line, for the check run title, why an evaluation
@@ -23,7 +23,7 @@ func IsTerminal(err error) bool {
 // details, which stay in the logs.
 func userMessage(err error) string {
 	var (
-		gh *ghclient.Error
+		gh *githubapi.Error
 		mi *mirror.Error
 		gr *gitrepo.Error
 		mg *mergeGroupError

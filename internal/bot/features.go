@@ -9,20 +9,20 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
+	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/promote"
 )
 
 // featureAPI is the part of the REST API the optional features use on top
-// of an evaluation's; *ghclient.Client implements it.
+// of an evaluation's; *githubapi.Client implements it.
 type featureAPI interface {
 	githubAPI
-	IssueComments(ctx context.Context, owner, repo string, number int) ([]ghclient.IssueComment, error)
-	CreateComment(ctx context.Context, owner, repo string, number int, body string) (ghclient.IssueComment, error)
-	OpenIssues(ctx context.Context, owner, repo string) ([]ghclient.Issue, error)
-	CreateIssue(ctx context.Context, owner, repo, title, body string) (ghclient.Issue, error)
+	IssueComments(ctx context.Context, owner, repo string, number int) ([]githubapi.IssueComment, error)
+	CreateComment(ctx context.Context, owner, repo string, number int, body string) (githubapi.IssueComment, error)
+	OpenIssues(ctx context.Context, owner, repo string) ([]githubapi.Issue, error)
+	CreateIssue(ctx context.Context, owner, repo, title, body string) (githubapi.Issue, error)
 	EditIssueBody(ctx context.Context, owner, repo string, number int, body string) error
-	CreateStatus(ctx context.Context, owner, repo, sha string, s ghclient.CommitStatus) error
+	CreateStatus(ctx context.Context, owner, repo, sha string, s githubapi.CommitStatus) error
 	// REST is the go-github client for promote and githubreview.
 	REST() *github.Client
 }

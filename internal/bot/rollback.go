@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/webhook"
 	"github.com/example-org/promobot/internal/codeowners"
+	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/promote"
 )
 
@@ -130,7 +130,7 @@ func (b *Bot) runCommand(ctx context.Context, logger *slog.Logger, t target, c c
 func (b *Bot) rollbackCommand(ctx context.Context, logger *slog.Logger, j *featureJob, t target, c command) (string, string, error) {
 	pr, err := j.gh.PullRequest(ctx, t.owner, t.name, t.number)
 	if err != nil {
-		return "error", "promobot could not read this pull request: " + retryHint(ghclient.IsTerminal(err)), err
+		return "error", "promobot could not read this pull request: " + retryHint(githubapi.IsTerminal(err)), err
 	}
 	switch {
 	case !pr.Merged || pr.MergeCommitSHA == "":
@@ -161,7 +161,7 @@ func (b *Bot) rollbackCommand(ctx context.Context, logger *slog.Logger, j *featu
 	owner, why, err := b.mayRollBack(ctx, j.gh, t, ws, c.author, paths)
 	switch {
 	case err != nil:
-		return "error", "promobot could not check who owns the manifests: " + retryHint(ghclient.IsTerminal(err)), err
+		return "error", "promobot could not check who owns the manifests: " + retryHint(githubapi.IsTerminal(err)), err
 	case !owner:
 		return "not_owner", "promobot rolls back only for an owner of the manifests: " + why + ". Nothing was opened.", nil
 	}
@@ -230,7 +230,7 @@ func (b *Bot) mayRollBack(ctx context.Context, gh featureAPI, t target, ws *work
 				if !seen {
 					org, slug, _ := strings.Cut(o.Name(), "/")
 					list, err = gh.TeamMembers(ctx, org, slug)
-					if err != nil && !ghclient.IsNotFound(err) {
+					if err != nil && !githubapi.IsNotFound(err) {
 						return false, "", err
 					}
 					members[o.Name()] = list
@@ -244,7 +244,7 @@ func (b *Bot) mayRollBack(ctx context.Context, gh featureAPI, t target, ws *work
 	}
 	perm, err := gh.Permission(ctx, t.owner, t.name, login)
 	switch {
-	case ghclient.IsNotFound(err):
+	case githubapi.IsNotFound(err):
 		perm = "none"
 	case err != nil:
 		return false, "", err

@@ -9,7 +9,7 @@ import (
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
+	"github.com/example-org/promobot/internal/githubapi"
 )
 
 // Auth says how to reach and authenticate to GitHub: a token, or a GitHub
@@ -31,7 +31,7 @@ type Auth struct {
 // NewClient builds a go-github client from auth. Its errors are
 // configuration errors: retrying does not help.
 func NewClient(auth Auth) (*github.Client, error) {
-	u, err := ghclient.ParseBaseURL(auth.BaseURL)
+	u, err := githubapi.ParseBaseURL(auth.BaseURL)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package ghclient
+package githubapi
 
 import (
 	"errors"
@@ -10,9 +10,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/example-org/promobot/internal/bot/ghclient/httpcache"
-	"github.com/example-org/promobot/internal/bot/ghclient/retry"
-	"github.com/example-org/promobot/internal/bot/ghclient/retry/retrytest"
+	"github.com/example-org/promobot/internal/githubapi/httpcache"
+	"github.com/example-org/promobot/internal/githubapi/retry"
+	"github.com/example-org/promobot/internal/githubapi/retry/retrytest"
 )
 
 const (

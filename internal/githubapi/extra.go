@@ -1,4 +1,4 @@
-package ghclient
+package githubapi
 
 // The calls of the bot's resynchronization, merge-queue and push handling:
 // what an installation can see, its open pull requests, and the bot's own

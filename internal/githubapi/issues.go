@@ -1,4 +1,4 @@
-package ghclient
+package githubapi
 
 // The calls of the bot's optional features: comments for chat-ops, issues
 // and commit statuses for bypass detection, the App's own identity, and the

@@ -1,4 +1,4 @@
-// Package ghclient is the bot's narrow view of the GitHub REST API: the
+// Package githubapi is the bot's narrow view of the GitHub REST API: the
 // handful of calls an evaluation makes, with plain result types and errors
 // that say whether a retry can help.
 //
@@ -12,7 +12,7 @@
 // token requests and every retry. Config.Budget adds, above the middleware,
 // a per-installation concurrency cap, a conditional-request cache and
 // retries (see Budget).
-package ghclient
+package githubapi
 
 import (
 	"context"
@@ -28,7 +28,7 @@ import (
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
 
-	"github.com/example-org/promobot/internal/bot/ghclient/httpcache"
+	"github.com/example-org/promobot/internal/githubapi/httpcache"
 )
 
 // DefaultBaseURL is the API root of github.com.
@@ -80,7 +80,7 @@ func NewApps(cfg Config) (*Apps, error) {
 		return nil, err
 	}
 	if cfg.AppID <= 0 {
-		return nil, errors.New("ghclient: the App id must be a positive number")
+		return nil, errors.New("githubapi: the App id must be a positive number")
 	}
 	if err := checkPrivateKey(cfg.PrivateKey); err != nil {
 		return nil, err
@@ -90,7 +90,7 @@ func NewApps(cfg Config) (*Apps, error) {
 	}
 	apps, err := ghinstallation.NewAppsTransport(cfg.Transport, cfg.AppID, cfg.PrivateKey)
 	if err != nil {
-		return nil, fmt.Errorf("ghclient: the App private key: %w", err)
+		return nil, fmt.Errorf("githubapi: the App private key: %w", err)
 	}
 	apps.BaseURL = strings.TrimSuffix(base.String(), "/")
 	return &Apps{cfg: cfg, baseURL: base, apps: apps, cache: newCache(cfg.Budget), clients: map[int64]*Client{}}, nil
@@ -104,13 +104,13 @@ func ParseBaseURL(s string) (*url.URL, error) {
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, fmt.Errorf("ghclient: the GitHub API URL %q: %w", s, err)
+		return nil, fmt.Errorf("githubapi: the GitHub API URL %q: %w", s, err)
 	}
 	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("ghclient: the GitHub API URL %q must be an http(s) URL with a host, such as %s", s, DefaultBaseURL)
+		return nil, fmt.Errorf("githubapi: the GitHub API URL %q must be an http(s) URL with a host, such as %s", s, DefaultBaseURL)
 	}
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("ghclient: the GitHub API URL %q must not hold credentials, a query or a fragment", s)
+		return nil, fmt.Errorf("githubapi: the GitHub API URL %q must not hold credentials, a query or a fragment", s)
 	}
 	if !strings.HasSuffix(u.Path, "/") {
 		u.Path += "/"
@@ -123,17 +123,17 @@ func ParseBaseURL(s string) (*url.URL, error) {
 func checkPrivateKey(key []byte) error {
 	block, _ := pem.Decode(key)
 	if block == nil {
-		return errors.New("ghclient: the App private key is not PEM-encoded (expected -----BEGIN RSA PRIVATE KEY-----)")
+		return errors.New("githubapi: the App private key is not PEM-encoded (expected -----BEGIN RSA PRIVATE KEY-----)")
 	}
 	if _, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
 		return nil
 	}
 	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
 	if err != nil {
-		return errors.New("ghclient: the App private key is not an RSA private key in PKCS #1 or PKCS #8 form")
+		return errors.New("githubapi: the App private key is not an RSA private key in PKCS #1 or PKCS #8 form")
 	}
 	if _, ok := k.(interface{ Size() int }); !ok {
-		return errors.New("ghclient: the App private key is not an RSA key")
+		return errors.New("githubapi: the App private key is not an RSA key")
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package ghclient
+package githubapi
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
 
-	"github.com/example-org/promobot/internal/bot/ghclient/retry"
+	"github.com/example-org/promobot/internal/githubapi/retry"
 )
 
 // Error is a failed API call. Terminal says whether retrying the same call
@@ -28,8 +28,8 @@ type Error struct {
 	Err error
 }
 
-// Error returns "ghclient: op: cause".
-func (e *Error) Error() string { return "ghclient: " + e.Op + ": " + e.Err.Error() }
+// Error returns "githubapi: op: cause".
+func (e *Error) Error() string { return "githubapi: " + e.Op + ": " + e.Err.Error() }
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
