@@ -181,7 +181,7 @@ func (b *Bot) runAudit(ctx context.Context, logger *slog.Logger, key string) err
 		return err
 	}
 	defer repo.Close()
-	reviewer, err := githubreview.New(j.gh.REST(), githubreview.Options{
+	reviewer, err := githubreview.New(j.gh, githubreview.Options{
 		Owner: t.owner, Repo: t.name, DefaultBranch: branch,
 		Assess:   audit.AssessOptions{CheckName: b.cfg.CheckName, App: strings.TrimSuffix(j.bot, "[bot]")},
 		CacheDir: ws.stateFile("github"),

@@ -7,8 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/google/go-github/v60/github"
-
+	"github.com/example-org/promobot/internal/audit/githubreview"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/promote"
 )
@@ -23,8 +22,8 @@ type featureAPI interface {
 	CreateIssue(ctx context.Context, owner, repo, title, body string) (githubapi.Issue, error)
 	EditIssueBody(ctx context.Context, owner, repo string, number int, body string) error
 	CreateStatus(ctx context.Context, owner, repo, sha string, s githubapi.CommitStatus) error
-	// REST is the go-github client for promote and githubreview.
-	REST() *github.Client
+	promote.API
+	githubreview.API
 }
 
 // featuresOn reports whether any optional feature is on.
@@ -67,7 +66,7 @@ func (b *Bot) executor(j *featureJob, t target, ws *workspace, logger *slog.Logg
 			Auth:   promote.TokenAuth(j.token),
 			Author: promote.Signature{Name: j.bot, Email: j.bot + "@users.noreply.github.com", Login: j.bot},
 		},
-		GitHub: promote.NewGitHub(j.gh.REST(), t.owner, t.name),
+		GitHub: promote.NewGitHub(j.gh, t.owner, t.name),
 		Now:    b.cfg.Now,
 		Logger: logger,
 	}

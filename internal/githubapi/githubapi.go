@@ -58,6 +58,12 @@ type Config struct {
 	// requests (see Budget); nil sends each request once, as go-github
 	// makes it.
 	Budget *Budget
+	// Token, for New, is a personal, fine-grained, GITHUB_TOKEN or
+	// installation access token to act with instead of the App.
+	Token string
+	// InstallationID, for New when Token is empty, is the App
+	// installation to act as.
+	InstallationID int64
 }
 
 // Apps hands out installation clients. It is safe for concurrent use.
@@ -118,6 +124,18 @@ func ParseBaseURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
+// uploadURL returns the upload API root that goes with the REST API root
+// base: uploads.github.com for api.github.com, HOST/api/uploads/ for a
+// GitHub Enterprise Server at HOST/api/v3/.
+func uploadURL(base *url.URL) *url.URL {
+	if base.Host == "api.github.com" {
+		return &url.URL{Scheme: "https", Host: "uploads.github.com", Path: "/"}
+	}
+	upload := *base
+	upload.Path = strings.TrimSuffix(strings.TrimSuffix(base.Path, "/"), "/api/v3") + "/api/uploads/"
+	return &upload
+}
+
 // checkPrivateKey says clearly what is wrong with a key that is not a PEM
 // RSA private key, without ever echoing it.
 func checkPrivateKey(key []byte) error {
@@ -151,14 +169,61 @@ func (a *Apps) Installation(id int64) (*Client, error) {
 		return c, nil
 	}
 	itr := ghinstallation.NewFromAppsTransport(a.apps, id)
-	var rt http.RoundTripper = itr
+	c := &Client{gh: a.rest(a.chain(id, itr)), tokens: itr, installationID: id}
+	a.clients[id] = c
+	return c, nil
+}
+
+// chain wraps an authenticated transport in the configured middleware and
+// budget; id keys the budget's cache entries.
+func (a *Apps) chain(id int64, authenticated http.RoundTripper) http.RoundTripper {
+	rt := authenticated
 	for i := len(a.cfg.Middleware) - 1; i >= 0; i-- {
 		rt = a.cfg.Middleware[i](rt)
 	}
-	rt = a.budgetTransport(id, rt)
-	c := &Client{gh: a.rest(rt), tokens: itr, installationID: id}
-	a.clients[id] = c
-	return c, nil
+	return a.budgetTransport(id, rt)
+}
+
+// New returns a client that acts as one identity, for the command line:
+// cfg.Token when set, else the App installation cfg.InstallationID
+// (cfg.AppID and cfg.PrivateKey). Its requests take the same route as the
+// server's (see Config and Budget). Its errors are configuration errors:
+// retrying does not help.
+func New(cfg Config) (*Client, error) {
+	if cfg.Token == "" {
+		if cfg.AppID <= 0 || cfg.InstallationID <= 0 || len(cfg.PrivateKey) == 0 {
+			return nil, errors.New("githubapi: no GitHub credentials: give a token, or an App id, installation id and private key")
+		}
+		apps, err := NewApps(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return apps.Installation(cfg.InstallationID)
+	}
+	base, err := ParseBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Transport == nil {
+		cfg.Transport = http.DefaultTransport.(*http.Transport).Clone()
+	}
+	a := &Apps{cfg: cfg, baseURL: base, cache: newCache(cfg.Budget), clients: map[int64]*Client{}}
+	token := cfg.Token
+	rt := a.chain(0, tokenTransport{token: token, next: cfg.Transport})
+	return &Client{gh: a.rest(rt), tokens: tokenFunc(func(context.Context) (string, error) { return token, nil })}, nil
+}
+
+// tokenTransport authenticates every request with a fixed token.
+type tokenTransport struct {
+	token string
+	next  http.RoundTripper
+}
+
+// RoundTrip sends a copy of r with the token as its bearer credential.
+func (t tokenTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+t.token)
+	return t.next.RoundTrip(r)
 }
 
 // appClient returns a go-github client that authenticates as the App
@@ -171,8 +236,7 @@ func (a *Apps) rest(rt http.RoundTripper) *github.Client {
 	gh := github.NewClient(&http.Client{Transport: rt})
 	base := *a.baseURL
 	gh.BaseURL = &base
-	upload := *a.baseURL
-	gh.UploadURL = &upload
+	gh.UploadURL = uploadURL(a.baseURL)
 	if a.cfg.UserAgent != "" {
 		gh.UserAgent = a.cfg.UserAgent
 	}

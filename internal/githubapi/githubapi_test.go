@@ -315,3 +315,37 @@ func TestErrorsSayWhetherARetryHelps(t *testing.T) {
 		})
 	}
 }
+
+func TestNewRefusesBadConfiguration(t *testing.T) {
+	for _, cfg := range []Config{
+		{},
+		{Token: "t", BaseURL: "ftp://example.com/"},
+		{Token: "t", BaseURL: "https://user:pass@example.com/"},
+		{AppID: 1, InstallationID: 2, PrivateKey: []byte("not a key")},
+	} {
+		if _, err := New(cfg); err == nil {
+			t.Errorf("New(%+v) accepted", cfg)
+		}
+	}
+}
+
+func TestNewUploadURL(t *testing.T) {
+	tests := []struct{ in, base, upload string }{
+		{"", "https://api.github.com/", "https://uploads.github.com/"},
+		{"https://api.github.com", "https://api.github.com/", "https://uploads.github.com/"},
+		{"https://ghe.example.com/api/v3", "https://ghe.example.com/api/v3/", "https://ghe.example.com/api/uploads/"},
+		{"http://127.0.0.1:8080/api/v3/", "http://127.0.0.1:8080/api/v3/", "http://127.0.0.1:8080/api/uploads/"},
+	}
+	for _, tt := range tests {
+		c, err := New(Config{BaseURL: tt.in, Token: "t"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.gh.BaseURL.String() != tt.base || c.gh.UploadURL.String() != tt.upload {
+			t.Errorf("%q: base %s upload %s, want %s and %s", tt.in, c.gh.BaseURL, c.gh.UploadURL, tt.base, tt.upload)
+		}
+	}
+	if _, err := New(Config{BaseURL: "ftp://x", Token: "t"}); err == nil {
+		t.Error("an ftp URL was accepted")
+	}
+}

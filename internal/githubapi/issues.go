@@ -123,10 +123,6 @@ func (c *Client) CreateStatus(ctx context.Context, owner, repo, sha string, s Co
 	return nil
 }
 
-// REST returns the go-github client behind c, with the same transport
-// chain (token, budget, metrics), for packages that take one.
-func (c *Client) REST() *github.Client { return c.gh }
-
 // BotLogin returns the login of the App's bot user, such as
 // "promobot[bot]": the author of everything the App writes. It asks
 // GitHub (GET /app, as the App) once and remembers the answer.

@@ -10,6 +10,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/gittest"
 )
 
@@ -221,7 +222,7 @@ func TestRollbackPullRequestWithAnInstallationToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := NewGitHubClient(nil, h.fx.URL(), token)
+	client, err := githubapi.New(githubapi.Config{BaseURL: h.fx.URL(), Token: token})
 	if err != nil {
 		t.Fatal(err)
 	}
