@@ -263,15 +263,16 @@ func reportChange(e *env, f *changeFlags, out *promote.Outcome, err error) error
 		refused *promote.RefusedError
 		nothing *promote.NothingToDoError
 		usage   *promote.UsageError
+		marked  *failure.Error
 	)
 	j := jsonOutcome{Outcome: out}
 	switch {
-	case err != nil && failure.KindOf(err) != failure.Unknown:
+	case errors.As(err, &marked):
 		// Marked where the kind is known: an unknown environment, model,
 		// version or pull request, or a remote that could not answer. A
 		// refusal marked not found reads as what was not found.
 		if errors.As(err, &refused) {
-			return failure.Mark(failure.KindOf(err), errors.New(strings.Join(refused.Reasons, "; ")))
+			return failure.Mark(marked.Kind, errors.New(strings.Join(refused.Reasons, "; ")))
 		}
 		return err
 	case errors.As(err, &nothing):

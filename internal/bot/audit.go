@@ -12,7 +12,7 @@ import (
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/audit/githubreview"
 	"github.com/example-org/promobot/internal/bot/queue"
-	"github.com/example-org/promobot/internal/githubapi"
+	"github.com/example-org/promobot/internal/failure"
 )
 
 // The audit of a repository's default branch: bypass detection (bypass.go)
@@ -225,7 +225,7 @@ func retryable(err error) bool {
 	switch {
 	case errors.As(err, &review):
 		return review.Retryable
-	case githubapi.IsTerminal(err):
+	case failure.IsTerminal(err):
 		return false
 	}
 	return true

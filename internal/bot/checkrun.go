@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/example-org/promobot/internal/evaluate"
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/githubapi"
 )
 
@@ -90,7 +91,7 @@ func failureReport(err error) report {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## ❌ Could not evaluate\n\n%s.\n\n", capitalize(msg))
 	b.WriteString("The policy could not be checked, so this check fails closed: nothing is approved by default.\n\n")
-	if IsTerminal(err) {
+	if failure.IsTerminal(err) {
 		b.WriteString("Re-running will not help until the cause above is fixed (a push or a change to the pull request triggers a new evaluation).\n")
 	} else {
 		b.WriteString("This looks temporary: re-run this check to try again.\n")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/evaluate"
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/policy"
@@ -279,7 +280,7 @@ func (b *Bot) judgeAll(ctx context.Context, logger *slog.Logger, gh githubAPI, t
 		}
 		o := b.judge(ctx, l, gh, one, pr, b.pullSnapshot(gh, one, pr))
 		if o.err != nil {
-			l.Error("evaluation failed", "error", o.err, "terminal", IsTerminal(o.err))
+			l.Error("evaluation failed", "error", o.err, "terminal", failure.IsTerminal(o.err))
 		}
 		out = append(out, o)
 	}

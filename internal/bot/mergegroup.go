@@ -13,6 +13,7 @@ import (
 
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/bot/webhook"
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/githubapi"
 )
 
@@ -141,7 +142,7 @@ func (b *Bot) judgeMergeGroup(ctx context.Context, logger *slog.Logger, gh githu
 		snap := func(context.Context) (snapshot, error) { return set.Snapshot(g.baseSHA, pr.HeadSHA) }
 		o := b.judge(ctx, logger.With("evaluated_pr", pr.Number), gh, t, pr, snap)
 		if o.err != nil {
-			logger.Error("merge group evaluation failed", "evaluated_pr", pr.Number, "error", o.err, "terminal", IsTerminal(o.err))
+			logger.Error("merge group evaluation failed", "evaluated_pr", pr.Number, "error", o.err, "terminal", failure.IsTerminal(o.err))
 		}
 		outcomes = append(outcomes, o)
 	}
@@ -249,3 +250,7 @@ func short7(sha string) string {
 type mergeGroupError struct{ reason string }
 
 func (e *mergeGroupError) Error() string { return "merge group: " + e.reason }
+
+// FailureKind returns failure.Refused: the merge group must change before
+// a retry can pass.
+func (e *mergeGroupError) FailureKind() failure.Kind { return failure.Refused }

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/evaluate/evaltest"
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/githubapi"
 )
 
@@ -317,9 +319,11 @@ func TestIsTerminal(t *testing.T) {
 		{name: "GitHub 502", err: &githubapi.Error{Status: 502, Err: errFake}},
 		{name: "fetch, wrapped", err: errors.Join(errFake, &mirror.Error{Err: errFake, Terminal: true}), want: true},
 		{name: "unknown", err: errFake},
+		{name: "merge group", err: fmt.Errorf("evaluate: %w", &mergeGroupError{reason: "stale"}), want: true},
+		{name: "artifacts", err: &artifactError{err: errFake}},
 	}
 	for _, tc := range tests {
-		if got := IsTerminal(tc.err); got != tc.want {
+		if got := failure.IsTerminal(tc.err); got != tc.want {
 			t.Errorf("%s: IsTerminal = %v, want %v", tc.name, got, tc.want)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/githubtest"
 	"github.com/example-org/promobot/internal/gittest"
 )
@@ -165,7 +166,7 @@ func TestInstallationClientsAreReusedWithOneToken(t *testing.T) {
 	if diff := cmp.Diff([]string{"outer", "inner", "outer", "inner"}, order); diff != "" {
 		t.Errorf("middleware order (-want +got):\n%s", diff)
 	}
-	if _, err := e.apps.Installation(0); !IsTerminal(err) {
+	if _, err := e.apps.Installation(0); !failure.IsTerminal(err) {
 		t.Errorf("Installation(0) = %v, want a terminal error", err)
 	}
 }
@@ -220,7 +221,7 @@ func TestCalls(t *testing.T) {
 	if err != nil || !cmp.Equal(members, []string{"mara", "mike"}) {
 		t.Errorf("TeamMembers = %v, %v", members, err)
 	}
-	if _, err := c.TeamMembers(ctx, "acme", "nobody"); !IsNotFound(err) || !IsTerminal(err) {
+	if _, err := c.TeamMembers(ctx, "acme", "nobody"); !IsNotFound(err) || !failure.IsTerminal(err) {
 		t.Errorf("TeamMembers of an unknown team: %v, want a terminal not-found error", err)
 	}
 
@@ -305,9 +306,9 @@ func TestErrorsSayWhetherARetryHelps(t *testing.T) {
 			if !errors.As(err, &ge) {
 				t.Fatalf("Reviews error %v is not an *Error", err)
 			}
-			if ge.Status != tc.status || IsTerminal(err) != tc.wantTerminal || IsNotFound(err) != tc.wantNotFound {
+			if ge.Status != tc.status || failure.IsTerminal(err) != tc.wantTerminal || IsNotFound(err) != tc.wantNotFound {
 				t.Errorf("error %v: status %d terminal %v not found %v; want %d %v %v",
-					err, ge.Status, IsTerminal(err), IsNotFound(err), tc.status, tc.wantTerminal, tc.wantNotFound)
+					err, ge.Status, failure.IsTerminal(err), IsNotFound(err), tc.status, tc.wantTerminal, tc.wantNotFound)
 			}
 			if !strings.Contains(err.Error(), "list reviews of acme/models#") {
 				t.Errorf("error %q does not say what was being done", err)

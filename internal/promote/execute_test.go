@@ -10,6 +10,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/gittest"
 )
@@ -325,7 +326,7 @@ func TestPushRejectedIsReportedAndLeavesTheCloneClean(t *testing.T) {
 			before := h.localState()
 			_, err := h.executor().Promote(t.Context(), req, Options{})
 			var rejected *PushRejectedError
-			if !errors.As(err, &rejected) || rejected.Reason != "non-fast-forward" || IsTerminal(err) {
+			if !errors.As(err, &rejected) || rejected.Reason != "non-fast-forward" || failure.IsTerminal(err) {
 				t.Fatalf("err = %v, want a non-fast-forward rejection", err)
 			}
 			if !strings.Contains(err.Error(), "push to origin") || !strings.Contains(err.Error(), branch) || !strings.Contains(err.Error(), "nothing was changed locally") {
@@ -376,7 +377,7 @@ func TestRevokedTokenIsATerminalTransportError(t *testing.T) {
 	h.fx.Emulator.RevokeToken(h.token)
 	_, err := x.Promote(t.Context(), PromoteRequest{Models: []string{"elasticnet-ndx"}, To: "prod"}, Options{})
 	var te *TransportError
-	if !errors.As(err, &te) || !IsTerminal(err) || !strings.Contains(err.Error(), "set GITHUB_TOKEN") {
+	if !errors.As(err, &te) || !failure.IsTerminal(err) || !strings.Contains(err.Error(), "set GITHUB_TOKEN") {
 		t.Fatalf("err = %v, want a terminal transport error that names GITHUB_TOKEN", err)
 	}
 }

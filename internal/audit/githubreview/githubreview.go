@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/example-org/promobot/internal/audit"
+	"github.com/example-org/promobot/internal/failure"
 )
 
 // API is the part of the GitHub REST API the reviewer uses, declared here
@@ -263,6 +264,15 @@ func (e *Error) Error() string {
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
+
+// FailureKind is failure.Unavailable when a later retry can succeed, else
+// failure.Usage.
+func (e *Error) FailureKind() failure.Kind {
+	if e.Retryable {
+		return failure.Unavailable
+	}
+	return failure.Usage
+}
 
 func wrap(err error, op string) error {
 	retry := true
