@@ -19,7 +19,11 @@ func githubClient(cfg githubapi.Config) (*githubapi.Client, error) {
 	cfg.Transport = wire
 	cfg.UserAgent = "promobot/" + version
 	cfg.Budget = &githubapi.Budget{}
-	c, err := githubapi.New(cfg)
+	apps, err := githubapi.New(cfg)
+	if err != nil {
+		return nil, usageError("%s", strings.TrimPrefix(err.Error(), "githubapi: "))
+	}
+	c, err := apps.Client()
 	if err != nil {
 		return nil, usageError("%s", strings.TrimPrefix(err.Error(), "githubapi: "))
 	}

@@ -352,7 +352,7 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 	m := metrics.New()
 	wire := http.DefaultTransport.(*http.Transport).Clone()
 	wire.ResponseHeaderTimeout = 30 * time.Second
-	apps, err := githubapi.NewApps(githubapi.Config{
+	apps, err := githubapi.New(githubapi.Config{
 		BaseURL:    c.flags.githubURL,
 		AppID:      c.appID,
 		PrivateKey: c.privateKey,

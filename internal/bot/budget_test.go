@@ -144,7 +144,7 @@ func newHarnessWithBudget(t testing.TB, on bool) *budgetHarness {
 			Observer: h.metrics,
 		}
 	}
-	apps, err := githubapi.NewApps(cfg)
+	apps, err := githubapi.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

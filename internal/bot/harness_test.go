@@ -128,7 +128,7 @@ func (h *harness) start(opts harnessOptions) {
 	if opts.wire != nil {
 		wire = opts.wire(wire)
 	}
-	apps, err := githubapi.NewApps(githubapi.Config{
+	apps, err := githubapi.New(githubapi.Config{
 		BaseURL: h.fx.URL(), AppID: testAppID, PrivateKey: keyPEM,
 		Transport: m.InstrumentTransport(wire),
 	})

@@ -1,12 +1,16 @@
-// Package githubapi is the bot's narrow view of the GitHub REST API: the
-// handful of calls an evaluation makes, with plain result types and errors
-// that say whether a retry can help.
+// Package githubapi is promobot's one adapter to the GitHub REST API, used
+// by the server and the command line alike: the calls the bot, promote and
+// the audit make, with plain result types where it can and errors that say
+// through their failure kind whether a retry can help.
 //
-// Apps authenticates as a GitHub App with ghinstallation and keeps one
-// client, and so one token-refreshing transport, per installation. Every
-// request goes through a single http.RoundTripper chain:
+// New is the one constructor. For the server, Apps authenticates as a
+// GitHub App with ghinstallation and keeps one client, and so one
+// token-refreshing transport, per installation; a command acts as a token
+// or a single installation (Apps.Client). GitHub Enterprise Server is
+// reached through Config.BaseURL. Every request goes through a single
+// http.RoundTripper chain:
 //
-//	go-github → Config.Middleware (outermost first) → installation token → Config.Transport (the wire)
+//	go-github → Config.Middleware (outermost first) → installation token or Config.Token → Config.Transport (the wire)
 //
 // Request counting belongs in Config.Transport, where it also sees the
 // token requests and every retry. Config.Budget adds, above the middleware,
@@ -58,15 +62,18 @@ type Config struct {
 	// requests (see Budget); nil sends each request once, as go-github
 	// makes it.
 	Budget *Budget
-	// Token, for New, is a personal, fine-grained, GITHUB_TOKEN or
-	// installation access token to act with instead of the App.
+	// Token is a personal, fine-grained, GITHUB_TOKEN or installation
+	// access token to act with instead of the App (see Apps.Client); the
+	// App fields are then not needed.
 	Token string
-	// InstallationID, for New when Token is empty, is the App
-	// installation to act as.
+	// InstallationID is the App installation Apps.Client acts as when
+	// Token is empty.
 	InstallationID int64
 }
 
-// Apps hands out installation clients. It is safe for concurrent use.
+// Apps hands out clients: the server's one per App installation
+// (Installation), or the one client of a command that acts as a token or
+// a single installation (Client). It is safe for concurrent use.
 type Apps struct {
 	cfg     Config
 	baseURL *url.URL
@@ -78,12 +85,20 @@ type Apps struct {
 	botLogin string // set by BotLogin
 }
 
-// NewApps checks the configuration and parses the private key. Its errors
-// are configuration errors: retrying does not help.
-func NewApps(cfg Config) (*Apps, error) {
+// New checks the configuration and, unless cfg.Token is set, parses the
+// App's private key. It is the one constructor of GitHub clients, for the
+// server and the command line alike. Its errors are configuration errors:
+// retrying does not help.
+func New(cfg Config) (*Apps, error) {
 	base, err := ParseBaseURL(cfg.BaseURL)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Token != "" {
+		if cfg.Transport == nil {
+			cfg.Transport = http.DefaultTransport.(*http.Transport).Clone()
+		}
+		return &Apps{cfg: cfg, baseURL: base, cache: newCache(cfg.Budget), clients: map[int64]*Client{}}, nil
 	}
 	if cfg.AppID <= 0 {
 		return nil, errors.New("githubapi: the App id must be a positive number")
@@ -163,6 +178,9 @@ func (a *Apps) Installation(id int64) (*Client, error) {
 	if id <= 0 {
 		return nil, &Error{Op: "installation client", Err: fmt.Errorf("invalid installation id %d", id), Terminal: true}
 	}
+	if a.apps == nil {
+		return nil, errNoApp
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if c, ok := a.clients[id]; ok {
@@ -184,33 +202,31 @@ func (a *Apps) chain(id int64, authenticated http.RoundTripper) http.RoundTrippe
 	return a.budgetTransport(id, rt)
 }
 
-// New returns a client that acts as one identity, for the command line:
-// cfg.Token when set, else the App installation cfg.InstallationID
-// (cfg.AppID and cfg.PrivateKey). Its requests take the same route as the
-// server's (see Config and Budget). Its errors are configuration errors:
-// retrying does not help.
-func New(cfg Config) (*Client, error) {
-	if cfg.Token == "" {
-		if cfg.AppID <= 0 || cfg.InstallationID <= 0 || len(cfg.PrivateKey) == 0 {
-			return nil, errors.New("githubapi: no GitHub credentials: give a token, or an App id, installation id and private key")
+// errNoApp is the error of a call that needs the App's credentials on
+// Apps made for a token.
+var errNoApp = &Error{Op: "act as the App", Err: errors.New("a token was configured, not the App's credentials"), Terminal: true}
+
+// Client returns the client of a command that acts as one identity: the
+// configured Token when set, else the App installation InstallationID.
+// Its requests take the same route as the server's (see Config and
+// Budget).
+func (a *Apps) Client() (*Client, error) {
+	token := a.cfg.Token
+	if token == "" {
+		if a.cfg.InstallationID <= 0 {
+			return nil, errors.New("githubapi: no installation: give a token, or the App's installation id")
 		}
-		apps, err := NewApps(cfg)
-		if err != nil {
-			return nil, err
-		}
-		return apps.Installation(cfg.InstallationID)
+		return a.Installation(a.cfg.InstallationID)
 	}
-	base, err := ParseBaseURL(cfg.BaseURL)
-	if err != nil {
-		return nil, err
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if c, ok := a.clients[0]; ok {
+		return c, nil
 	}
-	if cfg.Transport == nil {
-		cfg.Transport = http.DefaultTransport.(*http.Transport).Clone()
-	}
-	a := &Apps{cfg: cfg, baseURL: base, cache: newCache(cfg.Budget), clients: map[int64]*Client{}}
-	token := cfg.Token
-	rt := a.chain(0, tokenTransport{token: token, next: cfg.Transport})
-	return &Client{gh: a.rest(rt), tokens: tokenFunc(func(context.Context) (string, error) { return token, nil })}, nil
+	rt := a.chain(0, tokenTransport{token: token, next: a.cfg.Transport})
+	c := &Client{gh: a.rest(rt), tokens: tokenFunc(func(context.Context) (string, error) { return token, nil })}
+	a.clients[0] = c
+	return c, nil
 }
 
 // tokenTransport authenticates every request with a fixed token.

@@ -76,7 +76,7 @@ func newEnvConfig(t *testing.T, cfg Config) *env {
 		t.Fatal(err)
 	}
 	cfg.BaseURL, cfg.AppID, cfg.PrivateKey = fx.URL(), appID, pemBytes
-	e.apps, err = NewApps(cfg)
+	e.apps, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestNewAppsRefusesBadConfiguration(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := NewApps(tc.cfg)
+			_, err := New(tc.cfg)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("NewApps error %v, want one mentioning %q", err, tc.want)
 			}
@@ -317,6 +317,15 @@ func TestErrorsSayWhetherARetryHelps(t *testing.T) {
 	}
 }
 
+// newClient is New followed by Apps.Client.
+func newClient(cfg Config) (*Client, error) {
+	a, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return a.Client()
+}
+
 func TestNewRefusesBadConfiguration(t *testing.T) {
 	for _, cfg := range []Config{
 		{},
@@ -324,8 +333,8 @@ func TestNewRefusesBadConfiguration(t *testing.T) {
 		{Token: "t", BaseURL: "https://user:pass@example.com/"},
 		{AppID: 1, InstallationID: 2, PrivateKey: []byte("not a key")},
 	} {
-		if _, err := New(cfg); err == nil {
-			t.Errorf("New(%+v) accepted", cfg)
+		if _, err := newClient(cfg); err == nil {
+			t.Errorf("New(%+v).Client() accepted", cfg)
 		}
 	}
 }
@@ -338,7 +347,7 @@ func TestNewUploadURL(t *testing.T) {
 		{"http://127.0.0.1:8080/api/v3/", "http://127.0.0.1:8080/api/v3/", "http://127.0.0.1:8080/api/uploads/"},
 	}
 	for _, tt := range tests {
-		c, err := New(Config{BaseURL: tt.in, Token: "t"})
+		c, err := newClient(Config{BaseURL: tt.in, Token: "t"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -348,5 +357,31 @@ func TestNewUploadURL(t *testing.T) {
 	}
 	if _, err := New(Config{BaseURL: "ftp://x", Token: "t"}); err == nil {
 		t.Error("an ftp URL was accepted")
+	}
+}
+
+func TestTokenAppsActAsTheTokenOnly(t *testing.T) {
+	a, err := New(Config{BaseURL: "http://127.0.0.1:1/", Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, err := a.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2, _ := a.Client(); c2 != c1 {
+		t.Error("Client built a second client for the same token")
+	}
+	if tok, err := c1.Token(t.Context()); err != nil || tok != "t" {
+		t.Errorf("Token = %q, %v; want the configured token", tok, err)
+	}
+	if _, err := a.Installation(7); !failure.IsTerminal(err) {
+		t.Errorf("Installation on token Apps: %v, want a terminal error", err)
+	}
+	if _, err := a.BotLogin(t.Context()); !failure.IsTerminal(err) {
+		t.Errorf("BotLogin on token Apps: %v, want a terminal error", err)
+	}
+	if _, err := a.InstallationIDs(t.Context()); !failure.IsTerminal(err) {
+		t.Errorf("InstallationIDs on token Apps: %v, want a terminal error", err)
 	}
 }

@@ -133,6 +133,9 @@ func (a *Apps) BotLogin(ctx context.Context) (string, error) {
 	if login != "" {
 		return login, nil
 	}
+	if a.apps == nil {
+		return "", errNoApp
+	}
 	app, _, err := a.appClient().Apps.Get(ctx, "")
 	if err != nil {
 		return "", classify("get the App", err)

@@ -223,7 +223,11 @@ func TestRollbackPullRequestWithAnInstallationToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := githubapi.New(githubapi.Config{BaseURL: h.fx.URL(), Token: token})
+	apps, err := githubapi.New(githubapi.Config{BaseURL: h.fx.URL(), Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := apps.Client()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -95,7 +95,11 @@ func (h *harness) cloneURL() string { return h.fx.Git.RepoURL(owner + "/" + repo
 // executor returns an executor acting as release-bot.
 func (h *harness) executor() *Executor {
 	h.t.Helper()
-	client, err := githubapi.New(githubapi.Config{BaseURL: h.fx.URL(), Token: h.token})
+	apps, err := githubapi.New(githubapi.Config{BaseURL: h.fx.URL(), Token: h.token})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	client, err := apps.Client()
 	if err != nil {
 		h.t.Fatal(err)
 	}

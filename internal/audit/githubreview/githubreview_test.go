@@ -16,7 +16,11 @@ import (
 
 func newFor(t *testing.T, h *audittest.History, opts Options) *Reviewer {
 	t.Helper()
-	client, err := githubapi.New(githubapi.Config{BaseURL: h.Fixture.URL(), Token: h.Token(t)})
+	apps, err := githubapi.New(githubapi.Config{BaseURL: h.Fixture.URL(), Token: h.Token(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := apps.Client()
 	if err != nil {
 		t.Fatal(err)
 	}
