@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v60/github"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -24,6 +23,7 @@ import (
 	"github.com/example-org/promobot/internal/audit/githubreview"
 	"github.com/example-org/promobot/internal/audit/report"
 	"github.com/example-org/promobot/internal/failure"
+	"github.com/example-org/promobot/internal/githubapi"
 )
 
 func init() { subcommands = append(subcommands, newAuditCommand) }
@@ -97,7 +97,7 @@ func (s *auditSource) load(ctx context.Context, e *env) (*auditRun, error) {
 	}
 	client, err := s.client(e)
 	if err != nil {
-		return nil, usageError("%v", err)
+		return nil, err
 	}
 	branch := h.Branch
 	if branch == "" {
@@ -122,24 +122,24 @@ func (s *auditSource) load(ctx context.Context, e *env) (*auditRun, error) {
 	return run, nil
 }
 
-func (s *auditSource) client(e *env) (*github.Client, error) {
-	auth := githubreview.Auth{BaseURL: s.githubURL, Token: s.githubToken, AppID: s.appID, InstallationID: s.installation}
+func (s *auditSource) client(e *env) (*githubapi.Client, error) {
+	auth := githubapi.Config{BaseURL: s.githubURL, Token: s.githubToken, AppID: s.appID, InstallationID: s.installation}
 	if auth.BaseURL == "" {
 		auth.BaseURL = e.getenv("GITHUB_API_URL")
 	}
 	if s.appID > 0 {
 		if s.appKey == "" || s.installation <= 0 {
-			return nil, errors.New("--github-app-id needs --github-app-key and --github-installation-id")
+			return nil, usageError("--github-app-id needs --github-app-key and --github-installation-id")
 		}
 		key, err := os.ReadFile(s.appKey)
 		if err != nil {
-			return nil, fmt.Errorf("read the App key: %w", err)
+			return nil, usageError("read the App key: %v", err)
 		}
 		auth.PrivateKey = key
 	} else if auth.Token == "" {
 		auth.Token = e.getenv("GITHUB_TOKEN")
 	}
-	return githubreview.NewClient(auth)
+	return githubClient(auth)
 }
 
 // enrich verifies, on GitHub, the records that pass the name filters.

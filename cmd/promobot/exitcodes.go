@@ -6,23 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/example-org/promobot/internal/artifact"
-	"github.com/example-org/promobot/internal/audit/githubreview"
 	"github.com/example-org/promobot/internal/failure"
-	"github.com/example-org/promobot/internal/promote"
 	"github.com/example-org/promobot/internal/resolve"
 )
 
-// errorExitCode is the one place that maps an error to an exit code. An
-// error marked with a failure kind gets that kind's code; otherwise the
-// packages' own classifications are consulted; anything else is an
-// internal error, exit 2.
+// errorExitCode is the one place that maps an error to an exit code: the
+// error's failure kind (failure.KindOf: a mark, or the kind its own type
+// reports) gets that kind's code; a deadline is unavailable; anything
+// else is an internal error, exit 2.
 func errorExitCode(err error) int {
 	switch failure.KindOf(err) {
 	case failure.Refused:
@@ -34,45 +30,8 @@ func errorExitCode(err error) int {
 	case failure.Unavailable:
 		return exitUnavailable
 	}
-	var (
-		resolveRefused *resolve.RefusedError
-		promoteRefused *promote.RefusedError
-		promoteUsage   *promote.UsageError
-		gh             *promote.GitHubError
-		transport      *promote.TransportError
-		review         *githubreview.Error
-	)
-	switch {
-	case errors.As(err, &resolveRefused), errors.As(err, &promoteRefused):
-		return exitFailed
-	case errors.As(err, &promoteUsage):
-		return exitUsage
-	case errors.As(err, &gh):
-		switch {
-		case gh.Status == http.StatusNotFound:
-			return exitNotFound
-		case gh.Retryable:
-			return exitUnavailable
-		}
-		return exitUsage
-	case errors.As(err, &transport):
-		if promote.IsTerminal(err) {
-			return exitUsage
-		}
+	if errors.Is(err, context.DeadlineExceeded) {
 		return exitUnavailable
-	case errors.As(err, &review):
-		if review.Retryable {
-			return exitUnavailable
-		}
-		return exitUsage
-	case errors.Is(err, context.DeadlineExceeded):
-		return exitUnavailable
-	}
-	if r, ok := artifact.ReasonOf(err); ok {
-		if r == artifact.ReasonUnavailable {
-			return exitUnavailable
-		}
-		return exitFailed
 	}
 	return exitUsage
 }

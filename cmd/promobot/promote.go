@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/example-org/promobot/internal/failure"
+	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/location"
 	"github.com/example-org/promobot/internal/promote"
@@ -116,9 +116,9 @@ func (f *changeFlags) executor(e *env) (*promote.Executor, error) {
 	case token == "" && needPR:
 		return nil, usageError("GITHUB_TOKEN is needed to open the pull request (or use --no-pr or --dry-run)")
 	case ok && token != "":
-		client, err := promote.NewGitHubClient(&http.Client{Timeout: time.Minute}, apiURL, token)
+		client, err := githubClient(githubapi.Config{BaseURL: apiURL, Token: token})
 		if err != nil {
-			return nil, usageError("%v", err)
+			return nil, err
 		}
 		x.GitHub = promote.NewGitHub(client, owner, name)
 	}
@@ -269,15 +269,16 @@ func reportChange(e *env, f *changeFlags, out *promote.Outcome, err error) error
 		refused *promote.RefusedError
 		nothing *promote.NothingToDoError
 		usage   *promote.UsageError
+		marked  *failure.Error
 	)
 	j := jsonOutcome{Outcome: out}
 	switch {
-	case err != nil && failure.KindOf(err) != failure.Unknown:
+	case errors.As(err, &marked):
 		// Marked where the kind is known: an unknown environment, model,
 		// version or pull request, or a remote that could not answer. A
 		// refusal marked not found reads as what was not found.
 		if errors.As(err, &refused) {
-			return failure.Mark(failure.KindOf(err), errors.New(strings.Join(refused.Reasons, "; ")))
+			return failure.Mark(marked.Kind, errors.New(strings.Join(refused.Reasons, "; ")))
 		}
 		return err
 	case errors.As(err, &nothing):

@@ -363,7 +363,7 @@ func resolveRevision(repo resolver, flag, rev string) (plumbing.Hash, error) {
 	h, err := repo.Resolve(rev)
 	if err != nil {
 		err = fmt.Errorf("%s: %w", flag, err)
-		if gitrepo.IsTerminal(err) {
+		if failure.IsTerminal(err) {
 			return h, failure.NotFoundError(err)
 		}
 		return h, err

@@ -20,9 +20,9 @@ import (
 	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot"
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
+	"github.com/example-org/promobot/internal/githubapi"
 )
 
 func init() { subcommands = append(subcommands, newServeCommand) }
@@ -156,8 +156,8 @@ func (f *serveFlags) check(e *env) (*serveConfig, error) {
 			c.webhookSecrets = secrets
 		}
 	}
-	if _, err := ghclient.ParseBaseURL(f.githubURL); err != nil {
-		bad("--github-url (GITHUB_API_URL): %v", strings.TrimPrefix(err.Error(), "ghclient: "))
+	if _, err := githubapi.ParseBaseURL(f.githubURL); err != nil {
+		bad("--github-url (GITHUB_API_URL): %v", strings.TrimPrefix(err.Error(), "githubapi: "))
 	}
 	if strings.TrimSpace(f.checkName) == "" {
 		bad("--check-name must not be empty")
@@ -352,18 +352,18 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 	m := metrics.New()
 	wire := http.DefaultTransport.(*http.Transport).Clone()
 	wire.ResponseHeaderTimeout = 30 * time.Second
-	apps, err := ghclient.NewApps(ghclient.Config{
+	apps, err := githubapi.New(githubapi.Config{
 		BaseURL:    c.flags.githubURL,
 		AppID:      c.appID,
 		PrivateKey: c.privateKey,
 		Transport:  m.InstrumentTransport(wire),
 		UserAgent:  "promobot/" + version,
 		// Conditional reads, retries with backoff and a per-installation
-		// rate-limit gate (see internal/bot/ghclient.Budget).
-		Budget: &ghclient.Budget{Observer: m},
+		// rate-limit gate (see internal/githubapi.Budget).
+		Budget: &githubapi.Budget{Observer: m},
 	})
 	if err != nil {
-		return usageError("serve: %v", strings.TrimPrefix(err.Error(), "ghclient: "))
+		return usageError("serve: %v", strings.TrimPrefix(err.Error(), "githubapi: "))
 	}
 	mirrors, err := mirror.New(c.flags.cacheDir, mirror.Options{
 		ObserveFetch: func(o mirror.FetchOutcome, d time.Duration) { m.GitFetch(string(o), d) },

@@ -20,6 +20,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
 	"github.com/example-org/promobot/internal/azuritetest"
+	"github.com/example-org/promobot/internal/failure"
 )
 
 const testContainer = "models"
@@ -162,7 +163,7 @@ func testAzuriteScenarios(t *testing.T, env *azuriteEnv) {
 				if got, _ := ReasonOf(err); err == nil || got != tt.wantReason {
 					t.Fatalf("error = %v, want reason %s\n%s", err, tt.wantReason, res)
 				}
-				if !IsTerminal(err) {
+				if !failure.IsTerminal(err) {
 					t.Errorf("error %v is not terminal", err)
 				}
 			}
@@ -294,7 +295,7 @@ func testAzuriteBlobReplacedDuringDownload(t *testing.T, env *azuriteEnv) {
 				}
 				return
 			}
-			if got, _ := ReasonOf(err); got != tt.wantReason || !IsTerminal(err) {
+			if got, _ := ReasonOf(err); got != tt.wantReason || !failure.IsTerminal(err) {
 				t.Fatalf("error = %v, want a terminal %s\n%s", err, tt.wantReason, res)
 			}
 			if res.SHA256 != "" {
@@ -333,7 +334,7 @@ func testAzuriteSAS(t *testing.T, env *azuriteEnv) {
 	t.Run("SAS for another container", func(t *testing.T) {
 		v, _ := env.verifier(t, Credentials{SASToken: sasFor("other")})
 		_, err := v.Verify(t.Context(), Spec{URI: uri, SHA256: sha256Hex(data)}, false)
-		if err == nil || IsTerminal(err) {
+		if err == nil || failure.IsTerminal(err) {
 			t.Fatalf("error = %v, want a non-terminal authorisation error", err)
 		}
 		if strings.Contains(err.Error(), "sig=") {
@@ -343,7 +344,7 @@ func testAzuriteSAS(t *testing.T, env *azuriteEnv) {
 	t.Run("connection string for another account", func(t *testing.T) {
 		v, _ := env.verifier(t, Credentials{ConnectionString: "AccountName=someoneelse;AccountKey=" + azuritetest.AccountKey})
 		_, err := v.Verify(t.Context(), Spec{URI: uri, SHA256: sha256Hex(data)}, false)
-		if err == nil || IsTerminal(err) || !strings.Contains(err.Error(), `account "someoneelse"`) {
+		if err == nil || failure.IsTerminal(err) || !strings.Contains(err.Error(), `account "someoneelse"`) {
 			t.Fatalf("error = %v, want a non-terminal account mismatch", err)
 		}
 	})
@@ -364,7 +365,7 @@ func testAzuriteDownload(t *testing.T, env *azuriteEnv) {
 	}
 
 	bad := filepath.Join(dir, "bad.pkl")
-	if _, err := v.Download(t.Context(), Spec{URI: uri, SHA256: sha256Hex(data[1:])}, false, bad); !IsTerminal(err) {
+	if _, err := v.Download(t.Context(), Spec{URI: uri, SHA256: sha256Hex(data[1:])}, false, bad); !failure.IsTerminal(err) {
 		t.Fatalf("error = %v, want a terminal mismatch", err)
 	}
 	entries, _ := os.ReadDir(dir)

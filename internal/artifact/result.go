@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/example-org/promobot/internal/failure"
 )
 
 // Reason classifies why verification did not succeed.
@@ -90,13 +92,16 @@ func (e *Error) Unwrap() error { return e.Err }
 // artifact failed verification rather than being unreachable.
 func (e *Error) Terminal() bool { return e.Reason != ReasonUnavailable }
 
-// IsTerminal reports whether err is a verification failure that retrying
-// cannot fix (a mismatch, a missing artifact, a bad signature, a refused
-// location). Storage and network errors, cancellations and errors from other
-// packages are not terminal.
-func IsTerminal(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Terminal()
+// FailureKind classifies e for failure.IsTerminal and the command line's
+// exit codes: a verification failure that retrying cannot fix (a
+// mismatch, a missing artifact, a bad signature, a refused location) is
+// Refused, a storage or network error Unavailable. Cancellations and
+// errors from other packages are not terminal.
+func (e *Error) FailureKind() failure.Kind {
+	if e.Terminal() {
+		return failure.Refused
+	}
+	return failure.Unavailable
 }
 
 // ReasonOf returns the Reason carried by err, and false when err is not an

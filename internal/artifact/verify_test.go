@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/example-org/promobot/internal/failure"
 )
 
 const fakeURI = "https://acct.blob.core.windows.net/models/fraud/model.pkl"
@@ -156,7 +158,7 @@ func TestVerifyOutcomes(t *testing.T) {
 				if got, _ := ReasonOf(err); got != tt.wantReason {
 					t.Errorf("reason = %s, want %s (error: %v)", got, tt.wantReason, err)
 				}
-				if got, want := IsTerminal(err), tt.wantReason != ReasonUnavailable; got != want {
+				if got, want := failure.IsTerminal(err), tt.wantReason != ReasonUnavailable; got != want {
 					t.Errorf("IsTerminal = %v, want %v", got, want)
 				}
 				if res.Verified() {
@@ -270,7 +272,7 @@ func TestVerifyGivesUpAfterRepeatedFailures(t *testing.T) {
 	}
 	v := newFakeVerifier(t, store)
 	_, err := v.Verify(t.Context(), Spec{URI: fakeURI, SHA256: sha256Hex(data)}, false)
-	if err == nil || IsTerminal(err) {
+	if err == nil || failure.IsTerminal(err) {
 		t.Fatalf("error = %v, want a non-terminal error", err)
 	}
 	if !strings.Contains(err.Error(), "failed 5 times in a row") {
@@ -290,7 +292,7 @@ func TestVerifyDetectsChangeBetweenRanges(t *testing.T) {
 	}
 	v := newFakeVerifier(t, store)
 	res, err := v.Verify(t.Context(), Spec{URI: fakeURI, SHA256: sha256Hex(data)}, false)
-	if got, _ := ReasonOf(err); got != ReasonChanged || !IsTerminal(err) {
+	if got, _ := ReasonOf(err); got != ReasonChanged || !failure.IsTerminal(err) {
 		t.Fatalf("error = %v, want a terminal %s", err, ReasonChanged)
 	}
 	if res.SHA256 != "" {
@@ -328,7 +330,7 @@ func TestVerifyCancelled(t *testing.T) {
 	}
 	v := newFakeVerifier(t, store)
 	_, err := v.Verify(ctx, Spec{URI: fakeURI, SHA256: sha256Hex(data)}, false)
-	if !errors.Is(err, context.Canceled) || IsTerminal(err) {
+	if !errors.Is(err, context.Canceled) || failure.IsTerminal(err) {
 		t.Fatalf("error = %v, want a non-terminal context.Canceled", err)
 	}
 }

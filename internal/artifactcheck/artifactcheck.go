@@ -16,6 +16,7 @@ import (
 
 	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/evaluate"
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/policy"
 )
@@ -183,7 +184,7 @@ func Outcome(res artifact.Result, err error) evaluate.ArtifactCheck {
 	if nc := (*NoCredentialsError)(nil); errors.As(err, &nc) {
 		return evaluate.ArtifactCheck{Unavailable: true, NoCredentials: true, Detail: nc.Error()}
 	}
-	if !artifact.IsTerminal(err) {
+	if !failure.IsTerminal(err) {
 		return evaluate.ArtifactCheck{Unavailable: true, Detail: err.Error()}
 	}
 	return evaluate.ArtifactCheck{Detail: err.Error()}

@@ -11,8 +11,8 @@ import (
 	"github.com/example-org/promobot/internal/audit"
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/audit/githubreview"
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/queue"
+	"github.com/example-org/promobot/internal/failure"
 )
 
 // The audit of a repository's default branch: bypass detection (bypass.go)
@@ -181,7 +181,7 @@ func (b *Bot) runAudit(ctx context.Context, logger *slog.Logger, key string) err
 		return err
 	}
 	defer repo.Close()
-	reviewer, err := githubreview.New(j.gh.REST(), githubreview.Options{
+	reviewer, err := githubreview.New(j.gh, githubreview.Options{
 		Owner: t.owner, Repo: t.name, DefaultBranch: branch,
 		Assess:   audit.AssessOptions{CheckName: b.cfg.CheckName, App: strings.TrimSuffix(j.bot, "[bot]")},
 		CacheDir: ws.stateFile("github"),
@@ -225,7 +225,7 @@ func retryable(err error) bool {
 	switch {
 	case errors.As(err, &review):
 		return review.Retryable
-	case ghclient.IsTerminal(err):
+	case failure.IsTerminal(err):
 		return false
 	}
 	return true

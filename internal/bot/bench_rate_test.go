@@ -18,10 +18,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/codeowners"
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/evaluate/evaltest"
+	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/policy"
 	"github.com/example-org/promobot/internal/repoconfig"
@@ -198,7 +198,7 @@ func evaluationFixture(tb testing.TB) (*evaluate.Input, *fakeGitHub) {
 			perms[login] = "write"
 		}
 	}
-	var reviews []ghclient.Review
+	var reviews []githubapi.Review
 	for i := range 200 {
 		user := fmt.Sprintf("reviewer-%02d", i%40)
 		state := "COMMENTED"
@@ -211,17 +211,17 @@ func evaluationFixture(tb testing.TB) (*evaluate.Input, *fakeGitHub) {
 			state = "APPROVED"
 		}
 		perms[user] = "write"
-		reviews = append(reviews, ghclient.Review{ID: int64(i + 1), User: user, State: state, CommitID: evaltest.HeadSHA, SubmittedAt: now.Add(time.Duration(i) * time.Second)})
+		reviews = append(reviews, githubapi.Review{ID: int64(i + 1), User: user, State: state, CommitID: evaltest.HeadSHA, SubmittedAt: now.Add(time.Duration(i) * time.Second)})
 	}
-	pr := &ghclient.PullRequest{Number: 7, State: "open", Author: "alex", BaseRef: "main", HeadSHA: evaltest.HeadSHA, CloneURL: "https://example.invalid/x.git"}
-	return in, &fakeGitHub{noRecord: true, reviews: reviews, teams: teams, perms: perms, pulls: map[int]*ghclient.PullRequest{7: pr}}
+	pr := &githubapi.PullRequest{Number: 7, State: "open", Author: "alex", BaseRef: "main", HeadSHA: evaltest.HeadSHA, CloneURL: "https://example.invalid/x.git"}
+	return in, &fakeGitHub{noRecord: true, reviews: reviews, teams: teams, perms: perms, pulls: map[int]*githubapi.PullRequest{7: pr}}
 }
 
 func TestEvaluationFixturePasses(t *testing.T) {
 	in, gh := evaluationFixture(t)
 	engine := &recordingEngine{}
 	u := newUnitBot(t, gh, &fakeMirrors{input: in}, func(c *Config) { c.Engine = engine })
-	pr := &ghclient.PullRequest{Number: 7, State: "open", Author: "alex", BaseRef: "main", HeadSHA: evaltest.HeadSHA, CloneURL: "https://example.invalid/x.git"}
+	pr := &githubapi.PullRequest{Number: 7, State: "open", Author: "alex", BaseRef: "main", HeadSHA: evaltest.HeadSHA, CloneURL: "https://example.invalid/x.git"}
 	tgt := target{installation: testInstallationID, owner: testOwner, name: testRepo, number: 7, sha: pr.HeadSHA, pr: pr}
 	if err := u.evaluatePullRequest(t.Context(), testLogger(t), gh, tgt); err != nil {
 		t.Fatal(err)
@@ -249,7 +249,7 @@ func BenchmarkEvaluationNoNetwork(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer func() { _ = bot.Shutdown(context.Background()) }()
-	pr := &ghclient.PullRequest{Number: 7, State: "open", Author: "alex", BaseRef: "main", HeadSHA: evaltest.HeadSHA, CloneURL: "https://example.invalid/x.git"}
+	pr := &githubapi.PullRequest{Number: 7, State: "open", Author: "alex", BaseRef: "main", HeadSHA: evaltest.HeadSHA, CloneURL: "https://example.invalid/x.git"}
 	tgt := target{installation: testInstallationID, owner: testOwner, name: testRepo, number: 7, sha: pr.HeadSHA, pr: pr}
 	logger := slog.New(slog.DiscardHandler)
 	ctx := context.Background()

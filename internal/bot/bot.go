@@ -49,12 +49,12 @@ import (
 	"time"
 
 	"github.com/example-org/promobot/internal/audit/chain"
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/bot/queue"
 	"github.com/example-org/promobot/internal/bot/webhook"
 	"github.com/example-org/promobot/internal/evaluate"
+	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/gitrepo"
 )
 
@@ -83,7 +83,7 @@ type Config struct {
 	// accepted. Usually one; during a rotation the old and the new.
 	WebhookSecrets [][]byte
 	// Apps gives installation clients.
-	Apps *ghclient.Apps
+	Apps *githubapi.Apps
 	// Mirrors holds the local repository mirrors.
 	Mirrors *mirror.Set
 	// Engine judges changes; nil means PolicyEngine.
@@ -170,21 +170,21 @@ type ArtifactVerifier interface {
 }
 
 // githubAPI is the part of the GitHub REST API an evaluation uses;
-// *ghclient.Client implements it.
+// *githubapi.Client implements it.
 type githubAPI interface {
-	PullRequest(ctx context.Context, owner, repo string, number int) (*ghclient.PullRequest, error)
-	PullRequestCommits(ctx context.Context, owner, repo string, number int) ([]ghclient.Commit, error)
-	Reviews(ctx context.Context, owner, repo string, number int) ([]ghclient.Review, error)
+	PullRequest(ctx context.Context, owner, repo string, number int) (*githubapi.PullRequest, error)
+	PullRequestCommits(ctx context.Context, owner, repo string, number int) ([]githubapi.Commit, error)
+	Reviews(ctx context.Context, owner, repo string, number int) ([]githubapi.Review, error)
 	TeamMembers(ctx context.Context, org, slug string) ([]string, error)
 	Permission(ctx context.Context, owner, repo, login string) (string, error)
-	PullRequestsWithHead(ctx context.Context, owner, repo, sha string) ([]*ghclient.PullRequest, error)
-	OpenPullRequests(ctx context.Context, owner, repo, base string) ([]*ghclient.PullRequest, error)
-	Repositories(ctx context.Context) ([]ghclient.Repository, error)
-	LatestCheckRun(ctx context.Context, owner, repo, sha, name string, appID int64) (*ghclient.ExistingCheckRun, error)
+	PullRequestsWithHead(ctx context.Context, owner, repo, sha string) ([]*githubapi.PullRequest, error)
+	OpenPullRequests(ctx context.Context, owner, repo, base string) ([]*githubapi.PullRequest, error)
+	Repositories(ctx context.Context) ([]githubapi.Repository, error)
+	LatestCheckRun(ctx context.Context, owner, repo, sha, name string, appID int64) (*githubapi.ExistingCheckRun, error)
 	BranchHead(ctx context.Context, owner, repo, branch string) (string, error)
-	CreateCheckRun(ctx context.Context, owner, repo string, run ghclient.CheckRun) (int64, error)
-	StartCheckRun(ctx context.Context, owner, repo string, run ghclient.CheckRun) (int64, []int, error)
-	UpdateCheckRun(ctx context.Context, owner, repo string, id int64, run ghclient.CheckRun) error
+	CreateCheckRun(ctx context.Context, owner, repo string, run githubapi.CheckRun) (int64, error)
+	StartCheckRun(ctx context.Context, owner, repo string, run githubapi.CheckRun) (int64, []int, error)
+	UpdateCheckRun(ctx context.Context, owner, repo string, id int64, run githubapi.CheckRun) error
 	Token(ctx context.Context) (string, error)
 }
 

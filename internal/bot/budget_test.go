@@ -13,12 +13,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
-	"github.com/example-org/promobot/internal/bot/ghclient/retry"
-	"github.com/example-org/promobot/internal/bot/ghclient/retry/retrytest"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/evaluate/evaltest"
+	"github.com/example-org/promobot/internal/githubapi"
+	"github.com/example-org/promobot/internal/githubapi/retry"
+	"github.com/example-org/promobot/internal/githubapi/retry/retrytest"
 	"github.com/example-org/promobot/internal/githubtest"
 )
 
@@ -120,7 +120,7 @@ type budgetHarness struct {
 	used  int // the installation's X-RateLimit-Used so far
 }
 
-// newBudgetHarness is newHarness with ghclient.Config.Budget set, retries
+// newBudgetHarness is newHarness with githubapi.Config.Budget set, retries
 // on the fake clock, and the wire recorded.
 func newBudgetHarness(t testing.TB) *budgetHarness {
 	t.Helper()
@@ -137,14 +137,14 @@ func newHarnessWithBudget(t testing.TB, on bool) *budgetHarness {
 	b := &budgetHarness{harness: h, clock: retrytest.NewClock(time.Now())}
 	h.metrics = metrics.New()
 	b.wire = &wire{clock: b.clock, next: h.metrics.InstrumentTransport(http.DefaultTransport)}
-	cfg := ghclient.Config{BaseURL: fx.URL(), AppID: testAppID, PrivateKey: keyPEM, Transport: b.wire}
+	cfg := githubapi.Config{BaseURL: fx.URL(), AppID: testAppID, PrivateKey: keyPEM, Transport: b.wire}
 	if on {
-		cfg.Budget = &ghclient.Budget{
+		cfg.Budget = &githubapi.Budget{
 			Retry:    retry.Options{Now: b.clock.Now, Sleep: b.clock.Sleep, Jitter: func() float64 { return 0 }},
 			Observer: h.metrics,
 		}
 	}
-	apps, err := ghclient.NewApps(cfg)
+	apps, err := githubapi.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

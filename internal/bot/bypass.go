@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/example-org/promobot/internal/audit"
-	"github.com/example-org/promobot/internal/bot/ghclient"
+	"github.com/example-org/promobot/internal/githubapi"
 )
 
 // Bypass detection: every manifest change the default branch gained since
@@ -144,7 +144,7 @@ func (r *auditRun) report(ctx context.Context, findings []audit.Finding) error {
 			errs = append(errs, err)
 			continue
 		}
-		err = gh.CreateStatus(ctx, t.owner, t.name, f.Record.Commit, ghclient.CommitStatus{
+		err = gh.CreateStatus(ctx, t.owner, t.name, f.Record.Commit, githubapi.CommitStatus{
 			State: "failure", Context: audit.StatusContext, Description: f.StatusDescription(), TargetURL: issue.URL,
 		})
 		if err != nil {
@@ -180,7 +180,7 @@ func (r *auditRun) markReported(key string) {
 // upsertIssue adds a finding's evidence to the open issue of its model and
 // environment that the App opened, or opens one. Evidence already there
 // (found by its marker) is not added again.
-func (r *auditRun) upsertIssue(ctx context.Context, issues *[]ghclient.Issue, f audit.Finding) (ghclient.Issue, error) {
+func (r *auditRun) upsertIssue(ctx context.Context, issues *[]githubapi.Issue, f audit.Finding) (githubapi.Issue, error) {
 	gh, t := r.j.gh, r.t
 	title := f.Title()
 	mark := marker("finding", f.Record.Key())

@@ -11,6 +11,7 @@ import (
 
 	"github.com/example-org/promobot/internal/audit"
 	"github.com/example-org/promobot/internal/bot/webhook"
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/policy"
 	"github.com/example-org/promobot/internal/promote"
 	"github.com/example-org/promobot/internal/repoconfig"
@@ -220,8 +221,8 @@ func (b *Bot) proposeOne(ctx context.Context, logger *slog.Logger, j *featureJob
 	default:
 		outcome = "error"
 		text = fmt.Sprintf("promobot could not open the promotion of %s to `%s` (`autoPropose`): %s Open it by hand with `promobot promote %s--to %s`.",
-			what, env, retryHint(promote.IsTerminal(err)), modelFlags(p.models), env)
-		logger.Error("autoPropose failed", "error", err, "terminal", promote.IsTerminal(err))
+			what, env, retryHint(failure.IsTerminal(err)), modelFlags(p.models), env)
+		logger.Error("autoPropose failed", "error", err, "terminal", failure.IsTerminal(err))
 	}
 	b.cfg.Metrics.ChatOps("propose", outcome)
 	logger.Info("autoPropose", "outcome", outcome)

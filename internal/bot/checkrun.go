@@ -7,8 +7,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/evaluate"
+	"github.com/example-org/promobot/internal/failure"
+	"github.com/example-org/promobot/internal/githubapi"
 )
 
 // GitHub's limits on check run output, in characters; counting bytes keeps
@@ -26,7 +27,7 @@ type report struct {
 	conclusion  string
 	title       string
 	summary     string
-	annotations []ghclient.Annotation
+	annotations []githubapi.Annotation
 	// externalID is the check run's external id: the fingerprint of what
 	// the evaluation read, compared by the resynchronization.
 	externalID string
@@ -45,9 +46,9 @@ func (b *Bot) report(res *evaluate.Result) (report, error) {
 	if err != nil {
 		return report{}, fmt.Errorf("render the summary: %w", err)
 	}
-	r := report{conclusion: ghclient.ConclusionFailure, title: res.Title, summary: summary}
+	r := report{conclusion: githubapi.ConclusionFailure, title: res.Title, summary: summary}
 	if res.Verdict == evaluate.VerdictPass {
-		r.conclusion = ghclient.ConclusionSuccess
+		r.conclusion = githubapi.ConclusionSuccess
 	}
 	if r.title == "" {
 		r.title = "promobot: " + res.Verdict.String()
@@ -63,9 +64,9 @@ func (b *Bot) report(res *evaluate.Result) (report, error) {
 }
 
 // annotation converts an engine annotation to the API's.
-func annotation(a evaluate.Annotation) ghclient.Annotation {
+func annotation(a evaluate.Annotation) githubapi.Annotation {
 	line := max(a.Line, 1)
-	out := ghclient.Annotation{
+	out := githubapi.Annotation{
 		Path: a.Path, StartLine: line, EndLine: line,
 		Level:   string(a.Level),
 		Title:   truncate(a.Title, maxAnnotationTitle, "…"),
@@ -75,9 +76,9 @@ func annotation(a evaluate.Annotation) ghclient.Annotation {
 		out.StartColumn, out.EndColumn = a.Column, a.Column
 	}
 	switch out.Level {
-	case ghclient.LevelNotice, ghclient.LevelWarning, ghclient.LevelFailure:
+	case githubapi.LevelNotice, githubapi.LevelWarning, githubapi.LevelFailure:
 	default:
-		out.Level = ghclient.LevelFailure
+		out.Level = githubapi.LevelFailure
 	}
 	return out
 }
@@ -90,12 +91,12 @@ func failureReport(err error) report {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## ❌ Could not evaluate\n\n%s.\n\n", capitalize(msg))
 	b.WriteString("The policy could not be checked, so this check fails closed: nothing is approved by default.\n\n")
-	if IsTerminal(err) {
+	if failure.IsTerminal(err) {
 		b.WriteString("Re-running will not help until the cause above is fixed (a push or a change to the pull request triggers a new evaluation).\n")
 	} else {
 		b.WriteString("This looks temporary: re-run this check to try again.\n")
 	}
-	return report{conclusion: ghclient.ConclusionFailure, title: couldNotEvaluate + ": " + msg, summary: b.String(), cause: err}
+	return report{conclusion: githubapi.ConclusionFailure, title: couldNotEvaluate + ": " + msg, summary: b.String(), cause: err}
 }
 
 func capitalize(s string) string {
@@ -113,29 +114,29 @@ func capitalize(s string) string {
 func (b *Bot) complete(ctx context.Context, gh githubAPI, t target, id int64, r report) error {
 	title := truncate(r.title, maxTitle, "…")
 	summary := truncate(r.summary, maxSummary, "\n\n_Summary truncated to GitHub's limit._\n")
-	batches := chunk(r.annotations, ghclient.MaxAnnotationsPerRequest)
+	batches := chunk(r.annotations, githubapi.MaxAnnotationsPerRequest)
 	for _, batch := range batches[:len(batches)-1] {
-		err := gh.UpdateCheckRun(ctx, t.owner, t.name, id, ghclient.CheckRun{
+		err := gh.UpdateCheckRun(ctx, t.owner, t.name, id, githubapi.CheckRun{
 			Name:   b.cfg.CheckName,
-			Output: &ghclient.Output{Title: title, Summary: summary, Annotations: batch},
+			Output: &githubapi.Output{Title: title, Summary: summary, Annotations: batch},
 		})
 		if err != nil {
 			// Conclude as a failure rather than leave a verdict without
 			// its explanation.
 			fail := failureReport(fmt.Errorf("post annotations: %w", err))
-			return errors.Join(err, gh.UpdateCheckRun(ctx, t.owner, t.name, id, ghclient.CheckRun{
-				Name: b.cfg.CheckName, Status: ghclient.StatusCompleted, Conclusion: fail.conclusion,
-				CompletedAt: b.cfg.Now(), Output: &ghclient.Output{Title: fail.title, Summary: fail.summary},
+			return errors.Join(err, gh.UpdateCheckRun(ctx, t.owner, t.name, id, githubapi.CheckRun{
+				Name: b.cfg.CheckName, Status: githubapi.StatusCompleted, Conclusion: fail.conclusion,
+				CompletedAt: b.cfg.Now(), Output: &githubapi.Output{Title: fail.title, Summary: fail.summary},
 			}))
 		}
 	}
-	return gh.UpdateCheckRun(ctx, t.owner, t.name, id, ghclient.CheckRun{
+	return gh.UpdateCheckRun(ctx, t.owner, t.name, id, githubapi.CheckRun{
 		Name:        b.cfg.CheckName,
-		Status:      ghclient.StatusCompleted,
+		Status:      githubapi.StatusCompleted,
 		Conclusion:  r.conclusion,
 		ExternalID:  r.externalID,
 		CompletedAt: b.cfg.Now(),
-		Output:      &ghclient.Output{Title: title, Summary: summary, Annotations: batches[len(batches)-1]},
+		Output:      &githubapi.Output{Title: title, Summary: summary, Annotations: batches[len(batches)-1]},
 	})
 }
 

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
+	"github.com/example-org/promobot/internal/githubapi"
 )
 
 // combine turns the outcomes of the open pull requests sharing one head
@@ -34,16 +34,16 @@ func combine(outcomes []prOutcome) report {
 		return r
 	}
 
-	out := report{conclusion: ghclient.ConclusionSuccess}
+	out := report{conclusion: githubapi.ConclusionSuccess}
 	var failing, passing []string
 	for i, o := range outcomes {
 		r := reports[i]
 		line := fmt.Sprintf("#%d: %s", o.number, r.title)
-		if r.conclusion == ghclient.ConclusionSuccess {
+		if r.conclusion == githubapi.ConclusionSuccess {
 			passing = append(passing, fmt.Sprintf("#%d", o.number))
 			continue
 		}
-		out.conclusion = ghclient.ConclusionFailure
+		out.conclusion = githubapi.ConclusionFailure
 		failing = append(failing, line)
 	}
 	switch {
@@ -58,7 +58,7 @@ func combine(outcomes []prOutcome) report {
 
 	var b strings.Builder
 	fmt.Fprintf(&b, "This commit is the head of %d open pull requests. Its check run passes only when every one of them passes.\n\n", len(outcomes))
-	seen := map[ghclient.Annotation]bool{}
+	seen := map[githubapi.Annotation]bool{}
 	for i, o := range outcomes {
 		fmt.Fprintf(&b, "---\n\n# Pull request #%d\n\n%s\n\n", o.number, strings.TrimSpace(reports[i].summary))
 		for _, a := range reports[i].annotations {

@@ -7,18 +7,18 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
+	"github.com/example-org/promobot/internal/githubapi"
 )
 
 func TestCombine(t *testing.T) {
-	ann := ghclient.Annotation{Path: "environments/prod/x.yaml", StartLine: 3, EndLine: 3, Level: ghclient.LevelFailure, Message: "m"}
+	ann := githubapi.Annotation{Path: "environments/prod/x.yaml", StartLine: 3, EndLine: 3, Level: githubapi.LevelFailure, Message: "m"}
 	pass := func(n int) prOutcome {
-		return prOutcome{number: n, report: report{conclusion: ghclient.ConclusionSuccess, title: "all rules pass", summary: "ok"}, state: prState{number: n}}
+		return prOutcome{number: n, report: report{conclusion: githubapi.ConclusionSuccess, title: "all rules pass", summary: "ok"}, state: prState{number: n}}
 	}
 	fail := func(n int, title string) prOutcome {
-		return prOutcome{number: n, report: report{conclusion: ghclient.ConclusionFailure, title: title, summary: "no", annotations: []ghclient.Annotation{ann}}, state: prState{number: n}}
+		return prOutcome{number: n, report: report{conclusion: githubapi.ConclusionFailure, title: title, summary: "no", annotations: []githubapi.Annotation{ann}}, state: prState{number: n}}
 	}
-	broken := prOutcome{number: 7, err: &ghclient.Error{Op: "list reviews of x#7", Status: 502, Err: errFake}}
+	broken := prOutcome{number: 7, err: &githubapi.Error{Op: "list reviews of x#7", Status: 502, Err: errFake}}
 	tests := []struct {
 		name           string
 		outcomes       []prOutcome

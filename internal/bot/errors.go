@@ -6,24 +6,18 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/mirror"
+	"github.com/example-org/promobot/internal/failure"
+	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/gitrepo"
 )
-
-// IsTerminal reports whether retrying the evaluation that failed with err
-// cannot help: the repository, the pull request or the configuration must
-// change first. Unknown errors are not terminal.
-func IsTerminal(err error) bool {
-	return ghclient.IsTerminal(err) || mirror.IsTerminal(err) || gitrepo.IsTerminal(err) || errors.As(err, new(*mergeGroupError))
-}
 
 // userMessage says in one line, for the check run title, why an evaluation
 // could not complete. It names the failing step, never tokens or internal
 // details, which stay in the logs.
 func userMessage(err error) string {
 	var (
-		gh *ghclient.Error
+		gh *githubapi.Error
 		mi *mirror.Error
 		gr *gitrepo.Error
 		mg *mergeGroupError
@@ -60,3 +54,7 @@ type artifactError struct{ err error }
 func (e *artifactError) Error() string { return "verify artifacts: " + e.err.Error() }
 
 func (e *artifactError) Unwrap() error { return e.err }
+
+// FailureKind leaves open whether a retry can help: a key or credentials
+// may be fixed at any time.
+func (e *artifactError) FailureKind() failure.Kind { return failure.Unknown }

@@ -11,9 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/evaluate"
+	"github.com/example-org/promobot/internal/failure"
+	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/policy"
 )
@@ -102,7 +103,7 @@ func (b *Bot) evaluatePullRequest(ctx context.Context, logger *slog.Logger, gh g
 	// is lost, posts the verdict of all of them.
 	var errs []error
 	for _, n := range listed {
-		if !slices.ContainsFunc(group, func(p *ghclient.PullRequest) bool { return p.Number == n }) {
+		if !slices.ContainsFunc(group, func(p *githubapi.PullRequest) bool { return p.Number == n }) {
 			one := t
 			one.number, one.sha, one.pr, one.recheck = n, pr.HeadSHA, nil, nil
 			errs = append(errs, b.schedule(logger, one))
@@ -117,10 +118,10 @@ func (b *Bot) evaluatePullRequest(ctx context.Context, logger *slog.Logger, gh g
 // that commit are one read, answered 304 while nothing changed, that also
 // lists the others sharing it. When the pull request is not among them (its head
 // moved, it was merged, or GitHub does not list it), it is read by number.
-func (b *Bot) current(ctx context.Context, gh githubAPI, t target) (*ghclient.PullRequest, []*ghclient.PullRequest, error) {
+func (b *Bot) current(ctx context.Context, gh githubAPI, t target) (*githubapi.PullRequest, []*githubapi.PullRequest, error) {
 	var (
-		pr     *ghclient.PullRequest
-		listed []*ghclient.PullRequest
+		pr     *githubapi.PullRequest
+		listed []*githubapi.PullRequest
 	)
 	if t.sha != "" {
 		prs, err := gh.PullRequestsWithHead(ctx, t.owner, t.name, t.sha)
@@ -148,13 +149,13 @@ func (b *Bot) current(ctx context.Context, gh githubAPI, t target) (*ghclient.Pu
 	if pr.State == "open" && (pr.HeadSHA == "" || pr.BaseRef == "") {
 		return nil, nil, fmt.Errorf("pull request %s#%d has no head commit or base branch", t.fullName(), t.number)
 	}
-	group := []*ghclient.PullRequest{pr}
+	group := []*githubapi.PullRequest{pr}
 	for _, p := range listed {
 		if p.Number != pr.Number && p.State == "open" && p.HeadSHA == pr.HeadSHA && p.BaseRef != "" {
 			group = append(group, p)
 		}
 	}
-	slices.SortFunc(group, func(a, b *ghclient.PullRequest) int { return cmp.Compare(a.Number, b.Number) })
+	slices.SortFunc(group, func(a, b *githubapi.PullRequest) int { return cmp.Compare(a.Number, b.Number) })
 	return pr, group, nil
 }
 
@@ -186,28 +187,28 @@ func (b *Bot) post(ctx context.Context, logger *slog.Logger, gh githubAPI, t tar
 		postCtx, cancel = context.WithTimeout(context.WithoutCancel(ctx), postTimeout)
 		defer cancel()
 	}
-	run := ghclient.CheckRun{
+	run := githubapi.CheckRun{
 		Name:      b.cfg.CheckName,
 		HeadSHA:   headSHA,
 		StartedAt: b.cfg.Now().Add(-time.Since(start)),
-		Output: &ghclient.Output{
+		Output: &githubapi.Output{
 			Title:   truncate(rep.title, maxTitle, "…"),
 			Summary: truncate(rep.summary, maxSummary, "\n\n_Summary truncated to GitHub's limit._\n"),
 		},
 	}
-	if len(rep.annotations) > ghclient.MaxAnnotationsPerRequest {
+	if len(rep.annotations) > githubapi.MaxAnnotationsPerRequest {
 		// The annotations take several requests: the run is created in
 		// progress and completed by the last of them.
-		run.Status = ghclient.StatusInProgress
+		run.Status = githubapi.StatusInProgress
 	} else {
-		run.Status, run.Conclusion, run.ExternalID, run.CompletedAt = ghclient.StatusCompleted, rep.conclusion, rep.externalID, b.cfg.Now()
+		run.Status, run.Conclusion, run.ExternalID, run.CompletedAt = githubapi.StatusCompleted, rep.conclusion, rep.externalID, b.cfg.Now()
 		run.Output.Annotations = rep.annotations
 	}
 	id, listed, err := gh.StartCheckRun(postCtx, t.owner, t.name, run)
 	if err != nil {
 		return nil, errors.Join(rep.cause, err)
 	}
-	if run.Status != ghclient.StatusCompleted {
+	if run.Status != githubapi.StatusCompleted {
 		if err := b.complete(postCtx, gh, t, id, rep); err != nil {
 			return nil, errors.Join(rep.cause, err)
 		}
@@ -235,7 +236,7 @@ func (b *Bot) record(logger *slog.Logger, rep report, start time.Time) {
 //
 // pr and group are the pull request and those sharing its head, as read
 // from GitHub for this job.
-func (b *Bot) recheck(ctx context.Context, logger *slog.Logger, gh githubAPI, t target, pr *ghclient.PullRequest, group []*ghclient.PullRequest) error {
+func (b *Bot) recheck(ctx context.Context, logger *slog.Logger, gh githubAPI, t target, pr *githubapi.PullRequest, group []*githubapi.PullRequest) error {
 	if pr.HeadSHA != t.sha {
 		// The new head's own evaluation, or the next pass, judges it.
 		logger.Info("recheck: the head moved since the resynchronization; nothing to recheck")
@@ -269,7 +270,7 @@ type prOutcome struct {
 
 // judgeAll evaluates each pull request of a group sharing one head, in
 // order.
-func (b *Bot) judgeAll(ctx context.Context, logger *slog.Logger, gh githubAPI, t target, group []*ghclient.PullRequest) []prOutcome {
+func (b *Bot) judgeAll(ctx context.Context, logger *slog.Logger, gh githubAPI, t target, group []*githubapi.PullRequest) []prOutcome {
 	out := make([]prOutcome, 0, len(group))
 	for _, pr := range group {
 		one := t.withPullRequest(pr)
@@ -279,7 +280,7 @@ func (b *Bot) judgeAll(ctx context.Context, logger *slog.Logger, gh githubAPI, t
 		}
 		o := b.judge(ctx, l, gh, one, pr, b.pullSnapshot(gh, one, pr))
 		if o.err != nil {
-			l.Error("evaluation failed", "error", o.err, "terminal", IsTerminal(o.err))
+			l.Error("evaluation failed", "error", o.err, "terminal", failure.IsTerminal(o.err))
 		}
 		out = append(out, o)
 	}
@@ -290,7 +291,7 @@ func (b *Bot) judgeAll(ctx context.Context, logger *slog.Logger, gh githubAPI, t
 type snapshotFunc func(ctx context.Context) (snapshot, error)
 
 // pullSnapshot fetches a pull request's base branch tip and head.
-func (b *Bot) pullSnapshot(gh githubAPI, t target, pr *ghclient.PullRequest) snapshotFunc {
+func (b *Bot) pullSnapshot(gh githubAPI, t target, pr *githubapi.PullRequest) snapshotFunc {
 	return func(ctx context.Context) (snapshot, error) {
 		token, err := gh.Token(ctx)
 		if err != nil {
@@ -317,7 +318,7 @@ func (b *Bot) pullSnapshot(gh githubAPI, t target, pr *ghclient.PullRequest) sna
 // the report, or the error that stopped it. A panic while judging (a bug in
 // a loader or a rule) is an error too, so the check run it started is
 // completed as a failure instead of staying in progress.
-func (b *Bot) judge(ctx context.Context, logger *slog.Logger, gh githubAPI, t target, pr *ghclient.PullRequest, snap snapshotFunc) (out prOutcome) {
+func (b *Bot) judge(ctx context.Context, logger *slog.Logger, gh githubAPI, t target, pr *githubapi.PullRequest, snap snapshotFunc) (out prOutcome) {
 	out = prOutcome{number: pr.Number, state: prState{number: pr.Number, baseRef: pr.BaseRef, labels: pr.Labels}}
 	defer func() {
 		if r := recover(); r != nil {
@@ -349,7 +350,7 @@ func (b *Bot) judge(ctx context.Context, logger *slog.Logger, gh githubAPI, t ta
 
 // input builds the engine's input: git content from the snapshot, the rest
 // from the API. It also returns the reviews it read.
-func (b *Bot) input(ctx context.Context, logger *slog.Logger, gh githubAPI, t target, pr *ghclient.PullRequest, snap snapshot) (*evaluate.Input, []ghclient.Review, error) {
+func (b *Bot) input(ctx context.Context, logger *slog.Logger, gh githubAPI, t target, pr *githubapi.PullRequest, snap snapshot) (*evaluate.Input, []githubapi.Review, error) {
 	commits, err := gh.PullRequestCommits(ctx, t.owner, t.name, pr.Number)
 	if err != nil {
 		return nil, nil, err

@@ -8,9 +8,9 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/queue"
 	"github.com/example-org/promobot/internal/bot/webhook"
+	"github.com/example-org/promobot/internal/githubapi"
 )
 
 // handlers registers one thin handler per event: this table is the only
@@ -89,13 +89,13 @@ type target struct {
 	sha    string
 	// pr is the pull request as GitHub listed it (never as a delivery
 	// described it); an evaluation reads it afresh all the same.
-	pr *ghclient.PullRequest
+	pr *githubapi.PullRequest
 	// cloneURL is the repository's clone URL from the delivery.
 	cloneURL string
 	// recheck, when set, makes the job a quiet re-evaluation of a pull
 	// request whose check run is this one: nothing is written unless the
 	// verdict or its title changed.
-	recheck *ghclient.ExistingCheckRun
+	recheck *githubapi.ExistingCheckRun
 }
 
 func (t target) fullName() string { return t.owner + "/" + t.name }
@@ -110,7 +110,7 @@ func (t target) key() jobKey {
 
 // withPullRequest returns t aimed at pr, another open pull request of the
 // same repository.
-func (t target) withPullRequest(pr *ghclient.PullRequest) target {
+func (t target) withPullRequest(pr *githubapi.PullRequest) target {
 	t.number, t.sha, t.pr = pr.Number, pr.HeadSHA, pr
 	return t
 }

@@ -14,8 +14,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/mirror"
+	"github.com/example-org/promobot/internal/githubapi"
 )
 
 const (
@@ -133,7 +133,7 @@ func TestEventsScheduleTheRightPullRequests(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			gh := &fakeGitHub{
-				pulls: map[int]*ghclient.PullRequest{
+				pulls: map[int]*githubapi.PullRequest{
 					5: {Number: 5, State: "open", HeadSHA: shaA, BaseRef: "main"},
 					6: {Number: 6, State: "open", HeadSHA: shaB, BaseRef: "main"},
 				},

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/metrics"
+	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/openapitest"
 )
 
@@ -22,7 +22,7 @@ import (
 // carries: those are ignored.
 func TestWebhookExamplesAreAcceptedAndNeverFail(t *testing.T) {
 	examples := openapitest.RequireExamples(t)
-	gh := &fakeGitHub{pulls: map[int]*ghclient.PullRequest{}}
+	gh := &fakeGitHub{pulls: map[int]*githubapi.PullRequest{}}
 	m := metrics.New()
 	u := newUnitBot(t, gh, &fakeMirrors{err: errFake}, func(c *Config) {
 		c.QueueSize, c.Workers, c.Metrics = 10000, 4, m

@@ -11,10 +11,10 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/evaluate/evaltest"
+	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/gitrepo"
 )
 
@@ -23,18 +23,18 @@ import (
 type fakeGitHub struct {
 	mu        sync.Mutex
 	calls     []string
-	pulls     map[int]*ghclient.PullRequest
-	repos     []ghclient.Repository
-	branches  map[string]string                     // branch → tip
-	latest    map[string]*ghclient.ExistingCheckRun // head sha → the bot's latest check run
-	reviewsOf map[int][]ghclient.Review             // by pull request; missing means reviews
-	commits   []ghclient.Commit
-	reviews   []ghclient.Review
-	teams     map[string][]string // "org/slug"; missing means 404
-	perms     map[string]string   // login → permission; missing means 404
-	fail      map[string]error    // method → error
-	failLeft  map[string]int      // method → how many more calls fail; 0 means all
-	runs      []ghclient.CheckRun // creates and updates, in order
+	pulls     map[int]*githubapi.PullRequest
+	repos     []githubapi.Repository
+	branches  map[string]string                      // branch → tip
+	latest    map[string]*githubapi.ExistingCheckRun // head sha → the bot's latest check run
+	reviewsOf map[int][]githubapi.Review             // by pull request; missing means reviews
+	commits   []githubapi.Commit
+	reviews   []githubapi.Review
+	teams     map[string][]string  // "org/slug"; missing means 404
+	perms     map[string]string    // login → permission; missing means 404
+	fail      map[string]error     // method → error
+	failLeft  map[string]int       // method → how many more calls fail; 0 means all
+	runs      []githubapi.CheckRun // creates and updates, in order
 	// noRecord keeps neither calls nor check runs, for benchmarks.
 	noRecord bool
 }
@@ -64,28 +64,28 @@ func (f *fakeGitHub) callList() []string {
 	return slices.Clone(f.calls)
 }
 
-func (f *fakeGitHub) checkRuns() []ghclient.CheckRun {
+func (f *fakeGitHub) checkRuns() []githubapi.CheckRun {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.runs)
 }
 
-func (f *fakeGitHub) PullRequest(_ context.Context, _, _ string, n int) (*ghclient.PullRequest, error) {
+func (f *fakeGitHub) PullRequest(_ context.Context, _, _ string, n int) (*githubapi.PullRequest, error) {
 	if err := f.record("PullRequest", fmt.Sprint(n)); err != nil {
 		return nil, err
 	}
 	pr, ok := f.pulls[n]
 	if !ok {
-		return nil, &ghclient.Error{Op: "get pull request", Status: 404, Terminal: true, Err: fmt.Errorf("not found")}
+		return nil, &githubapi.Error{Op: "get pull request", Status: 404, Terminal: true, Err: fmt.Errorf("not found")}
 	}
 	return pr, nil
 }
 
-func (f *fakeGitHub) PullRequestCommits(_ context.Context, _, _ string, n int) ([]ghclient.Commit, error) {
+func (f *fakeGitHub) PullRequestCommits(_ context.Context, _, _ string, n int) ([]githubapi.Commit, error) {
 	return f.commits, f.record("PullRequestCommits", fmt.Sprint(n))
 }
 
-func (f *fakeGitHub) Reviews(_ context.Context, _, _ string, n int) ([]ghclient.Review, error) {
+func (f *fakeGitHub) Reviews(_ context.Context, _, _ string, n int) ([]githubapi.Review, error) {
 	if r, ok := f.reviewsOf[n]; ok {
 		return r, f.record("Reviews", fmt.Sprint(n))
 	}
@@ -98,7 +98,7 @@ func (f *fakeGitHub) TeamMembers(_ context.Context, org, slug string) ([]string,
 	}
 	m, ok := f.teams[org+"/"+slug]
 	if !ok {
-		return nil, &ghclient.Error{Op: "list members", Status: 404, Terminal: true, Err: fmt.Errorf("not found")}
+		return nil, &githubapi.Error{Op: "list members", Status: 404, Terminal: true, Err: fmt.Errorf("not found")}
 	}
 	return m, nil
 }
@@ -109,44 +109,44 @@ func (f *fakeGitHub) Permission(_ context.Context, _, _, login string) (string, 
 	}
 	p, ok := f.perms[login]
 	if !ok {
-		return "", &ghclient.Error{Op: "get permission", Status: 404, Terminal: true, Err: fmt.Errorf("not found")}
+		return "", &githubapi.Error{Op: "get permission", Status: 404, Terminal: true, Err: fmt.Errorf("not found")}
 	}
 	return p, nil
 }
 
 // sortedPulls returns the pull requests for which keep holds, by number.
-func (f *fakeGitHub) sortedPulls(keep func(*ghclient.PullRequest) bool) []*ghclient.PullRequest {
-	var out []*ghclient.PullRequest
+func (f *fakeGitHub) sortedPulls(keep func(*githubapi.PullRequest) bool) []*githubapi.PullRequest {
+	var out []*githubapi.PullRequest
 	for _, pr := range f.pulls {
 		if keep(pr) {
 			out = append(out, pr)
 		}
 	}
-	slices.SortFunc(out, func(a, b *ghclient.PullRequest) int { return a.Number - b.Number })
+	slices.SortFunc(out, func(a, b *githubapi.PullRequest) int { return a.Number - b.Number })
 	return out
 }
 
-func (f *fakeGitHub) PullRequestsWithHead(_ context.Context, _, _, sha string) ([]*ghclient.PullRequest, error) {
+func (f *fakeGitHub) PullRequestsWithHead(_ context.Context, _, _, sha string) ([]*githubapi.PullRequest, error) {
 	if err := f.record("PullRequestsWithHead", sha); err != nil {
 		return nil, err
 	}
-	return f.sortedPulls(func(pr *ghclient.PullRequest) bool { return pr.HeadSHA == sha }), nil
+	return f.sortedPulls(func(pr *githubapi.PullRequest) bool { return pr.HeadSHA == sha }), nil
 }
 
-func (f *fakeGitHub) OpenPullRequests(_ context.Context, _, _, base string) ([]*ghclient.PullRequest, error) {
+func (f *fakeGitHub) OpenPullRequests(_ context.Context, _, _, base string) ([]*githubapi.PullRequest, error) {
 	if err := f.record("OpenPullRequests", base); err != nil {
 		return nil, err
 	}
-	return f.sortedPulls(func(pr *ghclient.PullRequest) bool {
+	return f.sortedPulls(func(pr *githubapi.PullRequest) bool {
 		return pr.State == "open" && (base == "" || pr.BaseRef == base)
 	}), nil
 }
 
-func (f *fakeGitHub) Repositories(context.Context) ([]ghclient.Repository, error) {
+func (f *fakeGitHub) Repositories(context.Context) ([]githubapi.Repository, error) {
 	return f.repos, f.record("Repositories", "")
 }
 
-func (f *fakeGitHub) LatestCheckRun(_ context.Context, _, _, sha, _ string, _ int64) (*ghclient.ExistingCheckRun, error) {
+func (f *fakeGitHub) LatestCheckRun(_ context.Context, _, _, sha, _ string, _ int64) (*githubapi.ExistingCheckRun, error) {
 	if err := f.record("LatestCheckRun", sha); err != nil {
 		return nil, err
 	}
@@ -160,7 +160,7 @@ func (f *fakeGitHub) BranchHead(_ context.Context, _, _, branch string) (string,
 	return f.branches[branch], nil
 }
 
-func (f *fakeGitHub) CreateCheckRun(_ context.Context, _, _ string, run ghclient.CheckRun) (int64, error) {
+func (f *fakeGitHub) CreateCheckRun(_ context.Context, _, _ string, run githubapi.CheckRun) (int64, error) {
 	if err := f.record("CreateCheckRun", run.HeadSHA); err != nil {
 		return 0, err
 	}
@@ -173,19 +173,19 @@ func (f *fakeGitHub) CreateCheckRun(_ context.Context, _, _ string, run ghclient
 	return int64(len(f.runs)), nil
 }
 
-func (f *fakeGitHub) StartCheckRun(ctx context.Context, owner, repo string, run ghclient.CheckRun) (int64, []int, error) {
+func (f *fakeGitHub) StartCheckRun(ctx context.Context, owner, repo string, run githubapi.CheckRun) (int64, []int, error) {
 	id, err := f.CreateCheckRun(ctx, owner, repo, run)
 	if err != nil {
 		return 0, nil, err
 	}
 	var listed []int
-	for _, pr := range f.sortedPulls(func(pr *ghclient.PullRequest) bool { return pr.State == "open" && pr.HeadSHA == run.HeadSHA }) {
+	for _, pr := range f.sortedPulls(func(pr *githubapi.PullRequest) bool { return pr.State == "open" && pr.HeadSHA == run.HeadSHA }) {
 		listed = append(listed, pr.Number)
 	}
 	return id, listed, nil
 }
 
-func (f *fakeGitHub) UpdateCheckRun(_ context.Context, _, _ string, id int64, run ghclient.CheckRun) error {
+func (f *fakeGitHub) UpdateCheckRun(_ context.Context, _, _ string, id int64, run githubapi.CheckRun) error {
 	if err := f.record("UpdateCheckRun", fmt.Sprint(id)); err != nil {
 		return err
 	}
@@ -268,7 +268,7 @@ type unitBot struct {
 func newUnitBot(t *testing.T, gh *fakeGitHub, m *fakeMirrors, mutate func(*Config)) *unitBot {
 	t.Helper()
 	if gh.pulls == nil {
-		gh.pulls = map[int]*ghclient.PullRequest{5: openedPull()}
+		gh.pulls = map[int]*githubapi.PullRequest{5: openedPull()}
 	}
 	now, _ := time.Parse(time.RFC3339, evaltest.DefaultNow)
 	cfg := Config{AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, Logger: testLogger(t), Workers: 2, Now: func() time.Time { return now }}
@@ -289,8 +289,8 @@ func newUnitBot(t *testing.T, gh *fakeGitHub, m *fakeMirrors, mutate func(*Confi
 
 // openedPull is pull request 5 as GitHub has it when openedPayload is
 // delivered.
-func openedPull() *ghclient.PullRequest {
-	return &ghclient.PullRequest{
+func openedPull() *githubapi.PullRequest {
+	return &githubapi.PullRequest{
 		Number: 5, State: "open", Title: "t", Author: "alex",
 		BaseRef: "main", BaseSHA: shaB, HeadRef: "feature", HeadSHA: shaA,
 		BaseRepo: "example-org/models", HeadRepo: "example-org/models", CloneURL: "https://example.invalid/example-org/models.git",

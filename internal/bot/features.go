@@ -7,24 +7,23 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/google/go-github/v60/github"
-
-	"github.com/example-org/promobot/internal/bot/ghclient"
+	"github.com/example-org/promobot/internal/audit/githubreview"
+	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/promote"
 )
 
 // featureAPI is the part of the REST API the optional features use on top
-// of an evaluation's; *ghclient.Client implements it.
+// of an evaluation's; *githubapi.Client implements it.
 type featureAPI interface {
 	githubAPI
-	IssueComments(ctx context.Context, owner, repo string, number int) ([]ghclient.IssueComment, error)
-	CreateComment(ctx context.Context, owner, repo string, number int, body string) (ghclient.IssueComment, error)
-	OpenIssues(ctx context.Context, owner, repo string) ([]ghclient.Issue, error)
-	CreateIssue(ctx context.Context, owner, repo, title, body string) (ghclient.Issue, error)
+	IssueComments(ctx context.Context, owner, repo string, number int) ([]githubapi.IssueComment, error)
+	CreateComment(ctx context.Context, owner, repo string, number int, body string) (githubapi.IssueComment, error)
+	OpenIssues(ctx context.Context, owner, repo string) ([]githubapi.Issue, error)
+	CreateIssue(ctx context.Context, owner, repo, title, body string) (githubapi.Issue, error)
 	EditIssueBody(ctx context.Context, owner, repo string, number int, body string) error
-	CreateStatus(ctx context.Context, owner, repo, sha string, s ghclient.CommitStatus) error
-	// REST is the go-github client for promote and githubreview.
-	REST() *github.Client
+	CreateStatus(ctx context.Context, owner, repo, sha string, s githubapi.CommitStatus) error
+	promote.API
+	githubreview.API
 }
 
 // featuresOn reports whether any optional feature is on.
@@ -67,7 +66,7 @@ func (b *Bot) executor(j *featureJob, t target, ws *workspace, logger *slog.Logg
 			Auth:   promote.TokenAuth(j.token),
 			Author: promote.Signature{Name: j.bot, Email: j.bot + "@users.noreply.github.com", Login: j.bot},
 		},
-		GitHub: promote.NewGitHub(j.gh.REST(), t.owner, t.name),
+		GitHub: promote.NewGitHub(j.gh, t.owner, t.name),
 		Now:    b.cfg.Now,
 		Logger: logger,
 	}

@@ -17,9 +17,9 @@ import (
 
 	"github.com/example-org/promobot/internal/audit"
 	"github.com/example-org/promobot/internal/audit/chain"
-	"github.com/example-org/promobot/internal/bot/ghclient"
-	"github.com/example-org/promobot/internal/bot/ghclient/retry"
 	"github.com/example-org/promobot/internal/bot/metrics"
+	"github.com/example-org/promobot/internal/githubapi"
+	"github.com/example-org/promobot/internal/githubapi/retry"
 	"github.com/example-org/promobot/internal/githubtest"
 	"github.com/example-org/promobot/internal/openapitest"
 )
@@ -172,9 +172,9 @@ func TestUserMessage(t *testing.T) {
 		err  error
 		want string
 	}{
-		{name: "answered", err: &ghclient.Error{Op: "list reviews", Status: 502}, want: "GitHub answered 502 to list reviews"},
-		{name: "unreachable", err: &ghclient.Error{Op: "list reviews"}, want: "GitHub could not be reached to list reviews"},
-		{name: "held by the rate limit gate", err: &ghclient.Error{Op: "list reviews", RetryAfter: 42 * time.Second, Err: &retry.PausedError{Wait: 42 * time.Second}},
+		{name: "answered", err: &githubapi.Error{Op: "list reviews", Status: 502}, want: "GitHub answered 502 to list reviews"},
+		{name: "unreachable", err: &githubapi.Error{Op: "list reviews"}, want: "GitHub could not be reached to list reviews"},
+		{name: "held by the rate limit gate", err: &githubapi.Error{Op: "list reviews", RetryAfter: 42 * time.Second, Err: &retry.PausedError{Wait: 42 * time.Second}},
 			want: "GitHub's rate limit for this installation was reached (list reviews), retry after 42s"},
 		{name: "other", err: errors.New("boom"), want: "internal error"},
 	}

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
+	"github.com/example-org/promobot/internal/githubapi"
 )
 
 // fingerprintVersion starts every fingerprint; a fingerprint of another
@@ -27,7 +27,7 @@ type prState struct {
 	// baseSHA is the base branch's tip the evaluation read.
 	baseSHA string
 	labels  []string
-	reviews []ghclient.Review
+	reviews []githubapi.Review
 }
 
 // fingerprint summarizes the states of the pull requests sharing a head
@@ -64,7 +64,7 @@ func reviewsHash(states []prState) string {
 	h := sha256.New()
 	for _, s := range sorted(states) {
 		reviews := slices.Clone(s.reviews)
-		slices.SortFunc(reviews, func(a, b ghclient.Review) int { return cmp.Compare(a.ID, b.ID) })
+		slices.SortFunc(reviews, func(a, b githubapi.Review) int { return cmp.Compare(a.ID, b.ID) })
 		fmt.Fprintf(h, "#%d\n", s.number)
 		for _, r := range reviews {
 			if r.State == "PENDING" {

@@ -19,10 +19,10 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/example-org/promobot/internal/audit/chain"
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/evaluate/evaltest"
+	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/githubtest"
 	"github.com/example-org/promobot/internal/gittest"
 )
@@ -128,7 +128,7 @@ func (h *harness) start(opts harnessOptions) {
 	if opts.wire != nil {
 		wire = opts.wire(wire)
 	}
-	apps, err := ghclient.NewApps(ghclient.Config{
+	apps, err := githubapi.New(githubapi.Config{
 		BaseURL: h.fx.URL(), AppID: testAppID, PrivateKey: keyPEM,
 		Transport: m.InstrumentTransport(wire),
 	})

@@ -6,15 +6,15 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/codeowners"
 	"github.com/example-org/promobot/internal/evaluate"
+	"github.com/example-org/promobot/internal/githubapi"
 )
 
 // identities maps the commit emails GitHub could attribute to the logins it
 // attributed them to. Emails are GitHub's verified addresses, so a commit
 // cannot claim a login by its email alone.
-func identities(commits []ghclient.Commit) map[string]string {
+func identities(commits []githubapi.Commit) map[string]string {
 	out := map[string]string{}
 	add := func(email, login string) {
 		e := strings.ToLower(strings.TrimSpace(email))
@@ -34,7 +34,7 @@ func identities(commits []ghclient.Commit) map[string]string {
 
 // convertReviews turns API reviews into the engine's, in submission order,
 // leaving out pending (unsubmitted) reviews.
-func convertReviews(reviews []ghclient.Review) []evaluate.Review {
+func convertReviews(reviews []githubapi.Review) []evaluate.Review {
 	out := make([]evaluate.Review, 0, len(reviews))
 	for _, r := range reviews {
 		if r.State == "PENDING" || r.User == "" {
@@ -80,7 +80,7 @@ func teams(ctx context.Context, gh githubAPI, in *evaluate.Input) (map[string][]
 		org, slug, _ := strings.Cut(name, "/")
 		members, err := gh.TeamMembers(ctx, org, slug)
 		switch {
-		case ghclient.IsNotFound(err):
+		case githubapi.IsNotFound(err):
 			continue
 		case err != nil:
 			return nil, err
@@ -121,7 +121,7 @@ func permissions(ctx context.Context, gh githubAPI, t target, in *evaluate.Input
 	for _, login := range logins {
 		p, err := gh.Permission(ctx, t.owner, t.name, login)
 		switch {
-		case ghclient.IsNotFound(err):
+		case githubapi.IsNotFound(err):
 			p = "none"
 		case err != nil:
 			return nil, err

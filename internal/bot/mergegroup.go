@@ -11,9 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/bot/webhook"
+	"github.com/example-org/promobot/internal/failure"
+	"github.com/example-org/promobot/internal/githubapi"
 )
 
 // mergeGroup is a merge queue's request to check the commit it would merge.
@@ -87,9 +88,9 @@ func (b *Bot) checkMergeGroup(ctx context.Context, logger *slog.Logger, g mergeG
 	}
 	defer unlock()
 	start := time.Now()
-	id, err := gh.CreateCheckRun(ctx, g.owner, g.name, ghclient.CheckRun{
-		Name: b.cfg.CheckName, HeadSHA: g.headSHA, Status: ghclient.StatusInProgress, StartedAt: b.cfg.Now(),
-		Output: &ghclient.Output{
+	id, err := gh.CreateCheckRun(ctx, g.owner, g.name, githubapi.CheckRun{
+		Name: b.cfg.CheckName, HeadSHA: g.headSHA, Status: githubapi.StatusInProgress, StartedAt: b.cfg.Now(),
+		Output: &githubapi.Output{
 			Title:   "Evaluating the merge group",
 			Summary: "promobot is checking the pull requests of this merge group against the group's base, and that the group holds exactly their approved changes.",
 		},
@@ -114,7 +115,7 @@ func (b *Bot) judgeMergeGroup(ctx context.Context, logger *slog.Logger, gh githu
 	if !commitHash.MatchString(g.baseSHA) || !strings.HasPrefix(g.baseRef, "refs/heads/") {
 		return mergeGroupReport(g, failureReport(&mergeGroupError{"the merge group has no base commit or branch"}))
 	}
-	var prs []*ghclient.PullRequest
+	var prs []*githubapi.PullRequest
 	for _, n := range numbers {
 		pr, err := gh.PullRequest(ctx, g.owner, g.name, n)
 		if err != nil {
@@ -141,7 +142,7 @@ func (b *Bot) judgeMergeGroup(ctx context.Context, logger *slog.Logger, gh githu
 		snap := func(context.Context) (snapshot, error) { return set.Snapshot(g.baseSHA, pr.HeadSHA) }
 		o := b.judge(ctx, logger.With("evaluated_pr", pr.Number), gh, t, pr, snap)
 		if o.err != nil {
-			logger.Error("merge group evaluation failed", "evaluated_pr", pr.Number, "error", o.err, "terminal", IsTerminal(o.err))
+			logger.Error("merge group evaluation failed", "evaluated_pr", pr.Number, "error", o.err, "terminal", failure.IsTerminal(o.err))
 		}
 		outcomes = append(outcomes, o)
 	}
@@ -149,7 +150,7 @@ func (b *Bot) judgeMergeGroup(ctx context.Context, logger *slog.Logger, gh githu
 }
 
 // syncMergeGroup fetches the group, its base and the pull requests' heads.
-func (b *Bot) syncMergeGroup(ctx context.Context, gh githubAPI, g mergeGroup, prs []*ghclient.PullRequest) (commitSet, error) {
+func (b *Bot) syncMergeGroup(ctx context.Context, gh githubAPI, g mergeGroup, prs []*githubapi.PullRequest) (commitSet, error) {
 	token, err := gh.Token(ctx)
 	if err != nil {
 		return nil, err
@@ -178,7 +179,7 @@ func (b *Bot) syncMergeGroup(ctx context.Context, gh githubAPI, g mergeGroup, pr
 // that pull request's head, and the group changes no other file. A file
 // also changed on the base since, and merged, differs from what was
 // approved, and fails.
-func sameContent(ctx context.Context, set commitSet, g mergeGroup, prs []*ghclient.PullRequest) error {
+func sameContent(ctx context.Context, set commitSet, g mergeGroup, prs []*githubapi.PullRequest) error {
 	covered := map[string]bool{}
 	for _, pr := range prs {
 		forkPoint, err := set.MergeBase(pr.HeadSHA, g.baseSHA)
@@ -249,3 +250,7 @@ func short7(sha string) string {
 type mergeGroupError struct{ reason string }
 
 func (e *mergeGroupError) Error() string { return "merge group: " + e.reason }
+
+// FailureKind returns failure.Refused: the merge group must change before
+// a retry can pass.
+func (e *mergeGroupError) FailureKind() failure.Kind { return failure.Refused }

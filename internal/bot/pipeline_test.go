@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 	"sync"
@@ -12,10 +13,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/evaluate/evaltest"
+	"github.com/example-org/promobot/internal/failure"
+	"github.com/example-org/promobot/internal/githubapi"
 )
 
 // recordingEngine is the policy engine remembering its last input.
@@ -66,8 +68,8 @@ func at(t *testing.T, s string) time.Time { return mustTime(t, s) }
 
 func TestInputIsFilledFromTheAPI(t *testing.T) {
 	gh := &fakeGitHub{
-		commits: []ghclient.Commit{{SHA: shaA, AuthorEmail: "Alex@Example.com", AuthorLogin: "alex", CommitterEmail: "noreply@github.com", CommitterLogin: "web-flow"}},
-		reviews: []ghclient.Review{
+		commits: []githubapi.Commit{{SHA: shaA, AuthorEmail: "Alex@Example.com", AuthorLogin: "alex", CommitterEmail: "noreply@github.com", CommitterLogin: "web-flow"}},
+		reviews: []githubapi.Review{
 			{ID: 7, User: "rita", State: "APPROVED", CommitID: shaA, SubmittedAt: at(t, "2026-11-21T10:00:00Z")},
 			{ID: 1, User: "alex", State: "APPROVED", CommitID: shaA, SubmittedAt: at(t, "2026-11-21T09:00:00Z")},
 			{ID: 2, User: "mara", State: "APPROVED", CommitID: shaA, SubmittedAt: at(t, "2026-11-21T09:01:00Z")},
@@ -138,13 +140,13 @@ func TestInputIsFilledFromTheAPI(t *testing.T) {
 	if len(runs) != 1 || runs[0].HeadSHA != shaA {
 		t.Fatalf("check runs %+v", runs)
 	}
-	if final := runs[0]; final.Status != ghclient.StatusCompleted || final.Conclusion != ghclient.ConclusionFailure {
+	if final := runs[0]; final.Status != githubapi.StatusCompleted || final.Conclusion != githubapi.ConclusionFailure {
 		t.Errorf("final check run %s/%s %q", final.Status, final.Conclusion, final.Output.Title)
 	}
 }
 
 func TestFailuresConcludeClosed(t *testing.T) {
-	ghErr := &ghclient.Error{Op: "list reviews of example-org/models#5", Status: 502, Err: errFake}
+	ghErr := &githubapi.Error{Op: "list reviews of example-org/models#5", Status: 502, Err: errFake}
 	tests := []struct {
 		name       string
 		gh         func(*fakeGitHub)
@@ -162,7 +164,7 @@ func TestFailuresConcludeClosed(t *testing.T) {
 		},
 			wantTitle: "could not evaluate: could not fetch the repository (fetch example-org/models)", wantHint: "Re-running will not help", wantUpdate: 0},
 		{name: "token", gh: func(f *fakeGitHub) {
-			f.fail = map[string]error{"Token": &ghclient.Error{Op: "get an installation token", Err: errFake}}
+			f.fail = map[string]error{"Token": &githubapi.Error{Op: "get an installation token", Err: errFake}}
 		},
 			wantTitle: "could not evaluate: GitHub could not be reached to get an installation token", wantUpdate: 0},
 		{name: "renderer", engine: func(e *recordingEngine) { e.summaryErr = errFake },
@@ -171,7 +173,7 @@ func TestFailuresConcludeClosed(t *testing.T) {
 			wantTitle: "could not evaluate: the evaluation took too long", wantUpdate: 0},
 		{name: "annotations cannot be posted",
 			gh: func(f *fakeGitHub) {
-				f.fail = map[string]error{"UpdateCheckRun": &ghclient.Error{Op: "update check run 1", Status: 502, Err: errFake}}
+				f.fail = map[string]error{"UpdateCheckRun": &githubapi.Error{Op: "update check run 1", Status: 502, Err: errFake}}
 				f.failLeft = map[string]int{"UpdateCheckRun": 1}
 			},
 			engine:    func(e *recordingEngine) { e.anns = 60 },
@@ -205,12 +207,12 @@ func TestFailuresConcludeClosed(t *testing.T) {
 				t.Errorf("%d update requests, want %d", updates, tc.wantUpdate)
 			}
 			for _, r := range runs {
-				if r.Conclusion == ghclient.ConclusionSuccess {
+				if r.Conclusion == githubapi.ConclusionSuccess {
 					t.Fatalf("success posted: %+v", r)
 				}
 			}
 			final := runs[len(runs)-1]
-			if final.Status != ghclient.StatusCompleted || final.Conclusion != ghclient.ConclusionFailure || final.Output.Title != tc.wantTitle {
+			if final.Status != githubapi.StatusCompleted || final.Conclusion != githubapi.ConclusionFailure || final.Output.Title != tc.wantTitle {
 				t.Errorf("final check run %s/%s %q, want completed/failure %q", final.Status, final.Conclusion, final.Output.Title, tc.wantTitle)
 			}
 			if !strings.Contains(final.Output.Summary, tc.wantHint) || strings.Contains(final.Output.Summary, "ghs_fake") {
@@ -226,7 +228,7 @@ func TestNothingIsPostedForClosedPullRequestsOrWhenTheRunCannotBeCreated(t *test
 	t.Run("closed", func(t *testing.T) {
 		closed := openedPull()
 		closed.State, closed.Merged = "closed", true
-		gh := &fakeGitHub{pulls: map[int]*ghclient.PullRequest{5: closed}}
+		gh := &fakeGitHub{pulls: map[int]*githubapi.PullRequest{5: closed}}
 		u := newUnitBot(t, gh, &fakeMirrors{scenario: prodScenario()}, nil)
 		post(t, u.Handler(), "pull_request", openedPayload())
 		u.idle(t)
@@ -237,7 +239,7 @@ func TestNothingIsPostedForClosedPullRequestsOrWhenTheRunCannotBeCreated(t *test
 	t.Run("the delivered commit is no longer the head", func(t *testing.T) {
 		moved := openedPull()
 		moved.HeadSHA = shaB
-		gh := &fakeGitHub{pulls: map[int]*ghclient.PullRequest{5: moved}}
+		gh := &fakeGitHub{pulls: map[int]*githubapi.PullRequest{5: moved}}
 		u := newUnitBot(t, gh, &fakeMirrors{scenario: prodScenario()}, nil)
 		post(t, u.Handler(), "pull_request", openedPayload())
 		u.idle(t)
@@ -251,7 +253,7 @@ func TestNothingIsPostedForClosedPullRequestsOrWhenTheRunCannotBeCreated(t *test
 		}
 	})
 	t.Run("create fails", func(t *testing.T) {
-		gh := &fakeGitHub{fail: map[string]error{"CreateCheckRun": &ghclient.Error{Op: "create", Status: 502, Err: errFake}}}
+		gh := &fakeGitHub{fail: map[string]error{"CreateCheckRun": &githubapi.Error{Op: "create", Status: 502, Err: errFake}}}
 		u := newUnitBot(t, gh, &fakeMirrors{scenario: prodScenario()}, nil)
 		post(t, u.Handler(), "pull_request", openedPayload())
 		u.idle(t)
@@ -313,13 +315,15 @@ func TestIsTerminal(t *testing.T) {
 		err  error
 		want bool
 	}{
-		{name: "GitHub 404", err: &ghclient.Error{Status: 404, Terminal: true, Err: errFake}, want: true},
-		{name: "GitHub 502", err: &ghclient.Error{Status: 502, Err: errFake}},
+		{name: "GitHub 404", err: &githubapi.Error{Status: 404, Terminal: true, Err: errFake}, want: true},
+		{name: "GitHub 502", err: &githubapi.Error{Status: 502, Err: errFake}},
 		{name: "fetch, wrapped", err: errors.Join(errFake, &mirror.Error{Err: errFake, Terminal: true}), want: true},
 		{name: "unknown", err: errFake},
+		{name: "merge group", err: fmt.Errorf("evaluate: %w", &mergeGroupError{reason: "stale"}), want: true},
+		{name: "artifacts", err: &artifactError{err: errFake}},
 	}
 	for _, tc := range tests {
-		if got := IsTerminal(tc.err); got != tc.want {
+		if got := failure.IsTerminal(tc.err); got != tc.want {
 			t.Errorf("%s: IsTerminal = %v, want %v", tc.name, got, tc.want)
 		}
 	}

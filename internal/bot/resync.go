@@ -10,10 +10,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/queue"
 	"github.com/example-org/promobot/internal/bot/webhook"
 	"github.com/example-org/promobot/internal/evaluate"
+	"github.com/example-org/promobot/internal/githubapi"
 )
 
 // resyncSlack is added to the job timeout before an in-progress check run
@@ -164,7 +164,7 @@ func (b *Bot) resyncRepository(ctx context.Context, logger *slog.Logger, gh gith
 	if err != nil {
 		return err
 	}
-	heads := map[string][]*ghclient.PullRequest{}
+	heads := map[string][]*githubapi.PullRequest{}
 	var order []string
 	for _, pr := range prs {
 		if pr.HeadSHA == "" || pr.Number <= 0 {
@@ -190,7 +190,7 @@ func (b *Bot) resyncRepository(ctx context.Context, logger *slog.Logger, gh gith
 	var errs []error
 	for _, sha := range order {
 		group := heads[sha]
-		slices.SortFunc(group, func(a, b *ghclient.PullRequest) int { return cmp.Compare(a.Number, b.Number) })
+		slices.SortFunc(group, func(a, b *githubapi.PullRequest) int { return cmp.Compare(a.Number, b.Number) })
 		st.Heads++
 		one := t.withPullRequest(group[0])
 		l := one.logger(logger)
@@ -239,7 +239,7 @@ const (
 // resyncHead decides what to do about the open pull requests sharing head
 // sha, reading the bot's latest check run on it and, when needed, their
 // reviews.
-func (b *Bot) resyncHead(ctx context.Context, gh githubAPI, t target, sha string, group []*ghclient.PullRequest, tip func(string) string) (resyncAction, string, *ghclient.ExistingCheckRun, error) {
+func (b *Bot) resyncHead(ctx context.Context, gh githubAPI, t target, sha string, group []*githubapi.PullRequest, tip func(string) string) (resyncAction, string, *githubapi.ExistingCheckRun, error) {
 	run, err := gh.LatestCheckRun(ctx, t.owner, t.name, sha, b.cfg.CheckName, b.cfg.AppID)
 	if err != nil {
 		return resyncSkip, "", nil, err
@@ -270,11 +270,11 @@ func (b *Bot) resyncHead(ctx context.Context, gh githubAPI, t target, sha string
 // take (a bot stopped mid-evaluation), and with one whose fingerprint
 // differs (an event was lost). Heads that touch no gated file are not
 // compared by reviews, which cannot change their verdict.
-func (b *Bot) decide(run *ghclient.ExistingCheckRun, meta string, reviews func() (string, error)) (resyncAction, string, error) {
+func (b *Bot) decide(run *githubapi.ExistingCheckRun, meta string, reviews func() (string, error)) (resyncAction, string, error) {
 	switch {
 	case run == nil:
 		return resyncEvaluate, "no check run", nil
-	case run.Status != ghclient.StatusCompleted:
+	case run.Status != githubapi.StatusCompleted:
 		if age := b.cfg.Now().Sub(run.StartedAt); run.StartedAt.IsZero() || age > b.jobTimeout()+resyncSlack {
 			return resyncEvaluate, "check run abandoned in progress", nil
 		}

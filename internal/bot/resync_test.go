@@ -8,26 +8,26 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/evaluate"
+	"github.com/example-org/promobot/internal/githubapi"
 )
 
 func TestDecide(t *testing.T) {
 	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
 	states := []prState{{number: 5, baseRef: "main", baseSHA: shaB, labels: []string{"b", "a"},
-		reviews: []ghclient.Review{{ID: 2, User: "Rita", State: "APPROVED", CommitID: shaA}, {ID: 1, User: "mara", State: "APPROVED", CommitID: shaA}}}}
+		reviews: []githubapi.Review{{ID: 2, User: "Rita", State: "APPROVED", CommitID: shaA}, {ID: 1, User: "mara", State: "APPROVED", CommitID: shaA}}}}
 	fp := fingerprint(states)
 	meta := metaHash(states)
-	completed := func(title, externalID string) *ghclient.ExistingCheckRun {
-		return &ghclient.ExistingCheckRun{ID: 1, Status: ghclient.StatusCompleted, Conclusion: ghclient.ConclusionFailure, Title: title, ExternalID: externalID, StartedAt: now}
+	completed := func(title, externalID string) *githubapi.ExistingCheckRun {
+		return &githubapi.ExistingCheckRun{ID: 1, Status: githubapi.StatusCompleted, Conclusion: githubapi.ConclusionFailure, Title: title, ExternalID: externalID, StartedAt: now}
 	}
-	inProgress := func(age time.Duration) *ghclient.ExistingCheckRun {
-		return &ghclient.ExistingCheckRun{ID: 1, Status: ghclient.StatusInProgress, StartedAt: now.Add(-age)}
+	inProgress := func(age time.Duration) *githubapi.ExistingCheckRun {
+		return &githubapi.ExistingCheckRun{ID: 1, Status: githubapi.StatusInProgress, StartedAt: now.Add(-age)}
 	}
 	otherReviews := reviewsHash([]prState{{number: 5}})
 	tests := []struct {
 		name        string
-		run         *ghclient.ExistingCheckRun
+		run         *githubapi.ExistingCheckRun
 		meta        string
 		reviews     string
 		reviewsErr  error
@@ -38,7 +38,7 @@ func TestDecide(t *testing.T) {
 		{name: "no check run", want: resyncEvaluate},
 		{name: "in progress, recent", run: inProgress(time.Minute), want: resyncSkip},
 		{name: "in progress, longer than a job may take", run: inProgress(10 * time.Minute), want: resyncEvaluate},
-		{name: "in progress without a start", run: &ghclient.ExistingCheckRun{Status: "queued"}, want: resyncEvaluate},
+		{name: "in progress without a start", run: &githubapi.ExistingCheckRun{Status: "queued"}, want: resyncEvaluate},
 		{name: "could not evaluate", run: completed("could not evaluate: GitHub answered 502 to list reviews", fp), want: resyncEvaluate},
 		{name: "could not evaluate one of several", run: completed("could not evaluate #6: could not evaluate: x", fp), want: resyncEvaluate},
 		{name: "no fingerprint", run: completed("needs 1 more approval", ""), want: resyncEvaluate},
@@ -72,7 +72,7 @@ func TestDecide(t *testing.T) {
 
 func TestFingerprint(t *testing.T) {
 	base := prState{number: 5, baseRef: "main", baseSHA: shaB, labels: []string{"a", "b"},
-		reviews: []ghclient.Review{{ID: 1, User: "mara", State: "APPROVED", CommitID: shaA}}}
+		reviews: []githubapi.Review{{ID: 1, User: "mara", State: "APPROVED", CommitID: shaA}}}
 	fp := fingerprint([]prState{base})
 	meta, reviews, ok := parseFingerprint(fp)
 	if !ok || meta != metaHash([]prState{base}) || reviews != reviewsHash([]prState{base}) || len(fp) > 100 {
@@ -81,7 +81,7 @@ func TestFingerprint(t *testing.T) {
 	same := func(change func(*prState)) bool {
 		s := base
 		s.labels = append([]string(nil), base.labels...)
-		s.reviews = append([]ghclient.Review(nil), base.reviews...)
+		s.reviews = append([]githubapi.Review(nil), base.reviews...)
 		change(&s)
 		return fingerprint([]prState{s}) == fp
 	}
@@ -92,13 +92,13 @@ func TestFingerprint(t *testing.T) {
 	}{
 		{name: "labels in another order", change: func(s *prState) { s.labels = []string{"b", "a"} }, same: true},
 		{name: "a pending review", change: func(s *prState) {
-			s.reviews = append(s.reviews, ghclient.Review{ID: 9, User: "rob", State: "PENDING"})
+			s.reviews = append(s.reviews, githubapi.Review{ID: 9, User: "rob", State: "PENDING"})
 		}, same: true},
 		{name: "a label", change: func(s *prState) { s.labels = append(s.labels, "freeze-override") }},
 		{name: "the base branch", change: func(s *prState) { s.baseRef = "release" }},
 		{name: "the base tip", change: func(s *prState) { s.baseSHA = shaA }},
 		{name: "a review", change: func(s *prState) {
-			s.reviews = append(s.reviews, ghclient.Review{ID: 2, User: "rita", State: "APPROVED", CommitID: shaA})
+			s.reviews = append(s.reviews, githubapi.Review{ID: 2, User: "rita", State: "APPROVED", CommitID: shaA})
 		}},
 		{name: "a dismissal", change: func(s *prState) { s.reviews[0].State = "DISMISSED" }},
 	}
@@ -123,24 +123,24 @@ func TestResyncWithFakes(t *testing.T) {
 		shaD = "dddddddddddddddddddddddddddddddddddddddd"
 		shaE = "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
 	)
-	pr := func(n int, sha string) *ghclient.PullRequest {
-		return &ghclient.PullRequest{Number: n, State: "open", HeadSHA: sha, BaseRef: "main", BaseRepo: "example-org/models", CloneURL: "https://example.invalid/example-org/models.git"}
+	pr := func(n int, sha string) *githubapi.PullRequest {
+		return &githubapi.PullRequest{Number: n, State: "open", HeadSHA: sha, BaseRef: "main", BaseRepo: "example-org/models", CloneURL: "https://example.invalid/example-org/models.git"}
 	}
 	upToDate := fingerprint([]prState{{number: 4, baseRef: "main", baseSHA: shaB}})
 	gh := &fakeGitHub{
-		repos:    []ghclient.Repository{{Owner: "example-org", Name: "models"}, {Owner: "example-org", Name: "attic", Archived: true}},
+		repos:    []githubapi.Repository{{Owner: "example-org", Name: "models"}, {Owner: "example-org", Name: "attic", Archived: true}},
 		branches: map[string]string{"main": shaB},
-		pulls: map[int]*ghclient.PullRequest{
+		pulls: map[int]*githubapi.PullRequest{
 			1: pr(1, shaA), // no check run
 			2: pr(2, shaC), // abandoned in progress
 			3: pr(3, shaD), // in progress, recently started
 			4: pr(4, shaE), // up to date
 			9: {Number: 9, State: "closed", HeadSHA: shaB, BaseRef: "main"},
 		},
-		latest: map[string]*ghclient.ExistingCheckRun{
-			shaC: {ID: 2, Status: ghclient.StatusInProgress, StartedAt: now.Add(-time.Hour)},
-			shaD: {ID: 3, Status: ghclient.StatusInProgress, StartedAt: now.Add(-time.Second)},
-			shaE: {ID: 4, Status: ghclient.StatusCompleted, Conclusion: "failure", Title: "needs 1 more approval", ExternalID: upToDate},
+		latest: map[string]*githubapi.ExistingCheckRun{
+			shaC: {ID: 2, Status: githubapi.StatusInProgress, StartedAt: now.Add(-time.Hour)},
+			shaD: {ID: 3, Status: githubapi.StatusInProgress, StartedAt: now.Add(-time.Second)},
+			shaE: {ID: 4, Status: githubapi.StatusCompleted, Conclusion: "failure", Title: "needs 1 more approval", ExternalID: upToDate},
 		},
 	}
 	u := newUnitBot(t, gh, &fakeMirrors{err: errFake}, func(c *Config) {
@@ -191,7 +191,7 @@ func countCalls(gh *fakeGitHub, prefix string) int {
 }
 
 func TestResyncLoopRunsAtStartAndStopsOnShutdown(t *testing.T) {
-	gh := &fakeGitHub{repos: []ghclient.Repository{{Owner: "example-org", Name: "models"}}}
+	gh := &fakeGitHub{repos: []githubapi.Repository{{Owner: "example-org", Name: "models"}}}
 	listed := make(chan struct{}, 10)
 	b, err := newBot(Config{AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, ResyncInterval: time.Hour, Logger: testLogger(t)}, deps{
 		client: func(int64) (githubAPI, error) { return gh, nil },
@@ -245,7 +245,7 @@ func TestQueuedPullRequests(t *testing.T) {
 // event resynchronizes that installation alone: the full pass, which lists
 // every installation, waits for the ticker.
 func TestResyncTriggerChecksOnlyTheInstallation(t *testing.T) {
-	gh := &fakeGitHub{repos: []ghclient.Repository{{Owner: "example-org", Name: "models"}}}
+	gh := &fakeGitHub{repos: []githubapi.Repository{{Owner: "example-org", Name: "models"}}}
 	listed := make(chan struct{}, 10)
 	b, err := newBot(Config{AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, ResyncInterval: time.Hour, Logger: testLogger(t)}, deps{
 		client: func(int64) (githubAPI, error) { return gh, nil },

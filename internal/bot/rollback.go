@@ -10,9 +10,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/example-org/promobot/internal/bot/ghclient"
 	"github.com/example-org/promobot/internal/bot/webhook"
 	"github.com/example-org/promobot/internal/codeowners"
+	"github.com/example-org/promobot/internal/failure"
+	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/promote"
 )
 
@@ -130,7 +131,7 @@ func (b *Bot) runCommand(ctx context.Context, logger *slog.Logger, t target, c c
 func (b *Bot) rollbackCommand(ctx context.Context, logger *slog.Logger, j *featureJob, t target, c command) (string, string, error) {
 	pr, err := j.gh.PullRequest(ctx, t.owner, t.name, t.number)
 	if err != nil {
-		return "error", "promobot could not read this pull request: " + retryHint(ghclient.IsTerminal(err)), err
+		return "error", "promobot could not read this pull request: " + retryHint(failure.IsTerminal(err)), err
 	}
 	switch {
 	case !pr.Merged || pr.MergeCommitSHA == "":
@@ -161,7 +162,7 @@ func (b *Bot) rollbackCommand(ctx context.Context, logger *slog.Logger, j *featu
 	owner, why, err := b.mayRollBack(ctx, j.gh, t, ws, c.author, paths)
 	switch {
 	case err != nil:
-		return "error", "promobot could not check who owns the manifests: " + retryHint(ghclient.IsTerminal(err)), err
+		return "error", "promobot could not check who owns the manifests: " + retryHint(failure.IsTerminal(err)), err
 	case !owner:
 		return "not_owner", "promobot rolls back only for an owner of the manifests: " + why + ". Nothing was opened.", nil
 	}
@@ -184,8 +185,8 @@ func (b *Bot) rollbackCommand(ctx context.Context, logger *slog.Logger, j *featu
 	case err == nil:
 		err = errors.New("the rollback opened no pull request")
 	}
-	logger.Error("rollback failed", "error", err, "terminal", promote.IsTerminal(err))
-	return "error", "promobot could not open the rollback pull request: " + retryHint(promote.IsTerminal(err)), err
+	logger.Error("rollback failed", "error", err, "terminal", failure.IsTerminal(err))
+	return "error", "promobot could not open the rollback pull request: " + retryHint(failure.IsTerminal(err)), err
 }
 
 // mayRollBack reports whether login may have the bot roll back a change of
@@ -230,7 +231,7 @@ func (b *Bot) mayRollBack(ctx context.Context, gh featureAPI, t target, ws *work
 				if !seen {
 					org, slug, _ := strings.Cut(o.Name(), "/")
 					list, err = gh.TeamMembers(ctx, org, slug)
-					if err != nil && !ghclient.IsNotFound(err) {
+					if err != nil && !githubapi.IsNotFound(err) {
 						return false, "", err
 					}
 					members[o.Name()] = list
@@ -244,7 +245,7 @@ func (b *Bot) mayRollBack(ctx context.Context, gh featureAPI, t target, ws *work
 	}
 	perm, err := gh.Permission(ctx, t.owner, t.name, login)
 	switch {
-	case ghclient.IsNotFound(err):
+	case githubapi.IsNotFound(err):
 		perm = "none"
 	case err != nil:
 		return false, "", err

@@ -4,9 +4,13 @@
 // not answer and a retry may help.
 //
 // A package marks an error where it knows its kind (an unknown model is
-// not found, a storage timeout is unavailable), and the command line maps
-// the kind to its exit code in one place. An error nobody marked has kind
-// Unknown.
+// not found, a storage timeout is unavailable), or gives its error type a
+// FailureKind method (see Classified), and the command line maps the kind
+// to its exit code in one place. An error nobody marked has kind Unknown.
+//
+// The kind is also the one answer to "can retrying help?": IsTerminal says
+// no for Refused, Usage and NotFound, and the server's queue, the adapters
+// and the command line all ask it.
 package failure
 
 import (
@@ -90,13 +94,38 @@ func NotFoundError(err error) error { return Mark(NotFound, err) }
 // UnavailableError returns err marked as Unavailable.
 func UnavailableError(err error) error { return Mark(Unavailable, err) }
 
+// Classified is implemented by error types that know their own kind, such
+// as an adapter's error that knows whether GitHub or a git remote refused
+// or merely failed to answer.
+type Classified interface {
+	error
+	// FailureKind returns the kind of the error; Unknown leaves the
+	// question open.
+	FailureKind() Kind
+}
+
 // KindOf returns the kind of the outermost marked error in err's chain,
-// so that a caller who knows better can re-mark an error, and Unknown when
-// nothing in the chain is marked.
+// so that a caller who knows better can re-mark an error; else the kind
+// of the outermost Classified error in it; else Unknown.
 func KindOf(err error) Kind {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Kind
 	}
+	var c Classified
+	if errors.As(err, &c) {
+		return c.FailureKind()
+	}
 	return Unknown
+}
+
+// IsTerminal reports whether retrying what failed with err cannot help
+// until something changes: its kind is Refused, Usage or NotFound. An
+// Unavailable or Unknown error is not terminal.
+func IsTerminal(err error) bool {
+	switch KindOf(err) {
+	case Refused, Usage, NotFound:
+		return true
+	}
+	return false
 }

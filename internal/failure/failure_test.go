@@ -19,11 +19,55 @@ func TestKindOf(t *testing.T) {
 		{name: "unavailable", err: UnavailableError(base), want: Unavailable},
 		{name: "wrapped", err: fmt.Errorf("resolve: %w", NotFoundError(base)), want: NotFound},
 		{name: "outermost wins", err: Mark(Refused, fmt.Errorf("ctx: %w", UnavailableError(base))), want: Refused},
+		{name: "classified", err: fmt.Errorf("ctx: %w", classified{NotFound}), want: NotFound},
+		{name: "outermost classified wins", err: classifiedWrap{Unknown, classified{Usage}}, want: Unknown},
+		{name: "a mark wins over a classified error", err: classifiedWrap{Refused, UnavailableError(base)}, want: Unavailable},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			if got := KindOf(c.err); got != c.want {
 				t.Errorf("KindOf = %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+// classified is an error type that knows its kind.
+type classified struct{ kind Kind }
+
+func (c classified) Error() string     { return "classified " + c.kind.String() }
+func (c classified) FailureKind() Kind { return c.kind }
+
+// classifiedWrap is a classified error that wraps another.
+type classifiedWrap struct {
+	kind Kind
+	err  error
+}
+
+func (c classifiedWrap) Error() string     { return "wrap: " + c.err.Error() }
+func (c classifiedWrap) Unwrap() error     { return c.err }
+func (c classifiedWrap) FailureKind() Kind { return c.kind }
+
+func TestIsTerminal(t *testing.T) {
+	base := errors.New("boom")
+	cases := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{name: "nil", err: nil, want: false},
+		{name: "unmarked", err: base, want: false},
+		{name: "refused", err: Mark(Refused, base), want: true},
+		{name: "usage", err: Mark(Usage, base), want: true},
+		{name: "not found", err: fmt.Errorf("ctx: %w", NotFoundError(base)), want: true},
+		{name: "unavailable", err: UnavailableError(base), want: false},
+		{name: "classified refused", err: classified{Refused}, want: true},
+		{name: "classified unavailable", err: classified{Unavailable}, want: false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := IsTerminal(c.err); got != c.want {
+				t.Errorf("IsTerminal = %v, want %v", got, c.want)
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/gittest"
 )
 
@@ -114,7 +115,7 @@ func TestReadFailuresFailClosed(t *testing.T) {
 			if !errors.Is(err, errInjected) {
 				t.Fatalf("BuildInput = %v, %v; want the injected error", in, err)
 			}
-			if IsTerminal(err) {
+			if failure.IsTerminal(err) {
 				t.Errorf("error %v is terminal; a read failure may pass on retry", err)
 			}
 		})

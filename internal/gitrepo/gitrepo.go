@@ -25,6 +25,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/manifest"
 )
 
@@ -176,11 +177,14 @@ func (e *Error) Error() string { return e.Op + ": " + e.Err.Error() }
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// IsTerminal reports whether err, or an error it wraps, is a terminal
-// *Error: one that retrying cannot fix.
-func IsTerminal(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Terminal
+// FailureKind classifies e for failure.IsTerminal: a terminal error is
+// Usage (the revision or the repository must change first); whether any
+// other may be cured by a retry is left open (Unknown).
+func (e *Error) FailureKind() failure.Kind {
+	if e.Terminal {
+		return failure.Usage
+	}
+	return failure.Unknown
 }
 
 // commit reads a commit object.

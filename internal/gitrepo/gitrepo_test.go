@@ -13,6 +13,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/gittest"
 )
 
@@ -75,7 +76,7 @@ func TestResolve(t *testing.T) {
 	for _, rev := range []string{"", "nope", "main~10", "blob-tag", strings.Repeat("f", 40)} {
 		t.Run("bad "+rev, func(t *testing.T) {
 			_, err := r.Resolve(rev)
-			if err == nil || !IsTerminal(err) {
+			if err == nil || !failure.IsTerminal(err) {
 				t.Errorf("Resolve(%q) error = %v, want a terminal error", rev, err)
 			}
 		})
@@ -95,7 +96,7 @@ func TestOpenFindsTheRepositoryAbove(t *testing.T) {
 		t.Errorf("Open(subfolder): %v", err)
 	}
 	_, err := Open(t.TempDir())
-	if err == nil || !IsTerminal(err) {
+	if err == nil || !failure.IsTerminal(err) {
 		t.Errorf("Open(empty folder) error = %v, want terminal", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/example-org/promobot/internal/codeowners"
 	"github.com/example-org/promobot/internal/evaluate"
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/gittest"
 	"github.com/example-org/promobot/internal/manifest"
 )
@@ -313,7 +314,7 @@ func TestUnrelatedHistoriesAreTerminal(t *testing.T) {
 	a := f.commit("main", 0, map[string]string{"a": "a"})
 	b := f.commit("other", 1, map[string]string{"b": "b"})
 	_, err := f.open().BuildInput(t.Context(), a, b, InputOptions{})
-	if err == nil || !IsTerminal(err) || !strings.Contains(err.Error(), "no common commit") {
+	if err == nil || !failure.IsTerminal(err) || !strings.Contains(err.Error(), "no common commit") {
 		t.Errorf("err = %v, want a terminal no-common-commit error", err)
 	}
 }
@@ -488,7 +489,7 @@ func TestEntryNamesGitRejectsAreRefused(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = f.open().BuildInput(t.Context(), base, head, InputOptions{})
-			if err == nil || !IsTerminal(err) || !strings.Contains(err.Error(), "invalid entry name") {
+			if err == nil || !failure.IsTerminal(err) || !strings.Contains(err.Error(), "invalid entry name") {
 				t.Errorf("BuildInput error = %v, want a terminal invalid-name error", err)
 			}
 		})

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/example-org/promobot/internal/failure"
 )
 
 // gitCLI runs git in dir, failing the test with its output on error.
@@ -132,7 +134,7 @@ func TestOpenRefusesExtensionsThatChangeObjects(t *testing.T) {
 						t.Errorf("%s: error %q lacks %q", name, err, want)
 					}
 				}
-				if !IsTerminal(err) {
+				if !failure.IsTerminal(err) {
 					t.Errorf("%s: error %v is not terminal", name, err)
 				}
 			}

@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/example-org/promobot/internal/failure"
 )
 
 // revParse is what git itself resolves rev to, as a commit.
@@ -90,7 +92,7 @@ func TestResolveFollowsGit(t *testing.T) {
 		if got := revParse(t, dir, rev); got != "" {
 			t.Fatalf("the test is wrong: git resolves %q to %s", rev, got)
 		}
-		if h, err := r.Resolve(rev); err == nil || !IsTerminal(err) {
+		if h, err := r.Resolve(rev); err == nil || !failure.IsTerminal(err) {
 			t.Errorf("Resolve(%q) = %s, %v; want a terminal error", rev, h, err)
 		}
 	}

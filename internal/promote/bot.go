@@ -40,7 +40,7 @@ func (x *Executor) rollbackPullRequest(ctx context.Context, req RollbackRequest,
 	if x.GitHub == nil {
 		return nil, usagef("rolling back a pull request needs GitHub access: a token and the repository's owner and name")
 	}
-	pr, _, err := x.GitHub.prs.Get(ctx, x.GitHub.Owner, x.GitHub.Repo, number)
+	pr, _, err := x.GitHub.api.GetPullRequest(ctx, x.GitHub.Owner, x.GitHub.Repo, number)
 	if err != nil {
 		return nil, githubError(fmt.Sprintf("read pull request #%d", number), err)
 	}

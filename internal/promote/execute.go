@@ -302,7 +302,7 @@ func (x *Executor) evaluate(ctx context.Context, s *session, p *Plan, c *object.
 		return nil, err
 	}
 	ev := evaluate.Evaluate(in)
-	if x.GitHub == nil || x.GitHub.teams == nil {
+	if x.GitHub == nil || x.GitHub.api == nil {
 		return ev, nil
 	}
 	var owners []string

@@ -10,6 +10,8 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/example-org/promobot/internal/failure"
+	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/gittest"
 )
 
@@ -221,7 +223,11 @@ func TestRollbackPullRequestWithAnInstallationToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	client, err := NewGitHubClient(nil, h.fx.URL(), token)
+	apps, err := githubapi.New(githubapi.Config{BaseURL: h.fx.URL(), Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := apps.Client()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -324,7 +330,7 @@ func TestPushRejectedIsReportedAndLeavesTheCloneClean(t *testing.T) {
 			before := h.localState()
 			_, err := h.executor().Promote(t.Context(), req, Options{})
 			var rejected *PushRejectedError
-			if !errors.As(err, &rejected) || rejected.Reason != "non-fast-forward" || IsTerminal(err) {
+			if !errors.As(err, &rejected) || rejected.Reason != "non-fast-forward" || failure.IsTerminal(err) {
 				t.Fatalf("err = %v, want a non-fast-forward rejection", err)
 			}
 			if !strings.Contains(err.Error(), "push to origin") || !strings.Contains(err.Error(), branch) || !strings.Contains(err.Error(), "nothing was changed locally") {
@@ -375,7 +381,7 @@ func TestRevokedTokenIsATerminalTransportError(t *testing.T) {
 	h.fx.Emulator.RevokeToken(h.token)
 	_, err := x.Promote(t.Context(), PromoteRequest{Models: []string{"elasticnet-ndx"}, To: "prod"}, Options{})
 	var te *TransportError
-	if !errors.As(err, &te) || !IsTerminal(err) || !strings.Contains(err.Error(), "set GITHUB_TOKEN") {
+	if !errors.As(err, &te) || !failure.IsTerminal(err) || !strings.Contains(err.Error(), "set GITHUB_TOKEN") {
 		t.Fatalf("err = %v, want a terminal transport error that names GITHUB_TOKEN", err)
 	}
 }

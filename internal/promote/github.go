@@ -5,30 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/google/go-github/v60/github"
 )
 
-// pullRequests holds the go-github pull request methods the executor uses.
-// *github.PullRequestsService satisfies it.
-type pullRequests interface {
-	List(ctx context.Context, owner, repo string, opts *github.PullRequestListOptions) ([]*github.PullRequest, *github.Response, error)
-	Get(ctx context.Context, owner, repo string, number int) (*github.PullRequest, *github.Response, error)
-	Create(ctx context.Context, owner, repo string, pull *github.NewPullRequest) (*github.PullRequest, *github.Response, error)
-	Edit(ctx context.Context, owner, repo string, number int, pull *github.PullRequest) (*github.PullRequest, *github.Response, error)
-}
-
-// issueLabels holds the go-github label method the executor uses.
-// *github.IssuesService satisfies it.
-type issueLabels interface {
+// API is the part of the GitHub REST API the executor uses, declared here
+// so that it stays this narrow. *githubapi.Client implements it.
+type API interface {
+	ListPullRequests(ctx context.Context, owner, repo string, opts *github.PullRequestListOptions) ([]*github.PullRequest, *github.Response, error)
+	GetPullRequest(ctx context.Context, owner, repo string, number int) (*github.PullRequest, *github.Response, error)
+	CreatePullRequest(ctx context.Context, owner, repo string, pull *github.NewPullRequest) (*github.PullRequest, *github.Response, error)
+	EditPullRequest(ctx context.Context, owner, repo string, number int, pull *github.PullRequest) (*github.PullRequest, *github.Response, error)
 	AddLabelsToIssue(ctx context.Context, owner, repo string, number int, labels []string) ([]*github.Label, *github.Response, error)
-}
-
-// teamMembers holds the go-github team method used to say who can approve.
-// *github.TeamsService satisfies it.
-type teamMembers interface {
 	ListTeamMembersBySlug(ctx context.Context, org, slug string, opts *github.TeamListTeamMembersOptions) ([]*github.User, *github.Response, error)
 }
 
@@ -36,16 +25,14 @@ type teamMembers interface {
 type GitHub struct {
 	// Owner and Repo name the repository, as in github.com/OWNER/REPO.
 	Owner, Repo string
-	prs         pullRequests
-	labels      issueLabels
-	teams       teamMembers
+	api         API
 }
 
-// NewGitHub returns the pull request side of an executor backed by a
-// go-github client. The client carries the credentials: a personal token, a
-// GITHUB_TOKEN or an App installation token.
-func NewGitHub(client *github.Client, owner, repo string) *GitHub {
-	return &GitHub{Owner: owner, Repo: repo, prs: client.PullRequests, labels: client.Issues, teams: client.Teams}
+// NewGitHub returns the pull request side of an executor backed by api,
+// which carries the credentials: a personal token, a GITHUB_TOKEN or an
+// App installation token.
+func NewGitHub(api API, owner, repo string) *GitHub {
+	return &GitHub{Owner: owner, Repo: repo, api: api}
 }
 
 // maxTeamPages bounds how many pages of members one team may take.
@@ -66,7 +53,7 @@ func (g *GitHub) teamLogins(ctx context.Context, owners []string) map[string][]s
 		var logins []string
 		opts := &github.TeamListTeamMembersOptions{ListOptions: github.ListOptions{PerPage: 100}}
 		for page := 0; page < maxTeamPages; page++ {
-			users, resp, err := g.teams.ListTeamMembersBySlug(ctx, org, slug, opts)
+			users, resp, err := g.api.ListTeamMembersBySlug(ctx, org, slug, opts)
 			if err != nil {
 				logins = nil
 				break
@@ -89,34 +76,6 @@ func (g *GitHub) teamLogins(ctx context.Context, owners []string) map[string][]s
 	return out
 }
 
-// NewGitHubClient returns a go-github client for the API at apiURL (empty
-// or https://api.github.com/ for github.com; for GitHub Enterprise Server
-// the API root, such as https://ghe.example.com/api/v3/) authenticated with
-// token, using httpClient (nil means http.DefaultClient).
-func NewGitHubClient(httpClient *http.Client, apiURL, token string) (*github.Client, error) {
-	c := github.NewClient(httpClient)
-	if token != "" {
-		c = c.WithAuthToken(token)
-	}
-	if apiURL == "" {
-		return c, nil
-	}
-	u, err := url.Parse(apiURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, usagef("GitHub API URL %q is not an http(s) URL", apiURL)
-	}
-	if !strings.HasSuffix(u.Path, "/") {
-		u.Path += "/"
-	}
-	c.BaseURL = u
-	if u.Host != "api.github.com" {
-		upload := *u
-		upload.Path = strings.TrimSuffix(strings.TrimSuffix(u.Path, "/"), "/api/v3") + "/api/uploads/"
-		c.UploadURL = &upload
-	}
-	return c, nil
-}
-
 // PullRequest is the pull request a change was proposed in.
 type PullRequest struct {
 	Number int    `json:"number"`
@@ -129,7 +88,7 @@ type PullRequest struct {
 // upsert opens the pull request for a plan, or updates the title, body and
 // labels of the one already open for the same branch.
 func (g *GitHub) upsert(ctx context.Context, plan *Plan, baseBranch, body string) (*PullRequest, error) {
-	open, _, err := g.prs.List(ctx, g.Owner, g.Repo, &github.PullRequestListOptions{
+	open, _, err := g.api.ListPullRequests(ctx, g.Owner, g.Repo, &github.PullRequestListOptions{
 		State: "open", Head: g.Owner + ":" + plan.Branch, ListOptions: github.ListOptions{PerPage: 100},
 	})
 	if err != nil {
@@ -144,7 +103,7 @@ func (g *GitHub) upsert(ctx context.Context, plan *Plan, baseBranch, body string
 	}
 	out := &PullRequest{}
 	if pr == nil {
-		pr, _, err = g.prs.Create(ctx, g.Owner, g.Repo, &github.NewPullRequest{
+		pr, _, err = g.api.CreatePullRequest(ctx, g.Owner, g.Repo, &github.NewPullRequest{
 			Title: github.String(plan.Title), Head: github.String(plan.Branch), Base: github.String(baseBranch),
 			Body: github.String(body), MaintainerCanModify: github.Bool(false),
 		})
@@ -153,7 +112,7 @@ func (g *GitHub) upsert(ctx context.Context, plan *Plan, baseBranch, body string
 		}
 		out.Created = true
 	} else if pr.GetTitle() != plan.Title || pr.GetBody() != body {
-		pr, _, err = g.prs.Edit(ctx, g.Owner, g.Repo, pr.GetNumber(), &github.PullRequest{
+		pr, _, err = g.api.EditPullRequest(ctx, g.Owner, g.Repo, pr.GetNumber(), &github.PullRequest{
 			Title: github.String(plan.Title), Body: github.String(body),
 		})
 		if err != nil {
@@ -162,7 +121,7 @@ func (g *GitHub) upsert(ctx context.Context, plan *Plan, baseBranch, body string
 	}
 	out.Number, out.URL = pr.GetNumber(), pr.GetHTMLURL()
 	if missing := missingLabels(pr, plan.Labels); len(missing) > 0 {
-		if _, _, err := g.labels.AddLabelsToIssue(ctx, g.Owner, g.Repo, out.Number, missing); err != nil {
+		if _, _, err := g.api.AddLabelsToIssue(ctx, g.Owner, g.Repo, out.Number, missing); err != nil {
 			return out, githubError(fmt.Sprintf("label pull request #%d", out.Number), err)
 		}
 	}

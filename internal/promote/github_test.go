@@ -22,23 +22,23 @@ type fakeGitHub struct {
 	created *github.NewPullRequest
 }
 
-func (f *fakeGitHub) List(_ context.Context, owner, repo string, opts *github.PullRequestListOptions) ([]*github.PullRequest, *github.Response, error) {
+func (f *fakeGitHub) ListPullRequests(_ context.Context, owner, repo string, opts *github.PullRequestListOptions) ([]*github.PullRequest, *github.Response, error) {
 	f.calls = append(f.calls, "list "+opts.Head+" "+opts.State)
 	return f.open, &github.Response{}, f.listErr
 }
 
-func (f *fakeGitHub) Get(context.Context, string, string, int) (*github.PullRequest, *github.Response, error) {
+func (f *fakeGitHub) GetPullRequest(context.Context, string, string, int) (*github.PullRequest, *github.Response, error) {
 	f.calls = append(f.calls, "get")
 	return nil, nil, errors.New("not used")
 }
 
-func (f *fakeGitHub) Create(_ context.Context, _, _ string, pull *github.NewPullRequest) (*github.PullRequest, *github.Response, error) {
+func (f *fakeGitHub) CreatePullRequest(_ context.Context, _, _ string, pull *github.NewPullRequest) (*github.PullRequest, *github.Response, error) {
 	f.calls = append(f.calls, "create "+pull.GetHead()+" -> "+pull.GetBase())
 	f.created = pull
 	return &github.PullRequest{Number: github.Int(7), HTMLURL: github.String("https://github.com/o/r/pull/7")}, &github.Response{}, nil
 }
 
-func (f *fakeGitHub) Edit(_ context.Context, _, _ string, number int, pull *github.PullRequest) (*github.PullRequest, *github.Response, error) {
+func (f *fakeGitHub) EditPullRequest(_ context.Context, _, _ string, number int, pull *github.PullRequest) (*github.PullRequest, *github.Response, error) {
 	f.calls = append(f.calls, "edit")
 	f.edited = pull
 	return &github.PullRequest{Number: github.Int(number), HTMLURL: github.String("https://github.com/o/r/pull/3"), Labels: f.open[0].Labels}, &github.Response{}, nil
@@ -68,7 +68,7 @@ func (f *fakeGitHub) ListTeamMembersBySlug(_ context.Context, org, slug string, 
 }
 
 func (f *fakeGitHub) client() *GitHub {
-	return &GitHub{Owner: "o", Repo: "r", prs: f, labels: f, teams: f}
+	return &GitHub{Owner: "o", Repo: "r", api: f}
 }
 
 func TestUpsert(t *testing.T) {
@@ -153,26 +153,5 @@ func TestTeamLogins(t *testing.T) {
 	want := map[string][]string{"org/risk": {"rita", "raj", "ron"}, "org/empty": {}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("teams (-want +got):\n%s", diff)
-	}
-}
-
-func TestNewGitHubClient(t *testing.T) {
-	tests := []struct{ in, base, upload string }{
-		{"", "https://api.github.com/", "https://uploads.github.com/"},
-		{"https://api.github.com", "https://api.github.com/", "https://uploads.github.com/"},
-		{"https://ghe.example.com/api/v3", "https://ghe.example.com/api/v3/", "https://ghe.example.com/api/uploads/"},
-		{"http://127.0.0.1:8080/api/v3/", "http://127.0.0.1:8080/api/v3/", "http://127.0.0.1:8080/api/uploads/"},
-	}
-	for _, tt := range tests {
-		c, err := NewGitHubClient(nil, tt.in, "t")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c.BaseURL.String() != tt.base || c.UploadURL.String() != tt.upload {
-			t.Errorf("%q: base %s upload %s, want %s and %s", tt.in, c.BaseURL, c.UploadURL, tt.base, tt.upload)
-		}
-	}
-	if _, err := NewGitHubClient(nil, "ftp://x", ""); err == nil {
-		t.Error("an ftp URL was accepted")
 	}
 }

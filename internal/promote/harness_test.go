@@ -13,6 +13,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/githubtest"
 	"github.com/example-org/promobot/internal/gittest"
 )
@@ -94,7 +95,11 @@ func (h *harness) cloneURL() string { return h.fx.Git.RepoURL(owner + "/" + repo
 // executor returns an executor acting as release-bot.
 func (h *harness) executor() *Executor {
 	h.t.Helper()
-	client, err := NewGitHubClient(nil, h.fx.URL(), h.token)
+	apps, err := githubapi.New(githubapi.Config{BaseURL: h.fx.URL(), Token: h.token})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	client, err := apps.Client()
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/example-org/promobot/internal/failure"
 )
 
 const (
@@ -129,8 +131,8 @@ func checkError(t *testing.T, err error, kind any, want string) {
 	if !strings.HasPrefix(err.Error(), want) {
 		t.Errorf("error = %q, want it to start with %q", err.Error(), want)
 	}
-	if !IsTerminal(err) {
-		t.Errorf("IsTerminal(%v) = false", err)
+	if !failure.IsTerminal(err) {
+		t.Errorf("failure.IsTerminal(%v) = false", err)
 	}
 }
 

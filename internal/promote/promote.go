@@ -18,11 +18,12 @@
 package promote
 
 import (
-	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/manifest"
 )
 
@@ -165,25 +166,38 @@ type NothingToDoError struct {
 // Error returns the message.
 func (e *NothingToDoError) Error() string { return e.Message }
 
-// IsTerminal reports whether retrying the same request cannot succeed: a
-// refusal, a usage error, a change that is already in place, credentials
-// the remote refuses, or a GitHub error that is not temporary. Network
-// failures and a push rejected because the branch moved are not terminal.
-func IsTerminal(err error) bool {
-	var (
-		r  *RefusedError
-		u  *UsageError
-		n  *NothingToDoError
-		te *TransportError
-		ge *GitHubError
-	)
-	switch {
-	case errors.As(err, &r), errors.As(err, &u), errors.As(err, &n):
-		return true
-	case errors.As(err, &te):
-		return te.terminal()
-	case errors.As(err, &ge):
-		return !ge.Retryable
+// The errors of this package say, through failure.KindOf, whether
+// retrying the same request can succeed (failure.IsTerminal): a refusal,
+// a usage error, a change that is already in place, credentials the
+// remote refuses and a GitHub error that is not temporary cannot. Network
+// failures and a push rejected because the branch moved can.
+
+// FailureKind returns failure.Refused: the CLI exits with status 1.
+func (e *RefusedError) FailureKind() failure.Kind { return failure.Refused }
+
+// FailureKind returns failure.Usage.
+func (e *UsageError) FailureKind() failure.Kind { return failure.Usage }
+
+// FailureKind returns failure.Usage: retrying the request changes nothing.
+func (e *NothingToDoError) FailureKind() failure.Kind { return failure.Usage }
+
+// FailureKind is failure.Usage when the remote refused the credentials or
+// does not know the repository, else failure.Unavailable.
+func (e *TransportError) FailureKind() failure.Kind {
+	if e.terminal() {
+		return failure.Usage
 	}
-	return false
+	return failure.Unavailable
+}
+
+// FailureKind is failure.NotFound for a 404, failure.Unavailable when a
+// retry may help, else failure.Usage.
+func (e *GitHubError) FailureKind() failure.Kind {
+	switch {
+	case e.Status == http.StatusNotFound:
+		return failure.NotFound
+	case e.Retryable:
+		return failure.Unavailable
+	}
+	return failure.Usage
 }

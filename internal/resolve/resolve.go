@@ -88,6 +88,9 @@ type RefusedError struct {
 // Error implements error.
 func (e *RefusedError) Error() string { return "refused: " + e.Reason }
 
+// FailureKind returns failure.Refused: the CLI exits with status 1.
+func (e *RefusedError) FailureKind() failure.Kind { return failure.Refused }
+
 func refuse(p, format string, args ...any) error {
 	return &RefusedError{Path: p, Reason: fmt.Sprintf(format, args...)}
 }
@@ -296,7 +299,7 @@ func verifyArtifact(ctx context.Context, fsys fs.FS, pol *policy.Policy, m *mani
 	}
 	res.Verification = &result
 	if err != nil {
-		if artifact.IsTerminal(err) {
+		if failure.IsTerminal(err) {
 			return refuse(p, "%s: %v", p, err)
 		}
 		return failure.UnavailableError(fmt.Errorf("could not verify %s: %w", p, err))

@@ -15,37 +15,16 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/example-org/promobot/internal/audit"
+	"github.com/example-org/promobot/internal/failure"
 )
 
-// api is the part of go-github the reviewer uses.
-type api interface {
+// API is the part of the GitHub REST API the reviewer uses, declared here
+// so that it stays this narrow. *githubapi.Client implements it.
+type API interface {
 	ListPullRequestsWithCommit(ctx context.Context, owner, repo, sha string, opts *github.ListOptions) ([]*github.PullRequest, *github.Response, error)
 	GetPullRequest(ctx context.Context, owner, repo string, number int) (*github.PullRequest, *github.Response, error)
 	ListReviews(ctx context.Context, owner, repo string, number int, opts *github.ListOptions) ([]*github.PullRequestReview, *github.Response, error)
 	ListCheckRunsForRef(ctx context.Context, owner, repo, ref string, opts *github.ListCheckRunsOptions) (*github.ListCheckRunsResults, *github.Response, error)
-}
-
-// clientAPI adapts *github.Client to api.
-type clientAPI struct{ c *github.Client }
-
-// ListPullRequestsWithCommit calls go-github.
-func (a clientAPI) ListPullRequestsWithCommit(ctx context.Context, owner, repo, sha string, opts *github.ListOptions) ([]*github.PullRequest, *github.Response, error) {
-	return a.c.PullRequests.ListPullRequestsWithCommit(ctx, owner, repo, sha, opts)
-}
-
-// GetPullRequest calls go-github.
-func (a clientAPI) GetPullRequest(ctx context.Context, owner, repo string, number int) (*github.PullRequest, *github.Response, error) {
-	return a.c.PullRequests.Get(ctx, owner, repo, number)
-}
-
-// ListReviews calls go-github.
-func (a clientAPI) ListReviews(ctx context.Context, owner, repo string, number int, opts *github.ListOptions) ([]*github.PullRequestReview, *github.Response, error) {
-	return a.c.PullRequests.ListReviews(ctx, owner, repo, number, opts)
-}
-
-// ListCheckRunsForRef calls go-github.
-func (a clientAPI) ListCheckRunsForRef(ctx context.Context, owner, repo, ref string, opts *github.ListCheckRunsOptions) (*github.ListCheckRunsResults, *github.Response, error) {
-	return a.c.Checks.ListCheckRunsForRef(ctx, owner, repo, ref, opts)
 }
 
 // Options configures a Reviewer.
@@ -71,19 +50,18 @@ type Options struct {
 
 // Reviewer implements audit.Reviewer over the GitHub REST API.
 type Reviewer struct {
-	api   api
+	api   API
 	opts  Options
 	cache *cache
 }
 
 // New returns a Reviewer that calls GitHub through client.
-func New(client *github.Client, opts Options) (*Reviewer, error) {
-	return newReviewer(clientAPI{client}, opts)
-}
-
-func newReviewer(a api, opts Options) (*Reviewer, error) {
+func New(client API, opts Options) (*Reviewer, error) {
 	if opts.Owner == "" || opts.Repo == "" || opts.DefaultBranch == "" {
 		return nil, errors.New("owner, repository and default branch are required")
+	}
+	if client == nil {
+		return nil, errors.New("a GitHub client is required")
 	}
 	if opts.RecheckAfter == 0 {
 		opts.RecheckAfter = time.Hour
@@ -94,7 +72,7 @@ func newReviewer(a api, opts Options) (*Reviewer, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	r := &Reviewer{api: a, opts: opts}
+	r := &Reviewer{api: client, opts: opts}
 	if opts.CacheDir != "" {
 		r.cache = &cache{dir: opts.CacheDir, owner: opts.Owner, repo: opts.Repo}
 	}
@@ -286,6 +264,15 @@ func (e *Error) Error() string {
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
+
+// FailureKind is failure.Unavailable when a later retry can succeed, else
+// failure.Usage.
+func (e *Error) FailureKind() failure.Kind {
+	if e.Retryable {
+		return failure.Unavailable
+	}
+	return failure.Usage
+}
 
 func wrap(err error, op string) error {
 	retry := true

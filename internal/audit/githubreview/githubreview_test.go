@@ -11,11 +11,16 @@ import (
 
 	"github.com/example-org/promobot/internal/audit"
 	"github.com/example-org/promobot/internal/audit/audittest"
+	"github.com/example-org/promobot/internal/githubapi"
 )
 
 func newFor(t *testing.T, h *audittest.History, opts Options) *Reviewer {
 	t.Helper()
-	client, err := NewClient(Auth{BaseURL: h.Fixture.URL(), Token: h.Token(t)})
+	apps, err := githubapi.New(githubapi.Config{BaseURL: h.Fixture.URL(), Token: h.Token(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := apps.Client()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,17 +149,7 @@ func TestErrorsSayWhetherARetryHelps(t *testing.T) {
 	}
 }
 
-func TestNewClientRefusesBadConfiguration(t *testing.T) {
-	for _, auth := range []Auth{
-		{},
-		{Token: "t", BaseURL: "ftp://example.com/"},
-		{Token: "t", BaseURL: "https://user:pass@example.com/"},
-		{AppID: 1, InstallationID: 2, PrivateKey: []byte("not a key")},
-	} {
-		if _, err := NewClient(auth); err == nil {
-			t.Errorf("NewClient(%+v) accepted", auth)
-		}
-	}
+func TestNewRefusesBadConfiguration(t *testing.T) {
 	if _, err := New(nil, Options{}); err == nil {
 		t.Error("New without a repository accepted")
 	}

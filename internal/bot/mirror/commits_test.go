@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/gittest"
 )
@@ -104,8 +105,8 @@ func TestSyncCommitsFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.req.Repository, tc.req.CloneURL, tc.req.Token = "acme/models", f.cloneURL, token
 			_, err := set.SyncCommits(t.Context(), tc.req)
-			if (err != nil) != tc.wantErr || IsTerminal(err) != tc.terminal {
-				t.Errorf("SyncCommits = %v (terminal %v), want error %v, terminal %v", err, IsTerminal(err), tc.wantErr, tc.terminal)
+			if (err != nil) != tc.wantErr || failure.IsTerminal(err) != tc.terminal {
+				t.Errorf("SyncCommits = %v (terminal %v), want error %v, terminal %v", err, failure.IsTerminal(err), tc.wantErr, tc.terminal)
 			}
 		})
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/example-org/promobot/internal/evaluate"
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/gitrepo"
 )
 
@@ -90,10 +91,14 @@ func (e *Error) Error() string { return "mirror: " + e.Op + ": " + e.Err.Error()
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// IsTerminal reports whether err is, or wraps, a terminal *Error.
-func IsTerminal(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Terminal
+// FailureKind classifies e for failure.IsTerminal: a terminal error is
+// Usage (the repository or the credentials must change first); whether
+// any other may be cured by a retry is left open (Unknown).
+func (e *Error) FailureKind() failure.Kind {
+	if e.Terminal {
+		return failure.Usage
+	}
+	return failure.Unknown
 }
 
 // FetchOutcome says what a fetch did, for metrics.

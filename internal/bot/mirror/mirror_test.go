@@ -10,6 +10,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/gittest"
 )
@@ -155,8 +156,8 @@ func TestSyncErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("Sync succeeded")
 			}
-			if got := IsTerminal(err); got != tc.wantTerminal {
-				t.Errorf("IsTerminal(%v) = %v, want %v", err, got, tc.wantTerminal)
+			if got := failure.IsTerminal(err); got != tc.wantTerminal {
+				t.Errorf("failure.IsTerminal(%v) = %v, want %v", err, got, tc.wantTerminal)
 			}
 			if !strings.Contains(err.Error(), tc.wantIn) {
 				t.Errorf("error %q does not mention %q", err, tc.wantIn)

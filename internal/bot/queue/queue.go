@@ -23,14 +23,18 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
+
+	"github.com/example-org/promobot/internal/failure"
 )
 
 // ErrFull is returned by Submit when the queue holds as many waiting jobs as
-// its size. Retrying later can help.
-var ErrFull = errors.New("queue: full")
+// its size. Retrying later can help: its kind is failure.Unavailable.
+var ErrFull = failure.UnavailableError(errors.New("queue: full"))
 
-// ErrClosed is returned by Submit after Shutdown began.
-var ErrClosed = errors.New("queue: shutting down")
+// ErrClosed is returned by Submit after Shutdown began. Its kind is
+// failure.Unavailable: another instance, or this one after a restart, can
+// take the job.
+var ErrClosed = failure.UnavailableError(errors.New("queue: shutting down"))
 
 // Func is the work of a job. logger is the job's logger, already enriched by
 // the submitter.
@@ -288,7 +292,7 @@ func (q *Queue[K]) run(job Job) {
 		logger.Error("job panicked", "error", err)
 		q.observe(Panicked, d)
 	case err != nil:
-		logger.Error("job failed", "error", err)
+		logger.Error("job failed", "error", err, "terminal", failure.IsTerminal(err))
 		q.observe(Failed, d)
 	default:
 		q.observe(Succeeded, d)

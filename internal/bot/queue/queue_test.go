@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/example-org/promobot/internal/failure"
 )
 
 // outcomes records what Observe reports.
@@ -343,5 +345,13 @@ func TestOfferNeverReplacesOrDoublesAJob(t *testing.T) {
 				t.Errorf("jobs run for %q (-want +got):\n%s", tc.offer, diff)
 			}
 		})
+	}
+}
+
+func TestRefusalsAreNotTerminal(t *testing.T) {
+	for _, err := range []error{ErrFull, ErrClosed} {
+		if failure.IsTerminal(err) || failure.KindOf(err) != failure.Unavailable {
+			t.Errorf("%v: kind %v, want unavailable (a retry can help)", err, failure.KindOf(err))
+		}
 	}
 }

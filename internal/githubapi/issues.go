@@ -1,4 +1,4 @@
-package ghclient
+package githubapi
 
 // The calls of the bot's optional features: comments for chat-ops, issues
 // and commit statuses for bypass detection, the App's own identity, and the
@@ -123,10 +123,6 @@ func (c *Client) CreateStatus(ctx context.Context, owner, repo, sha string, s Co
 	return nil
 }
 
-// REST returns the go-github client behind c, with the same transport
-// chain (token, budget, metrics), for packages that take one.
-func (c *Client) REST() *github.Client { return c.gh }
-
 // BotLogin returns the login of the App's bot user, such as
 // "promobot[bot]": the author of everything the App writes. It asks
 // GitHub (GET /app, as the App) once and remembers the answer.
@@ -136,6 +132,9 @@ func (a *Apps) BotLogin(ctx context.Context) (string, error) {
 	a.mu.Unlock()
 	if login != "" {
 		return login, nil
+	}
+	if a.apps == nil {
+		return "", errNoApp
 	}
 	app, _, err := a.appClient().Apps.Get(ctx, "")
 	if err != nil {

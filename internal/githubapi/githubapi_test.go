@@ -1,4 +1,4 @@
-package ghclient
+package githubapi
 
 import (
 	"crypto/rand"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/githubtest"
 	"github.com/example-org/promobot/internal/gittest"
 )
@@ -75,7 +76,7 @@ func newEnvConfig(t *testing.T, cfg Config) *env {
 		t.Fatal(err)
 	}
 	cfg.BaseURL, cfg.AppID, cfg.PrivateKey = fx.URL(), appID, pemBytes
-	e.apps, err = NewApps(cfg)
+	e.apps, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func TestNewAppsRefusesBadConfiguration(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := NewApps(tc.cfg)
+			_, err := New(tc.cfg)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("NewApps error %v, want one mentioning %q", err, tc.want)
 			}
@@ -165,7 +166,7 @@ func TestInstallationClientsAreReusedWithOneToken(t *testing.T) {
 	if diff := cmp.Diff([]string{"outer", "inner", "outer", "inner"}, order); diff != "" {
 		t.Errorf("middleware order (-want +got):\n%s", diff)
 	}
-	if _, err := e.apps.Installation(0); !IsTerminal(err) {
+	if _, err := e.apps.Installation(0); !failure.IsTerminal(err) {
 		t.Errorf("Installation(0) = %v, want a terminal error", err)
 	}
 }
@@ -220,7 +221,7 @@ func TestCalls(t *testing.T) {
 	if err != nil || !cmp.Equal(members, []string{"mara", "mike"}) {
 		t.Errorf("TeamMembers = %v, %v", members, err)
 	}
-	if _, err := c.TeamMembers(ctx, "acme", "nobody"); !IsNotFound(err) || !IsTerminal(err) {
+	if _, err := c.TeamMembers(ctx, "acme", "nobody"); !IsNotFound(err) || !failure.IsTerminal(err) {
 		t.Errorf("TeamMembers of an unknown team: %v, want a terminal not-found error", err)
 	}
 
@@ -305,13 +306,82 @@ func TestErrorsSayWhetherARetryHelps(t *testing.T) {
 			if !errors.As(err, &ge) {
 				t.Fatalf("Reviews error %v is not an *Error", err)
 			}
-			if ge.Status != tc.status || IsTerminal(err) != tc.wantTerminal || IsNotFound(err) != tc.wantNotFound {
+			if ge.Status != tc.status || failure.IsTerminal(err) != tc.wantTerminal || IsNotFound(err) != tc.wantNotFound {
 				t.Errorf("error %v: status %d terminal %v not found %v; want %d %v %v",
-					err, ge.Status, IsTerminal(err), IsNotFound(err), tc.status, tc.wantTerminal, tc.wantNotFound)
+					err, ge.Status, failure.IsTerminal(err), IsNotFound(err), tc.status, tc.wantTerminal, tc.wantNotFound)
 			}
 			if !strings.Contains(err.Error(), "list reviews of acme/models#") {
 				t.Errorf("error %q does not say what was being done", err)
 			}
 		})
+	}
+}
+
+// newClient is New followed by Apps.Client.
+func newClient(cfg Config) (*Client, error) {
+	a, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return a.Client()
+}
+
+func TestNewRefusesBadConfiguration(t *testing.T) {
+	for _, cfg := range []Config{
+		{},
+		{Token: "t", BaseURL: "ftp://example.com/"},
+		{Token: "t", BaseURL: "https://user:pass@example.com/"},
+		{AppID: 1, InstallationID: 2, PrivateKey: []byte("not a key")},
+	} {
+		if _, err := newClient(cfg); err == nil {
+			t.Errorf("New(%+v).Client() accepted", cfg)
+		}
+	}
+}
+
+func TestNewUploadURL(t *testing.T) {
+	tests := []struct{ in, base, upload string }{
+		{"", "https://api.github.com/", "https://uploads.github.com/"},
+		{"https://api.github.com", "https://api.github.com/", "https://uploads.github.com/"},
+		{"https://ghe.example.com/api/v3", "https://ghe.example.com/api/v3/", "https://ghe.example.com/api/uploads/"},
+		{"http://127.0.0.1:8080/api/v3/", "http://127.0.0.1:8080/api/v3/", "http://127.0.0.1:8080/api/uploads/"},
+	}
+	for _, tt := range tests {
+		c, err := newClient(Config{BaseURL: tt.in, Token: "t"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.gh.BaseURL.String() != tt.base || c.gh.UploadURL.String() != tt.upload {
+			t.Errorf("%q: base %s upload %s, want %s and %s", tt.in, c.gh.BaseURL, c.gh.UploadURL, tt.base, tt.upload)
+		}
+	}
+	if _, err := New(Config{BaseURL: "ftp://x", Token: "t"}); err == nil {
+		t.Error("an ftp URL was accepted")
+	}
+}
+
+func TestTokenAppsActAsTheTokenOnly(t *testing.T) {
+	a, err := New(Config{BaseURL: "http://127.0.0.1:1/", Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, err := a.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c2, _ := a.Client(); c2 != c1 {
+		t.Error("Client built a second client for the same token")
+	}
+	if tok, err := c1.Token(t.Context()); err != nil || tok != "t" {
+		t.Errorf("Token = %q, %v; want the configured token", tok, err)
+	}
+	if _, err := a.Installation(7); !failure.IsTerminal(err) {
+		t.Errorf("Installation on token Apps: %v, want a terminal error", err)
+	}
+	if _, err := a.BotLogin(t.Context()); !failure.IsTerminal(err) {
+		t.Errorf("BotLogin on token Apps: %v, want a terminal error", err)
+	}
+	if _, err := a.InstallationIDs(t.Context()); !failure.IsTerminal(err) {
+		t.Errorf("InstallationIDs on token Apps: %v, want a terminal error", err)
 	}
 }

@@ -1,4 +1,4 @@
-package ghclient
+package githubapi
 
 import (
 	"context"

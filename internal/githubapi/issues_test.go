@@ -1,10 +1,12 @@
-package ghclient
+package githubapi
 
 import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/example-org/promobot/internal/failure"
 )
 
 func TestIssueCommentAndStatusCalls(t *testing.T) {
@@ -66,10 +68,7 @@ func TestIssueCommentAndStatusCalls(t *testing.T) {
 	if len(got) != 1 || got[0].State != "failure" || got[0].Context != "promobot/audit" || got[0].TargetURL != issue.URL || got[0].Creator != login {
 		t.Errorf("statuses %+v", got)
 	}
-	if err := c.CreateStatus(ctx, "acme", "models", "0000000000000000000000000000000000000000", status); !IsTerminal(err) {
+	if err := c.CreateStatus(ctx, "acme", "models", "0000000000000000000000000000000000000000", status); !failure.IsTerminal(err) {
 		t.Errorf("a status on a missing commit: %v, want a terminal error", err)
-	}
-	if c.REST() == nil {
-		t.Error("REST returned no client")
 	}
 }

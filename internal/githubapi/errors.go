@@ -1,4 +1,4 @@
-package ghclient
+package githubapi
 
 import (
 	"context"
@@ -9,7 +9,8 @@ import (
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
 
-	"github.com/example-org/promobot/internal/bot/ghclient/retry"
+	"github.com/example-org/promobot/internal/failure"
+	"github.com/example-org/promobot/internal/githubapi/retry"
 )
 
 // Error is a failed API call. Terminal says whether retrying the same call
@@ -28,16 +29,23 @@ type Error struct {
 	Err error
 }
 
-// Error returns "ghclient: op: cause".
-func (e *Error) Error() string { return "ghclient: " + e.Op + ": " + e.Err.Error() }
+// Error returns "githubapi: op: cause".
+func (e *Error) Error() string { return "githubapi: " + e.Op + ": " + e.Err.Error() }
 
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// IsTerminal reports whether err is, or wraps, a terminal *Error.
-func IsTerminal(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Terminal
+// FailureKind classifies e for failure.IsTerminal and the command line's
+// exit codes: a terminal 404 is NotFound, any other terminal answer Usage
+// (the request or the credentials must change), the rest Unavailable.
+func (e *Error) FailureKind() failure.Kind {
+	switch {
+	case !e.Terminal:
+		return failure.Unavailable
+	case e.Status == http.StatusNotFound:
+		return failure.NotFound
+	}
+	return failure.Usage
 }
 
 // IsNotFound reports whether err is, or wraps, an *Error for a 404.

@@ -1,4 +1,4 @@
-package ghclient
+package githubapi
 
 // The calls of the bot's resynchronization, merge-queue and push handling:
 // what an installation can see, its open pull requests, and the bot's own
@@ -15,6 +15,9 @@ import (
 // InstallationIDs lists the ids of the App's installations that are not
 // suspended, authenticating as the App itself.
 func (a *Apps) InstallationIDs(ctx context.Context) ([]int64, error) {
+	if a.apps == nil {
+		return nil, errNoApp
+	}
 	gh := a.appClient()
 	var out []int64
 	err := paginate(ctx, "list the App's installations", func(opts *github.ListOptions) (*github.Response, error) {

@@ -1,4 +1,4 @@
-package ghclient
+package githubapi
 
 import (
 	"errors"
@@ -10,9 +10,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/example-org/promobot/internal/bot/ghclient/httpcache"
-	"github.com/example-org/promobot/internal/bot/ghclient/retry"
-	"github.com/example-org/promobot/internal/bot/ghclient/retry/retrytest"
+	"github.com/example-org/promobot/internal/failure"
+	"github.com/example-org/promobot/internal/githubapi/httpcache"
+	"github.com/example-org/promobot/internal/githubapi/retry"
+	"github.com/example-org/promobot/internal/githubapi/retry/retrytest"
 )
 
 const (
@@ -223,7 +224,7 @@ func TestBudgetRetriesAFailedTokenFetchForAnyMethod(t *testing.T) {
 	// A refused token (4xx) is not retried.
 	b2 := newBudgetEnv(t)
 	b2.em.FailNext(tokenEndpoint, http.StatusUnauthorized, nil, 1)
-	if _, err := b2.client(t).Reviews(t.Context(), "acme", "models", b2.pr); !IsTerminal(err) {
+	if _, err := b2.client(t).Reviews(t.Context(), "acme", "models", b2.pr); !failure.IsTerminal(err) {
 		t.Errorf("Reviews with a refused token: %v, want a terminal error", err)
 	}
 	if got := b2.em.Counts()[tokenEndpoint]; got != 1 {
@@ -235,11 +236,11 @@ func TestBudgetDoesNotRetryWhatCannotChange(t *testing.T) {
 	b := newBudgetEnv(t)
 	c := b.client(t)
 	b.em.FailNext("GET /orgs/{org}/teams/{team_slug}/members", http.StatusNotFound, nil, 1)
-	if _, err := c.TeamMembers(t.Context(), "acme", "risk"); !IsNotFound(err) || !IsTerminal(err) {
+	if _, err := c.TeamMembers(t.Context(), "acme", "risk"); !IsNotFound(err) || !failure.IsTerminal(err) {
 		t.Errorf("TeamMembers: %v, want a terminal not-found error", err)
 	}
 	b.em.FailNext("POST /repos/{owner}/{repo}/check-runs", http.StatusBadGateway, nil, 1)
-	if _, err := c.CreateCheckRun(t.Context(), "acme", "models", CheckRun{Name: "promobot", HeadSHA: b.head}); IsTerminal(err) || err == nil {
+	if _, err := c.CreateCheckRun(t.Context(), "acme", "models", CheckRun{Name: "promobot", HeadSHA: b.head}); failure.IsTerminal(err) || err == nil {
 		t.Errorf("CreateCheckRun on a 502: %v, want a non-terminal error", err)
 	}
 	want := map[string]int{tokenEndpoint: 1, "GET /orgs/{org}/teams/{team_slug}/members": 1, "POST /repos/{owner}/{repo}/check-runs": 1}

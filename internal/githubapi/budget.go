@@ -1,4 +1,4 @@
-package ghclient
+package githubapi
 
 import (
 	"errors"
@@ -8,9 +8,9 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 
-	"github.com/example-org/promobot/internal/bot/ghclient/httpcache"
-	"github.com/example-org/promobot/internal/bot/ghclient/limit"
-	"github.com/example-org/promobot/internal/bot/ghclient/retry"
+	"github.com/example-org/promobot/internal/githubapi/httpcache"
+	"github.com/example-org/promobot/internal/githubapi/limit"
+	"github.com/example-org/promobot/internal/githubapi/retry"
 )
 
 // Budget makes Apps spend each installation's API rate limit with care.
