@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/gittest"
 )
 
@@ -56,7 +57,7 @@ func TestLastChange(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			got, blob, err := repo.LastChange(t.Context(), p, plumbing.NewHash(tc.from))
 			if tc.wantErr != nil {
-				if !errors.Is(err, tc.wantErr) || !IsTerminal(err) {
+				if !errors.Is(err, tc.wantErr) || !failure.IsTerminal(err) {
 					t.Fatalf("err = %v, want terminal %v", err, tc.wantErr)
 				}
 				return

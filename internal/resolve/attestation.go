@@ -150,7 +150,7 @@ func checkAttestation(ctx context.Context, repo *gitrepo.Repo, commit plumbing.H
 func pinCommit(ctx context.Context, repo *gitrepo.Repo, p string, commit plumbing.Hash) (merge, blob string, err error) {
 	mc, bl, err := repo.LastChange(ctx, p, commit)
 	if err != nil {
-		if gitrepo.IsTerminal(err) {
+		if failure.IsTerminal(err) {
 			return "", "", refuse(p, "%s: %v", p, err)
 		}
 		return "", "", err
