@@ -284,15 +284,11 @@ func runAttestVerify(cmd *cobra.Command, e *env, f *attestVerifyFlags, args []st
 		if err != nil {
 			return err
 		}
-		repo, _, cleanup, err := openResolveRepo(ctx, e, f.repo)
+		repo, _, commit, cleanup, err := openResolveRepoAt(ctx, e, f.repo, f.ref)
 		if err != nil {
 			return err
 		}
 		defer cleanup()
-		commit, err := resolveRef(repo, f.ref)
-		if err != nil {
-			return err
-		}
 		res, err := resolve.CheckAttestation(ctx, repo, commit, f.env, f.model, cfg)
 		if err != nil {
 			return err

@@ -100,15 +100,11 @@ func runResolve(cmd *cobra.Command, e *env, f *resolveFlags) error {
 	if err != nil {
 		return err
 	}
-	repo, repoPath, cleanup, err := openResolveRepo(ctx, e, f.repo)
+	repo, repoPath, commit, cleanup, err := openResolveRepoAt(ctx, e, f.repo, f.ref)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	commit, err := resolveRef(repo, f.ref)
-	if err != nil {
-		return err
-	}
 	req := resolve.Request{Environment: f.env, Model: f.model, Commit: commit}
 	if cmd.Flags().Changed("verify") {
 		req.Verify = &f.verify
@@ -132,6 +128,21 @@ func runResolve(cmd *cobra.Command, e *env, f *resolveFlags) error {
 		fmt.Fprintln(e.stderr, "warning: "+w)
 	}
 	return writeResolution(e.stdout, f.format, res)
+}
+
+// openResolveRepoAt opens the repository as openResolveRepo does and
+// resolves ref in it (resolveRef): what resolve and attest verify read.
+func openResolveRepoAt(ctx context.Context, e *env, repoArg, ref string) (*gitrepo.Repo, string, plumbing.Hash, func(), error) {
+	repo, path, cleanup, err := openResolveRepo(ctx, e, repoArg)
+	if err != nil {
+		return nil, "", plumbing.ZeroHash, nil, err
+	}
+	commit, err := resolveRef(repo, ref)
+	if err != nil {
+		cleanup()
+		return nil, "", plumbing.ZeroHash, nil, err
+	}
+	return repo, path, commit, cleanup, nil
 }
 
 // openResolveRepo opens a local repository or clones a URL into a temporary
