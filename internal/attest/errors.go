@@ -3,6 +3,8 @@ package attest
 import (
 	"errors"
 	"fmt"
+
+	"github.com/example-org/promobot/internal/failure"
 )
 
 // Store and signing errors. Callers map them with errors.Is: ErrNotFound
@@ -67,6 +69,10 @@ type VerifyError struct {
 
 // Error returns the message.
 func (e *VerifyError) Error() string { return "attestation refused: " + e.Message }
+
+// FailureKind makes a refusal terminal in the one notion the queue and
+// the command line share (failure.IsTerminal, exit 1).
+func (e *VerifyError) FailureKind() failure.Kind { return failure.Refused }
 
 // refuse returns a *VerifyError.
 func refuse(r Reason, format string, args ...any) error {
