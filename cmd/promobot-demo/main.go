@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/example-org/promobot/internal/demo"
+	"github.com/example-org/promobot/cmd/promobot-demo/internal/demo"
 )
 
 func main() {

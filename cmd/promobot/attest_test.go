@@ -24,9 +24,9 @@ import (
 
 	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/attest"
-	"github.com/example-org/promobot/internal/azuritetest"
-	"github.com/example-org/promobot/internal/gittest"
-	"github.com/example-org/promobot/internal/keyvaulttest"
+	"github.com/example-org/promobot/internal/testing/azuritetest"
+	"github.com/example-org/promobot/internal/testing/gittest"
+	"github.com/example-org/promobot/internal/testing/keyvaulttest"
 )
 
 const attestRepo = "example-org/models-gitops"

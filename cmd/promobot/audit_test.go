@@ -12,8 +12,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/example-org/promobot/internal/audit/audittest"
-	"github.com/example-org/promobot/internal/azuritetest"
+	"github.com/example-org/promobot/internal/testing/audittest"
+	"github.com/example-org/promobot/internal/testing/azuritetest"
 )
 
 // auditGolden compares got with testdata/audit/name, or rewrites it.

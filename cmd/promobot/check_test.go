@@ -19,9 +19,9 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/example-org/promobot/internal/evaluate"
-	"github.com/example-org/promobot/internal/evaluate/evaltest"
+	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/internal/gitrepo"
-	"github.com/example-org/promobot/internal/gittest"
+	"github.com/example-org/promobot/internal/testing/gittest"
 	"github.com/example-org/promobot/internal/manifest"
 )
 

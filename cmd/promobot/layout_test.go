@@ -47,3 +47,42 @@ func TestOnlyTheCommandImportsTheBot(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestNoProductionCodeImportsTestSupport keeps the emulators and fixtures
+// under internal/testing out of the shipped binary: no non-test file outside
+// internal/testing and the demo (cmd/promobot-demo) may import them.
+func TestNoProductionCodeImportsTestSupport(t *testing.T) {
+	const support = "github.com/example-org/promobot/internal/testing"
+	fset := token.NewFileSet()
+	for _, root := range []string{filepath.Join("..", "..", "internal"), ".."} {
+		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() {
+				switch d.Name() {
+				case "testing", "promobot-demo", "testdata", "node_modules":
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+				return nil
+			}
+			f, err := parser.ParseFile(fset, p, nil, parser.ImportsOnly)
+			if err != nil {
+				return err
+			}
+			for _, imp := range f.Imports {
+				path, _ := strconv.Unquote(imp.Path.Value)
+				if path == support || strings.HasPrefix(path, support+"/") {
+					t.Errorf("%s imports test support %s", fset.Position(imp.Pos()), path)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -14,10 +14,10 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/example-org/promobot/internal/githubtest"
-	"github.com/example-org/promobot/internal/gittest"
+	"github.com/example-org/promobot/internal/testing/githubtest"
+	"github.com/example-org/promobot/internal/testing/gittest"
 	"github.com/example-org/promobot/internal/promote"
-	"github.com/example-org/promobot/internal/sample"
+	"github.com/example-org/promobot/internal/testing/sample"
 )
 
 // promoteNow is the fixed clock of the CLI promotion tests.

@@ -20,8 +20,8 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 
-	"github.com/example-org/promobot/internal/azuritetest"
-	"github.com/example-org/promobot/internal/gittest"
+	"github.com/example-org/promobot/internal/testing/azuritetest"
+	"github.com/example-org/promobot/internal/testing/gittest"
 )
 
 // artifactRepo is a working tree whose manifests point at Azurite blobs.

@@ -20,9 +20,9 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 
 	"github.com/example-org/promobot/internal/attest"
-	"github.com/example-org/promobot/internal/azuritetest"
+	"github.com/example-org/promobot/internal/testing/azuritetest"
 	"github.com/example-org/promobot/internal/gitrepo"
-	"github.com/example-org/promobot/internal/gittest"
+	"github.com/example-org/promobot/internal/testing/gittest"
 )
 
 // scoringJob is a GitOps repository whose prod manifest of "ranker" points

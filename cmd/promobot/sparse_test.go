@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/example-org/promobot/internal/evaluate/evaltest"
-	"github.com/example-org/promobot/internal/sample"
+	"github.com/example-org/promobot/internal/testing/evaltest"
+	"github.com/example-org/promobot/internal/testing/sample"
 )
 
 // gitIn runs git in dir as alex.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/example-org/promobot/internal/evaluate/evaltest"
+	"github.com/example-org/promobot/internal/testing/evaltest"
 )
 
 // TestCheckVerifiesWhatThePolicyRequires: without --verify-artifacts,

@@ -19,7 +19,7 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
-	"github.com/example-org/promobot/internal/azuritetest"
+	"github.com/example-org/promobot/internal/testing/azuritetest"
 	"github.com/example-org/promobot/internal/failure"
 )
 

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/example-org/promobot/internal/keyvaulttest"
+	"github.com/example-org/promobot/internal/testing/keyvaulttest"
 )
 
 // TestKeyVaultSigner signs through the real azkeys client against a local

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/example-org/promobot/internal/keyvaulttest"
+	"github.com/example-org/promobot/internal/testing/keyvaulttest"
 )
 
 // pythonVerifier is the repository path of the standalone verifier.

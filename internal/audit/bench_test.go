@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example-org/promobot/internal/audit/audittest"
+	"github.com/example-org/promobot/internal/testing/audittest"
 )
 
 // benchSizes are the histories the issue sets the performance bar on:

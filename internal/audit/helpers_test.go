@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/example-org/promobot/internal/audit/audittest"
+	"github.com/example-org/promobot/internal/testing/audittest"
 )
 
 func writeFile(t interface {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/example-org/promobot/internal/audit/audittest"
-	"github.com/example-org/promobot/internal/gittest"
+	"github.com/example-org/promobot/internal/testing/audittest"
+	"github.com/example-org/promobot/internal/testing/gittest"
 )
 
 func open(t *testing.T, path string, opts RepositoryOptions) *Repository {

@@ -10,8 +10,8 @@ import (
 
 	"github.com/example-org/promobot/internal/audit"
 	"github.com/example-org/promobot/internal/audit/chain"
-	"github.com/example-org/promobot/internal/evaluate/evaltest"
-	"github.com/example-org/promobot/internal/githubtest"
+	"github.com/example-org/promobot/internal/testing/evaltest"
+	"github.com/example-org/promobot/internal/testing/githubtest"
 )
 
 // botIssues returns the issues, not pull requests, the App opened.

@@ -10,8 +10,8 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 
-	"github.com/example-org/promobot/internal/evaluate/evaltest"
-	"github.com/example-org/promobot/internal/githubtest"
+	"github.com/example-org/promobot/internal/testing/evaltest"
+	"github.com/example-org/promobot/internal/testing/githubtest"
 )
 
 // botLogin is the emulated App's bot user.

@@ -9,9 +9,9 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/example-org/promobot/internal/evaluate/evaltest"
-	"github.com/example-org/promobot/internal/githubtest"
-	"github.com/example-org/promobot/internal/gittest"
+	"github.com/example-org/promobot/internal/testing/evaltest"
+	"github.com/example-org/promobot/internal/testing/githubtest"
+	"github.com/example-org/promobot/internal/testing/gittest"
 )
 
 // event delivers a payload and waits for the bot.

@@ -12,8 +12,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/example-org/promobot/internal/evaluate"
-	"github.com/example-org/promobot/internal/evaluate/evaltest"
-	"github.com/example-org/promobot/internal/githubtest"
+	"github.com/example-org/promobot/internal/testing/evaltest"
+	"github.com/example-org/promobot/internal/testing/githubtest"
 )
 
 // promotion opens alex's pull request promoting the bundle to prod and

@@ -10,7 +10,7 @@ import (
 
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/githubapi"
-	"github.com/example-org/promobot/internal/openapitest"
+	"github.com/example-org/promobot/internal/testing/openapitest"
 )
 
 // TestWebhookExamplesAreAcceptedAndNeverFail replays every payload example

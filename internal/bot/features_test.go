@@ -20,8 +20,8 @@ import (
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/githubapi/retry"
-	"github.com/example-org/promobot/internal/githubtest"
-	"github.com/example-org/promobot/internal/openapitest"
+	"github.com/example-org/promobot/internal/testing/githubtest"
+	"github.com/example-org/promobot/internal/testing/openapitest"
 )
 
 // fakeTimers holds the audit's delayed callbacks until a test fires them,

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example-org/promobot/internal/githubtest"
+	"github.com/example-org/promobot/internal/testing/githubtest"
 )
 
 // freezeOverride is the override label of the sample policy's prod freeze

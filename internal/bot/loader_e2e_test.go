@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/example-org/promobot/internal/evaluate"
-	"github.com/example-org/promobot/internal/evaluate/evaltest"
+	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/schemas"
 )
 

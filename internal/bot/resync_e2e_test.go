@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example-org/promobot/internal/evaluate/evaltest"
-	"github.com/example-org/promobot/internal/githubtest"
+	"github.com/example-org/promobot/internal/testing/evaltest"
+	"github.com/example-org/promobot/internal/testing/githubtest"
 )
 
 // simplePR opens a pull request changing a README on its own branch: no

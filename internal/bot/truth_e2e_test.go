@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example-org/promobot/internal/githubtest"
+	"github.com/example-org/promobot/internal/testing/githubtest"
 )
 
 // Deliveries arrive late and out of order: what a payload says about a

@@ -8,7 +8,7 @@ import (
 
 	"github.com/example-org/promobot/internal/codeowners"
 	"github.com/example-org/promobot/internal/evaluate"
-	"github.com/example-org/promobot/internal/evaluate/evaltest"
+	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/policy"
 	"github.com/example-org/promobot/internal/repoconfig"

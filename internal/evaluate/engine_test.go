@@ -13,7 +13,7 @@ import (
 	"github.com/example-org/promobot/internal/codeowners"
 	"github.com/example-org/promobot/internal/diag"
 	"github.com/example-org/promobot/internal/evaluate"
-	"github.com/example-org/promobot/internal/evaluate/evaltest"
+	"github.com/example-org/promobot/internal/testing/evaltest"
 )
 
 // sampleInput builds the input of a sample scenario that promotes the

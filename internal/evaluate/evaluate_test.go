@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/example-org/promobot/internal/evaluate"
-	"github.com/example-org/promobot/internal/evaluate/evaltest"
+	"github.com/example-org/promobot/internal/testing/evaltest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")

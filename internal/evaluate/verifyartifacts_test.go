@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/example-org/promobot/internal/evaluate"
-	"github.com/example-org/promobot/internal/evaluate/evaltest"
+	"github.com/example-org/promobot/internal/testing/evaltest"
 )
 
 // TestVerifyArtifactsRequiredByPolicy: where the policy sets

@@ -13,7 +13,7 @@ import (
 	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/githubapi/httpcache"
 	"github.com/example-org/promobot/internal/githubapi/retry"
-	"github.com/example-org/promobot/internal/githubapi/retry/retrytest"
+	"github.com/example-org/promobot/internal/testing/retrytest"
 )
 
 const (

@@ -15,8 +15,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/example-org/promobot/internal/failure"
-	"github.com/example-org/promobot/internal/githubtest"
-	"github.com/example-org/promobot/internal/gittest"
+	"github.com/example-org/promobot/internal/testing/githubtest"
+	"github.com/example-org/promobot/internal/testing/gittest"
 )
 
 const (

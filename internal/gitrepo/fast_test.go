@@ -8,7 +8,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/example-org/promobot/internal/gitrepo/objectstore"
-	"github.com/example-org/promobot/internal/gittest"
+	"github.com/example-org/promobot/internal/testing/gittest"
 )
 
 // TestOpenFast opens a repository with the fast reader, as the audit does,

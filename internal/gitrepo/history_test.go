@@ -7,7 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/example-org/promobot/internal/evaluate"
-	"github.com/example-org/promobot/internal/gittest"
+	"github.com/example-org/promobot/internal/testing/gittest"
 )
 
 // pinSummary is a Pin without the manifest, for comparisons.

@@ -14,7 +14,7 @@ import (
 	"github.com/example-org/promobot/internal/codeowners"
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/failure"
-	"github.com/example-org/promobot/internal/gittest"
+	"github.com/example-org/promobot/internal/testing/gittest"
 	"github.com/example-org/promobot/internal/manifest"
 )
 

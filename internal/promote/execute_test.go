@@ -12,7 +12,7 @@ import (
 
 	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/githubapi"
-	"github.com/example-org/promobot/internal/gittest"
+	"github.com/example-org/promobot/internal/testing/gittest"
 )
 
 // signedCandidate is a candidate good enough for every environment.

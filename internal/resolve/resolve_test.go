@@ -22,10 +22,10 @@ import (
 
 	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/artifactcheck"
-	"github.com/example-org/promobot/internal/azuritetest"
+	"github.com/example-org/promobot/internal/testing/azuritetest"
 	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/gitrepo"
-	"github.com/example-org/promobot/internal/gittest"
+	"github.com/example-org/promobot/internal/testing/gittest"
 )
 
 // fixture is a GitOps repository whose artifacts live in Azurite.

@@ -9,7 +9,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 
 	"github.com/example-org/promobot/internal/artifact"
-	"github.com/example-org/promobot/internal/azuritetest"
+	"github.com/example-org/promobot/internal/testing/azuritetest"
 )
 
 // azuriteSink starts Azurite, creates a container and returns a sink for a

@@ -10,7 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/example-org/promobot/internal/audit"
-	"github.com/example-org/promobot/internal/audit/audittest"
+	"github.com/example-org/promobot/internal/testing/audittest"
 	"github.com/example-org/promobot/internal/githubapi"
 )
 

@@ -7,7 +7,7 @@ import (
 
 	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/gitrepo"
-	"github.com/example-org/promobot/internal/gittest"
+	"github.com/example-org/promobot/internal/testing/gittest"
 )
 
 // TestSyncCommitsForAMergeGroup builds what a merge queue builds, a merge

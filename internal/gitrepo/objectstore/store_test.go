@@ -12,7 +12,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/example-org/promobot/internal/audit/audittest"
+	"github.com/example-org/promobot/internal/testing/audittest"
 )
 
 // generated returns a small generated repository, packed or not.

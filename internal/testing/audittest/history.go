@@ -10,8 +10,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/google/go-github/v60/github"
 
-	"github.com/example-org/promobot/internal/githubtest"
-	"github.com/example-org/promobot/internal/gittest"
+	"github.com/example-org/promobot/internal/testing/githubtest"
+	"github.com/example-org/promobot/internal/testing/gittest"
 )
 
 // The repository of the small history.

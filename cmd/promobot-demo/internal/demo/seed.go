@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/example-org/promobot/internal/gittest"
-	"github.com/example-org/promobot/internal/sample"
+	"github.com/example-org/promobot/internal/testing/gittest"
+	"github.com/example-org/promobot/internal/testing/sample"
 	"github.com/example-org/promobot/schemas"
 )
 

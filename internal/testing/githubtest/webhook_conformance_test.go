@@ -11,8 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-github/v60/github"
 
-	"github.com/example-org/promobot/internal/gittest"
-	"github.com/example-org/promobot/internal/openapitest"
+	"github.com/example-org/promobot/internal/testing/gittest"
+	"github.com/example-org/promobot/internal/testing/openapitest"
 )
 
 // webhookCase is one payload built by the emulator, named by GitHub's

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/example-org/promobot/internal/gittest"
+	"github.com/example-org/promobot/internal/testing/gittest"
 )
 
 //lint:ignore ST1005 GitHub's exact message.

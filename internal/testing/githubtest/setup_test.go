@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/example-org/promobot/internal/gittest"
+	"github.com/example-org/promobot/internal/testing/gittest"
 )
 
 const (

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/example-org/promobot/internal/openapitest"
+	"github.com/example-org/promobot/internal/testing/openapitest"
 )
 
 // TestConformanceCatchesDrift proves the conformance checks are not

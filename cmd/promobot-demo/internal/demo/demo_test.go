@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example-org/promobot/internal/azuritetest"
+	"github.com/example-org/promobot/internal/testing/azuritetest"
 )
 
 // TestDemo plays the whole story with a freshly built promobot binary, as

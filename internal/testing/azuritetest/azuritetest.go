@@ -22,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/example-org/promobot/internal/procutil"
+	"github.com/example-org/promobot/internal/testing/procutil"
 )
 
 // Well-known development storage credentials that Azurite accepts.

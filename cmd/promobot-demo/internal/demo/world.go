@@ -24,10 +24,10 @@ import (
 
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 
-	"github.com/example-org/promobot/internal/azuritetest"
-	"github.com/example-org/promobot/internal/githubtest"
-	"github.com/example-org/promobot/internal/gittest"
-	"github.com/example-org/promobot/internal/procutil"
+	"github.com/example-org/promobot/internal/testing/azuritetest"
+	"github.com/example-org/promobot/internal/testing/githubtest"
+	"github.com/example-org/promobot/internal/testing/gittest"
+	"github.com/example-org/promobot/internal/testing/procutil"
 )
 
 // The demo organization, repository and people.

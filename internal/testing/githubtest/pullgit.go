@@ -9,7 +9,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 
-	"github.com/example-org/promobot/internal/gittest"
+	"github.com/example-org/promobot/internal/testing/gittest"
 )
 
 // maxPullFiles is GitHub's cap on the files list of a pull request.

@@ -15,7 +15,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/example-org/promobot/internal/openapitest"
+	"github.com/example-org/promobot/internal/testing/openapitest"
 )
 
 // routeAliases maps emulator routes that GitHub's description does not list
