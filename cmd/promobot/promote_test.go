@@ -14,9 +14,9 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/example-org/promobot/internal/promote"
 	"github.com/example-org/promobot/internal/testing/githubtest"
 	"github.com/example-org/promobot/internal/testing/gittest"
-	"github.com/example-org/promobot/internal/promote"
 	"github.com/example-org/promobot/internal/testing/sample"
 )
 

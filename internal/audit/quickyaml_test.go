@@ -13,9 +13,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/example-org/promobot/internal/testing/audittest"
 	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/repoconfig"
+	"github.com/example-org/promobot/internal/testing/audittest"
 	"github.com/example-org/promobot/internal/yamldoc"
 )
 

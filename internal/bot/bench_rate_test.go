@@ -20,11 +20,11 @@ import (
 
 	"github.com/example-org/promobot/internal/codeowners"
 	"github.com/example-org/promobot/internal/evaluate"
-	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/policy"
 	"github.com/example-org/promobot/internal/repoconfig"
+	"github.com/example-org/promobot/internal/testing/evaltest"
 )
 
 // reportPercentiles reports the 50th and 99th percentiles and the maximum

@@ -15,11 +15,11 @@ import (
 
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
-	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/githubapi/retry"
-	"github.com/example-org/promobot/internal/testing/retrytest"
+	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/internal/testing/githubtest"
+	"github.com/example-org/promobot/internal/testing/retrytest"
 )
 
 // The request budget of issue 5: what one evaluation may cost against an

@@ -13,9 +13,9 @@ import (
 
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/evaluate"
-	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/gitrepo"
+	"github.com/example-org/promobot/internal/testing/evaltest"
 )
 
 // fakeGitHub is a hand-written fake of githubAPI with value fields. It

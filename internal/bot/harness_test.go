@@ -21,8 +21,8 @@ import (
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
-	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/internal/githubapi"
+	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/internal/testing/githubtest"
 	"github.com/example-org/promobot/internal/testing/gittest"
 )

@@ -15,9 +15,9 @@ import (
 
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/evaluate"
-	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/githubapi"
+	"github.com/example-org/promobot/internal/testing/evaltest"
 )
 
 // recordingEngine is the policy engine remembering its last input.

@@ -8,10 +8,10 @@ import (
 
 	"github.com/example-org/promobot/internal/codeowners"
 	"github.com/example-org/promobot/internal/evaluate"
-	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/policy"
 	"github.com/example-org/promobot/internal/repoconfig"
+	"github.com/example-org/promobot/internal/testing/evaltest"
 )
 
 // benchInput builds a large evaluation: models promoted from test to prod,

@@ -11,8 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/example-org/promobot/internal/evaluate"
-	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/internal/policy"
+	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/schemas"
 )
 

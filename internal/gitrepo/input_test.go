@@ -14,8 +14,8 @@ import (
 	"github.com/example-org/promobot/internal/codeowners"
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/failure"
-	"github.com/example-org/promobot/internal/testing/gittest"
 	"github.com/example-org/promobot/internal/manifest"
+	"github.com/example-org/promobot/internal/testing/gittest"
 )
 
 func TestBuildInputChanges(t *testing.T) {

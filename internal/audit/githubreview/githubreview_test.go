@@ -10,8 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/example-org/promobot/internal/audit"
-	"github.com/example-org/promobot/internal/testing/audittest"
 	"github.com/example-org/promobot/internal/githubapi"
+	"github.com/example-org/promobot/internal/testing/audittest"
 )
 
 func newFor(t *testing.T, h *audittest.History, opts Options) *Reviewer {

@@ -14,10 +14,10 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 
-	"github.com/example-org/promobot/internal/testing/githubtest"
 	"github.com/example-org/promobot/internal/gitrepo"
-	"github.com/example-org/promobot/internal/testing/gittest"
 	"github.com/example-org/promobot/internal/manifest"
+	"github.com/example-org/promobot/internal/testing/githubtest"
+	"github.com/example-org/promobot/internal/testing/gittest"
 )
 
 // story is one demo run.
