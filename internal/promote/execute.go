@@ -312,6 +312,9 @@ func (x *Executor) evaluate(ctx context.Context, s *session, p *Plan, c *object.
 			owners = append(owners, a.Governance.Owners...)
 		}
 	}
+	for _, team := range evaluate.FieldOwnerTeams(in) {
+		owners = append(owners, "@"+team)
+	}
 	if len(owners) == 0 {
 		return ev, nil
 	}
