@@ -65,12 +65,12 @@ func signature(id evaluate.Identity, when time.Time) gittest.Signature {
 func buildScenarioRepo(t *testing.T, s evaltest.Scenario) scenarioRepo {
 	t.Helper()
 	path := gittest.MustInitBare(t, t.TempDir(), "repo.git", "main")
-	historian := evaluate.Identity{Name: "Release Bot", Email: "release-bot@example.com"}
+	historian := evaltest.Identity(evaltest.Historian)
 	tree := map[string]string{}
 	for _, h := range s.History {
 		gittest.MustCommit(t, path, gittest.Commit{
 			Branch: "main", Files: h.Files, Delete: h.Deleted, Message: "history\n",
-			Author: signature(historian, mustTime(t, h.Date)),
+			Author: signature(evaltest.HistoryIdentity(h), mustTime(t, h.Date)),
 		})
 		for _, p := range h.Deleted {
 			delete(tree, p)
@@ -228,6 +228,7 @@ type inputSummary struct {
 	OwnersPath     string
 	OwnersWarnings int
 	Logins         [][]string // per commit: author, committer, co-authors
+	Registrations  []string   // model, version, author and committer logins
 }
 
 func summarizeInput(in *evaluate.Input) inputSummary {
@@ -257,6 +258,9 @@ func summarizeInput(in *evaluate.Input) inputSummary {
 			logins = append(logins, co.Login)
 		}
 		s.Logins = append(s.Logins, logins)
+	}
+	for _, r := range in.Registrations {
+		s.Registrations = append(s.Registrations, strings.Join([]string{r.Model, r.Version, r.Author.Email, r.Committer.Email}, " "))
 	}
 	return s
 }

@@ -54,7 +54,7 @@ func convertReviews(reviews []githubapi.Review) []evaluate.Review {
 // teams resolves the members of every team whose approval the engine may
 // count (evaluate.OwnedPaths: the owners of every gated changed file and of
 // the policy file, for governance approvals), according to the base's
-// CODEOWNERS. A team the installation cannot see is left out, so the engine
+// CODEOWNERS, and of the policy's field owners (evaluate.FieldOwnerTeams). A team the installation cannot see is left out, so the engine
 // reports it as unresolvable and it never counts.
 func teams(ctx context.Context, gh githubAPI, in *evaluate.Input) (map[string][]string, error) {
 	out := map[string][]string{}
@@ -73,6 +73,12 @@ func teams(ctx context.Context, gh githubAPI, in *evaluate.Input) (map[string][]
 				seen[o.Name()] = true
 				names = append(names, o.Name())
 			}
+		}
+	}
+	for _, name := range evaluate.FieldOwnerTeams(in) {
+		if !seen[name] {
+			seen[name] = true
+			names = append(names, name)
 		}
 	}
 	slices.Sort(names)

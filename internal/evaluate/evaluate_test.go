@@ -82,6 +82,11 @@ var goldenScenarios = map[string]string{
 	"broken_policy":      "policy: a broken base policy fails closed",
 	"decommission":       "rename: a removal plus an addition, each with its own rules",
 	"unresolvable_teams": "teams: an unresolvable team warns and its members do not count",
+	"field_owners_dev":   "field owners: registering a version in dev, which needs no approvals, needs a validator for its metrics",
+	"field_owners_test":  "field owners: an approval by an owner of the environment who is no validator does not count for validation",
+	"registrant":         "field owners: the registrant of a version cannot be the validator who approves it",
+	"tier_counts":        "tiers: a high risk model needs three prod approvals, a standard one two",
+	"tier_default":       "tiers: a model with no declared tier gets the strictest tier",
 }
 
 func TestGolden(t *testing.T) {

@@ -109,6 +109,7 @@ func (f *RuleFamily) AppliesToPin() bool {
 var table = []*RuleFamily{
 	&familySchema, &familyEnvironment, &familyOrder, &familyImmutability, &familyValidation, &familyTicket,
 	&familyLocation, &familyLineage, &familyBundles, &familyFreeze, &familyArtifacts, &familyApprovals,
+	&familyFieldOwners, &familyTiers,
 }
 
 // RuleFamilies returns the rule table in report order.
@@ -173,7 +174,7 @@ type fileCheck struct {
 
 func (e *evaluation) fileCheck(f *gatedFile) *fileCheck {
 	env, declared := e.pol.Environment(f.env)
-	return &fileCheck{f: f, env: env, declared: declared}
+	return &fileCheck{f: f, env: e.tierEnvironment(f.model, env), declared: declared}
 }
 
 // runStage runs the checks of the families of stage s on one file, in table

@@ -63,6 +63,24 @@ type Input struct {
 
 	// Now is the evaluation time, used for freeze windows.
 	Now time.Time
+
+	// Registrations say who registered the versions the change pins: for
+	// each model version pinned by a changed manifest at the head that the
+	// base branch pinned before, the identities of the base-branch commit
+	// that first pinned it (in any environment). A version the change pins
+	// first has none: the change's own authors registered it.
+	Registrations []Registration
+}
+
+// Registration is who registered one model version: the author and the
+// committer of the base-branch commit that first pinned it.
+type Registration struct {
+	Model   string
+	Version string
+	// Commit is the commit that first pinned the version.
+	Commit    string
+	Author    Identity
+	Committer Identity
 }
 
 // ChangeStatus says how a file changed.

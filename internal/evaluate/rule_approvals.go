@@ -182,6 +182,7 @@ func (e *evaluation) required(f *gatedFile) requirement {
 	gov := e.pol.Governance.Approvals
 	r := requirement{count: gov, basis: "governance", ownersOf: f.path}
 	env, declared := e.pol.Environment(f.env)
+	env = e.tierEnvironment(f.model, env)
 	switch {
 	case f.control:
 	case !declared && f.layout != "":

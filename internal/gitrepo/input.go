@@ -20,8 +20,9 @@ type InputOptions struct {
 // BuildInput reads the change from base to head and returns the engine's
 // input with everything git knows filled in: the policy, schema-checked
 // manifests and CODEOWNERS of the base, the changed files, the head
-// manifests, the history of every changed manifest, the change's commits
-// and PullRequest.BaseSHA and HeadSHA. Reviews, teams, permissions, labels,
+// manifests, the history of every changed manifest, the change's commits,
+// who registered the versions the head pins, and PullRequest.BaseSHA and
+// HeadSHA. Reviews, teams, permissions, labels,
 // artifact checks, the author and the clock are the caller's to add.
 //
 // Changes are computed from the merge base of base and head, so that
@@ -116,6 +117,10 @@ func (r *Repo) BuildInput(ctx context.Context, base, head plumbing.Hash, opts In
 	if err != nil {
 		return nil, err
 	}
-	in.Commits = newIdentities(opts.Identities).toCommits(commits)
+	ids := newIdentities(opts.Identities)
+	in.Commits = ids.toCommits(commits)
+	if in.Registrations, err = r.registrations(ctx, baseCommit, in, trusted.manifestSchema, ids); err != nil {
+		return nil, err
+	}
 	return in, nil
 }

@@ -49,6 +49,8 @@ const (
 	FamilyFreeze       Family = "freeze"
 	FamilyArtifacts    Family = "artifacts"
 	FamilyApprovals    Family = "approvals"
+	FamilyFieldOwners  Family = "fieldOwners"
+	FamilyTiers        Family = "tiers"
 )
 
 // LineageFields are the lineage fields an environment may require.
@@ -63,6 +65,12 @@ type Policy struct {
 	// Rules holds the mode of each family that the file sets; Mode gives the
 	// effective mode of any family.
 	Rules map[Family]Mode
+	// FieldOwners name the owners of manifest fields (owners.go).
+	FieldOwners []FieldOwners
+	// RiskTiers are the declared risk tiers by name, and Models the
+	// declared tier of each model (tiers.go).
+	RiskTiers map[string]RiskTier
+	Models    map[string]ModelPolicy
 }
 
 // Environment is one stage of the promotion path.

@@ -312,6 +312,9 @@ func (x *Executor) evaluate(ctx context.Context, s *session, p *Plan, c *object.
 			owners = append(owners, a.Governance.Owners...)
 		}
 	}
+	for _, team := range evaluate.FieldOwnerTeams(in) {
+		owners = append(owners, "@"+team)
+	}
 	if len(owners) == 0 {
 		return ev, nil
 	}
@@ -357,15 +360,15 @@ func (s *session) input(ctx context.Context, p *Plan, c *object.Commit, now time
 }
 
 // blockingReasons returns the messages of the failed rules that no review
-// can fix: everything but approvals, which arrive after the pull request is
-// opened, freeze windows, which end or are overridden by a label, and the
+// can fix: everything but approvals and field owner approvals, which arrive
+// after the pull request is opened, freeze windows, which end or are overridden by a label, and the
 // reading of the artifact's bytes, which this pre-flight check never does
 // (an environment with verifyArtifacts fails it as unread): the pull
 // request's check reads them before merge.
 func blockingReasons(ev *evaluate.Result) []string {
 	var out []string
 	for _, r := range ev.Rules {
-		if !r.Blocks() || r.Family == policy.FamilyApprovals || r.Family == policy.FamilyFreeze {
+		if !r.Blocks() || r.Family == policy.FamilyApprovals || r.Family == policy.FamilyFieldOwners || r.Family == policy.FamilyFreeze {
 			continue
 		}
 		if r.Family == policy.FamilyArtifacts && r.ID == "artifact" {

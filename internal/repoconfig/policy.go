@@ -72,7 +72,8 @@ func at(path ...any) []string {
 // cannot: references between environments, regular expressions, windows,
 // bundles, locations.
 func (b *builder) build(v any) *policy.Policy {
-	root := b.object(nil, v, "apiVersion", "kind", "environments", "artifacts", "governance", "bundles", "rules")
+	root := b.object(nil, v, "apiVersion", "kind", "environments", "artifacts", "governance", "bundles", "rules",
+		"fieldOwners", "riskTiers", "models")
 	if root == nil {
 		if v == nil {
 			b.errorf(nil, "the policy is empty")
@@ -124,6 +125,8 @@ func (b *builder) build(v any) *policy.Policy {
 		}
 		p.Bundles = append(p.Bundles, bu)
 	}
+	b.fieldOwners(root["fieldOwners"], p)
+	b.riskTiers(root["riskTiers"], root["models"], p)
 	if r := b.object(at("rules"), root["rules"], familyNames()...); r != nil {
 		for _, k := range sortedKeys(r) {
 			m := policy.Mode(b.text(at("rules", k), r[k]))

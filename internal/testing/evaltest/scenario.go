@@ -82,6 +82,9 @@ type Scenario struct {
 type HistoryCommit struct {
 	// Date is the RFC 3339 commit date.
 	Date string
+	// Author is the commit's author and committer, as in Commit; empty
+	// means Historian.
+	Author string
 	// Files are added or changed; Deleted are removed.
 	Files   map[string]string
 	Deleted []string
@@ -207,6 +210,9 @@ func Input(s Scenario) (*evaluate.Input, error) {
 		}
 	}
 	if err := s.history(in, manifestSchema); err != nil {
+		return nil, err
+	}
+	if err := s.registrations(in, manifestSchema); err != nil {
 		return nil, err
 	}
 
