@@ -17,7 +17,7 @@ func TestAccessReviewCommand(t *testing.T) {
 	gittest.MustCommit(t, f.h.Path, gittest.Commit{
 		Branch: "main", Message: "Add CODEOWNERS\n",
 		Author: gittest.Signature{Name: "Dave Admin", Email: "dave@example.com", When: f.h.Now().Add(time.Hour)},
-		Files: map[string]string{"CODEOWNERS": "/.github/ @acme/admins\n/environments/dev/ @acme/ml\n/environments/test/ @acme/ml\n/environments/prod/ @acme/risk @ghost\n"},
+		Files:  map[string]string{"CODEOWNERS": "/.github/ @acme/admins\n/environments/dev/ @acme/ml\n/environments/test/ @acme/ml\n/environments/prod/ @acme/risk @ghost\n"},
 	})
 	em.AddTeamMember("acme", "admins", "dave", "active")
 	em.AddChildTeam("acme", "admins", "leads")
