@@ -71,8 +71,11 @@ func at(path ...any) []string {
 // build decodes the document into a policy.Policy and checks what the schema
 // cannot: references between environments, regular expressions, windows,
 // bundles, locations.
+// maxDriftGraceMinutes bounds drift.graceMinutes: one week.
+const maxDriftGraceMinutes = 7 * 24 * 60
+
 func (b *builder) build(v any) *policy.Policy {
-	root := b.object(nil, v, "apiVersion", "kind", "environments", "artifacts", "governance", "bundles", "rules")
+	root := b.object(nil, v, "apiVersion", "kind", "environments", "artifacts", "governance", "bundles", "rules", "drift")
 	if root == nil {
 		if v == nil {
 			b.errorf(nil, "the policy is empty")
@@ -103,6 +106,11 @@ func (b *builder) build(v any) *policy.Policy {
 	if g := b.object(at("governance"), root["governance"], "approvals"); g != nil {
 		if n, ok := b.count(at("governance", "approvals"), g["approvals"], 0, maxApprovals); ok {
 			p.Governance.Approvals = n
+		}
+	}
+	if d := b.object(at("drift"), root["drift"], "graceMinutes"); d != nil {
+		if n, ok := b.count(at("drift", "graceMinutes"), d["graceMinutes"], 0, maxDriftGraceMinutes); ok {
+			p.Drift.GraceMinutes = n
 		}
 	}
 	inBundle := map[string]string{}
