@@ -27,7 +27,8 @@ const (
 )
 
 // Load is what one resolve run reports: a scoring job loaded a version.
-// It is one line of a report blob (schemas/drift-report.schema.json).
+// It is one line of a report blob (schemas/drift-output.schema.json,
+// $defs/load).
 type Load struct {
 	// Repository names the GitOps repository, as the job gave it.
 	Repository string `json:"repository"`
