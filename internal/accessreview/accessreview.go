@@ -332,10 +332,10 @@ func Review(s Snapshot, opts Options) Report {
 			if unsatisfiable {
 				r.Unsatisfiable = true
 				add(Finding{Kind: KindGateUnsatisfiable, Severity: SeverityError, Environment: req.Environment, Path: p,
-					Message: fmt.Sprintf("%s needs %d approvals (%s) but only %d eligible code owners exist%s; no change to it can merge.", p, req.Approvals, req.Source, len(eligible), listed(fo.Eligible))})
+					Message: fmt.Sprintf("%s needs %s (%s) but only %s can approve%s; no change to it can merge.", p, count(req.Approvals, "approval"), req.Source, count(len(eligible), "eligible code owner"), listed(fo.Eligible))})
 			} else if req.Approvals > 0 && len(eligible) == req.Approvals {
 				add(Finding{Kind: KindGateDependsOnPerson, Severity: SeverityWarning, Environment: req.Environment, Path: p, Person: strings.Join(fo.Eligible, ","),
-					Message: fmt.Sprintf("%s needs %d approvals (%s) and exactly %d eligible code owners exist (%s): every one of them must be present.", p, req.Approvals, req.Source, len(eligible), strings.Join(fo.Eligible, ", "))})
+					Message: fmt.Sprintf("%s needs %s (%s) and exactly %s can approve (%s): every one of them must be present.", p, count(req.Approvals, "approval"), req.Source, count(len(eligible), "eligible code owner"), strings.Join(fo.Eligible, ", "))})
 			}
 		}
 		g.Eligible = sortedKeys(common)
@@ -428,6 +428,14 @@ func makerChecker(s Snapshot, gates []Gate, share float64) []Finding {
 		}
 	}
 	return out
+}
+
+// count returns "1 approval" or "2 approvals".
+func count(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func listed(logins []string) string {
