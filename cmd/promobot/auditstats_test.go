@@ -24,6 +24,7 @@ func TestAuditStats(t *testing.T) {
 	if !strings.Contains(res.stdout, `"reviewWaitMeasured": true`) || !strings.Contains(res.stdout, `"reviewWaitMedianHours": 0.`) {
 		t.Errorf("with GitHub, review wait is not measured:\n%s", res.stdout)
 	}
+	assertSchema(t, "audit-stats-output.schema.json", res.stdout)
 	if res := f.run(t, cache, "audit", "--stats", "--format", "html"); res.code != exitUsage {
 		t.Errorf("--format html: exit %d, want 2", res.code)
 	}
