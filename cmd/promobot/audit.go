@@ -22,6 +22,7 @@ import (
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/audit/githubreview"
 	"github.com/example-org/promobot/internal/audit/report"
+	"github.com/example-org/promobot/internal/audit/stats"
 	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/githubapi"
 )
@@ -173,6 +174,7 @@ type auditFlags struct {
 	envs, models     []string
 	since, until, at string
 	failOnBypass     bool
+	stats            bool
 }
 
 func newAuditCommand(e *env) *cobra.Command {
@@ -215,6 +217,7 @@ may help).`,
 	fl.StringVar(&f.until, "until", "", "only changes at or before this date (inclusive) or time")
 	fl.StringVar(&f.at, "at", "", "list what was pinned at this date or time instead of the changes")
 	fl.BoolVar(&f.failOnBypass, "fail-on-bypass", false, "exit 1 when a listed change bypassed review")
+	fl.BoolVar(&f.stats, "stats", false, "print delivery metrics per model and environment instead of the changes (text, json, csv or markdown)")
 	cmd.AddCommand(newAuditExportCommand(e), newAuditVerifyCommand(e))
 	return cmd
 }
@@ -225,6 +228,9 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 		name = string(report.Table)
 	}
 	format, err := report.ParseFormat(name)
+	if f.stats && !slices.Contains(stats.Formats, f.format) {
+		return usageError("audit --stats: unknown format %q: use %s", f.format, strings.Join(stats.Formats, ", "))
+	}
 	if err != nil {
 		return usageError("unknown format %q: use text, json, csv, markdown or html", f.format)
 	}
@@ -271,6 +277,9 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 	}
 	if err := run.enrich(ctx, filter); err != nil {
 		return err
+	}
+	if f.stats {
+		return writeAuditStats(ctx, e, f, run, filter)
 	}
 	src := run.source
 	src.Filter = strings.Join(desc, " ")

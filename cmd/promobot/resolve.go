@@ -29,6 +29,7 @@ type resolveFlags struct {
 	githubRepo                              string
 	verify, requireReviewed                 bool
 	trust                                   trustFlags
+	report                                  reportFlags
 }
 
 func newResolveCommand(e *env) *cobra.Command {
@@ -80,6 +81,7 @@ Exit status: 0 resolved; 1 refused (keep the current model and alert);
 	fl.StringVar(&f.githubRepo, "github-repo", "", "GitHub repository OWNER/REPO for --require-reviewed (default: derived from the clone URL)")
 	aliasFlag(fl, "github", "github-repo")
 	f.trust.register(fl)
+	f.report.register(fl)
 	return cmd
 }
 
@@ -127,7 +129,11 @@ func runResolve(cmd *cobra.Command, e *env, f *resolveFlags) error {
 	for _, w := range res.Warnings {
 		fmt.Fprintln(e.stderr, "warning: "+w)
 	}
-	return writeResolution(e.stdout, f.format, res)
+	if err := writeResolution(e.stdout, f.format, res); err != nil {
+		return err
+	}
+	f.report.write(ctx, e, f, res)
+	return nil
 }
 
 // openResolveRepoAt opens the repository as openResolveRepo does and

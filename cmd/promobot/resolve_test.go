@@ -28,6 +28,7 @@ import (
 type artifactRepo struct {
 	dir, connection string
 	base, head      string
+	endpoint        string // Azurite's blob endpoint
 }
 
 // newArtifactRepo commits, on main, a prod manifest whose blob verifies and
@@ -90,7 +91,7 @@ artifacts:
 		}
 	}
 	sig := gittest.Signature{Name: "Ada", Email: "ada@example.org", When: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)}
-	r := &artifactRepo{dir: dir, connection: az.ConnectionString}
+	r := &artifactRepo{dir: dir, connection: az.ConnectionString, endpoint: az.Endpoint}
 	gitDir := filepath.Join(dir, ".git")
 	if r.base, err = gittest.CommitFiles(gitDir, gittest.Commit{Branch: "main", Files: files, Message: "pin", Author: sig}); err != nil {
 		t.Fatal(err)

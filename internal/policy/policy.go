@@ -62,6 +62,8 @@ type Policy struct {
 	Artifacts    Artifacts
 	Governance   Governance
 	Bundles      []Bundle
+	// Drift tunes promobot drift.
+	Drift Drift
 	// Rules holds the mode of each family that the file sets; Mode gives the
 	// effective mode of any family.
 	Rules map[Family]Mode
@@ -119,6 +121,13 @@ type Artifacts struct {
 type Governance struct {
 	// Approvals needed for control files and frozen-environment overrides.
 	Approvals int
+}
+
+// Drift tunes the comparison of scoring jobs' reports with the pins.
+type Drift struct {
+	// GraceMinutes is how long after a merge a job may still load the
+	// version pinned before; zero means the default (60 minutes).
+	GraceMinutes int
 }
 
 // Bundle is a group of models that move together.

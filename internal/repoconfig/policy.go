@@ -68,12 +68,15 @@ func at(path ...any) []string {
 	return out
 }
 
+// maxDriftGraceMinutes bounds drift.graceMinutes: one week.
+const maxDriftGraceMinutes = 7 * 24 * 60
+
 // build decodes the document into a policy.Policy and checks what the schema
 // cannot: references between environments, regular expressions, windows,
 // bundles, locations.
 func (b *builder) build(v any) *policy.Policy {
 	root := b.object(nil, v, "apiVersion", "kind", "environments", "artifacts", "governance", "bundles", "rules",
-		"fieldOwners", "riskTiers", "models")
+		"fieldOwners", "riskTiers", "models", "drift")
 	if root == nil {
 		if v == nil {
 			b.errorf(nil, "the policy is empty")
@@ -104,6 +107,11 @@ func (b *builder) build(v any) *policy.Policy {
 	if g := b.object(at("governance"), root["governance"], "approvals"); g != nil {
 		if n, ok := b.count(at("governance", "approvals"), g["approvals"], 0, maxApprovals); ok {
 			p.Governance.Approvals = n
+		}
+	}
+	if d := b.object(at("drift"), root["drift"], "graceMinutes"); d != nil {
+		if n, ok := b.count(at("drift", "graceMinutes"), d["graceMinutes"], 0, maxDriftGraceMinutes); ok {
+			p.Drift.GraceMinutes = n
 		}
 	}
 	inBundle := map[string]string{}

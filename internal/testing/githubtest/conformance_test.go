@@ -414,6 +414,7 @@ func driveEveryEndpoint(t *testing.T, e *env, rec *recorder) {
 	}
 	_, resp, _ = app.Repositories.GetPermissionLevel(ctx, org, repoName, "nobody-known")
 	wantStatus("unknown user", resp, http.StatusNotFound)
+	driveOrgEndpoints(t, app, em)
 
 	// Contents: a file, directories, the root, refs.
 	_, _, _, err = app.Repositories.GetContents(ctx, org, repoName, "environments/prod/fraud.yaml", &github.RepositoryContentGetOptions{Ref: "promote"})

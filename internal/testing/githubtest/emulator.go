@@ -66,6 +66,9 @@ type Emulator struct {
 	// hiddenPulls holds "owner/name@sha" keys of commits whose pull
 	// requests GET .../commits/{sha}/pulls does not list yet.
 	hiddenPulls map[string]bool
+	// orgs holds child teams, organization members and invitations, and
+	// gone accounts (orgs.go); nil until first used.
+	orgs *orgState
 }
 
 // New returns an emulator with no repositories.

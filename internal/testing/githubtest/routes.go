@@ -37,6 +37,10 @@ func (e *Emulator) buildRoutes() []route {
 		newRoute("GET", "/orgs/{org}/teams/{team_slug}/memberships/{username}", authToken, e.handleTeamMembership),
 		newRoute("GET", "/orgs/{org}/teams/{team_slug}/members", authToken, e.handleTeamMembers),
 		newRoute("GET", repo+"/collaborators/{username}/permission", authToken, e.handleCollaboratorPermission),
+		newRoute("GET", "/orgs/{org}/teams/{team_slug}/invitations", authToken, e.handleTeamInvitations),
+		newRoute("GET", "/orgs/{org}/invitations", authToken, e.handleOrgInvitations),
+		newRoute("GET", "/orgs/{org}/members/{username}", authToken, e.handleOrgMember),
+		newRoute("GET", "/users/{username}", authToken, e.handleGetUser),
 
 		newRoute("GET", repo+"/contents", authToken, e.handleGetContents),
 		newRoute("GET", repo+"/contents/{path*}", authToken, e.handleGetContents),

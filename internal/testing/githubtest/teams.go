@@ -34,7 +34,7 @@ func (e *Emulator) handleTeamMembers(c *call) response {
 	}
 	role := c.query("role")
 	var logins []string
-	for login, m := range t.members {
+	for login, m := range e.teamMembersLocked(t) {
 		if m.state != "active" || (role != "" && role != "all" && role != m.role) {
 			continue
 		}
@@ -57,7 +57,7 @@ var legacyPermission = map[string]string{
 func (e *Emulator) handleCollaboratorPermission(c *call) response {
 	r := c.repo()
 	login := c.params["username"]
-	if _, known := e.users[login]; !known {
+	if _, known := e.users[login]; !known || e.orgsLocked().gone[login] {
 		return notFound()
 	}
 	role := r.collaborators[login]

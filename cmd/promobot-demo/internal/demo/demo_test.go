@@ -47,6 +47,10 @@ func TestDemo(t *testing.T) {
 		"remy, rita",
 		"intact, 15 records",
 		"resolve --require-reviewed refuses (exit 1)",
+		"promobot access-review (exit 1",
+		"gate-unsatisfiable: .github/keys/model-signing.pub needs 2 approvals",
+		"promobot drift (exit 1",
+		"not-pinned: Job scoring-prod-2 loaded elasticnet-ndx 2026.11.06-1 in prod",
 	} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, log.String())

@@ -60,7 +60,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if err := s.cloneWorkingCopy(ctx); err != nil {
 		return err
 	}
-	for _, step := range []func(context.Context) error{s.register, s.validate, s.promoteToTest, s.promoteToProd, s.score, s.bypass, s.audit} {
+	for _, step := range []func(context.Context) error{s.register, s.validate, s.promoteToTest, s.promoteToProd, s.score, s.bypass, s.audit, s.governance} {
 		if err := step(ctx); err != nil {
 			return err
 		}
