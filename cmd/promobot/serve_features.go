@@ -9,12 +9,14 @@ import (
 	"github.com/example-org/promobot/internal/bot"
 	"github.com/example-org/promobot/internal/bot/branchaudit"
 	"github.com/example-org/promobot/internal/bot/chatops"
+	"github.com/example-org/promobot/internal/bot/rollbackcmd"
 	"github.com/example-org/promobot/internal/bot/workspace"
 	"github.com/example-org/promobot/internal/githubapi"
 )
 
 // serveFeatures builds the optional features the flags turn on, in the
-// order the bot hands them an event: the audit, then chat-ops. They share
+// order the bot hands them an event: the audit, then chat-ops
+// (autoPropose, then the rollback command). They share
 // one set of workspaces, the repositories' own copies, under the cache
 // directory ("_" keeps the folder apart from the mirrors' host folders).
 func serveFeatures(e *env, c *serveConfig, apps *githubapi.Apps, logger *slog.Logger) ([]bot.Feature, error) {
@@ -45,7 +47,9 @@ func serveFeatures(e *env, c *serveConfig, apps *githubapi.Apps, logger *slog.Lo
 		features = append(features, audit)
 	}
 	if f.chatOps {
-		ops, err := chatops.New(chatops.Options{
+		// Chat-ops is two features: autoPropose after merges, and the
+		// "/promobot rollback" command.
+		propose, err := chatops.New(chatops.Options{
 			Client:     func(id int64) (chatops.API, error) { return apps.Installation(id) },
 			BotLogin:   apps.BotLogin,
 			Workspaces: workspaces,
@@ -53,7 +57,15 @@ func serveFeatures(e *env, c *serveConfig, apps *githubapi.Apps, logger *slog.Lo
 		if err != nil {
 			return nil, err
 		}
-		features = append(features, ops)
+		rollback, err := rollbackcmd.New(rollbackcmd.Options{
+			Client:     func(id int64) (rollbackcmd.API, error) { return apps.Installation(id) },
+			BotLogin:   apps.BotLogin,
+			Workspaces: workspaces,
+		})
+		if err != nil {
+			return nil, err
+		}
+		features = append(features, propose, rollback)
 	}
 	return features, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/example-org/promobot/internal/bot/branchaudit"
 	"github.com/example-org/promobot/internal/bot/chatops"
 	"github.com/example-org/promobot/internal/bot/metrics"
+	"github.com/example-org/promobot/internal/bot/rollbackcmd"
 	"github.com/example-org/promobot/internal/bot/workspace"
 	"github.com/example-org/promobot/internal/testing/bottest"
 	"github.com/example-org/promobot/internal/testing/openapitest"
@@ -46,7 +47,15 @@ func allFeatures(t *testing.T, timers *bottest.FakeTimers) []bot.Feature {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []bot.Feature{audit, ops}
+	rollback, err := rollbackcmd.New(rollbackcmd.Options{
+		Client:     func(int64) (rollbackcmd.API, error) { return nil, bot.ErrFake },
+		BotLogin:   login,
+		Workspaces: workspaces,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []bot.Feature{audit, ops, rollback}
 }
 
 // idle waits until b has no queued or running job.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/example-org/promobot/internal/audit"
 	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/featurekit"
 	"github.com/example-org/promobot/internal/bot/workspace"
 	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/policy"
@@ -78,17 +79,6 @@ func proposalOf(records []audit.Record) (proposal, string) {
 	return p, ""
 }
 
-// recordsOf returns the records a commit made.
-func recordsOf(h *audit.History, commit string) []audit.Record {
-	var out []audit.Record
-	for _, r := range h.Records {
-		if r.Commit == commit {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // autoProposed returns the environments promoted from env that the policy
 // marks autoPropose, in policy order.
 func autoProposed(pol *policy.Policy, env string) []string {
@@ -122,7 +112,7 @@ func (f *Feature) proposeNext(ctx context.Context, logger *slog.Logger, t target
 	if err != nil {
 		return err
 	}
-	ws, unlock, err := f.open(ctx, t, j.token, branch)
+	ws, unlock, err := f.open(ctx, t, j.Token, branch)
 	if err != nil {
 		return err
 	}
@@ -131,7 +121,7 @@ func (f *Feature) proposeNext(ctx context.Context, logger *slog.Logger, t target
 	if err != nil {
 		return err
 	}
-	records := recordsOf(h, t.sha)
+	records := featurekit.RecordsOf(h, t.sha)
 	_ = repo.Close()
 	p, why := proposalOf(records)
 	if why != "" {
@@ -157,8 +147,8 @@ func (f *Feature) proposeNext(ctx context.Context, logger *slog.Logger, t target
 // proposeOne opens the promotion of p into env and tells the merged pull
 // request what happened, once.
 func (f *Feature) proposeOne(ctx context.Context, logger *slog.Logger, j *featureJob, t target, ws *workspace.Workspace, p proposal, env string) error {
-	mark := marker("propose", fmt.Sprintf("%s %s", env, t.sha))
-	if done, err := answered(ctx, j, t, t.number, mark); err != nil || done {
+	mark := featurekit.Marker("propose", fmt.Sprintf("%s %s", env, t.sha))
+	if done, err := featurekit.Answered(ctx, j.GitHub, j.Bot, t.owner, t.name, t.number, mark); err != nil || done {
 		if done {
 			f.host.Metrics().ChatOps("propose", "duplicate")
 			logger.Info("autoPropose: already done for this merge")
@@ -189,11 +179,11 @@ func (f *Feature) proposeOne(ctx context.Context, logger *slog.Logger, j *featur
 	case errors.As(err, &refused):
 		outcome = "refused"
 		text = fmt.Sprintf("promobot did not open the promotion of %s to `%s` (`autoPropose`): the policy would refuse it.\n\n%s\n\nOpen it by hand once this is fixed: `promobot promote %s--to %s --ticket …`",
-			what, env, quoted(refused.Reasons), modelFlags(p.models), env)
+			what, env, featurekit.Quoted(refused.Reasons), modelFlags(p.models), env)
 	default:
 		outcome = "error"
 		text = fmt.Sprintf("promobot could not open the promotion of %s to `%s` (`autoPropose`): %s Open it by hand with `promobot promote %s--to %s`.",
-			what, env, retryHint(failure.IsTerminal(err)), modelFlags(p.models), env)
+			what, env, featurekit.RetryHint(failure.IsTerminal(err)), modelFlags(p.models), env)
 		logger.Error("autoPropose failed", "error", err, "terminal", failure.IsTerminal(err))
 	}
 	f.host.Metrics().ChatOps("propose", outcome)
@@ -203,7 +193,7 @@ func (f *Feature) proposeOne(ctx context.Context, logger *slog.Logger, j *featur
 		// again.
 		text += "\n\n" + mark
 	}
-	if _, cerr := j.gh.CreateComment(ctx, t.owner, t.name, t.number, text); cerr != nil {
+	if _, cerr := j.GitHub.CreateComment(ctx, t.owner, t.name, t.number, text); cerr != nil {
 		return errors.Join(err, cerr)
 	}
 	if outcome == "error" {
@@ -219,32 +209,10 @@ func orPinned(version, env string) string {
 	return "`" + version + "`"
 }
 
-// quoted renders reasons, which may carry text from manifests, as a plain
-// text block: no markup, links or mentions reach the comment.
-func quoted(lines []string) string {
-	var b strings.Builder
-	b.WriteString("```text\n")
-	for _, l := range lines {
-		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(l, "`", "'"), "\n", " "))
-		b.WriteString("\n")
-	}
-	b.WriteString("```")
-	return b.String()
-}
-
 func modelFlags(models []string) string {
 	var b strings.Builder
 	for _, m := range models {
 		fmt.Fprintf(&b, "--model %s ", m)
 	}
 	return b.String()
-}
-
-// retryHint says, in a sentence for a comment, whether trying again can
-// help; the cause stays in the logs.
-func retryHint(terminal bool) string {
-	if terminal {
-		return "the problem will not go away by itself (promobot's logs say what it is)."
-	}
-	return "the problem looks temporary (promobot's logs say what it is)."
 }

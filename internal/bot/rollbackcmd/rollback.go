@@ -1,4 +1,4 @@
-package chatops
+package rollbackcmd
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/featurekit"
 	"github.com/example-org/promobot/internal/bot/webhook"
 	"github.com/example-org/promobot/internal/bot/workspace"
 	"github.com/example-org/promobot/internal/codeowners"
@@ -129,8 +130,8 @@ func (f *Feature) runCommand(ctx context.Context, logger *slog.Logger, t target,
 	if err != nil {
 		return err
 	}
-	mark := marker("reply-to", strconv.FormatInt(c.commentID, 10))
-	if done, err := answered(ctx, j, t, t.number, mark); err != nil || done {
+	mark := featurekit.Marker("reply-to", strconv.FormatInt(c.commentID, 10))
+	if done, err := featurekit.Answered(ctx, j.GitHub, j.Bot, t.owner, t.name, t.number, mark); err != nil || done {
 		if done {
 			f.host.Metrics().ChatOps("rollback", "duplicate")
 			logger.Info("chat-ops: the command was answered already")
@@ -147,7 +148,7 @@ func (f *Feature) runCommand(ctx context.Context, logger *slog.Logger, t target,
 	f.host.Metrics().ChatOps("rollback", outcome)
 	logger.Info("chat-ops command answered", "outcome", outcome)
 	reply := fmt.Sprintf("@%s %s\n\n%s", c.author, text, mark)
-	if _, cerr := j.gh.CreateComment(ctx, t.owner, t.name, t.number, reply); cerr != nil {
+	if _, cerr := j.GitHub.CreateComment(ctx, t.owner, t.name, t.number, reply); cerr != nil {
 		return errors.Join(err, cerr)
 	}
 	return err
@@ -157,9 +158,9 @@ func (f *Feature) runCommand(ctx context.Context, logger *slog.Logger, t target,
 // it is a merged promotion and the author owns what it changed. It returns
 // the outcome for metrics, the reply, and the error that stopped it, if any.
 func (f *Feature) rollbackCommand(ctx context.Context, logger *slog.Logger, j *featureJob, t target, c command) (string, string, error) {
-	pr, err := j.gh.PullRequest(ctx, t.owner, t.name, t.number)
+	pr, err := j.GitHub.PullRequest(ctx, t.owner, t.name, t.number)
 	if err != nil {
-		return "error", "promobot could not read this pull request: " + retryHint(failure.IsTerminal(err)), err
+		return "error", "promobot could not read this pull request: " + featurekit.RetryHint(failure.IsTerminal(err)), err
 	}
 	switch {
 	case !pr.Merged || pr.MergeCommitSHA == "":
@@ -167,16 +168,16 @@ func (f *Feature) rollbackCommand(ctx context.Context, logger *slog.Logger, j *f
 	case pr.BaseRef != c.branch:
 		return "not_promotion", fmt.Sprintf("#%d merged into `%s`; promobot rolls back only what merged into `%s`.", t.number, pr.BaseRef, c.branch), nil
 	}
-	ws, unlock, err := f.open(ctx, t, j.token, c.branch)
+	ws, unlock, err := f.open(ctx, t, j.Token, c.branch)
 	if err != nil {
-		return "error", "promobot could not fetch the repository: " + retryHint(false), err
+		return "error", "promobot could not fetch the repository: " + featurekit.RetryHint(false), err
 	}
 	defer unlock()
 	repo, h, err := ws.History(ctx)
 	if err != nil {
-		return "error", "promobot could not read the repository's history: " + retryHint(false), err
+		return "error", "promobot could not read the repository's history: " + featurekit.RetryHint(false), err
 	}
-	records := recordsOf(h, pr.MergeCommitSHA)
+	records := featurekit.RecordsOf(h, pr.MergeCommitSHA)
 	_ = repo.Close()
 	var paths []string
 	for _, r := range records {
@@ -187,10 +188,10 @@ func (f *Feature) rollbackCommand(ctx context.Context, logger *slog.Logger, j *f
 	if len(paths) == 0 {
 		return "not_promotion", fmt.Sprintf("#%d is not a promotion pull request: its merge changed no manifest under `environments/`.", t.number), nil
 	}
-	owner, why, err := mayRollBack(ctx, j.gh, t, ws, c.author, paths)
+	owner, why, err := mayRollBack(ctx, j.GitHub, t, ws, c.author, paths)
 	switch {
 	case err != nil:
-		return "error", "promobot could not check who owns the manifests: " + retryHint(failure.IsTerminal(err)), err
+		return "error", "promobot could not check who owns the manifests: " + featurekit.RetryHint(failure.IsTerminal(err)), err
 	case !owner:
 		return "not_owner", "promobot rolls back only for an owner of the manifests: " + why + ". Nothing was opened.", nil
 	}
@@ -209,12 +210,12 @@ func (f *Feature) rollbackCommand(ctx context.Context, logger *slog.Logger, j *f
 	case errors.As(err, &nothing):
 		return "nothing_to_do", "nothing to roll back: " + strings.ReplaceAll(nothing.Message, "`", "'") + ".", nil
 	case errors.As(err, &refused):
-		return "refused", fmt.Sprintf("promobot cannot roll back #%d:\n\n%s", t.number, quoted(refused.Reasons)), nil
+		return "refused", fmt.Sprintf("promobot cannot roll back #%d:\n\n%s", t.number, featurekit.Quoted(refused.Reasons)), nil
 	case err == nil:
 		err = errors.New("the rollback opened no pull request")
 	}
 	logger.Error("rollback failed", "error", err, "terminal", failure.IsTerminal(err))
-	return "error", "promobot could not open the rollback pull request: " + retryHint(failure.IsTerminal(err)), err
+	return "error", "promobot could not open the rollback pull request: " + featurekit.RetryHint(failure.IsTerminal(err)), err
 }
 
 // mayRollBack reports whether login may have the bot roll back a change of
