@@ -31,12 +31,13 @@
 // Optional features, each off by default because it needs more App
 // permissions, are packages of their own that plug into the event table
 // through the Feature contract (feature.go) and are listed in
-// Config.Features: chat-ops (package chatops) proposes the next promotion
-// after a merge when the policy says autoPropose and answers "/promobot
-// rollback" comments; the audit of the default branch (package
-// branchaudit) reports changes that bypassed the check as issues and
-// failing commit statuses and exports the audit log. They work in their own
-// copy of each repository (package workspace).
+// Config.Features: autoPropose (package chatops) proposes the next
+// promotion after a merge when the policy says so, the rollback command
+// (package rollbackcmd) answers "/promobot rollback" comments, and the
+// audit of the default branch (package branchaudit) reports changes that
+// bypassed the check as issues and failing commit statuses and exports the
+// audit log. They work in their own copy of each repository (package
+// workspace).
 package bot
 
 import (

@@ -161,7 +161,7 @@ func (b *Bot) onPing(_ context.Context, d webhook.Delivery) error {
 	return nil
 }
 
-func (b *Bot) onPullRequest(_ context.Context, d webhook.Delivery) error {
+func (b *Bot) onPullRequest(ctx context.Context, d webhook.Delivery) error {
 	var ev pullRequestPayload
 	if err := parse(d, &ev); err != nil {
 		return err
@@ -178,7 +178,7 @@ func (b *Bot) onPullRequest(_ context.Context, d webhook.Delivery) error {
 		// A label can change the verdict (a freeze window's override
 		// label).
 	case "closed":
-		return b.onClosed(d, ev)
+		return b.onClosed(ctx, d, ev)
 	default:
 		return webhook.Ignore("action %q", action)
 	}

@@ -15,29 +15,6 @@ import (
 	"github.com/example-org/promobot/internal/bot/webhook"
 )
 
-// Optional features plug into the pipeline through Feature: each lives in
-// its own package under internal/bot (chatops, branchaudit), is built in
-// cmd/promobot from the parsed configuration and listed in
-// Config.Features. New adds every event a feature lists to the event table
-// (events.go), so an event nobody handles stays answered 202 and ignored,
-// and a feature that is off adds nothing, not even its events.
-//
-// A feature reacts in three ways:
-//
-//   - to a webhook event the pipeline does not handle (issue_comment, say),
-//     listed by its name: Handle gets the delivery as it came;
-//   - to what the pipeline's own events mean, listed by the names below:
-//     EventDefaultBranchPush (a push to a repository's default branch) and
-//     EventMerged (a pull request merged into the default branch). The
-//     pipeline has parsed and checked those deliveries; Handle gets the
-//     repository and the push or merge;
-//   - at every resynchronization pass, for every repository of every
-//     installation, when it implements Resyncer.
-//
-// Handle runs while the delivery is answered: like the pipeline's
-// handlers it parses, decides and queues a job with Host.Submit, and never
-// calls GitHub itself.
-
 // The events the pipeline hands on to features, by the names a feature
 // lists in Events.
 const (
@@ -50,7 +27,30 @@ const (
 	EventMerged = "promobot:merged"
 )
 
-// Feature is an optional part of the bot: see the comment above.
+// Feature is an optional part of the bot. Each lives in its own package
+// under internal/bot (chatops, rollbackcmd, branchaudit), is built in
+// cmd/promobot from the parsed configuration and listed in
+// Config.Features. New adds every event a feature lists to the event table
+// (events.go), so an event nobody handles stays answered 202 and ignored,
+// and a feature that is off adds nothing, not even its events.
+//
+// A feature reacts in three ways:
+//
+//   - to a webhook event the pipeline does not handle (issue_comment, say),
+//     listed by its name: Handle gets the delivery as it came;
+//   - to what the pipeline's own events mean, listed by the names
+//     EventDefaultBranchPush (a push to a repository's default branch) and
+//     EventMerged (a pull request merged into the default branch). The
+//     pipeline has parsed and checked those deliveries; Handle gets the
+//     repository and the push or merge, after the pipeline's own checks
+//     and before it queues its own job;
+//   - at every resynchronization pass, for every repository of every
+//     installation, when it implements Resyncer.
+//
+// Handle runs while the delivery is answered: like the pipeline's
+// handlers it parses, decides and queues a job with Host.Submit, and never
+// calls GitHub itself. Features that list one event get it in the order of
+// Config.Features.
 type Feature interface {
 	// Name names the feature in logs, errors and job keys; unique among
 	// the features of a bot.

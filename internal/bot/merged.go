@@ -10,7 +10,7 @@ import (
 // onClosed reacts to a merged pull request: the features listening to
 // EventMerged (chat-ops proposes the next promotion, the audit looks at the
 // merge once GitHub has associated it) get the merge.
-func (b *Bot) onClosed(d webhook.Delivery, ev pullRequestPayload) error {
+func (b *Bot) onClosed(ctx context.Context, d webhook.Delivery, ev pullRequestPayload) error {
 	pr := ev.PullRequest
 	branch := ev.Repository.DefaultBranch
 	switch {
@@ -29,7 +29,7 @@ func (b *Bot) onClosed(d webhook.Delivery, ev pullRequestPayload) error {
 		return webhook.BadRequest(errors.New("a merged pull request without a number or merge commit"))
 	}
 	t.sha = pr.MergeCommitSHA
-	return b.dispatch(context.Background(), Event{
+	return b.dispatch(ctx, Event{
 		Name: EventMerged, Delivery: d, Logger: t.logger(d.Logger),
 		Repo:  t.repo(branch),
 		Merge: &Merge{Number: t.number, MergeCommit: t.sha},

@@ -90,15 +90,6 @@ func newTarget(r bot.Repo) target {
 
 func (t target) fullName() string { return t.owner + "/" + t.name }
 
-// logger enriches logger with the target.
-func (t target) logger(logger *slog.Logger) *slog.Logger {
-	logger = logger.With(bot.KeyRepo, t.fullName(), bot.KeyPR, t.number, bot.KeyInstallationID, t.installation)
-	if t.sha != "" {
-		logger = logger.With(bot.KeySHA, t.sha)
-	}
-	return logger
-}
-
 // jobKey is the key of the job of kind about t's pull request.
 func (t target) jobKey(kind, ref string) bot.JobKey {
 	return bot.JobKey{Installation: t.installation, Repo: strings.ToLower(t.fullName()), Number: t.number, Kind: kind, Ref: ref}
