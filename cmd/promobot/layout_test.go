@@ -14,6 +14,8 @@ import (
 // down: the shared adapters and features (the GitHub client, git, audit,
 // promote) sit below the bot, so nothing outside internal/bot may import
 // internal/bot or a package under it; only this command wires it in.
+// The bot's own test harness (internal/testing/bottest), which ships in no
+// binary, is the one exception.
 func TestOnlyTheCommandImportsTheBot(t *testing.T) {
 	const bot = "github.com/example-org/promobot/internal/bot"
 	root := filepath.Join("..", "..", "internal")
@@ -23,7 +25,7 @@ func TestOnlyTheCommandImportsTheBot(t *testing.T) {
 			return err
 		}
 		if d.IsDir() {
-			if d.Name() == "bot" || d.Name() == "testdata" || d.Name() == "node_modules" {
+			if d.Name() == "bot" || d.Name() == "bottest" || d.Name() == "testdata" || d.Name() == "node_modules" {
 				return filepath.SkipDir
 			}
 			return nil

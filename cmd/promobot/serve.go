@@ -20,6 +20,7 @@ import (
 	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/branchaudit"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/githubapi"
@@ -89,7 +90,7 @@ func (f *serveFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.chatOps, "chatops", false, "open the next promotion after a merge when the policy says autoPropose, and answer /promobot rollback comments (the App needs contents and pull requests write, and the issue_comment event)")
 	fl.BoolVar(&f.bypassIssues, "bypass-issues", false, "report manifest changes pushed to the default branch without a reviewed pull request as issues and failing commit statuses (the App needs issues and statuses write)")
 	fl.StringVar(&f.auditSink, "audit-sink", "", "export the audit records after merges and pushes to this log: file:PATH or azblob://ACCOUNT/CONTAINER/BLOB, where {owner} and {repo} name the repository")
-	fl.DurationVar(&f.auditDelay, "audit-delay", bot.DefaultAuditDelay, "how long after a push the audit looks at it, and waits before believing again that a commit has no pull request")
+	fl.DurationVar(&f.auditDelay, "audit-delay", branchaudit.DefaultDelay, "how long after a push the audit looks at it, and waits before believing again that a commit has no pull request")
 }
 
 // fromEnv sets every flag not given on the command line from its
@@ -388,18 +389,10 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 		ResyncInterval:  c.flags.resyncInterval,
 		RecheckInterval: c.flags.recheckInterval,
 		Artifacts:       verifier,
-		ChatOps:         c.flags.chatOps,
-		BypassIssues:    c.flags.bypassIssues,
-		AuditDelay:      c.flags.auditDelay,
-		// The optional features' own copies of the repositories; "_" keeps
-		// the folder apart from the mirrors' host folders.
-		WorkDir: filepath.Join(c.flags.cacheDir, "_workspaces"),
 	}
-	if spec := c.flags.auditSink; spec != "" {
-		cfg.AuditSink = func(owner, repo string) (chain.Sink, error) { return openAuditSink(e, spec, owner, repo) }
-		if !strings.Contains(spec, "{repo}") {
-			logger.Warn("--audit-sink names no {repo}: every repository's records go to one log, which matches only one repository's history; the others' exports fail")
-		}
+	cfg.Features, err = serveFeatures(e, c, apps, logger)
+	if err != nil {
+		return usageError("serve: %v", err)
 	}
 	b, err := bot.New(cfg)
 	if err != nil {

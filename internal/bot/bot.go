@@ -29,13 +29,15 @@
 // checked in mergegroup.go, moved base branches in push.go.
 //
 // Optional features, each off by default because it needs more App
-// permissions, work in their own copy of each repository (workspace.go):
-// chat-ops proposes the next promotion after a merge when the policy says
-// autoPropose and answers "/promobot rollback" comments (chatops.go,
-// rollback.go); the audit of pushes to the default branch reports changes
-// that bypassed the check as issues and failing commit statuses
-// (bypass.go) and exports the audit log (export.go), both after a delay
-// that lets GitHub link merged commits to their pull requests (audit.go).
+// permissions, are packages of their own that plug into the event table
+// through the Feature contract (feature.go) and are listed in
+// Config.Features: autoPropose (package chatops) proposes the next
+// promotion after a merge when the policy says so, the rollback command
+// (package rollbackcmd) answers "/promobot rollback" comments, and the
+// audit of the default branch (package branchaudit) reports changes that
+// bypassed the check as issues and failing commit statuses and exports the
+// audit log. They work in their own copy of each repository (package
+// workspace).
 package bot
 
 import (
@@ -48,7 +50,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/bot/queue"
@@ -117,37 +118,10 @@ type Config struct {
 	// time.Now.
 	Now func() time.Time
 
-	// The optional features below are off by default: each needs App
-	// permissions beyond the least-privilege install (docs/github-app.md).
-
-	// ChatOps opens the next promotion pull request when a promotion into
-	// an environment merges and the policy marks the next environment
-	// autoPropose, and answers "/promobot rollback" comments on merged
-	// promotion pull requests. It needs contents and pull requests write,
-	// and the issue_comment event.
-	ChatOps bool
-	// BypassIssues checks every manifest change pushed to the default
-	// branch, and for one that did not come through a merged pull request
-	// with a passing check, opens (or updates) an issue and sets a failing
-	// commit status. It needs issues and statuses write.
-	BypassIssues bool
-	// AuditSink, when set, opens the tamper-evident audit log of a
-	// repository; the audit records are exported to it after merges and
-	// pushes to the default branch.
-	AuditSink func(owner, repo string) (chain.Sink, error)
-	// AuditDelay is how long after a push or merge the audit (bypass
-	// detection and export) looks at it, and how long it waits before
-	// believing a second time that a commit has no pull request: GitHub
-	// associates a merged commit with its pull request with a delay. Zero
-	// means DefaultAuditDelay.
-	AuditDelay time.Duration
-	// WorkDir holds the optional features' own copy of each repository;
-	// required when one of them is on.
-	WorkDir string
+	// Features are the optional features, each off unless listed: see
+	// Feature. Their events join the event table.
+	Features []Feature
 }
-
-// DefaultAuditDelay is the default of Config.AuditDelay.
-const DefaultAuditDelay = time.Minute
 
 // Engine judges a change and renders the verdict for a check run.
 type Engine interface {
@@ -215,14 +189,6 @@ type deps struct {
 	client        func(installationID int64) (githubAPI, error)
 	installations func(ctx context.Context) ([]int64, error)
 	mirrors       mirrors
-	// features gives the optional features' client; nil when none is on.
-	features func(installationID int64) (featureAPI, error)
-	// botLogin returns the App's bot login, such as "promobot[bot]".
-	botLogin func(ctx context.Context) (string, error)
-	// afterFunc runs f once after d, as time.AfterFunc; clock is the time
-	// the audit's delays are measured on. Tests replace both.
-	afterFunc func(d time.Duration, f func())
-	clock     func() time.Time
 }
 
 // Bot is the GitHub App. Create it with New, serve Handler, and call
@@ -237,20 +203,12 @@ type Bot struct {
 	heads keyedLocks
 	// resync is the resynchronization loop, nil when it is off.
 	resync *resyncLoop
-	// workspaces are the optional features' copies of the repositories.
-	workspaces *workspaces
-	// audits is the state of the bypass detection and the audit export.
-	audits *audits
-	// comments remembers the ids of the chat-ops comments taken.
-	comments recentIDs
+	// subscribers lists, by event, the features that listed it.
+	subscribers map[string][]Feature
 }
 
-// New checks cfg and starts the bot's workers.
-func New(cfg Config) (*Bot, error) { return newWithApps(cfg, nil) }
-
-// newWithApps is New; adjust, when set, replaces some of the connections
-// (tests: the audit's timers and clock).
-func newWithApps(cfg Config, adjust func(*deps)) (*Bot, error) {
+// New checks cfg, starts the features and the bot's workers.
+func New(cfg Config) (*Bot, error) {
 	if cfg.Apps == nil || cfg.Mirrors == nil {
 		return nil, errors.New("bot: Apps and Mirrors are required")
 	}
@@ -264,19 +222,6 @@ func newWithApps(cfg Config, adjust func(*deps)) (*Bot, error) {
 		},
 		installations: cfg.Apps.InstallationIDs,
 		mirrors:       mirrorSet{cfg.Mirrors},
-		botLogin:      cfg.Apps.BotLogin,
-	}
-	if cfg.featuresOn() {
-		d.features = func(id int64) (featureAPI, error) {
-			c, err := cfg.Apps.Installation(id)
-			if err != nil {
-				return nil, err
-			}
-			return c, nil
-		}
-	}
-	if adjust != nil {
-		adjust(&d)
 	}
 	return newBot(cfg, d)
 }
@@ -297,19 +242,10 @@ func newBot(cfg Config, d deps) (*Bot, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.AuditDelay <= 0 {
-		cfg.AuditDelay = DefaultAuditDelay
+	b := &Bot{cfg: cfg, deps: d}
+	if err := b.startFeatures(b.pipelineHandlers()); err != nil {
+		return nil, fmt.Errorf("bot: %w", err)
 	}
-	if cfg.featuresOn() && (cfg.WorkDir == "" || d.features == nil || d.botLogin == nil) {
-		return nil, errors.New("bot: the optional features need a work directory and a GitHub client")
-	}
-	if d.afterFunc == nil {
-		d.afterFunc = func(delay time.Duration, f func()) { time.AfterFunc(delay, f) }
-	}
-	if d.clock == nil {
-		d.clock = time.Now
-	}
-	b := &Bot{cfg: cfg, deps: d, workspaces: &workspaces{dir: cfg.WorkDir}, audits: newAudits()}
 	b.queue = queue.New[jobKey](queue.Options{
 		Workers: cfg.Workers,
 		Size:    cfg.QueueSize,
@@ -368,9 +304,16 @@ func writeText(w http.ResponseWriter, status int, text string) {
 func (b *Bot) Shutdown(ctx context.Context) error {
 	b.draining.Store(true)
 	b.resync.stop()
-	b.audits.close()
+	for _, f := range b.cfg.Features {
+		if s, ok := f.(Stopper); ok {
+			s.Stop()
+		}
+	}
 	return b.queue.Shutdown(ctx)
 }
+
+// Busy reports whether a job is queued or running.
+func (b *Bot) Busy() bool { return b.queue.Depth() > 0 || b.queue.Running() > 0 }
 
 // mirrorSet adapts *mirror.Set to mirrors.
 type mirrorSet struct{ set *mirror.Set }

@@ -13,20 +13,22 @@ import (
 	"github.com/example-org/promobot/internal/githubapi"
 )
 
-// handlers registers one thin handler per event: this table is the only
+// pipelineHandlers registers one thin handler per event of the pipeline:
+// this table, with the events the features list (feature.go), is the only
 // place that says which events the bot reacts to. Each handler parses the
 // payload, decides whether the action matters, and schedules a job (or, for
 // installation events, a resynchronization); none calls GitHub. Events
-// missing here are answered 202 and ignored. New reactions to an event
-// (chat commands on issue_comment, bypass detection on push) belong in its
-// handler or a new entry here, each scheduling its own kind of job.
+// missing here are answered 202 and ignored. New reactions to an event the
+// pipeline handles belong in its handler or, for an optional one, in a
+// feature listening to the pipeline's event meaning it (EventMerged,
+// EventDefaultBranchPush).
 //
 // The table lists the events of the least-privilege install, exactly those
 // .github/promobot-app.yml subscribes to by default. Optional features add
-// their events below, only when they are on, as the manifest's extended set
+// their events, only when they are on, as the manifest's extended set
 // lists them.
-func (b *Bot) handlers() map[string]webhook.Handler {
-	h := map[string]webhook.Handler{
+func (b *Bot) pipelineHandlers() map[string]webhook.Handler {
+	return map[string]webhook.Handler{
 		"ping":                      webhook.HandlerFunc(b.onPing),
 		"pull_request":              webhook.HandlerFunc(b.onPullRequest),
 		"pull_request_review":       webhook.HandlerFunc(b.onPullRequestReview),
@@ -37,8 +39,14 @@ func (b *Bot) handlers() map[string]webhook.Handler {
 		"installation":              webhook.HandlerFunc(b.onInstallation),
 		"installation_repositories": webhook.HandlerFunc(b.onInstallationRepositories),
 	}
-	if b.cfg.ChatOps {
-		h["issue_comment"] = webhook.HandlerFunc(b.onIssueComment)
+}
+
+// handlers is the whole event table: the pipeline's events and the
+// features'.
+func (b *Bot) handlers() map[string]webhook.Handler {
+	h := b.pipelineHandlers()
+	for event, handler := range b.featureHandlers() {
+		h[event] = handler
 	}
 	return h
 }
@@ -59,14 +67,8 @@ const (
 	// jobBaseMoved schedules the open pull requests into a branch that
 	// moved.
 	jobBaseMoved
-	// jobMerged proposes the next promotion after a merge (chat-ops).
-	jobMerged
-	// jobCommand answers a chat-ops command in a comment; ref is the
-	// comment id.
-	jobCommand
-	// jobAudit checks the commits pushed to a repository's default branch
-	// for bypasses and exports its audit records.
-	jobAudit
+	// jobFeature is a feature's job (Host.Submit).
+	jobFeature
 )
 
 // jobKey identifies a job. Jobs with the same key coalesce and never run at
@@ -75,8 +77,10 @@ type jobKey struct {
 	kind         jobKind
 	installation int64
 	repo         string // lower-case "owner/name"
-	number       int    // jobPullRequest, jobMerged, jobCommand
-	ref          string // the commit (jobCommit, jobMergeGroup), the branch (jobBaseMoved) or the comment (jobCommand)
+	number       int    // jobPullRequest, jobFeature
+	ref          string // the commit (jobCommit, jobMergeGroup), the branch (jobBaseMoved) or the feature's JobKey.Ref
+	// feature and featureKind are a jobFeature's feature and JobKey.Kind.
+	feature, featureKind string
 }
 
 // target is what a job evaluates.
@@ -157,7 +161,7 @@ func (b *Bot) onPing(_ context.Context, d webhook.Delivery) error {
 	return nil
 }
 
-func (b *Bot) onPullRequest(_ context.Context, d webhook.Delivery) error {
+func (b *Bot) onPullRequest(ctx context.Context, d webhook.Delivery) error {
 	var ev pullRequestPayload
 	if err := parse(d, &ev); err != nil {
 		return err
@@ -174,7 +178,7 @@ func (b *Bot) onPullRequest(_ context.Context, d webhook.Delivery) error {
 		// A label can change the verdict (a freeze window's override
 		// label).
 	case "closed":
-		return b.onClosed(d, ev)
+		return b.onClosed(ctx, d, ev)
 	default:
 		return webhook.Ignore("action %q", action)
 	}

@@ -18,7 +18,6 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 
-	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/githubapi"
@@ -66,8 +65,6 @@ type harness struct {
 	bot      *Bot
 	server   *httptest.Server
 	metrics  *metrics.Metrics
-	// timers holds the audit's delayed callbacks and clock.
-	timers *fakeTimers
 }
 
 type harnessOptions struct {
@@ -81,16 +78,11 @@ type harnessOptions struct {
 	now func() time.Time
 	// wire wraps the transport to the emulator.
 	wire func(http.RoundTripper) http.RoundTripper
-	// chatOps, bypassIssues and auditSink (a file path) turn the optional
-	// features on; their delays run on h.timers.
-	chatOps, bypassIssues bool
-	auditSink             string
 }
 
 func newHarness(t testing.TB, opts harnessOptions) *harness {
 	t.Helper()
 	h := newWorld(t)
-	h.timers = newFakeTimers()
 	h.start(opts)
 	return h
 }
@@ -149,14 +141,9 @@ func (h *harness) start(opts harnessOptions) {
 		Engine: opts.engine, Metrics: m, Logger: testLogger(t),
 		Workers: opts.workers, QueueSize: opts.queueSize,
 		ResyncInterval: opts.resyncInterval, RecheckInterval: opts.recheckInterval,
-		Now:     now,
-		ChatOps: opts.chatOps, BypassIssues: opts.bypassIssues, AuditDelay: time.Minute,
-		WorkDir: t.TempDir(),
+		Now: now,
 	}
-	if opts.auditSink != "" {
-		cfg.AuditSink = func(string, string) (chain.Sink, error) { return chain.FileSink{Path: opts.auditSink}, nil }
-	}
-	b, err := newWithApps(cfg, func(d *deps) { d.afterFunc, d.clock = h.timers.afterFunc, h.timers.now })
+	b, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,21 +110,6 @@ type pushPayload struct {
 	Deleted bool   `json:"deleted"`
 }
 
-// issueCommentPayload is an issue_comment delivery.
-type issueCommentPayload struct {
-	payloadEnvelope
-	Issue struct {
-		Number int `json:"number"`
-		// PullRequest is present when the issue is a pull request's.
-		PullRequest *struct{} `json:"pull_request"`
-	} `json:"issue"`
-	Comment struct {
-		ID   int64          `json:"id"`
-		Body string         `json:"body"`
-		User payloadAccount `json:"user"`
-	} `json:"comment"`
-}
-
 // pingPayload is a ping delivery.
 type pingPayload struct {
 	Zen    string `json:"zen"`

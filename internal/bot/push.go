@@ -12,8 +12,9 @@ import (
 // onPush reacts to pushes. A push to the default branch moves the base of
 // its open pull requests, whose rules, CODEOWNERS and manifests are read
 // from that tip: each is evaluated again. With bypass detection or the
-// audit export on, the pushed commits are also audited (audit.go).
-func (b *Bot) onPush(_ context.Context, d webhook.Delivery) error {
+// audit export on, the pushed commits are also audited: the features
+// listening to EventDefaultBranchPush get the push first.
+func (b *Bot) onPush(ctx context.Context, d webhook.Delivery) error {
 	var ev pushPayload
 	if err := parse(d, &ev); err != nil {
 		return err
@@ -32,11 +33,14 @@ func (b *Bot) onPush(_ context.Context, d webhook.Delivery) error {
 		return err
 	}
 	logger := d.Logger.With(KeyRepo, t.fullName(), KeyInstallationID, t.installation, "branch", branch, KeySHA, ev.After)
-	if b.cfg.auditOn() {
-		// The audit looks at the pushed commits after Config.AuditDelay,
-		// once GitHub has associated merged commits with their pull
-		// requests.
-		b.scheduleAudit(logger, t, branch, ev.Before)
+	if len(b.featuresOf(EventDefaultBranchPush)) > 0 {
+		err := b.dispatch(ctx, Event{
+			Name: EventDefaultBranchPush, Delivery: d, Logger: logger,
+			Repo: t.repo(branch), Push: &Push{Before: ev.Before, After: ev.After},
+		})
+		if err != nil && !errors.Is(err, webhook.ErrIgnored) {
+			return err
+		}
 	}
 	key := jobKey{kind: jobBaseMoved, installation: t.installation, repo: strings.ToLower(t.fullName()), ref: branch}
 	return b.submit(key, logger, func(ctx context.Context, logger *slog.Logger) error { return b.baseMoved(ctx, logger, t, branch) })

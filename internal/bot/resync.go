@@ -137,15 +137,19 @@ func (b *Bot) resyncInstallation(ctx context.Context, logger *slog.Logger, id in
 		return st, err
 	}
 	var errs []error
-	for _, r := range repos {
-		if r.Archived {
+	for _, repo := range repos {
+		if repo.Archived {
 			continue
 		}
-		t := target{installation: id, owner: r.Owner, name: r.Name, cloneURL: r.CloneURL}
-		if b.cfg.auditOn() {
-			// A push or merge whose delivery was lost, or that came while
-			// the bot was down, is audited too.
-			b.scheduleAudit(logger, t, r.DefaultBranch, "")
+		t := target{installation: id, owner: repo.Owner, name: repo.Name, cloneURL: repo.CloneURL}
+		// A feature's periodic work (the audit of a push or merge whose
+		// delivery was lost, or that came while the bot was down, say).
+		for _, f := range b.cfg.Features {
+			if rs, ok := f.(Resyncer); ok {
+				if err := rs.Resync(ctx, t.repo(repo.DefaultBranch), logger); err != nil {
+					errs = append(errs, fmt.Errorf("%s: feature %s: %w", t.fullName(), f.Name(), err))
+				}
+			}
 		}
 		if err := b.resyncRepository(ctx, logger, gh, t, recheck, &st); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", t.fullName(), err))

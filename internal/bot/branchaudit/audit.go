@@ -1,4 +1,10 @@
-package bot
+// Package branchaudit is the bot's audit of each repository's default
+// branch, a bot.Feature: bypass detection (bypass.go) reports manifest
+// changes that did not come through a reviewed pull request, and the audit
+// export (export.go) appends the verified audit records to the
+// repository's tamper-evident log. Both run in one job per repository,
+// after pushes to the default branch, merges and resynchronization passes.
+package branchaudit
 
 import (
 	"context"
@@ -11,21 +17,23 @@ import (
 	"github.com/example-org/promobot/internal/audit"
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/audit/githubreview"
+	"github.com/example-org/promobot/internal/bot"
 	"github.com/example-org/promobot/internal/bot/queue"
+	"github.com/example-org/promobot/internal/bot/workspace"
 	"github.com/example-org/promobot/internal/failure"
 )
 
 // The audit of a repository's default branch: bypass detection (bypass.go)
 // and the export of the audit log (export.go), run by one job per
-// repository, Config.AuditDelay after a push or a merge.
+// repository, Options.Delay after a push or a merge.
 //
 // GitHub associates a merged commit with its pull request a little after
 // the push, and until it has, the commit looks pushed directly. A false
 // alarm would teach people to ignore the real ones, so:
 //
-//   - the first look at a push waits Config.AuditDelay;
+//   - the first look at a push waits Options.Delay;
 //   - a commit GitHub links to no merged pull request is believed to have
-//     none only when a second look, at least Config.AuditDelay after the
+//     none only when a second look, at least Options.Delay after the
 //     first, says so again (a look that finds a merged pull request, with a
 //     failing check or none, is final at once);
 //   - until then the commit is neither reported nor exported, and the job
@@ -87,21 +95,21 @@ func (a *audits) state(key string) *auditState {
 	return st
 }
 
-// scheduleAudit arms the audit of t's default branch, Config.AuditDelay
+// scheduleAudit arms the audit of t's default branch, Options.Delay
 // from now, unless one is already armed. before is the "before" of a push,
 // "" for a merge or a resynchronization pass.
-func (b *Bot) scheduleAudit(logger *slog.Logger, t target, branch, before string) {
+func (f *Feature) scheduleAudit(logger *slog.Logger, t target, branch, before string) {
 	key := strings.ToLower(t.fullName())
-	a := b.audits
+	a := f.audits
 	a.mu.Lock()
 	if a.closed || branch == "" {
 		a.mu.Unlock()
 		return
 	}
 	st := a.state(key)
-	st.t = target{installation: t.installation, owner: t.owner, name: t.name, cloneURL: t.cloneURL}
+	st.t = t
 	st.branch = branch
-	if st.floor == "" && commitHash.MatchString(before) && strings.Trim(before, "0") != "" {
+	if st.floor == "" && bot.IsCommitHash(before) && strings.Trim(before, "0") != "" {
 		st.floor = before
 	}
 	if st.armed {
@@ -110,14 +118,14 @@ func (b *Bot) scheduleAudit(logger *slog.Logger, t target, branch, before string
 	}
 	st.armed = true
 	a.mu.Unlock()
-	logger.Debug("audit scheduled", "in", b.cfg.AuditDelay)
-	b.deps.afterFunc(b.cfg.AuditDelay, func() { b.queueAudit(key) })
+	logger.Debug("audit scheduled", "in", f.opts.Delay)
+	f.opts.AfterFunc(f.opts.Delay, func() { f.queueAudit(key) })
 }
 
 // queueAudit queues the audit job of key; when the queue is full it tries
 // again after the delay.
-func (b *Bot) queueAudit(key string) {
-	a := b.audits
+func (f *Feature) queueAudit(key string) {
+	a := f.audits
 	a.mu.Lock()
 	st := a.repos[key]
 	if a.closed || st == nil {
@@ -126,15 +134,13 @@ func (b *Bot) queueAudit(key string) {
 	}
 	t := st.t
 	a.mu.Unlock()
-	logger := b.cfg.Logger.With(KeyRepo, t.fullName(), KeyInstallationID, t.installation, "component", "audit")
-	err := b.queue.Submit(jobKey{kind: jobAudit, installation: t.installation, repo: key}, queue.Job{
-		Logger: logger,
-		Run:    func(ctx context.Context, logger *slog.Logger) error { return b.runAudit(ctx, logger, key) },
-	})
+	logger := f.host.Logger().With(bot.KeyRepo, t.fullName(), bot.KeyInstallationID, t.installation, "component", "audit")
+	err := f.host.Submit(bot.JobKey{Installation: t.installation, Repo: key, Kind: "audit"}, logger,
+		func(ctx context.Context, logger *slog.Logger) error { return f.runAudit(ctx, logger, key) })
 	switch {
 	case errors.Is(err, queue.ErrFull):
 		logger.Warn("audit not queued: the queue is full; trying again later")
-		b.deps.afterFunc(b.cfg.AuditDelay, func() { b.queueAudit(key) })
+		f.opts.AfterFunc(f.opts.Delay, func() { f.queueAudit(key) })
 	case err != nil:
 		a.mu.Lock()
 		st.armed = false
@@ -144,12 +150,12 @@ func (b *Bot) queueAudit(key string) {
 
 // auditRun is one audit job.
 type auditRun struct {
-	b        *Bot
+	f        *Feature
 	key      string
 	logger   *slog.Logger
 	j        *featureJob
 	t        target
-	ws       *workspace
+	ws       *workspace.Workspace
 	repo     *audit.Repository
 	h        *audit.History
 	reviewer audit.Reviewer
@@ -157,64 +163,64 @@ type auditRun struct {
 }
 
 // runAudit is the audit job of a repository.
-func (b *Bot) runAudit(ctx context.Context, logger *slog.Logger, key string) error {
-	a := b.audits
+func (f *Feature) runAudit(ctx context.Context, logger *slog.Logger, key string) error {
+	a := f.audits
 	a.mu.Lock()
 	st := a.repos[key]
 	st.armed = false
 	t, branch, floor := st.t, st.branch, st.floor
 	a.mu.Unlock()
 
-	j, err := b.startFeatureJob(ctx, t.installation)
+	j, err := f.startJob(ctx, t.installation)
 	if err != nil {
-		b.rearmOnError(logger, t, branch)
+		f.rearmOnError(logger, t, branch)
 		return err
 	}
-	ws, unlock, err := b.workspaces.open(ctx, t, j.token, branch)
+	ws, unlock, err := f.opts.Workspaces.Open(ctx, t.fullName(), t.cloneURL, j.token, branch)
 	if err != nil {
-		b.rearmOnError(logger, t, branch)
+		f.rearmOnError(logger, t, branch)
 		return err
 	}
 	defer unlock()
-	repo, h, err := ws.history(ctx)
+	repo, h, err := ws.History(ctx)
 	if err != nil {
 		return err
 	}
 	defer repo.Close()
 	reviewer, err := githubreview.New(j.gh, githubreview.Options{
 		Owner: t.owner, Repo: t.name, DefaultBranch: branch,
-		Assess:   audit.AssessOptions{CheckName: b.cfg.CheckName, App: strings.TrimSuffix(j.bot, "[bot]")},
-		CacheDir: ws.stateFile("github"),
+		Assess:   audit.AssessOptions{CheckName: f.host.CheckName(), App: strings.TrimSuffix(j.bot, "[bot]")},
+		CacheDir: ws.StateFile("github"),
 		// An answer without a merged pull request is never taken from the
 		// cache: the second look must ask GitHub again.
 		RecheckAfter: time.Nanosecond,
-		Now:          b.deps.clock,
+		Now:          f.opts.Clock,
 		Logger:       logger,
 	})
 	if err != nil {
 		return err
 	}
-	r := &auditRun{b: b, key: key, logger: logger, j: j, t: t, ws: ws, repo: repo, h: h, reviewer: reviewer, verdicts: map[string]audit.Verdict{}}
+	r := &auditRun{f: f, key: key, logger: logger, j: j, t: t, ws: ws, repo: repo, h: h, reviewer: reviewer, verdicts: map[string]audit.Verdict{}}
 	var again bool
 	var errs []error
-	if b.cfg.BypassIssues {
+	if f.opts.BypassIssues {
 		more, err := r.checkBypass(ctx, floor)
 		again, errs = again || more, append(errs, err)
 	}
-	if b.cfg.AuditSink != nil {
+	if f.opts.Sink != nil {
 		more, err := r.export(ctx)
 		again, errs = again || more, append(errs, err)
 	}
 	if again {
-		b.scheduleAudit(logger, t, branch, "")
+		f.scheduleAudit(logger, t, branch, "")
 	}
 	return errors.Join(errs...)
 }
 
 // rearmOnError schedules the audit again after a failure that a later try
 // can cure (GitHub or git unreachable).
-func (b *Bot) rearmOnError(logger *slog.Logger, t target, branch string) {
-	b.scheduleAudit(logger, t, branch, "")
+func (f *Feature) rearmOnError(logger *slog.Logger, t target, branch string) {
+	f.scheduleAudit(logger, t, branch, "")
 }
 
 // retryable reports whether looking again later can cure err: not when
@@ -246,9 +252,9 @@ func (r *auditRun) verdict(ctx context.Context, commit string) (audit.Verdict, e
 
 // settled reports whether a verdict about commit can be acted on: it found
 // a merged pull request, or it found none twice, looks at least
-// Config.AuditDelay apart.
+// Options.Delay apart.
 func (r *auditRun) settled(commit string, v audit.Verdict) bool {
-	a := r.b.audits
+	a := r.f.audits
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	st := a.state(r.key)
@@ -256,7 +262,7 @@ func (r *auditRun) settled(commit string, v audit.Verdict) bool {
 		delete(st.firstSeen, commit)
 		return true
 	}
-	now := r.b.deps.clock()
+	now := r.f.opts.Clock()
 	first, ok := st.firstSeen[commit]
 	if !ok {
 		if len(st.firstSeen) > maxRecentIDs {
@@ -265,7 +271,7 @@ func (r *auditRun) settled(commit string, v audit.Verdict) bool {
 		st.firstSeen[commit] = now
 		return false
 	}
-	return now.Sub(first) >= r.b.cfg.AuditDelay
+	return now.Sub(first) >= r.f.opts.Delay
 }
 
 // applyVerdict fills a record's review fields from a verdict, as

@@ -1,4 +1,4 @@
-package bot
+package rollbackcmd
 
 import (
 	"context"
@@ -10,7 +10,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/featurekit"
 	"github.com/example-org/promobot/internal/bot/webhook"
+	"github.com/example-org/promobot/internal/bot/workspace"
 	"github.com/example-org/promobot/internal/codeowners"
 	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/githubapi"
@@ -57,9 +60,34 @@ func parseCommand(body string) (string, bool) {
 	return "", false
 }
 
-func (b *Bot) onIssueComment(_ context.Context, d webhook.Delivery) error {
+// issueCommentPayload is an issue_comment delivery, reduced to the fields
+// chat-ops reads.
+type issueCommentPayload struct {
+	Action     string `json:"action"`
+	Repository struct {
+		DefaultBranch string `json:"default_branch"`
+	} `json:"repository"`
+	Issue struct {
+		Number int `json:"number"`
+		// PullRequest is present when the issue is a pull request's.
+		PullRequest *struct{} `json:"pull_request"`
+	} `json:"issue"`
+	Comment struct {
+		ID   int64  `json:"id"`
+		Body string `json:"body"`
+		User struct {
+			Login string `json:"login"`
+			// Type is "User", "Bot" or "Organization".
+			Type string `json:"type"`
+		} `json:"user"`
+	} `json:"comment"`
+}
+
+// onIssueComment takes a "/promobot" command from a new comment on a pull
+// request and queues its answer.
+func (f *Feature) onIssueComment(d webhook.Delivery) error {
 	var ev issueCommentPayload
-	if err := parse(d, &ev); err != nil {
+	if err := bot.ParsePayload(d, &ev); err != nil {
 		return err
 	}
 	author := ev.Comment.User
@@ -75,51 +103,52 @@ func (b *Bot) onIssueComment(_ context.Context, d webhook.Delivery) error {
 	if !ok {
 		return webhook.Ignore("no /promobot command")
 	}
-	t, err := newTarget(ev.payloadEnvelope)
+	repo, err := bot.RepoOf(d)
 	if err != nil {
 		return err
 	}
+	t := newTarget(repo)
 	c := command{name: name, commentID: ev.Comment.ID, author: author.Login, branch: ev.Repository.DefaultBranch}
 	if t.number = ev.Issue.Number; t.number <= 0 || c.commentID <= 0 || c.author == "" || c.branch == "" {
 		return webhook.BadRequest(errors.New("a comment without an issue number, comment id, author or default branch"))
 	}
-	if !b.comments.add(c.commentID) {
+	if !f.comments.add(c.commentID) {
 		return webhook.Ignore("comment %d already taken", c.commentID)
 	}
 	logger := t.logger(d.Logger).With("comment_id", c.commentID, "command", c.name, "commenter", c.author)
-	key := jobKey{kind: jobCommand, installation: t.installation, repo: strings.ToLower(t.fullName()), number: t.number, ref: strconv.FormatInt(c.commentID, 10)}
-	err = b.submit(key, logger, func(ctx context.Context, logger *slog.Logger) error { return b.runCommand(ctx, logger, t, c) })
+	key := t.jobKey("command", strconv.FormatInt(c.commentID, 10))
+	err = f.host.Submit(key, logger, func(ctx context.Context, logger *slog.Logger) error { return f.runCommand(ctx, logger, t, c) })
 	if err != nil {
-		b.comments.forget(c.commentID)
+		f.comments.forget(c.commentID)
 	}
 	return err
 }
 
 // runCommand answers one command.
-func (b *Bot) runCommand(ctx context.Context, logger *slog.Logger, t target, c command) error {
-	j, err := b.startFeatureJob(ctx, t.installation)
+func (f *Feature) runCommand(ctx context.Context, logger *slog.Logger, t target, c command) error {
+	j, err := f.startJob(ctx, t.installation)
 	if err != nil {
 		return err
 	}
-	mark := marker("reply-to", strconv.FormatInt(c.commentID, 10))
-	if done, err := answered(ctx, j, t, t.number, mark); err != nil || done {
+	mark := featurekit.Marker("reply-to", strconv.FormatInt(c.commentID, 10))
+	if done, err := featurekit.Answered(ctx, j.GitHub, j.Bot, t.owner, t.name, t.number, mark); err != nil || done {
 		if done {
-			b.cfg.Metrics.ChatOps("rollback", "duplicate")
+			f.host.Metrics().ChatOps("rollback", "duplicate")
 			logger.Info("chat-ops: the command was answered already")
 		}
 		return err
 	}
 	var outcome, text string
 	if c.name == "rollback" {
-		outcome, text, err = b.rollbackCommand(ctx, logger, j, t, c)
+		outcome, text, err = f.rollbackCommand(ctx, logger, j, t, c)
 	} else {
 		outcome = "unknown_command"
 		text = "promobot understands one command: `/promobot rollback`, on a merged promotion pull request, opens the pull request that rolls it back."
 	}
-	b.cfg.Metrics.ChatOps("rollback", outcome)
+	f.host.Metrics().ChatOps("rollback", outcome)
 	logger.Info("chat-ops command answered", "outcome", outcome)
 	reply := fmt.Sprintf("@%s %s\n\n%s", c.author, text, mark)
-	if _, cerr := j.gh.CreateComment(ctx, t.owner, t.name, t.number, reply); cerr != nil {
+	if _, cerr := j.GitHub.CreateComment(ctx, t.owner, t.name, t.number, reply); cerr != nil {
 		return errors.Join(err, cerr)
 	}
 	return err
@@ -128,10 +157,10 @@ func (b *Bot) runCommand(ctx context.Context, logger *slog.Logger, t target, c c
 // rollbackCommand opens the rollback of t's pull request for c.author when
 // it is a merged promotion and the author owns what it changed. It returns
 // the outcome for metrics, the reply, and the error that stopped it, if any.
-func (b *Bot) rollbackCommand(ctx context.Context, logger *slog.Logger, j *featureJob, t target, c command) (string, string, error) {
-	pr, err := j.gh.PullRequest(ctx, t.owner, t.name, t.number)
+func (f *Feature) rollbackCommand(ctx context.Context, logger *slog.Logger, j *featureJob, t target, c command) (string, string, error) {
+	pr, err := j.GitHub.PullRequest(ctx, t.owner, t.name, t.number)
 	if err != nil {
-		return "error", "promobot could not read this pull request: " + retryHint(failure.IsTerminal(err)), err
+		return "error", "promobot could not read this pull request: " + featurekit.RetryHint(failure.IsTerminal(err)), err
 	}
 	switch {
 	case !pr.Merged || pr.MergeCommitSHA == "":
@@ -139,16 +168,16 @@ func (b *Bot) rollbackCommand(ctx context.Context, logger *slog.Logger, j *featu
 	case pr.BaseRef != c.branch:
 		return "not_promotion", fmt.Sprintf("#%d merged into `%s`; promobot rolls back only what merged into `%s`.", t.number, pr.BaseRef, c.branch), nil
 	}
-	ws, unlock, err := b.workspaces.open(ctx, t, j.token, c.branch)
+	ws, unlock, err := f.open(ctx, t, j.Token, c.branch)
 	if err != nil {
-		return "error", "promobot could not fetch the repository: " + retryHint(false), err
+		return "error", "promobot could not fetch the repository: " + featurekit.RetryHint(false), err
 	}
 	defer unlock()
-	repo, h, err := ws.history(ctx)
+	repo, h, err := ws.History(ctx)
 	if err != nil {
-		return "error", "promobot could not read the repository's history: " + retryHint(false), err
+		return "error", "promobot could not read the repository's history: " + featurekit.RetryHint(false), err
 	}
-	records := recordsOf(h, pr.MergeCommitSHA)
+	records := featurekit.RecordsOf(h, pr.MergeCommitSHA)
 	_ = repo.Close()
 	var paths []string
 	for _, r := range records {
@@ -159,16 +188,16 @@ func (b *Bot) rollbackCommand(ctx context.Context, logger *slog.Logger, j *featu
 	if len(paths) == 0 {
 		return "not_promotion", fmt.Sprintf("#%d is not a promotion pull request: its merge changed no manifest under `environments/`.", t.number), nil
 	}
-	owner, why, err := b.mayRollBack(ctx, j.gh, t, ws, c.author, paths)
+	owner, why, err := mayRollBack(ctx, j.GitHub, t, ws, c.author, paths)
 	switch {
 	case err != nil:
-		return "error", "promobot could not check who owns the manifests: " + retryHint(failure.IsTerminal(err)), err
+		return "error", "promobot could not check who owns the manifests: " + featurekit.RetryHint(failure.IsTerminal(err)), err
 	case !owner:
 		return "not_owner", "promobot rolls back only for an owner of the manifests: " + why + ". Nothing was opened.", nil
 	}
 	// The commenter asked for this change: as its co-author they cannot
 	// approve it, so a rollback still needs other owners' eyes.
-	out, err := b.executor(j, t, ws, logger).RollbackPullRequest(ctx, t.number, promote.Options{OnBehalfOf: []string{c.author}})
+	out, err := f.executor(j, t, ws, logger).RollbackPullRequest(ctx, t.number, promote.Options{OnBehalfOf: []string{c.author}})
 	var (
 		refused *promote.RefusedError
 		nothing *promote.NothingToDoError
@@ -181,12 +210,12 @@ func (b *Bot) rollbackCommand(ctx context.Context, logger *slog.Logger, j *featu
 	case errors.As(err, &nothing):
 		return "nothing_to_do", "nothing to roll back: " + strings.ReplaceAll(nothing.Message, "`", "'") + ".", nil
 	case errors.As(err, &refused):
-		return "refused", fmt.Sprintf("promobot cannot roll back #%d:\n\n%s", t.number, quoted(refused.Reasons)), nil
+		return "refused", fmt.Sprintf("promobot cannot roll back #%d:\n\n%s", t.number, featurekit.Quoted(refused.Reasons)), nil
 	case err == nil:
 		err = errors.New("the rollback opened no pull request")
 	}
 	logger.Error("rollback failed", "error", err, "terminal", failure.IsTerminal(err))
-	return "error", "promobot could not open the rollback pull request: " + retryHint(failure.IsTerminal(err)), err
+	return "error", "promobot could not open the rollback pull request: " + featurekit.RetryHint(failure.IsTerminal(err)), err
 }
 
 // mayRollBack reports whether login may have the bot roll back a change of
@@ -194,8 +223,8 @@ func (b *Bot) rollbackCommand(ctx context.Context, logger *slog.Logger, j *featu
 // branch's tip (a user owner, or an active member of a team owner, looked
 // up as the evaluation does), with write access. why says who owns what
 // when not. Anything that cannot be established is an error: fail closed.
-func (b *Bot) mayRollBack(ctx context.Context, gh featureAPI, t target, ws *workspace, login string, paths []string) (bool, string, error) {
-	files, err := ws.files(ws.tip.String())
+func mayRollBack(ctx context.Context, gh API, t target, ws *workspace.Workspace, login string, paths []string) (bool, string, error) {
+	files, err := ws.Files(ws.Tip.String())
 	if err != nil {
 		return false, "", err
 	}

@@ -1,4 +1,4 @@
-package bot
+package branchaudit
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/example-org/promobot/internal/audit"
+	"github.com/example-org/promobot/internal/bot"
 	"github.com/example-org/promobot/internal/githubapi"
 )
 
@@ -29,8 +30,8 @@ const maxIssueBody = 60000
 // unreviewed changes. again says the job must look again later: a commit
 // still waits for its second look, or something failed.
 func (r *auditRun) checkBypass(ctx context.Context, floor string) (again bool, err error) {
-	m := r.b.cfg.Metrics
-	checked, err := r.ws.readState(checkedState)
+	m := r.f.host.Metrics()
+	checked, err := r.ws.ReadState(checkedState)
 	if err != nil {
 		m.AuditCheck("error")
 		return false, fmt.Errorf("read the last checked commit: %w", err)
@@ -41,7 +42,7 @@ func (r *auditRun) checkBypass(ctx context.Context, floor string) (again bool, e
 	}
 	switch from {
 	case "":
-		r.logger.Info("bypass detection starts at the tip of the default branch", KeySHA, r.h.Tip)
+		r.logger.Info("bypass detection starts at the tip of the default branch", bot.KeySHA, r.h.Tip)
 		m.AuditCheck("baseline")
 		return false, r.checkedUpTo(r.h.Tip)
 	case r.h.Tip:
@@ -50,7 +51,7 @@ func (r *auditRun) checkBypass(ctx context.Context, floor string) (again bool, e
 	records, err := audit.RecordsSince(ctx, r.repo, r.h, from)
 	if errors.Is(err, audit.ErrNotAncestor) {
 		r.logger.Warn("the default branch was rewritten (a force push?); bypass detection restarts at its tip",
-			"checked", from, KeySHA, r.h.Tip)
+			"checked", from, bot.KeySHA, r.h.Tip)
 		m.AuditCheck("rewritten")
 		return false, r.checkedUpTo(r.h.Tip)
 	}
@@ -72,7 +73,7 @@ func (r *auditRun) checkBypass(ctx context.Context, floor string) (again bool, e
 		}
 		if !r.settled(commit, v) {
 			pending = true
-			r.logger.Info("GitHub links the commit to no merged pull request yet; looking again later", KeySHA, commit)
+			r.logger.Info("GitHub links the commit to no merged pull request yet; looking again later", bot.KeySHA, commit)
 			continue
 		}
 		for _, rec := range records {
@@ -102,11 +103,11 @@ func (r *auditRun) checkBypass(ctx context.Context, floor string) (again bool, e
 
 // checkedUpTo records tip as checked and forgets the floor.
 func (r *auditRun) checkedUpTo(tip string) error {
-	a := r.b.audits
+	a := r.f.audits
 	a.mu.Lock()
 	a.state(r.key).floor = ""
 	a.mu.Unlock()
-	return r.ws.writeState(checkedState, tip)
+	return r.ws.WriteState(checkedState, tip)
 }
 
 // commitsOf returns the distinct commits of records in order.
@@ -152,22 +153,22 @@ func (r *auditRun) report(ctx context.Context, findings []audit.Finding) error {
 			continue
 		}
 		r.markReported(key)
-		r.b.cfg.Metrics.BypassFinding()
-		r.logger.Warn("unreviewed manifest change reported", KeySHA, f.Record.Commit, "path", f.Record.Path,
+		r.f.host.Metrics().BypassFinding()
+		r.logger.Warn("unreviewed manifest change reported", bot.KeySHA, f.Record.Commit, "path", f.Record.Path,
 			"issue", issue.Number, "reason", f.Verdict.Reason)
 	}
 	return errors.Join(errs...)
 }
 
 func (r *auditRun) isReported(key string) bool {
-	a := r.b.audits
+	a := r.f.audits
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.state(r.key).reported[key]
 }
 
 func (r *auditRun) markReported(key string) {
-	a := r.b.audits
+	a := r.f.audits
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	st := a.state(r.key)

@@ -1,4 +1,4 @@
-package bot
+package chatops
 
 import (
 	"context"
@@ -10,7 +10,9 @@ import (
 	"strings"
 
 	"github.com/example-org/promobot/internal/audit"
-	"github.com/example-org/promobot/internal/bot/webhook"
+	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/featurekit"
+	"github.com/example-org/promobot/internal/bot/workspace"
 	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/policy"
 	"github.com/example-org/promobot/internal/promote"
@@ -23,37 +25,14 @@ import (
 // autoPropose, the bot opens the promotion pull request into it, as
 // `promobot promote` would, and says so on the merged pull request.
 
-// onClosed reacts to a merged pull request: chat-ops proposes the next
-// promotion, and the audit looks at the merge once GitHub has associated it.
-func (b *Bot) onClosed(d webhook.Delivery, ev pullRequestPayload) error {
-	pr := ev.PullRequest
-	branch := ev.Repository.DefaultBranch
-	switch {
-	case !pr.Merged:
-		return webhook.Ignore("closed without merging")
-	case branch == "" || pr.Base.Ref != branch:
-		return webhook.Ignore("merged into %s, not the default branch", pr.Base.Ref)
-	case !b.cfg.ChatOps && !b.cfg.auditOn():
-		return webhook.Ignore("merged; no optional feature is on")
-	}
-	t, err := newTarget(ev.payloadEnvelope)
-	if err != nil {
-		return err
-	}
-	if t.number = pr.Number; t.number <= 0 || !commitHash.MatchString(pr.MergeCommitSHA) {
-		return webhook.BadRequest(errors.New("a merged pull request without a number or merge commit"))
-	}
-	t.sha = pr.MergeCommitSHA
-	logger := t.logger(d.Logger)
-	if b.cfg.auditOn() {
-		b.scheduleAudit(logger, t, branch, "")
-	}
-	if !b.cfg.ChatOps {
-		return nil
-	}
-	key := jobKey{kind: jobMerged, installation: t.installation, repo: strings.ToLower(t.fullName()), number: t.number}
-	return b.submit(key, logger, func(ctx context.Context, logger *slog.Logger) error {
-		return b.proposeNext(ctx, logger, t, branch)
+// onMerged reacts to a pull request merged into the default branch: it
+// queues the proposal of the next promotion.
+func (f *Feature) onMerged(ev bot.Event) error {
+	t := newTarget(ev.Repo)
+	t.number, t.sha = ev.Merge.Number, ev.Merge.MergeCommit
+	branch := ev.Repo.DefaultBranch
+	return f.host.Submit(t.jobKey("merged", ""), ev.Logger, func(ctx context.Context, logger *slog.Logger) error {
+		return f.proposeNext(ctx, logger, t, branch)
 	})
 }
 
@@ -100,17 +79,6 @@ func proposalOf(records []audit.Record) (proposal, string) {
 	return p, ""
 }
 
-// recordsOf returns the records a commit made.
-func recordsOf(h *audit.History, commit string) []audit.Record {
-	var out []audit.Record
-	for _, r := range h.Records {
-		if r.Commit == commit {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 // autoProposed returns the environments promoted from env that the policy
 // marks autoPropose, in policy order.
 func autoProposed(pol *policy.Policy, env string) []string {
@@ -139,28 +107,28 @@ func readPolicy(files fs.FS) (*policy.Policy, error) {
 
 // proposeNext opens the promotion pull requests that the merge of t's pull
 // request (merge commit t.sha into branch) calls for.
-func (b *Bot) proposeNext(ctx context.Context, logger *slog.Logger, t target, branch string) error {
-	j, err := b.startFeatureJob(ctx, t.installation)
+func (f *Feature) proposeNext(ctx context.Context, logger *slog.Logger, t target, branch string) error {
+	j, err := f.startJob(ctx, t.installation)
 	if err != nil {
 		return err
 	}
-	ws, unlock, err := b.workspaces.open(ctx, t, j.token, branch)
+	ws, unlock, err := f.open(ctx, t, j.Token, branch)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	repo, h, err := ws.history(ctx)
+	repo, h, err := ws.History(ctx)
 	if err != nil {
 		return err
 	}
-	records := recordsOf(h, t.sha)
+	records := featurekit.RecordsOf(h, t.sha)
 	_ = repo.Close()
 	p, why := proposalOf(records)
 	if why != "" {
 		logger.Info("autoPropose: nothing to propose", "reason", why)
 		return nil
 	}
-	files, err := ws.files(t.sha)
+	files, err := ws.Files(t.sha)
 	if err != nil {
 		return err
 	}
@@ -171,30 +139,24 @@ func (b *Bot) proposeNext(ctx context.Context, logger *slog.Logger, t target, br
 	}
 	var errs []error
 	for _, env := range autoProposed(pol, p.env) {
-		errs = append(errs, b.proposeOne(ctx, logger.With("environment", env), j, t, ws, p, env))
+		errs = append(errs, f.proposeOne(ctx, logger.With("environment", env), j, t, ws, p, env))
 	}
 	return errors.Join(errs...)
 }
 
 // proposeOne opens the promotion of p into env and tells the merged pull
 // request what happened, once.
-func (b *Bot) proposeOne(ctx context.Context, logger *slog.Logger, j *featureJob, t target, ws *workspace, p proposal, env string) error {
-	mark := marker("propose", fmt.Sprintf("%s %s", env, t.sha))
-	if done, err := answered(ctx, j, t, t.number, mark); err != nil || done {
+func (f *Feature) proposeOne(ctx context.Context, logger *slog.Logger, j *featureJob, t target, ws *workspace.Workspace, p proposal, env string) error {
+	mark := featurekit.Marker("propose", fmt.Sprintf("%s %s", env, t.sha))
+	if done, err := featurekit.Answered(ctx, j.GitHub, j.Bot, t.owner, t.name, t.number, mark); err != nil || done {
 		if done {
-			b.cfg.Metrics.ChatOps("propose", "duplicate")
+			f.host.Metrics().ChatOps("propose", "duplicate")
 			logger.Info("autoPropose: already done for this merge")
 		}
 		return err
 	}
 	what := fmt.Sprintf("%s %s", strings.Join(p.models, ", "), orPinned(p.version, p.env))
-	// The author of the merged promotion drives this one too: as its
-	// co-author they cannot approve it.
-	var onBehalfOf []string
-	if t.pr != nil && t.pr.Author != "" {
-		onBehalfOf = append(onBehalfOf, t.pr.Author)
-	}
-	out, err := b.executor(j, t, ws, logger).Promote(ctx, promote.PromoteRequest{Models: p.models, To: env, Version: p.version}, promote.Options{OnBehalfOf: onBehalfOf})
+	out, err := f.executor(j, t, ws, logger).Promote(ctx, promote.PromoteRequest{Models: p.models, To: env, Version: p.version}, promote.Options{})
 	var (
 		refused *promote.RefusedError
 		nothing *promote.NothingToDoError
@@ -211,27 +173,27 @@ func (b *Bot) proposeOne(ctx context.Context, logger *slog.Logger, j *featureJob
 		text = fmt.Sprintf("promobot %s #%d to promote %s to `%s`: the policy marks `%s` `autoPropose`. It needs the approvals `%s` requires, like any promotion.",
 			verb, out.PullRequest.Number, what, env, env, env)
 	case errors.As(err, &nothing):
-		b.cfg.Metrics.ChatOps("propose", "nothing_to_do")
+		f.host.Metrics().ChatOps("propose", "nothing_to_do")
 		logger.Info("autoPropose: nothing to do", "reason", nothing.Message)
 		return nil
 	case errors.As(err, &refused):
 		outcome = "refused"
 		text = fmt.Sprintf("promobot did not open the promotion of %s to `%s` (`autoPropose`): the policy would refuse it.\n\n%s\n\nOpen it by hand once this is fixed: `promobot promote %s--to %s --ticket …`",
-			what, env, quoted(refused.Reasons), modelFlags(p.models), env)
+			what, env, featurekit.Quoted(refused.Reasons), modelFlags(p.models), env)
 	default:
 		outcome = "error"
 		text = fmt.Sprintf("promobot could not open the promotion of %s to `%s` (`autoPropose`): %s Open it by hand with `promobot promote %s--to %s`.",
-			what, env, retryHint(failure.IsTerminal(err)), modelFlags(p.models), env)
+			what, env, featurekit.RetryHint(failure.IsTerminal(err)), modelFlags(p.models), env)
 		logger.Error("autoPropose failed", "error", err, "terminal", failure.IsTerminal(err))
 	}
-	b.cfg.Metrics.ChatOps("propose", outcome)
+	f.host.Metrics().ChatOps("propose", outcome)
 	logger.Info("autoPropose", "outcome", outcome)
 	if outcome != "error" {
 		// A failure carries no marker: a redelivery of the merge tries
 		// again.
 		text += "\n\n" + mark
 	}
-	if _, cerr := j.gh.CreateComment(ctx, t.owner, t.name, t.number, text); cerr != nil {
+	if _, cerr := j.GitHub.CreateComment(ctx, t.owner, t.name, t.number, text); cerr != nil {
 		return errors.Join(err, cerr)
 	}
 	if outcome == "error" {
@@ -247,32 +209,10 @@ func orPinned(version, env string) string {
 	return "`" + version + "`"
 }
 
-// quoted renders reasons, which may carry text from manifests, as a plain
-// text block: no markup, links or mentions reach the comment.
-func quoted(lines []string) string {
-	var b strings.Builder
-	b.WriteString("```text\n")
-	for _, l := range lines {
-		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(l, "`", "'"), "\n", " "))
-		b.WriteString("\n")
-	}
-	b.WriteString("```")
-	return b.String()
-}
-
 func modelFlags(models []string) string {
 	var b strings.Builder
 	for _, m := range models {
 		fmt.Fprintf(&b, "--model %s ", m)
 	}
 	return b.String()
-}
-
-// retryHint says, in a sentence for a comment, whether trying again can
-// help; the cause stays in the logs.
-func retryHint(terminal bool) string {
-	if terminal {
-		return "the problem will not go away by itself (promobot's logs say what it is)."
-	}
-	return "the problem looks temporary (promobot's logs say what it is)."
 }

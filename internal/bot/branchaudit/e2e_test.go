@@ -1,4 +1,4 @@
-package bot
+package branchaudit
 
 import (
 	"encoding/json"
@@ -7,30 +7,70 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/example-org/promobot/internal/audit"
 	"github.com/example-org/promobot/internal/audit/chain"
+	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/workspace"
+	"github.com/example-org/promobot/internal/githubapi"
+	"github.com/example-org/promobot/internal/testing/bottest"
 	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/internal/testing/githubtest"
 )
 
-// botIssues returns the issues, not pull requests, the App opened.
-func (h *harness) botIssues() []githubtest.Issue {
-	h.t.Helper()
-	var out []githubtest.Issue
-	for _, is := range h.em.Issues(testOwner, testRepo) {
-		if !is.IsPullRequest && is.User == botLogin {
-			out = append(out, is)
+// withAudit is a bot with the audit on, as promobot serve --bypass-issues
+// and --audit-sink file:SINK build it; its delays run on the harness's
+// timers.
+func withAudit(bypassIssues bool, sink string) bottest.Options {
+	return bottest.Options{Features: func(env bottest.Env) []bot.Feature {
+		opts := Options{
+			Client:       func(id int64) (API, error) { return env.Apps.Installation(id) },
+			BotLogin:     env.Apps.BotLogin,
+			Workspaces:   workspace.NewSet(env.WorkDir),
+			BypassIssues: bypassIssues,
+			Delay:        time.Minute,
+			AfterFunc:    env.Timers.AfterFunc,
+			Clock:        env.Timers.Now,
 		}
-	}
-	return out
+		if sink != "" {
+			opts.Sink = func(string, string) (chain.Sink, error) { return chain.FileSink{Path: sink}, nil }
+		}
+		f, err := New(opts)
+		if err != nil {
+			panic(err)
+		}
+		return []bot.Feature{f}
+	}}
 }
 
+// fireAudit fires the armed audit timers, a minute on, and waits for the jobs.
+// It fails when none was armed.
+func fireAudit(h *bottest.Harness) {
+	h.T.Helper()
+	if h.Timers.Fire(time.Minute) == 0 {
+		h.T.Fatal("no audit was scheduled")
+	}
+	h.Idle()
+}
+
+func wantContains(t *testing.T, what, text string, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if !strings.Contains(text, p) {
+			t.Errorf("%s lacks %q:\n%s", what, p, text)
+		}
+	}
+}
+
+// The adapter satisfies the feature's interface.
+var _ API = (*githubapi.Client)(nil)
+
 // auditStatuses returns the audit's commit statuses on sha.
-func (h *harness) auditStatuses(sha string) []githubtest.Status {
-	h.t.Helper()
+func auditStatuses(h *bottest.Harness, sha string) []githubtest.Status {
+	h.T.Helper()
 	var out []githubtest.Status
-	for _, s := range h.em.Statuses(testOwner, testRepo, sha) {
+	for _, s := range h.Em.Statuses(bottest.Owner, bottest.Repo, sha) {
 		if s.Context == audit.StatusContext {
 			out = append(out, s)
 		}
@@ -39,51 +79,51 @@ func (h *harness) auditStatuses(sha string) []githubtest.Status {
 }
 
 // directPush commits files straight to main as pat and delivers the push.
-func (h *harness) directPush(files map[string]string, message string) string {
-	h.t.Helper()
-	before := h.tip("main")
-	sha := h.commit("main", files, message, "pat", mustTime(h.t, evaltest.DefaultNow))
-	h.push(before, sha, "pat")
+func directPush(h *bottest.Harness, files map[string]string, message string) string {
+	h.T.Helper()
+	before := h.Tip("main")
+	sha := h.Commit("main", files, message, "pat", bottest.MustTime(h.T, evaltest.DefaultNow))
+	h.Push(before, sha, "pat")
 	return sha
 }
 
 // approvedMerge opens alex's prod promotion of the bundle, or with files
 // set, of those files on branch, has it approved by both prod owner teams
 // until the check passes, and merges it as mara.
-func (h *harness) approvedMerge(branch string, files map[string]string) (int, string) {
-	h.t.Helper()
+func approvedMerge(h *bottest.Harness, branch string, files map[string]string) (int, string) {
+	h.T.Helper()
 	var n int
 	var head string
 	if files == nil {
-		n, head = h.promotion(nil)
+		n, head = h.Promotion(nil)
 	} else {
-		n, head = h.openPR(branch, "Promote to prod", "alex", files)
+		n, head = h.OpenPR(branch, "Promote to prod", "alex", files)
 	}
-	h.pullRequestEvent(n, "opened")
-	h.review(n, "mara", "APPROVED")
-	h.review(n, "rita", "APPROVED")
-	h.want("approved", head, "success", nil, nil)
-	return n, h.merge(n, "mara")
+	h.PullRequestEvent(n, "opened")
+	h.Review(n, "mara", "APPROVED")
+	h.Review(n, "rita", "APPROVED")
+	h.Want("approved", head, "success", nil, nil)
+	return n, h.Merge(n, "mara")
 }
 
 func TestBypassDirectPushOpensOneIssue(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, harnessOptions{bypassIssues: true})
+	h := bottest.New(t, withAudit(true, ""))
 	lasso := evaltest.ManifestPath("prod", evaltest.Unbundled)
-	sha := h.directPush(map[string]string{lasso: evaltest.Manifest("prod", evaltest.Unbundled, evaltest.V2)}, "Hotfix lasso in prod")
+	sha := directPush(h, map[string]string{lasso: evaltest.Manifest("prod", evaltest.Unbundled, evaltest.V2)}, "Hotfix lasso in prod")
 
 	// First look: GitHub lists no pull request, which could still be
 	// GitHub being late. Nothing is reported yet.
-	h.audit()
-	if issues := h.botIssues(); len(issues) != 0 {
+	fireAudit(h)
+	if issues := h.BotIssues(); len(issues) != 0 {
 		t.Fatalf("reported at the first look: %+v", issues)
 	}
-	if h.timers.waiting() != 1 {
-		t.Fatalf("%d audits armed after the first look, want 1", h.timers.waiting())
+	if h.Timers.Waiting() != 1 {
+		t.Fatalf("%d audits armed after the first look, want 1", h.Timers.Waiting())
 	}
 	// Second look, a minute later: confirmed.
-	h.audit()
-	issues := h.botIssues()
+	fireAudit(h)
+	issues := h.BotIssues()
 	if len(issues) != 1 {
 		t.Fatalf("%d issues, want 1: %+v", len(issues), issues)
 	}
@@ -92,22 +132,22 @@ func TestBypassDirectPushOpensOneIssue(t *testing.T) {
 		t.Errorf("issue %q (%s)", issue.Title, issue.State)
 	}
 	wantContains(t, "the issue", issue.Body, sha, "pushed to main directly", "`"+lasso+"`")
-	statuses := h.auditStatuses(sha)
+	statuses := auditStatuses(h, sha)
 	if len(statuses) != 1 || statuses[0].State != "failure" || !strings.Contains(statuses[0].TargetURL, fmt.Sprintf("/issues/%d", issue.Number)) {
 		t.Errorf("statuses on %s: %+v", sha, statuses)
 	}
-	if h.timers.waiting() != 0 {
-		t.Errorf("%d audits still armed", h.timers.waiting())
+	if h.Timers.Waiting() != 0 {
+		t.Errorf("%d audits still armed", h.Timers.Waiting())
 	}
 
 	// A second unreviewed change of the same model adds its evidence to the
 	// same issue; an unrelated push changes nothing.
-	sha2 := h.directPush(map[string]string{lasso: evaltest.Manifest("prod", evaltest.Unbundled, evaltest.V1)}, "Undo the hotfix")
-	h.audit()
-	h.audit()
-	h.directPush(map[string]string{"README.md": "# Models\n\nNotes.\n"}, "Notes")
-	h.audit()
-	issues = h.botIssues()
+	sha2 := directPush(h, map[string]string{lasso: evaltest.Manifest("prod", evaltest.Unbundled, evaltest.V1)}, "Undo the hotfix")
+	fireAudit(h)
+	fireAudit(h)
+	directPush(h, map[string]string{"README.md": "# Models\n\nNotes.\n"}, "Notes")
+	fireAudit(h)
+	issues = h.BotIssues()
 	if len(issues) != 1 {
 		t.Fatalf("%d issues after a second change, want 1", len(issues))
 	}
@@ -115,62 +155,62 @@ func TestBypassDirectPushOpensOneIssue(t *testing.T) {
 	if n := strings.Count(issues[0].Body, marker("finding", sha+":"+lasso)); n != 1 {
 		t.Errorf("the first finding is in the issue %d times", n)
 	}
-	if got := len(h.auditStatuses(sha2)); got != 1 {
+	if got := len(auditStatuses(h, sha2)); got != 1 {
 		t.Errorf("%d statuses on the second change, want 1", got)
 	}
-	if got := len(h.auditStatuses(sha)); got != 1 {
+	if got := len(auditStatuses(h, sha)); got != 1 {
 		t.Errorf("%d statuses on the first change after more pushes, want 1", got)
 	}
-	if !testutilCounter(t, h, "promobot_bypass_findings_total 2") {
+	if !h.Counter("promobot_bypass_findings_total 2") {
 		t.Error("the findings are not counted")
 	}
 }
 
 func TestBypassNormalMergeIsNeverFlagged(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, harnessOptions{bypassIssues: true})
-	h.em.ResetCounts()
-	_, merge := h.approvedMerge("", nil)
+	h := bottest.New(t, withAudit(true, ""))
+	h.Em.ResetCounts()
+	_, merge := approvedMerge(h, "", nil)
 	// GitHub has not linked the merge commit to its pull request yet.
-	h.em.HidePullsOfCommit(testOwner, testRepo, merge)
-	h.audit()
-	if h.timers.waiting() != 1 {
-		t.Fatalf("%d audits armed, want a second look", h.timers.waiting())
+	h.Em.HidePullsOfCommit(bottest.Owner, bottest.Repo, merge)
+	fireAudit(h)
+	if h.Timers.Waiting() != 1 {
+		t.Fatalf("%d audits armed, want a second look", h.Timers.Waiting())
 	}
-	h.em.RevealPullsOfCommit(testOwner, testRepo, merge)
-	h.audit()
-	if issues := h.botIssues(); len(issues) != 0 {
+	h.Em.RevealPullsOfCommit(bottest.Owner, bottest.Repo, merge)
+	fireAudit(h)
+	if issues := h.BotIssues(); len(issues) != 0 {
 		t.Errorf("a reviewed merge was reported: %+v", issues)
 	}
-	if statuses := h.auditStatuses(merge); len(statuses) != 0 {
+	if statuses := auditStatuses(h, merge); len(statuses) != 0 {
 		t.Errorf("a reviewed merge got statuses: %+v", statuses)
 	}
 	for _, line := range []string{`promobot_audit_checks_total{outcome="pending"} 1`, `promobot_audit_checks_total{outcome="clean"} 1`} {
-		if !testutilCounter(t, h, line) {
+		if !h.Counter(line) {
 			t.Errorf("metrics lack %s", line)
 		}
 	}
-	if unexpected := h.em.UnexpectedRequests(); len(unexpected) > 0 {
+	if unexpected := h.Em.UnexpectedRequests(); len(unexpected) > 0 {
 		t.Errorf("requests the emulator does not know: %v", unexpected)
 	}
 }
 
 func TestBypassAdminMergeIsReportedAtOnce(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, harnessOptions{bypassIssues: true})
-	n, head := h.promotion(nil)
-	h.pullRequestEvent(n, "opened")
-	h.want("unapproved", head, "failure", nil, nil)
-	merge := h.merge(n, "pat") // an administrator merges past the red check
-	h.audit()
-	issues := h.botIssues()
+	h := bottest.New(t, withAudit(true, ""))
+	n, head := h.Promotion(nil)
+	h.PullRequestEvent(n, "opened")
+	h.Want("unapproved", head, "failure", nil, nil)
+	merge := h.Merge(n, "pat") // an administrator merges past the red check
+	fireAudit(h)
+	issues := h.BotIssues()
 	if len(issues) != 2 {
 		t.Fatalf("%d issues, want one per model of the bundle: %+v", len(issues), issues)
 	}
 	for _, is := range issues {
 		wantContains(t, is.Title, is.Body, fmt.Sprintf("#%d", n), `concluded "failure" when pat merged it`)
 	}
-	if got := h.auditStatuses(merge); len(got) != 2 || got[0].State != "failure" {
+	if got := auditStatuses(h, merge); len(got) != 2 || got[0].State != "failure" {
 		t.Errorf("statuses on the merge: %+v", got)
 	}
 }
@@ -178,16 +218,16 @@ func TestBypassAdminMergeIsReportedAtOnce(t *testing.T) {
 func TestAuditSinkExportsEachRecordOnce(t *testing.T) {
 	t.Parallel()
 	sink := filepath.Join(t.TempDir(), "audit.jsonl")
-	h := newHarness(t, harnessOptions{auditSink: sink})
-	n, merge := h.approvedMerge("", nil)
+	h := bottest.New(t, withAudit(false, sink))
+	n, merge := approvedMerge(h, "", nil)
 
 	// The sample history was pushed directly: its commits are exported
 	// (as bypasses) only after their second look.
-	h.audit()
+	fireAudit(h)
 	if lines := readLog(t, sink); len(lines) != 0 {
 		t.Fatalf("%d records exported at the first look, want none", len(lines))
 	}
-	h.audit()
+	fireAudit(h)
 	lines := readLog(t, sink)
 	if len(lines) < 3 {
 		t.Fatalf("%d records exported", len(lines))
@@ -209,13 +249,13 @@ func TestAuditSinkExportsEachRecordOnce(t *testing.T) {
 
 	// The same push again appends nothing; a second merge appends its own
 	// records, at once, since GitHub links them to their pull request.
-	h.push(merge, merge, "mara")
-	h.audit()
+	h.Push(merge, merge, "mara")
+	fireAudit(h)
 	if after := mustRead(t, sink); string(after) != string(before) {
 		t.Errorf("a repeated export changed the log")
 	}
-	_, merge2 := h.approvedMerge("promote-lasso", evaltest.Promote("prod", evaltest.V2, evaltest.Unbundled))
-	h.audit()
+	_, merge2 := approvedMerge(h, "promote-lasso", evaltest.Promote("prod", evaltest.V2, evaltest.Unbundled))
+	fireAudit(h)
 	again := readLog(t, sink)
 	if len(again) != len(lines)+1 {
 		t.Fatalf("%d records after the second merge, want %d", len(again), len(lines)+1)
@@ -225,7 +265,7 @@ func TestAuditSinkExportsEachRecordOnce(t *testing.T) {
 			t.Errorf("the second merge's record: %+v", rec)
 		}
 	}
-	if !testutilCounter(t, h, `promobot_audit_exports_total{outcome="unchanged"} 1`) {
+	if !h.Counter(`promobot_audit_exports_total{outcome="unchanged"} 1`) {
 		t.Error("the unchanged export is not counted")
 	}
 }
@@ -269,20 +309,20 @@ func readLog(t *testing.T, path string) []audit.Record {
 // is neither passed nor reported, and is looked at again.
 func TestBypassUnknownIsNeverClean(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, harnessOptions{bypassIssues: true})
-	h.em.FailNext("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", 502, nil, 1)
-	sha := h.directPush(map[string]string{"environments/dev/lasso-spx.yaml": evaltest.Manifest("dev", evaltest.Unbundled, evaltest.V4)}, "Register lasso by hand")
-	h.audit() // GitHub fails
-	if !testutilCounter(t, h, `promobot_audit_checks_total{outcome="error"} 1`) {
+	h := bottest.New(t, withAudit(true, ""))
+	h.Em.FailNext("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", 502, nil, 1)
+	sha := directPush(h, map[string]string{"environments/dev/lasso-spx.yaml": evaltest.Manifest("dev", evaltest.Unbundled, evaltest.V4)}, "Register lasso by hand")
+	fireAudit(h) // GitHub fails
+	if !h.Counter(`promobot_audit_checks_total{outcome="error"} 1`) {
 		t.Error("the failed check is not counted")
 	}
-	h.audit() // no pull request: first sighting
-	h.audit() // confirmed
-	issues := h.botIssues()
+	fireAudit(h) // no pull request: first sighting
+	fireAudit(h) // confirmed
+	issues := h.BotIssues()
 	if len(issues) != 1 || issues[0].Title != "Unreviewed promotion of lasso-spx to dev" {
 		t.Fatalf("issues %+v", issues)
 	}
-	if got := h.auditStatuses(sha); len(got) != 1 {
+	if got := auditStatuses(h, sha); len(got) != 1 {
 		t.Errorf("statuses %+v", got)
 	}
 }

@@ -1,4 +1,4 @@
-package bot
+package branchaudit
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 )
 
 // The audit export: after merges and pushes, the records of the default
-// branch that the repository's log (Config.AuditSink) does not hold yet are
+// branch that the repository's log (Options.Sink) does not hold yet are
 // verified against GitHub, as `promobot audit export --github` does, and
 // appended with chain.Export. Export matches records by commit and path, so
 // a repeated export appends nothing, and it refuses a log that does not
@@ -27,7 +27,7 @@ const maxExportBackfill = 200
 // export appends the new records to the repository's audit log. again says
 // a record waits for its second look, or reading GitHub failed.
 func (r *auditRun) export(ctx context.Context) (again bool, err error) {
-	m := r.b.cfg.Metrics
+	m := r.f.host.Metrics()
 	sink, err := r.sink()
 	if err != nil {
 		m.AuditExport("error", 0)
@@ -92,14 +92,14 @@ func (r *auditRun) export(ctx context.Context) (again bool, err error) {
 
 // sink returns the repository's audit log, opening it on first use.
 func (r *auditRun) sink() (chain.Sink, error) {
-	a := r.b.audits
+	a := r.f.audits
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	st := a.state(r.key)
 	if st.sink != nil {
 		return st.sink, nil
 	}
-	s, err := r.b.cfg.AuditSink(r.t.owner, r.t.name)
+	s, err := r.f.opts.Sink(r.t.owner, r.t.name)
 	if err != nil {
 		return nil, fmt.Errorf("open the audit log of %s: %w", r.t.fullName(), err)
 	}

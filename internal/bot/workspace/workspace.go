@@ -1,4 +1,6 @@
-package bot
+// Package workspace keeps the optional features' own copy of each
+// repository: see Set.
+package workspace
 
 import (
 	"context"
@@ -20,7 +22,7 @@ import (
 
 // The optional features (chat-ops, bypass detection, the audit export) do
 // not use the evaluations' mirrors. Each repository gets a second bare
-// copy, its workspace, under Config.WorkDir, and every job of those
+// copy, its workspace, under the Set's directory, and every job of those
 // features holds the repository's workspace lock from its fetch to its
 // last write. So:
 //
@@ -36,32 +38,39 @@ import (
 // checked out) rather than being bare, because promote.Executor opens its
 // repository by looking for a .git directory.
 
-// workspaces holds the workspace of each repository.
-type workspaces struct {
+// Set holds the workspace of each repository, under one directory. The
+// features that share a Set share its locks: one of them works in a
+// repository's workspace at a time.
+type Set struct {
 	dir   string
 	locks keyedLocks
 }
 
-// workspace is one repository's workspace, locked, with its default branch
+// NewSet returns the set of workspaces under dir.
+func NewSet(dir string) *Set { return &Set{dir: dir} }
+
+// Workspace is one repository's workspace, locked, with its default branch
 // freshly fetched.
-type workspace struct {
-	// path is the repository (its working tree stays empty); gitDir its
+type Workspace struct {
+	// Path is the repository (its working tree stays empty); gitDir its
 	// .git directory.
-	path, gitDir string
-	// branch is the default branch, fetched to refs/remotes/origin/<branch>.
-	branch string
-	// tip is the branch's tip after the fetch.
-	tip plumbing.Hash
+	Path, gitDir string
+	// Branch is the default branch, fetched to
+	// refs/remotes/origin/<branch>.
+	Branch string
+	// Tip is the branch's tip after the fetch.
+	Tip plumbing.Hash
 	git *git.Repository
 }
 
-// open locks t's workspace, creates it on first use, fetches branch with
-// token and returns it with the function that unlocks it.
-func (w *workspaces) open(ctx context.Context, t target, token, branch string) (*workspace, func(), error) {
+// Open locks the workspace of repository fullName (cloned from cloneURL),
+// creates it on first use, fetches branch with token and returns it with
+// the function that unlocks it.
+func (w *Set) Open(ctx context.Context, fullName, cloneURL, token, branch string) (*Workspace, func(), error) {
 	if branch == "" || strings.ContainsAny(branch, " :*?[\\^~") || strings.Contains(branch, "..") {
-		return nil, nil, fmt.Errorf("workspace of %s: invalid branch %q", t.fullName(), branch)
+		return nil, nil, fmt.Errorf("workspace of %s: invalid branch %q", fullName, branch)
 	}
-	path, err := mirror.LocalPath(w.dir, t.fullName(), t.cloneURL)
+	path, err := mirror.LocalPath(w.dir, fullName, cloneURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("workspace: %w", err)
 	}
@@ -69,17 +78,17 @@ func (w *workspaces) open(ctx context.Context, t target, token, branch string) (
 	if err != nil {
 		return nil, nil, err
 	}
-	ws, err := fetchWorkspace(ctx, path, t.fullName(), t.cloneURL, token, branch)
+	ws, err := fetchWorkspace(ctx, path, fullName, cloneURL, token, branch)
 	if err != nil {
 		unlock()
-		return nil, nil, fmt.Errorf("workspace of %s: %w", t.fullName(), err)
+		return nil, nil, fmt.Errorf("workspace of %s: %w", fullName, err)
 	}
 	return ws, unlock, nil
 }
 
 // fetchWorkspace opens or creates the repository at path and fetches
 // branch into refs/remotes/origin/<branch>.
-func fetchWorkspace(ctx context.Context, path, fullName, cloneURL, token, branch string) (*workspace, error) {
+func fetchWorkspace(ctx context.Context, path, fullName, cloneURL, token, branch string) (*Workspace, error) {
 	repo, err := gitrepo.OpenOrInit(path, cloneURL, false)
 	if err != nil {
 		return nil, fmt.Errorf("open: %w", err)
@@ -93,17 +102,18 @@ func fetchWorkspace(ctx context.Context, path, fullName, cloneURL, token, branch
 	if err != nil {
 		return nil, fmt.Errorf("resolve %s: %w", branch, err)
 	}
-	return &workspace{path: path, gitDir: filepath.Join(path, git.GitDirName), branch: branch, tip: ref.Hash(), git: repo}, nil
+	return &Workspace{Path: path, gitDir: filepath.Join(path, git.GitDirName), Branch: branch, Tip: ref.Hash(), git: repo}, nil
 }
 
-// history reconstructs the audit history of the default branch, with the
-// walk's incremental index kept in the workspace.
-func (ws *workspace) history(ctx context.Context) (*audit.Repository, *audit.History, error) {
-	repo, err := audit.OpenRepository(ws.path, audit.RepositoryOptions{})
+// History reconstructs the audit history of the default branch, with the
+// walk's incremental index kept in the workspace. The caller closes the
+// repository.
+func (ws *Workspace) History(ctx context.Context) (*audit.Repository, *audit.History, error) {
+	repo, err := audit.OpenRepository(ws.Path, audit.RepositoryOptions{})
 	if err != nil {
 		return nil, nil, err
 	}
-	h, err := audit.Reconstruct(ctx, repo, audit.Options{Ref: "refs/remotes/origin/" + ws.branch})
+	h, err := audit.Reconstruct(ctx, repo, audit.Options{Ref: "refs/remotes/origin/" + ws.Branch})
 	if err != nil {
 		_ = repo.Close()
 		return nil, nil, err
@@ -111,8 +121,8 @@ func (ws *workspace) history(ctx context.Context) (*audit.Repository, *audit.His
 	return repo, h, nil
 }
 
-// files returns the tree of commit sha.
-func (ws *workspace) files(sha string) (fs.FS, error) {
+// Files returns the tree of commit sha.
+func (ws *Workspace) Files(sha string) (fs.FS, error) {
 	if !plumbing.IsHash(sha) {
 		return nil, fmt.Errorf("%q is not a commit hash", sha)
 	}
@@ -127,23 +137,23 @@ func (ws *workspace) files(sha string) (fs.FS, error) {
 	return gitrepo.TreeFS(tree), nil
 }
 
-// stateFile is a file of the bot's own state in the workspace, kept where
+// StateFile is a file of the bot's own state in the workspace, kept where
 // `promobot audit` keeps its caches.
-func (ws *workspace) stateFile(name string) string { return filepath.Join(ws.gitDir, "promobot", name) }
+func (ws *Workspace) StateFile(name string) string { return filepath.Join(ws.gitDir, "promobot", name) }
 
-// readState returns the content of a state file, "" when it does not
+// ReadState returns the content of a state file, "" when it does not
 // exist.
-func (ws *workspace) readState(name string) (string, error) {
-	data, err := os.ReadFile(ws.stateFile(name))
+func (ws *Workspace) ReadState(name string) (string, error) {
+	data, err := os.ReadFile(ws.StateFile(name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}
 	return strings.TrimSpace(string(data)), err
 }
 
-// writeState replaces a state file atomically.
-func (ws *workspace) writeState(name, value string) error {
-	p := ws.stateFile(name)
+// WriteState replaces a state file atomically.
+func (ws *Workspace) WriteState(name, value string) error {
+	p := ws.StateFile(name)
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return err
 	}

@@ -1,0 +1,172 @@
+// Package rollbackcmd is the second half of chat-ops: it answers
+// "/promobot rollback" comments on merged promotion pull requests with the
+// pull request that rolls the promotion back (rollback.go). It plugs into
+// the bot as a bot.Feature, reacting to issue_comment, and works in the
+// repositories' own workspaces (package workspace). `promobot serve
+// --chatops` turns it on with autoPropose (package chatops).
+package rollbackcmd
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/featurekit"
+	"github.com/example-org/promobot/internal/bot/webhook"
+	"github.com/example-org/promobot/internal/bot/workspace"
+	"github.com/example-org/promobot/internal/githubapi"
+	"github.com/example-org/promobot/internal/promote"
+)
+
+// API is the part of the REST API the rollback command uses; *githubapi.Client
+// implements it.
+type API interface {
+	PullRequest(ctx context.Context, owner, repo string, number int) (*githubapi.PullRequest, error)
+	TeamMembers(ctx context.Context, org, slug string) ([]string, error)
+	Permission(ctx context.Context, owner, repo, login string) (string, error)
+	IssueComments(ctx context.Context, owner, repo string, number int) ([]githubapi.IssueComment, error)
+	CreateComment(ctx context.Context, owner, repo string, number int, body string) (githubapi.IssueComment, error)
+	Token(ctx context.Context) (string, error)
+	promote.API
+}
+
+// Options configures the feature. Every field is required.
+type Options struct {
+	// Client returns the client of an installation.
+	Client func(installation int64) (API, error)
+	// BotLogin returns the App's bot login, such as "promobot[bot]".
+	BotLogin func(ctx context.Context) (string, error)
+	// Workspaces are the repositories' workspaces, shared with the other
+	// features that write to the repositories.
+	Workspaces *workspace.Set
+}
+
+// Feature is the rollback command, a bot.Feature.
+type Feature struct {
+	opts Options
+	host bot.Host
+	// comments remembers the ids of the comments taken.
+	comments recentIDs
+}
+
+// New returns the feature.
+func New(opts Options) (*Feature, error) {
+	if opts.Client == nil || opts.BotLogin == nil || opts.Workspaces == nil {
+		return nil, errors.New("rollbackcmd: a GitHub client, the bot login and the workspaces are required")
+	}
+	return &Feature{opts: opts}, nil
+}
+
+// Name is "rollback".
+func (f *Feature) Name() string { return "rollback" }
+
+// Events are issue comments.
+func (f *Feature) Events() []string { return []string{"issue_comment"} }
+
+// Start keeps the bot's services.
+func (f *Feature) Start(h bot.Host) error {
+	f.host = h
+	return nil
+}
+
+// Handle reacts to a comment.
+func (f *Feature) Handle(_ context.Context, ev bot.Event) error {
+	if ev.Name != "issue_comment" {
+		return webhook.Ignore("the rollback command does not handle %s", ev.Name)
+	}
+	return f.onIssueComment(ev.Delivery)
+}
+
+// target is the pull request a job is about.
+type target struct {
+	installation int64
+	owner, name  string
+	cloneURL     string
+	number       int
+	sha          string
+}
+
+func newTarget(r bot.Repo) target {
+	return target{installation: r.Installation, owner: r.Owner, name: r.Name, cloneURL: r.CloneURL}
+}
+
+func (t target) fullName() string { return t.owner + "/" + t.name }
+
+// logger enriches logger with the target.
+func (t target) logger(logger *slog.Logger) *slog.Logger {
+	logger = logger.With(bot.KeyRepo, t.fullName(), bot.KeyPR, t.number, bot.KeyInstallationID, t.installation)
+	if t.sha != "" {
+		logger = logger.With(bot.KeySHA, t.sha)
+	}
+	return logger
+}
+
+// jobKey is the key of the job of kind about t's pull request.
+func (t target) jobKey(kind, ref string) bot.JobKey {
+	return bot.JobKey{Installation: t.installation, Repo: strings.ToLower(t.fullName()), Number: t.number, Kind: kind, Ref: ref}
+}
+
+// featureJob is what every job starts with.
+type featureJob = featurekit.Job[API]
+
+func (f *Feature) startJob(ctx context.Context, installation int64) (*featureJob, error) {
+	return featurekit.StartJob(ctx, f.opts.Client, f.opts.BotLogin, installation)
+}
+
+// open locks and fetches t's workspace.
+func (f *Feature) open(ctx context.Context, t target, token, branch string) (*workspace.Workspace, func(), error) {
+	return f.opts.Workspaces.Open(ctx, t.fullName(), t.cloneURL, token, branch)
+}
+
+// executor returns a promote.Executor that works in ws as the App.
+func (f *Feature) executor(j *featureJob, t target, ws *workspace.Workspace, logger *slog.Logger) *promote.Executor {
+	return featurekit.Executor(j.GitHub, j.Bot, j.Token, featurekit.Repo{Owner: t.owner, Name: t.name, CloneURL: t.cloneURL}, ws, f.host.Now, logger)
+}
+
+// isBotAccount reports whether a login or account type is a bot's: Apps
+// act as "<slug>[bot]" users of type Bot.
+func isBotAccount(login, kind string) bool {
+	return strings.EqualFold(kind, "Bot") || strings.HasSuffix(strings.ToLower(login), "[bot]")
+}
+
+// recentIDs remembers the last ids added, to act once on each.
+type recentIDs struct {
+	mu   sync.Mutex
+	seen map[int64]bool
+	ring []int64
+	next int
+}
+
+// maxRecentIDs bounds recentIDs.
+const maxRecentIDs = 4096
+
+// add records id and reports whether it was new.
+func (r *recentIDs) add(id int64) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.seen == nil {
+		r.seen = map[int64]bool{}
+		r.ring = make([]int64, maxRecentIDs)
+	}
+	if r.seen[id] {
+		return false
+	}
+	if old := r.ring[r.next]; old != 0 {
+		delete(r.seen, old)
+	}
+	r.ring[r.next] = id
+	r.next = (r.next + 1) % maxRecentIDs
+	r.seen[id] = true
+	return true
+}
+
+// forget drops id, so that a delivery refused for a full queue is taken
+// when GitHub sends it again.
+func (r *recentIDs) forget(id int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.seen, id)
+}

@@ -1,0 +1,42 @@
+package workspace
+
+import (
+	"context"
+	"sync"
+)
+
+// keyedLocks is a set of mutexes by key, created on demand and removed when
+// released. The zero value is ready to use.
+type keyedLocks struct {
+	mu   sync.Mutex
+	held map[string]chan struct{}
+}
+
+// lock waits until key is free or ctx ends, takes it, and returns the
+// function that releases it.
+func (l *keyedLocks) lock(ctx context.Context, key string) (func(), error) {
+	for {
+		l.mu.Lock()
+		if l.held == nil {
+			l.held = map[string]chan struct{}{}
+		}
+		ch, busy := l.held[key]
+		if !busy {
+			released := make(chan struct{})
+			l.held[key] = released
+			l.mu.Unlock()
+			return func() {
+				l.mu.Lock()
+				delete(l.held, key)
+				l.mu.Unlock()
+				close(released)
+			}, nil
+		}
+		l.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
