@@ -274,7 +274,7 @@ func TestActionOnPullRequests(t *testing.T) {
 				labels = append(labels, map[string]any{"name": l})
 			}
 			github := map[string]any{
-				"event_name": tc.event, "action_path": moduleRoot(t), "action_ref": "v0.0.0-action-test",
+				"event_name": tc.event, "action_path": moduleRoot(t), "action_ref": actionTestVersion,
 				"event": map[string]any{},
 			}
 			if tc.event == "pull_request" {

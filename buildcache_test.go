@@ -116,6 +116,38 @@ func cachingGo(t *testing.T) string {
 	return dir
 }
 
+// actionTestVersion is the action_ref of the Action's tests, stamped into
+// the promobot it builds.
+const actionTestVersion = "v0.0.0-action-test"
+
+// actionBuild runs the Action's install steps (up to its build) from the
+// checkout, on a Linux runner with no released binary pinned for this
+// source, with the caching go; it returns the promobot they built. The
+// Action's tests that build the same way get the same binary without
+// linking again.
+func actionBuild(t *testing.T) string {
+	t.Helper()
+	a := loadAction(t)
+	var steps []actionStep
+	for _, s := range a.Runs.Steps {
+		steps = append(steps, s)
+		if s.ID == "build" {
+			break
+		}
+	}
+	a.Runs.Steps = steps
+	noPins := filepath.Join(t.TempDir(), "action-binaries.txt")
+	writeFiles(t, filepath.Dir(noPins), map[string]string{"action-binaries.txt": readRootFile(t, "action-binaries.txt")})
+	env := append(withPath(os.Environ(), cachingGo(t)), "RUNNER_OS=Linux", "RUNNER_ARCH=X64", "ACTION_BINARIES_FILE="+noPins)
+	r := &runner{t: t, action: a, github: map[string]any{"action_path": moduleRoot(t), "action_ref": actionTestVersion},
+		workspace: t.TempDir(), env: env, steps: map[string]map[string]any{}}
+	outputs := r.run()
+	if r.failed || outputs["promobot"] == "" {
+		t.Fatalf("the Action's build failed:\n%s", r.log.String())
+	}
+	return outputs["promobot"]
+}
+
 // withPath returns env with dir first on its PATH.
 func withPath(env []string, dir string) []string {
 	path := os.Getenv("PATH")

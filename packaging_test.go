@@ -22,7 +22,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -402,6 +401,11 @@ func makeBuild(dir, version, out string) error {
 	return nil
 }
 
+// TestMakeBuildIsReproducible builds promobot twice from different places:
+// with `make build` from a copy of its source placed elsewhere, and with the
+// Action's build step from the checkout (the build the Action's tests then
+// share). The two must be the same bytes: -trimpath leaves no trace of where
+// the module lives, and the Action builds what `make build` builds.
 func TestMakeBuildIsReproducible(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary twice")
@@ -412,49 +416,33 @@ func TestMakeBuildIsReproducible(t *testing.T) {
 	}
 	root := moduleRoot(t)
 
-	// Two copies of exactly the files the build reads, taken at once and
-	// placed at different depths: -trimpath must leave no trace of where
-	// the module lives. (Copies rather than the checkout itself, so that an
-	// edit made while the test runs cannot make the two builds differ.)
+	// A copy of exactly the files the build reads, placed at another depth.
 	files := append(buildFiles(t, root), "Makefile")
-	contents := make([][]byte, len(files))
-	for i, f := range files {
+	copied := filepath.Join(t.TempDir(), "elsewhere", "deeper", "promobot")
+	for _, f := range files {
 		data, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil {
 			t.Fatal(err)
 		}
-		contents[i] = data
-	}
-	base := t.TempDir()
-	copies := []string{filepath.Join(base, "a"), filepath.Join(base, "elsewhere", "deeper", "promobot")}
-	for _, dir := range copies {
-		for i, f := range files {
-			dst := filepath.Join(dir, filepath.FromSlash(f))
-			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(dst, contents[i], 0o644); err != nil {
-				t.Fatal(err)
-			}
+		dst := filepath.Join(copied, filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
 		}
-	}
-
-	const version = "v0.0.0-reproducible"
-	outDir := t.TempDir()
-	first := filepath.Join(outDir, "first", "promobot")
-	second := filepath.Join(outDir, "second", "promobot")
-	// Both at once: each mostly waits on the linker, which works alone.
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i, out := range []string{first, second} {
-		wg.Go(func() { errs[i] = makeBuild(copies[i], version, out) })
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
+
+	const version = actionTestVersion
+	first := filepath.Join(t.TempDir(), "promobot")
+	// Both at once: each mostly waits on the linker, which works alone.
+	made := make(chan error, 1)
+	go func() { made <- makeBuild(copied, version, first) }()
+	second := actionBuild(t)
+	if err := <-made; err != nil {
+		t.Fatal(err)
+	}
+	copies := []string{copied, root}
 
 	a, err := os.ReadFile(first)
 	if err != nil {
