@@ -1,4 +1,4 @@
-package buildinfo
+package promobot_test
 
 // Tests of the release: the workflow that publishes binaries and the image,
 // the binaries the Action may download (action-binaries.txt and

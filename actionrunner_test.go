@@ -1,4 +1,4 @@
-package buildinfo
+package promobot_test
 
 // A small stand-in for the GitHub runner: it evaluates the expressions
 // action.yml uses, runs each step's script with bash as the runner does, and

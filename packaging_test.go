@@ -1,13 +1,21 @@
-package buildinfo
-
-// Tests of the Dockerfile, its build context and the Makefile's build
+// Package promobot_test holds how promobot is built and shipped to what is
+// asked of it, next to the files it tests, so that none of it can regress
+// silently: the Dockerfile (multi-stage, static, non-root, exec-form entry
+// point) and its build context, the reproducible `make build`, the release
+// workflow and its pinned binaries, the GitHub App manifest (least
+// privilege) and the reusable GitHub Action in action.yml, whose scripts run
+// against local git repositories. It has no code of its own.
+//
+// This file: the Dockerfile, its build context and the Makefile's build
 // target (reproducible, static, stamped). Building the binary is skipped
 // with -short.
+package promobot_test
 
 import (
 	"bytes"
 	"debug/elf"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,10 +27,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// moduleRoot is the repository root, two levels above this package.
+// moduleRoot is the repository root, where this package lives.
 func moduleRoot(t *testing.T) string {
 	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
+	root, err := filepath.Abs(".")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,10 +334,10 @@ func (d dockerignore) excluded(path string) bool {
 	return out
 }
 
-// buildFiles lists, relative to the module root, every file `go build
+// listBuildFiles lists, relative to the module root, every file `go build
 // ./cmd/promobot` reads from the module: go.mod, go.sum, and the Go and
 // embedded files of each package of the module it depends on.
-func buildFiles(t *testing.T, root string) []string {
+func listBuildFiles(t *testing.T, root string) []string {
 	t.Helper()
 	cmd := exec.Command("go", "list", "-deps", "-json=Dir,GoFiles,SFiles,EmbedFiles,Module", "./cmd/promobot")
 	cmd.Dir = root
@@ -383,58 +391,58 @@ func TestDockerignoreAdmitsTheBuildAndNothingElse(t *testing.T) {
 }
 
 // makeBuild runs `make build` in dir with the given VERSION and output.
-func makeBuild(t *testing.T, dir, version, out string) {
-	t.Helper()
+func makeBuild(dir, version, out string) error {
 	cmd := exec.Command("make", "-s", "build", "VERSION="+version, "BIN="+out)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly")
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("make build in %s: %v\n%s", dir, err, msg)
+		return fmt.Errorf("make build in %s: %v\n%s", dir, err, msg)
 	}
+	return nil
 }
 
+// TestMakeBuildIsReproducible builds promobot twice from different places:
+// with `make build` from a copy of its source placed elsewhere, and with the
+// Action's build step from the checkout (the build the Action's tests then
+// share). The two must be the same bytes: -trimpath leaves no trace of where
+// the module lives, and the Action builds what `make build` builds.
 func TestMakeBuildIsReproducible(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary twice")
 	}
+	t.Parallel()
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("make is not installed")
 	}
 	root := moduleRoot(t)
 
-	// Two copies of exactly the files the build reads, taken at once and
-	// placed at different depths: -trimpath must leave no trace of where
-	// the module lives. (Copies rather than the checkout itself, so that an
-	// edit made while the test runs cannot make the two builds differ.)
+	// A copy of exactly the files the build reads, placed at another depth.
 	files := append(buildFiles(t, root), "Makefile")
-	contents := make([][]byte, len(files))
-	for i, f := range files {
+	copied := filepath.Join(t.TempDir(), "elsewhere", "deeper", "promobot")
+	for _, f := range files {
 		data, err := os.ReadFile(filepath.Join(root, f))
 		if err != nil {
 			t.Fatal(err)
 		}
-		contents[i] = data
-	}
-	base := t.TempDir()
-	copies := []string{filepath.Join(base, "a"), filepath.Join(base, "elsewhere", "deeper", "promobot")}
-	for _, dir := range copies {
-		for i, f := range files {
-			dst := filepath.Join(dir, filepath.FromSlash(f))
-			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(dst, contents[i], 0o644); err != nil {
-				t.Fatal(err)
-			}
+		dst := filepath.Join(copied, filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dst, data, 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 
-	const version = "v0.0.0-reproducible"
-	outDir := t.TempDir()
-	first := filepath.Join(outDir, "first", "promobot")
-	second := filepath.Join(outDir, "second", "promobot")
-	makeBuild(t, copies[0], version, first)
-	makeBuild(t, copies[1], version, second)
+	const version = actionTestVersion
+	first := filepath.Join(t.TempDir(), "promobot")
+	// Both at once: each mostly waits on the linker, which works alone.
+	made := make(chan error, 1)
+	go func() { made <- makeBuild(copied, version, first) }()
+	second := actionBuild(t)
+	if err := <-made; err != nil {
+		t.Fatal(err)
+	}
+	copies := []string{copied, root}
 
 	a, err := os.ReadFile(first)
 	if err != nil {

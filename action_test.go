@@ -1,4 +1,4 @@
-package buildinfo
+package promobot_test
 
 // Tests of the composite GitHub Action in action.yml. The static tests hold
 // its shape (documented inputs, no expressions inside scripts); the others
@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -137,10 +138,12 @@ func TestActionOnPullRequests(t *testing.T) {
 			t.Skipf("%s is not installed", tool)
 		}
 	}
+	t.Parallel()
 	// A fresh HOME keeps the developer's git configuration out; the Go
-	// caches stay where they are, so the build is warm.
+	// caches stay where they are, so the build is warm. The Action builds
+	// promobot with a go that builds once for all the cases below.
 	home := t.TempDir()
-	env := os.Environ()
+	env := withPath(os.Environ(), cachingGo(t))
 	for _, name := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
 		out, err := exec.Command("go", "env", name).Output()
 		if err != nil {
@@ -259,15 +262,19 @@ func TestActionOnPullRequests(t *testing.T) {
 		wantFailed: true,
 		wantLog:    []string{"fail-on must be rules, any or never"},
 	}}
-	for _, tc := range tests {
+	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			if i > 0 {
+				// After the first case, whose build the others reuse.
+				t.Parallel()
+			}
 			workspace, head := pullRequest(t, env, tc.fullHistory, tc.base, tc.change)
 			labels := []any{}
 			for _, l := range tc.labels {
 				labels = append(labels, map[string]any{"name": l})
 			}
 			github := map[string]any{
-				"event_name": tc.event, "action_path": moduleRoot(t), "action_ref": "v0.0.0-action-test",
+				"event_name": tc.event, "action_path": moduleRoot(t), "action_ref": actionTestVersion,
 				"event": map[string]any{},
 			}
 			if tc.event == "pull_request" {
@@ -321,6 +328,7 @@ func TestActionOnPullRequests(t *testing.T) {
 // sha256 is the pinned one; anything else builds from source, here with a
 // stand-in go so that no test builds promobot again.
 func TestActionDownloadsThePinnedRelease(t *testing.T) {
+	t.Parallel()
 	for _, tool := range []string{"bash", "curl", "sh"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s is not installed", tool)
@@ -350,15 +358,19 @@ func TestActionDownloadsThePinnedRelease(t *testing.T) {
 	malformed := filepath.Join(dir, "malformed.txt")
 	writeFiles(t, dir, map[string]string{"malformed.txt": readFile(t, pins) + "v1.2.4 linux/amd64\n"})
 
+	// Each case asks under a prefix of its own (/<case>/releases/…), so
+	// that the cases run at once and each sees its own requests.
 	var (
 		mu       sync.Mutex
-		requests []string
+		requests = map[string][]string{}
 	)
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		prefix, path, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		path = "/" + path
 		mu.Lock()
-		requests = append(requests, r.URL.Path)
+		requests[prefix] = append(requests[prefix], path)
 		mu.Unlock()
-		switch r.URL.Path {
+		switch path {
 		case "/releases/download/v1.2.3/promobot_v1.2.3_linux_amd64", "/releases/download/v1.2.3/promobot_v1.2.3_darwin_arm64":
 			io.WriteString(w, released)
 		case "/releases/download/v1.2.3/promobot_v1.2.3_linux_arm64":
@@ -451,18 +463,17 @@ chmod +x "$out"
 		wantLog:     []string{"::warning title=promobot::cannot read the pinned release binaries"},
 		wantVersion: "promobot version built from source",
 	}}
-	for _, tc := range tests {
+	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			mu.Lock()
-			requests = nil
-			mu.Unlock()
+			t.Parallel()
+			prefix := strconv.Itoa(i)
 			a := loadAction(t)
 			var steps []actionStep
 			for _, s := range a.Runs.Steps {
 				if s.ID == "release" {
 					url := tc.url
 					if url == "" {
-						url = srv.URL + "/releases/download"
+						url = srv.URL + "/" + prefix + "/releases/download"
 					}
 					s.Env["RELEASES_URL"] = url
 				}
@@ -488,7 +499,7 @@ chmod +x "$out"
 				}
 			}
 			mu.Lock()
-			got := requests
+			got := requests[prefix]
 			mu.Unlock()
 			if diff := cmp.Diff(tc.wantRequests, got); diff != "" {
 				t.Errorf("requests (-want +got):\n%s", diff)

@@ -1,4 +1,4 @@
-package buildinfo
+package promobot_test
 
 // Every setting of `promobot serve` is documented with its environment
 // variable in the operator's flag table.

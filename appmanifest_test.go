@@ -1,4 +1,4 @@
-package buildinfo
+package promobot_test
 
 // The GitHub App manifest asks for the least GitHub permits the bot to work:
 // the events it handles and the permissions those need.
