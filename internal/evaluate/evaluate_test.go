@@ -82,6 +82,8 @@ var goldenScenarios = map[string]string{
 	"broken_policy":      "policy: a broken base policy fails closed",
 	"decommission":       "rename: a removal plus an addition, each with its own rules",
 	"unresolvable_teams": "teams: an unresolvable team warns and its members do not count",
+	"rollback_ready":     "rollbackReady: a promotion names its rollback target and command",
+	"evidence_missing":   "evidence: prod requires a validation report",
 }
 
 func TestGolden(t *testing.T) {
