@@ -2,8 +2,8 @@ package artifactcheck
 
 import (
 	"crypto/sha256"
-	"errors"
 	"encoding/hex"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -163,7 +163,10 @@ func TestVerifyEvidenceWithoutStorage(t *testing.T) {
 	base := &manifest.Manifest{Model: "m", Environment: "prod", Version: "1", Artifact: manifest.Artifact{URI: loc + "1", SHA256: digest}}
 	in := &evaluate.Input{Policy: pol, Head: map[string]*manifest.Document{p: {Manifest: head}}, Base: map[string]*manifest.Document{p: {Manifest: base}}}
 	calls := 0
-	stores := func() (artifact.Resolver, error) { calls++; return nil, &NoCredentialsError{Err: errors.New("no credential source")} }
+	stores := func() (artifact.Resolver, error) {
+		calls++
+		return nil, &NoCredentialsError{Err: errors.New("no credential source")}
+	}
 	if err := VerifyInput(t.Context(), in, fstest.MapFS{}, stores, false); err != nil {
 		t.Fatal(err)
 	}
