@@ -115,7 +115,7 @@ func VerifyEvidence(ctx context.Context, in *evaluate.Input, base fs.FS, stores 
 		in.Reports[p] = Outcome(res, err)
 	}
 	for _, p := range w.sboms {
-		in.SBOMs[p] = ReadSBOM(ctx, v, in.Head[p].Manifest.SBOM)
+		_, in.SBOMs[p] = ReadSBOM(ctx, v, in.Head[p].Manifest.SBOM)
 	}
 	for _, p := range w.incumbents {
 		m := in.Base[p].Manifest
@@ -125,19 +125,20 @@ func VerifyEvidence(ctx context.Context, in *evaluate.Input, base fs.FS, stores 
 }
 
 // ReadSBOM reads the SBOM s names through v, checks its digest, and
-// requires it to be SPDX 2.3 or CycloneDX 1.5+ JSON.
-func ReadSBOM(ctx context.Context, v *artifact.Verifier, s *manifest.SBOM) evaluate.ArtifactCheck {
+// requires it to be SPDX 2.3 or CycloneDX 1.5+ JSON. It returns the bytes
+// only when the outcome is verified.
+func ReadSBOM(ctx context.Context, v *artifact.Verifier, s *manifest.SBOM) ([]byte, evaluate.ArtifactCheck) {
 	data, res, err := v.Read(ctx, artifact.Spec{URI: s.URI, SHA256: s.SHA256}, sbom.MaxSize)
 	out := Outcome(res, err)
 	if !out.Verified {
-		return out
+		return nil, out
 	}
 	doc, err := sbom.Identify(data)
 	if err != nil {
-		return evaluate.ArtifactCheck{Detail: fmt.Sprintf("sha256 %s verified, but the SBOM is %v", short(res.SHA256), err)}
+		return nil, evaluate.ArtifactCheck{Detail: fmt.Sprintf("sha256 %s verified, but the SBOM is %v", short(res.SHA256), err)}
 	}
 	out.Detail += ", " + doc.String()
-	return out
+	return data, out
 }
 
 func orNew(m map[string]evaluate.ArtifactCheck) map[string]evaluate.ArtifactCheck {
