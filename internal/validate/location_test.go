@@ -51,16 +51,16 @@ func TestRunAppliesTheLocationAllowlist(t *testing.T) {
 // obey the same allowlist, under the evidence and sbom families' modes.
 func TestRunAppliesTheAllowlistToEvidence(t *testing.T) {
 	const p = "environments/prod/elasticnet-ndx-threshold.yaml"
-	digest := "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 	tests := []struct {
 		name, family, from, to string
 		want                   string
 	}{
 		{name: "report", family: "evidence",
-			from: "https://mlartifacts.blob.core.windows.net/reports/", to: "https://reports.example.org/",
+			from: "https://mlartifacts.blob.core.windows.net/reports/elasticnet-ndx-threshold/2026.11.06-1/validation.html",
+			to:   "https://reports.example.org/elasticnet-ndx-threshold/2026.11.06-1/validation.html",
 			want: `validation.report: artifact URI "https://reports.example.org/elasticnet-ndx-threshold/2026.11.06-1/validation.html" is refused`},
 		{name: "SBOM", family: "sbom",
-			from: "validation:\n", to: "sbom:\n  uri: https://sboms.example.org/x.spdx.json\n  sha256: " + digest + "\nvalidation:\n",
+			from: "https://mlartifacts.blob.core.windows.net/reports/elasticnet-ndx-threshold/2026.11.06-1/sbom.spdx.json", to: "https://sboms.example.org/x.spdx.json",
 			want: `sbom.uri: artifact URI "https://sboms.example.org/x.spdx.json" is refused`},
 	}
 	for _, tt := range tests {
