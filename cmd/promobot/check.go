@@ -15,7 +15,6 @@ import (
 	"github.com/example-org/promobot/internal/diag"
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/gitrepo"
-	"github.com/example-org/promobot/internal/policy"
 )
 
 func init() { subcommands = append(subcommands, newCheckCommand) }
@@ -181,18 +180,19 @@ func runCheck(cmd *cobra.Command, e *env, f *checkFlags) error {
 	return failed()
 }
 
-// blockedOnlyByUnavailableStorage reports whether every blocking rule is
-// the artifacts rule and every artifact that did not verify could not be
-// read for a reason a retry may mend: the answer is "not known yet", not
+// blockedOnlyByUnavailableStorage reports whether every blocking rule judges
+// a reading of storage (the artifact, the validation report, the SBOM, the
+// rollback target) and every reading that did not verify could not be made
+// for a reason a retry may mend: the answer is "not known yet", not
 // "no". Missing credentials are not such a reason.
 func blockedOnlyByUnavailableStorage(res *evaluate.Result, in *evaluate.Input) bool {
 	for _, r := range res.Rules {
-		if r.Blocks() && r.Family != policy.FamilyArtifacts {
+		if r.Blocks() && !evaluate.StorageRule(r.ID) {
 			return false
 		}
 	}
 	unavailable := false
-	for _, a := range in.Artifacts {
+	for _, a := range in.Readings() {
 		switch {
 		case a.Verified:
 		case a.Unavailable && !a.NoCredentials:

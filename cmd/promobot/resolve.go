@@ -26,6 +26,7 @@ func init() { subcommands = append(subcommands, newResolveCommand) }
 // resolveFlags are the raw flag values of promobot resolve.
 type resolveFlags struct {
 	repo, ref, env, model, format, download string
+	sbom                                    string
 	githubRepo                              string
 	verify, requireReviewed                 bool
 	trust                                   trustFlags
@@ -48,7 +49,11 @@ default branch as last fetched (origin/HEAD), then origin/main, then HEAD.
 Verification (--verify) is on by default for environments that need
 approvals. --download PATH streams the artifact to a temporary file next to
 PATH, verifies it, syncs and renames it into place; on failure no file is
-left at PATH.
+left at PATH. --sbom PATH (with --download) also fetches the SBOM the
+manifest names (sbom.uri), checks its digest and that it is SPDX 2.3 or
+CycloneDX 1.5+ JSON, and writes it to PATH the same way; a manifest
+without an SBOM, or an SBOM that does not verify, is refused (exit 1) and
+neither file is left behind.
 
 With a trust root of the job's own (--trusted-key, --trusted-keyvault-key,
 --baseline-key, --baseline-keyvault-key, --attestations, --expected-repo, or
@@ -76,6 +81,7 @@ Exit status: 0 resolved; 1 refused (keep the current model and alert);
 	fl.StringVar(&f.model, "model", "", "model (required)")
 	fl.StringVar(&f.format, "format", "text", "output format: text, json or env")
 	fl.StringVar(&f.download, "download", "", "download the verified artifact to this path")
+	fl.StringVar(&f.sbom, "sbom", "", "with --download, also download the manifest's verified SBOM to this path")
 	fl.BoolVar(&f.verify, "verify", false, "verify size, digest and signature against storage (default: on when the environment needs approvals)")
 	fl.BoolVar(&f.requireReviewed, "require-reviewed", false, "refuse a manifest whose pinning change or any later edit did not come through a merged pull request with a successful promobot check (asks GitHub: GITHUB_TOKEN, GITHUB_API_URL)")
 	fl.StringVar(&f.githubRepo, "github-repo", "", "GitHub repository OWNER/REPO for --require-reviewed (default: derived from the clone URL)")
@@ -91,6 +97,9 @@ func runResolve(cmd *cobra.Command, e *env, f *resolveFlags) error {
 	}
 	if f.format != "text" && f.format != "json" && f.format != "env" {
 		return usageError("unknown format %q: want text, json or env", f.format)
+	}
+	if f.sbom != "" && f.download == "" {
+		return usageError("resolve: --sbom needs --download")
 	}
 	ctx := cmd.Context()
 	if err := f.trust.applyEnv(cmd.Flags(), e.getenv); err != nil {
@@ -121,6 +130,7 @@ func runResolve(cmd *cobra.Command, e *env, f *resolveFlags) error {
 	res, err := resolve.Resolve(ctx, repo, req, resolve.Deps{
 		Stores:       artifactStores(e),
 		Download:     f.download,
+		SBOM:         f.sbom,
 		Attestations: attestations,
 	})
 	if err != nil {
@@ -250,6 +260,7 @@ type resolutionJSON struct {
 	Verified     bool                `json:"verified"`
 	Verification []verificationStep  `json:"verification,omitempty"`
 	Path         string              `json:"path,omitempty"`
+	SBOMPath     string              `json:"sbomPath,omitempty"`
 	// Attestation is the attestation the manifest was accepted with.
 	Attestation *attestationJSON `json:"attestation,omitempty"`
 	// Warnings are the rules that failed in warn mode.
@@ -302,6 +313,9 @@ func writeResolution(w io.Writer, format string, r *resolve.Resolution) error {
 		if r.Path != "" {
 			lines = append(lines, "MODEL_PATH="+r.Path)
 		}
+		if r.SBOMPath != "" {
+			lines = append(lines, "MODEL_SBOM_PATH="+r.SBOMPath)
+		}
 		if r.Attestation != nil {
 			lines = append(lines, "MODEL_ATTESTATION="+r.Attestation.Status, "MODEL_MERGE_COMMIT="+r.Attestation.MergeCommit)
 		}
@@ -316,7 +330,7 @@ func writeResolution(w io.Writer, format string, r *resolve.Resolution) error {
 		Model: m.Model, Environment: m.Environment, Version: m.Version,
 		URI: m.Artifact.URI, SHA256: m.Artifact.SHA256, Size: m.Artifact.Size,
 		Lineage: m.Lineage, Validation: m.Validation,
-		Commit: r.Commit, PinnedBy: r.PinnedBy, Verified: r.Verified, Path: r.Path, Warnings: r.Warnings,
+		Commit: r.Commit, PinnedBy: r.PinnedBy, Verified: r.Verified, Path: r.Path, SBOMPath: r.SBOMPath, Warnings: r.Warnings,
 	}
 	if !r.PinnedAt.IsZero() {
 		out.PinnedAt = &r.PinnedAt
@@ -369,6 +383,9 @@ func writeResolutionText(w io.Writer, r *resolve.Resolution) error {
 	}
 	if r.Path != "" {
 		fmt.Fprintf(&b, "  path:     %s\n", r.Path)
+	}
+	if r.SBOMPath != "" {
+		fmt.Fprintf(&b, "  sbom:     %s\n", r.SBOMPath)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -63,6 +63,8 @@ func NewVerifier(pol *policy.Policy, repo fs.FS, stores artifact.Resolver) (*art
 }
 
 // VerifyInput reads and hashes the artifacts a change must have verified,
+// then the evidence VerifyEvidence reads (validation reports, SBOMs and
+// rollback targets), opening storage at most once,
 // with the policy and trusted keys of the base tree, and records the
 // outcomes in in.Artifacts for the engine's artifacts rule. A changed head
 // manifest is verified when its environment sets verifyArtifacts in the
@@ -77,6 +79,15 @@ func NewVerifier(pol *policy.Policy, repo fs.FS, stores artifact.Resolver) (*art
 // verify" rather than skipping. The error is reserved for a verifier that
 // cannot be built at all (a trusted key the policy names cannot be loaded).
 func VerifyInput(ctx context.Context, in *evaluate.Input, base fs.FS, stores func() (artifact.Resolver, error), all bool) error {
+	stores = sync.OnceValues(stores)
+	if err := verifyArtifacts(ctx, in, base, stores, all); err != nil {
+		return err
+	}
+	return VerifyEvidence(ctx, in, base, stores)
+}
+
+// verifyArtifacts is VerifyInput's part for the artifacts rule.
+func verifyArtifacts(ctx context.Context, in *evaluate.Input, base fs.FS, stores func() (artifact.Resolver, error), all bool) error {
 	if in.Policy == nil || in.Policy.Mode(policy.FamilyArtifacts) == policy.Off {
 		return nil
 	}

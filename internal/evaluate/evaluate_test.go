@@ -87,6 +87,8 @@ var goldenScenarios = map[string]string{
 	"registrant":         "field owners: the registrant of a version cannot be the validator who approves it",
 	"tier_counts":        "tiers: a high risk model needs three prod approvals, a standard one two",
 	"tier_default":       "tiers: a model with no declared tier gets the strictest tier",
+	"rollback_ready":     "rollbackReady: a promotion names its rollback target and command",
+	"evidence_missing":   "evidence: prod requires a validation report",
 }
 
 func TestGolden(t *testing.T) {

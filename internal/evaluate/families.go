@@ -108,8 +108,9 @@ func (f *RuleFamily) AppliesToPin() bool {
 // rule rows, of the policy's rules keys and of results within a file.
 var table = []*RuleFamily{
 	&familySchema, &familyEnvironment, &familyOrder, &familyImmutability, &familyValidation, &familyTicket,
-	&familyLocation, &familyLineage, &familyBundles, &familyFreeze, &familyArtifacts, &familyApprovals,
-	&familyFieldOwners, &familyTiers,
+	&familyLocation, &familyLineage, &familyBundles, &familyFreeze, &familyArtifacts,
+	&familyEvidence, &familyRollbackReady, &familySBOM,
+	&familyApprovals, &familyFieldOwners, &familyTiers,
 }
 
 // RuleFamilies returns the rule table in report order.

@@ -61,6 +61,16 @@ type Input struct {
 	// changed manifest with no entry is reported as not verified (skip).
 	Artifacts map[string]ArtifactCheck
 
+	// Reports, SBOMs and Incumbents hold, by manifest path, the caller's
+	// readings of a changed manifest's validation report, of its SBOM
+	// (digest and format), and of the artifact of the version it replaces
+	// (its rollback target). Like Artifacts they are computed by the
+	// caller; where the environment verifies artifacts a missing entry
+	// fails closed.
+	Reports    map[string]ArtifactCheck
+	SBOMs      map[string]ArtifactCheck
+	Incumbents map[string]ArtifactCheck
+
 	// Now is the evaluation time, used for freeze windows.
 	Now time.Time
 

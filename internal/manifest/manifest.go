@@ -44,6 +44,7 @@ type Manifest struct {
 	Metrics     map[string]float64 `yaml:"metrics,omitempty" json:"metrics,omitempty"`
 	Parameters  map[string]any     `yaml:"parameters,omitempty" json:"parameters,omitempty"`
 	Validation  Validation         `yaml:"validation" json:"validation"`
+	SBOM        *SBOM              `yaml:"sbom,omitempty" json:"sbom,omitempty"`
 	Approval    Approval           `yaml:"approval,omitempty" json:"approval,omitzero"`
 	Notes       string             `yaml:"notes,omitempty" json:"notes,omitempty"`
 }
@@ -73,9 +74,18 @@ type DataWindow struct {
 
 // Validation is the outcome of model validation.
 type Validation struct {
-	Status      ValidationStatus `yaml:"status" json:"status"`
-	Report      string           `yaml:"report,omitempty" json:"report,omitempty"`
-	ValidatedAt string           `yaml:"validatedAt,omitempty" json:"validatedAt,omitempty"`
+	Status ValidationStatus `yaml:"status" json:"status"`
+	Report string           `yaml:"report,omitempty" json:"report,omitempty"`
+	// ReportSHA256 is the SHA-256 digest of the report's bytes.
+	ReportSHA256 string `yaml:"reportSha256,omitempty" json:"reportSha256,omitempty"`
+	ValidatedAt  string `yaml:"validatedAt,omitempty" json:"validatedAt,omitempty"`
+}
+
+// SBOM names the software bill of materials of a model version: an SPDX
+// 2.3 or CycloneDX 1.5+ JSON document and the SHA-256 digest of its bytes.
+type SBOM struct {
+	URI    string `yaml:"uri" json:"uri"`
+	SHA256 string `yaml:"sha256" json:"sha256"`
 }
 
 // Approval holds change-management references.

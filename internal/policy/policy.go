@@ -51,6 +51,14 @@ const (
 	FamilyApprovals    Family = "approvals"
 	FamilyFieldOwners  Family = "fieldOwners"
 	FamilyTiers        Family = "tiers"
+	// FamilyEvidence is the validation report's location, digest and,
+	// where artifacts are verified, its bytes.
+	FamilyEvidence Family = "evidence"
+	// FamilyRollbackReady is the incumbent a promotion replaces staying
+	// resolvable as its rollback target.
+	FamilyRollbackReady Family = "rollbackReady"
+	// FamilySBOM is the model's software bill of materials.
+	FamilySBOM Family = "sbom"
 )
 
 // LineageFields are the lineage fields an environment may require.
@@ -96,7 +104,17 @@ type Environment struct {
 	// may merge: without a verified outcome the artifacts rule fails
 	// ("could not verify"); it is never skipped.
 	VerifyArtifacts bool
-	Freeze          []FreezeWindow
+	// RequireValidationReport says that manifests of this environment
+	// must name their validation report (validation.report) and its
+	// digest (validation.reportSha256).
+	RequireValidationReport bool
+	// RequireRollbackReady says that a change replacing a pinned version
+	// passes only while that version, its rollback target, still resolves.
+	RequireRollbackReady bool
+	// RequireSBOM says that manifests of this environment must name the
+	// model's SBOM (sbom.uri and sbom.sha256).
+	RequireSBOM bool
+	Freeze      []FreezeWindow
 }
 
 // FreezeWindow is a period during which an environment does not change.

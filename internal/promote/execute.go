@@ -361,9 +361,11 @@ func (s *session) input(ctx context.Context, p *Plan, c *object.Commit, now time
 
 // blockingReasons returns the messages of the failed rules that no review
 // can fix: everything but approvals and field owner approvals, which arrive
-// after the pull request is opened, freeze windows, which end or are overridden by a label, and the
-// reading of the artifact's bytes, which this pre-flight check never does
-// (an environment with verifyArtifacts fails it as unread): the pull
+// after the pull request is opened, freeze windows, which end or are
+// overridden by a label, and the readings of storage (the artifact's bytes,
+// the validation report, the SBOM, the rollback target), which this
+// pre-flight check never makes (an environment with verifyArtifacts fails
+// them as unread): the pull
 // request's check reads them before merge.
 func blockingReasons(ev *evaluate.Result) []string {
 	var out []string
@@ -371,7 +373,7 @@ func blockingReasons(ev *evaluate.Result) []string {
 		if !r.Blocks() || r.Family == policy.FamilyApprovals || r.Family == policy.FamilyFieldOwners || r.Family == policy.FamilyFreeze {
 			continue
 		}
-		if r.Family == policy.FamilyArtifacts && r.ID == "artifact" {
+		if evaluate.StorageRule(r.ID) {
 			continue
 		}
 		msg := r.Message

@@ -56,10 +56,14 @@ func fromValue(v map[string]any) *manifest.Manifest {
 	}
 	if val, ok := v["validation"].(map[string]any); ok {
 		m.Validation = manifest.Validation{
-			Status:      manifest.ValidationStatus(str(val["status"])),
-			Report:      str(val["report"]),
-			ValidatedAt: str(val["validatedAt"]),
+			Status:       manifest.ValidationStatus(str(val["status"])),
+			Report:       str(val["report"]),
+			ReportSHA256: str(val["reportSha256"]),
+			ValidatedAt:  str(val["validatedAt"]),
 		}
+	}
+	if sb, ok := v["sbom"].(map[string]any); ok {
+		m.SBOM = &manifest.SBOM{URI: str(sb["uri"]), SHA256: str(sb["sha256"])}
 	}
 	if ap, ok := v["approval"].(map[string]any); ok {
 		m.Approval = manifest.Approval{Ticket: str(ap["ticket"])}

@@ -152,22 +152,26 @@ func (b *builder) build(v any) *policy.Policy {
 // to their index.
 func (b *builder) environment(here []string, v any, i int, seen map[string]int) policy.Environment {
 	e := b.object(here, v, "name", "from", "approvals", "requireValidation", "requireTicket", "ticketPattern",
-		"requiredLineage", "requireSignature", "autoPropose", "verifyArtifacts", "freeze")
+		"requiredLineage", "requireSignature", "autoPropose", "verifyArtifacts", "requireValidationReport", "requireRollbackReady",
+		"requireSBOM", "freeze")
 	if e == nil {
 		b.absent(here, v)
 		return policy.Environment{}
 	}
 	field := func(name string) []string { return append(slices.Clone(here), name) }
 	env := policy.Environment{
-		Name:              b.text(field("name"), e["name"]),
-		From:              b.text(field("from"), e["from"]),
-		RequireValidation: b.flag(field("requireValidation"), e["requireValidation"]),
-		RequireTicket:     b.flag(field("requireTicket"), e["requireTicket"]),
-		TicketPattern:     b.text(field("ticketPattern"), e["ticketPattern"]),
-		RequireSignature:  b.flag(field("requireSignature"), e["requireSignature"]),
-		AutoPropose:       b.flag(field("autoPropose"), e["autoPropose"]),
-		VerifyArtifacts:   b.flag(field("verifyArtifacts"), e["verifyArtifacts"]),
-		RequiredLineage:   b.texts(field("requiredLineage"), e["requiredLineage"]),
+		Name:                    b.text(field("name"), e["name"]),
+		From:                    b.text(field("from"), e["from"]),
+		RequireValidation:       b.flag(field("requireValidation"), e["requireValidation"]),
+		RequireTicket:           b.flag(field("requireTicket"), e["requireTicket"]),
+		TicketPattern:           b.text(field("ticketPattern"), e["ticketPattern"]),
+		RequireSignature:        b.flag(field("requireSignature"), e["requireSignature"]),
+		AutoPropose:             b.flag(field("autoPropose"), e["autoPropose"]),
+		VerifyArtifacts:         b.flag(field("verifyArtifacts"), e["verifyArtifacts"]),
+		RequireValidationReport: b.flag(field("requireValidationReport"), e["requireValidationReport"]),
+		RequireRollbackReady:    b.flag(field("requireRollbackReady"), e["requireRollbackReady"]),
+		RequireSBOM:             b.flag(field("requireSBOM"), e["requireSBOM"]),
+		RequiredLineage:         b.texts(field("requiredLineage"), e["requiredLineage"]),
 	}
 	if n, ok := b.count(field("approvals"), e["approvals"], 0, maxApprovals); ok {
 		env.Approvals = n

@@ -50,6 +50,10 @@ type Deps struct {
 	// Download, when not empty, is the path the verified artifact is
 	// written to.
 	Download string
+	// SBOM, when not empty, is the path the manifest's SBOM is written to
+	// after the artifact's download: read, its digest checked and
+	// identified as SPDX 2.3 or CycloneDX 1.5+ JSON. It needs Download.
+	SBOM string
 	// Attestations, when not nil, requires a trusted attestation of the
 	// manifest before anything is verified or downloaded.
 	Attestations *Attestations
@@ -72,6 +76,8 @@ type Resolution struct {
 	Verification *artifact.Result
 	// Path is where the artifact was downloaded.
 	Path string
+	// SBOMPath is where the SBOM was downloaded.
+	SBOMPath string
 	// Attestation is the attestation the manifest was accepted with, when
 	// attestations are required.
 	Attestation *AttestationResult
@@ -293,6 +299,14 @@ func verifyArtifact(ctx context.Context, fsys fs.FS, pol *policy.Policy, m *mani
 			}
 		} else {
 			res.Path = deps.Download
+		}
+		if err == nil && deps.SBOM != "" {
+			if err := downloadSBOM(ctx, v, m, deps.SBOM); err != nil {
+				// Neither file is left behind: a job that ignores the
+				// exit code must not load a model whose SBOM was refused.
+				return errors.Join(err, removeIfPresent(deps.Download))
+			}
+			res.SBOMPath = deps.SBOM
 		}
 	} else {
 		result, err = v.Verify(ctx, spec, requireSig)

@@ -101,6 +101,7 @@ func newFixture(t *testing.T) *fixture {
 	add("prod", "pending", "1.0.0", "pending", "  dataVersion: d1\n", []byte("pending weights"))
 	add("prod", "nolineage", "1.0.0", "passed", "", []byte("no lineage weights"))
 	add("prod", "tampered", "1.0.0", "passed", "  dataVersion: d1\n", []byte("tampered weights"))
+	addEvidence(t, f, files, add)
 	files["environments/prod/elsewhere.yaml"] = manifestYAML("prod", "elsewhere", "1.0.0",
 		"https://evilaccount.blob.core.windows.net/models/x.pkl", []byte("x"), f.sign([]byte("x")), "passed", "  dataVersion: d1\n")
 
@@ -166,7 +167,7 @@ func TestResolve(t *testing.T) {
 		{name: "validation pending", env: "prod", model: "pending", wantRefused: `validation.status is "pending"; prod requires passed`},
 		{name: "lineage missing", env: "prod", model: "nolineage", wantRefused: "lineage is missing dataVersion, required in prod"},
 		{name: "disallowed account", env: "prod", model: "elsewhere", wantRefused: "evilaccount.blob.core.windows.net"},
-		{name: "no manifest", env: "prod", model: "absent", wantNotFound: "no manifest at environments/prod/absent.yaml (pinned there: elsewhere, forecaster, nolineage, pending, tampered)"},
+		{name: "no manifest", env: "prod", model: "absent", wantNotFound: "no manifest at environments/prod/absent.yaml (pinned there: badsbom, elsewhere, farreport, farsbom, forecaster, nolineage, pending, tampered, withsbom)"},
 		{name: "undeclared environment", env: "qa", model: "forecaster", wantNotFound: `environment "qa" is not declared in .github/promobot.yaml (declared: dev, prod)`},
 	}
 	for _, tt := range tests {

@@ -7,27 +7,36 @@ import (
 	"github.com/example-org/promobot/internal/policy"
 )
 
-// checkLocation applies the policy's artifact location allowlist to a
-// decoded manifest, with the same check the engine's location rule applies
-// to a change, under the policy's mode for the location family: a refused
-// URI is an error when the family is enforced, a warning when it warns, and
-// not reported when it is off.
+// checkLocation applies the policy's location allowlist to the URIs a
+// decoded manifest names, with the same check the engine applies to a
+// change: the artifact under the location family's mode, the validation
+// report under the evidence family's and the SBOM under the sbom family's.
+// A refused URI is an error when its family is enforced, a warning when it
+// warns, and not reported when it is off.
 func checkLocation(d *manifest.Document, pol *policy.Policy) []diag.Problem {
-	mode := pol.Mode(policy.FamilyLocation)
-	if mode == policy.Off || d.Manifest == nil {
+	m := d.Manifest
+	if m == nil {
 		return nil
 	}
-	uri := d.Manifest.Artifact.URI
-	if uri == "" {
-		return nil // the schema reports a missing URI
-	}
-	a := pol.Artifacts
-	if _, err := location.Check(uri, a.AllowedLocations, a.AllowLocal); err != nil {
-		p := d.Problem(err.Error(), "artifact", "uri")
-		if mode == policy.Warn {
-			p.Severity = diag.Warning
+	var out []diag.Problem
+	check := func(fam policy.Family, uri, prefix string, field ...string) {
+		mode := pol.Mode(fam)
+		if mode == policy.Off || uri == "" {
+			return // the schema reports a missing required URI
 		}
-		return []diag.Problem{p}
+		a := pol.Artifacts
+		if _, err := location.Check(uri, a.AllowedLocations, a.AllowLocal); err != nil {
+			p := d.Problem(prefix+err.Error(), field...)
+			if mode == policy.Warn {
+				p.Severity = diag.Warning
+			}
+			out = append(out, p)
+		}
 	}
-	return nil
+	check(policy.FamilyLocation, m.Artifact.URI, "", "artifact", "uri")
+	check(policy.FamilyEvidence, m.Validation.Report, "validation.report: ", "validation", "report")
+	if m.SBOM != nil {
+		check(policy.FamilySBOM, m.SBOM.URI, "sbom.uri: ", "sbom", "uri")
+	}
+	return out
 }

@@ -61,6 +61,7 @@ environments:
     ticketPattern: "CHG-[0-9]{3,7}"
     requireSignature: true
     verifyArtifacts: true
+    requireRollbackReady: true
     requiredLineage: [trainingRun, sourceCommit, dataWindow, featureSet, dataVersion]
 artifacts:
   allowLocal: true   # Azurite on loopback; production policies list https locations only
@@ -115,6 +116,28 @@ func (s *seeder) upload(ctx context.Context, model, version string) (digest, sig
 	return hex.EncodeToString(sum[:]), base64.StdEncoding.EncodeToString(sig), nil
 }
 
+// uploadEvidence stores a document of a model version next to its
+// artifact, as the validation pipeline would, and returns its URI and
+// digest.
+func (s *seeder) uploadEvidence(ctx context.Context, model, version, name string, data []byte) (uri, digest string, err error) {
+	blob := model + "/" + version + "/" + name
+	if _, err := s.w.blobs.UploadBuffer(ctx, container, blob, data, nil); err != nil {
+		return "", "", err
+	}
+	sum := sha256.Sum256(data)
+	return s.w.azurite.BlobURL(container, blob), hex.EncodeToString(sum[:]), nil
+}
+
+// validationBlock is the validation block of a passed version, naming
+// the report it uploads.
+func (s *seeder) validationBlock(ctx context.Context, model, version, validatedAt string) (string, error) {
+	uri, digest, err := s.uploadEvidence(ctx, model, version, "validation.html", sample.ReportBytes(model, version))
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("status: passed\n  report: %s\n  reportSha256: %s\n  validatedAt: %q\n", uri, digest, validatedAt), nil
+}
+
 // manifest renders the manifest of one model of a release.
 func (s *seeder) manifest(ctx context.Context, env, model string, r release, status, ticket string) (string, error) {
 	digest, sig, err := s.upload(ctx, model, r.version)
@@ -132,9 +155,23 @@ func (s *seeder) manifest(ctx context.Context, env, model string, r release, sta
 	fmt.Fprintf(&b, "lineage:\n  trainingRun: %s\n  sourceCommit: %s\n  dataWindow: {start: 2021-11-01, end: %s}\n  featureSet: %s\n  dataVersion: ohlcv-%s\n",
 		r.run, r.commit, r.dataEnd, features, r.dataEnd)
 	fmt.Fprintf(&b, "metrics: {%s}\n", r.metrics[i])
-	fmt.Fprintf(&b, "validation:\n  status: %s\n", status)
+	if model == calibrator {
+		// The calibrator ships with its SBOM, which prod checks when it
+		// verifies artifacts.
+		uri, digest, err := s.uploadEvidence(ctx, model, r.version, "sbom.spdx.json", sample.SBOMBytes(model, r.version))
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&b, "sbom:\n  uri: %s\n  sha256: %s\n", uri, digest)
+	}
 	if status == "passed" {
-		fmt.Fprintf(&b, "  report: https://reports.example.org/%s/%s/validation.html\n  validatedAt: \"%sT09:00:00Z\"\n", model, r.version, r.dataEnd)
+		v, err := s.validationBlock(ctx, model, r.version, r.dataEnd+"T09:00:00Z")
+		if err != nil {
+			return "", err
+		}
+		b.WriteString("validation:\n  " + v)
+	} else {
+		fmt.Fprintf(&b, "validation:\n  status: %s\n", status)
 	}
 	if ticket != "" {
 		fmt.Fprintf(&b, "approval:\n  ticket: %s\n", ticket)

@@ -223,8 +223,10 @@ func (s *story) validate(ctx context.Context) error {
 	files := map[string]string{}
 	for i, model := range []string{forecaster, calibrator} {
 		p, data := dev[i], texts[i]
-		passed := fmt.Sprintf("status: passed\n  report: https://reports.example.org/%s/%s/validation.html\n  validatedAt: %q\n",
-			model, newRelease.version, time.Now().UTC().Format(time.RFC3339))
+		passed, err := s.seed.validationBlock(ctx, model, newRelease.version, time.Now().UTC().Format(time.RFC3339))
+		if err != nil {
+			return err
+		}
 		files[p] = strings.Replace(data, "status: pending\n", passed, 1)
 	}
 	sig := gittest.Signature{Name: "Victor Validator", Email: email("victor"), When: time.Now()}
