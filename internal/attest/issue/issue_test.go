@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/example-org/promobot/internal/attest"
 	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/testing/gittest"
