@@ -48,6 +48,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/example-org/promobot/internal/attest/issue"
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
@@ -144,6 +145,10 @@ type Config struct {
 	// WorkDir holds the optional features' own copy of each repository;
 	// required when one of them is on.
 	WorkDir string
+	// Attestations, when set, issues a signed promotion attestation for
+	// every manifest pin a green merge into the default branch changes
+	// (attestation.go). It needs checks write only.
+	Attestations *issue.Issuer
 }
 
 // DefaultAuditDelay is the default of Config.AuditDelay.

@@ -18,6 +18,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/example-org/promobot/internal/attest/issue"
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
@@ -85,6 +86,8 @@ type harnessOptions struct {
 	// features on; their delays run on h.timers.
 	chatOps, bypassIssues bool
 	auditSink             string
+	// attestations issues promotion attestations at merges.
+	attestations *issue.Issuer
 }
 
 func newHarness(t testing.TB, opts harnessOptions) *harness {
@@ -151,7 +154,7 @@ func (h *harness) start(opts harnessOptions) {
 		ResyncInterval: opts.resyncInterval, RecheckInterval: opts.recheckInterval,
 		Now:     now,
 		ChatOps: opts.chatOps, BypassIssues: opts.bypassIssues, AuditDelay: time.Minute,
-		WorkDir: t.TempDir(),
+		WorkDir: t.TempDir(), Attestations: opts.attestations,
 	}
 	if opts.auditSink != "" {
 		cfg.AuditSink = func(string, string) (chain.Sink, error) { return chain.FileSink{Path: opts.auditSink}, nil }

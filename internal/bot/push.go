@@ -38,6 +38,9 @@ func (b *Bot) onPush(_ context.Context, d webhook.Delivery) error {
 		// requests.
 		b.scheduleAudit(logger, t, branch, ev.Before)
 	}
+	if err := b.attestOnPush(logger, t, branch, ev.After); err != nil {
+		return err
+	}
 	key := jobKey{kind: jobBaseMoved, installation: t.installation, repo: strings.ToLower(t.fullName()), ref: branch}
 	return b.submit(key, logger, func(ctx context.Context, logger *slog.Logger) error { return b.baseMoved(ctx, logger, t, branch) })
 }

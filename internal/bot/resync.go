@@ -147,6 +147,9 @@ func (b *Bot) resyncInstallation(ctx context.Context, logger *slog.Logger, id in
 			// the bot was down, is audited too.
 			b.scheduleAudit(logger, t, r.DefaultBranch, "")
 		}
+		if err := b.attestOnResync(logger, t, r.DefaultBranch); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", t.fullName(), err))
+		}
 		if err := b.resyncRepository(ctx, logger, gh, t, recheck, &st); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", t.fullName(), err))
 		}
