@@ -31,31 +31,9 @@ func serveIssuer(ctx context.Context, e *env, f attestFlags, logger *slog.Logger
 	if f.store == "" {
 		return nil, usageError("serve: attestations need --attest-store azblob://ACCOUNT/CONTAINER/PREFIX or file:DIR")
 	}
-	var signer attest.Signer
-	if f.key != "" {
-		data, err := os.ReadFile(f.key)
-		if err != nil {
-			return nil, usageError("serve: --attest-key: %v", err)
-		}
-		s, err := attest.NewPEMSigner(data)
-		if err != nil {
-			return nil, usageError("serve: --attest-key %s: %v", f.key, err)
-		}
-		signer = s
-	} else {
-		cred := e.keyVaultCredential
-		if cred == nil {
-			c, err := azidentity.NewDefaultAzureCredential(nil)
-			if err != nil {
-				return nil, usageError("serve: Key Vault credential: %v", err)
-			}
-			cred = c
-		}
-		s, err := attest.NewKeyVaultSigner(ctx, f.vaultKey, cred, e.keyVaultOptions)
-		if err != nil {
-			return nil, storeOrUsage("serve: --attest-keyvault-key", err)
-		}
-		signer = s
+	signer, err := openSigner(ctx, e, f.key, f.vaultKey, "serve: --attest-key", "serve: --attest-keyvault-key")
+	if err != nil {
+		return nil, err
 	}
 	var creds artifact.Credentials
 	if strings.HasPrefix(f.store, "azblob:") {
@@ -70,4 +48,33 @@ func serveIssuer(ctx context.Context, e *env, f attestFlags, logger *slog.Logger
 		return nil, usageError("serve: --attest-store: %v", err)
 	}
 	return &issue.Issuer{Signer: signer, Store: store, BotVersion: version, Logger: logger.With("component", "attest")}, nil
+}
+
+// openSigner opens a PEM key file or a Key Vault key (exactly one is set);
+// keyFlag and vaultFlag name them in messages.
+func openSigner(ctx context.Context, e *env, key, vaultKey, keyFlag, vaultFlag string) (attest.Signer, error) {
+	if key != "" {
+		data, err := os.ReadFile(key)
+		if err != nil {
+			return nil, usageError("%s: %v", keyFlag, err)
+		}
+		s, err := attest.NewPEMSigner(data)
+		if err != nil {
+			return nil, usageError("%s %s: %v", keyFlag, key, err)
+		}
+		return s, nil
+	}
+	cred := e.keyVaultCredential
+	if cred == nil {
+		c, err := azidentity.NewDefaultAzureCredential(nil)
+		if err != nil {
+			return nil, usageError("Key Vault credential: %v", err)
+		}
+		cred = c
+	}
+	s, err := attest.NewKeyVaultSigner(ctx, vaultKey, cred, e.keyVaultOptions)
+	if err != nil {
+		return nil, storeOrUsage(vaultFlag, err)
+	}
+	return s, nil
 }
