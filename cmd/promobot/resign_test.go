@@ -66,6 +66,12 @@ func TestAttestResignRotatesTheKey(t *testing.T) {
 	if got.code != 0 {
 		t.Fatalf("both keys: exit %d; %s", got.code, got.stderr)
 	}
+	audit := func() cliResult {
+		return f.run(t, nil, nil, "audit", "--ref", "main", "--trusted-key", newPub, "--attestations", "file:"+f.storeDir, "--expected-repo", attestRepo)
+	}
+	if got := audit(); got.code != 0 || !strings.Contains(got.stdout, "verified       prod/ranker 1.0.0") {
+		t.Fatalf("audit: exit %d, stdout %q, stderr %q", got.code, got.stdout, got.stderr)
+	}
 	if got := resign(f.bot.pub); got.code != 0 || !strings.Contains(got.stdout, "present   prod/ranker") {
 		t.Fatalf("resign again: exit %d, stdout %q", got.code, got.stdout)
 	}
@@ -76,6 +82,9 @@ func TestAttestResignRotatesTheKey(t *testing.T) {
 	f.put(f.bot, "1.1.0", b2, f.bundle(f.bot, pin{repo: attestRepo, env: "prod", version: "1.1.0", weights: "weights two", blob: b2, merge: c1}))
 	if got := resign(f.bot.pub); got.code != exitFailed || !strings.Contains(got.stdout, "refused   prod/ranker") {
 		t.Fatalf("tampered pin: exit %d, stdout %q, stderr %q", got.code, got.stdout, got.stderr)
+	}
+	if got := audit(); got.code != 0 || !strings.Contains(got.stdout, "not attested   prod/ranker 1.1.0") {
+		t.Errorf("audit of the tampered pin: exit %d, stdout %q, stderr %q", got.code, got.stdout, got.stderr)
 	}
 	if got := resolveWith(newPub); got.code != exitUnavailable {
 		t.Errorf("tampered pin with the new key: exit %d, want 4 (never re-signed)", got.code)
