@@ -47,6 +47,10 @@ func TestDemo(t *testing.T) {
 		"remy, rita",
 		"intact, 15 records",
 		"resolve --require-reviewed refuses (exit 1)",
+		"signed an attestation of each pin it changed",
+		"no GitHub API: promobot resolve with PROMOBOT_TRUSTED_KEYS -> elasticnet-ndx 2026.11.20-1, attested (verified)",
+		"refuses to load it (exit 4",
+		"no GitHub API: resolve refuses (exit 1)",
 	} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, log.String())
