@@ -57,8 +57,8 @@ func (w *world) attestationKey() (priv, pub, store string, err error) {
 
 // offline runs promobot as the scoring job does once attestations are
 // required: its trust root from its own configuration, the repository
-// read through git, and no GitHub at all (the API URL leads nowhere and
-// there is no token).
+// read from a mirror (the bare repository on the git server's disk), and
+// no GitHub at all (the API URL leads nowhere and there is no token).
 func (s *story) offline(ctx context.Context, args ...string) (stdout, stderr string, code int, err error) {
 	_, pub, store, err := s.w.attestationKey()
 	if err != nil {
@@ -92,7 +92,7 @@ func (s *story) offline(ctx context.Context, args ...string) (stdout, stderr str
 // scoring job resolving with the attestation and no GitHub API.
 func (s *story) attested(ctx context.Context) error {
 	deadline := time.Now().Add(30 * time.Second)
-	verify := []string{"attest", "verify", "--repo", s.w.cloneURL, "--env", "prod", "--model", forecaster, "--format", "json"}
+	verify := []string{"attest", "verify", "--repo", s.w.barePath, "--env", "prod", "--model", forecaster, "--format", "json"}
 	for {
 		stdout, stderr, code, err := s.offline(ctx, verify...)
 		if err != nil {
@@ -107,7 +107,7 @@ func (s *story) attested(ctx context.Context) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	stdout, stderr, code, err := s.offline(ctx, "resolve", "--repo", s.w.cloneURL, "--env", "prod", "--model", forecaster, "--format", "env")
+	stdout, stderr, code, err := s.offline(ctx, "resolve", "--repo", s.w.barePath, "--env", "prod", "--model", forecaster, "--format", "env")
 	if err != nil || code != 0 {
 		return fmt.Errorf("resolve with the attestation: exit %d: %v: %s", code, err, stderr)
 	}
@@ -121,7 +121,7 @@ func (s *story) attested(ctx context.Context) error {
 // nothing), and the approved manifest pushed back byte for byte is refused
 // because its attestation names another merge.
 func (s *story) offlineRefusal(ctx context.Context) error {
-	args := []string{"resolve", "--repo", s.w.cloneURL, "--env", "prod", "--model", calibrator, "--format", "env"}
+	args := []string{"resolve", "--repo", s.w.barePath, "--env", "prod", "--model", calibrator, "--format", "env"}
 	_, stderr, code, err := s.offline(ctx, args...)
 	if err != nil {
 		return err
