@@ -12,11 +12,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/attest"
 	"github.com/example-org/promobot/internal/attest/issue"
 	"github.com/example-org/promobot/internal/gitrepo"
+	"github.com/example-org/promobot/internal/testing/azuritetest"
 	"github.com/example-org/promobot/internal/testing/evaltest"
 )
 
@@ -176,4 +179,38 @@ func TestResyncIssuesWhatTheStoreMissed(t *testing.T) {
 	if _, err := h.verifyPin(t, store, root, evaltest.Forecaster); err != nil {
 		t.Fatalf("the resync did not issue the missed attestation: %v", err)
 	}
+}
+
+func TestAttestationIssuedToAzurite(t *testing.T) {
+	t.Parallel()
+	az := azuritetest.Start(t)
+	client, err := azblob.NewClientFromConnectionString(az.ConnectionString, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.CreateContainer(t.Context(), "attestations", nil); err != nil {
+		t.Fatal(err)
+	}
+	store, err := attest.OpenStore("azblob://"+azuritetest.AccountName+"/attestations/gitops",
+		artifact.Credentials{ConnectionString: az.ConnectionString}, &attest.StoreOptions{BlobServiceURL: az.Endpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	is, _, root := newIssuer(t)
+	is.Store = store
+	h := newHarness(t, harnessOptions{attestations: is})
+	_, merge := h.approvedMerge("", nil)
+	h.idle()
+	v, err := h.verifyPin(t, store, root, evaltest.Forecaster)
+	if err != nil {
+		t.Fatalf("no valid attestation in Azurite: %v", err)
+	}
+	if v.Statement.Predicate.Commits.Merge != merge {
+		t.Errorf("merge = %s, want %s", v.Statement.Predicate.Commits.Merge, merge)
+	}
+	// Issued again (a restarted bot's resync), the write-once store keeps
+	// the first and the pass succeeds.
+	is2 := &issue.Issuer{Signer: is.Signer, Store: store, BotVersion: "test"}
+	h.start(harnessOptions{attestations: is2})
+	h.resync(false)
 }
