@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/example-org/promobot/internal/attest"
 	"github.com/example-org/promobot/internal/attest/issue"
 	"github.com/example-org/promobot/internal/bot/mirror"
@@ -46,15 +48,21 @@ type mergedLister interface {
 // *mirror.Commits implements it.
 type gitReader interface{ Repo() *gitrepo.Repo }
 
+// maxPushedMerges bounds how many first-parent commits of one push are
+// judged at once; older ones are left to the resynchronization.
+const maxPushedMerges = 50
+
 // attestOnPush is the push handler's hook: it queues the issuing of the
-// attestations of the merge a push to the default branch brings.
-func (b *Bot) attestOnPush(logger *slog.Logger, t target, branch, after string) error {
+// attestations of the merges a push to the default branch brings (one, or
+// several when a merge queue merged a group): the first-parent commits
+// after before, up to after.
+func (b *Bot) attestOnPush(logger *slog.Logger, t target, branch, before, after string) error {
 	if b.cfg.Attestations == nil || !commitHash.MatchString(after) {
 		return nil
 	}
 	key := jobKey{kind: jobAttest, installation: t.installation, repo: strings.ToLower(t.fullName()), ref: after}
 	return b.submit(key, logger, func(ctx context.Context, logger *slog.Logger) error {
-		return b.attestMerge(ctx, logger, t, branch, after)
+		return b.attestMerges(ctx, logger, t, branch, before, after)
 	})
 }
 
@@ -94,14 +102,29 @@ func (b *Bot) attestRepository(ctx context.Context, logger *slog.Logger, t targe
 	return issue.Repository{Name: t.fullName(), Git: gr.Repo(), Evaluator: ev}, commit, nil
 }
 
-func (b *Bot) attestMerge(ctx context.Context, logger *slog.Logger, t target, branch, merge string) error {
-	r, _, err := b.attestRepository(ctx, logger, t, branch, merge)
+func (b *Bot) attestMerges(ctx context.Context, logger *slog.Logger, t target, branch, before, after string) error {
+	r, _, err := b.attestRepository(ctx, logger, t, branch, after)
 	if err != nil {
 		return err
 	}
-	res, err := b.cfg.Attestations.IssueMerge(ctx, r, merge)
-	logAttestation(logger, res)
-	return err
+	merges := []string{after}
+	for c := after; len(merges) < maxPushedMerges; {
+		fp, err := r.Git.FirstParent(plumbing.NewHash(c))
+		if err != nil || fp.IsZero() || fp.String() == before || !commitHash.MatchString(before) {
+			break
+		}
+		c = fp.String()
+		merges = append(merges, c)
+	}
+	var errs []error
+	for i := len(merges) - 1; i >= 0; i-- {
+		res, err := b.cfg.Attestations.IssueMerge(ctx, r, merges[i])
+		logAttestation(logger, res)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (b *Bot) attestRecover(ctx context.Context, logger *slog.Logger, t target, branch string) error {

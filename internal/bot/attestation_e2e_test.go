@@ -21,6 +21,7 @@ import (
 	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/testing/azuritetest"
 	"github.com/example-org/promobot/internal/testing/evaltest"
+	"github.com/example-org/promobot/internal/testing/githubtest"
 )
 
 // storeDown is a file store whose writes fail while down is set.
@@ -213,4 +214,33 @@ func TestAttestationIssuedToAzurite(t *testing.T) {
 	is2 := &issue.Issuer{Signer: is.Signer, Store: store, BotVersion: "test"}
 	h.start(harnessOptions{attestations: is2})
 	h.resync(false)
+}
+
+func TestOnePushWithTwoMergesJudgesEach(t *testing.T) {
+	t.Parallel()
+	is, store, root := newIssuer(t)
+	h := newHarness(t, harnessOptions{attestations: is})
+	before := h.tip("main")
+	lasso := evaltest.ManifestPath("prod", evaltest.Unbundled)
+	direct := h.commit("main", map[string]string{lasso: evaltest.Manifest("prod", evaltest.Unbundled, evaltest.V2)}, "Hotfix lasso in prod", "pat", mustTime(t, evaltest.DefaultNow))
+	n, head := h.promotion(nil)
+	h.pullRequestEvent(n, "opened")
+	h.review(n, "mara", "APPROVED")
+	h.review(n, "rita", "APPROVED")
+	h.want("approved", head, "success", nil, nil)
+	merge, err := h.em.Merge(testOwner, testRepo, n, githubtest.MergeOptions{User: "mara"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.push(before, merge, "mara")
+	h.idle()
+	if _, err := h.verifyPin(t, store, root, evaltest.Forecaster); err != nil {
+		t.Errorf("the merge is not attested: %v", err)
+	}
+	if _, err := h.verifyPin(t, store, root, evaltest.Unbundled); err == nil {
+		t.Error("the direct commit is attested")
+	}
+	if run := h.latest(direct); run.Conclusion != "failure" || !strings.Contains(run.Title, "pushed around review") {
+		t.Errorf("check run on the direct commit = %s %q", run.Conclusion, run.Title)
+	}
 }

@@ -38,7 +38,7 @@ func (b *Bot) onPush(_ context.Context, d webhook.Delivery) error {
 		// requests.
 		b.scheduleAudit(logger, t, branch, ev.Before)
 	}
-	if err := b.attestOnPush(logger, t, branch, ev.After); err != nil {
+	if err := b.attestOnPush(logger, t, branch, ev.Before, ev.After); err != nil {
 		return err
 	}
 	key := jobKey{kind: jobBaseMoved, installation: t.installation, repo: strings.ToLower(t.fullName()), ref: branch}
