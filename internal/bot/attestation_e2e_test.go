@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -137,6 +138,9 @@ func TestAttestationIssuedAtAnApprovedMerge(t *testing.T) {
 		t.Errorf("check run on the merge = %s %s %q", run.Name, run.Conclusion, run.Title)
 	}
 
+	// The documented Python verifier accepts what the bot produced.
+	pythonVerifies(t, is.Signer, store.Dir, v)
+
 	// A repeated push delivery issues nothing new.
 	before := attestationsOf(t, store.Dir)
 	h.push(merge, merge, "mara")
@@ -242,5 +246,41 @@ func TestOnePushWithTwoMergesJudgesEach(t *testing.T) {
 	}
 	if run := h.latest(direct); run.Conclusion != "failure" || !strings.Contains(run.Title, "pushed around review") {
 		t.Errorf("check run on the direct commit = %s %q", run.Conclusion, run.Title)
+	}
+}
+
+// pythonVerifies runs docs/examples/verify_attestation.py on the bundle
+// that v was read from, when a python3 with cryptography is installed.
+func pythonVerifies(t *testing.T, signer attest.Signer, dir string, v *attest.Verified) {
+	t.Helper()
+	py, err := exec.LookPath("python3")
+	if err != nil || exec.Command(py, "-c", "import cryptography").Run() != nil {
+		if os.Getenv("PROMOBOT_REQUIRE_PYTHON_CRYPTOGRAPHY") == "1" {
+			t.Fatal("no python3 with cryptography")
+		}
+		t.Log("skipping the Python verifier: no python3 with cryptography")
+		return
+	}
+	der, err := x509.MarshalPKIXPublicKey(signer.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := filepath.Join(t.TempDir(), "bot.pub")
+	if err := os.WriteFile(pub, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, sub := v.Statement.Predicate, v.Statement.Subject
+	var bundle string
+	for path := range attestationsOf(t, dir) {
+		if strings.Contains(path, sub.ManifestBlob) {
+			bundle = path
+		}
+	}
+	out, err := exec.Command(py, filepath.Join("..", "..", "docs", "examples", "verify_attestation.py"),
+		"--public-key", pub, "--bundle", bundle, "--artifact-sha256", sub.ArtifactSHA256, "--repository", p.Repository,
+		"--environment", p.Environment, "--model", p.Model, "--version", p.Version,
+		"--manifest-blob", sub.ManifestBlob, "--merge-commit", p.Commits.Merge).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "OK:") {
+		t.Errorf("the Python verifier: %v\n%s", err, out)
 	}
 }
