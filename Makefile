@@ -15,6 +15,8 @@ STATICCHECK_VERSION := v0.8.2
 STATICCHECK := $(TOOLS)/staticcheck-$(STATICCHECK_VERSION)
 ACTIONLINT_VERSION := v1.7.12
 ACTIONLINT := $(TOOLS)/actionlint-$(ACTIONLINT_VERSION)
+COSIGN_VERSION := v2.4.3
+COSIGN := $(TOOLS)/cosign-$(COSIGN_VERSION)
 # Releases: the Go of the Dockerfile, so that the image's binary and the
 # released linux binaries are the same bytes.
 GO_VERSION := $(shell sed -n 's/^ARG GO_VERSION=//p' Dockerfile)
@@ -23,7 +25,7 @@ DIST      := dist
 
 export PROMOBOT_REPO_ROOT := $(CURDIR)
 
-.PHONY: all build dist pins check-pins test vet lint actionlint tidy-check fmt-check bench demo fuzz clean npm-deps python-deps
+.PHONY: all build dist pins check-pins test vet lint actionlint tidy-check fmt-check bench demo fuzz clean npm-deps python-deps interop
 
 all: build
 
@@ -118,6 +120,17 @@ test: npm-deps python-deps lint
 ## BENCH_COUNT=3 runs each benchmark three times
 bench: npm-deps
 	PROMOBOT_BENCH_LARGE=$(BENCH_LARGE) $(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(PKGS)
+
+$(COSIGN):
+	@mkdir -p $(TOOLS)
+	GOBIN=$(TOOLS) $(GO) install github.com/sigstore/cosign/v2/cmd/cosign@$(COSIGN_VERSION)
+	@mv $(TOOLS)/cosign $@
+
+## interop: cosign (built once from the Go module proxy into .tools; slow)
+## verifies a promotion attestation bundle with the public key alone. Not
+## part of make test.
+interop: $(COSIGN)
+	PROMOBOT_COSIGN=$(COSIGN) $(GO) test -count=1 -run '^TestCosignVerifiesBundle$$' ./internal/attest
 
 ## fuzz: a short fuzzing pass over the parsers, the audit's fast manifest
 ## reader among them (held to the YAML decoder behind repoconfig)

@@ -176,7 +176,7 @@ func newAttestCommand(e *env) *cobra.Command {
 		Short: "Verify signed promotion attestations, and sign baselines for existing pins",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newAttestVerifyCommand(e), newAttestBackfillCommand(e))
+	cmd.AddCommand(newAttestVerifyCommand(e), newAttestBackfillCommand(e), newAttestResignCommand(e))
 	return cmd
 }
 

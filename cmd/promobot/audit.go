@@ -175,6 +175,7 @@ type auditFlags struct {
 	since, until, at string
 	failOnBypass     bool
 	stats            bool
+	trust            trustFlags
 }
 
 func newAuditCommand(e *env) *cobra.Command {
@@ -201,15 +202,26 @@ a date (2026-06-05, UTC) lists every version pinned during that day, an RFC
 (records described by schemas/audit-output.schema.json), csv, markdown or
 html.
 
+With a trust root (--trusted-key, --attestations, --expected-repo and the
+other flags of resolve, or their PROMOBOT_* variables) the text output ends
+with the attestation status of every pin at --ref, checked as resolve checks
+it: verified, baseline, not yet attested, or refused with the reason.
+
 Exit status: 0 listed; 1 a bypass was listed and --fail-on-bypass is set;
 2 usage or configuration error; 3 an unknown --ref, or an --env or --model
 filter that names nothing in the history; 4 GitHub could not answer (a retry
 may help).`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runAudit(cmd.Context(), e, f) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.trust.applyEnv(cmd.Flags(), e.getenv); err != nil {
+				return err
+			}
+			return runAudit(cmd.Context(), e, f)
+		},
 	}
 	fl := cmd.Flags()
 	f.auditSource.register(fl)
+	f.trust.register(fl)
 	fl.StringVar(&f.format, "format", "text", "output format: text, json, csv, markdown or html")
 	fl.StringSliceVar(&f.envs, "env", nil, "only these environments (repeat or separate with commas)")
 	fl.StringSliceVar(&f.models, "model", nil, "only these models")
@@ -268,6 +280,9 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 			atTo, _, _ = audit.ParseTime(f.at, true)
 		}
 	}
+	if f.trust.configured() && format != report.Table {
+		return usageError("the attestation status of the pins is shown with --format text; for JSON use promobot attest verify --format json")
+	}
 	run, err := f.load(ctx, e)
 	if err != nil {
 		return err
@@ -293,6 +308,9 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 		if err := report.PinsAt(e.stdout, format, report.Pins{Source: src, At: at, From: atFrom, To: atTo, Pins: pins}); err != nil {
 			return usageError("%v", err)
 		}
+		if err := auditAttestations(ctx, e, f, filter); err != nil {
+			return err
+		}
 		return bypassExit(f.failOnBypass, audit.PinRecords(pins))
 	}
 	records := filter.Apply(h.Records)
@@ -302,6 +320,9 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 	}
 	if err := report.Records(e.stdout, format, out); err != nil {
 		return usageError("%v", err)
+	}
+	if err := auditAttestations(ctx, e, f, filter); err != nil {
+		return err
 	}
 	return bypassExit(f.failOnBypass, records)
 }

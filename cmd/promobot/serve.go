@@ -52,6 +52,9 @@ var serveEnv = []struct{ flag, env string }{
 	{"bypass-issues", "PROMOBOT_BYPASS_ISSUES"},
 	{"audit-sink", "PROMOBOT_AUDIT_SINK"},
 	{"audit-delay", "PROMOBOT_AUDIT_DELAY"},
+	{"attest-key", "PROMOBOT_ATTEST_KEY"},
+	{"attest-keyvault-key", "PROMOBOT_ATTEST_KEYVAULT_KEY"},
+	{"attest-store", "PROMOBOT_ATTEST_STORE"},
 }
 
 // serveFlags are the serve command's flags as given.
@@ -67,6 +70,7 @@ type serveFlags struct {
 	chatOps, bypassIssues                  bool
 	auditSink                              string
 	auditDelay                             time.Duration
+	attest                                 attestFlags
 }
 
 func (f *serveFlags) register(fl *pflag.FlagSet) {
@@ -91,6 +95,9 @@ func (f *serveFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.bypassIssues, "bypass-issues", false, "report manifest changes pushed to the default branch without a reviewed pull request as issues and failing commit statuses (the App needs issues and statuses write)")
 	fl.StringVar(&f.auditSink, "audit-sink", "", "export the audit records after merges and pushes to this log: file:PATH or azblob://ACCOUNT/CONTAINER/BLOB, where {owner} and {repo} name the repository")
 	fl.DurationVar(&f.auditDelay, "audit-delay", branchaudit.DefaultDelay, "how long after a push the audit looks at it, and waits before believing again that a commit has no pull request")
+	fl.StringVar(&f.attest.key, "attest-key", "", "sign a promotion attestation for every manifest pin a green merge changes, with this PEM EC P-256 private key (development; prefer --attest-keyvault-key)")
+	fl.StringVar(&f.attest.vaultKey, "attest-keyvault-key", "", "sign promotion attestations with this Key Vault key, https://VAULT/keys/NAME/VERSION (DefaultAzureCredential)")
+	fl.StringVar(&f.attest.store, "attest-store", "", "where attestations are written, once: azblob://ACCOUNT/CONTAINER/PREFIX or file:DIR")
 }
 
 // fromEnv sets every flag not given on the command line from its
@@ -389,6 +396,9 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 		ResyncInterval:  c.flags.resyncInterval,
 		RecheckInterval: c.flags.recheckInterval,
 		Artifacts:       verifier,
+	}
+	if cfg.Attestations, err = serveIssuer(ctx, e, c.flags.attest, logger); err != nil {
+		return err
 	}
 	cfg.Features, err = serveFeatures(e, c, apps, logger)
 	if err != nil {

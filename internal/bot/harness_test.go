@@ -18,6 +18,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 
+	"github.com/example-org/promobot/internal/attest/issue"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/githubapi"
@@ -78,6 +79,8 @@ type harnessOptions struct {
 	now func() time.Time
 	// wire wraps the transport to the emulator.
 	wire func(http.RoundTripper) http.RoundTripper
+	// attestations issues promotion attestations at merges.
+	attestations *issue.Issuer
 }
 
 func newHarness(t testing.TB, opts harnessOptions) *harness {
@@ -141,7 +144,8 @@ func (h *harness) start(opts harnessOptions) {
 		Engine: opts.engine, Metrics: m, Logger: testLogger(t),
 		Workers: opts.workers, QueueSize: opts.queueSize,
 		ResyncInterval: opts.resyncInterval, RecheckInterval: opts.recheckInterval,
-		Now: now,
+		Now:          now,
+		Attestations: opts.attestations,
 	}
 	b, err := New(cfg)
 	if err != nil {

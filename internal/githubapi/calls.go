@@ -40,6 +40,8 @@ type PullRequest struct {
 	// MergeCommitSHA is, once merged, the commit the merge made on the base
 	// branch (the last one for a rebase merge).
 	MergeCommitSHA string
+	// URL is the pull request's web page.
+	URL string
 }
 
 // Commit is one commit of a pull request as the API reports it: the GitHub
@@ -57,8 +59,9 @@ type Commit struct {
 // Review is one pull request review.
 type Review struct {
 	ID int64
-	// User is the reviewer's login.
-	User string
+	// User is the reviewer's login; UserID the reviewer's numeric id.
+	User   string
+	UserID int64
 	// State is "APPROVED", "CHANGES_REQUESTED", "COMMENTED", "DISMISSED" or
 	// "PENDING".
 	State       string
@@ -152,6 +155,7 @@ func FromGitHub(pr *github.PullRequest) *PullRequest {
 		CloneURL: pr.GetBase().GetRepo().GetCloneURL(),
 
 		MergeCommitSHA: pr.GetMergeCommitSHA(),
+		URL:            pr.GetHTMLURL(),
 	}
 	for _, l := range pr.Labels {
 		if name := l.GetName(); name != "" {
@@ -194,6 +198,7 @@ func (c *Client) Reviews(ctx context.Context, owner, repo string, number int) ([
 			out = append(out, Review{
 				ID:          r.GetID(),
 				User:        r.GetUser().GetLogin(),
+				UserID:      r.GetUser().GetID(),
 				State:       strings.ToUpper(r.GetState()),
 				CommitID:    r.GetCommitID(),
 				SubmittedAt: r.GetSubmittedAt().Time,

@@ -188,10 +188,13 @@ func TestCalls(t *testing.T) {
 		Number: e.pr, State: "open", Title: "Change a", Author: "alex",
 		BaseRef: "main", BaseSHA: pr.BaseSHA, HeadRef: "feature", HeadSHA: e.head,
 		BaseRepo: "acme/models", HeadRepo: "acme/models", CloneURL: e.fx.Git.RepoURL("acme/models.git"),
-		Labels: []string{"freeze-override"},
+		Labels: []string{"freeze-override"}, URL: pr.URL,
 	}
 	if diff := cmp.Diff(want, pr); diff != "" {
 		t.Errorf("PullRequest (-want +got):\n%s", diff)
+	}
+	if !strings.HasSuffix(pr.URL, "/acme/models/pull/1") {
+		t.Errorf("PullRequest URL = %q", pr.URL)
 	}
 
 	commits, err := c.PullRequestCommits(ctx, "acme", "models", e.pr)

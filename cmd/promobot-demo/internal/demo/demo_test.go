@@ -51,6 +51,10 @@ func TestDemo(t *testing.T) {
 		"gate-unsatisfiable: .github/keys/model-signing.pub needs 2 approvals",
 		"promobot drift (exit 1",
 		"not-pinned: Job scoring-prod-2 loaded elasticnet-ndx 2026.11.06-1 in prod",
+		"signed an attestation of each pin it changed",
+		"no GitHub API: promobot resolve with PROMOBOT_TRUSTED_KEYS -> elasticnet-ndx 2026.11.20-1, attested (verified)",
+		"refuses to load it (exit 4",
+		"no GitHub API: resolve refuses (exit 1)",
 	} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, log.String())

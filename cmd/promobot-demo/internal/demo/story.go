@@ -60,7 +60,7 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if err := s.cloneWorkingCopy(ctx); err != nil {
 		return err
 	}
-	for _, step := range []func(context.Context) error{s.register, s.validate, s.promoteToTest, s.promoteToProd, s.score, s.bypass, s.audit, s.governance} {
+	for _, step := range []func(context.Context) error{s.register, s.validate, s.promoteToTest, s.promoteToProd, s.attested, s.score, s.bypass, s.audit, s.offlineRefusal, s.governance} {
 		if err := step(ctx); err != nil {
 			return err
 		}
@@ -358,7 +358,7 @@ func (s *story) bypass(ctx context.Context) error {
 	data := texts[0]
 	sig := gittest.Signature{Name: "Pat Platform", Email: email("pat"), When: time.Now()}
 	after, err := gittest.CommitFiles(s.w.barePath, gittest.Commit{Branch: "main", Files: map[string]string{
-		p: data + "notes: hotfix, calibrated by hand\n",
+		p: data + hotfixNote,
 	}, Author: sig, Message: "Hotfix: lower the prod threshold\n"})
 	if err != nil {
 		return err

@@ -171,10 +171,15 @@ func (w *world) startBot(ctx context.Context, keyFile string) error {
 	if err != nil {
 		return err
 	}
+	attestKey, _, attestStore, err := w.attestationKey()
+	if err != nil {
+		return err
+	}
 	cmd := exec.Command(w.opts.Promobot, "serve",
 		"--addr", addr, "--app-id", fmt.Sprint(appID), "--private-key", keyFile,
 		"--github-url", w.apiURL, "--cache-dir", filepath.Join(w.work, "cache"),
-		"--verify-artifacts", "--log-format", "text", "--log-level", "info")
+		"--verify-artifacts", "--log-format", "text", "--log-level", "info",
+		"--attest-key", attestKey, "--attest-store", attestStore)
 	cmd.Env = append(os.Environ(),
 		"PROMOBOT_WEBHOOK_SECRET="+webhookSecret,
 		"AZURE_STORAGE_CONNECTION_STRING="+w.azurite.ConnectionString)
