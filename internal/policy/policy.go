@@ -60,6 +60,7 @@ type Policy struct {
 	Artifacts    Artifacts
 	Governance   Governance
 	Bundles      []Bundle
+	Audit        Audit
 	// Rules holds the mode of each family that the file sets; Mode gives the
 	// effective mode of any family.
 	Rules map[Family]Mode
@@ -111,6 +112,15 @@ type Artifacts struct {
 type Governance struct {
 	// Approvals needed for control files and frozen-environment overrides.
 	Approvals int
+}
+
+// Audit configures promobot audit.
+type Audit struct {
+	// JudgeFrom is the commit (a hash, full or abbreviated) or the date or
+	// RFC 3339 time from which the audit judges bypasses; changes before it
+	// (a bootstrap import) are shown as before judging. Empty judges every
+	// change.
+	JudgeFrom string
 }
 
 // Bundle is a group of models that move together.

@@ -72,7 +72,7 @@ func at(path ...any) []string {
 // cannot: references between environments, regular expressions, windows,
 // bundles, locations.
 func (b *builder) build(v any) *policy.Policy {
-	root := b.object(nil, v, "apiVersion", "kind", "environments", "artifacts", "governance", "bundles", "rules")
+	root := b.object(nil, v, "apiVersion", "kind", "environments", "artifacts", "governance", "bundles", "rules", "audit")
 	if root == nil {
 		if v == nil {
 			b.errorf(nil, "the policy is empty")
@@ -103,6 +103,14 @@ func (b *builder) build(v any) *policy.Policy {
 	if g := b.object(at("governance"), root["governance"], "approvals"); g != nil {
 		if n, ok := b.count(at("governance", "approvals"), g["approvals"], 0, maxApprovals); ok {
 			p.Governance.Approvals = n
+		}
+	}
+	if a := b.object(at("audit"), root["audit"], "judgeFrom"); a != nil {
+		if v, ok := a["judgeFrom"]; ok {
+			p.Audit.JudgeFrom = b.text(at("audit", "judgeFrom"), v)
+			if !judgePoint(p.Audit.JudgeFrom) {
+				b.errorf(at("audit", "judgeFrom"), "audit.judgeFrom %q must be a commit hash (7 to 40 hex digits), a date (2006-01-02) or an RFC 3339 time", p.Audit.JudgeFrom)
+			}
 		}
 	}
 	inBundle := map[string]string{}
@@ -264,4 +272,20 @@ func familyNames() []string {
 		out[i] = string(f)
 	}
 	return out
+}
+
+// judgeHash is an abbreviated or full commit hash.
+var judgeHash = regexp.MustCompile(`^[0-9a-f]{7,40}$`)
+
+// judgePoint reports whether s names a commit by hash, a date or an RFC
+// 3339 time, as audit.judgeFrom must.
+func judgePoint(s string) bool {
+	if judgeHash.MatchString(s) {
+		return true
+	}
+	if _, err := time.Parse(time.DateOnly, s); err == nil {
+		return true
+	}
+	_, err := time.Parse(time.RFC3339, s)
+	return err == nil
 }

@@ -29,6 +29,7 @@ type pageData struct {
 	Pins         []pinRow
 	Records      []recordRow
 	Notes        []string
+	Judging      string
 }
 
 type tick struct {
@@ -54,17 +55,21 @@ type segment struct {
 }
 
 type recordRow struct {
-	Time, Environment, Model, Kind, Version, Commit, Subject, Author, PR, URL, Approvers, Check, Review string
-	Flag                                                                                                bool
+	Time, Environment, Model, Kind, Version, Commit, CommitURL, Subject, Initiator, Merger, PR, URL, Approvers, Check, Review string
+	Ticket, Rationale                                                                                                         string
+	Flag, Before                                                                                                              bool
 }
 
 type pinRow struct {
-	Environment, Model, Version, From, Until, Commit, Author, PR, Approvers, Check, Review string
-	Flag                                                                                   bool
+	Environment, Model, Version, From, Until, Commit, CommitURL, Initiator, Merger, PR, Approvers, Check, Review string
+	Ticket, Rationale                                                                                            string
+	Flag, Before                                                                                                 bool
 }
 
 func cssClass(r *audit.Record) string {
 	switch {
+	case r.BeforeJudging:
+		return "before"
 	case r.Verified && r.Bypass:
 		return "bypass"
 	case r.Verified:
@@ -84,11 +89,13 @@ func webURL(s string) string {
 	return u.String()
 }
 
-func newRecordRow(r *audit.Record) recordRow {
+func newRecordRow(r *audit.Record, s Source) recordRow {
 	row := recordRow{
 		Time: stamp(r.Time), Environment: r.Environment, Model: r.Model, Kind: kind(r), Version: change(r),
-		Commit: short(r.Commit), Subject: r.Subject, Author: r.Author.Name, PR: pullRequest(r),
-		Approvers: approvers(r), Check: check(r), Review: review(r), Flag: r.Bypass,
+		Commit: short(r.Commit), CommitURL: webURL(s.commitLink(r.Commit)), Subject: r.Subject,
+		Initiator: dash(r.Initiator()), Merger: dash(r.Merger()), PR: pullRequest(r),
+		Approvers: approvers(r), Check: check(r), Review: review(r), Flag: r.Bypass, Before: r.BeforeJudging,
+		Ticket: dash(r.Ticket), Rationale: dash(r.Rationale),
 	}
 	if r.PullRequest != nil && r.Verified {
 		row.URL = webURL(r.PullRequest.URL)
@@ -97,14 +104,14 @@ func newRecordRow(r *audit.Record) recordRow {
 }
 
 func basePage(title string, s Source) pageData {
-	return pageData{Title: title, Source: s, Tip: short(s.Tip), TipTime: stamp(s.TipTime)}
+	return pageData{Title: title, Source: s, Tip: short(s.Tip), TipTime: stamp(s.TipTime), Judging: judgingText(s.JudgeFrom)}
 }
 
 func recordsHTML(w io.Writer, h History) error {
 	d := basePage("Promotion audit", h.Source)
 	d.Environments, d.Ticks = timeline(h)
 	for i := range h.Records {
-		d.Records = append(d.Records, newRecordRow(&h.Records[i]))
+		d.Records = append(d.Records, newRecordRow(&h.Records[i], h.Source))
 	}
 	d.Notes = noteLines(h.Records)
 	return page.Execute(w, d)
@@ -118,7 +125,9 @@ func pinsHTML(w io.Writer, p Pins) error {
 		r := &pin.Pinned
 		d.Pins = append(d.Pins, pinRow{
 			Environment: pin.Environment, Model: pin.Model, Version: pin.Version, From: stamp(pin.From), Until: untilText(pin),
-			Commit: short(r.Commit), Author: r.Author.Name, PR: pullRequest(r), Approvers: approvers(r), Check: check(r), Review: review(r), Flag: r.Bypass,
+			Commit: short(r.Commit), CommitURL: webURL(p.Source.commitLink(r.Commit)), Initiator: dash(r.Initiator()), Merger: dash(r.Merger()),
+			PR: pullRequest(r), Approvers: approvers(r), Check: check(r), Review: review(r), Flag: r.Bypass, Before: r.BeforeJudging,
+			Ticket: dash(r.Ticket), Rationale: dash(r.Rationale),
 		})
 	}
 	d.Notes = noteLines(audit.PinRecords(p.Pins))
