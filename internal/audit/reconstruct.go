@@ -13,6 +13,7 @@ import (
 
 	"github.com/example-org/promobot/internal/gitrepo/objectstore"
 	"github.com/example-org/promobot/internal/policy"
+	"github.com/example-org/promobot/internal/progress"
 	"github.com/example-org/promobot/internal/repoconfig"
 )
 
@@ -87,10 +88,16 @@ func Reconstruct(ctx context.Context, repo *Repository, opts Options) (*History,
 	}
 	cachedTip := plumbing.NewHash(idx.Tip)
 	w := newWalker(repo)
+	if idx.Tip == "" {
+		// The first walk of a history may take a while; later ones read
+		// only new commits.
+		w.progress = progress.FromContext(ctx).Start("audit: walking the history of "+full, 0, progress.Items, "commits")
+	}
 	fresh, stoppedAt, err := w.walk(ctx, tip, func(h plumbing.Hash) bool {
 		_, ok := known[h]
 		return ok || (h == cachedTip && idx.Tip != "")
 	})
+	w.progress.Done()
 	if err != nil {
 		return nil, err
 	}
