@@ -233,6 +233,8 @@ type Bot struct {
 	queue      *queue.Queue[jobKey]
 	dispatcher *webhook.Dispatcher
 	draining   atomic.Bool
+	// auth says whether the App has authenticated as itself once.
+	auth *authentication
 	// heads serializes the evaluations that post on one commit.
 	heads keyedLocks
 	// resync is the resynchronization loop, nil when it is off.
@@ -328,6 +330,7 @@ func newBot(cfg Config, d deps) (*Bot, error) {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
 	b.dispatcher = dispatcher
+	b.auth = b.startAuthentication()
 	if cfg.ResyncInterval > 0 && d.installations != nil {
 		b.resync = b.startResync()
 	}
@@ -342,13 +345,7 @@ func (b *Bot) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeText(w, http.StatusOK, "ok")
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if b.draining.Load() {
-			writeText(w, http.StatusServiceUnavailable, "draining")
-			return
-		}
-		writeText(w, http.StatusOK, "ready")
-	})
+	mux.HandleFunc("GET /readyz", b.readyz)
 	if b.cfg.Metrics != nil {
 		mux.Handle("GET /metrics", b.cfg.Metrics.Handler())
 	}
@@ -367,6 +364,7 @@ func writeText(w http.ResponseWriter, status int, text string) {
 // resynchronization of the next start evaluates their pull requests.
 func (b *Bot) Shutdown(ctx context.Context) error {
 	b.draining.Store(true)
+	b.auth.stop()
 	b.resync.stop()
 	b.audits.close()
 	return b.queue.Shutdown(ctx)

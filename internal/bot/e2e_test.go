@@ -411,6 +411,12 @@ func TestEndToEndOperationalEndpoints(t *testing.T) {
 	if got := h.get("/healthz"); got != "ok\n" {
 		t.Errorf("healthz: %q", got)
 	}
+	// Ready once the App has authenticated as itself, which it does in the
+	// background from the start.
+	deadline := time.Now().Add(10 * time.Second)
+	for h.get("/readyz") != "ready\n" && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
 	if got := h.get("/readyz"); got != "ready\n" {
 		t.Errorf("readyz: %q", got)
 	}
