@@ -106,7 +106,7 @@ func TestEndToEndProdPromotion(t *testing.T) {
 
 	h.em.ResetCounts()
 	h.pullRequestEvent(n, "opened")
-	h.want("opened", head, "failure", []string{"needs 2 more approvals", "environments/prod/elasticnet-ndx.yaml"}, nil)
+	h.want("opened", head, "failure", []string{"needs 2 more approvals", "elasticnet-ndx in prod"}, nil)
 	t.Logf("cold evaluation: %d API requests: %v", total(h.em.Counts()), h.em.Counts())
 	if len(h.latest(head).Annotations) == 0 {
 		t.Error("no annotation on the manifests that lack approvals")
