@@ -25,7 +25,7 @@ DIST      := dist
 
 export PROMOBOT_REPO_ROOT := $(CURDIR)
 
-.PHONY: all build dist pins check-pins test vet lint actionlint tidy-check fmt-check bench demo fuzz clean npm-deps python-deps interop
+.PHONY: all build dist pins check-pins test vet lint actionlint tidy-check fmt-check bench demo fuzz clean npm-deps python-deps interop chromium
 
 all: build
 
@@ -72,6 +72,14 @@ python-deps:
 		else echo "python-deps: run as root, or: sudo apt-get install python3-cryptography"; exit 1; fi; \
 	fi
 
+## chromium: Debian's headless Chromium, for the test that lays the audit
+## page out in a real browser; apt-get only when /usr/bin/chromium is missing
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+		else echo "chromium: run as root, or: sudo apt-get install chromium"; exit 1; fi; \
+	fi
+
 ## vet: go vet
 vet:
 	$(GO) vet $(PKGS)
@@ -109,9 +117,11 @@ tidy-check:
 lint: fmt-check vet tidy-check actionlint $(STATICCHECK)
 	$(STATICCHECK) $(PKGS)
 
-## test: lint, then every test with the race detector, Azurite required
-test: npm-deps python-deps lint
-	PROMOBOT_REQUIRE_AZURITE=1 PROMOBOT_REQUIRE_PYTHON_CRYPTOGRAPHY=1 $(GO) test -race -count=1 $(PKGS)
+## test: lint, then every test with the race detector, Azurite and Chromium
+## required; screenshots and other artifacts are kept in test-artifacts/
+test: npm-deps python-deps chromium lint
+	PROMOBOT_REQUIRE_AZURITE=1 PROMOBOT_REQUIRE_PYTHON_CRYPTOGRAPHY=1 PROMOBOT_REQUIRE_CHROMIUM=1 \
+		PROMOBOT_TEST_ARTIFACTS=$(CURDIR)/test-artifacts $(GO) test -race -count=1 $(PKGS)
 
 ## bench: the benchmarks named in the issues, among them the audit's cold and
 ## warm ratios to git log (internal/audit) and validate's peak live heap
@@ -146,4 +156,4 @@ demo: build npm-deps
 	./bin/promobot-demo --promobot $(BIN) --out demo-output
 
 clean:
-	rm -rf bin $(DIST)
+	rm -rf bin $(DIST) test-artifacts

@@ -40,6 +40,9 @@ type auditSource struct {
 	appID, installation int64
 	appKey              string
 	checkApp            string
+	judgeFrom           string
+	// reasons reads each change's ticket and rationale from its manifest.
+	reasons bool
 }
 
 func (s *auditSource) register(fl *pflag.FlagSet) {
@@ -54,6 +57,7 @@ func (s *auditSource) register(fl *pflag.FlagSet) {
 	fl.Int64Var(&s.installation, "github-installation-id", 0, "the App's installation id")
 	fl.StringVar(&s.appKey, "github-app-key", "", "file holding the App's PEM private key")
 	fl.StringVar(&s.checkApp, "check-app", "", "count only promobot check runs created by the GitHub App with this slug")
+	fl.StringVar(&s.judgeFrom, "judge-from", "", "judge bypasses from this commit or date (or RFC 3339 time) on; earlier changes show as before judging (default: audit.judgeFrom of the policy)")
 	aliasFlag(fl, "github", "github-repo")
 }
 
@@ -82,12 +86,21 @@ func (s *auditSource) load(ctx context.Context, e *env) (*auditRun, error) {
 	}
 	defer repo.Close()
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	h, err := audit.Reconstruct(ctx, repo, audit.Options{Ref: s.ref, CacheDir: s.cacheDir, NoCache: s.noCache, Logger: logger})
+	h, err := audit.Reconstruct(ctx, repo, audit.Options{Ref: s.ref, CacheDir: s.cacheDir, NoCache: s.noCache, Logger: logger,
+		JudgeFrom: s.judgeFrom, Reasons: s.reasons})
+	if errors.Is(err, audit.ErrJudgeFrom) {
+		return nil, usageError("%v", err)
+	}
 	if err != nil {
 		return nil, err // an unknown --ref is marked not found
 	}
+	apiURL := s.githubURL
+	if apiURL == "" {
+		apiURL = e.getenv("GITHUB_API_URL")
+	}
 	run := &auditRun{history: h, source: report.Source{
 		Repository: filepath.Base(filepath.Clean(root)), Ref: h.Ref, Branch: h.Branch, Tip: h.Tip, TipTime: h.TipTime,
+		JudgeFrom: h.JudgeFrom, CommitURL: commitURLBase(s.githubRepo, repo.RemoteURL("origin"), apiURL),
 	}}
 	if s.githubRepo == "" {
 		return run, nil
@@ -176,6 +189,7 @@ type auditFlags struct {
 	failOnBypass     bool
 	stats            bool
 	trust            trustFlags
+	newestFirst      bool
 }
 
 func newAuditCommand(e *env) *cobra.Command {
@@ -197,6 +211,15 @@ Without --github-repo, review status comes from commit messages only.
 --at DATE answers "which version was in ENV on DATE, and who approved it?":
 a date (2026-06-05, UTC) lists every version pinned during that day, an RFC
 3339 time the version pinned at that instant.
+
+Each change names its initiator (who opened the pull request) and who merged
+it, with the ticket and rationale of its manifest; --newest-first lists the
+newest first. Commit ids link to the repository when its web address is
+known (--github-repo, or an origin remote on GitHub).
+
+--judge-from COMMIT|DATE (default: audit.judgeFrom of the policy) judges
+bypasses from that commit or date on; earlier changes, such as a bootstrap
+import, are listed as "before judging" and are never bypasses.
 
 --format text (the default; "table" is a deprecated name for it), json
 (records described by schemas/audit-output.schema.json), csv, markdown or
@@ -230,6 +253,7 @@ may help).`,
 	fl.StringVar(&f.at, "at", "", "list what was pinned at this date or time instead of the changes")
 	fl.BoolVar(&f.failOnBypass, "fail-on-bypass", false, "exit 1 when a listed change bypassed review")
 	fl.BoolVar(&f.stats, "stats", false, "print delivery metrics per model and environment instead of the changes (text, json, csv or markdown)")
+	fl.BoolVar(&f.newestFirst, "newest-first", false, "list the newest change (or pin) first")
 	cmd.AddCommand(newAuditExportCommand(e), newAuditVerifyCommand(e))
 	return cmd
 }
@@ -283,6 +307,7 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 	if f.trust.configured() && format != report.Table {
 		return usageError("the attestation status of the pins is shown with --format text; for JSON use promobot attest verify --format json")
 	}
+	f.reasons = true
 	run, err := f.load(ctx, e)
 	if err != nil {
 		return err
@@ -301,6 +326,9 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 	h := run.history
 	if f.at != "" {
 		pins := audit.PinsAt(h.Records, filter, h.Environments, atFrom, atTo)
+		if f.newestFirst {
+			slices.Reverse(pins)
+		}
 		at := "at " + f.at
 		if atFrom != atTo {
 			at = "on " + f.at
@@ -314,6 +342,10 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 		return bypassExit(f.failOnBypass, audit.PinRecords(pins))
 	}
 	records := filter.Apply(h.Records)
+	if f.newestFirst {
+		records = slices.Clone(records)
+		slices.Reverse(records)
+	}
 	out := report.History{Source: src, Environments: h.Environments, Records: records}
 	if format == report.HTML {
 		out.Timeline = audit.Timeline(h.Records, filter)

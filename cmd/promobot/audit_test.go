@@ -104,6 +104,10 @@ func TestAuditFormats(t *testing.T) {
 		{name: "at-day.html", args: []string{"audit", "--at", "2026-06-05"}, github: true},
 		{name: "at-instant.table", args: []string{"audit", "--at", "2026-05-10T00:00:00Z"}, github: true},
 		{name: "at-before.table", args: []string{"audit", "--at", "2026-04-01"}},
+		{name: "newest-first.md", args: []string{"audit", "--newest-first"}, github: true},
+		{name: "judged-from-date.table", args: []string{"audit", "--judge-from", "2026-06-02"}, github: true},
+		{name: "judged-from-date.html", args: []string{"audit", "--judge-from", "2026-06-02"}, github: true},
+		{name: "judged-from-date.json", args: []string{"audit", "--judge-from", "2026-06-02"}, github: true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -197,6 +201,8 @@ func TestAuditUsageErrors(t *testing.T) {
 		{name: "github repository", args: []string{"audit", "--github", "acme"}, want: "OWNER/REPO"},
 		{name: "export without sink", args: []string{"audit", "export"}, want: "--to"},
 		{name: "unknown sink", args: []string{"audit", "export", "--to", "s3://bucket/log"}, want: "unknown sink"},
+		{name: "judge from a word", args: []string{"audit", "--judge-from", "yesterday"}, want: `judge from "yesterday"`},
+		{name: "judge from an unknown commit", args: []string{"audit", "--judge-from", "deadbeef01"}, want: "no such commit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res := f.run(t, t.TempDir(), tc.args...)
@@ -204,6 +210,44 @@ func TestAuditUsageErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit 2 mentioning %q", res.code, res.stderr, tc.want)
 			}
 		})
+	}
+}
+
+// TestAuditJudgeFromCommit judges from the commit of the direct rollback:
+// the changes before it are before judging and never bypasses, the rollback
+// and what follows are judged.
+func TestAuditJudgeFromCommit(t *testing.T) {
+	f := newAuditFixture(t)
+	commit := f.h.Commits["direct-rollback"]
+	args := append([]string{"audit", "--format", "json", "--judge-from", commit[:12]}, f.github...)
+	res := f.run(t, t.TempDir(), args...)
+	if res.code != exitOK {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	assertSchema(t, "audit-output.schema.json", res.stdout)
+	var out struct {
+		JudgeFrom struct{ Commit string } `json:"judgeFrom"`
+		Records   []struct {
+			Commit        string `json:"commit"`
+			Bypass        bool   `json:"bypass"`
+			BeforeJudging bool   `json:"beforeJudging"`
+		} `json:"records"`
+	}
+	if err := json.Unmarshal([]byte(res.stdout), &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.JudgeFrom.Commit != commit {
+		t.Errorf("judgeFrom.commit = %q, want %q", out.JudgeFrom.Commit, commit)
+	}
+	judged := false
+	for _, r := range out.Records {
+		judged = judged || r.Commit == commit
+		if r.BeforeJudging == judged || r.BeforeJudging && r.Bypass {
+			t.Errorf("record of %s: beforeJudging %v, bypass %v (judged from %s)", r.Commit, r.BeforeJudging, r.Bypass, commit)
+		}
+		if r.Commit == commit && !r.Bypass {
+			t.Errorf("the direct rollback %s is judged and still a bypass", commit)
+		}
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/attest"
 	"github.com/example-org/promobot/internal/failure"
+	"github.com/example-org/promobot/internal/progress"
 )
 
 // Exit codes shared by every subcommand. errorExitCode maps an error to
@@ -92,6 +93,14 @@ With --format json a refusal or an error is also one JSON object on stdout
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+	}
+	showProgress := root.PersistentFlags().Bool("progress", false,
+		"report the progress of long work (large artifacts, clones and fetches, the first audit walk) on stderr even when it is not a terminal")
+	root.PersistentPreRun = func(cmd *cobra.Command, _ []string) {
+		// The server logs; progress lines are for a person at a command.
+		if cmd.Name() != "serve" && (*showProgress || progress.IsTerminal(e.stderr)) {
+			cmd.SetContext(progress.WithSink(cmd.Context(), progress.New(e.stderr)))
+		}
 	}
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)

@@ -350,7 +350,7 @@ the queued evaluations (at most --shutdown-timeout).`,
 
 // serve builds the bot, listens and serves until ctx ends, then drains.
 func serve(ctx context.Context, e *env, c *serveConfig) error {
-	opts := &slog.HandlerOptions{Level: c.level}
+	opts := &slog.HandlerOptions{Level: c.level, ReplaceAttr: humanDurations}
 	var handler slog.Handler = slog.NewJSONHandler(e.stderr, opts)
 	if c.flags.logFormat == "text" {
 		handler = slog.NewTextHandler(e.stderr, opts)

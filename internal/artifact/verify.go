@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/example-org/promobot/internal/location"
+	"github.com/example-org/promobot/internal/progress"
 )
 
 // Config configures a Verifier. It is normally built from the policy's
@@ -116,7 +117,12 @@ func (v *Verifier) run(ctx context.Context, spec Spec, requireSignature bool, si
 		w = hashThenWrite{h: h, w: sink}
 	}
 	logger.DebugContext(ctx, "streaming artifact", "size", info.Size, "etag", info.ETag)
+	task := progress.FromContext(ctx).Start("verifying "+location.Redact(spec.URI), info.Size, progress.Bytes, "")
+	if task != nil {
+		w = progressWriter{w: w, task: task}
+	}
 	n, err := v.stream.copyPinned(ctx, p.store, p.url, info, w)
+	task.Done()
 	res.BytesRead = n
 	if err != nil {
 		if errors.Is(err, ErrChanged) {
@@ -239,4 +245,16 @@ type hashThenWrite struct {
 func (t hashThenWrite) Write(p []byte) (int, error) {
 	t.h.Write(p)
 	return t.w.Write(p)
+}
+
+// progressWriter counts what passes through it on a progress task.
+type progressWriter struct {
+	w    io.Writer
+	task *progress.Task
+}
+
+func (p progressWriter) Write(b []byte) (int, error) {
+	n, err := p.w.Write(b)
+	p.task.Add(int64(n))
+	return n, err
 }

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/example-org/promobot/internal/gitrepo/objectstore"
 	"github.com/example-org/promobot/internal/policy"
+	"github.com/example-org/promobot/internal/progress"
 	"github.com/example-org/promobot/internal/repoconfig"
 )
 
@@ -27,6 +29,12 @@ type Options struct {
 	NoCache bool
 	// Logger receives notes about the index; nil discards them.
 	Logger *slog.Logger
+	// JudgeFrom is the commit, date or time from which bypasses are judged;
+	// empty takes audit.judgeFrom from the policy at the tip, if any.
+	JudgeFrom string
+	// Reasons reads each record's ticket and rationale from its manifest
+	// (Record.Ticket, Record.Rationale), one file per record.
+	Reasons bool
 }
 
 // History is the reconstructed promotion history of a branch.
@@ -45,6 +53,9 @@ type History struct {
 	// Records are the manifest changes, oldest first. Within a commit they
 	// are sorted by path.
 	Records []Record `json:"records"`
+	// JudgeFrom is where bypasses start being judged, nil when every
+	// change is.
+	JudgeFrom *JudgePoint `json:"judgeFrom,omitempty"`
 	// Stats says what the walk did.
 	Stats WalkStats `json:"-"`
 }
@@ -77,10 +88,16 @@ func Reconstruct(ctx context.Context, repo *Repository, opts Options) (*History,
 	}
 	cachedTip := plumbing.NewHash(idx.Tip)
 	w := newWalker(repo)
+	if idx.Tip == "" {
+		// The first walk of a history may take a while; later ones read
+		// only new commits.
+		w.progress = progress.FromContext(ctx).Start("audit: walking the history of "+full, 0, progress.Items, "commits")
+	}
 	fresh, stoppedAt, err := w.walk(ctx, tip, func(h plumbing.Hash) bool {
 		_, ok := known[h]
 		return ok || (h == cachedTip && idx.Tip != "")
 	})
+	w.progress.Done()
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +125,7 @@ func Reconstruct(ctx context.Context, repo *Repository, opts Options) (*History,
 		}()
 		defer func() { <-saved }()
 	}
-	order, from, freezes := policyOrder(repo, tip, logger)
+	order, from, freezes, policyJudge := policyOrder(repo, tip, logger)
 	h := &History{Ref: full, Branch: branch, Tip: tip.String(), Stats: w.stats}
 	if h.TipTime, err = repo.commitTime(tip); err != nil {
 		return nil, err
@@ -116,6 +133,15 @@ func Reconstruct(ctx context.Context, repo *Repository, opts Options) (*History,
 	h.Records = classify(commits, order, from)
 	markFreezes(h.Records, freezes)
 	markUnverified(h.Records)
+	if given := cmp.Or(opts.JudgeFrom, policyJudge); given != "" {
+		if h.JudgeFrom, err = repo.resolveJudgePoint(given); err != nil {
+			return nil, err
+		}
+		judgeFrom(h.Records, h.JudgeFrom)
+	}
+	if opts.Reasons {
+		repo.explain(h.Records)
+	}
 	h.Environments = environments(order, h.Records)
 	return h, nil
 }
@@ -136,26 +162,25 @@ func (r *Repository) commitTime(h plumbing.Hash) (time.Time, error) {
 // policyOrder reads the policy at the tip for the environment order and
 // each environment's "from". A missing or broken policy yields none: the
 // order only refines how promotions name their source.
-func policyOrder(repo *Repository, tip plumbing.Hash, logger *slog.Logger) ([]string, map[string]string, map[string][]policy.FreezeWindow) {
+func policyOrder(repo *Repository, tip plumbing.Hash, logger *slog.Logger) (order []string, from map[string]string, freezes map[string][]policy.FreezeWindow, judge string) {
 	data, err := repo.fileAt(tip, policy.Path)
 	if err != nil {
 		logger.Debug("no policy at the tip", "error", err)
-		return nil, nil, nil
+		return nil, nil, nil, ""
 	}
 	pol, problems := repoconfig.LoadPolicy(policy.Path, data, nil)
 	if pol == nil {
 		logger.Warn("policy at the tip has problems; promotion sources use names only", "problems", len(problems))
-		return nil, nil, nil
+		return nil, nil, nil, ""
 	}
-	var order []string
-	from := map[string]string{}
-	freezes := map[string][]policy.FreezeWindow{}
+	from = map[string]string{}
+	freezes = map[string][]policy.FreezeWindow{}
 	for _, e := range pol.Environments {
 		order = append(order, e.Name)
 		from[e.Name] = e.From
 		freezes[e.Name] = e.Freeze
 	}
-	return order, from, freezes
+	return order, from, freezes, pol.Audit.JudgeFrom
 }
 
 // markFreezes sets Freeze on every record that landed during a freeze

@@ -91,6 +91,18 @@ type Record struct {
 	Bypass bool `json:"bypass"`
 	// BypassReason explains Bypass, or why it could not be verified.
 	BypassReason string `json:"bypassReason,omitempty"`
+	// Ticket is the change ticket the manifest names (approval.ticket)
+	// after the change, before it for a decommission; empty when it names
+	// none or the audit did not read it.
+	Ticket string `json:"ticket,omitempty"`
+	// Rationale is why the change was made, as the manifest says
+	// (approval.rationale), read like Ticket.
+	Rationale string `json:"rationale,omitempty"`
+	// BeforeJudging is true when the change landed before the point from
+	// which the audit judges bypasses (--judge-from, audit.judgeFrom in the
+	// policy): a repository's bootstrap import. Such a change is never a
+	// bypass.
+	BeforeJudging bool `json:"beforeJudging,omitempty"`
 	// Freeze is set when the change landed during a freeze window of its
 	// environment, as the policy at the audited tip declares the windows.
 	Freeze *Freeze `json:"freeze,omitempty"`
@@ -111,6 +123,24 @@ type Freeze struct {
 	// Approvers are, for an overridden freeze, the approvers of that pull
 	// request: whose approval let the change through the freeze.
 	Approvers []string `json:"approvers,omitempty"`
+}
+
+// Initiator is who started the change: the pull request's author when
+// GitHub said, else the commit's author.
+func (r *Record) Initiator() string {
+	if r.PullRequest != nil && r.PullRequest.Author != "" {
+		return r.PullRequest.Author
+	}
+	return r.Author.Name
+}
+
+// Merger is who landed the change on the branch: whoever merged the pull
+// request when GitHub said, else the commit's committer.
+func (r *Record) Merger() string {
+	if r.PullRequest != nil && r.PullRequest.MergedBy != "" {
+		return r.PullRequest.MergedBy
+	}
+	return r.Committer.Name
 }
 
 // Key identifies a record across runs: a commit changes a path once.

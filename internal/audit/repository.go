@@ -127,3 +127,13 @@ func branchName(n plumbing.ReferenceName) string {
 	}
 	return ""
 }
+
+// RemoteURL returns the first URL of the named remote, empty when there is
+// none.
+func (r *Repository) RemoteURL(name string) string {
+	remote, err := r.git.Remote(name)
+	if err != nil || len(remote.Config().URLs) == 0 {
+		return ""
+	}
+	return remote.Config().URLs[0]
+}

@@ -270,6 +270,9 @@ func applyVerdict(rec *Record, v Verdict) {
 	rec.PullRequest = v.PullRequest
 	rec.Bypass = !v.Reviewed
 	rec.BypassReason = v.Reason
+	if rec.BeforeJudging {
+		rec.Bypass, rec.BypassReason = false, ""
+	}
 	if f := rec.Freeze; f != nil {
 		f.Overridden, f.Approvers = false, nil
 		if pr := v.PullRequest; pr != nil && f.OverrideLabel != "" &&

@@ -17,6 +17,7 @@ import (
 	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/gitrepo/objectstore"
 	"github.com/example-org/promobot/internal/manifest"
+	"github.com/example-org/promobot/internal/progress"
 )
 
 // CommitChanges is one commit on the walked branch with the manifest
@@ -83,6 +84,8 @@ type walker struct {
 	repo    *Repository
 	stats   WalkStats // the commit follower's counters
 	workers int
+	// progress hears of every commit followed; nil is quiet.
+	progress *progress.Task
 
 	seed  maphash.Seed // of the section hashes
 	mu    sync.Mutex
@@ -298,6 +301,7 @@ func (w *walker) follow(ctx context.Context, tip plumbing.Hash, stop func(plumbi
 		Stop:   stop,
 		Visit: func(cur, parent envNode, _ bool) error {
 			w.stats.Walked++
+			w.progress.Add(1)
 			defer func() { seq++ }()
 			if cur.env == parent.env {
 				w.stats.Unchanged++

@@ -194,6 +194,9 @@ type deps struct {
 	client        func(installationID int64) (githubAPI, error)
 	installations func(ctx context.Context) ([]int64, error)
 	mirrors       mirrors
+	// botLogin authenticates as the App itself and returns its bot login;
+	// /readyz waits for its first success. Nil counts as authenticated.
+	botLogin func(ctx context.Context) (string, error)
 }
 
 // Bot is the GitHub App. Create it with New, serve Handler, and call
@@ -204,6 +207,8 @@ type Bot struct {
 	queue      *queue.Queue[jobKey]
 	dispatcher *webhook.Dispatcher
 	draining   atomic.Bool
+	// auth says whether the App has authenticated as itself once.
+	auth *authentication
 	// heads serializes the evaluations that post on one commit.
 	heads keyedLocks
 	// resync is the resynchronization loop, nil when it is off.
@@ -227,6 +232,7 @@ func New(cfg Config) (*Bot, error) {
 		},
 		installations: cfg.Apps.InstallationIDs,
 		mirrors:       mirrorSet{cfg.Mirrors},
+		botLogin:      cfg.Apps.BotLogin,
 	}
 	return newBot(cfg, d)
 }
@@ -269,6 +275,7 @@ func newBot(cfg Config, d deps) (*Bot, error) {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
 	b.dispatcher = dispatcher
+	b.auth = b.startAuthentication()
 	if cfg.ResyncInterval > 0 && d.installations != nil {
 		b.resync = b.startResync()
 	}
@@ -283,13 +290,7 @@ func (b *Bot) Handler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeText(w, http.StatusOK, "ok")
 	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if b.draining.Load() {
-			writeText(w, http.StatusServiceUnavailable, "draining")
-			return
-		}
-		writeText(w, http.StatusOK, "ready")
-	})
+	mux.HandleFunc("GET /readyz", b.readyz)
 	if b.cfg.Metrics != nil {
 		mux.Handle("GET /metrics", b.cfg.Metrics.Handler())
 	}
@@ -308,6 +309,7 @@ func writeText(w http.ResponseWriter, status int, text string) {
 // resynchronization of the next start evaluates their pull requests.
 func (b *Bot) Shutdown(ctx context.Context) error {
 	b.draining.Store(true)
+	b.auth.stop()
 	b.resync.stop()
 	for _, f := range b.cfg.Features {
 		if s, ok := f.(Stopper); ok {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/example-org/promobot/internal/audit"
 	"github.com/example-org/promobot/internal/githubapi"
 )
 
@@ -60,7 +61,9 @@ func combine(outcomes []prOutcome) report {
 	fmt.Fprintf(&b, "This commit is the head of %d open pull requests. Its check run passes only when every one of them passes.\n\n", len(outcomes))
 	seen := map[githubapi.Annotation]bool{}
 	for i, o := range outcomes {
-		fmt.Fprintf(&b, "---\n\n# Pull request #%d\n\n%s\n\n", o.number, strings.TrimSpace(reports[i].summary))
+		// A pull request's summary does not repeat its title, which GitHub
+		// shows only for the whole check run: say it here.
+		fmt.Fprintf(&b, "---\n\n# Pull request #%d\n\n**%s**\n\n%s\n\n", o.number, audit.MarkdownText(reports[i].title), strings.TrimSpace(reports[i].summary))
 		for _, a := range reports[i].annotations {
 			if !seen[a] {
 				seen[a] = true

@@ -106,7 +106,7 @@ func TestEndToEndProdPromotion(t *testing.T) {
 
 	h.em.ResetCounts()
 	h.pullRequestEvent(n, "opened")
-	h.want("opened", head, "failure", []string{"needs 2 more approvals", "environments/prod/elasticnet-ndx.yaml"}, nil)
+	h.want("opened", head, "failure", []string{"needs 2 more approvals", "elasticnet-ndx in prod"}, nil)
 	t.Logf("cold evaluation: %d API requests: %v", total(h.em.Counts()), h.em.Counts())
 	if len(h.latest(head).Annotations) == 0 {
 		t.Error("no annotation on the manifests that lack approvals")
@@ -410,6 +410,12 @@ func TestEndToEndOperationalEndpoints(t *testing.T) {
 	h.pullRequestEvent(n, "opened")
 	if got := h.get("/healthz"); got != "ok\n" {
 		t.Errorf("healthz: %q", got)
+	}
+	// Ready once the App has authenticated as itself, which it does in the
+	// background from the start.
+	deadline := time.Now().Add(10 * time.Second)
+	for h.get("/readyz") != "ready\n" && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
 	}
 	if got := h.get("/readyz"); got != "ready\n" {
 		t.Errorf("readyz: %q", got)

@@ -53,8 +53,9 @@ func TestEndToEndOverrideLabelReevaluatesAFrozenPromotion(t *testing.T) {
 	if got := h.runs(head); got != before+1 {
 		t.Fatalf("labeled: %d new check runs, want 1", got-before)
 	}
-	h.want("override label added", head, "failure", nil, []string{"overridden by the label " + freezeOverride,
-		"needs 2 more governance approvals from @example-org/platform-admins (owners of .github/promobot.yaml)"})
+	h.want("override label added", head, "failure",
+		[]string{"needs 2 more governance approvals from @example-org/platform-admins (owners of .github/promobot.yaml)"},
+		[]string{"overridden by the label " + freezeOverride})
 	// The prod owners' approvals do not lift a freeze alone: the policy
 	// file's owners must approve as well.
 	h.review(n, "pat", "APPROVED")

@@ -46,11 +46,8 @@ func RenderMarkdown(w io.Writer, r *Result) error {
 const compactMetrics = 3
 
 func renderMarkdown(b *bytes.Buffer, r *Result, compact bool) {
-	mark := "✅"
-	if r.Verdict == VerdictFail {
-		mark = "❌"
-	}
-	fmt.Fprintf(b, "## %s %s: %s\n", mark, strings.ToUpper(r.Verdict.String()), mdText(r.Title))
+	writeVerdictLine(b, r)
+	writeAttention(b, r)
 	if len(r.Promotions) > 0 {
 		b.WriteString("\n### Promotions\n\n")
 		b.WriteString("| Model | Environment | Change | Version | Artifact | Validation | Ticket |\n")
@@ -60,9 +57,9 @@ func renderMarkdown(b *bytes.Buffer, r *Result, compact bool) {
 			if p.SourceEnvironment != "" {
 				env = p.SourceEnvironment + " → " + p.Environment
 			}
-			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", mdText(p.Model), mdText(env), p.Kind,
-				mdText(versionChange(p.FromVersion, p.ToVersion, " → ")), mdCode(shortDigest(p.ArtifactSHA256)),
-				mdText(string(p.Validation)), mdText(p.Ticket))
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s |\n", mdCode(p.Model), mdText(env), p.Kind,
+				codeChange(p.FromVersion, p.ToVersion), mdCode(shortDigest(p.ArtifactSHA256)),
+				mdText(string(p.Validation)), mdCode(p.Ticket))
 		}
 		for i, p := range r.Promotions {
 			if compact && i == compactMetrics {
@@ -111,6 +108,7 @@ func renderMarkdown(b *bytes.Buffer, r *Result, compact bool) {
 		if satisfied > 0 {
 			fmt.Fprintf(b, "\n%d more files have all their approvals.\n", satisfied)
 		}
+		b.WriteString("\n" + approvalCountingNote + "\n")
 		first := true
 		for _, a := range r.Approvals {
 			if len(a.Ignored) == 0 && len(a.Unresolvable) == 0 || compact && a.Satisfied() {
@@ -130,32 +128,16 @@ func renderMarkdown(b *bytes.Buffer, r *Result, compact bool) {
 			fmt.Fprintf(b, "- %s: %s\n", mdCode(a.File), strings.Join(parts, ", "))
 		}
 	}
-	if len(r.Rules) > 0 {
-		b.WriteString("\n### Rules\n\n")
-		b.WriteString("| | Rule | File | Message |\n")
-		b.WriteString("|---|---|---|---|\n")
-		hidden := 0
-		for _, rule := range r.Rules {
-			if compact && (rule.Status == StatusPass || rule.Status == StatusSkip) {
-				hidden++
-				continue
-			}
-			fmt.Fprintf(b, "| %s %s | %s | %s | %s |\n", statusMark[rule.Status], rule.Status, mdText(ruleName(rule)),
-				mdCode(fileRef(rule)), mdText(rule.Message))
-		}
-		if hidden > 0 {
-			fmt.Fprintf(b, "\n%d passing or skipped rules are not shown here.\n", hidden)
-		}
-	}
+	writePassingRules(b, r, compact)
 }
 
 func writeMetricsMarkdown(b *bytes.Buffer, p Promotion) {
 	if len(p.Metrics) == 0 || p.Kind == KindDecommission {
 		return
 	}
-	source := newColumn(p)
-	fmt.Fprintf(b, "\n**%s in %s**\n\n", mdText(p.Model), mdText(p.Environment))
-	fmt.Fprintf(b, "| Metric | %s now (%s) | %s | Change |\n", mdText(p.Environment), mdText(orDash(p.FromVersion)), mdText(source))
+	source := newColumnMarkdown(p)
+	fmt.Fprintf(b, "\n**%s in %s**\n\n", mdCode(p.Model), mdText(p.Environment))
+	fmt.Fprintf(b, "| Metric | %s now (%s) | %s | Change |\n", mdText(p.Environment), orDash(mdCode(p.FromVersion)), source)
 	b.WriteString("|---|--:|--:|--:|\n")
 	for _, m := range p.Metrics {
 		fmt.Fprintf(b, "| %s | %s | %s | %s |\n", mdText(m.Name), formatMetric(m.Current), formatMetric(m.New), metricDelta(m))
@@ -169,6 +151,15 @@ func newColumn(p Promotion) string {
 		return p.SourceEnvironment + " (" + p.ToVersion + ")"
 	}
 	return p.ToVersion
+}
+
+// newColumnMarkdown is newColumn with the version as inline code, so that it
+// does not wrap.
+func newColumnMarkdown(p Promotion) string {
+	if p.SourceEnvironment != "" {
+		return mdText(p.SourceEnvironment) + " (" + mdCode(p.ToVersion) + ")"
+	}
+	return mdCode(p.ToVersion)
 }
 
 func ruleName(r RuleResult) string {

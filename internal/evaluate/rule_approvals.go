@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/example-org/promobot/internal/codeowners"
+	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/policy"
 )
 
@@ -508,17 +509,51 @@ func approvalTitles(approvals []FileApproval) []string {
 		}
 	}
 	for _, g := range groups {
-		files := g.files[0]
-		switch len(g.files) {
-		case 1:
-		case 2:
-			files += " and " + g.files[1]
-		default:
-			files += fmt.Sprintf(" and %d other files", len(g.files)-1)
-		}
-		out = append(out, g.phrase+" for "+files)
+		out = append(out, g.phrase+" for "+filesPhrase(g.files))
 	}
 	return out
+}
+
+// filesPhrase names the files of a title: one file by its path; manifests of
+// one environment (a bundle) by their model names, so that the title stays
+// short; other files by the first path and a count.
+func filesPhrase(files []string) string {
+	if len(files) == 1 {
+		return files[0]
+	}
+	var env string
+	var models []string
+	for _, f := range files {
+		e, m, ok := manifestOf(f)
+		if !ok || env != "" && e != env {
+			models = nil
+			break
+		}
+		env = e
+		models = append(models, m)
+	}
+	if models != nil {
+		return joinAnd(models) + " in " + env
+	}
+	if len(files) == 2 {
+		return files[0] + " and " + files[1]
+	}
+	return files[0] + fmt.Sprintf(" and %d other files", len(files)-1)
+}
+
+// manifestOf splits a manifest path, environments/ENV/MODEL.yaml, into its
+// environment and model.
+func manifestOf(file string) (env, model string, ok bool) {
+	rest, ok := strings.CutPrefix(file, manifest.Root+"/")
+	if !ok {
+		return "", "", false
+	}
+	env, name, ok := strings.Cut(rest, "/")
+	model, yaml := strings.CutSuffix(name, ".yaml")
+	if !ok || !yaml || env == "" || model == "" || strings.Contains(model, "/") {
+		return "", "", false
+	}
+	return env, model, true
 }
 
 // joinAnd joins items as "a", "a and b", "a, b and c".

@@ -18,6 +18,7 @@ import (
 	"github.com/go-git/go-git/v5/storage/transactional"
 
 	"github.com/example-org/promobot/internal/location"
+	"github.com/example-org/promobot/internal/progress"
 )
 
 // Talking to remotes: every clone, fetch, listing and push promobot makes
@@ -93,6 +94,7 @@ func (r Remote) Fetch(ctx context.Context, st storage.Storer, opts FetchOptions)
 		Auth:       r.Auth,
 		Tags:       git.NoTags,
 		Force:      opts.Force,
+		Progress:   progress.FromContext(ctx).Writer("fetch " + location.Redact(r.URL)),
 	})
 	switch {
 	case err == nil:
@@ -131,7 +133,8 @@ func (r Remote) Push(ctx context.Context, st storage.Storer, opts PushOptions) e
 // CloneBare makes a bare clone of the remote into dir, without tags. The
 // error is scrubbed of secrets.
 func (r Remote) CloneBare(ctx context.Context, dir string) (*git.Repository, error) {
-	g, err := git.PlainCloneContext(ctx, dir, true, &git.CloneOptions{URL: r.URL, RemoteName: r.name(), Auth: r.Auth, Tags: git.NoTags})
+	g, err := git.PlainCloneContext(ctx, dir, true, &git.CloneOptions{URL: r.URL, RemoteName: r.name(), Auth: r.Auth, Tags: git.NoTags,
+		Progress: progress.FromContext(ctx).Writer("clone " + location.Redact(r.URL))})
 	if err != nil {
 		return nil, r.scrub(err)
 	}

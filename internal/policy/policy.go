@@ -72,6 +72,7 @@ type Policy struct {
 	Bundles      []Bundle
 	// Drift tunes promobot drift.
 	Drift Drift
+	Audit Audit
 	// Rules holds the mode of each family that the file sets; Mode gives the
 	// effective mode of any family.
 	Rules map[Family]Mode
@@ -146,6 +147,15 @@ type Drift struct {
 	// GraceMinutes is how long after a merge a job may still load the
 	// version pinned before; zero means the default (60 minutes).
 	GraceMinutes int
+}
+
+// Audit configures promobot audit.
+type Audit struct {
+	// JudgeFrom is the commit (a hash, full or abbreviated) or the date or
+	// RFC 3339 time from which the audit judges bypasses; changes before it
+	// (a bootstrap import) are shown as before judging. Empty judges every
+	// change.
+	JudgeFrom string
 }
 
 // Bundle is a group of models that move together.

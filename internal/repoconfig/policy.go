@@ -76,7 +76,7 @@ const maxDriftGraceMinutes = 7 * 24 * 60
 // bundles, locations.
 func (b *builder) build(v any) *policy.Policy {
 	root := b.object(nil, v, "apiVersion", "kind", "environments", "artifacts", "governance", "bundles", "rules",
-		"fieldOwners", "riskTiers", "models", "drift")
+		"fieldOwners", "riskTiers", "models", "drift", "audit")
 	if root == nil {
 		if v == nil {
 			b.errorf(nil, "the policy is empty")
@@ -112,6 +112,14 @@ func (b *builder) build(v any) *policy.Policy {
 	if d := b.object(at("drift"), root["drift"], "graceMinutes"); d != nil {
 		if n, ok := b.count(at("drift", "graceMinutes"), d["graceMinutes"], 0, maxDriftGraceMinutes); ok {
 			p.Drift.GraceMinutes = n
+		}
+	}
+	if a := b.object(at("audit"), root["audit"], "judgeFrom"); a != nil {
+		if v, ok := a["judgeFrom"]; ok {
+			p.Audit.JudgeFrom = b.text(at("audit", "judgeFrom"), v)
+			if !judgePoint(p.Audit.JudgeFrom) {
+				b.errorf(at("audit", "judgeFrom"), "audit.judgeFrom %q must be a commit hash (7 to 40 hex digits), a date (2006-01-02) or an RFC 3339 time", p.Audit.JudgeFrom)
+			}
 		}
 	}
 	inBundle := map[string]string{}
@@ -279,4 +287,20 @@ func familyNames() []string {
 		out[i] = string(f)
 	}
 	return out
+}
+
+// judgeHash is an abbreviated or full commit hash.
+var judgeHash = regexp.MustCompile(`^[0-9a-f]{7,40}$`)
+
+// judgePoint reports whether s names a commit by hash, a date or an RFC
+// 3339 time, as audit.judgeFrom must.
+func judgePoint(s string) bool {
+	if judgeHash.MatchString(s) {
+		return true
+	}
+	if _, err := time.Parse(time.DateOnly, s); err == nil {
+		return true
+	}
+	_, err := time.Parse(time.RFC3339, s)
+	return err == nil
 }

@@ -23,12 +23,16 @@ type pageData struct {
 	Source       Source
 	Tip, TipTime string
 	Ticks        []tick
+	// AxisWidth is the least width of the timeline's axis in pixels, so
+	// that every change has room; the page scrolls sideways beyond it.
+	AxisWidth    int
 	Environments []envLanes
 	AtMode       bool
 	At           string
 	Pins         []pinRow
 	Records      []recordRow
 	Notes        []string
+	Judging      string
 }
 
 type tick struct {
@@ -54,17 +58,21 @@ type segment struct {
 }
 
 type recordRow struct {
-	Time, Environment, Model, Kind, Version, Commit, Subject, Author, PR, URL, Approvers, Check, Review string
-	Flag                                                                                                bool
+	Time, Environment, Model, Kind, Version, Commit, CommitURL, Subject, Initiator, Merger, PR, URL, Approvers, Check, Review string
+	Ticket, Rationale                                                                                                         string
+	Flag, Before                                                                                                              bool
 }
 
 type pinRow struct {
-	Environment, Model, Version, From, Until, Commit, Author, PR, Approvers, Check, Review string
-	Flag                                                                                   bool
+	Environment, Model, Version, From, Until, Commit, CommitURL, Initiator, Merger, PR, Approvers, Check, Review string
+	Ticket, Rationale                                                                                            string
+	Flag, Before                                                                                                 bool
 }
 
 func cssClass(r *audit.Record) string {
 	switch {
+	case r.BeforeJudging:
+		return "before"
 	case r.Verified && r.Bypass:
 		return "bypass"
 	case r.Verified:
@@ -84,11 +92,13 @@ func webURL(s string) string {
 	return u.String()
 }
 
-func newRecordRow(r *audit.Record) recordRow {
+func newRecordRow(r *audit.Record, s Source) recordRow {
 	row := recordRow{
 		Time: stamp(r.Time), Environment: r.Environment, Model: r.Model, Kind: kind(r), Version: change(r),
-		Commit: short(r.Commit), Subject: r.Subject, Author: r.Author.Name, PR: pullRequest(r),
-		Approvers: approvers(r), Check: check(r), Review: review(r), Flag: r.Bypass,
+		Commit: short(r.Commit), CommitURL: webURL(s.commitLink(r.Commit)), Subject: r.Subject,
+		Initiator: dash(r.Initiator()), Merger: dash(r.Merger()), PR: pullRequest(r),
+		Approvers: approvers(r), Check: check(r), Review: review(r), Flag: r.Bypass, Before: r.BeforeJudging,
+		Ticket: dash(r.Ticket), Rationale: dash(r.Rationale),
 	}
 	if r.PullRequest != nil && r.Verified {
 		row.URL = webURL(r.PullRequest.URL)
@@ -97,14 +107,14 @@ func newRecordRow(r *audit.Record) recordRow {
 }
 
 func basePage(title string, s Source) pageData {
-	return pageData{Title: title, Source: s, Tip: short(s.Tip), TipTime: stamp(s.TipTime)}
+	return pageData{Title: title, Source: s, Tip: short(s.Tip), TipTime: stamp(s.TipTime), Judging: judgingText(s.JudgeFrom)}
 }
 
 func recordsHTML(w io.Writer, h History) error {
 	d := basePage("Promotion audit", h.Source)
-	d.Environments, d.Ticks = timeline(h)
+	d.Environments, d.Ticks, d.AxisWidth = timeline(h)
 	for i := range h.Records {
-		d.Records = append(d.Records, newRecordRow(&h.Records[i]))
+		d.Records = append(d.Records, newRecordRow(&h.Records[i], h.Source))
 	}
 	d.Notes = noteLines(h.Records)
 	return page.Execute(w, d)
@@ -118,60 +128,70 @@ func pinsHTML(w io.Writer, p Pins) error {
 		r := &pin.Pinned
 		d.Pins = append(d.Pins, pinRow{
 			Environment: pin.Environment, Model: pin.Model, Version: pin.Version, From: stamp(pin.From), Until: untilText(pin),
-			Commit: short(r.Commit), Author: r.Author.Name, PR: pullRequest(r), Approvers: approvers(r), Check: check(r), Review: review(r), Flag: r.Bypass,
+			Commit: short(r.Commit), CommitURL: webURL(p.Source.commitLink(r.Commit)), Initiator: dash(r.Initiator()), Merger: dash(r.Merger()),
+			PR: pullRequest(r), Approvers: approvers(r), Check: check(r), Review: review(r), Flag: r.Bypass, Before: r.BeforeJudging,
+			Ticket: dash(r.Ticket), Rationale: dash(r.Rationale),
 		})
 	}
 	d.Notes = noteLines(audit.PinRecords(p.Pins))
 	return page.Execute(w, d)
 }
 
+// slotWidth is the least width, in pixels, of one change on the timeline:
+// room for a version or a date label.
+const slotWidth = 84
+
 // timeline lays out the pins of each environment as segments on a shared
-// time axis from the first pin to the tip.
-func timeline(h History) ([]envLanes, []tick) {
+// ordinal axis: every instant at which some shown pin starts is one slot of
+// equal width, whatever the wall time between them, so that a bootstrap
+// import does not crowd out the changes after it. A pin spans the slots
+// from its start to the next change of its manifest; one still in force
+// runs to the end. It returns the lanes, the axis labels and the axis's
+// least width in pixels.
+func timeline(h History) ([]envLanes, []tick, int) {
 	if len(h.Timeline) == 0 {
-		return nil, nil
+		return nil, nil, 0
 	}
-	start, end := h.Timeline[0].From, h.TipTime
+	var instants []time.Time
 	for _, p := range h.Timeline {
-		if p.From.Before(start) {
-			start = p.From
-		}
-		if p.From.After(end) {
-			end = p.From
-		}
-		if p.Until.After(end) {
-			end = p.Until
-		}
+		instants = append(instants, p.From.UTC())
 	}
-	span := end.Sub(start)
-	if span <= 0 {
-		span = time.Hour
+	slices.SortFunc(instants, func(a, b time.Time) int { return a.Compare(b) })
+	instants = slices.CompactFunc(instants, func(a, b time.Time) bool { return a.Equal(b) })
+	slots := len(instants)
+	// slot returns the index of the first instant at or after t.
+	slot := func(t time.Time) int {
+		i, _ := slices.BinarySearchFunc(instants, t, func(a, b time.Time) int { return a.Compare(b) })
+		return i
 	}
-	// Leave room after the tip so a version pinned by the last commit shows.
-	end = end.Add(span / 30)
-	span = end.Sub(start)
-	pos := func(t time.Time) float64 { return round(100 * float64(t.Sub(start)) / float64(span)) }
+	pos := func(i int) float64 { return round(100 * float64(i) / float64(slots)) }
 	byEnv := map[string]map[string][]segment{}
 	for _, p := range h.Timeline {
-		until := p.Until
-		if until.IsZero() {
-			until = end
+		from, until := slot(p.From), slots
+		if !p.Until.IsZero() {
+			until = max(slot(p.Until), from+1)
 		}
-		left := pos(p.From)
-		width := max(round(pos(until)-left), 0.4)
-		left = min(left, round(100-width))
 		r := &p.Pinned
-		title := fmt.Sprintf("%s %s in %s\n%s → %s\npinned by %s (%s)", p.Model, p.Version, p.Environment, stamp(p.From), untilText(&p), short(r.Commit), r.Author.Name)
+		title := fmt.Sprintf("%s %s in %s\n%s → %s\ninitiated by %s, merged by %s (%s)", p.Model, p.Version, p.Environment, stamp(p.From), untilText(&p),
+			dash(r.Initiator()), dash(r.Merger()), short(r.Commit))
 		if r.PullRequest != nil {
 			title += fmt.Sprintf("\nPR %s, approved by %s, check %s", pullRequest(r), approvers(r), check(r))
 		}
-		if r.Bypass {
+		if r.Ticket != "" {
+			title += "\nticket " + r.Ticket
+		}
+		switch {
+		case r.BeforeJudging:
+			title += "\nbefore judging"
+		case r.Bypass:
 			title += "\n" + review(r) + ": " + r.BypassReason
 		}
 		if byEnv[p.Environment] == nil {
 			byEnv[p.Environment] = map[string][]segment{}
 		}
-		byEnv[p.Environment][p.Model] = append(byEnv[p.Environment][p.Model], segment{Left: left, Width: width, Class: cssClass(r), Version: p.Version, Title: title})
+		byEnv[p.Environment][p.Model] = append(byEnv[p.Environment][p.Model], segment{
+			Left: pos(from), Width: round(pos(until) - pos(from)), Class: cssClass(r), Version: p.Version, Title: title,
+		})
 	}
 	var out []envLanes
 	names := append([]string(nil), h.Environments...)
@@ -196,25 +216,21 @@ func timeline(h History) ([]envLanes, []tick) {
 		}
 		out = append(out, e)
 	}
-	return out, ticks(start, end, pos)
+	return out, ticks(instants, pos), slots * slotWidth
 }
 
-// ticks marks the first day of each month (or each week, for short spans).
-func ticks(start, end time.Time, pos func(time.Time) float64) []tick {
+// ticks labels the slots with their date, once per day: a slot whose day
+// is the previous label's gets none, so labels are at least a slot apart.
+func ticks(instants []time.Time, pos func(int) float64) []tick {
 	var out []tick
-	step := func(t time.Time) time.Time { return t.AddDate(0, 1, 0) }
-	first := time.Date(start.Year(), start.Month(), 1, 0, 0, 0, 0, time.UTC)
-	layout := "2006-01"
-	if end.Sub(start) < 45*24*time.Hour {
-		step = func(t time.Time) time.Time { return t.AddDate(0, 0, 7) }
-		first = time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, time.UTC)
-		layout = "2006-01-02"
-	}
-	for t := first; !t.After(end) && len(out) < 60; t = step(t) {
-		if t.Before(start) {
+	last := ""
+	for i, t := range instants {
+		label := t.Format(time.DateOnly)
+		if label == last {
 			continue
 		}
-		out = append(out, tick{Left: pos(t), Label: t.Format(layout)})
+		last = label
+		out = append(out, tick{Left: pos(i), Label: label})
 	}
 	return out
 }

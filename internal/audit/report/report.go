@@ -51,6 +51,22 @@ type Source struct {
 	Verified bool `json:"verified"`
 	// Filter describes the filters applied, for example "env=prod".
 	Filter string `json:"filter,omitempty"`
+	// JudgeFrom is where bypasses start being judged; changes before it
+	// are shown as before judging. Nil when every change is judged.
+	JudgeFrom *audit.JudgePoint `json:"judgeFrom,omitempty"`
+	// CommitURL, when set, is the web address of the repository's commits
+	// (https://github.com/OWNER/REPO/commit/); a commit id is appended to
+	// link it.
+	CommitURL string `json:"-"`
+}
+
+// commitLink returns the web address of a commit, empty when the
+// repository's address is unknown.
+func (s Source) commitLink(commit string) string {
+	if s.CommitURL == "" || commit == "" {
+		return ""
+	}
+	return s.CommitURL + commit
 }
 
 // History is the input of Records.
@@ -87,7 +103,7 @@ func Records(w io.Writer, f Format, h History) error {
 			Records []audit.Record `json:"records"`
 		}{h.Source, nonNil(h.Records)})
 	case CSV:
-		return recordsCSV(w, h.Records)
+		return recordsCSV(w, h.Records, h.Source)
 	case Markdown:
 		return recordsMarkdown(w, h)
 	case HTML:
@@ -106,7 +122,7 @@ func PinsAt(w io.Writer, f Format, p Pins) error {
 	case JSON:
 		return writeJSON(w, p)
 	case CSV:
-		return pinsCSV(w, p.Pins)
+		return pinsCSV(w, p.Pins, p.Source)
 	case Markdown:
 		return pinsMarkdown(w, p)
 	case HTML:
@@ -204,6 +220,8 @@ func check(r *audit.Record) string {
 // review is the one-word review status.
 func review(r *audit.Record) string {
 	switch {
+	case r.BeforeJudging:
+		return "before judging"
 	case r.Verified && r.Bypass:
 		return "BYPASS"
 	case r.Verified:
@@ -227,16 +245,40 @@ func oneLine(s string) string {
 
 func recordsTable(w io.Writer, h History) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "TIME\tENV\tMODEL\tKIND\tVERSION\tCOMMIT\tAUTHOR\tPR\tAPPROVERS\tCHECK\tREVIEW")
+	fmt.Fprintln(tw, "TIME\tENV\tMODEL\tKIND\tVERSION\tCOMMIT\tINITIATOR\tMERGED BY\tPR\tAPPROVERS\tCHECK\tREVIEW\tTICKET\tRATIONALE")
 	for i := range h.Records {
 		r := &h.Records[i]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", stamp(r.Time), oneLine(r.Environment), oneLine(r.Model), kind(r),
-			oneLine(change(r)), short(r.Commit), oneLine(r.Author.Name), pullRequest(r), oneLine(approvers(r)), check(r), review(r))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", stamp(r.Time), oneLine(r.Environment), oneLine(r.Model), kind(r),
+			oneLine(change(r)), short(r.Commit), oneLine(dash(r.Initiator())), oneLine(dash(r.Merger())), pullRequest(r), oneLine(approvers(r)), check(r), review(r),
+			oneLine(dash(r.Ticket)), oneLine(dash(r.Rationale)))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if err := judgingNote(w, h.JudgeFrom); err != nil {
+		return err
+	}
 	return notes(w, h.Records, h.Verified)
+}
+
+// judgingText says from where bypasses are judged, empty when from the
+// start.
+func judgingText(p *audit.JudgePoint) string {
+	if p == nil {
+		return ""
+	}
+	if p.Commit != "" {
+		return fmt.Sprintf("Bypasses are judged from commit %s (%s); earlier changes are shown as before judging.", short(p.Commit), stamp(p.Time))
+	}
+	return fmt.Sprintf("Bypasses are judged from %s; earlier changes are shown as before judging.", stamp(p.Time))
+}
+
+func judgingNote(w io.Writer, p *audit.JudgePoint) error {
+	if p == nil {
+		return nil
+	}
+	_, err := fmt.Fprintf(w, "\n%s\n", judgingText(p))
+	return err
 }
 
 // unverifiedNote follows a report whose review status was not checked
@@ -278,18 +320,22 @@ func noteLines(records []audit.Record) []string {
 
 func pinsTable(w io.Writer, p Pins) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ENV\tMODEL\tVERSION\tFROM\tUNTIL\tPINNED BY\tPR\tAPPROVERS\tCHECK\tREVIEW")
+	fmt.Fprintln(tw, "ENV\tMODEL\tVERSION\tFROM\tUNTIL\tCOMMIT\tINITIATOR\tMERGED BY\tPR\tAPPROVERS\tCHECK\tREVIEW\tTICKET\tRATIONALE")
 	for i := range p.Pins {
 		pin := &p.Pins[i]
 		r := &pin.Pinned
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s %s\t%s\t%s\t%s\t%s\n", oneLine(pin.Environment), oneLine(pin.Model), oneLine(pin.Version),
-			stamp(pin.From), untilText(pin), short(r.Commit), oneLine(r.Author.Name), pullRequest(r), oneLine(approvers(r)), check(r), review(r))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", oneLine(pin.Environment), oneLine(pin.Model), oneLine(pin.Version),
+			stamp(pin.From), untilText(pin), short(r.Commit), oneLine(dash(r.Initiator())), oneLine(dash(r.Merger())), pullRequest(r), oneLine(approvers(r)), check(r), review(r),
+			oneLine(dash(r.Ticket)), oneLine(dash(r.Rationale)))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if len(p.Pins) == 0 {
 		_, err := fmt.Fprintf(w, "Nothing was pinned %s.\n", p.At)
+		return err
+	}
+	if err := judgingNote(w, p.JudgeFrom); err != nil {
 		return err
 	}
 	return notes(w, audit.PinRecords(p.Pins), p.Verified)
@@ -314,9 +360,10 @@ func csvSafe(s string) string {
 var recordColumns = []string{"time", "environment", "model", "path", "kind", "from_version", "to_version", "promoted_from",
 	"artifact_sha256", "changed_fields", "commit", "subject", "author_name", "author_email", "author_time",
 	"committer_name", "committer_email", "committer_time", "pr_number", "pr_title", "pr_author", "pr_url",
-	"pr_merged_at", "pr_merged_by", "approvers", "check", "verified", "bypass", "bypass_reason", "problem"}
+	"pr_merged_at", "pr_merged_by", "approvers", "check", "verified", "bypass", "bypass_reason", "problem",
+	"initiator", "merger", "ticket", "rationale", "before_judging", "commit_url"}
 
-func csvRow(r *audit.Record) []string {
+func csvRow(r *audit.Record, s Source) []string {
 	var pr audit.PullRequest
 	number := ""
 	if r.PullRequest != nil {
@@ -333,20 +380,21 @@ func csvRow(r *audit.Record) []string {
 		r.ArtifactSHA256, strings.Join(r.ChangedFields, " "), r.Commit, r.Subject, r.Author.Name, r.Author.Email, ts(r.Author.Time),
 		r.Committer.Name, r.Committer.Email, ts(r.Committer.Time), number, pr.Title, pr.Author, pr.URL,
 		ts(pr.MergedAt), pr.MergedBy, strings.Join(pr.Approvers, " "), pr.Check, strconv.FormatBool(r.Verified),
-		strconv.FormatBool(r.Bypass), r.BypassReason, r.Problem}
+		strconv.FormatBool(r.Bypass), r.BypassReason, r.Problem,
+		r.Initiator(), r.Merger(), r.Ticket, r.Rationale, strconv.FormatBool(r.BeforeJudging), s.commitLink(r.Commit)}
 	for i := range row {
 		row[i] = csvSafe(row[i])
 	}
 	return row
 }
 
-func recordsCSV(w io.Writer, records []audit.Record) error {
+func recordsCSV(w io.Writer, records []audit.Record, s Source) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(recordColumns); err != nil {
 		return err
 	}
 	for i := range records {
-		if err := cw.Write(csvRow(&records[i])); err != nil {
+		if err := cw.Write(csvRow(&records[i], s)); err != nil {
 			return err
 		}
 	}
@@ -354,7 +402,7 @@ func recordsCSV(w io.Writer, records []audit.Record) error {
 	return cw.Error()
 }
 
-func pinsCSV(w io.Writer, pins []audit.Pin) error {
+func pinsCSV(w io.Writer, pins []audit.Pin, s Source) error {
 	cw := csv.NewWriter(w)
 	head := append([]string{"pin_version", "pin_from", "pin_until", "pin_edits"}, recordColumns...)
 	if err := cw.Write(head); err != nil {
@@ -366,7 +414,7 @@ func pinsCSV(w io.Writer, pins []audit.Pin) error {
 		if !p.Until.IsZero() {
 			until = p.Until.UTC().Format(time.RFC3339)
 		}
-		row := append([]string{csvSafe(p.Version), p.From.UTC().Format(time.RFC3339), until, strconv.Itoa(len(p.Edits))}, csvRow(&p.Pinned)...)
+		row := append([]string{csvSafe(p.Version), p.From.UTC().Format(time.RFC3339), until, strconv.Itoa(len(p.Edits))}, csvRow(&p.Pinned, s)...)
 		if err := cw.Write(row); err != nil {
 			return err
 		}

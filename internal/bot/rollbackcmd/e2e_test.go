@@ -76,7 +76,7 @@ func TestChatOpsRollbackByAnOwner(t *testing.T) {
 	// mara asked for the rollback, so she is its co-author and her own
 	// approval does not count: other owners must look at it.
 	h.Review(pr.Number, "mara", "APPROVED")
-	h.Want("the requester approves her own rollback", pr.HeadSHA, "failure", nil, []string{"ignored @mara: co-author"})
+	h.Want("the requester approves her own rollback", pr.HeadSHA, "failure", nil, []string{"ignored `@mara`: co-author"})
 
 	// The same comment again, then after a restart: answered once.
 	h.DeliverComment(n, id, "created")

@@ -3,6 +3,7 @@ package audittest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -99,6 +100,14 @@ func pin(env, model, version, ticket, notes string) map[string]string {
 	return map[string]string{p.Path(): p.YAML()}
 }
 
+// explained adds approval.rationale to the one manifest of a pin.
+func explained(m map[string]string, rationale string) map[string]string {
+	for k, v := range m {
+		m[k] = strings.Replace(v, "\napproval:\n  ticket: ", "\napproval:\n  rationale: "+rationale+"\n  ticket: ", 1)
+	}
+	return m
+}
+
 func merge(ms ...map[string]string) map[string]string {
 	out := map[string]string{}
 	for _, m := range ms {
@@ -130,7 +139,7 @@ var steps = []step{
 	{name: "direct-rollback", at: time.Date(2026, 6, 3, 14, 0, 0, 0, time.UTC), by: "mallory", title: "Hotfix: roll back forecaster in prod to 1.0.0", direct: true,
 		files: pin("prod", "forecaster", "1.0.0", "CHG-1001", "")},
 	{name: "edit-ticket", at: time.Date(2026, 6, 5, 10, 0, 0, 0, time.UTC), by: "carol", title: "Record the rollback ticket for forecaster in prod", method: "squash", check: "success", mergedBy: "carol",
-		reviews: [][2]string{{"bob", "APPROVED"}, {"dave", "APPROVED"}}, files: pin("prod", "forecaster", "1.0.0", "CHG-1011", "Rolled back after the 1.1.0 incident.")},
+		reviews: [][2]string{{"bob", "APPROVED"}, {"dave", "APPROVED"}}, files: explained(pin("prod", "forecaster", "1.0.0", "CHG-1011", "Rolled back after the 1.1.0 incident."), "1.1.0 raised the error rate; keep 1.0.0 until the retrained version passes test")},
 	{name: "decommission-threshold", at: time.Date(2026, 6, 8, 10, 0, 0, 0, time.UTC), by: "alice", title: "Decommission threshold in dev", method: "squash", check: "success", mergedBy: "alice",
 		deletes: []string{"environments/dev/threshold.yaml"}},
 	{name: "readme", at: time.Date(2026, 6, 9, 8, 0, 0, 0, time.UTC), by: "dave", title: "Explain the repository", direct: true,

@@ -37,7 +37,7 @@ func approvalScenarios() []Scenario {
 
 	s = lassoToProd("counting: both files of a bundle need their approvals")
 	s.Head = Promote("prod", V2, Forecaster, Calibrator)
-	add(s, evaluate.VerdictFail, "FAIL: needs 2 more approvals from "+prodOwners+" for environments/prod/elasticnet-ndx-threshold.yaml and environments/prod/elasticnet-ndx.yaml")
+	add(s, evaluate.VerdictFail, "FAIL: needs 2 more approvals from "+prodOwners+" for elasticnet-ndx-threshold and elasticnet-ndx in prod")
 
 	s = lassoToProd("staleness: an approval of an earlier commit does not count")
 	s.Reviews = []Review{review("mara", evaluate.Approved, "head"), review("rita", evaluate.Approved, "stale")}

@@ -146,7 +146,7 @@ func ruleScenarios() []Scenario {
 	s.Labels = []string{"Freeze-Override"}
 	add(s, evaluate.VerdictFail,
 		"overridden by the label freeze-override, so 2 governance approvals from the owners of .github/promobot.yaml are needed besides prod's own 2",
-		"FAIL: the freeze of prod is overridden: needs 2 more governance approvals from @example-org/platform-admins (owners of .github/promobot.yaml) for environments/prod/elasticnet-ndx-threshold.yaml and environments/prod/elasticnet-ndx.yaml",
+		"FAIL: the freeze of prod is overridden: needs 2 more governance approvals from @example-org/platform-admins (owners of .github/promobot.yaml) for elasticnet-ndx-threshold and elasticnet-ndx in prod",
 		"freeze override: also 0/2 governance approvals from owners of .github/promobot.yaml",
 		"governance: 0/2 (freeze-override, owners of .github/promobot.yaml, 2 missing)")
 
