@@ -160,6 +160,7 @@ func newHarnessWithBudget(t testing.TB, on bool) *budgetHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
+	waitAuthenticated(t, h.bot)
 	h.server = httptest.NewServer(h.bot.Handler())
 	t.Cleanup(func() {
 		h.server.Close()

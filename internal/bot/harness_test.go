@@ -151,6 +151,7 @@ func (h *harness) start(opts harnessOptions) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	waitAuthenticated(t, b)
 	srv := httptest.NewServer(b.Handler())
 	t.Cleanup(func() {
 		srv.Close()
@@ -255,4 +256,15 @@ func (h *harness) latest(sha string) githubtest.CheckRun {
 		h.t.Fatalf("no check run on %s", sha)
 	}
 	return runs[len(runs)-1]
+}
+
+// waitAuthenticated waits for the bot's authentication as the App at start
+// (GET /app), so that tests counting API requests count only their own.
+func waitAuthenticated(t testing.TB, b *Bot) {
+	t.Helper()
+	select {
+	case <-b.auth.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the bot did not authenticate as the App")
+	}
 }

@@ -33,12 +33,12 @@ func TestEndToEndFieldOwnersExcludeTheRegistrant(t *testing.T) {
 
 	h.review(n, "vic", "APPROVED")
 	h.want("approved by the registrant", head, "failure", []string{"needs 1 more approval from them"},
-		[]string{"ignored @vic: registrant of lasso-spx " + evaltest.V4 + " (author and committer of commit",
+		[]string{"ignored `@vic`: registrant of lasso-spx `" + evaltest.V4 + "` (author and committer of commit",
 			"risk tier high applies to lasso-spx (the strictest"})
 
 	h.review(n, "val", "APPROVED")
 	h.want("approved by another validator", head, "success", nil,
-		[]string{"1/1 field owner approvals for validation.status of " + path, "approved by @val"})
+		[]string{"`1/1` field owner approvals for validation.status of `" + path + "`", "approved by `@val`"})
 
 	if unexpected := h.em.UnexpectedRequests(); len(unexpected) > 0 {
 		t.Errorf("requests the emulator does not know: %v", unexpected)
