@@ -73,15 +73,24 @@ func TestDeterministic(t *testing.T) {
 
 // goldenScenarios are rendered into testdata/<name>.{md,txt,json}.golden.
 var goldenScenarios = map[string]string{
-	"promote_pass":       "promote the bundle from test to prod with two owner approvals",
-	"missing_approval":   "counting: one of two approvals is not enough",
-	"rollback":           "rollback to a version pinned in prod before, with its dates",
-	"order_fail":         "order: a version must be in the source environment first",
-	"no_gated_files":     "no gated files",
-	"freeze_override":    "freeze: an approval by an owner of the environment only does not count for governance",
-	"broken_policy":      "policy: a broken base policy fails closed",
-	"decommission":       "rename: a removal plus an addition, each with its own rules",
-	"unresolvable_teams": "teams: an unresolvable team warns and its members do not count",
+	"promote_pass":                "promote the bundle from test to prod with two owner approvals",
+	"missing_approval":            "counting: one of two approvals is not enough",
+	"rollback":                    "rollback to a version pinned in prod before, with its dates",
+	"order_fail":                  "order: a version must be in the source environment first",
+	"no_gated_files":              "no gated files",
+	"freeze_override":             "freeze: an approval by an owner of the environment only does not count for governance",
+	"broken_policy":               "policy: a broken base policy fails closed",
+	"decommission":                "rename: a removal plus an addition, each with its own rules",
+	"unresolvable_teams":          "teams: an unresolvable team warns and its members do not count",
+	"metric_gates_pass":           "metrics: within the bounds and a regression within the tolerance pass",
+	"metric_regression":           "metrics: a regression beyond the tolerance fails",
+	"metric_bound":                "metrics: a value below the minimum fails",
+	"metric_missing":              "metrics: a gated metric the candidate lacks fails",
+	"metric_no_incumbent":         "metrics: a metric the incumbent lacks is skipped with a note",
+	"metric_rollback":             "metrics: a rollback is exempt from the incumbent comparison",
+	"metric_exception":            "metrics: an exception with governance approvals passes",
+	"metric_exception_ungoverned": "metrics: an exception without governance approvals fails",
+	"rationale_copied":            "rationale: a rationale copied along with the manifest does not count",
 }
 
 func TestGolden(t *testing.T) {

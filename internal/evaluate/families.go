@@ -109,6 +109,7 @@ func (f *RuleFamily) AppliesToPin() bool {
 var table = []*RuleFamily{
 	&familySchema, &familyEnvironment, &familyOrder, &familyImmutability, &familyValidation, &familyTicket,
 	&familyLocation, &familyLineage, &familyBundles, &familyFreeze, &familyArtifacts, &familyApprovals,
+	&familyMetrics, &familyRationale,
 }
 
 // RuleFamilies returns the rule table in report order.

@@ -51,6 +51,7 @@ func renderMarkdown(b *bytes.Buffer, r *Result, compact bool) {
 		mark = "❌"
 	}
 	fmt.Fprintf(b, "## %s %s: %s\n", mark, strings.ToUpper(r.Verdict.String()), mdText(r.Title))
+	writeRationaleMarkdown(b, r)
 	if len(r.Promotions) > 0 {
 		b.WriteString("\n### Promotions\n\n")
 		b.WriteString("| Model | Environment | Change | Version | Artifact | Validation | Ticket |\n")
@@ -70,6 +71,7 @@ func renderMarkdown(b *bytes.Buffer, r *Result, compact bool) {
 				break
 			}
 			writeMetricsMarkdown(b, p)
+			writeGatesMarkdown(b, r, p)
 		}
 	}
 	if len(r.Approvals) > 0 {

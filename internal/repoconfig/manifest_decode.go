@@ -62,7 +62,7 @@ func fromValue(v map[string]any) *manifest.Manifest {
 		}
 	}
 	if ap, ok := v["approval"].(map[string]any); ok {
-		m.Approval = manifest.Approval{Ticket: str(ap["ticket"])}
+		m.Approval = manifest.Approval{Ticket: str(ap["ticket"]), Rationale: str(ap["rationale"])}
 	}
 	return m
 }
