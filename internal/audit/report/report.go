@@ -272,8 +272,32 @@ func noteLines(records []audit.Record) []string {
 		if r.Problem != "" {
 			out = append(out, fmt.Sprintf("PROBLEM %s %s: %s", short(r.Commit), r.Path, r.Problem))
 		}
+		if r.Rationale != "" {
+			out = append(out, fmt.Sprintf("RATIONALE %s %s/%s: %s", short(r.Commit), r.Environment, r.Model, r.Rationale))
+		}
+		if x := r.MetricException; x != nil {
+			out = append(out, fmt.Sprintf("EXCEPTION %s %s/%s: %s", short(r.Commit), r.Environment, r.Model, exceptionText(x)))
+		}
 	}
 	return out
+}
+
+// exceptionText says which label overrode a change's metric gates and
+// with whose approval.
+func exceptionText(x *audit.MetricException) string {
+	s := "metric gates overridden by the label " + x.Label
+	if len(x.Approvers) > 0 {
+		s += ", approved by " + strings.Join(x.Approvers, ", ")
+	}
+	return s
+}
+
+// exceptionCells are the CSV cells of a metric exception.
+func exceptionCells(x *audit.MetricException) (label, approvers string) {
+	if x == nil {
+		return "", ""
+	}
+	return x.Label, strings.Join(x.Approvers, " ")
 }
 
 func pinsTable(w io.Writer, p Pins) error {
@@ -314,7 +338,8 @@ func csvSafe(s string) string {
 var recordColumns = []string{"time", "environment", "model", "path", "kind", "from_version", "to_version", "promoted_from",
 	"artifact_sha256", "changed_fields", "commit", "subject", "author_name", "author_email", "author_time",
 	"committer_name", "committer_email", "committer_time", "pr_number", "pr_title", "pr_author", "pr_url",
-	"pr_merged_at", "pr_merged_by", "approvers", "check", "verified", "bypass", "bypass_reason", "problem"}
+	"pr_merged_at", "pr_merged_by", "approvers", "check", "verified", "bypass", "bypass_reason", "problem",
+	"rationale", "metric_exception_label", "metric_exception_approvers"}
 
 func csvRow(r *audit.Record) []string {
 	var pr audit.PullRequest
@@ -333,7 +358,9 @@ func csvRow(r *audit.Record) []string {
 		r.ArtifactSHA256, strings.Join(r.ChangedFields, " "), r.Commit, r.Subject, r.Author.Name, r.Author.Email, ts(r.Author.Time),
 		r.Committer.Name, r.Committer.Email, ts(r.Committer.Time), number, pr.Title, pr.Author, pr.URL,
 		ts(pr.MergedAt), pr.MergedBy, strings.Join(pr.Approvers, " "), pr.Check, strconv.FormatBool(r.Verified),
-		strconv.FormatBool(r.Bypass), r.BypassReason, r.Problem}
+		strconv.FormatBool(r.Bypass), r.BypassReason, r.Problem, r.Rationale}
+	label, approvers := exceptionCells(r.MetricException)
+	row = append(row, label, approvers)
 	for i := range row {
 		row[i] = csvSafe(row[i])
 	}
