@@ -285,6 +285,9 @@ type Promotion struct {
 	// Exception names the metric gates overridden by the exception label;
 	// the governance approvals it needs are in the file's approval.
 	Exception *MetricException `json:"exception,omitempty"`
+	// ExceptionLabel is the label that may override the environment's
+	// failing metric gates, empty when none may be.
+	ExceptionLabel string `json:"exceptionLabel,omitempty"`
 }
 
 // MetricComparison puts one metric of the new version beside the version it

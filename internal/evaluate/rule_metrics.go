@@ -169,7 +169,7 @@ func (e *evaluation) checkMetrics(c *fileCheck) {
 	}
 	for i := range e.res.Promotions {
 		if p := &e.res.Promotions[i]; p.File == f.path {
-			p.Gates = gates
+			p.Gates, p.ExceptionLabel = gates, label
 			if f.metricException {
 				p.Exception = &MetricException{Label: label, Gates: overridden}
 			}

@@ -361,11 +361,20 @@ func (s *session) input(ctx context.Context, p *Plan, c *object.Commit, now time
 // opened, freeze windows, which end or are overridden by a label, and the
 // reading of the artifact's bytes, which this pre-flight check never does
 // (an environment with verifyArtifacts fails it as unread): the pull
-// request's check reads them before merge.
+// request's check reads them before merge. Failing metric gates of an
+// environment with an exception label are left to the pull request too: a
+// label and governance approvals may override them.
 func blockingReasons(ev *evaluate.Result) []string {
+	overridable := map[string]bool{}
+	for _, p := range ev.Promotions {
+		overridable[p.File] = p.ExceptionLabel != ""
+	}
 	var out []string
 	for _, r := range ev.Rules {
 		if !r.Blocks() || r.Family == policy.FamilyApprovals || r.Family == policy.FamilyFreeze {
+			continue
+		}
+		if r.Family == policy.FamilyMetrics && overridable[r.File] {
 			continue
 		}
 		if r.Family == policy.FamilyArtifacts && r.ID == "artifact" {
