@@ -137,7 +137,7 @@ func (r *Repository) commitTime(h plumbing.Hash) (time.Time, error) {
 // policyOrder reads the policy at the tip for the environment order and
 // each environment's "from". A missing or broken policy yields none: the
 // order only refines how promotions name their source.
-func policyOrder(repo *Repository, tip plumbing.Hash, logger *slog.Logger) ([]string, map[string]string, map[string][]policy.FreezeWindow, map[string]string) {
+func policyOrder(repo *Repository, tip plumbing.Hash, logger *slog.Logger) ([]string, map[string]string, map[string][]policy.FreezeWindow, exceptionLabels) {
 	data, err := repo.fileAt(tip, policy.Path)
 	if err != nil {
 		logger.Debug("no policy at the tip", "error", err)
@@ -151,12 +151,12 @@ func policyOrder(repo *Repository, tip plumbing.Hash, logger *slog.Logger) ([]st
 	var order []string
 	from := map[string]string{}
 	freezes := map[string][]policy.FreezeWindow{}
-	labels := map[string]string{}
+	labels := exceptionLabels{}
 	for _, e := range pol.Environments {
 		order = append(order, e.Name)
 		from[e.Name] = e.From
 		freezes[e.Name] = e.Freeze
-		labels[e.Name] = e.MetricExceptionLabel
+		labels[e.Name] = e
 	}
 	return order, from, freezes, labels
 }
