@@ -442,6 +442,9 @@ answer (a retry may help).`,
 			if err != nil {
 				return usageError("%v", err)
 			}
+			// The exported records carry each change's ticket and
+			// rationale, as every audit format does.
+			src.reasons = true
 			run, err := src.load(cmd.Context(), e)
 			if err != nil {
 				return err

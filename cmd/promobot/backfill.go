@@ -217,7 +217,7 @@ func backfillPin(ctx context.Context, repo *gitrepo.Repo, commit plumbing.Hash, 
 		Repository: ghRepo, Environment: m.Environment, Model: m.Model, Version: m.Version,
 		ChangeKind: attest.ChangeBaseline, ManifestPath: p, Approvers: []attest.Approver{},
 		Commits: attest.Commits{Merge: merge.String()}, Policy: attest.PolicyRef{PolicyBlob: policyBlob},
-		Rules: []attest.RuleOutcome{}, Ticket: m.Approval.Ticket, BotVersion: version,
+		Rules: []attest.RuleOutcome{}, Ticket: m.Approval.Ticket, Rationale: m.Approval.Rationale, BotVersion: version,
 		SignedAt: time.Now().UTC().Truncate(time.Second), Baseline: true, AcceptUnreviewed: accept,
 	}
 	loc, err := attest.Location{Repository: ghRepo, Environment: m.Environment, Model: m.Model, Version: m.Version, ManifestBlob: blob.String(), KeyID: signer.KeyID()}.Path()

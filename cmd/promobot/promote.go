@@ -194,14 +194,17 @@ func newPromoteCommand(e *env) *cobra.Command {
 		to      string
 		version string
 		ticket  string
+		why     string
 	)
 	cmd := &cobra.Command{
-		Use:   "promote --model M [--model M2 ...] --to ENV [--version V] [--ticket T]",
+		Use:   "promote --model M [--model M2 ...] --to ENV [--version V] [--ticket T] [--rationale TEXT]",
 		Short: "Open the pull request that promotes model versions into an environment",
 		Long: `Promote copies the version pinned in the source environment of ENV (its
 "from" in the policy), or --version from whichever environment pins it, into
 ENV. Each manifest is copied byte for byte except its environment and its
-approval block, which holds --ticket (a source ticket is never carried over).
+approval block, which holds --ticket and --rationale (the source's are never
+carried over: where the policy sets requireRationale, each promotion says why
+it is made).
 Several --model flags make one commit and one pull request: that is how the
 models of a bundle move together.
 
@@ -222,7 +225,7 @@ git remote could not answer (a retry may help).`,
 			if err != nil {
 				return err
 			}
-			out, err := x.Promote(cmd.Context(), promote.PromoteRequest{Models: models, To: to, Version: version, Ticket: ticket}, f.options())
+			out, err := x.Promote(cmd.Context(), promote.PromoteRequest{Models: models, To: to, Version: version, Ticket: ticket, Rationale: why}, f.options())
 			return reportChange(e, &f, out, err)
 		},
 	}
@@ -231,6 +234,7 @@ git remote could not answer (a retry may help).`,
 	fl.StringVar(&to, "to", "", "environment to promote into")
 	fl.StringVar(&version, "version", "", "version to promote (default: the version pinned in the source environment)")
 	fl.StringVar(&ticket, "ticket", "", "change ticket recorded in approval.ticket")
+	fl.StringVar(&why, "rationale", "", "why the promotion is made, recorded in approval.rationale")
 	f.register(fl)
 	return cmd
 }

@@ -26,6 +26,8 @@ type registerFlags struct {
 	trainingRun, sourceCommit          string
 	featureSet, dataVersion, dataRange string
 	metrics                            []string
+	// rationale applies to every registration of the run.
+	rationale string
 }
 
 // single reports whether any flag that describes one version was set.
@@ -93,6 +95,7 @@ remote could not answer (a retry may help).`,
 	fl.StringVar(&r.dataRange, "data-window", "", "lineage.dataWindow as START..END (YYYY-MM-DD..YYYY-MM-DD)")
 	fl.StringArrayVar(&r.metrics, "metric", nil, "metric NAME=VALUE (repeatable)")
 	fl.StringVar(&r.notes, "notes", "", "notes")
+	fl.StringVar(&r.rationale, "rationale", "", "why the version is registered, written to approval.rationale (required where the policy sets requireRationale)")
 	f.register(fl)
 	return cmd
 }
@@ -123,12 +126,12 @@ func (r *registerFlags) requests(cmd *cobra.Command, e *env) ([]promote.Register
 			if err != nil {
 				return nil, err
 			}
-			reqs = append(reqs, promote.RegisterRequest{Environment: r.env, Candidate: data})
+			reqs = append(reqs, promote.RegisterRequest{Environment: r.env, Candidate: data, Rationale: r.rationale})
 		}
 		return reqs, nil
 	}
 	req := promote.RegisterRequest{
-		Model: r.model, Environment: r.env, Version: r.version, Notes: r.notes,
+		Model: r.model, Environment: r.env, Version: r.version, Notes: r.notes, Rationale: r.rationale,
 		Artifact: promote.ArtifactFields{URI: r.uri, SHA256: r.sha, Signature: r.signature},
 		Lineage:  promote.LineageFields{TrainingRun: r.trainingRun, SourceCommit: r.sourceCommit, FeatureSet: r.featureSet, DataVersion: r.dataVersion},
 	}

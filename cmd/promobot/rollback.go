@@ -15,10 +15,11 @@ func newRollbackCommand(e *env) *cobra.Command {
 		envName   string
 		toVersion string
 		ticket    string
+		why       string
 		pr        int
 	)
 	cmd := &cobra.Command{
-		Use:   "rollback (--model M [--model M2 ...] --env ENV [--to-version V] | --pr N) [--ticket T]",
+		Use:   "rollback (--model M [--model M2 ...] --env ENV [--to-version V] | --pr N) [--ticket T] [--rationale TEXT]",
 		Short: "Open the pull request that restores a manifest an environment pinned before",
 		Long: `Rollback finds, in the first-parent history of the base branch, the manifest
 environments/ENV/M.yaml held when the version before the current one was
@@ -37,7 +38,10 @@ as the environment still pins what N left.
 
 --ticket T is the change ticket of the rollback: it replaces the approval
 block of every restored manifest. Without it, each restored manifest keeps
-the ticket it was pinned with.
+the ticket it was pinned with. --rationale TEXT says why: it is written to
+approval.rationale of every restored manifest (required where the policy sets
+requireRationale; a rollback is exempt from the metric gates' comparison
+with the version it replaces, not from their bounds).
 
 Exit status: 0 done (or nothing to do); 1 refused by the policy; 2 usage or
 configuration error; 3 unknown environment, model, version or pull request;
@@ -54,7 +58,7 @@ configuration error; 3 unknown environment, model, version or pull request;
 			if err != nil {
 				return err
 			}
-			req := promote.RollbackRequest{Environment: envName, Ticket: ticket, PullRequest: pr}
+			req := promote.RollbackRequest{Environment: envName, Ticket: ticket, Rationale: why, PullRequest: pr}
 			for _, m := range models {
 				req.Models = append(req.Models, promote.RollbackModel{Model: m, ToVersion: toVersion})
 			}
@@ -67,6 +71,7 @@ configuration error; 3 unknown environment, model, version or pull request;
 	fl.StringVar(&envName, "env", "", "environment to roll back")
 	fl.StringVar(&toVersion, "to-version", "", "version to restore (default: the one pinned before the current one); a bundle goes back as a whole")
 	fl.StringVar(&ticket, "ticket", "", "change ticket of the rollback, written to approval.ticket of the restored manifests (default: keep their own)")
+	fl.StringVar(&why, "rationale", "", "why the rollback is made, written to approval.rationale of the restored manifests")
 	fl.IntVar(&pr, "pr", 0, "roll back what this merged pull request pinned")
 	f.register(fl)
 	return cmd

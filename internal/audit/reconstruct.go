@@ -125,13 +125,14 @@ func Reconstruct(ctx context.Context, repo *Repository, opts Options) (*History,
 		}()
 		defer func() { <-saved }()
 	}
-	order, from, freezes, policyJudge := policyOrder(repo, tip, logger)
+	order, from, freezes, labels, policyJudge := policyOrder(repo, tip, logger)
 	h := &History{Ref: full, Branch: branch, Tip: tip.String(), Stats: w.stats}
 	if h.TipTime, err = repo.commitTime(tip); err != nil {
 		return nil, err
 	}
 	h.Records = classify(commits, order, from)
 	markFreezes(h.Records, freezes)
+	markExceptionLabels(h.Records, labels)
 	markUnverified(h.Records)
 	if given := cmp.Or(opts.JudgeFrom, policyJudge); given != "" {
 		if h.JudgeFrom, err = repo.resolveJudgePoint(given); err != nil {
@@ -162,25 +163,27 @@ func (r *Repository) commitTime(h plumbing.Hash) (time.Time, error) {
 // policyOrder reads the policy at the tip for the environment order and
 // each environment's "from". A missing or broken policy yields none: the
 // order only refines how promotions name their source.
-func policyOrder(repo *Repository, tip plumbing.Hash, logger *slog.Logger) (order []string, from map[string]string, freezes map[string][]policy.FreezeWindow, judge string) {
+func policyOrder(repo *Repository, tip plumbing.Hash, logger *slog.Logger) (order []string, from map[string]string, freezes map[string][]policy.FreezeWindow, labels exceptionLabels, judge string) {
 	data, err := repo.fileAt(tip, policy.Path)
 	if err != nil {
 		logger.Debug("no policy at the tip", "error", err)
-		return nil, nil, nil, ""
+		return nil, nil, nil, nil, ""
 	}
 	pol, problems := repoconfig.LoadPolicy(policy.Path, data, nil)
 	if pol == nil {
 		logger.Warn("policy at the tip has problems; promotion sources use names only", "problems", len(problems))
-		return nil, nil, nil, ""
+		return nil, nil, nil, nil, ""
 	}
 	from = map[string]string{}
 	freezes = map[string][]policy.FreezeWindow{}
+	labels = exceptionLabels{}
 	for _, e := range pol.Environments {
 		order = append(order, e.Name)
 		from[e.Name] = e.From
 		freezes[e.Name] = e.Freeze
+		labels[e.Name] = e
 	}
-	return order, from, freezes, pol.Audit.JudgeFrom
+	return order, from, freezes, labels, pol.Audit.JudgeFrom
 }
 
 // markFreezes sets Freeze on every record that landed during a freeze

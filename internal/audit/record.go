@@ -106,6 +106,27 @@ type Record struct {
 	// Freeze is set when the change landed during a freeze window of its
 	// environment, as the policy at the audited tip declares the windows.
 	Freeze *Freeze `json:"freeze,omitempty"`
+	// MetricException is set when the pull request that merged the change
+	// carried its environment's metric exception label, as the policy at
+	// the audited tip names it: failing metric gates were overridden.
+	MetricException *MetricException `json:"metricException,omitempty"`
+
+	// ExceptionLabel is the environment's metric exception label, as the
+	// policy at the audited tip names it, which Enrich looks for on the
+	// pull request; it is not part of the output.
+	ExceptionLabel string `json:"-"`
+}
+
+// MetricException says that a change's failing metric gates were let
+// through by the environment's exception label. Which gates failed is in
+// the check run's summary and JSON output at merge.
+type MetricException struct {
+	// Label is the exception label the pull request carried.
+	Label string `json:"label"`
+	// Approvers are the approvers of that pull request: whose approval,
+	// governance approvals from the policy file's owners included, let
+	// the gates be overridden.
+	Approvers []string `json:"approvers,omitempty"`
 }
 
 // Freeze says that a change landed during a freeze window and whether the

@@ -270,6 +270,11 @@ func applyVerdict(rec *Record, v Verdict) {
 	rec.PullRequest = v.PullRequest
 	rec.Bypass = !v.Reviewed
 	rec.BypassReason = v.Reason
+	rec.MetricException = nil
+	if pr := v.PullRequest; pr != nil && rec.ExceptionLabel != "" &&
+		slices.ContainsFunc(pr.Labels, func(l string) bool { return strings.EqualFold(l, rec.ExceptionLabel) }) {
+		rec.MetricException = &MetricException{Label: rec.ExceptionLabel, Approvers: slices.Clone(pr.Approvers)}
+	}
 	if rec.BeforeJudging {
 		rec.Bypass, rec.BypassReason = false, ""
 	}

@@ -38,6 +38,10 @@ type gatedFile struct {
 	// freezeOverride is set when a freeze window of env is overridden by its
 	// label, which adds the governance count from the policy's owners.
 	freezeOverride bool
+	// metricException is set when failing metric gates of env are
+	// overridden by its exception label, which adds the governance count
+	// from the policy's owners.
+	metricException bool
 	// layout describes a change to what a gated path is (layout.go), empty
 	// for a change of a regular file's content; layoutProblem says why the
 	// head side is a problem, if it is.
@@ -142,7 +146,7 @@ func OwnedPaths(in *Input) []string {
 	governance := false
 	for _, f := range e.files {
 		out = append(out, f.path)
-		governance = governance || f.layout != "" || e.mayOverrideFreeze(f.env)
+		governance = governance || f.layout != "" || e.mayOverrideFreeze(f.env) || e.mayOverrideMetrics(f.env)
 	}
 	if governance && !slices.Contains(out, policy.Path) {
 		out = append(out, policy.Path)

@@ -110,7 +110,7 @@ var table = []*RuleFamily{
 	&familySchema, &familyEnvironment, &familyOrder, &familyImmutability, &familyValidation, &familyTicket,
 	&familyLocation, &familyLineage, &familyBundles, &familyFreeze, &familyArtifacts,
 	&familyEvidence, &familyRollbackReady, &familySBOM,
-	&familyApprovals, &familyFieldOwners, &familyTiers,
+	&familyApprovals, &familyFieldOwners, &familyTiers, &familyMetrics, &familyRationale,
 }
 
 // RuleFamilies returns the rule table in report order.

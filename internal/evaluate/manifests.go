@@ -105,7 +105,7 @@ func (e *evaluation) recordPromotion(f *gatedFile, env *policy.Environment, decl
 	p := Promotion{
 		Model: f.model, Environment: f.env, File: f.path, Kind: f.kind, ToVersion: m.Version,
 		ArtifactSHA256: m.Artifact.SHA256, Validation: m.Validation.Status, Ticket: m.Approval.Ticket,
-		RollbackOf: rollback,
+		RollbackOf: rollback, Rationale: m.Approval.Rationale,
 	}
 	if declared && f.kind == KindPromote {
 		p.SourceEnvironment = env.From

@@ -47,6 +47,7 @@ const compactMetrics = 3
 
 func renderMarkdown(b *bytes.Buffer, r *Result, compact bool) {
 	writeVerdictLine(b, r)
+	writeRationaleMarkdown(b, r)
 	writeAttention(b, r)
 	if len(r.Promotions) > 0 {
 		b.WriteString("\n### Promotions\n\n")
@@ -67,6 +68,7 @@ func renderMarkdown(b *bytes.Buffer, r *Result, compact bool) {
 				break
 			}
 			writeMetricsMarkdown(b, p)
+			writeGatesMarkdown(b, r, p)
 		}
 	}
 	if len(r.Approvals) > 0 {

@@ -13,6 +13,7 @@ import (
 func RenderText(w io.Writer, r *Result) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "%s: %s\n", strings.ToUpper(r.Verdict.String()), oneLine(r.Title))
+	writeRationaleText(tw, r)
 	if len(r.Promotions) > 0 {
 		fmt.Fprintf(tw, "\nPromotions:\n")
 		for _, p := range r.Promotions {
@@ -45,6 +46,9 @@ func RenderText(w io.Writer, r *Result) error {
 				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", oneLine(m.Name), formatMetric(m.Current), formatMetric(m.New), metricDelta(m))
 			}
 			tw.Flush()
+		}
+		for _, p := range r.Promotions {
+			writeGatesText(tw, r, p)
 		}
 	}
 	if len(r.Approvals) > 0 {

@@ -138,8 +138,10 @@ type FileApproval struct {
 	Environment string `json:"environment,omitempty"`
 	// Basis says where Required comes from: "environment", "governance"
 	// (control files, layout changes outside an environment and undeclared
-	// environments) or "freeze-override" (the environment's count during an
-	// overridden freeze, with Governance beside it).
+	// environments), "freeze-override" (the environment's count during an
+	// overridden freeze, with Governance beside it) or "metric-exception"
+	// (the environment's count when failing metric gates are overridden,
+	// with Governance beside it).
 	Basis string `json:"basis"`
 	// Layout describes a layout change (a gated path that is, or becomes, a
 	// symbolic link or a submodule, or a change to a folder above a gated
@@ -181,7 +183,8 @@ func (a FileApproval) Satisfied() bool {
 	return a.Missing == 0 && len(a.ChangesRequested) == 0 && (a.Governance == nil || a.Governance.Missing == 0)
 }
 
-// The reasons a file needs governance approvals beside its own count.
+// The reasons a file needs governance approvals beside its own count;
+// rule_metrics.go adds GovernanceMetricException.
 const (
 	// GovernanceFreezeOverride: the pull request overrides a freeze window
 	// of the file's environment with the window's label.
@@ -195,7 +198,8 @@ const (
 // CODEOWNERS gives to the policy file. A person counts here and in the
 // file's own count only when CODEOWNERS makes them owner of both.
 type GovernanceApproval struct {
-	// Reason is GovernanceFreezeOverride or GovernanceLayout.
+	// Reason is GovernanceFreezeOverride, GovernanceMetricException or
+	// GovernanceLayout.
 	Reason string `json:"reason"`
 	// OwnersOf is the path whose owners count: the policy file.
 	OwnersOf string `json:"ownersOf"`
@@ -273,6 +277,17 @@ type Promotion struct {
 	Ticket     string                    `json:"ticket,omitempty"`
 	// RollbackOf is the earlier pin a rollback returns to.
 	RollbackOf *Pin `json:"rollbackOf,omitempty"`
+	// Rationale is the head manifest's approval.rationale.
+	Rationale string `json:"rationale,omitempty"`
+	// Gates are the outcomes of the environment's metric gates, in metric
+	// order; empty when none apply.
+	Gates []MetricGateResult `json:"gates,omitempty"`
+	// Exception names the metric gates overridden by the exception label;
+	// the governance approvals it needs are in the file's approval.
+	Exception *MetricException `json:"exception,omitempty"`
+	// ExceptionLabel is the label that may override the environment's
+	// failing metric gates, empty when none may be.
+	ExceptionLabel string `json:"exceptionLabel,omitempty"`
 }
 
 // MetricComparison puts one metric of the new version beside the version it

@@ -195,6 +195,8 @@ func (e *evaluation) required(f *gatedFile) requirement {
 		r.count, r.basis, r.env = env.Approvals, "environment", env.Name
 		if f.freezeOverride {
 			r.basis, r.governance = "freeze-override", GovernanceFreezeOverride
+		} else if f.metricException {
+			r.basis, r.governance = "metric-exception", GovernanceMetricException
 		} else if f.layout != "" {
 			r.governance = GovernanceLayout
 		}
@@ -322,6 +324,9 @@ func (e *evaluation) approvalRule(f *gatedFile, a FileApproval) {
 	}
 	if g != nil {
 		why := "freeze override"
+		if g.Reason == GovernanceMetricException {
+			why = "metric gate exception"
+		}
 		if g.Reason == GovernanceLayout {
 			why = a.Layout
 		}
@@ -456,6 +461,9 @@ func governanceTitle(a FileApproval) string {
 func governancePhrase(a FileApproval) (why, phrase string) {
 	g := a.Governance
 	why = "the freeze of " + a.Environment + " is overridden"
+	if g.Reason == GovernanceMetricException {
+		why = "metric gates of " + a.Environment + " are overridden"
+	}
 	if g.Reason == GovernanceLayout {
 		why = a.Layout
 	}

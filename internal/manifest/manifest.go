@@ -91,10 +91,12 @@ type SBOM struct {
 // Approval holds change-management references.
 type Approval struct {
 	Ticket string `yaml:"ticket,omitempty" json:"ticket,omitempty"`
+	// Rationale says why the change is made, in the proposer's words.
+	Rationale string `yaml:"rationale,omitempty" json:"rationale,omitempty"`
 }
 
 // IsZero reports whether the approval carries nothing, so it can be omitted.
-func (a Approval) IsZero() bool { return a.Ticket == "" }
+func (a Approval) IsZero() bool { return a.Ticket == "" && a.Rationale == "" }
 
 // Has reports whether the named lineage field is present. Names are the YAML
 // keys: trainingRun, sourceCommit, dataWindow, featureSet, dataVersion.

@@ -9,6 +9,7 @@
 package policy
 
 import (
+	"math"
 	"regexp"
 	"slices"
 	"time"
@@ -58,7 +59,9 @@ const (
 	// resolvable as its rollback target.
 	FamilyRollbackReady Family = "rollbackReady"
 	// FamilySBOM is the model's software bill of materials.
-	FamilySBOM Family = "sbom"
+	FamilySBOM      Family = "sbom"
+	FamilyMetrics   Family = "metrics"
+	FamilyRationale Family = "rationale"
 )
 
 // LineageFields are the lineage fields an environment may require.
@@ -116,6 +119,74 @@ type Environment struct {
 	// model's SBOM (sbom.uri and sbom.sha256).
 	RequireSBOM bool
 	Freeze      []FreezeWindow
+	// MetricGates are the environment's metric gates, sorted by metric.
+	MetricGates []MetricGate
+	// MetricExceptionLabel is the pull-request label that overrides failing
+	// metric gates, with governance approvals; empty when none may be.
+	MetricExceptionLabel string
+	// RationaleMinLength is the fewest characters approval.rationale may
+	// have; zero when the environment requires no rationale.
+	RationaleMinLength int
+}
+
+// Direction says which way a metric improves.
+type Direction string
+
+// The directions of a metric.
+const (
+	HigherIsBetter Direction = "higher"
+	LowerIsBetter  Direction = "lower"
+)
+
+// MetricGate is the gate of one metric in one environment.
+type MetricGate struct {
+	Metric string
+	// Models are the models the gate applies to; empty means every model.
+	Models []string
+	// Min and Max are inclusive absolute bounds; nil when absent.
+	Min, Max *float64
+	// Incumbent, when set, asks the candidate to be no worse than the
+	// version the environment pins at the base, within a tolerance.
+	Incumbent *IncumbentGate
+}
+
+// AppliesTo reports whether the gate applies to model.
+func (g MetricGate) AppliesTo(model string) bool {
+	return len(g.Models) == 0 || slices.Contains(g.Models, model)
+}
+
+// IncumbentGate is "no worse than the incumbent".
+type IncumbentGate struct {
+	Better Direction
+	// Tolerance is how much worse the candidate may be: in the metric's
+	// units, or, when Relative, as a fraction of |incumbent|.
+	Tolerance float64
+	Relative  bool
+}
+
+// Allowance returns how much worse than incumbent a candidate may be.
+func (g IncumbentGate) Allowance(incumbent float64) float64 {
+	if g.Relative {
+		return g.Tolerance * math.Abs(incumbent)
+	}
+	return g.Tolerance
+}
+
+// Limit returns the worst value a candidate may have against incumbent.
+func (g IncumbentGate) Limit(incumbent float64) float64 {
+	if g.Better == HigherIsBetter {
+		return incumbent - g.Allowance(incumbent)
+	}
+	return incumbent + g.Allowance(incumbent)
+}
+
+// Accepts reports whether candidate is no worse than incumbent within the
+// tolerance.
+func (g IncumbentGate) Accepts(candidate, incumbent float64) bool {
+	if g.Better == HigherIsBetter {
+		return candidate >= g.Limit(incumbent)
+	}
+	return candidate <= g.Limit(incumbent)
 }
 
 // FreezeWindow is a period during which an environment does not change.

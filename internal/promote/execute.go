@@ -365,12 +365,21 @@ func (s *session) input(ctx context.Context, p *Plan, c *object.Commit, now time
 // overridden by a label, and the readings of storage (the artifact's bytes,
 // the validation report, the SBOM, the rollback target), which this
 // pre-flight check never makes (an environment with verifyArtifacts fails
-// them as unread): the pull
-// request's check reads them before merge.
+// them as unread): the pull request's check reads them before merge.
+// Failing metric gates of an environment with an exception label are left
+// to the pull request too: a label and governance approvals may override
+// them.
 func blockingReasons(ev *evaluate.Result) []string {
+	overridable := map[string]bool{}
+	for _, p := range ev.Promotions {
+		overridable[p.File] = p.ExceptionLabel != ""
+	}
 	var out []string
 	for _, r := range ev.Rules {
 		if !r.Blocks() || r.Family == policy.FamilyApprovals || r.Family == policy.FamilyFieldOwners || r.Family == policy.FamilyFreeze {
+			continue
+		}
+		if r.Family == policy.FamilyMetrics && overridable[r.File] {
 			continue
 		}
 		if evaluate.StorageRule(r.ID) {

@@ -113,6 +113,9 @@ type PromoteRequest struct {
 	// source's ticket is never carried over: without Ticket, the promoted
 	// manifests have no approval block.
 	Ticket string
+	// Rationale is written to approval.rationale of every promoted
+	// manifest; like the ticket, the source's is never carried over.
+	Rationale string
 	// History holds, by manifest path in To, the pins along the base branch,
 	// oldest first. It is optional and used only to name the rollback
 	// target in the description.
@@ -160,7 +163,7 @@ func PlanPromote(files fs.FS, req PromoteRequest) (*Plan, error) {
 		if err != nil {
 			return nil, err
 		}
-		move, err := b.promoteMove(model, env.Name, src, req.Ticket)
+		move, err := b.promoteMove(model, env.Name, src, manifest.Approval{Ticket: req.Ticket, Rationale: req.Rationale})
 		if err != nil {
 			return nil, err
 		}
@@ -212,9 +215,9 @@ func (b *base) source(model string, env *policy.Environment, version string) (*m
 
 // promoteMove plans the copy of src into env, or returns nil when env
 // already has exactly the resulting bytes.
-func (b *base) promoteMove(model, env string, src *manifestFile, ticket string) (*Move, error) {
+func (b *base) promoteMove(model, env string, src *manifestFile, approval manifest.Approval) (*Move, error) {
 	target := manifest.Path(env, model)
-	after, err := retarget(src.data, env, ticket)
+	after, err := retargetApproval(src.data, env, approval)
 	if err != nil {
 		return nil, fmt.Errorf("copy %s to %s: %w", src.path, target, err)
 	}
@@ -224,7 +227,7 @@ func (b *base) promoteMove(model, env string, src *manifestFile, ticket string) 
 	}
 	// Fail closed if the text edit changed anything but the two fields.
 	want := *src.doc.Manifest
-	want.Environment, want.Approval = env, manifest.Approval{Ticket: ticket}
+	want.Environment, want.Approval = env, approval
 	if !reflect.DeepEqual(*next.Manifest, want) {
 		return nil, fmt.Errorf("copy %s to %s: the edited manifest differs from the source in more than environment and approval; refusing to guess", src.path, target)
 	}

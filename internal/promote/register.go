@@ -36,6 +36,9 @@ type RegisterRequest struct {
 	// Metrics are merged into the candidate's metrics.
 	Metrics map[string]float64
 	Notes   string
+	// Rationale, when set, is written to approval.rationale: why the
+	// version is registered.
+	Rationale string
 	// History holds, by manifest path of Model in every environment, the
 	// pins along the base branch, used to refuse a version id that was ever
 	// used for other bytes.
@@ -274,6 +277,11 @@ func fillCandidate(root *yaml.Node, model, env, version string, req RegisterRequ
 		stringNode("status"), stringNode(string(manifest.ValidationPending)),
 	}})
 	deleteField(root, "approval")
+	if req.Rationale != "" {
+		setField(root, topLevelOrder, "approval", &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: []*yaml.Node{
+			stringNode("rationale"), stringNode(req.Rationale),
+		}})
+	}
 	if req.Notes != "" {
 		setField(root, topLevelOrder, "notes", stringNode(req.Notes))
 	}

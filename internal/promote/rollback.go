@@ -41,6 +41,9 @@ type RollbackRequest struct {
 	// the approval block of every restored manifest and is recorded in the
 	// commit. Without it, a restored manifest keeps the approval it had.
 	Ticket string
+	// Rationale, when set, is written to approval.rationale of every
+	// restored manifest, which keeps its own ticket unless Ticket is set.
+	Rationale string
 	// PullRequest, when set, asks Executor.Rollback to roll back what the
 	// merged pull request with this number pinned; Environment and Models
 	// are then worked out from its merge commit and must be empty.
@@ -96,7 +99,7 @@ func PlanRollback(files fs.FS, req RollbackRequest) (*Plan, error) {
 	plan := &Plan{Kind: Rollback, Environment: env.Name, Ticket: req.Ticket, Reverts: req.PullRequest}
 	inBundle := map[string]bool{}
 	for _, g := range bundles {
-		moves, err := b.bundleRollbackMoves(env.Name, g, req.Timeline, req.Ticket)
+		moves, err := b.bundleRollbackMoves(env.Name, g, req.Timeline, req.approval())
 		if err != nil {
 			return nil, err
 		}
@@ -109,7 +112,7 @@ func PlanRollback(files fs.FS, req RollbackRequest) (*Plan, error) {
 		if inBundle[rm.Model] {
 			continue
 		}
-		move, err := b.rollbackMove(env.Name, rm, req.Ticket)
+		move, err := b.rollbackMove(env.Name, rm, req.approval())
 		if err != nil {
 			return nil, err
 		}
@@ -195,7 +198,7 @@ func (b *base) rollbackBundles(env string, models []RollbackModel) ([]bundleRoll
 // bundleRollbackMoves restores every member of g to its manifest at the
 // last snapshot of timeline where env pinned the versions asked for
 // together with all the other members.
-func (b *base) bundleRollbackMoves(env string, g bundleRollback, timeline []Snapshot, ticket string) ([]Move, error) {
+func (b *base) bundleRollbackMoves(env string, g bundleRollback, timeline []Snapshot, approval manifest.Approval) ([]Move, error) {
 	current := map[string]*manifestFile{}
 	for _, m := range g.members {
 		cur, err := b.read(manifest.Path(env, m))
@@ -263,7 +266,7 @@ func (b *base) bundleRollbackMoves(env string, g bundleRollback, timeline []Snap
 	for _, m := range g.members {
 		p := manifest.Path(env, m)
 		restored := writtenBy(timeline, at, p, versions)
-		after, next, err := b.restore(p, env, restored, ticket)
+		after, next, err := b.restore(p, env, restored, approval)
 		if err != nil {
 			return nil, err
 		}
@@ -336,7 +339,7 @@ func pinnedSince(timeline []Snapshot, p string, versions versionReader) *PinReco
 }
 
 // rollbackMove plans restoring one model on its own, from its pins.
-func (b *base) rollbackMove(env string, rm RollbackModel, ticket string) (*Move, error) {
+func (b *base) rollbackMove(env string, rm RollbackModel, approval manifest.Approval) (*Move, error) {
 	p := manifest.Path(env, rm.Model)
 	cur, err := b.read(p)
 	if err != nil {
@@ -371,7 +374,7 @@ func (b *base) rollbackMove(env string, rm RollbackModel, ticket string) (*Move,
 			return nil, refusef("%s has no version of %s pinned before %s on the base branch, so there is nothing to roll back to", env, rm.Model, cmp.Or(current, "now"))
 		}
 	}
-	after, next, err := b.restore(p, env, target, ticket)
+	after, next, err := b.restore(p, env, target, approval)
 	if err != nil {
 		return nil, err
 	}
@@ -390,29 +393,39 @@ func (b *base) rollbackMove(env string, rm RollbackModel, ticket string) (*Move,
 }
 
 // restore returns the bytes to write back at p from the pin, and their
-// decoded manifest: the pinned bytes exactly, or with ticket, the pinned
-// bytes with the approval block replaced by one holding ticket. It fails
-// closed when that edit would change anything else.
-func (b *base) restore(p, env string, pin *PinRecord, ticket string) ([]byte, *manifest.Manifest, error) {
+// decoded manifest: the pinned bytes exactly, or with an approval, the
+// pinned bytes with the approval block replaced by one holding its ticket
+// (the pinned ticket when it has none) and rationale. It fails closed when
+// that edit would change anything else.
+func (b *base) restore(p, env string, pin *PinRecord, approval manifest.Approval) ([]byte, *manifest.Manifest, error) {
 	pinned, problems := repoconfig.LoadManifest(p, pin.Content, b.schema)
 	if pinned.Manifest == nil {
 		return nil, nil, refusef("the manifest pinned by %s cannot be restored: %v", short(pin.Commit), problems)
 	}
-	if ticket == "" {
+	if approval.IsZero() {
 		return pin.Content, pinned.Manifest, nil
 	}
-	after, err := retarget(pin.Content, env, ticket)
+	if approval.Ticket == "" {
+		approval.Ticket = pinned.Manifest.Approval.Ticket
+	}
+	after, err := retargetApproval(pin.Content, env, approval)
 	if err != nil {
-		return nil, nil, fmt.Errorf("set the ticket of %s as pinned by %s: %w", p, short(pin.Commit), err)
+		return nil, nil, fmt.Errorf("set the approval of %s as pinned by %s: %w", p, short(pin.Commit), err)
 	}
 	edited, problems := repoconfig.LoadManifest(p, after, b.schema)
 	if edited.Manifest == nil {
-		return nil, nil, fmt.Errorf("set the ticket of %s as pinned by %s: the edited manifest does not decode: %v", p, short(pin.Commit), problems)
+		return nil, nil, fmt.Errorf("set the approval of %s as pinned by %s: the edited manifest does not decode: %v", p, short(pin.Commit), problems)
 	}
 	want := *pinned.Manifest
-	want.Environment, want.Approval = env, manifest.Approval{Ticket: ticket}
+	want.Environment, want.Approval = env, approval
 	if !reflect.DeepEqual(*edited.Manifest, want) {
-		return nil, nil, fmt.Errorf("set the ticket of %s as pinned by %s: the edited manifest differs in more than its approval; refusing to guess", p, short(pin.Commit))
+		return nil, nil, fmt.Errorf("set the approval of %s as pinned by %s: the edited manifest differs in more than its approval; refusing to guess", p, short(pin.Commit))
 	}
 	return after, edited.Manifest, nil
+}
+
+// approval is the approval block the request writes, zero when it keeps
+// the restored manifests' own.
+func (r RollbackRequest) approval() manifest.Approval {
+	return manifest.Approval{Ticket: r.Ticket, Rationale: r.Rationale}
 }

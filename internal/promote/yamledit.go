@@ -2,6 +2,7 @@ package promote
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -9,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/example-org/promobot/internal/manifest"
 )
 
 // The order in which manifest fields are written; it is also where a field
@@ -26,6 +29,12 @@ var (
 // that artifact and lineage stay byte-identical. A file laid out in a way
 // the edit cannot handle safely is an error, never a guess.
 func retarget(src []byte, env, ticket string) ([]byte, error) {
+	return retargetApproval(src, env, manifest.Approval{Ticket: ticket})
+}
+
+// retargetApproval is retarget with a whole approval block: ticket and
+// rationale, either of which may be empty.
+func retargetApproval(src []byte, env string, approval manifest.Approval) ([]byte, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		return nil, fmt.Errorf("parse manifest: %w", err)
@@ -52,7 +61,7 @@ func retarget(src []byte, env, ticket string) ([]byte, error) {
 	var edits []edit
 
 	// An approval block appended at the end needs the last line to end.
-	if approvalKey, _, _ := lookup(root, "approval"); ticket != "" && approvalKey == nil && firstKeyAfter(root, "approval") == nil &&
+	if approvalKey, _, _ := lookup(root, "approval"); !approval.IsZero() && approvalKey == nil && firstKeyAfter(root, "approval") == nil &&
 		len(lines) > 0 && !strings.HasSuffix(lines[len(lines)-1], "\n") {
 		lines[len(lines)-1] += newline
 	}
@@ -68,9 +77,15 @@ func retarget(src []byte, env, ticket string) ([]byte, error) {
 	edits = append(edits, edit{from: envValue.Line - 1, to: envValue.Line - 1, text: []string{line}})
 
 	var block []string
-	if ticket != "" {
+	if !approval.IsZero() {
 		indent := strings.Repeat(" ", nestedIndent(root))
-		block = []string{"approval:" + newline, indent + "ticket: " + plainOrQuoted(ticket) + newline}
+		block = []string{"approval:" + newline}
+		if approval.Ticket != "" {
+			block = append(block, indent+"ticket: "+plainOrQuoted(approval.Ticket)+newline)
+		}
+		if approval.Rationale != "" {
+			block = append(block, indent+"rationale: "+doubleQuoted(approval.Rationale)+newline)
+		}
 	}
 	if key, _, i := lookup(root, "approval"); key != nil {
 		if key.Column != 1 {
@@ -231,6 +246,16 @@ func quotedLength(s string, quote byte) int {
 
 // plainOrQuoted renders a string scalar as YAML would: plain when that
 // reads back as the same string, quoted otherwise.
+// doubleQuoted renders s as one YAML double-quoted scalar on one line,
+// whatever it holds: a JSON string is one.
+func doubleQuoted(s string) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
 func plainOrQuoted(s string) string {
 	out, err := yaml.Marshal(s)
 	if err != nil {

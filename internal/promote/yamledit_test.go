@@ -5,6 +5,9 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
+
+	"github.com/example-org/promobot/internal/manifest"
 )
 
 func TestRetarget(t *testing.T) {
@@ -141,6 +144,37 @@ func TestBranchName(t *testing.T) {
 			}
 			if len(got) > maxBranchLength {
 				t.Errorf("BranchName is %d characters, more than %d", len(got), maxBranchLength)
+			}
+		})
+	}
+}
+
+func TestRetargetApprovalWritesTheRationale(t *testing.T) {
+	src := "apiVersion: promobot/v1\nenvironment: test\napproval:\n  ticket: CHG-1\nnotes: n\n"
+	tests := []struct {
+		name     string
+		approval manifest.Approval
+		want     string
+	}{
+		{"ticket and rationale", manifest.Approval{Ticket: "CHG-4901", Rationale: "Better r2: 0.62 vs 0.61, \"champion\" kept"},
+			"apiVersion: promobot/v1\nenvironment: prod\napproval:\n  ticket: CHG-4901\n  rationale: \"Better r2: 0.62 vs 0.61, \\\"champion\\\" kept\"\nnotes: n\n"},
+		{"rationale alone, on one line", manifest.Approval{Rationale: "two\nlines <b>"},
+			"apiVersion: promobot/v1\nenvironment: prod\napproval:\n  rationale: \"two\\nlines <b>\"\nnotes: n\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := retargetApproval([]byte(src), "prod", tt.approval)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, string(got)); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+			var back struct {
+				Approval manifest.Approval `yaml:"approval"`
+			}
+			if err := yaml.Unmarshal(got, &back); err != nil || back.Approval != tt.approval {
+				t.Errorf("reads back as %+v (%v), want %+v", back.Approval, err, tt.approval)
 			}
 		})
 	}

@@ -66,7 +66,7 @@ func fromValue(v map[string]any) *manifest.Manifest {
 		m.SBOM = &manifest.SBOM{URI: str(sb["uri"]), SHA256: str(sb["sha256"])}
 	}
 	if ap, ok := v["approval"].(map[string]any); ok {
-		m.Approval = manifest.Approval{Ticket: str(ap["ticket"])}
+		m.Approval = manifest.Approval{Ticket: str(ap["ticket"]), Rationale: str(ap["rationale"])}
 	}
 	return m
 }

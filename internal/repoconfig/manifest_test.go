@@ -87,6 +87,8 @@ func TestManifestLoadRejections(t *testing.T) {
 		{"syntax", "", "a: b: c\n", []string{testPath + ":1:1: invalid YAML: mapping values are not allowed in this context"}},
 		{"not a mapping", "", "- a\n", []string{testPath + ":1:1: manifest must be a YAML mapping"}},
 		{"infinite number", "", "a: .inf\n", []string{testPath + ":1:4: number \".inf\" is not a finite decimal number"}},
+		{"NaN metric", "", edit("  rmse: 0.0124", "  rmse: .nan"), []string{testPath + ":18:9: number \".nan\" is not a finite decimal number"}},
+		{"infinite metric", "", edit("  sharpe: 1.33", "  sharpe: -.Inf"), []string{testPath + ":21:11: number \"-.Inf\" is not a finite decimal number"}},
 		{"wrong apiVersion", "", edit("apiVersion: promobot/v1", "apiVersion: promobot/v2"),
 			[]string{testPath + ":1:13: apiVersion: value must be \"promobot/v1\""}},
 		{"bad digest", "", edit("sha256: 4916", "sha256: 4916Z"),

@@ -161,7 +161,7 @@ func (b *builder) build(v any) *policy.Policy {
 func (b *builder) environment(here []string, v any, i int, seen map[string]int) policy.Environment {
 	e := b.object(here, v, "name", "from", "approvals", "requireValidation", "requireTicket", "ticketPattern",
 		"requiredLineage", "requireSignature", "autoPropose", "verifyArtifacts", "requireValidationReport", "requireRollbackReady",
-		"requireSBOM", "freeze")
+		"requireSBOM", "freeze", "metricGates", "metricGateExceptions", "requireRationale")
 	if e == nil {
 		b.absent(here, v)
 		return policy.Environment{}
@@ -218,6 +218,7 @@ func (b *builder) environment(here []string, v any, i int, seen map[string]int) 
 	for k, w := range b.list(field("freeze"), e["freeze"]) {
 		env.Freeze = append(env.Freeze, b.window(append(field("freeze"), fmt.Sprint(k)), w))
 	}
+	b.gates(here, e, &env)
 	return env
 }
 

@@ -95,6 +95,12 @@ func mdNotes(w io.Writer, records []audit.Record, verified bool) error {
 		if r.Problem != "" {
 			lines = append(lines, fmt.Sprintf("- **PROBLEM** `%s` %s: %s", short(r.Commit), md(r.Path), md(r.Problem)))
 		}
+		if r.Rationale != "" {
+			lines = append(lines, fmt.Sprintf("- **RATIONALE** `%s` %s/%s: %s", short(r.Commit), md(r.Environment), md(r.Model), md(r.Rationale)))
+		}
+		if x := r.MetricException; x != nil {
+			lines = append(lines, fmt.Sprintf("- **EXCEPTION** `%s` %s/%s: %s", short(r.Commit), md(r.Environment), md(r.Model), md(exceptionText(x))))
+		}
 	}
 	if len(lines) > 0 {
 		fmt.Fprintf(w, "\n## Bypasses and problems\n\n%s\n", strings.Join(lines, "\n"))

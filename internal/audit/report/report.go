@@ -314,8 +314,32 @@ func noteLines(records []audit.Record) []string {
 		if r.Problem != "" {
 			out = append(out, fmt.Sprintf("PROBLEM %s %s: %s", short(r.Commit), r.Path, r.Problem))
 		}
+		if r.Rationale != "" {
+			out = append(out, fmt.Sprintf("RATIONALE %s %s/%s: %s", short(r.Commit), r.Environment, r.Model, r.Rationale))
+		}
+		if x := r.MetricException; x != nil {
+			out = append(out, fmt.Sprintf("EXCEPTION %s %s/%s: %s", short(r.Commit), r.Environment, r.Model, exceptionText(x)))
+		}
 	}
 	return out
+}
+
+// exceptionText says which label overrode a change's metric gates and
+// with whose approval.
+func exceptionText(x *audit.MetricException) string {
+	s := "metric gates overridden by the label " + x.Label
+	if len(x.Approvers) > 0 {
+		s += ", approved by " + strings.Join(x.Approvers, ", ")
+	}
+	return s
+}
+
+// exceptionCells are the CSV cells of a metric exception.
+func exceptionCells(x *audit.MetricException) (label, approvers string) {
+	if x == nil {
+		return "", ""
+	}
+	return x.Label, strings.Join(x.Approvers, " ")
 }
 
 func pinsTable(w io.Writer, p Pins) error {
@@ -361,7 +385,8 @@ var recordColumns = []string{"time", "environment", "model", "path", "kind", "fr
 	"artifact_sha256", "changed_fields", "commit", "subject", "author_name", "author_email", "author_time",
 	"committer_name", "committer_email", "committer_time", "pr_number", "pr_title", "pr_author", "pr_url",
 	"pr_merged_at", "pr_merged_by", "approvers", "check", "verified", "bypass", "bypass_reason", "problem",
-	"initiator", "merger", "ticket", "rationale", "before_judging", "commit_url"}
+	"initiator", "merger", "ticket", "rationale", "before_judging", "commit_url",
+	"metric_exception_label", "metric_exception_approvers"}
 
 func csvRow(r *audit.Record, s Source) []string {
 	var pr audit.PullRequest
@@ -382,6 +407,8 @@ func csvRow(r *audit.Record, s Source) []string {
 		ts(pr.MergedAt), pr.MergedBy, strings.Join(pr.Approvers, " "), pr.Check, strconv.FormatBool(r.Verified),
 		strconv.FormatBool(r.Bypass), r.BypassReason, r.Problem,
 		r.Initiator(), r.Merger(), r.Ticket, r.Rationale, strconv.FormatBool(r.BeforeJudging), s.commitLink(r.Commit)}
+	label, approvers := exceptionCells(r.MetricException)
+	row = append(row, label, approvers)
 	for i := range row {
 		row[i] = csvSafe(row[i])
 	}

@@ -113,7 +113,7 @@ func (ws *Workspace) History(ctx context.Context) (*audit.Repository, *audit.His
 	if err != nil {
 		return nil, nil, err
 	}
-	h, err := audit.Reconstruct(ctx, repo, audit.Options{Ref: "refs/remotes/origin/" + ws.Branch})
+	h, err := audit.Reconstruct(ctx, repo, audit.Options{Ref: "refs/remotes/origin/" + ws.Branch, Reasons: true})
 	if err != nil {
 		_ = repo.Close()
 		return nil, nil, err

@@ -7,7 +7,7 @@ import (
 // Scenarios returns the scenario table: every rule of the policy engine,
 // passing and failing, as plain data.
 func Scenarios() []Scenario {
-	return append(append(append(ruleScenarios(), evidenceScenarios()...), approvalScenarios()...), ownerScenarios()...)
+	return append(append(append(append(ruleScenarios(), evidenceScenarios()...), approvalScenarios()...), ownerScenarios()...), gateScenarios()...)
 }
 
 // prodPromotion is the bundle moving from test to prod with two owners'

@@ -40,8 +40,11 @@ func TestDemo(t *testing.T) {
 	}
 	t.Logf("demo took %s", time.Since(start))
 	for _, want := range []string{
-		"check run on PR #4: failure: needs 2 more approvals from @example-org/model-risk or @example-org/release-managers",
-		"check run on PR #4: success: all rules pass, 2/2 approvals",
+		"check run on PR #4: failure: environments/prod/elasticnet-ndx.yaml: sharpe 1.25 is worse than the incumbent 2026.11.06-1's 1.33 beyond the tolerance",
+		"check run on PR #4: failure: metric gates of prod are overridden: needs 2 more governance approvals from @example-org/platform-admins",
+		"check run on PR #4: success: all rules pass, 2/2 approvals, 2/2 governance approvals",
+		"metric gates overridden by the label metric-exception, approved by pat, paula",
+		"RATIONALE",
 		"resolve --download -> elasticnet-ndx 2026.11.20-1 verified",
 		"resolve refuses (exit 1)",
 		"remy, rita",
@@ -60,7 +63,7 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, log.String())
 		}
 	}
-	for _, f := range []string{"audit.html", "audit-log.jsonl", "checks/08-pr4-success.md"} {
+	for _, f := range []string{"audit.html", "audit-log.jsonl", "checks/11-pr4-success.md"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("demo did not write %s: %v", f, err)
 		}

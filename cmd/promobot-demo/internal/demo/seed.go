@@ -39,7 +39,7 @@ var (
 	testRelease = release{"2026.11.13-2", "azureml-run-6b2a90", "4d8f2a1c9e7b6a5d3c2b1a0f9e8d7c6b5a4f3e2d", "2026-11-07",
 		[2]string{"rmse: 0.0121, r2: 0.62, sharpe: 1.37", "precision: 0.70, recall: 0.63"}}
 	newRelease = release{"2026.11.20-1", "azureml-run-7f3c21", "9c1e5b0a4f6d2e8b7a3c1d0e9f8a7b6c5d4e3f21", "2026-11-14",
-		[2]string{"rmse: 0.0119, r2: 0.63, sharpe: 1.41", "precision: 0.71, recall: 0.64"}}
+		[2]string{"rmse: 0.0119, r2: 0.63, sharpe: 1.25", "precision: 0.71, recall: 0.64"}}
 )
 
 const demoPolicy = `apiVersion: promobot/v1
@@ -63,6 +63,12 @@ environments:
     verifyArtifacts: true
     requireRollbackReady: true
     requiredLineage: [trainingRun, sourceCommit, dataWindow, featureSet, dataVersion]
+    metricGates:
+      rmse: {models: [elasticnet-ndx], max: 0.015, incumbent: {better: lower, tolerance: {relative: 0.02}}}
+      r2: {models: [elasticnet-ndx], min: 0.5, incumbent: {better: higher, tolerance: {absolute: 0.01}}}
+      sharpe: {models: [elasticnet-ndx], min: 1.0, incumbent: {better: higher, tolerance: {relative: 0.05}}}
+    metricGateExceptions: {label: metric-exception}
+    requireRationale: {minLength: 20}
 artifacts:
   allowLocal: true   # Azurite on loopback; production policies list https locations only
   allowedLocations: ['%s/%s/']

@@ -278,19 +278,20 @@ func (s *story) promoteToTest(ctx context.Context) error {
 
 func (s *story) promoteToProd(ctx context.Context) error {
 	since := time.Now()
-	out, err := s.openChange(ctx, "promote", "--model", forecaster, "--model", calibrator, "--to", "prod", "--ticket", "CHG-4903")
+	out, err := s.openChange(ctx, "promote", "--model", forecaster, "--model", calibrator, "--to", "prod", "--ticket", "CHG-4903",
+		"--rationale", "Weekly retrain: lower rmse and higher r2 on the November window.")
 	if err != nil {
 		return err
 	}
 	n := out.PullRequest.Number
-	s.say("dana: promobot promote --to prod --ticket CHG-4903 -> PR #%d", n)
+	s.say("dana: promobot promote --to prod --ticket CHG-4903 --rationale ... -> PR #%d", n)
 	if err := s.expectCheck(ctx, n, out.Commit, since, "failure", "2"); err != nil {
 		return err
 	}
 	for _, step := range []struct{ login, says, titleHas, conclusion string }{
 		{"rita", "rita (@example-org/model-risk) approves", "1", "failure"},
 		{"dana", "dana approves her own PR: ignored, she is the author", "1", "failure"},
-		{"remy", "remy (@example-org/release-managers) approves", "", "success"},
+		{"remy", "remy (@example-org/release-managers) approves: the sharpe gate still blocks", "sharpe", "failure"},
 	} {
 		since = time.Now()
 		if err := s.review(ctx, n, step.login); err != nil {
@@ -300,6 +301,9 @@ func (s *story) promoteToProd(ctx context.Context) error {
 		if err := s.expectCheck(ctx, n, out.Commit, since, step.conclusion, step.titleHas); err != nil {
 			return err
 		}
+	}
+	if err := s.governMetricException(ctx, n, out.Commit); err != nil {
+		return err
 	}
 	return s.merge(ctx, n, "remy")
 }

@@ -53,6 +53,7 @@ var people = []person{
 	{"rita", "Rita Risk", "model-risk"},
 	{"remy", "Remy Release", "release-managers"},
 	{"pat", "Pat Platform", "platform-admins"},
+	{"paula", "Paula Platform", "platform-admins"},
 }
 
 func email(login string) string { return login + "@example.org" }
