@@ -50,7 +50,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/example-org/promobot/internal/attest/issue"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/bot/queue"
@@ -122,10 +121,6 @@ type Config struct {
 	// Features are the optional features, each off unless listed: see
 	// Feature. Their events join the event table.
 	Features []Feature
-	// Attestations, when set, issues a signed promotion attestation for
-	// every manifest pin a green merge into the default branch changes
-	// (attestation.go). It needs checks write only.
-	Attestations *issue.Issuer
 }
 
 // Engine judges a change and renders the verdict for a check run.
