@@ -36,8 +36,9 @@
 // (package rollbackcmd) answers "/promobot rollback" comments, and the
 // audit of the default branch (package branchaudit) reports changes that
 // bypassed the check as issues and failing commit statuses and exports the
-// audit log. They work in their own copy of each repository (package
-// workspace).
+// audit log, and the promotion attestations (package attestissue) sign
+// the pins of every green merge. Those that write to the repositories work
+// in their own copy of each repository (package workspace).
 package bot
 
 import (
