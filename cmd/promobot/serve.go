@@ -397,12 +397,8 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 		RecheckInterval: c.flags.recheckInterval,
 		Artifacts:       verifier,
 	}
-	if cfg.Attestations, err = serveIssuer(ctx, e, c.flags.attest, logger); err != nil {
+	if cfg.Features, err = serveFeatures(ctx, e, c, apps, logger); err != nil {
 		return err
-	}
-	cfg.Features, err = serveFeatures(e, c, apps, logger)
-	if err != nil {
-		return usageError("serve: %v", err)
 	}
 	b, err := bot.New(cfg)
 	if err != nil {

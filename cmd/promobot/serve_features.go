@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"path/filepath"
 	"strings"
 
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/attestissue"
 	"github.com/example-org/promobot/internal/bot/branchaudit"
 	"github.com/example-org/promobot/internal/bot/chatops"
 	"github.com/example-org/promobot/internal/bot/rollbackcmd"
@@ -16,10 +18,34 @@ import (
 
 // serveFeatures builds the optional features the flags turn on, in the
 // order the bot hands them an event: the audit, then chat-ops
-// (autoPropose, then the rollback command). They share
-// one set of workspaces, the repositories' own copies, under the cache
-// directory ("_" keeps the folder apart from the mirrors' host folders).
-func serveFeatures(e *env, c *serveConfig, apps *githubapi.Apps, logger *slog.Logger) ([]bot.Feature, error) {
+// (autoPropose, then the rollback command), then the promotion
+// attestations (--attest-key or --attest-keyvault-key, and --attest-store).
+// An error is already marked with its exit code: a bad configuration is a
+// usage error, reported before listening.
+func serveFeatures(ctx context.Context, e *env, c *serveConfig, apps *githubapi.Apps, logger *slog.Logger) ([]bot.Feature, error) {
+	features, err := workspaceFeatures(e, c, apps, logger)
+	if err != nil {
+		return nil, usageError("serve: %v", err)
+	}
+	issuer, err := serveIssuer(ctx, e, c.flags.attest, logger)
+	if err != nil || issuer == nil {
+		return features, err
+	}
+	attestations, err := attestissue.New(attestissue.Options{
+		Issuer: issuer,
+		Client: func(id int64) (attestissue.API, error) { return apps.Installation(id) },
+	})
+	if err != nil {
+		return nil, usageError("serve: %v", err)
+	}
+	return append(features, attestations), nil
+}
+
+// workspaceFeatures builds the features that act in the repositories: the
+// audit and chat-ops. They share one set of workspaces, the repositories'
+// own copies, under the cache directory ("_" keeps the folder apart from
+// the mirrors' host folders).
+func workspaceFeatures(e *env, c *serveConfig, apps *githubapi.Apps, logger *slog.Logger) ([]bot.Feature, error) {
 	f := c.flags
 	if !f.chatOps && !f.bypassIssues && f.auditSink == "" {
 		return nil, nil

@@ -11,8 +11,11 @@ import (
 
 // TestServeFeatures keeps the flags and the features they turn on in step:
 // --chatops is autoPropose and the rollback command, --bypass-issues and
-// --audit-sink the audit.
+// --audit-sink the audit, --attest-key (or --attest-keyvault-key) with
+// --attest-store the attestations.
 func TestServeFeatures(t *testing.T) {
+	key, _ := newKeyFiles(t)
+	attestations := attestFlags{key: key, store: "file:" + t.TempDir()}
 	tests := []struct {
 		name  string
 		flags serveFlags
@@ -22,12 +25,13 @@ func TestServeFeatures(t *testing.T) {
 		{name: "chat-ops", flags: serveFlags{chatOps: true}, want: []string{"chatops", "rollback"}},
 		{name: "bypass issues", flags: serveFlags{bypassIssues: true}, want: []string{"audit"}},
 		{name: "an audit sink", flags: serveFlags{auditSink: "file:" + filepath.Join(t.TempDir(), "{repo}.jsonl")}, want: []string{"audit"}},
-		{name: "all", flags: serveFlags{chatOps: true, bypassIssues: true}, want: []string{"audit", "chatops", "rollback"}},
+		{name: "attestations", flags: serveFlags{attest: attestations}, want: []string{"attest"}},
+		{name: "all", flags: serveFlags{chatOps: true, bypassIssues: true, attest: attestations}, want: []string{"audit", "chatops", "rollback", "attest"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.flags.cacheDir, tc.flags.auditDelay = t.TempDir(), time.Minute
-			features, err := serveFeatures(&env{}, &serveConfig{flags: tc.flags}, nil, slog.New(slog.DiscardHandler))
+			features, err := serveFeatures(t.Context(), &env{}, &serveConfig{flags: tc.flags}, nil, slog.New(slog.DiscardHandler))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -36,8 +36,9 @@
 // (package rollbackcmd) answers "/promobot rollback" comments, and the
 // audit of the default branch (package branchaudit) reports changes that
 // bypassed the check as issues and failing commit statuses and exports the
-// audit log. They work in their own copy of each repository (package
-// workspace).
+// audit log, and the promotion attestations (package attestissue) sign
+// the pins of every green merge. Those that write to the repositories work
+// in their own copy of each repository (package workspace).
 package bot
 
 import (
@@ -50,7 +51,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/example-org/promobot/internal/attest/issue"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/bot/queue"
@@ -122,10 +122,6 @@ type Config struct {
 	// Features are the optional features, each off unless listed: see
 	// Feature. Their events join the event table.
 	Features []Feature
-	// Attestations, when set, issues a signed promotion attestation for
-	// every manifest pin a green merge into the default branch changes
-	// (attestation.go). It needs checks write only.
-	Attestations *issue.Issuer
 }
 
 // Engine judges a change and renders the verdict for a check run.

@@ -13,6 +13,7 @@ import (
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/queue"
 	"github.com/example-org/promobot/internal/bot/webhook"
+	"github.com/example-org/promobot/internal/gitrepo"
 )
 
 // The events the pipeline hands on to features, by the names a feature
@@ -164,6 +165,20 @@ type Host interface {
 	CheckName() string
 	// Now is the bot's clock (Config.Now).
 	Now() time.Time
+	// EvaluateMerge judges merge, a commit of repo's default branch, from
+	// fresh GitHub state (host_merge.go): it finds the pull request into
+	// the default branch merged as merge, checks that merge holds exactly
+	// that pull request's changes on top of firstParent, and evaluates the
+	// pull request with firstParent as base and the reviews of its head.
+	// A merge no pull request made, or that holds other changes, is not
+	// green and says why. It posts nothing; an error means the verdict is
+	// unknown (retry later). Call it from a job, not from Handle.
+	EvaluateMerge(ctx context.Context, logger *slog.Logger, repo Repo, firstParent, merge string) (MergeVerdict, error)
+	// DefaultBranch syncs the bot's mirror of repo's default branch up to
+	// commit (its tip on GitHub when commit is "") and returns the mirror's
+	// repository, to read the repository at a commit, and the commit.
+	// Call it from a job, not from Handle.
+	DefaultBranch(ctx context.Context, repo Repo, commit string) (*gitrepo.Repo, string, error)
 }
 
 // host is the Host of one feature.

@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example-org/promobot/internal/attest/issue"
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/attestissue"
 	"github.com/example-org/promobot/internal/bot/branchaudit"
 	"github.com/example-org/promobot/internal/bot/chatops"
 	"github.com/example-org/promobot/internal/bot/metrics"
@@ -55,7 +57,14 @@ func allFeatures(t *testing.T, timers *bottest.FakeTimers) []bot.Feature {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []bot.Feature{audit, ops, rollback}
+	attestations, err := attestissue.New(attestissue.Options{
+		Issuer: &issue.Issuer{},
+		Client: func(int64) (attestissue.API, error) { return nil, bot.ErrFake },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []bot.Feature{audit, ops, rollback, attestations}
 }
 
 // idle waits until b has no queued or running job.

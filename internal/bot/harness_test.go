@@ -18,7 +18,6 @@ import (
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 
-	"github.com/example-org/promobot/internal/attest/issue"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/githubapi"
@@ -79,8 +78,6 @@ type harnessOptions struct {
 	now func() time.Time
 	// wire wraps the transport to the emulator.
 	wire func(http.RoundTripper) http.RoundTripper
-	// attestations issues promotion attestations at merges.
-	attestations *issue.Issuer
 }
 
 func newHarness(t testing.TB, opts harnessOptions) *harness {
@@ -144,8 +141,7 @@ func (h *harness) start(opts harnessOptions) {
 		Engine: opts.engine, Metrics: m, Logger: testLogger(t),
 		Workers: opts.workers, QueueSize: opts.queueSize,
 		ResyncInterval: opts.resyncInterval, RecheckInterval: opts.recheckInterval,
-		Now:          now,
-		Attestations: opts.attestations,
+		Now: now,
 	}
 	b, err := New(cfg)
 	if err != nil {

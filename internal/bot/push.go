@@ -42,9 +42,6 @@ func (b *Bot) onPush(ctx context.Context, d webhook.Delivery) error {
 			return err
 		}
 	}
-	if err := b.attestOnPush(logger, t, branch, ev.Before, ev.After); err != nil {
-		return err
-	}
 	key := jobKey{kind: jobBaseMoved, installation: t.installation, repo: strings.ToLower(t.fullName()), ref: branch}
 	return b.submit(key, logger, func(ctx context.Context, logger *slog.Logger) error { return b.baseMoved(ctx, logger, t, branch) })
 }

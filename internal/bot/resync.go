@@ -151,9 +151,6 @@ func (b *Bot) resyncInstallation(ctx context.Context, logger *slog.Logger, id in
 				}
 			}
 		}
-		if err := b.attestOnResync(logger, t, repo.DefaultBranch); err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", t.fullName(), err))
-		}
 		if err := b.resyncRepository(ctx, logger, gh, t, recheck, &st); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", t.fullName(), err))
 		}

@@ -1,4 +1,4 @@
-package bot
+package attestissue_test
 
 import (
 	"context"
@@ -19,8 +19,11 @@ import (
 	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/attest"
 	"github.com/example-org/promobot/internal/attest/issue"
+	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/attestissue"
 	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/testing/azuritetest"
+	"github.com/example-org/promobot/internal/testing/bottest"
 	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/internal/testing/githubtest"
 )
@@ -57,6 +60,21 @@ func newIssuer(t *testing.T) (*issue.Issuer, *storeDown, *attest.TrustRoot) {
 	return &issue.Issuer{Signer: s, Store: store, BotVersion: "test"}, store, root
 }
 
+// withIssuer is the bot with the attestations issued by is.
+func withIssuer(t *testing.T, is *issue.Issuer) bottest.Options {
+	t.Helper()
+	return bottest.Options{Features: func(env bottest.Env) []bot.Feature {
+		f, err := attestissue.New(attestissue.Options{
+			Issuer: is,
+			Client: func(id int64) (attestissue.API, error) { return env.Apps.Installation(id) },
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []bot.Feature{f}
+	}}
+}
+
 // attestationsOf returns the bundles stored, by path.
 func attestationsOf(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
@@ -74,23 +92,23 @@ func attestationsOf(t *testing.T, dir string) map[string][]byte {
 // verifyPin checks the stored attestation of the prod manifest of model
 // at main's tip as a scoring job would: the blob and the merge that last
 // changed it, against the trust root.
-func (h *harness) verifyPin(t *testing.T, store attest.Store, root *attest.TrustRoot, model string) (*attest.Verified, error) {
+func verifyPin(t *testing.T, h *bottest.Harness, store attest.Store, root *attest.TrustRoot, model string) (*attest.Verified, error) {
 	t.Helper()
-	repo, err := gitrepo.Open(h.repoPath)
+	repo, err := gitrepo.Open(h.RepoPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer repo.Close()
 	p := evaltest.ManifestPath("prod", model)
-	merge, blob, err := repo.LastChange(t.Context(), p, plumbing.NewHash(h.tip("main")))
+	merge, blob, err := repo.LastChange(t.Context(), p, plumbing.NewHash(h.Tip("main")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	fsys, err := repo.FS(plumbing.NewHash(h.tip("main")))
+	fsys, err := repo.FS(plumbing.NewHash(h.Tip("main")))
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, err := repo.BuildInput(t.Context(), plumbing.NewHash(h.tip("main")), plumbing.NewHash(h.tip("main")), gitrepo.InputOptions{})
+	in, err := repo.BuildInput(t.Context(), plumbing.NewHash(h.Tip("main")), plumbing.NewHash(h.Tip("main")), gitrepo.InputOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +116,7 @@ func (h *harness) verifyPin(t *testing.T, store attest.Store, root *attest.Trust
 	m := in.Base[p].Manifest
 	var last error = attest.ErrNotFound
 	for _, id := range root.KeyIDs() {
-		loc, err := attest.Location{Repository: testOwner + "/" + testRepo, Environment: "prod", Model: m.Model, Version: m.Version, ManifestBlob: blob.String(), KeyID: id}.Path()
+		loc, err := attest.Location{Repository: bottest.Owner + "/" + bottest.Repo, Environment: "prod", Model: m.Model, Version: m.Version, ManifestBlob: blob.String(), KeyID: id}.Path()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -107,7 +125,7 @@ func (h *harness) verifyPin(t *testing.T, store attest.Store, root *attest.Trust
 			last = err
 			continue
 		}
-		return attest.Verify(data, root, attest.Expectation{Repository: testOwner + "/" + testRepo, Environment: "prod", Model: m.Model,
+		return attest.Verify(data, root, attest.Expectation{Repository: bottest.Owner + "/" + bottest.Repo, Environment: "prod", Model: m.Model,
 			Version: m.Version, ManifestBlob: blob.String(), ArtifactSHA256: m.Artifact.SHA256, MergeCommit: merge.String(), ManifestPath: p, ArtifactURI: m.Artifact.URI})
 	}
 	return nil, last
@@ -116,11 +134,11 @@ func (h *harness) verifyPin(t *testing.T, store attest.Store, root *attest.Trust
 func TestAttestationIssuedAtAnApprovedMerge(t *testing.T) {
 	t.Parallel()
 	is, store, root := newIssuer(t)
-	h := newHarness(t, harnessOptions{attestations: is})
-	n, merge := h.approvedMerge("", nil)
-	h.idle()
+	h := bottest.New(t, withIssuer(t, is))
+	n, merge := h.ApprovedMerge("", nil)
+	h.Idle()
 
-	v, err := h.verifyPin(t, store, root, evaltest.Forecaster)
+	v, err := verifyPin(t, h, store, root, evaltest.Forecaster)
 	if err != nil {
 		t.Fatalf("the merged pin has no valid attestation: %v", err)
 	}
@@ -133,8 +151,8 @@ func TestAttestationIssuedAtAnApprovedMerge(t *testing.T) {
 			t.Errorf("approver %+v", a)
 		}
 	}
-	run := h.latest(merge)
-	if run.Name != DefaultCheckName+AttestationCheckSuffix || run.Conclusion != "success" {
+	run := h.Latest(merge)
+	if run.Name != bot.DefaultCheckName+attestissue.CheckSuffix || run.Conclusion != "success" {
 		t.Errorf("check run on the merge = %s %s %q", run.Name, run.Conclusion, run.Title)
 	}
 
@@ -143,8 +161,8 @@ func TestAttestationIssuedAtAnApprovedMerge(t *testing.T) {
 
 	// A repeated push delivery issues nothing new.
 	before := attestationsOf(t, store.Dir)
-	h.push(merge, merge, "mara")
-	h.resync(false)
+	h.Push(merge, merge, "mara")
+	h.Resync(false)
 	if after := attestationsOf(t, store.Dir); len(after) != len(before) {
 		t.Errorf("attestations %d → %d", len(before), len(after))
 	}
@@ -153,18 +171,18 @@ func TestAttestationIssuedAtAnApprovedMerge(t *testing.T) {
 func TestDirectPushGetsNoAttestation(t *testing.T) {
 	t.Parallel()
 	is, store, root := newIssuer(t)
-	h := newHarness(t, harnessOptions{attestations: is})
+	h := bottest.New(t, withIssuer(t, is))
 	lasso := evaltest.ManifestPath("prod", evaltest.Unbundled)
-	sha := h.directPush(map[string]string{lasso: evaltest.Manifest("prod", evaltest.Unbundled, evaltest.V2)}, "Hotfix lasso in prod")
-	h.idle()
+	sha := h.DirectPush(map[string]string{lasso: evaltest.Manifest("prod", evaltest.Unbundled, evaltest.V2)}, "Hotfix lasso in prod")
+	h.Idle()
 	if got := attestationsOf(t, store.Dir); len(got) != 0 {
 		t.Fatalf("attested a direct push: %v", got)
 	}
-	run := h.latest(sha)
+	run := h.Latest(sha)
 	if run.Conclusion != "failure" || !strings.Contains(run.Title, "pushed around review") {
 		t.Errorf("check run on the push = %s %q", run.Conclusion, run.Title)
 	}
-	if _, err := h.verifyPin(t, store, root, evaltest.Unbundled); err == nil {
+	if _, err := verifyPin(t, h, store, root, evaltest.Unbundled); err == nil {
 		t.Error("the pushed pin verifies")
 	}
 }
@@ -172,16 +190,16 @@ func TestDirectPushGetsNoAttestation(t *testing.T) {
 func TestResyncIssuesWhatTheStoreMissed(t *testing.T) {
 	t.Parallel()
 	is, store, root := newIssuer(t)
-	h := newHarness(t, harnessOptions{attestations: is})
+	h := bottest.New(t, withIssuer(t, is))
 	store.down = true
-	h.approvedMerge("", nil)
-	h.idle()
-	if _, err := h.verifyPin(t, store, root, evaltest.Forecaster); err == nil {
+	h.ApprovedMerge("", nil)
+	h.Idle()
+	if _, err := verifyPin(t, h, store, root, evaltest.Forecaster); err == nil {
 		t.Fatal("attested while the store was down")
 	}
 	store.down = false
-	h.resync(false)
-	if _, err := h.verifyPin(t, store, root, evaltest.Forecaster); err != nil {
+	h.Resync(false)
+	if _, err := verifyPin(t, h, store, root, evaltest.Forecaster); err != nil {
 		t.Fatalf("the resync did not issue the missed attestation: %v", err)
 	}
 }
@@ -203,10 +221,10 @@ func TestAttestationIssuedToAzurite(t *testing.T) {
 	}
 	is, _, root := newIssuer(t)
 	is.Store = store
-	h := newHarness(t, harnessOptions{attestations: is})
-	_, merge := h.approvedMerge("", nil)
-	h.idle()
-	v, err := h.verifyPin(t, store, root, evaltest.Forecaster)
+	h := bottest.New(t, withIssuer(t, is))
+	_, merge := h.ApprovedMerge("", nil)
+	h.Idle()
+	v, err := verifyPin(t, h, store, root, evaltest.Forecaster)
 	if err != nil {
 		t.Fatalf("no valid attestation in Azurite: %v", err)
 	}
@@ -216,35 +234,35 @@ func TestAttestationIssuedToAzurite(t *testing.T) {
 	// Issued again (a restarted bot's resync), the write-once store keeps
 	// the first and the pass succeeds.
 	is2 := &issue.Issuer{Signer: is.Signer, Store: store, BotVersion: "test"}
-	h.start(harnessOptions{attestations: is2})
-	h.resync(false)
+	h.Start(withIssuer(t, is2))
+	h.Resync(false)
 }
 
 func TestOnePushWithTwoMergesJudgesEach(t *testing.T) {
 	t.Parallel()
 	is, store, root := newIssuer(t)
-	h := newHarness(t, harnessOptions{attestations: is})
-	before := h.tip("main")
+	h := bottest.New(t, withIssuer(t, is))
+	before := h.Tip("main")
 	lasso := evaltest.ManifestPath("prod", evaltest.Unbundled)
-	direct := h.commit("main", map[string]string{lasso: evaltest.Manifest("prod", evaltest.Unbundled, evaltest.V2)}, "Hotfix lasso in prod", "pat", mustTime(t, evaltest.DefaultNow))
-	n, head := h.promotion(nil)
-	h.pullRequestEvent(n, "opened")
-	h.review(n, "mara", "APPROVED")
-	h.review(n, "rita", "APPROVED")
-	h.want("approved", head, "success", nil, nil)
-	merge, err := h.em.Merge(testOwner, testRepo, n, githubtest.MergeOptions{User: "mara"})
+	direct := h.Commit("main", map[string]string{lasso: evaltest.Manifest("prod", evaltest.Unbundled, evaltest.V2)}, "Hotfix lasso in prod", "pat", bottest.MustTime(t, evaltest.DefaultNow))
+	n, head := h.Promotion(nil)
+	h.PullRequestEvent(n, "opened")
+	h.Review(n, "mara", "APPROVED")
+	h.Review(n, "rita", "APPROVED")
+	h.Want("approved", head, "success", nil, nil)
+	merge, err := h.Em.Merge(bottest.Owner, bottest.Repo, n, githubtest.MergeOptions{User: "mara"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.push(before, merge, "mara")
-	h.idle()
-	if _, err := h.verifyPin(t, store, root, evaltest.Forecaster); err != nil {
+	h.Push(before, merge, "mara")
+	h.Idle()
+	if _, err := verifyPin(t, h, store, root, evaltest.Forecaster); err != nil {
 		t.Errorf("the merge is not attested: %v", err)
 	}
-	if _, err := h.verifyPin(t, store, root, evaltest.Unbundled); err == nil {
+	if _, err := verifyPin(t, h, store, root, evaltest.Unbundled); err == nil {
 		t.Error("the direct commit is attested")
 	}
-	if run := h.latest(direct); run.Conclusion != "failure" || !strings.Contains(run.Title, "pushed around review") {
+	if run := h.Latest(direct); run.Conclusion != "failure" || !strings.Contains(run.Title, "pushed around review") {
 		t.Errorf("check run on the direct commit = %s %q", run.Conclusion, run.Title)
 	}
 }
@@ -276,7 +294,7 @@ func pythonVerifies(t *testing.T, signer attest.Signer, dir string, v *attest.Ve
 			bundle = path
 		}
 	}
-	out, err := exec.Command(py, filepath.Join("..", "..", "docs", "examples", "verify_attestation.py"),
+	out, err := exec.Command(py, filepath.Join("..", "..", "..", "docs", "examples", "verify_attestation.py"),
 		"--public-key", pub, "--bundle", bundle, "--artifact-sha256", sub.ArtifactSHA256, "--repository", p.Repository,
 		"--environment", p.Environment, "--model", p.Model, "--version", p.Version,
 		"--manifest-blob", sub.ManifestBlob, "--merge-commit", p.Commits.Merge).CombinedOutput()
