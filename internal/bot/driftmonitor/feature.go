@@ -117,7 +117,7 @@ func (f *Feature) Resync(_ context.Context, repo bot.Repo, logger *slog.Logger) 
 	if !f.schedule.Due(key, f.opts.Clock()) {
 		return nil
 	}
-	logger = logger.With("feature", f.Name(), "repo", repo.FullName())
+	logger = logger.With("feature", f.Name())
 	return f.host.Submit(bot.JobKey{Installation: repo.Installation, Repo: key, Kind: "compare"}, logger,
 		func(ctx context.Context, logger *slog.Logger) error {
 			if !f.schedule.Due(key, f.opts.Clock()) {
