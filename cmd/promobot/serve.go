@@ -20,7 +20,9 @@ import (
 	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/accessreviewissue"
 	"github.com/example-org/promobot/internal/bot/branchaudit"
+	"github.com/example-org/promobot/internal/bot/driftmonitor"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/githubapi"
@@ -52,6 +54,11 @@ var serveEnv = []struct{ flag, env string }{
 	{"bypass-issues", "PROMOBOT_BYPASS_ISSUES"},
 	{"audit-sink", "PROMOBOT_AUDIT_SINK"},
 	{"audit-delay", "PROMOBOT_AUDIT_DELAY"},
+	{"access-review-issue", "PROMOBOT_ACCESS_REVIEW_ISSUE"},
+	{"access-review-interval", "PROMOBOT_ACCESS_REVIEW_INTERVAL"},
+	{"drift-reports", "PROMOBOT_DRIFT_REPORTS"},
+	{"drift-issue", "PROMOBOT_DRIFT_ISSUE"},
+	{"drift-interval", "PROMOBOT_DRIFT_INTERVAL"},
 }
 
 // serveFlags are the serve command's flags as given.
@@ -67,6 +74,9 @@ type serveFlags struct {
 	chatOps, bypassIssues                  bool
 	auditSink                              string
 	auditDelay                             time.Duration
+	accessReviewIssue, driftIssue          bool
+	accessReviewInterval, driftInterval    time.Duration
+	driftReports                           string
 }
 
 func (f *serveFlags) register(fl *pflag.FlagSet) {
@@ -91,6 +101,11 @@ func (f *serveFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.bypassIssues, "bypass-issues", false, "report manifest changes pushed to the default branch without a reviewed pull request as issues and failing commit statuses (the App needs issues and statuses write)")
 	fl.StringVar(&f.auditSink, "audit-sink", "", "export the audit records after merges and pushes to this log: file:PATH or azblob://ACCOUNT/CONTAINER/BLOB, where {owner} and {repo} name the repository")
 	fl.DurationVar(&f.auditDelay, "audit-delay", branchaudit.DefaultDelay, "how long after a push the audit looks at it, and waits before believing again that a commit has no pull request")
+	fl.BoolVar(&f.accessReviewIssue, "access-review-issue", false, "keep one issue per repository up to date with promobot access-review's findings, at resynchronization passes (the App needs issues write and organization members read)")
+	fl.DurationVar(&f.accessReviewInterval, "access-review-interval", accessreviewissue.DefaultInterval, "how often each repository's access is reviewed, with --access-review-issue")
+	fl.StringVar(&f.driftReports, "drift-reports", "", "compare the scoring jobs' load reports in this store (file:DIR or azblob://ACCOUNT/CONTAINER/PREFIX, as resolve --report writes them) with the pins, and export the drift as metrics")
+	fl.BoolVar(&f.driftIssue, "drift-issue", false, "with --drift-reports, also keep one drift issue per repository (the App needs issues write)")
+	fl.DurationVar(&f.driftInterval, "drift-interval", driftmonitor.DefaultInterval, "how often each repository's drift is compared, with --drift-reports")
 }
 
 // fromEnv sets every flag not given on the command line from its
@@ -197,6 +212,7 @@ func (f *serveFlags) check(e *env) (*serveConfig, error) {
 			bad("--audit-sink (PROMOBOT_AUDIT_SINK): %v", err)
 		}
 	}
+	checkGovernFlags(e, f, bad)
 	if c.flags.cacheDir == "" {
 		c.flags.cacheDir = defaultCacheDir(e)
 		if c.flags.cacheDir == "" {
@@ -390,7 +406,7 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 		RecheckInterval: c.flags.recheckInterval,
 		Artifacts:       verifier,
 	}
-	cfg.Features, err = serveFeatures(e, c, apps, logger)
+	cfg.Features, err = serveFeatures(e, c, apps, m.Registry(), logger)
 	if err != nil {
 		return usageError("serve: %v", err)
 	}
@@ -415,6 +431,7 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 		"check_name", c.flags.checkName, "workers", c.flags.workers, "queue_size", c.flags.queueSize,
 		"cache_dir", c.flags.cacheDir, "resync_interval", c.flags.resyncInterval, "recheck_interval", c.flags.recheckInterval,
 		"chatops", c.flags.chatOps, "bypass_issues", c.flags.bypassIssues, "audit_export", c.flags.auditSink != "",
+		"access_review_issue", c.flags.accessReviewIssue, "drift_metrics", c.flags.driftReports != "", "drift_issue", c.flags.driftIssue,
 		"webhook_secrets", len(c.webhookSecrets), "version", version)
 
 	served := make(chan error, 1)

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot"
 	"github.com/example-org/promobot/internal/bot/branchaudit"
@@ -16,12 +18,14 @@ import (
 
 // serveFeatures builds the optional features the flags turn on, in the
 // order the bot hands them an event: the audit, then chat-ops
-// (autoPropose, then the rollback command). They share
+// (autoPropose, then the rollback command), then the scheduled access
+// review and drift monitor (serve_govern.go), whose drift metrics go to
+// reg. They share
 // one set of workspaces, the repositories' own copies, under the cache
 // directory ("_" keeps the folder apart from the mirrors' host folders).
-func serveFeatures(e *env, c *serveConfig, apps *githubapi.Apps, logger *slog.Logger) ([]bot.Feature, error) {
+func serveFeatures(e *env, c *serveConfig, apps *githubapi.Apps, reg prometheus.Registerer, logger *slog.Logger) ([]bot.Feature, error) {
 	f := c.flags
-	if !f.chatOps && !f.bypassIssues && f.auditSink == "" {
+	if !f.chatOps && !f.bypassIssues && f.auditSink == "" && !f.accessReviewIssue && f.driftReports == "" {
 		return nil, nil
 	}
 	workspaces := workspace.NewSet(filepath.Join(f.cacheDir, "_workspaces"))
@@ -67,5 +71,9 @@ func serveFeatures(e *env, c *serveConfig, apps *githubapi.Apps, logger *slog.Lo
 		}
 		features = append(features, propose, rollback)
 	}
-	return features, nil
+	govern, err := governFeatures(e, &f, apps, workspaces, reg)
+	if err != nil {
+		return nil, err
+	}
+	return append(features, govern...), nil
 }
