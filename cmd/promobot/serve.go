@@ -20,7 +20,9 @@ import (
 	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/accessreviewissue"
 	"github.com/example-org/promobot/internal/bot/branchaudit"
+	"github.com/example-org/promobot/internal/bot/driftmonitor"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/githubapi"
@@ -55,6 +57,11 @@ var serveEnv = []struct{ flag, env string }{
 	{"attest-key", "PROMOBOT_ATTEST_KEY"},
 	{"attest-keyvault-key", "PROMOBOT_ATTEST_KEYVAULT_KEY"},
 	{"attest-store", "PROMOBOT_ATTEST_STORE"},
+	{"access-review-issue", "PROMOBOT_ACCESS_REVIEW_ISSUE"},
+	{"access-review-interval", "PROMOBOT_ACCESS_REVIEW_INTERVAL"},
+	{"drift-reports", "PROMOBOT_DRIFT_REPORTS"},
+	{"drift-issue", "PROMOBOT_DRIFT_ISSUE"},
+	{"drift-interval", "PROMOBOT_DRIFT_INTERVAL"},
 }
 
 // serveFlags are the serve command's flags as given.
@@ -71,6 +78,9 @@ type serveFlags struct {
 	auditSink                              string
 	auditDelay                             time.Duration
 	attest                                 attestFlags
+	accessReviewIssue, driftIssue          bool
+	accessReviewInterval, driftInterval    time.Duration
+	driftReports                           string
 }
 
 func (f *serveFlags) register(fl *pflag.FlagSet) {
@@ -98,6 +108,11 @@ func (f *serveFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.attest.key, "attest-key", "", "sign a promotion attestation for every manifest pin a green merge changes, with this PEM EC P-256 private key (development; prefer --attest-keyvault-key)")
 	fl.StringVar(&f.attest.vaultKey, "attest-keyvault-key", "", "sign promotion attestations with this Key Vault key, https://VAULT/keys/NAME/VERSION (DefaultAzureCredential)")
 	fl.StringVar(&f.attest.store, "attest-store", "", "where attestations are written, once: azblob://ACCOUNT/CONTAINER/PREFIX or file:DIR")
+	fl.BoolVar(&f.accessReviewIssue, "access-review-issue", false, "keep one issue per repository up to date with promobot access-review's findings, at resynchronization passes (the App needs issues write and organization members read)")
+	fl.DurationVar(&f.accessReviewInterval, "access-review-interval", accessreviewissue.DefaultInterval, "how often each repository's access is reviewed, with --access-review-issue")
+	fl.StringVar(&f.driftReports, "drift-reports", "", "compare the scoring jobs' load reports in this store (file:DIR or azblob://ACCOUNT/CONTAINER/PREFIX, as resolve --report writes them) with the pins, and export the drift as metrics")
+	fl.BoolVar(&f.driftIssue, "drift-issue", false, "with --drift-reports, also keep one drift issue per repository (the App needs issues write)")
+	fl.DurationVar(&f.driftInterval, "drift-interval", driftmonitor.DefaultInterval, "how often each repository's drift is compared, with --drift-reports")
 }
 
 // fromEnv sets every flag not given on the command line from its
@@ -204,6 +219,7 @@ func (f *serveFlags) check(e *env) (*serveConfig, error) {
 			bad("--audit-sink (PROMOBOT_AUDIT_SINK): %v", err)
 		}
 	}
+	checkGovernFlags(e, f, bad)
 	if c.flags.cacheDir == "" {
 		c.flags.cacheDir = defaultCacheDir(e)
 		if c.flags.cacheDir == "" {
@@ -397,7 +413,7 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 		RecheckInterval: c.flags.recheckInterval,
 		Artifacts:       verifier,
 	}
-	if cfg.Features, err = serveFeatures(ctx, e, c, apps, logger); err != nil {
+	if cfg.Features, err = serveFeatures(ctx, e, c, apps, m.Registry(), logger); err != nil {
 		return err
 	}
 	b, err := bot.New(cfg)
@@ -421,6 +437,7 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 		"check_name", c.flags.checkName, "workers", c.flags.workers, "queue_size", c.flags.queueSize,
 		"cache_dir", c.flags.cacheDir, "resync_interval", c.flags.resyncInterval, "recheck_interval", c.flags.recheckInterval,
 		"chatops", c.flags.chatOps, "bypass_issues", c.flags.bypassIssues, "audit_export", c.flags.auditSink != "",
+		"access_review_issue", c.flags.accessReviewIssue, "drift_metrics", c.flags.driftReports != "", "drift_issue", c.flags.driftIssue,
 		"webhook_secrets", len(c.webhookSecrets), "version", version)
 
 	served := make(chan error, 1)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot"
 	"github.com/example-org/promobot/internal/bot/attestissue"
@@ -18,12 +20,14 @@ import (
 
 // serveFeatures builds the optional features the flags turn on, in the
 // order the bot hands them an event: the audit, then chat-ops
-// (autoPropose, then the rollback command), then the promotion
-// attestations (--attest-key or --attest-keyvault-key, and --attest-store).
-// An error is already marked with its exit code: a bad configuration is a
-// usage error, reported before listening.
-func serveFeatures(ctx context.Context, e *env, c *serveConfig, apps *githubapi.Apps, logger *slog.Logger) ([]bot.Feature, error) {
-	features, err := workspaceFeatures(e, c, apps, logger)
+// (autoPropose, then the rollback command), then the scheduled access
+// review and drift monitor (serve_govern.go), whose drift metrics go to
+// reg, then the promotion attestations (--attest-key or
+// --attest-keyvault-key, and --attest-store). An error is already marked
+// with its exit code: a bad configuration is a usage error, reported before
+// listening.
+func serveFeatures(ctx context.Context, e *env, c *serveConfig, apps *githubapi.Apps, reg prometheus.Registerer, logger *slog.Logger) ([]bot.Feature, error) {
+	features, err := workspaceFeatures(e, c, apps, reg, logger)
 	if err != nil {
 		return nil, usageError("serve: %v", err)
 	}
@@ -42,12 +46,12 @@ func serveFeatures(ctx context.Context, e *env, c *serveConfig, apps *githubapi.
 }
 
 // workspaceFeatures builds the features that act in the repositories: the
-// audit and chat-ops. They share one set of workspaces, the repositories'
-// own copies, under the cache directory ("_" keeps the folder apart from
-// the mirrors' host folders).
-func workspaceFeatures(e *env, c *serveConfig, apps *githubapi.Apps, logger *slog.Logger) ([]bot.Feature, error) {
+// audit, chat-ops, the access review and the drift monitor. They share one
+// set of workspaces, the repositories' own copies, under the cache
+// directory ("_" keeps the folder apart from the mirrors' host folders).
+func workspaceFeatures(e *env, c *serveConfig, apps *githubapi.Apps, reg prometheus.Registerer, logger *slog.Logger) ([]bot.Feature, error) {
 	f := c.flags
-	if !f.chatOps && !f.bypassIssues && f.auditSink == "" {
+	if !f.chatOps && !f.bypassIssues && f.auditSink == "" && !f.accessReviewIssue && f.driftReports == "" {
 		return nil, nil
 	}
 	workspaces := workspace.NewSet(filepath.Join(f.cacheDir, "_workspaces"))
@@ -93,5 +97,9 @@ func workspaceFeatures(e *env, c *serveConfig, apps *githubapi.Apps, logger *slo
 		}
 		features = append(features, propose, rollback)
 	}
-	return features, nil
+	govern, err := governFeatures(e, &f, apps, workspaces, reg)
+	if err != nil {
+		return nil, err
+	}
+	return append(features, govern...), nil
 }

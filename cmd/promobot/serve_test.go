@@ -413,6 +413,12 @@ func TestServeFeatureFlags(t *testing.T) {
 		{name: "not a boolean", env: map[string]string{"PROMOBOT_BYPASS_ISSUES": "sometimes"}, want: "PROMOBOT_BYPASS_ISSUES: not a valid value for --bypass-issues"},
 		{name: "unknown sink", args: []string{"--audit-sink", "ftp://logs/x"}, want: `--audit-sink (PROMOBOT_AUDIT_SINK): unknown sink "ftp://logs/x"`},
 		{name: "delay too short", args: []string{"--audit-delay", "1s"}, want: "--audit-delay (PROMOBOT_AUDIT_DELAY) must be between 10s and 1h, not 1s"},
+		{name: "access review and drift on", args: []string{"--access-review-issue", "--drift-reports", "file:" + t.TempDir(), "--drift-issue"}, want: "listen on 256.1.1.1:80"},
+		{name: "drift issue without reports", env: map[string]string{"PROMOBOT_DRIFT_ISSUE": "true"}, want: "--drift-issue (PROMOBOT_DRIFT_ISSUE) needs --drift-reports (PROMOBOT_DRIFT_REPORTS)"},
+		{name: "unknown report store", args: []string{"--drift-reports", "ftp://reports"}, want: "--drift-reports (PROMOBOT_DRIFT_REPORTS): report sink"},
+		{name: "review without resync", args: []string{"--access-review-issue", "--resync-interval", "0", "--recheck-interval", "0"}, want: "--access-review-issue (PROMOBOT_ACCESS_REVIEW_ISSUE) runs at resynchronization passes"},
+		{name: "review interval too short", args: []string{"--access-review-interval", "5m"}, want: "--access-review-interval (PROMOBOT_ACCESS_REVIEW_INTERVAL) must be at least 1h, not 5m0s"},
+		{name: "drift interval too short", env: map[string]string{"PROMOBOT_DRIFT_INTERVAL": "10s"}, want: "--drift-interval (PROMOBOT_DRIFT_INTERVAL) must be at least 1m, not 10s"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { wantServeUsageError(t, vars, tc.env, tc.args, tc.want) })
@@ -424,10 +430,11 @@ func TestServeFeatureFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[string]string{}
-	for _, name := range []string{"chatops", "bypass-issues", "audit-sink", "audit-delay"} {
+	for _, name := range []string{"chatops", "bypass-issues", "audit-sink", "audit-delay", "access-review-issue", "access-review-interval", "drift-reports", "drift-issue", "drift-interval"} {
 		got[name] = cmd.Flags().Lookup(name).Value.String()
 	}
-	want := map[string]string{"chatops": "false", "bypass-issues": "false", "audit-sink": "", "audit-delay": "1m0s"}
+	want := map[string]string{"chatops": "false", "bypass-issues": "false", "audit-sink": "", "audit-delay": "1m0s",
+		"access-review-issue": "false", "access-review-interval": "24h0m0s", "drift-reports": "", "drift-issue": "false", "drift-interval": "15m0s"}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("defaults (-want +got):\n%s", diff)
 	}

@@ -12,15 +12,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/example-org/promobot/internal/attest/issue"
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/accessreviewissue"
 	"github.com/example-org/promobot/internal/bot/attestissue"
 	"github.com/example-org/promobot/internal/bot/branchaudit"
 	"github.com/example-org/promobot/internal/bot/chatops"
+	"github.com/example-org/promobot/internal/bot/driftmonitor"
 	"github.com/example-org/promobot/internal/bot/metrics"
 	"github.com/example-org/promobot/internal/bot/rollbackcmd"
 	"github.com/example-org/promobot/internal/bot/workspace"
+	"github.com/example-org/promobot/internal/drift"
 	"github.com/example-org/promobot/internal/testing/bottest"
 	"github.com/example-org/promobot/internal/testing/openapitest"
 )
@@ -57,6 +62,23 @@ func allFeatures(t *testing.T, timers *bottest.FakeTimers) []bot.Feature {
 	if err != nil {
 		t.Fatal(err)
 	}
+	review, err := accessreviewissue.New(accessreviewissue.Options{
+		Client:     func(int64) (accessreviewissue.API, error) { return nil, bot.ErrFake },
+		BotLogin:   login,
+		Workspaces: workspaces, Clock: timers.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	monitor, err := driftmonitor.New(driftmonitor.Options{
+		Client:     func(int64) (driftmonitor.API, error) { return nil, bot.ErrFake },
+		BotLogin:   login,
+		Workspaces: workspaces, Store: &drift.FileStore{Dir: t.TempDir()},
+		Metrics: driftmonitor.NewMetrics(prometheus.NewRegistry()), Issue: true, Clock: timers.Now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	attestations, err := attestissue.New(attestissue.Options{
 		Issuer: &issue.Issuer{},
 		Client: func(int64) (attestissue.API, error) { return nil, bot.ErrFake },
@@ -64,7 +86,7 @@ func allFeatures(t *testing.T, timers *bottest.FakeTimers) []bot.Feature {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []bot.Feature{audit, ops, rollback, attestations}
+	return []bot.Feature{audit, ops, rollback, review, monitor, attestations}
 }
 
 // idle waits until b has no queued or running job.

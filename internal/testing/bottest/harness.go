@@ -86,6 +86,8 @@ type Env struct {
 	WorkDir string
 	// Timers are the harness's timers and clock.
 	Timers *FakeTimers
+	// Metrics are the bot's metrics, whose registry /metrics serves.
+	Metrics *metrics.Metrics
 }
 
 // Options configures the bot.
@@ -154,7 +156,7 @@ func (h *Harness) Start(opts Options) {
 		Now: func() time.Time { return fixed },
 	}
 	if opts.Features != nil {
-		cfg.Features = opts.Features(Env{Apps: apps, WorkDir: t.TempDir(), Timers: h.Timers})
+		cfg.Features = opts.Features(Env{Apps: apps, WorkDir: t.TempDir(), Timers: h.Timers, Metrics: m})
 	}
 	b, err := bot.New(cfg)
 	if err != nil {
