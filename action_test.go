@@ -210,12 +210,13 @@ func TestActionOnPullRequests(t *testing.T) {
 	}, {
 		// The sample's prod sets verifyArtifacts: check reads the bytes
 		// whatever the verify-artifacts input says, and a job without
-		// storage credentials cannot.
+		// storage credentials cannot: neither can it read the validation
+		// report nor the rollback target prod requires.
 		name:        "a prod promotion without storage credentials cannot be verified",
 		event:       "pull_request",
 		change:      promote("test", "prod"),
 		wantFailed:  true,
-		wantOutputs: map[string]string{"verdict": "fail", "blocking-rules": "2", "missing-approvals": "2"},
+		wantOutputs: map[string]string{"verdict": "fail", "blocking-rules": "5", "missing-approvals": "2"},
 		wantLog:     []string{"title=promobot artifact::could not verify artifact: no storage credentials"},
 	}, {
 		name:        "an unvalidated version cannot reach test",

@@ -45,6 +45,14 @@ func metricNames(t *testing.T) []string {
 			names = append(names, "promobot_"+m[1])
 		}
 	}
+	// The drift monitor's gauges, served when --drift-reports is set.
+	data, err := os.ReadFile(filepath.Join("..", "..", "internal", "bot", "driftmonitor", "driftmonitor.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range regexp.MustCompile(`Name:\s*"(promobot_[a-z_]+)"`).FindAllStringSubmatch(string(data), -1) {
+		names = append(names, m[1])
+	}
 	return names
 }
 
