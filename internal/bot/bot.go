@@ -58,6 +58,7 @@ import (
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/gitrepo"
+	"github.com/example-org/promobot/internal/keyedlock"
 )
 
 // Log keys, constant across the bot.
@@ -206,7 +207,7 @@ type Bot struct {
 	// auth says whether the App has authenticated as itself once.
 	auth *authentication
 	// heads serializes the evaluations that post on one commit.
-	heads keyedLocks
+	heads keyedlock.Set
 	// resync is the resynchronization loop, nil when it is off.
 	resync *resyncLoop
 	// subscribers lists, by event, the features that listed it.

@@ -83,7 +83,7 @@ func (b *Bot) evaluatePullRequest(ctx context.Context, logger *slog.Logger, gh g
 			logger.Info("the delivered head commit is no longer the pull request's head; its head is evaluated", "delivered_sha", t.sha)
 		}
 	}
-	unlock, err := b.heads.lock(ctx, strings.ToLower(t.fullName())+"@"+pr.HeadSHA)
+	unlock, err := b.heads.Lock(ctx, strings.ToLower(t.fullName())+"@"+pr.HeadSHA)
 	if err != nil {
 		return err
 	}

@@ -82,7 +82,7 @@ func (b *Bot) checkMergeGroup(ctx context.Context, logger *slog.Logger, g mergeG
 	if err != nil {
 		return err
 	}
-	unlock, err := b.heads.lock(ctx, strings.ToLower(g.fullName())+"@"+g.headSHA)
+	unlock, err := b.heads.Lock(ctx, strings.ToLower(g.fullName())+"@"+g.headSHA)
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/example-org/promobot/internal/audit"
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/gitrepo"
+	"github.com/example-org/promobot/internal/keyedlock"
 )
 
 // The optional features (chat-ops, bypass detection, the audit export) do
@@ -43,7 +44,7 @@ import (
 // repository's workspace at a time.
 type Set struct {
 	dir   string
-	locks keyedLocks
+	locks keyedlock.Set
 }
 
 // NewSet returns the set of workspaces under dir.
@@ -74,7 +75,7 @@ func (w *Set) Open(ctx context.Context, fullName, cloneURL, token, branch string
 	if err != nil {
 		return nil, nil, fmt.Errorf("workspace: %w", err)
 	}
-	unlock, err := w.locks.lock(ctx, path)
+	unlock, err := w.locks.Lock(ctx, path)
 	if err != nil {
 		return nil, nil, err
 	}

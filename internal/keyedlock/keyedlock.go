@@ -1,20 +1,22 @@
-package bot
+// Package keyedlock serializes work by key: a set of mutexes created on
+// demand and removed when released.
+package keyedlock
 
 import (
 	"context"
 	"sync"
 )
 
-// keyedLocks is a set of mutexes by key, created on demand and removed when
+// Set is a set of mutexes by key, created on demand and removed when
 // released. The zero value is ready to use.
-type keyedLocks struct {
+type Set struct {
 	mu   sync.Mutex
 	held map[string]chan struct{}
 }
 
-// lock waits until key is free or ctx ends, takes it, and returns the
+// Lock waits until key is free or ctx ends, takes it, and returns the
 // function that releases it.
-func (l *keyedLocks) lock(ctx context.Context, key string) (func(), error) {
+func (l *Set) Lock(ctx context.Context, key string) (func(), error) {
 	for {
 		l.mu.Lock()
 		if l.held == nil {
