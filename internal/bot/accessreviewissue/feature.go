@@ -105,22 +105,8 @@ func (f *Feature) Handle(context.Context, bot.Event) error {
 // Options.Interval old or more. A failed review is tried again at the next
 // pass.
 func (f *Feature) Resync(_ context.Context, repo bot.Repo, logger *slog.Logger) error {
-	key := strings.ToLower(repo.FullName())
-	if !f.schedule.Due(key, f.opts.Clock()) {
-		return nil
-	}
-	logger = logger.With("feature", f.Name())
-	return f.host.Submit(bot.JobKey{Installation: repo.Installation, Repo: key, Kind: "review"}, logger,
-		func(ctx context.Context, logger *slog.Logger) error {
-			if !f.schedule.Due(key, f.opts.Clock()) {
-				return nil // a queued duplicate of a pass that ran
-			}
-			if err := f.run(ctx, repo, logger); err != nil {
-				return fmt.Errorf("access review of %s: %w", repo.FullName(), err)
-			}
-			f.schedule.Done(key, f.opts.Clock())
-			return nil
-		})
+	return f.schedule.SubmitDue(f.host, repo, "review", "access review", f.opts.Clock, logger.With("feature", f.Name()),
+		func(ctx context.Context, logger *slog.Logger) error { return f.run(ctx, repo, logger) })
 }
 
 // run reviews repo at the tip of its default branch and keeps its issue.

@@ -113,22 +113,8 @@ func (f *Feature) Handle(context.Context, bot.Event) error {
 // Options.Interval old or more. A failed comparison is tried again at the
 // next pass.
 func (f *Feature) Resync(_ context.Context, repo bot.Repo, logger *slog.Logger) error {
-	key := strings.ToLower(repo.FullName())
-	if !f.schedule.Due(key, f.opts.Clock()) {
-		return nil
-	}
-	logger = logger.With("feature", f.Name())
-	return f.host.Submit(bot.JobKey{Installation: repo.Installation, Repo: key, Kind: "compare"}, logger,
-		func(ctx context.Context, logger *slog.Logger) error {
-			if !f.schedule.Due(key, f.opts.Clock()) {
-				return nil // a queued duplicate of a pass that ran
-			}
-			if err := f.run(ctx, repo, logger); err != nil {
-				return fmt.Errorf("drift comparison of %s: %w", repo.FullName(), err)
-			}
-			f.schedule.Done(key, f.opts.Clock())
-			return nil
-		})
+	return f.schedule.SubmitDue(f.host, repo, "compare", "drift comparison", f.opts.Clock, logger.With("feature", f.Name()),
+		func(ctx context.Context, logger *slog.Logger) error { return f.run(ctx, repo, logger) })
 }
 
 // run compares repo's reports with the history of its default branch.

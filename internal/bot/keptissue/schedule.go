@@ -1,8 +1,15 @@
 package keptissue
 
 import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/queue"
 )
 
 // Schedule remembers when each repository's periodic pass last succeeded,
@@ -34,4 +41,32 @@ func (s *Schedule) Done(key string, now time.Time) {
 		s.done = map[string]time.Time{}
 	}
 	s.done[key] = now
+}
+
+// Submitter queues a job; bot.Host implements it.
+type Submitter interface {
+	Submit(key bot.JobKey, logger *slog.Logger, run queue.Func) error
+}
+
+// SubmitDue queues run, as job kind of repo, when the repository's pass is
+// due at now(); a failed run is due again at the next pass, a successful
+// one records its time. A queued duplicate of a pass that ran in between
+// does nothing. what names the pass in the error.
+func (s *Schedule) SubmitDue(h Submitter, repo bot.Repo, kind, what string, now func() time.Time, logger *slog.Logger,
+	run func(ctx context.Context, logger *slog.Logger) error) error {
+	key := strings.ToLower(repo.FullName())
+	if !s.Due(key, now()) {
+		return nil
+	}
+	return h.Submit(bot.JobKey{Installation: repo.Installation, Repo: key, Kind: kind}, logger,
+		func(ctx context.Context, logger *slog.Logger) error {
+			if !s.Due(key, now()) {
+				return nil
+			}
+			if err := run(ctx, logger); err != nil {
+				return fmt.Errorf("%s of %s: %w", what, repo.FullName(), err)
+			}
+			s.Done(key, now())
+			return nil
+		})
 }
