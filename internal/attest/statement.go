@@ -149,7 +149,7 @@ func encodeBundle(keyID string, payload, sig []byte) ([]byte, error) {
 		Content: &bundlepb.Bundle_DsseEnvelope{DsseEnvelope: &dssepb.Envelope{
 			Payload:     payload,
 			PayloadType: PayloadType,
-			Signatures:  []*dssepb.Signature{{Sig: sig, Keyid: keyID}},
+			Signatures:  []*dssepb.Signature{{Sig: sig}},
 		}},
 	}
 	out, err := protojson.Marshal(b)
