@@ -25,7 +25,7 @@ func TestDashboardPages(t *testing.T) {
 		{"open promotions", "/r/acme/models/pulls", http.StatusOK, []string{
 			"Promote forecaster 1.2.0 to test", "1 more approval</strong> for <code>environments/test/forecaster.yaml</code> from @bob or @carol",
 		}},
-		{"findings", "/r/acme/models/findings", http.StatusOK, []string{"Drift is not checked", "Access review"}},
+		{"findings", "/r/acme/models/findings", http.StatusOK, []string{"Drift is not checked", "Access review", "gate-unsatisfiable"}},
 		{"unknown repository", "/r/acme/secret/", http.StatusNotFound, []string{"no such page"}},
 		{"unknown model", "/r/acme/models/models/nope", http.StatusNotFound, nil},
 		{"healthz", "/healthz", http.StatusOK, []string{"ok"}},
