@@ -2,12 +2,15 @@ package dashboard
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/example-org/promobot/internal/drift"
+	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/testing/audittest"
 	"github.com/example-org/promobot/internal/testing/gittest"
 )
@@ -58,4 +61,31 @@ func TestDashboardDrift(t *testing.T) {
 	}
 	_, body, _ = get(t, srv, "/r/acme/models/findings")
 	contains(t, "the findings", body, "scoring-prod", "0.0.1")
+}
+
+// When GitHub cannot verify the history, the pages still answer, from
+// commit messages, and say why.
+func TestDashboardServesUnverifiedWhenGitHubFails(t *testing.T) {
+	h := audittest.BuildHistory(t)
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, `{"message":"Bad credentials"}`)
+	}))
+	defer down.Close()
+	apps, err := githubapi.New(githubapi.Config{BaseURL: down.URL, Token: "expired"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := apps.Client()
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := &Repository{Owner: "acme", Name: "models", Path: h.Path, CacheDir: t.TempDir(), GitHub: client}
+	srv := server(t, Options{Gate: AllowAll, Repositories: []*Repository{repo}, Local: true})
+	status, body, _ := get(t, srv, "/r/acme/models/")
+	if status != http.StatusOK {
+		t.Fatalf("status %d:\n%.2000s", status, body)
+	}
+	contains(t, "the matrix", body, "GitHub could not verify pull requests and approvers", "1.2.0")
 }
