@@ -34,6 +34,15 @@ type Config struct {
 	AppPublicKey *rsa.PublicKey
 	// EmailLogins maps commit author and committer emails to GitHub logins.
 	EmailLogins map[string]string
+	// OAuthClientID is the App's OAuth client id for the web flow; empty
+	// means "Iv1." followed by the App id in hexadecimal.
+	OAuthClientID string
+	// OAuthClientSecret, when set, is the client secret the token endpoint
+	// demands; empty accepts any.
+	OAuthClientSecret string
+	// OAuthCallbackURL, when set, is the App's registered callback URL:
+	// the authorize page refuses other redirect URIs like GitHub does.
+	OAuthCallbackURL string
 	// RateLimit is the hourly request budget per token; zero means 5000.
 	RateLimit int
 	// Now returns the current time; nil means time.Now.
@@ -69,6 +78,9 @@ type Emulator struct {
 	// orgs holds child teams, organization members and invitations, and
 	// gone accounts (orgs.go); nil until first used.
 	orgs *orgState
+	// oauth holds the OAuth web flow's codes (oauth.go); nil until first
+	// used.
+	oauth *oauthState
 }
 
 // New returns an emulator with no repositories.
