@@ -83,9 +83,9 @@ func (o *UserOAuth) AuthorizeURL(state, redirectURI string) string {
 type UserToken struct {
 	// Value is the token.
 	Value string
-	// Expires is when it stops working; zero when GitHub did not say
-	// (expiring user tokens switched off for the App).
-	Expires time.Time
+	// ExpiresIn is how long it works from when GitHub answered; zero when
+	// GitHub did not say (expiring user tokens switched off for the App).
+	ExpiresIn time.Duration
 }
 
 // OAuthError is GitHub's refusal of a code exchange, such as
@@ -150,7 +150,7 @@ func (o *UserOAuth) Exchange(ctx context.Context, code, redirectURI string) (Use
 	}
 	tok := UserToken{Value: answer.AccessToken}
 	if answer.ExpiresIn > 0 {
-		tok.Expires = time.Now().Add(time.Duration(answer.ExpiresIn) * time.Second)
+		tok.ExpiresIn = time.Duration(answer.ExpiresIn) * time.Second
 	}
 	return tok, nil
 }

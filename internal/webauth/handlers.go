@@ -218,8 +218,8 @@ func (a *Auth) handleCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	now := a.cfg.Now()
 	expires := now.Add(a.cfg.SessionTTL)
-	if !tok.Expires.IsZero() && tok.Expires.Before(expires) {
-		expires = tok.Expires
+	if tok.ExpiresIn > 0 && now.Add(tok.ExpiresIn).Before(expires) {
+		expires = now.Add(tok.ExpiresIn)
 	}
 	sealed, _ := json.Marshal(session{Login: login, Token: tok.Value, CSRF: randomString(32), Expires: expires.Unix()})
 	http.SetCookie(w, a.cookie(SessionCookie, a.cfg.Keys.seal(SessionCookie, sealed), expires.Sub(now)))
