@@ -266,3 +266,13 @@ func hashOf(s string) string {
 func equal(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
+
+// CallbackURL returns the OAuth callback URL of a dashboard served at
+// baseURL, or why baseURL cannot serve the sign-in.
+func CallbackURL(baseURL string) (string, error) {
+	origin, err := parseOrigin(baseURL)
+	if err != nil {
+		return "", err
+	}
+	return origin + CallbackPath, nil
+}
