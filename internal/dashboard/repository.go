@@ -1,0 +1,194 @@
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/example-org/promobot/internal/accessreview"
+	"github.com/example-org/promobot/internal/audit"
+	"github.com/example-org/promobot/internal/drift"
+)
+
+// Repository is one repository the dashboard shows, read from a local git
+// repository.
+type Repository struct {
+	// Owner and Name are the repository's GitHub owner and name.
+	Owner, Name string
+	// Path is the local git repository: the bot's mirror or a checkout,
+	// bare or not.
+	Path string
+	// Ref is the branch to read; empty means the default branch as the
+	// audit finds it (origin/HEAD, HEAD of a bare repository, then main).
+	Ref string
+	// CacheDir holds the audit's incremental index; empty means the audit's
+	// default, <git dir>/promobot.
+	CacheDir string
+	// GitHub, when set, verifies the history's pull requests and approvers
+	// and lists the open promotion pull requests.
+	GitHub GitHub
+	// CheckApp, when set, is the slug of the GitHub App whose promobot
+	// check runs count.
+	CheckApp string
+	// Attestations, when set, tells each pin's attestation status.
+	Attestations Attestations
+	// Drift, when set, is where scoring jobs report what they loaded.
+	Drift drift.Store
+
+	now         func() time.Time
+	ttl         time.Duration
+	logger      *slog.Logger
+	mu          sync.Mutex // guards the fields below and serialises rebuilds
+	snap        *Snapshot
+	views       map[string]any
+	prs         *cached[[]PullRequest]
+	driftCache  *cached[finding[drift.Result]]
+	accessCache *cached[finding[accessreview.Report]]
+}
+
+// Attestations tells the attestation status of what an environment pins of
+// a model at a commit: a short status (verified, baseline, not attested,
+// refused, unavailable) and a detail.
+type Attestations interface {
+	Status(ctx context.Context, commit, environment, model string) (status, detail string)
+}
+
+func (r *Repository) init(opts Options) {
+	r.now, r.ttl, r.logger = opts.Now, opts.FindingsTTL, opts.Logger
+	r.views = map[string]any{}
+}
+
+// Base is the path of the repository's matrix page; the other pages are
+// below it.
+func (r *Repository) Base() string {
+	return "/r/" + url.PathEscape(r.Owner) + "/" + url.PathEscape(r.Name) + "/"
+}
+
+// FullName is "owner/name".
+func (r *Repository) FullName() string { return r.Owner + "/" + r.Name }
+
+// Snapshot is what the dashboard derived from one head commit.
+type Snapshot struct {
+	// Tip is the head commit; Branch its branch; TipTime its committer
+	// time.
+	Tip, Branch string
+	TipTime     time.Time
+	// Environments are in promotion order.
+	Environments []string
+	// Models are sorted by name.
+	Models []string
+	// Pins maps model, then environment, to the version pinned now.
+	Pins map[string]map[string]*audit.Pin
+	// Timeline is every pin over time, as audit.Timeline returns it.
+	Timeline []audit.Pin
+	// History is the audit's reconstruction.
+	History *audit.History
+	// Verified is true when GitHub verified the records.
+	Verified bool
+}
+
+// tip returns the current head commit, read from disk each time.
+func (r *Repository) tip() (string, error) {
+	repo, err := audit.OpenRepository(r.Path, audit.RepositoryOptions{})
+	if err != nil {
+		return "", err
+	}
+	defer repo.Close()
+	_, _, h, err := repo.ResolveRef(r.Ref)
+	if err != nil {
+		return "", err
+	}
+	return h.String(), nil
+}
+
+// Snapshot returns the snapshot of the current head, rebuilding it when the
+// head moved.
+func (r *Repository) Snapshot(ctx context.Context) (*Snapshot, error) {
+	tip, err := r.tip()
+	if err != nil {
+		return nil, fmt.Errorf("read the head of %s: %w", r.Path, err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.snap != nil && r.snap.Tip == tip {
+		return r.snap, nil
+	}
+	snap, err := r.build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.snap = snap
+	clear(r.views)
+	r.prs, r.driftCache, r.accessCache = nil, nil, nil
+	return snap, nil
+}
+
+// build reconstructs the history and derives the current pins.
+func (r *Repository) build(ctx context.Context) (*Snapshot, error) {
+	repo, err := audit.OpenRepository(r.Path, audit.RepositoryOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer repo.Close()
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	h, err := audit.Reconstruct(ctx, repo, audit.Options{Ref: r.Ref, CacheDir: r.CacheDir, Logger: logger, Reasons: true})
+	if err != nil {
+		return nil, err
+	}
+	snap := &Snapshot{Tip: h.Tip, Branch: h.Branch, TipTime: h.TipTime, Environments: h.Environments, History: h,
+		Pins: map[string]map[string]*audit.Pin{}}
+	if r.GitHub != nil {
+		if err := audit.Enrich(ctx, h.Records, r.reviewer(h.Branch)); err != nil {
+			return nil, fmt.Errorf("verify the history on GitHub: %w", err)
+		}
+		snap.Verified = true
+	}
+	snap.Timeline = audit.Timeline(h.Records, audit.Filter{})
+	for i := range snap.Timeline {
+		p := &snap.Timeline[i]
+		if !p.Until.IsZero() {
+			continue
+		}
+		row := snap.Pins[p.Model]
+		if row == nil {
+			row = map[string]*audit.Pin{}
+			snap.Pins[p.Model] = row
+			snap.Models = append(snap.Models, p.Model)
+		}
+		row[p.Environment] = p
+	}
+	sortStrings(snap.Models)
+	envs := map[string]bool{}
+	for _, e := range snap.Environments {
+		envs[e] = true
+	}
+	for _, row := range snap.Pins {
+		for e := range row {
+			if !envs[e] {
+				envs[e] = true
+				snap.Environments = append(snap.Environments, e)
+			}
+		}
+	}
+	return snap, nil
+}
+
+// cached is a value computed on demand and kept for a while.
+type cached[T any] struct {
+	value T
+	err   error
+	at    time.Time
+}
+
+// fresh reports whether c holds a value younger than ttl.
+func (c *cached[T]) fresh(now time.Time, ttl time.Duration) bool {
+	return c != nil && now.Sub(c.at) < ttl
+}
+
+// errNoGitHub says that a page needs GitHub and none is configured.
+var errNoGitHub = errors.New("no GitHub repository is configured")
