@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/example-org/promobot/internal/dashboard"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/webauth"
 )
@@ -177,4 +178,30 @@ func newDashboardAuth(c *dashboardAuthConfig, transport http.RoundTripper, logge
 	return webauth.New(webauth.Config{
 		GitHub: gh, BaseURL: c.url, Keys: c.keys, AccessTTL: c.accessTTL, Logger: logger,
 	})
+}
+
+// signInGate adapts the sign-in to the dashboard's Gate: a person sees a
+// repository while GitHub says they can read it, and its access review
+// while they administer it. An error (GitHub unreachable, no session)
+// makes the dashboard answer 503.
+type signInGate struct{ auth *webauth.Auth }
+
+// Access asks the sign-in what the person may see of owner/repo.
+func (g signInGate) Access(r *http.Request, owner, repo string) (dashboard.Access, error) {
+	p, err := g.auth.Permission(r, owner, repo)
+	if err != nil {
+		return dashboard.Access{}, err
+	}
+	return dashboard.Access{Login: p.Login, Read: p.Read, Admin: p.Admin}, nil
+}
+
+// withSignIn puts the sign-in into the dashboard's options: its gate, the
+// middleware sending people without a session to sign in and checking the
+// CSRF token of forms, and the /login, /oauth/callback and /logout routes.
+func withSignIn(opts dashboard.Options, auth *webauth.Auth) dashboard.Options {
+	opts.Gate = signInGate{auth: auth}
+	opts.Middleware = auth.Require
+	opts.Routes = auth.Routes
+	opts.Local = false
+	return opts
 }

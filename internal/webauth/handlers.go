@@ -13,11 +13,13 @@ import (
 	"github.com/example-org/promobot/internal/githubapi"
 )
 
-// Routes registers the sign-in routes: GET /login, GET /oauth/callback and
+// Routes registers the sign-in routes: GET /login, GET /oauth/callback,
+// GET /logout (a page asking to confirm, so a link can sign out) and
 // POST /logout.
 func (a *Auth) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+LoginPath, a.handleLogin)
 	mux.HandleFunc("GET "+CallbackPath, a.handleCallback)
+	mux.HandleFunc("GET "+LogoutPath, a.handleLogoutPage)
 	mux.HandleFunc("POST "+LogoutPath, a.handleLogout)
 }
 
@@ -259,6 +261,40 @@ func (a *Auth) handleLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, a.clearCookie(SessionCookie))
 	a.page(w, http.StatusOK, "Signed out", "You are signed out.", true)
+}
+
+var logoutTemplate = template.Must(template.New("logout").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign out · promobot</title>
+<link rel="stylesheet" href="/static/dashboard.css">
+</head>
+<body>
+<main>
+<h1>Sign out</h1>
+<p>Signed in as {{.Login}}.</p>
+<form method="post" action="/logout">
+<input type="hidden" name="csrf_token" value="{{.CSRF}}">
+<button type="submit">Sign out</button>
+</form>
+</main>
+</body>
+</html>
+`))
+
+// handleLogoutPage serves GET /logout: a form that signs out, carrying the
+// session's CSRF token, since signing out changes state and a link must not.
+func (a *Auth) handleLogoutPage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	s, err := a.sessionOf(r)
+	if err != nil {
+		a.page(w, http.StatusOK, "Signed out", "You are not signed in.", true)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = logoutTemplate.Execute(w, struct{ Login, CSRF string }{s.Login, s.CSRF})
 }
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>

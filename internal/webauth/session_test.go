@@ -177,7 +177,16 @@ func TestCSRFTokenBelongsToTheSession(t *testing.T) {
 func TestSignOut(t *testing.T) {
 	h := newHarness(t)
 	h.signIn(t, "/")
-	rec := h.do(t, http.MethodPost, LogoutPath, url.Values{CSRFField: {h.csrf(t)}}, nil)
+	page := h.do(t, http.MethodGet, LogoutPath, nil, nil)
+	token := h.csrf(t)
+	if page.Code != http.StatusOK || !strings.Contains(page.Body.String(), `<form method="post" action="/logout">`) ||
+		!strings.Contains(page.Body.String(), `name="csrf_token" value="`+token+`"`) {
+		t.Fatalf("GET /logout: %d %s", page.Code, page.Body)
+	}
+	if h.jar[SessionCookie] == nil {
+		t.Fatal("GET /logout signed out")
+	}
+	rec := h.do(t, http.MethodPost, LogoutPath, url.Values{CSRFField: {token}}, nil)
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "signed out") {
 		t.Fatalf("logout: %d %s", rec.Code, rec.Body)
 	}
