@@ -225,8 +225,10 @@ func TestDashboardSignInBrowser(t *testing.T) {
 	}
 	shot("dashboard-signin-refused.png")
 
-	// Sign out through the confirmation form.
-	run("sign out", chromedp.Navigate(d.server.URL+"/logout"),
+	// Sign out from the matrix's header, through the confirmation form.
+	run("sign out", chromedp.Navigate(d.server.URL+"/r/acme/models/"),
+		chromedp.WaitVisible(chromedp.CSS(`header a[href="/logout"]`)),
+		chromedp.Click(chromedp.CSS(`header a[href="/logout"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"] button`)),
 		chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/login"]`)))

@@ -49,8 +49,16 @@ func (a *Auth) Require(next http.Handler) http.Handler {
 				http.SetCookie(w, a.clearCookie(SessionCookie))
 			}
 			w.Header().Set("Cache-Control", "no-store")
+			login := LoginPath + "?" + url.Values{"next": {r.URL.RequestURI()}}.Encode()
+			if r.Header.Get("HX-Request") == "true" {
+				// A request htmx sent cannot follow a redirect to GitHub
+				// (another origin); htmx loads the whole page instead.
+				w.Header().Set("HX-Redirect", login)
+				a.page(w, http.StatusUnauthorized, "Sign-in required", "Sign in to continue.", true)
+				return
+			}
 			if r.Method == http.MethodGet || r.Method == http.MethodHead {
-				http.Redirect(w, r, LoginPath+"?"+url.Values{"next": {r.URL.RequestURI()}}.Encode(), http.StatusSeeOther)
+				http.Redirect(w, r, login, http.StatusSeeOther)
 				return
 			}
 			a.page(w, http.StatusUnauthorized, "Sign-in required", "Sign in to continue.", true)
@@ -275,7 +283,7 @@ var logoutTemplate = template.Must(template.New("logout").Parse(`<!DOCTYPE html>
 <main>
 <h1>Sign out</h1>
 <p>Signed in as {{.Login}}.</p>
-<form method="post" action="/logout">
+<form method="post" action="/logout" hx-boost="false">
 <input type="hidden" name="csrf_token" value="{{.CSRF}}">
 <button type="submit">Sign out</button>
 </form>
@@ -309,7 +317,7 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <main>
 <h1>{{.Title}}</h1>
 <p>{{.Message}}</p>
-{{if .SignIn}}<p><a href="/login">Sign in with GitHub</a></p>{{end}}
+{{if .SignIn}}<p><a href="/login" hx-boost="false">Sign in with GitHub</a></p>{{end}}
 </main>
 </body>
 </html>

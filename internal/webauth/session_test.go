@@ -179,7 +179,7 @@ func TestSignOut(t *testing.T) {
 	h.signIn(t, "/")
 	page := h.do(t, http.MethodGet, LogoutPath, nil, nil)
 	token := h.csrf(t)
-	if page.Code != http.StatusOK || !strings.Contains(page.Body.String(), `<form method="post" action="/logout">`) ||
+	if page.Code != http.StatusOK || !strings.Contains(page.Body.String(), `<form method="post" action="/logout" hx-boost="false">`) ||
 		!strings.Contains(page.Body.String(), `name="csrf_token" value="`+token+`"`) {
 		t.Fatalf("GET /logout: %d %s", page.Code, page.Body)
 	}

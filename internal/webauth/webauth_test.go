@@ -57,6 +57,13 @@ func TestSignIn(t *testing.T) {
 	if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control %q on a signed-in page", cc)
 	}
+	// A request htmx sends is told to load the sign-in as a whole page.
+	delete(h.jar, SessionCookie)
+	rec = h.do(t, http.MethodGet, "/r/acme/models/", nil, map[string]string{"HX-Request": "true"})
+	if rec.Code != http.StatusUnauthorized || rec.Header().Get("HX-Redirect") != "/login?next=%2Fr%2Facme%2Fmodels%2F" {
+		t.Errorf("htmx without a session: %d HX-Redirect %q", rec.Code, rec.Header().Get("HX-Redirect"))
+	}
+	h.signIn(t, "/")
 	// A repository GitHub hides from carol is one that does not exist.
 	for _, repo := range []string{"secret", "nonexistent"} {
 		if rec := h.do(t, http.MethodGet, "/r/acme/"+repo+"/", nil, nil); rec.Code != http.StatusNotFound {
@@ -159,7 +166,7 @@ func TestCallbackRefusals(t *testing.T) {
 			if h.jar[StateCookie] != nil {
 				t.Error("the state cookie survived a callback")
 			}
-			if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") || !strings.Contains(rec.Body.String(), `href="/login"`) {
+			if ct := rec.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/html") || !strings.Contains(rec.Body.String(), `href="/login" hx-boost="false"`) {
 				t.Errorf("the refusal is not a page offering to start again: %s %s", ct, rec.Body)
 			}
 		})
