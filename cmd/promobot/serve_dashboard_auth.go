@@ -18,19 +18,6 @@ import (
 	"github.com/example-org/promobot/internal/webauth"
 )
 
-// dashboardAuthEnv maps the dashboard's sign-in flags to their environment
-// variables; serveEnv lists them too.
-var dashboardAuthEnv = []struct{ flag, env string }{
-	{"dashboard-url", "PROMOBOT_DASHBOARD_URL"},
-	{"github-web-url", "GITHUB_SERVER_URL"},
-	{"oauth-client-id", "PROMOBOT_OAUTH_CLIENT_ID"},
-	{"oauth-client-secret", "PROMOBOT_OAUTH_CLIENT_SECRET"},
-	{"oauth-client-secret-file", "PROMOBOT_OAUTH_CLIENT_SECRET_FILE"},
-	{"session-keys", "PROMOBOT_SESSION_KEYS"},
-	{"session-keys-file", "PROMOBOT_SESSION_KEYS_FILE"},
-	{"dashboard-access-ttl", "PROMOBOT_DASHBOARD_ACCESS_TTL"},
-}
-
 // dashboardAuthFlags are the flags of the dashboard's GitHub sign-in.
 type dashboardAuthFlags struct {
 	url, githubWebURL              string
@@ -140,8 +127,9 @@ func githubWebURL(given, apiURL string) (string, error) {
 	return web.String(), nil
 }
 
-// readSecretFile returns the contents of a secret file without its final
-// newline. The error names the path, never the contents.
+// readSecretFile returns the contents of a secret file (the webhook
+// secrets, the client secret, the session keys) without its final newline.
+// The error names the path, never the contents.
 func readSecretFile(path string) (string, error) {
 	file, err := os.Open(path)
 	if err != nil {
