@@ -214,6 +214,10 @@ func TestLocalPath(t *testing.T) {
 		"/\\evil.example.com":      "/",
 		"https://evil.example.com": "/",
 		"relative":                 "/",
+		"/\t/evil.example.com":     "/",
+		"/\n/evil.example.com":     "/",
+		"/x/..\\evil":              "/",
+		"/r/acme/models/?q=a%20b":  "/r/acme/models/?q=a%20b",
 	}
 	for in, want := range tests {
 		if got := localPath(in); got != want {
