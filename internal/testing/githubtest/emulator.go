@@ -6,7 +6,9 @@
 // field names and status codes, paginates with Link headers, supports ETags
 // and conditional requests, emits rate-limit headers, records requests per
 // endpoint template and fails loudly on paths it does not know. Tests change
-// its state directly with methods such as OpenPR, Review and Merge.
+// its state directly with methods such as OpenPR, Review and Merge. It also
+// serves the OAuth web flow of the App's user authorization at GitHub's web
+// paths (oauth.go), signing in the user SetBrowserUser names.
 //
 // The core of the package does not import "testing"; the helpers in
 // testing.go accept the small TB interface instead.
