@@ -89,6 +89,7 @@ type serveFlags struct {
 	accessReviewIssue, driftIssue          bool
 	accessReviewInterval, driftInterval    time.Duration
 	driftReports                           string
+	dashboard                              dashboardServeFlags
 	dashboardAuth                          dashboardAuthFlags
 }
 
@@ -122,6 +123,7 @@ func (f *serveFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.driftReports, "drift-reports", "", "compare the scoring jobs' load reports in this store (file:DIR or azblob://ACCOUNT/CONTAINER/PREFIX, as resolve --report writes them) with the pins, and export the drift as metrics")
 	fl.BoolVar(&f.driftIssue, "drift-issue", false, "with --drift-reports, also keep one drift issue per repository (the App needs issues write)")
 	fl.DurationVar(&f.driftInterval, "drift-interval", driftmonitor.DefaultInterval, "how often each repository's drift is compared, with --drift-reports")
+	f.dashboard.register(fl)
 	f.dashboardAuth.register(fl)
 }
 
@@ -147,6 +149,9 @@ type serveConfig struct {
 	privateKey     []byte
 	webhookSecrets [][]byte
 	level          slog.Level
+	// dashboardAuth is the dashboard's sign-in, checked when
+	// --dashboard-addr is set.
+	dashboardAuth *dashboardAuthConfig
 }
 
 // check validates the flags and loads the private key. Every message names
@@ -230,6 +235,9 @@ func (f *serveFlags) check(e *env) (*serveConfig, error) {
 		}
 	}
 	checkGovernFlags(e, f, bad)
+	if f.dashboard.addr != "" {
+		c.dashboardAuth = f.dashboardAuth.check(f.githubURL, bad)
+	}
 	if c.flags.cacheDir == "" {
 		c.flags.cacheDir = defaultCacheDir(e)
 		if c.flags.cacheDir == "" {
@@ -414,8 +422,14 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 	if err != nil {
 		return usageError("serve: %v", err)
 	}
+	stopDashboard, err := startDashboard(ctx, e, c, apps, logger)
+	if err != nil {
+		_ = b.Shutdown(ctx)
+		return err
+	}
 	ln, err := net.Listen("tcp", c.flags.addr)
 	if err != nil {
+		_ = stopDashboard(ctx)
 		_ = b.Shutdown(ctx)
 		return usageError("serve: listen on %s: %v", c.flags.addr, err)
 	}
@@ -446,6 +460,9 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 	drainCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.flags.shutdownTimeout)
 	defer cancel()
 	httpErr := srv.Shutdown(drainCtx)
+	if err := stopDashboard(drainCtx); err != nil {
+		logger.Warn("dashboard connections cut at shutdown", "error", err)
+	}
 	queueErr := b.Shutdown(drainCtx)
 	if queueErr != nil {
 		logger.Warn("queued evaluations dropped at shutdown", "error", queueErr)

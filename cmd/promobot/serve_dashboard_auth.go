@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -183,13 +184,22 @@ func (g signInGate) Access(r *http.Request, owner, repo string) (dashboard.Acces
 	return dashboard.Access{Login: p.Login, Read: p.Read, Admin: p.Admin}, nil
 }
 
-// withSignIn puts the sign-in into the dashboard's options: its gate, the
-// middleware sending people without a session to sign in and checking the
-// CSRF token of forms, and the /login, /oauth/callback and /logout routes.
-func withSignIn(opts dashboard.Options, auth *webauth.Auth) dashboard.Options {
-	opts.Gate = signInGate{auth: auth}
-	opts.Middleware = auth.Require
-	opts.Routes = auth.Routes
-	opts.Local = false
-	return opts
+func init() { newDashboardSignIn = serveSignIn }
+
+// serveSignIn builds the served dashboard's GitHub sign-in from serve's
+// configuration: its gate, the middleware and the sign-in routes.
+func serveSignIn(_ context.Context, _ *env, c *serveConfig, _ *githubapi.Apps, logger *slog.Logger) (*dashboardSignIn, error) {
+	cfg := c.dashboardAuth
+	if cfg == nil {
+		var problems []string
+		cfg = c.flags.dashboardAuth.check(c.flags.githubURL, func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) })
+		if len(problems) > 0 {
+			return nil, usageError("serve: invalid configuration:\n  %s", strings.Join(problems, "\n  "))
+		}
+	}
+	auth, err := newDashboardAuth(cfg, nil, logger.With("component", "dashboard-sign-in"))
+	if err != nil {
+		return nil, usageError("serve: the dashboard's sign-in: %v", err)
+	}
+	return &dashboardSignIn{Gate: signInGate{auth: auth}, Middleware: auth.Require, Routes: auth.Routes}, nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -55,29 +56,21 @@ func newSignedInDashboard(t *testing.T) *signedInDashboard {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handler.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
 
-	keys := [][]byte{make([]byte, 32)}
-	copy(keys[0], "a session key for the browser test")
-	sessionKeys, err := webauth.NewKeys(keys...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var problems []string
-	cfg := (&dashboardAuthFlags{
+	flags := serveFlags{githubURL: h.Fixture.URL(), dashboardAuth: dashboardAuthFlags{
 		url: srv.URL, githubWebURL: h.Fixture.Server.URL, clientID: em.OAuthClientID(), clientSecret: "secret",
-		sessionKeys: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", accessTTL: time.Minute,
-	}).check(h.Fixture.URL(), func(format string, args ...any) { problems = append(problems, format) })
-	if len(problems) > 0 {
-		t.Fatalf("sign-in settings: %v", problems)
-	}
-	cfg.keys = sessionKeys
-	auth, err := newDashboardAuth(cfg, nil, nil)
+		sessionKeys: "YSBzZXNzaW9uIGtleSBmb3IgYnJvd3NlciB0ZXN0cyE=", accessTTL: time.Minute,
+	}}
+	signIn, err := newDashboardSignIn(t.Context(), nil, &serveConfig{flags: flags}, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := dashboard.New(withSignIn(dashboard.Options{Repositories: []*dashboard.Repository{
-		{Owner: audittest.Owner, Name: audittest.Name, Path: h.Path, CacheDir: t.TempDir(), GitHub: client},
-		{Owner: audittest.Owner, Name: "secret", Path: h.Path, CacheDir: t.TempDir()},
-	}}, auth))
+	d, err := dashboard.New(dashboard.Options{
+		Gate: signIn.Gate, Middleware: signIn.Middleware, Routes: signIn.Routes,
+		Repositories: []*dashboard.Repository{
+			{Owner: audittest.Owner, Name: audittest.Name, Path: h.Path, CacheDir: t.TempDir(), GitHub: client},
+			{Owner: audittest.Owner, Name: "secret", Path: h.Path, CacheDir: t.TempDir()},
+		},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,10 +21,13 @@ type metricChange struct {
 	From, To string
 }
 
-// metricsOf reads, for each record that pins a version, the metrics of its
-// manifest and returns those that differ from the environment's previous
+// explain reads, for each record that pins a version, its manifest: it
+// fills in the record's ticket and rationale, as the audit's Reasons option
+// would, and returns the metrics that differ from the environment's previous
 // pin, one list per record. A manifest that cannot be read yields none.
-func (r *Repository) metricsOf(ctx context.Context, records []audit.Record) [][]metricChange {
+// Reading only one model's manifests keeps the matrix, which needs none of
+// this, fast.
+func (r *Repository) explain(ctx context.Context, records []audit.Record) [][]metricChange {
 	out := make([][]metricChange, len(records))
 	repo, err := gitrepo.Open(r.Path)
 	if err != nil {
@@ -40,10 +43,12 @@ func (r *Repository) metricsOf(ctx context.Context, records []audit.Record) [][]
 			delete(last, rec.Environment)
 			continue
 		}
-		now := readMetrics(repo, rec.Commit, rec.Path)
-		if now == nil {
+		doc := readManifest(repo, rec.Commit, rec.Path)
+		if doc == nil {
 			continue
 		}
+		records[i].Ticket, records[i].Rationale = doc.Approval.Ticket, doc.Approval.Rationale
+		now := doc.Metrics
 		before := last[rec.Environment]
 		names := slices.Sorted(maps.Keys(now))
 		for name := range before {
@@ -71,8 +76,17 @@ func (r *Repository) metricsOf(ctx context.Context, records []audit.Record) [][]
 	return out
 }
 
-// readMetrics reads the metrics of the manifest at path in commit.
-func readMetrics(repo *gitrepo.Repo, commit, path string) map[string]float64 {
+// manifestReasons is the part of a manifest the timeline shows.
+type manifestReasons struct {
+	Metrics  map[string]float64 `yaml:"metrics"`
+	Approval struct {
+		Ticket    string `yaml:"ticket"`
+		Rationale string `yaml:"rationale"`
+	} `yaml:"approval"`
+}
+
+// readManifest reads the manifest at path in commit.
+func readManifest(repo *gitrepo.Repo, commit, path string) *manifestReasons {
 	fsys, err := repo.FS(plumbing.NewHash(commit))
 	if err != nil {
 		return nil
@@ -81,14 +95,12 @@ func readMetrics(repo *gitrepo.Repo, commit, path string) map[string]float64 {
 	if err != nil {
 		return nil
 	}
-	var doc struct {
-		Metrics map[string]float64 `yaml:"metrics"`
-	}
+	var doc manifestReasons
 	if yaml.Unmarshal(data, &doc) != nil {
 		return nil
 	}
 	if doc.Metrics == nil {
 		doc.Metrics = map[string]float64{}
 	}
-	return doc.Metrics
+	return &doc
 }

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"bytes"
 	"context"
+	"html/template"
 	"net/http"
 	"slices"
 	"strings"
@@ -28,6 +29,8 @@ type matrixView struct {
 	DriftChecked bool
 	DriftProblem string
 	Attested     bool
+	// Table is the rendered table, kept with the view.
+	Table template.HTML
 }
 
 type matrixRow struct {
@@ -53,13 +56,17 @@ func (s *Server) matrix(w http.ResponseWriter, r *http.Request, repo *Repository
 	key := "matrix|" + df.at.String()
 	view, ok := cachedView[*matrixView](repo, snap, key)
 	if !ok {
-		view = s.matrixView(r.Context(), repo, snap, df)
+		if view, err = s.matrixView(r.Context(), repo, snap, df); err != nil {
+			s.opts.Logger.Error("dashboard: render", "page", "matrix", "err", err)
+			http.Error(w, "the page could not be rendered", http.StatusInternalServerError)
+			return
+		}
 		keepView(repo, snap, key, view)
 	}
 	s.render(w, r, http.StatusOK, "matrix", page{Title: repo.FullName(), Repo: repo, Access: access, Nav: "matrix", Data: view})
 }
 
-func (s *Server) matrixView(ctx context.Context, repo *Repository, snap *Snapshot, df finding[drift.Result]) *matrixView {
+func (s *Server) matrixView(ctx context.Context, repo *Repository, snap *Snapshot, df finding[drift.Result]) (*matrixView, error) {
 	view := &matrixView{Snap: snap, DriftChecked: df.value != nil, DriftProblem: df.problem, Attested: repo.Attestations != nil}
 	view.Rows = make([]matrixRow, 0, len(snap.Models))
 	for _, m := range snap.Models {
@@ -76,7 +83,8 @@ func (s *Server) matrixView(ctx context.Context, repo *Repository, snap *Snapsho
 		}
 		view.Rows = append(view.Rows, row)
 	}
-	return view
+	view.Table, view.Rows = matrixTable(repo, view), nil
+	return view, nil
 }
 
 // modelView is one model's timeline.
@@ -118,8 +126,8 @@ func (repo *Repository) modelView(ctx context.Context, snap *Snapshot, name stri
 	for _, env := range snap.Environments {
 		view.Current = append(view.Current, cellView{Environment: env, Pin: snap.Pins[name][env]})
 	}
-	records := (audit.Filter{Models: []string{name}}).Apply(snap.History.Records)
-	metrics := repo.metricsOf(ctx, records)
+	records := slices.Clone((audit.Filter{Models: []string{name}}).Apply(snap.History.Records))
+	metrics := repo.explain(ctx, records)
 	for i := len(records) - 1; i >= 0; i-- {
 		view.Events = append(view.Events, event{Record: records[i], Metrics: metrics[i]})
 	}

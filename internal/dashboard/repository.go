@@ -2,6 +2,10 @@ package dashboard
 
 import (
 	"context"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +17,7 @@ import (
 	"github.com/example-org/promobot/internal/accessreview"
 	"github.com/example-org/promobot/internal/audit"
 	"github.com/example-org/promobot/internal/drift"
+	"github.com/example-org/promobot/internal/gitrepo"
 )
 
 // Repository is one repository the dashboard shows, read from a local git
@@ -40,10 +45,13 @@ type Repository struct {
 	// Drift, when set, is where scoring jobs report what they loaded.
 	Drift drift.Store
 
+	git *git.Repository        // opened on the first build
+	ref plumbing.ReferenceName // the branch read
+
 	now         func() time.Time
 	ttl         time.Duration
 	logger      *slog.Logger
-	mu          sync.Mutex // guards the fields below and serialises rebuilds
+	mu          sync.Mutex // guards git, ref and the fields below, and serialises rebuilds
 	snap        *Snapshot
 	views       map[string]any
 	prs         *cached[[]PullRequest]
@@ -92,35 +100,31 @@ type Snapshot struct {
 	Verified bool
 }
 
-// tip returns the current head commit, read from disk each time.
-func (r *Repository) tip() (string, error) {
-	repo, err := audit.OpenRepository(r.Path, audit.RepositoryOptions{})
-	if err != nil {
-		return "", err
-	}
-	defer repo.Close()
-	_, _, h, err := repo.ResolveRef(r.Ref)
-	if err != nil {
-		return "", err
-	}
-	return h.String(), nil
-}
-
 // Snapshot returns the snapshot of the current head, rebuilding it when the
-// head moved.
+// head moved. The first build resolves the branch as the audit does; later
+// calls read only that reference, from disk each time, so that a fetch into
+// the mirror is seen at once.
 func (r *Repository) Snapshot(ctx context.Context) (*Snapshot, error) {
-	tip, err := r.tip()
-	if err != nil {
-		return nil, fmt.Errorf("read the head of %s: %w", r.Path, err)
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.snap != nil && r.snap.Tip == tip {
-		return r.snap, nil
+	if r.snap != nil {
+		ref, err := r.git.Reference(r.ref, true)
+		if err != nil {
+			return nil, fmt.Errorf("read the head of %s: %w", r.Path, err)
+		}
+		if ref.Hash().String() == r.snap.Tip {
+			return r.snap, nil
+		}
 	}
 	snap, err := r.build(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if r.git == nil {
+		if r.git, err = gitrepo.OpenGit(r.Path); err != nil {
+			return nil, err
+		}
+		r.ref = plumbing.ReferenceName(snap.History.Ref)
 	}
 	r.snap = snap
 	clear(r.views)
@@ -136,7 +140,7 @@ func (r *Repository) build(ctx context.Context) (*Snapshot, error) {
 	}
 	defer repo.Close()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h, err := audit.Reconstruct(ctx, repo, audit.Options{Ref: r.Ref, CacheDir: r.CacheDir, Logger: logger, Reasons: true})
+	h, err := audit.Reconstruct(ctx, repo, audit.Options{Ref: r.Ref, CacheDir: r.CacheDir, Logger: logger})
 	if err != nil {
 		return nil, err
 	}

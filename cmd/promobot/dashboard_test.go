@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/example-org/promobot/internal/testing/audittest"
+)
+
+// runDashboardCLI runs "promobot dashboard" until ctx ends.
+func runDashboardCLI(ctx context.Context, stdout, stderr io.Writer, vars map[string]string, args ...string) int {
+	e := &env{
+		stdin: strings.NewReader(""), stdout: stdout, stderr: stderr,
+		getenv: func(k string) string { return vars[k] },
+		getwd:  os.Getwd,
+	}
+	return run(ctx, append([]string{"dashboard"}, args...), e)
+}
+
+func TestDashboardRefusesNonLoopbackAddresses(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:8090", ":8090", "192.0.2.1:8090", "localhost:8090", "[::]:8090", "example.com:80", "127.0.0.1"} {
+		t.Run(addr, func(t *testing.T) {
+			var stderr syncBuffer
+			if code := runDashboardCLI(t.Context(), io.Discard, &stderr, nil, "--repo", t.TempDir(), "--addr", addr); code != exitUsage {
+				t.Fatalf("exit %d, want %d; stderr:\n%s", code, exitUsage, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), "--addr") {
+				t.Errorf("stderr does not name --addr:\n%s", stderr.String())
+			}
+		})
+	}
+}
+
+var dashboardURL = regexp.MustCompile(`dashboard: (http://\S+/)`)
+
+func TestDashboardServesLocalRepository(t *testing.T) {
+	h := audittest.BuildHistory(t)
+	ctx, stop := context.WithCancel(t.Context())
+	defer stop()
+	var stdout, stderr syncBuffer
+	exited := make(chan int, 1)
+	go func() {
+		exited <- runDashboardCLI(ctx, &stdout, &stderr, map[string]string{"GITHUB_TOKEN": h.Token(t)},
+			"--repo", h.Path, "--cache-dir", t.TempDir(), "--addr", "127.0.0.1:0",
+			"--github-repo", audittest.Owner+"/"+audittest.Name, "--github-url", h.Fixture.URL())
+	}()
+	var base string
+	for deadline := time.Now().Add(30 * time.Second); base == ""; time.Sleep(20 * time.Millisecond) {
+		if m := dashboardURL.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+		}
+		select {
+		case code := <-exited:
+			t.Fatalf("exited %d before listening:\n%s", code, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no dashboard address printed; stderr:\n%s", stderr.String())
+		}
+	}
+	resp, err := http.Get(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/r/acme/models/" {
+		t.Fatalf("GET %s = %d at %s", base, resp.StatusCode, resp.Request.URL)
+	}
+	for _, want := range []string{"forecaster", "1.2.0", "Pull requests and approvers are verified on GitHub"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the matrix lacks %q", want)
+		}
+	}
+	if resp.Header.Get("Content-Security-Policy") == "" {
+		t.Error("no Content-Security-Policy")
+	}
+	stop()
+	if code := <-exited; code != 0 {
+		t.Errorf("exit %d after the interrupt, want 0; stderr:\n%s", code, stderr.String())
+	}
+}
+
+// Until sign-in is configured, serve refuses to start the dashboard rather
+// than serve it to anyone.
+func TestDashboardServeFailsClosedWithoutSignIn(t *testing.T) {
+	vars := listenFailingVars(t)
+	vars["PROMOBOT_DASHBOARD_ADDR"] = "127.0.0.1:0"
+	if newDashboardSignIn != nil {
+		t.Skip("sign-in is configured in this build")
+	}
+	wantServeUsageError(t, vars, nil, nil, "--dashboard-addr (PROMOBOT_DASHBOARD_ADDR) needs GitHub sign-in")
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+
+	"github.com/spf13/pflag"
+
+	"github.com/example-org/promobot/internal/bot/mirror"
+	"github.com/example-org/promobot/internal/dashboard"
+	"github.com/example-org/promobot/internal/githubapi"
+)
+
+func init() {
+	serveEnv = append(serveEnv, struct{ flag, env string }{"dashboard-addr", "PROMOBOT_DASHBOARD_ADDR"})
+}
+
+// dashboardServeFlags are serve's dashboard flags.
+type dashboardServeFlags struct {
+	addr string
+}
+
+func (f *dashboardServeFlags) register(fl *pflag.FlagSet) {
+	fl.StringVar(&f.addr, "dashboard-addr", "", "serve the read-only dashboard, behind GitHub sign-in, on this address, a listener apart from the webhook's (empty: off; docs/dashboard.md)")
+}
+
+// dashboardSignIn is who may see what on the served dashboard: the gate,
+// the middleware that sends a person without a session to sign in, and the
+// sign-in routes.
+type dashboardSignIn struct {
+	Gate       dashboard.Gate
+	Middleware func(http.Handler) http.Handler
+	Routes     func(*http.ServeMux)
+}
+
+// newDashboardSignIn builds the sign-in from serve's configuration; the
+// sign-in's own file sets it. While it is nil, serve refuses to start the
+// dashboard: a dashboard without sign-in is served only on loopback, by
+// promobot dashboard.
+var newDashboardSignIn func(ctx context.Context, e *env, c *serveConfig, apps *githubapi.Apps, logger *slog.Logger) (*dashboardSignIn, error)
+
+// startDashboard starts the dashboard listener when --dashboard-addr is set
+// and returns how to stop it. It fails closed: without sign-in configured it
+// refuses to start (exit status 2) rather than serve pages to anyone.
+func startDashboard(ctx context.Context, e *env, c *serveConfig, apps *githubapi.Apps, logger *slog.Logger) (stop func(context.Context) error, err error) {
+	noop := func(context.Context) error { return nil }
+	addr := c.flags.dashboard.addr
+	if addr == "" {
+		return noop, nil
+	}
+	if newDashboardSignIn == nil {
+		return nil, usageError("serve: --dashboard-addr (PROMOBOT_DASHBOARD_ADDR) needs GitHub sign-in, which is not configured; the dashboard is not started (docs/dashboard.md)")
+	}
+	signIn, err := newDashboardSignIn(ctx, e, c, apps, logger)
+	if err != nil {
+		return nil, err
+	}
+	repos, err := servedRepositories(ctx, apps, c.flags.cacheDir)
+	if err != nil {
+		return nil, err
+	}
+	return listenDashboard(addr, signIn, repos, logger)
+}
+
+// listenDashboard serves the dashboard of repos on addr behind signIn.
+func listenDashboard(addr string, signIn *dashboardSignIn, repos []*dashboard.Repository, logger *slog.Logger) (func(context.Context) error, error) {
+	if signIn == nil || signIn.Gate == nil {
+		return nil, usageError("serve: the dashboard has no sign-in gate; it is not started")
+	}
+	srv, err := dashboard.New(dashboard.Options{
+		Gate: signIn.Gate, Middleware: signIn.Middleware, Routes: signIn.Routes,
+		Repositories: repos, Logger: logger.With("component", "dashboard"),
+	})
+	if err != nil {
+		return nil, usageError("serve: %v", err)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, usageError("serve: listen on --dashboard-addr %s: %v", addr, err)
+	}
+	hs := newDashboardHTTPServer(srv, logger)
+	go func() {
+		if err := hs.Serve(ln); err != nil && err != http.ErrServerClosed {
+			logger.Error("dashboard listener stopped", "error", err)
+		}
+	}()
+	logger.Info("dashboard listening", "addr", ln.Addr().String(), "repositories", len(repos))
+	return hs.Shutdown, nil
+}
+
+// servedRepositories lists the repositories of every installation, each
+// read from its mirror under cacheDir through its installation's client.
+func servedRepositories(ctx context.Context, apps *githubapi.Apps, cacheDir string) ([]*dashboard.Repository, error) {
+	ids, err := apps.InstallationIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*dashboard.Repository
+	for _, id := range ids {
+		client, err := apps.Installation(id)
+		if err != nil {
+			return nil, err
+		}
+		list, err := client.Repositories(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range list {
+			path, err := mirror.LocalPath(cacheDir, r.Owner+"/"+r.Name, r.CloneURL)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, &dashboard.Repository{Owner: r.Owner, Name: r.Name, Path: path, Ref: "refs/remotes/origin/" + r.DefaultBranch, GitHub: client})
+		}
+	}
+	return out, nil
+}
