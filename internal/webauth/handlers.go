@@ -285,7 +285,8 @@ var logoutTemplate = template.Must(template.New("logout").Parse(`<!DOCTYPE html>
 <link rel="stylesheet" href="/static/dashboard.css">
 </head>
 <body>
-<main>
+<header class="top"><a class="brand" href="/">promobot</a></header>
+<main id="main">
 <h1>Sign out</h1>
 <p>Signed in as {{.Login}}.</p>
 <form method="post" action="/logout" hx-boost="false">
@@ -319,7 +320,8 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <link rel="stylesheet" href="/static/dashboard.css">
 </head>
 <body>
-<main>
+<header class="top"><a class="brand" href="/">promobot</a></header>
+<main id="main">
 <h1>{{.Title}}</h1>
 <p>{{.Message}}</p>
 {{if .SignIn}}<p><a href="/login" hx-boost="false">Sign in with GitHub</a></p>{{end}}
