@@ -272,6 +272,14 @@ func TestRevokedTokenFailsClosed(t *testing.T) {
 	if rec := h.do(t, http.MethodGet, "/r/acme/models/", nil, nil); rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("with a revoked token: %d, want 503", rec.Code)
 	}
+	// The next request is sent to sign in again, and the cookie cleared.
+	if rec := h.do(t, http.MethodGet, "/r/acme/models/", nil, nil); rec.Code != http.StatusSeeOther || h.jar[SessionCookie] != nil {
+		t.Errorf("after GitHub refused the token: %d, session kept %v", rec.Code, h.jar[SessionCookie] != nil)
+	}
+	h.signIn(t, "/")
+	if rec := h.do(t, http.MethodGet, "/r/acme/models/", nil, nil); rec.Code != http.StatusOK {
+		t.Errorf("signed in again: %d", rec.Code)
+	}
 }
 
 func sessionRequest(h *harness) *http.Request {

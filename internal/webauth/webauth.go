@@ -106,6 +106,9 @@ type Auth struct {
 
 	mu     sync.Mutex
 	states map[string]time.Time // hashes of states already used, until they expire
+	// revoked holds hashes of user tokens GitHub no longer accepts, until
+	// the sessions holding them would have expired.
+	revoked map[string]time.Time
 }
 
 // New checks cfg and returns an Auth.
@@ -135,7 +138,7 @@ func New(cfg Config) (*Auth, error) {
 	return &Auth{
 		cfg: cfg, origin: origin, callback: origin + CallbackPath,
 		access: &accessCache{entries: map[string]accessEntry{}},
-		states: map[string]time.Time{},
+		states: map[string]time.Time{}, revoked: map[string]time.Time{},
 	}, nil
 }
 
@@ -210,10 +213,33 @@ func (a *Auth) sessionOf(r *http.Request) (*session, error) {
 	if err := json.Unmarshal(plain, &s); err != nil || s.Login == "" || s.Token == "" || s.CSRF == "" {
 		return nil, ErrNotSignedIn
 	}
-	if !a.cfg.Now().Before(time.Unix(s.Expires, 0)) {
+	if !a.cfg.Now().Before(time.Unix(s.Expires, 0)) || a.isRevoked(s.Token) {
 		return nil, ErrNotSignedIn
 	}
 	return &s, nil
+}
+
+// isRevoked reports whether GitHub refused token (401) since it was put in
+// a session.
+func (a *Auth) isRevoked(token string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, ok := a.revoked[hashOf(token)]
+	return ok
+}
+
+// revoke remembers that GitHub refused the session's token, so the person
+// is sent to sign in again rather than refused until the session ends.
+func (a *Auth) revoke(s *session) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	now := a.cfg.Now()
+	for h, exp := range a.revoked {
+		if !now.Before(exp) {
+			delete(a.revoked, h)
+		}
+	}
+	a.revoked[hashOf(s.Token)] = time.Unix(s.Expires, 0)
 }
 
 // Login returns the signed-in person's login, or "" without a session.
@@ -240,6 +266,11 @@ func (a *Auth) Permission(r *http.Request, owner, repo string) (Permission, erro
 		return Permission{Login: s.Login, Read: acc.Read, Admin: acc.Admin}, nil
 	}
 	acc, err := a.cfg.GitHub.RepoAccess(r.Context(), s.Token, owner, repo)
+	if apiErr := (*githubapi.Error)(nil); errors.As(err, &apiErr) && apiErr.Status == http.StatusUnauthorized {
+		// The person revoked the App's authorization, or the token
+		// expired: this request fails, the next one signs in again.
+		a.revoke(s)
+	}
 	if err != nil {
 		a.cfg.Logger.Warn("webauth: cannot ask GitHub what the user may see; refusing", "login", s.Login, "repo", owner+"/"+repo, "error", err)
 		return Permission{}, fmt.Errorf("webauth: ask GitHub what %s may see of %s/%s: %w", s.Login, owner, repo, err)
