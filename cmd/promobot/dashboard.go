@@ -151,7 +151,7 @@ func runDashboard(ctx context.Context, e *env, f *dashboardFlags) error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	if _, err := repo.Snapshot(ctx); err != nil {
+	if err := srv.Warm(ctx); err != nil {
 		return usageError("read %s: %v", root, err)
 	}
 	ln, err := net.Listen("tcp", f.addr)

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"regexp"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example-org/promobot/internal/dashboard"
 	"github.com/example-org/promobot/internal/testing/audittest"
 )
 
@@ -96,4 +99,66 @@ func TestDashboardServeFailsClosedWithoutSignIn(t *testing.T) {
 		t.Skip("sign-in is configured in this build")
 	}
 	wantServeUsageError(t, vars, nil, nil, "--dashboard-addr (PROMOBOT_DASHBOARD_ADDR) needs GitHub sign-in")
+}
+
+// The serve listener asks the sign-in's gate about every page: a person
+// who cannot read the repository gets 404, a gate that cannot answer 503,
+// and the sign-in's middleware and routes are in place.
+func TestDashboardServeListenerUsesTheGate(t *testing.T) {
+	h := audittest.BuildHistory(t)
+	repos := func() []*dashboard.Repository {
+		return []*dashboard.Repository{{Owner: audittest.Owner, Name: audittest.Name, Path: h.Path, CacheDir: t.TempDir()}}
+	}
+	signIn := func(access dashboard.Access, err error) *dashboardSignIn {
+		return &dashboardSignIn{
+			Gate: dashboard.GateFunc(func(*http.Request, string, string) (dashboard.Access, error) { return access, err }),
+			Middleware: func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					w.Header().Set("X-Signed-In", "yes")
+					next.ServeHTTP(w, r)
+				})
+			},
+			Routes: func(mux *http.ServeMux) {
+				mux.HandleFunc("GET /login", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "sign in") })
+			},
+		}
+	}
+	tests := []struct {
+		name   string
+		signIn *dashboardSignIn
+		path   string
+		status int
+	}{
+		{"reader", signIn(dashboard.Access{Login: "bob", Read: true}, nil), "/r/acme/models/", http.StatusOK},
+		{"not a reader", signIn(dashboard.Access{Login: "eve"}, nil), "/r/acme/models/", http.StatusNotFound},
+		{"gate error", signIn(dashboard.Access{}, errors.New("GitHub is down")), "/r/acme/models/", http.StatusServiceUnavailable},
+		{"sign-in route", signIn(dashboard.Access{}, nil), "/login", http.StatusOK},
+	}
+	logger := slog.New(slog.DiscardHandler)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			addr, stop, err := listenDashboard("127.0.0.1:0", tc.signIn, repos(), logger)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stop(context.Background())
+			resp, err := http.Get("http://" + addr.String() + tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.status {
+				t.Errorf("GET %s = %d, want %d", tc.path, resp.StatusCode, tc.status)
+			}
+			if resp.Header.Get("Content-Security-Policy") != dashboard.ContentSecurityPolicy {
+				t.Error("no Content-Security-Policy")
+			}
+			if tc.path != "/login" && resp.Header.Get("X-Signed-In") != "yes" {
+				t.Error("the sign-in middleware did not run")
+			}
+		})
+	}
+	if _, _, err := listenDashboard("127.0.0.1:0", nil, repos(), logger); err == nil {
+		t.Error("a dashboard without a gate was started")
+	}
 }

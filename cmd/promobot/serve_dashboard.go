@@ -61,24 +61,26 @@ func startDashboard(ctx context.Context, e *env, c *serveConfig, apps *githubapi
 	if err != nil {
 		return nil, err
 	}
-	return listenDashboard(addr, signIn, repos, logger)
+	_, stop, err = listenDashboard(addr, signIn, repos, logger)
+	return stop, err
 }
 
-// listenDashboard serves the dashboard of repos on addr behind signIn.
-func listenDashboard(addr string, signIn *dashboardSignIn, repos []*dashboard.Repository, logger *slog.Logger) (func(context.Context) error, error) {
+// listenDashboard serves the dashboard of repos on addr behind signIn and
+// returns the address it listens on and how to stop it.
+func listenDashboard(addr string, signIn *dashboardSignIn, repos []*dashboard.Repository, logger *slog.Logger) (net.Addr, func(context.Context) error, error) {
 	if signIn == nil || signIn.Gate == nil {
-		return nil, usageError("serve: the dashboard has no sign-in gate; it is not started")
+		return nil, nil, usageError("serve: the dashboard has no sign-in gate; it is not started")
 	}
 	srv, err := dashboard.New(dashboard.Options{
 		Gate: signIn.Gate, Middleware: signIn.Middleware, Routes: signIn.Routes,
 		Repositories: repos, Logger: logger.With("component", "dashboard"),
 	})
 	if err != nil {
-		return nil, usageError("serve: %v", err)
+		return nil, nil, usageError("serve: %v", err)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, usageError("serve: listen on --dashboard-addr %s: %v", addr, err)
+		return nil, nil, usageError("serve: listen on --dashboard-addr %s: %v", addr, err)
 	}
 	hs := newDashboardHTTPServer(srv, logger)
 	go func() {
@@ -87,7 +89,7 @@ func listenDashboard(addr string, signIn *dashboardSignIn, repos []*dashboard.Re
 		}
 	}()
 	logger.Info("dashboard listening", "addr", ln.Addr().String(), "repositories", len(repos))
-	return hs.Shutdown, nil
+	return ln.Addr(), hs.Shutdown, nil
 }
 
 // servedRepositories lists the repositories of every installation, each

@@ -1,9 +1,13 @@
 package dashboard
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
+
+	"github.com/example-org/promobot/internal/testing/audittest"
 )
 
 func TestDashboardPages(t *testing.T) {
@@ -25,7 +29,7 @@ func TestDashboardPages(t *testing.T) {
 		{"open promotions", "/r/acme/models/pulls", http.StatusOK, []string{
 			"Promote forecaster 1.2.0 to test", "1 more approval</strong> for <code>environments/test/forecaster.yaml</code> from @bob or @carol",
 		}},
-		{"findings", "/r/acme/models/findings", http.StatusOK, []string{"Drift is not checked", "Access review"}},
+		{"findings", "/r/acme/models/findings", http.StatusOK, []string{"Drift is not checked", "Access review", "gate-unsatisfiable"}},
 		{"unknown repository", "/r/acme/secret/", http.StatusNotFound, []string{"no such page"}},
 		{"unknown model", "/r/acme/models/models/nope", http.StatusNotFound, nil},
 		{"healthz", "/healthz", http.StatusOK, []string{"ok"}},
@@ -75,5 +79,24 @@ func TestDashboardGate(t *testing.T) {
 			}
 			contains(t, tc.path, body, tc.want)
 		})
+	}
+}
+
+// fixedAttestations answers the same status for every pin.
+type fixedAttestations struct{ status, detail string }
+
+func (f fixedAttestations) Status(context.Context, string, string, string) (string, string) {
+	return f.status, f.detail
+}
+
+func TestDashboardAttestationStatus(t *testing.T) {
+	h := audittest.BuildHistory(t)
+	repo := &Repository{Owner: "acme", Name: "models", Path: h.Path, CacheDir: t.TempDir(),
+		Attestations: fixedAttestations{"refused", `signed by "an untrusted key"`}}
+	srv := server(t, Options{Gate: AllowAll, Repositories: []*Repository{repo}, Local: true})
+	_, body, _ := get(t, srv, "/r/acme/models/")
+	contains(t, "the matrix", body, `<span class="flag bad" title="signed by &#34;an untrusted key&#34;">refused</span>`)
+	if strings.Contains(body, "Attestation status is not shown") {
+		t.Error("the matrix says attestations are not shown")
 	}
 }

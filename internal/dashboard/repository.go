@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"slices"
 	"sync"
 	"time"
 
@@ -96,8 +97,13 @@ type Snapshot struct {
 	Timeline []audit.Pin
 	// History is the audit's reconstruction.
 	History *audit.History
-	// Verified is true when GitHub verified the records.
-	Verified bool
+	// Verified is true when GitHub verified the records; VerifyProblem
+	// says why it could not, and the records then come from commit
+	// messages only.
+	Verified      bool
+	VerifyProblem string
+
+	built time.Time
 }
 
 // Snapshot returns the snapshot of the current head, rebuilding it when the
@@ -112,7 +118,9 @@ func (r *Repository) Snapshot(ctx context.Context) (*Snapshot, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read the head of %s: %w", r.Path, err)
 		}
-		if ref.Hash().String() == r.snap.Tip {
+		// A snapshot GitHub could not verify is rebuilt after the time to
+		// live, so that verification resumes once GitHub answers again.
+		if ref.Hash().String() == r.snap.Tip && (r.snap.VerifyProblem == "" || r.now().Sub(r.snap.built) < r.ttl) {
 			return r.snap, nil
 		}
 	}
@@ -146,11 +154,15 @@ func (r *Repository) build(ctx context.Context) (*Snapshot, error) {
 	}
 	snap := &Snapshot{Tip: h.Tip, Branch: h.Branch, TipTime: h.TipTime, Environments: h.Environments, History: h,
 		Pins: map[string]map[string]*audit.Pin{}}
+	snap.built = r.now()
 	if r.GitHub != nil {
-		if err := audit.Enrich(ctx, h.Records, r.reviewer(h.Branch)); err != nil {
-			return nil, fmt.Errorf("verify the history on GitHub: %w", err)
+		records := slices.Clone(h.Records)
+		if err := audit.Enrich(ctx, records, r.reviewer(h.Branch)); err != nil {
+			r.logger.Warn("dashboard: verify the history on GitHub", "repo", r.FullName(), "err", err)
+			snap.VerifyProblem = err.Error()
+		} else {
+			h.Records, snap.Verified = records, true
 		}
-		snap.Verified = true
 	}
 	snap.Timeline = audit.Timeline(h.Records, audit.Filter{})
 	for i := range snap.Timeline {

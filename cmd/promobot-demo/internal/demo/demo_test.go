@@ -58,6 +58,8 @@ func TestDemo(t *testing.T) {
 		"no GitHub API: promobot resolve with PROMOBOT_TRUSTED_KEYS -> elasticnet-ndx 2026.11.20-1, attested (verified)",
 		"refuses to load it (exit 4",
 		"no GitHub API: resolve refuses (exit 1)",
+		"promobot dashboard: what runs where, each model's timeline and the open promotions at http://127.0.0.1:",
+		"dashboard at http://127.0.0.1:",
 	} {
 		if !strings.Contains(log.String(), want) {
 			t.Errorf("demo output lacks %q:\n%s", want, log.String())

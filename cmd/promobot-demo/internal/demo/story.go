@@ -27,6 +27,8 @@ type story struct {
 	started time.Time
 	clone   string // the engineer's working copy
 	checks  int    // check-run summaries written so far
+	// dashboardURL is where promobot dashboard serves the demo repository.
+	dashboardURL string
 }
 
 // Run plays the whole story and returns an error as soon as a step does not
@@ -60,13 +62,17 @@ func Run(ctx context.Context, opts Options) (err error) {
 	if err := s.cloneWorkingCopy(ctx); err != nil {
 		return err
 	}
-	for _, step := range []func(context.Context) error{s.register, s.validate, s.promoteToTest, s.promoteToProd, s.attested, s.score, s.bypass, s.audit, s.offlineRefusal, s.governance} {
+	for _, step := range []func(context.Context) error{s.register, s.validate, s.promoteToTest, s.promoteToProd, s.attested, s.score, s.bypass, s.audit, s.offlineRefusal, s.governance, s.dashboard} {
 		if err := step(ctx); err != nil {
 			return err
 		}
 	}
-	s.say("done in %s; check-run summaries in %s, audit page in %s", time.Since(s.started).Round(100*time.Millisecond),
-		filepath.Join(opts.Out, "checks"), filepath.Join(opts.Out, "audit.html"))
+	s.say("done in %s; check-run summaries in %s, audit page in %s, dashboard at %s", time.Since(s.started).Round(100*time.Millisecond),
+		filepath.Join(opts.Out, "checks"), filepath.Join(opts.Out, "audit.html"), s.dashboardURL)
+	if opts.KeepDashboard != nil {
+		s.say("the dashboard stays up at %s until interrupted (Ctrl-C)", s.dashboardURL)
+		<-opts.KeepDashboard
+	}
 	return nil
 }
 

@@ -68,6 +68,9 @@ type Options struct {
 	Dir string
 	// Log receives one readable line per step.
 	Log io.Writer
+	// KeepDashboard, when set, keeps the services and the dashboard up
+	// after the story until it is closed (an interrupt).
+	KeepDashboard <-chan struct{}
 }
 
 // world holds the running services.
