@@ -44,6 +44,7 @@ const (
 	userTokenTTL          = 8 * time.Hour
 	refreshTokenExpiresIn = 15897600
 	oauthErrorsDocs       = "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-oauth-app-access-token-request-errors/"
+	authorizeErrorsDocs   = "https://docs.github.com/apps/managing-oauth-apps/troubleshooting-authorization-request-errors/"
 )
 
 // oauthState holds the codes of the OAuth web flow; nil until first used.
@@ -130,7 +131,7 @@ func (e *Emulator) handleAuthorize(w http.ResponseWriter, r *http.Request) int {
 	if !e.callbackAllowed(redirect) {
 		back.Set("error", "redirect_uri_mismatch")
 		back.Set("error_description", "The redirect_uri MUST match the registered callback URL for this application.")
-		back.Set("error_uri", oauthErrorsDocs+"#redirect-uri-mismatch")
+		back.Set("error_uri", authorizeErrorsDocs+"#redirect-uri-mismatch")
 		back.Set("state", q.Get("state"))
 		target.RawQuery = back.Encode()
 		http.Redirect(w, r, target.String(), http.StatusFound)
@@ -212,7 +213,9 @@ func (e *Emulator) handleOAuthAccessToken(w http.ResponseWriter, r *http.Request
 		return refuse("bad_verification_code", "The code passed is incorrect or expired.", "#bad-verification-code")
 	}
 	if ru := params.Get("redirect_uri"); ru != "" && ru != code.redirectURI {
-		return refuse("redirect_uri_mismatch", "The redirect_uri MUST match the registered callback URL for this application.", "#redirect-uri-mismatch")
+		return answer([][2]string{{"error", "redirect_uri_mismatch"},
+			{"error_description", "The redirect_uri MUST match the registered callback URL for this application."},
+			{"error_uri", authorizeErrorsDocs + "#redirect-uri-mismatch2"}})
 	}
 	delete(state.codes, params.Get("code"))
 	t := &token{value: randomToken("ghu_"), login: code.login, userToServer: true, expires: e.now().Add(userTokenTTL)}
