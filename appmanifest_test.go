@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
+
+	"github.com/example-org/promobot/internal/webauth"
 )
 
 func TestAppManifest(t *testing.T) {
@@ -22,10 +24,12 @@ func TestAppManifest(t *testing.T) {
 			URL    string `yaml:"url"`
 			Active bool   `yaml:"active"`
 		} `yaml:"hook_attributes"`
-		RedirectURL        string            `yaml:"redirect_url"`
-		Public             *bool             `yaml:"public"`
-		DefaultPermissions map[string]string `yaml:"default_permissions"`
-		DefaultEvents      []string          `yaml:"default_events"`
+		RedirectURL           string            `yaml:"redirect_url"`
+		CallbackURLs          []string          `yaml:"callback_urls"`
+		RequestOAuthOnInstall *bool             `yaml:"request_oauth_on_install"`
+		Public                *bool             `yaml:"public"`
+		DefaultPermissions    map[string]string `yaml:"default_permissions"`
+		DefaultEvents         []string          `yaml:"default_events"`
 	}
 	dec := yaml.NewDecoder(strings.NewReader(readRootFile(t, ".github/promobot-app.yml")))
 	dec.KnownFields(true)
@@ -37,6 +41,14 @@ func TestAppManifest(t *testing.T) {
 	}
 	if !strings.HasPrefix(m.HookAttributes.URL, "https://") || !strings.HasSuffix(m.HookAttributes.URL, "/webhook") || !m.HookAttributes.Active {
 		t.Errorf("hook_attributes %+v: want an active https URL ending in /webhook", m.HookAttributes)
+	}
+	// The dashboard's sign-in: one https callback ending in the path
+	// internal/webauth serves, and no sign-in forced on installers.
+	if len(m.CallbackURLs) != 1 || !strings.HasPrefix(m.CallbackURLs[0], "https://") || !strings.HasSuffix(m.CallbackURLs[0], webauth.CallbackPath) {
+		t.Errorf("callback_urls %v: want one https URL ending in %s", m.CallbackURLs, webauth.CallbackPath)
+	}
+	if m.RequestOAuthOnInstall == nil || *m.RequestOAuthOnInstall {
+		t.Error("request_oauth_on_install must be false: people authorize the App when they first sign in to the dashboard")
 	}
 	if m.Public == nil || *m.Public {
 		t.Error("public must be false: only the owning organization installs the App")

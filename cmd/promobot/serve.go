@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -39,6 +38,15 @@ var serveEnv = []struct{ flag, env string }{
 	{"webhook-secret", "PROMOBOT_WEBHOOK_SECRET"},
 	{"webhook-secret-file", "PROMOBOT_WEBHOOK_SECRET_FILE"},
 	{"github-url", "GITHUB_API_URL"},
+	// The dashboard's sign-in (serve_dashboard_auth.go).
+	{"dashboard-url", "PROMOBOT_DASHBOARD_URL"},
+	{"github-web-url", "GITHUB_SERVER_URL"},
+	{"oauth-client-id", "PROMOBOT_OAUTH_CLIENT_ID"},
+	{"oauth-client-secret", "PROMOBOT_OAUTH_CLIENT_SECRET"},
+	{"oauth-client-secret-file", "PROMOBOT_OAUTH_CLIENT_SECRET_FILE"},
+	{"session-keys", "PROMOBOT_SESSION_KEYS"},
+	{"session-keys-file", "PROMOBOT_SESSION_KEYS_FILE"},
+	{"dashboard-access-ttl", "PROMOBOT_DASHBOARD_ACCESS_TTL"},
 	{"check-name", "PROMOBOT_CHECK_NAME"},
 	{"workers", "PROMOBOT_WORKERS"},
 	{"queue-size", "PROMOBOT_QUEUE_SIZE"},
@@ -82,6 +90,7 @@ type serveFlags struct {
 	accessReviewInterval, driftInterval    time.Duration
 	driftReports                           string
 	dashboard                              dashboardServeFlags
+	dashboardAuth                          dashboardAuthFlags
 }
 
 func (f *serveFlags) register(fl *pflag.FlagSet) {
@@ -115,6 +124,7 @@ func (f *serveFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&f.driftIssue, "drift-issue", false, "with --drift-reports, also keep one drift issue per repository (the App needs issues write)")
 	fl.DurationVar(&f.driftInterval, "drift-interval", driftmonitor.DefaultInterval, "how often each repository's drift is compared, with --drift-reports")
 	f.dashboard.register(fl)
+	f.dashboardAuth.register(fl)
 }
 
 // fromEnv sets every flag not given on the command line from its
@@ -139,6 +149,9 @@ type serveConfig struct {
 	privateKey     []byte
 	webhookSecrets [][]byte
 	level          slog.Level
+	// dashboardAuth is the dashboard's sign-in, checked when
+	// --dashboard-addr is set.
+	dashboardAuth *dashboardAuthConfig
 }
 
 // check validates the flags and loads the private key. Every message names
@@ -222,6 +235,9 @@ func (f *serveFlags) check(e *env) (*serveConfig, error) {
 		}
 	}
 	checkGovernFlags(e, f, bad)
+	if f.dashboard.addr != "" {
+		c.dashboardAuth = f.dashboardAuth.check(f.githubURL, bad)
+	}
 	if c.flags.cacheDir == "" {
 		c.flags.cacheDir = defaultCacheDir(e)
 		if c.flags.cacheDir == "" {
@@ -261,25 +277,9 @@ const maxSecretFileBytes = 64 << 10
 // contents without the final newline, listed as for parseWebhookSecrets.
 // The error names the path, never the contents.
 func loadWebhookSecrets(path string) ([][]byte, error) {
-	file, err := os.Open(path)
+	text, err := readSecretFile(path)
 	if err != nil {
-		var pathErr *os.PathError
-		if errors.As(err, &pathErr) {
-			return nil, fmt.Errorf("read %s: %v", path, pathErr.Err)
-		}
-		return nil, fmt.Errorf("read %s: %v", path, err)
-	}
-	defer file.Close()
-	data, err := io.ReadAll(io.LimitReader(file, maxSecretFileBytes+1))
-	switch {
-	case err != nil:
-		return nil, fmt.Errorf("read %s: %v", path, err)
-	case len(data) > maxSecretFileBytes:
-		return nil, fmt.Errorf("%s is larger than %d bytes: not a secret file", path, maxSecretFileBytes)
-	}
-	text := strings.TrimSuffix(strings.TrimSuffix(string(data), "\n"), "\r")
-	if strings.TrimSpace(text) == "" {
-		return nil, fmt.Errorf("%s is empty", path)
+		return nil, err
 	}
 	secrets, err := parseWebhookSecrets(text)
 	if err != nil {

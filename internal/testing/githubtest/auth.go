@@ -132,8 +132,11 @@ func (e *Emulator) checkRepoAccess(c *call) error {
 	if r == nil {
 		return errors.New("unknown repository")
 	}
-	if c.token == nil || c.token.installation == 0 {
+	if c.token == nil {
 		return nil
+	}
+	if c.token.installation == 0 {
+		return e.checkUserRepoAccess(c.token, r)
 	}
 	for _, full := range e.tokenRepos(c.token) {
 		if strings.EqualFold(full, r.fullName()) {

@@ -313,6 +313,12 @@ func driveEveryEndpoint(t *testing.T, e *env, rec *recorder) {
 	wantStatus("installation repositories with a user token", resp, http.StatusForbidden)
 	_, _, err = app.Repositories.Get(ctx, org, repoName)
 	must("get repository", err)
+	_, _, err = alice.Repositories.Get(ctx, org, repoName)
+	must("get repository as a user", err)
+	_, _, err = alice.Users.Get(ctx, "")
+	must("the authenticated user", err)
+	_, resp, _ = app.Users.Get(ctx, "")
+	wantStatus("the authenticated user with an installation token", resp, http.StatusForbidden)
 
 	// A pull request with a modification, a rename, an addition and a
 	// deletion over two commits.

@@ -18,6 +18,9 @@ import (
 func (e *Emulator) handleGetRepo(c *call) response {
 	out := e.repoJSON(c.urls, c.repo())
 	out["network_count"], out["subscribers_count"] = 0, 0
+	if c.token != nil && c.token.installation == 0 {
+		out["permissions"] = e.userRepoPermissions(c.repo(), c.token.login)
+	}
 	return ok(out)
 }
 

@@ -6,7 +6,9 @@
 // field names and status codes, paginates with Link headers, supports ETags
 // and conditional requests, emits rate-limit headers, records requests per
 // endpoint template and fails loudly on paths it does not know. Tests change
-// its state directly with methods such as OpenPR, Review and Merge.
+// its state directly with methods such as OpenPR, Review and Merge. It also
+// serves the OAuth web flow of the App's user authorization at GitHub's web
+// paths (oauth.go), signing in the user SetBrowserUser names.
 //
 // The core of the package does not import "testing"; the helpers in
 // testing.go accept the small TB interface instead.
@@ -34,6 +36,15 @@ type Config struct {
 	AppPublicKey *rsa.PublicKey
 	// EmailLogins maps commit author and committer emails to GitHub logins.
 	EmailLogins map[string]string
+	// OAuthClientID is the App's OAuth client id for the web flow; empty
+	// means "Iv1." followed by the App id in hexadecimal.
+	OAuthClientID string
+	// OAuthClientSecret, when set, is the client secret the token endpoint
+	// demands; empty accepts any.
+	OAuthClientSecret string
+	// OAuthCallbackURL, when set, is the App's registered callback URL:
+	// the authorize page refuses other redirect URIs like GitHub does.
+	OAuthCallbackURL string
 	// RateLimit is the hourly request budget per token; zero means 5000.
 	RateLimit int
 	// Now returns the current time; nil means time.Now.
@@ -69,6 +80,9 @@ type Emulator struct {
 	// orgs holds child teams, organization members and invitations, and
 	// gone accounts (orgs.go); nil until first used.
 	orgs *orgState
+	// oauth holds the OAuth web flow's codes (oauth.go); nil until first
+	// used.
+	oauth *oauthState
 }
 
 // New returns an emulator with no repositories.

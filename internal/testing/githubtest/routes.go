@@ -41,6 +41,7 @@ func (e *Emulator) buildRoutes() []route {
 		newRoute("GET", "/orgs/{org}/invitations", authToken, e.handleOrgInvitations),
 		newRoute("GET", "/orgs/{org}/members/{username}", authToken, e.handleOrgMember),
 		newRoute("GET", "/users/{username}", authToken, e.handleGetUser),
+		newRoute("GET", "/user", authToken, e.handleGetAuthenticatedUser),
 
 		newRoute("GET", repo+"/contents", authToken, e.handleGetContents),
 		newRoute("GET", repo+"/contents/{path*}", authToken, e.handleGetContents),

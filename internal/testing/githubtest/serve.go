@@ -106,6 +106,13 @@ func (e *Emulator) serveHTTP(w http.ResponseWriter, r *http.Request) {
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if prefix == "" {
+		if template, status, served := e.serveOAuth(w, r, body); served {
+			e.counts[template]++
+			e.statusCounts[fmt.Sprintf("%s %d", template, status)]++
+			return
+		}
+	}
 	if !found {
 		e.unexpected = append(e.unexpected, r.Method+" "+r.URL.Path)
 		e.cfg.Logger.Warn("githubtest: unexpected request", "method", r.Method, "path", r.URL.Path)

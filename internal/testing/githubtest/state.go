@@ -63,6 +63,9 @@ type token struct {
 	login        string   // acting user
 	repos        []string // full names; nil means all of the installation's
 	expires      time.Time
+	// userToServer marks a user access token of the App from the OAuth web
+	// flow: it reaches only repositories the App is installed on.
+	userToServer bool
 }
 
 type team struct {
