@@ -72,6 +72,15 @@ func gateScenarios() []Scenario {
 	s = gatedPromotion("metrics: a value below the minimum fails", "0.57", "0.01")
 	add(s, evaluate.VerdictFail, "r2 0.5667 is below the minimum 0.57")
 
+	s = gatedPromotion("metrics: an exception names each failed bound of the gates it overrides", "0.57", "0.005")
+	s.Base[".github/promobot.yaml"] = Replace(GatedPolicy("0.57", "0.005"), "        max: 0.0135\n", "        max: 0.012\n")
+	s.Labels = []string{ExceptionLabel}
+	s.Reviews = Approve("mara", "rita", "pat")
+	add(s, evaluate.VerdictFail, "Overridden by the label metric-exception: r2, rmse; governance approvals 1/2 by @pat:",
+		"r2 (min): candidate 0.5667, bound 0.57",
+		"r2 (incumbent): candidate 0.5667, bound 0.5695 (incumbent 0.5745)",
+		"rmse (max): candidate 0.0126, bound 0.012")
+
 	s = gatedPromotion("metrics: a gated metric the candidate lacks fails", "0.55", "0.01")
 	s.Base[".github/promobot.yaml"] = Replace(GatedPolicy("0.55", "0.01"), "    metricGateExceptions:", "      sharpe:\n        min: 1\n    metricGateExceptions:")
 	add(s, evaluate.VerdictFail, "version 2026.11.13-2 of lasso-spx does not report sharpe, which prod gates")
@@ -108,7 +117,8 @@ func gateScenarios() []Scenario {
 	s.Reviews = Approve("mara", "rita", "pat", "paula")
 	add(s, evaluate.VerdictPass, "PASS: all rules pass, 2/2 approvals, 2/2 governance approvals",
 		"overridden: r2 0.5667 is worse than the incumbent",
-		"Overridden by the label metric-exception: r2; governance approvals 2/2 by @pat, @paula")
+		"Overridden by the label metric-exception: r2; governance approvals 2/2 by @pat, @paula:",
+		"r2 (incumbent): candidate 0.5667, bound 0.5695 (incumbent 0.5745)")
 
 	s = gatedPromotion("metrics: warn mode reports a regression without blocking", "0.55", "0.005")
 	s.Base[".github/promobot.yaml"] = GatedPolicy("0.55", "0.005") + "rules:\n  metrics: warn\n"
