@@ -52,3 +52,18 @@ func TestAuditMetricException(t *testing.T) {
 		t.Errorf("the exported log lacks the one metric exception %s:\n%s", want, data)
 	}
 }
+
+// TestAuditStatsCountsMetricExceptions checks that audit --stats counts the
+// change let through by a metric gate exception.
+func TestAuditStatsCountsMetricExceptions(t *testing.T) {
+	h := audittest.BuildGatedHistory(t)
+	f := &auditFixture{h: h, github: []string{"--github-repo", audittest.Owner + "/" + audittest.Name, "--github-url", h.Fixture.URL(), "--github-token", h.Token(t)}}
+	res := f.run(t, t.TempDir(), append([]string{"audit", "--stats", "--env", "prod", "--format", "json"}, f.github...)...)
+	if res.code != exitOK {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	assertSchema(t, "audit-stats-output.schema.json", res.stdout)
+	if !strings.Contains(res.stdout, `"metric-gate": 1`) {
+		t.Errorf("the stats do not count the metric exception:\n%s", res.stdout)
+	}
+}
