@@ -133,6 +133,7 @@ func Reconstruct(ctx context.Context, repo *Repository, opts Options) (*History,
 	h.Records = classify(commits, order, from)
 	markFreezes(h.Records, freezes)
 	markExceptionLabels(h.Records, labels)
+	repo.markFailedGates(h.Records, labels)
 	markUnverified(h.Records)
 	if given := cmp.Or(opts.JudgeFrom, policyJudge); given != "" {
 		if h.JudgeFrom, err = repo.resolveJudgePoint(given); err != nil {

@@ -16,6 +16,8 @@ package audit
 import (
 	"fmt"
 	"time"
+
+	"github.com/example-org/promobot/internal/evaluate"
 )
 
 // Kind classifies a manifest change.
@@ -115,14 +117,24 @@ type Record struct {
 	// policy at the audited tip names it, which Enrich looks for on the
 	// pull request; it is not part of the output.
 	ExceptionLabel string `json:"-"`
+	// FailedGates are the bounds of the environment's metric gates the
+	// change fails, as the policy at the audited tip declares them, which
+	// Enrich reports when the pull request carried ExceptionLabel; it is
+	// not part of the output.
+	FailedGates []evaluate.GateFailure `json:"-"`
 }
 
 // MetricException says that a change's failing metric gates were let
-// through by the environment's exception label. Which gates failed is in
-// the check run's summary and JSON output at merge.
+// through by the environment's exception label, which gates and with whose
+// approval.
 type MetricException struct {
 	// Label is the exception label the pull request carried.
 	Label string `json:"label"`
+	// Gates are the bounds of the environment's metric gates (as the policy
+	// at the audited tip declares them) that the change fails: metric,
+	// gate (min, max, incumbent or missing), candidate, bound and
+	// incumbent values. Empty when none fails under that policy.
+	Gates []evaluate.GateFailure `json:"gates,omitempty"`
 	// Approvers are the approvers of that pull request: whose approval,
 	// governance approvals from the policy file's owners included, let
 	// the gates be overridden.

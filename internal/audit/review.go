@@ -273,7 +273,7 @@ func applyVerdict(rec *Record, v Verdict) {
 	rec.MetricException = nil
 	if pr := v.PullRequest; pr != nil && rec.ExceptionLabel != "" &&
 		slices.ContainsFunc(pr.Labels, func(l string) bool { return strings.EqualFold(l, rec.ExceptionLabel) }) {
-		rec.MetricException = &MetricException{Label: rec.ExceptionLabel, Approvers: slices.Clone(pr.Approvers)}
+		rec.MetricException = &MetricException{Label: rec.ExceptionLabel, Gates: slices.Clone(rec.FailedGates), Approvers: slices.Clone(pr.Approvers)}
 	}
 	if rec.BeforeJudging {
 		rec.Bypass, rec.BypassReason = false, ""

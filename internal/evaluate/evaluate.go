@@ -128,6 +128,7 @@ func Evaluate(in *Input) *Result {
 		e.runStage(stageTree, e.fileCheck(f))
 	}
 	e.runChange()
+	e.exceptionApprovers()
 	e.finish()
 	return e.res
 }

@@ -97,6 +97,8 @@ var goldenScenarios = map[string]string{
 	"metric_rollback":             "metrics: a rollback is exempt from the incumbent comparison",
 	"metric_exception":            "metrics: an exception with governance approvals passes",
 	"metric_exception_ungoverned": "metrics: an exception without governance approvals fails",
+	"metric_exception_bounds":     "metrics: an exception names each failed bound of the gates it overrides",
+	"rationale_tier":              "rationale: a risk tier raises the environment's minimum length",
 	"rationale_copied":            "rationale: a rationale copied along with the manifest does not count",
 }
 

@@ -82,7 +82,10 @@ func writeGatesMarkdown(b *bytes.Buffer, r *Result, p Promotion) {
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", mdText(g.Metric), formatMetric(g.Candidate), formatMetric(g.Incumbent), mdText(g.Bound), verdict)
 	}
 	if p.Exception != nil {
-		fmt.Fprintf(b, "\n%s.\n", exceptionSummary(r, p, func(s string) string { return mdCode(s) }))
+		fmt.Fprintf(b, "\n%s:\n\n", exceptionSummary(r, p, func(s string) string { return mdCode(s) }))
+		for _, x := range p.Exception.Overridden {
+			fmt.Fprintf(b, "- %s\n", mdText(x.String()))
+		}
 	}
 }
 
@@ -102,6 +105,9 @@ func writeGatesText(tw *tabwriter.Writer, r *Result, p Promotion) {
 	}
 	tw.Flush()
 	if p.Exception != nil {
-		fmt.Fprintf(tw, "  %s\n", exceptionSummary(r, p, func(s string) string { return s }))
+		fmt.Fprintf(tw, "  %s:\n", exceptionSummary(r, p, func(s string) string { return s }))
+		for _, x := range p.Exception.Overridden {
+			fmt.Fprintf(tw, "    %s\n", oneLine(x.String()))
+		}
 	}
 }

@@ -61,6 +61,28 @@ type MetricException struct {
 	Label string `json:"label"`
 	// Gates are the overridden metrics, in gate order.
 	Gates []string `json:"gates"`
+	// Overridden are the bounds of those gates that failed: which gate
+	// (min, max, incumbent, missing) with the candidate's and the bound's
+	// values.
+	Overridden []GateFailure `json:"overridden"`
+	// Approvers are the governance approvers whose approval counted for
+	// the exception, sorted; empty while it has none.
+	Approvers []string `json:"approvers"`
+}
+
+// exceptionApprovers copies into each metric exception the governance
+// approvers of its file, once the approvals are counted.
+func (e *evaluation) exceptionApprovers() {
+	for i := range e.res.Promotions {
+		p := &e.res.Promotions[i]
+		if p.Exception == nil {
+			continue
+		}
+		p.Exception.Approvers = []string{}
+		if g := exceptionApproval(e.res, *p); g != nil {
+			p.Exception.Approvers = append(p.Exception.Approvers, g.Approvers...)
+		}
+	}
 }
 
 // GovernanceMetricException is the governance reason of a change whose
@@ -88,6 +110,7 @@ func (e *evaluation) checkMetrics(c *fileCheck) {
 	overriding := label != "" && e.hasLabel(label)
 	var gates []MetricGateResult
 	var overridden []string
+	var failed []GateFailure
 	applied := 0
 	for _, g := range env.MetricGates {
 		if !g.AppliesTo(f.model) {
@@ -101,17 +124,23 @@ func (e *evaluation) checkMetrics(c *fileCheck) {
 		if v, ok := incumbent[g.Metric]; ok && incumbentVersion != "" {
 			r.Incumbent = &v
 		}
+		var base map[string]float64
+		if incumbentVersion != "" {
+			base = incumbent
+		}
+		failures := MetricGateFailures(g, m.Metrics, base, f.kind == KindRollback)
 		var problems, notes []string
-		switch {
-		case r.Candidate == nil:
-			problems = append(problems, fmt.Sprintf("version %s of %s does not report %s, which %s gates", m.Version, f.model, g.Metric, env.Name))
-		default:
-			x := *r.Candidate
-			if g.Min != nil && x < *g.Min {
-				problems = append(problems, fmt.Sprintf("%s %s is below the minimum %s", g.Metric, number(x), number(*g.Min)))
-			}
-			if g.Max != nil && x > *g.Max {
-				problems = append(problems, fmt.Sprintf("%s %s is above the maximum %s", g.Metric, number(x), number(*g.Max)))
+		for _, x := range failures {
+			switch x.Gate {
+			case GateMissing:
+				problems = append(problems, fmt.Sprintf("version %s of %s does not report %s, which %s gates", m.Version, f.model, g.Metric, env.Name))
+			case GateMin:
+				problems = append(problems, fmt.Sprintf("%s %s is below the minimum %s", g.Metric, number(*x.Candidate), number(*x.Bound)))
+			case GateMax:
+				problems = append(problems, fmt.Sprintf("%s %s is above the maximum %s", g.Metric, number(*x.Candidate), number(*x.Bound)))
+			case GateIncumbent:
+				problems = append(problems, fmt.Sprintf("%s %s is worse than the incumbent %s's %s beyond the tolerance (limit %s)",
+					g.Metric, number(*x.Candidate), incumbentVersion, number(*x.Incumbent), number(*x.Bound)))
 			}
 		}
 		if g.Incumbent != nil {
@@ -122,9 +151,6 @@ func (e *evaluation) checkMetrics(c *fileCheck) {
 				notes = append(notes, fmt.Sprintf("%s pins no version of %s at the base, so there is no incumbent to compare with", env.Name, f.model))
 			case r.Incumbent == nil:
 				notes = append(notes, fmt.Sprintf("the incumbent %s does not report %s, so the comparison is skipped", incumbentVersion, g.Metric))
-			case r.Candidate != nil && !g.Incumbent.Accepts(*r.Candidate, *r.Incumbent):
-				problems = append(problems, fmt.Sprintf("%s %s is worse than the incumbent %s's %s beyond the tolerance (limit %s)",
-					g.Metric, number(*r.Candidate), incumbentVersion, number(*r.Incumbent), number(g.Incumbent.Limit(*r.Incumbent))))
 			}
 		}
 		r.Note = strings.Join(append(problems, notes...), "; ")
@@ -139,6 +165,7 @@ func (e *evaluation) checkMetrics(c *fileCheck) {
 		case overriding:
 			r.Verdict, id = GateOverridden, "metric-exception"
 			overridden = append(overridden, g.Metric)
+			failed = append(failed, failures...)
 			gov := e.pol.Governance.Approvals
 			msg = fmt.Sprintf("%s; overridden by the label %s, so %d governance %s from the owners of %s are needed besides %s's own %d",
 				strings.Join(problems, "; "), label, gov, plural(gov, "approval", "approvals"), policy.Path, env.Name, env.Approvals)
@@ -171,7 +198,7 @@ func (e *evaluation) checkMetrics(c *fileCheck) {
 		if p := &e.res.Promotions[i]; p.File == f.path {
 			p.Gates, p.ExceptionLabel = gates, label
 			if f.metricException {
-				p.Exception = &MetricException{Label: label, Gates: overridden}
+				p.Exception = &MetricException{Label: label, Gates: overridden, Overridden: failed}
 			}
 		}
 	}

@@ -54,6 +54,9 @@ func (e *evaluation) checkTier(c *fileCheck) {
 				asks = append(asks, r.name)
 			}
 		}
+		if n := te.RationaleMinLength; n > 0 {
+			asks = append(asks, fmt.Sprintf("a rationale of at least %d %s", n, plural(n, "character", "characters")))
+		}
 	}
 	what := "the environment's own requirements apply"
 	if len(asks) > 0 {

@@ -48,3 +48,38 @@ func TestStrictestTier(t *testing.T) {
 		t.Errorf("no tiers: %v", tier)
 	}
 }
+
+// TestTierApplyRationale checks that a tier's requireRationale adds a
+// rationale requirement or raises the environment's minimum, never lowers
+// it.
+func TestTierApplyRationale(t *testing.T) {
+	tests := []struct {
+		name      string
+		env, tier int
+		named     bool
+		want      int
+	}{
+		{name: "the tier adds a requirement", env: 0, tier: 30, named: true, want: 30},
+		{name: "the tier raises the minimum", env: 20, tier: 40, named: true, want: 40},
+		{name: "a shorter minimum does not lower the environment's", env: 40, tier: 20, named: true, want: 40},
+		{name: "a tier without it keeps the environment's", env: 20, named: true, want: 20},
+		{name: "a tier that does not name the environment keeps it", env: 20, tier: 40, want: 20},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := &Environment{Name: "prod", RationaleMinLength: tc.env}
+			tier := &RiskTier{Name: "high", Environments: map[string]TierEnvironment{}}
+			name := "test"
+			if tc.named {
+				name = "prod"
+			}
+			tier.Environments[name] = TierEnvironment{RationaleMinLength: tc.tier}
+			if got := tier.Apply(env).RationaleMinLength; got != tc.want {
+				t.Errorf("RationaleMinLength = %d, want %d", got, tc.want)
+			}
+			if env.RationaleMinLength != tc.env {
+				t.Errorf("Apply changed the environment: %d", env.RationaleMinLength)
+			}
+		})
+	}
+}

@@ -17,7 +17,8 @@ type RiskTier struct {
 
 // TierEnvironment is a tier's settings for one environment. Approvals,
 // when set, replaces the environment's count; a requirement set to true is
-// added to the environment's (a tier never removes one).
+// added to the environment's, and a rationale length raises the
+// environment's minimum (a tier never removes or weakens a requirement).
 type TierEnvironment struct {
 	// Approvals is nil when the tier keeps the environment's count.
 	Approvals         *int
@@ -25,6 +26,10 @@ type TierEnvironment struct {
 	RequireTicket     bool
 	RequireSignature  bool
 	VerifyArtifacts   bool
+	// RationaleMinLength, when not zero, requires approval.rationale of at
+	// least that many characters (requireRationale.minLength); the longer
+	// of the tier's and the environment's minimum applies.
+	RationaleMinLength int
 }
 
 // ModelPolicy is what the policy declares about one model.
@@ -76,7 +81,7 @@ func (p *Policy) strictness(t *RiskTier) [2]int {
 		if te.Approvals != nil {
 			out[0] += *te.Approvals - e.Approvals
 		}
-		for _, b := range []bool{te.RequireValidation, te.RequireTicket, te.RequireSignature, te.VerifyArtifacts} {
+		for _, b := range []bool{te.RequireValidation, te.RequireTicket, te.RequireSignature, te.VerifyArtifacts, te.RationaleMinLength > 0} {
 			if b {
 				out[1]++
 			}
@@ -103,5 +108,6 @@ func (t *RiskTier) Apply(env *Environment) *Environment {
 	out.RequireTicket = out.RequireTicket || te.RequireTicket
 	out.RequireSignature = out.RequireSignature || te.RequireSignature
 	out.VerifyArtifacts = out.VerifyArtifacts || te.VerifyArtifacts
+	out.RationaleMinLength = max(out.RationaleMinLength, te.RationaleMinLength)
 	return &out
 }

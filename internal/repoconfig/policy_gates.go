@@ -24,13 +24,22 @@ func (b *builder) gates(here []string, e map[string]any, env *policy.Environment
 			b.errorf(field("metricGateExceptions"), "metricGateExceptions needs a label")
 		}
 	}
-	if r := b.object(field("requireRationale"), e["requireRationale"], "minLength"); r != nil {
-		if n, ok := b.count(field("requireRationale", "minLength"), r["minLength"], 1, 4096); ok {
-			env.RationaleMinLength = n
-		} else if r["minLength"] == nil {
-			b.errorf(field("requireRationale"), "requireRationale needs minLength")
-		}
+	env.RationaleMinLength = b.requireRationale(field("requireRationale"), e["requireRationale"])
+}
+
+// requireRationale decodes a requireRationale setting, of an environment or
+// of a risk tier's environment, into its minimum length; zero when absent.
+func (b *builder) requireRationale(here []string, v any) int {
+	r := b.object(here, v, "minLength")
+	if r == nil {
+		return 0
 	}
+	if n, ok := b.count(append(slices.Clone(here), "minLength"), r["minLength"], 1, 4096); ok {
+		return n
+	} else if r["minLength"] == nil {
+		b.errorf(here, "requireRationale needs minLength")
+	}
+	return 0
 }
 
 // metricGate decodes the gate of one metric.

@@ -98,7 +98,7 @@ func (b *builder) tierEnvironment(here []string, v any, p *policy.Policy) policy
 	if _, ok := p.Environment(env); !ok {
 		b.problem(here, true, fmt.Sprintf("%s: environment %q is not declared under environments", fieldName(here), env))
 	}
-	m := b.object(here, v, "approvals", "requireValidation", "requireTicket", "requireSignature", "verifyArtifacts")
+	m := b.object(here, v, "approvals", "requireValidation", "requireTicket", "requireSignature", "verifyArtifacts", "requireRationale")
 	if m == nil {
 		b.absent(here, v)
 		return policy.TierEnvironment{}
@@ -109,6 +109,8 @@ func (b *builder) tierEnvironment(here []string, v any, p *policy.Policy) policy
 		RequireTicket:     b.flag(field("requireTicket"), m["requireTicket"]),
 		RequireSignature:  b.flag(field("requireSignature"), m["requireSignature"]),
 		VerifyArtifacts:   b.flag(field("verifyArtifacts"), m["verifyArtifacts"]),
+		// A tier's rationale requirement has the environment's shape.
+		RationaleMinLength: b.requireRationale(field("requireRationale"), m["requireRationale"]),
 	}
 	if n, ok := b.count(field("approvals"), m["approvals"], 0, maxApprovals); ok {
 		te.Approvals = &n

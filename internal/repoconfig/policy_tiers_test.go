@@ -30,6 +30,22 @@ func TestPolicyLoadSampleOwnersAndTiers(t *testing.T) {
 	}
 }
 
+// TestPolicyTierRequiresRationale checks that a tier's requireRationale is
+// read into its environment's settings.
+func TestPolicyTierRequiresRationale(t *testing.T) {
+	src := "apiVersion: promobot/v1\nkind: PromotionPolicy\nenvironments:\n  - name: dev\n    approvals: 0\n" +
+		"riskTiers:\n  high:\n    environments:\n      dev: {requireRationale: {minLength: 30}}\nmodels:\n  m: {tier: high}\n"
+	p, problems := LoadPolicy(policy.Path, []byte(src), nil)
+	if len(problems) != 0 {
+		t.Fatalf("problems: %v", problems)
+	}
+	dev, _ := p.Environment("dev")
+	tier, _ := p.TierOf("m")
+	if got := tier.Apply(dev).RationaleMinLength; got != 30 || dev.RationaleMinLength != 0 {
+		t.Errorf("rationale minimum %d with the tier, %d without; want 30 and 0", got, dev.RationaleMinLength)
+	}
+}
+
 // TestPolicyOwnersAndTiersProblems checks the positioned problems of the
 // field owner and tier sections, built-in schema included.
 func TestPolicyOwnersAndTiersProblems(t *testing.T) {
@@ -42,6 +58,8 @@ func TestPolicyOwnersAndTiersProblems(t *testing.T) {
 		{"undeclared tier", "riskTiers:\n  high:\n    environments:\n      dev: {approvals: 1}\nmodels:\n  m: {tier: low}\n", `.github/promobot.yaml:11:`},
 		{"undeclared environment", "riskTiers:\n  high:\n    environments:\n      prod: {approvals: 1}\n", `.github/promobot.yaml:9:7: riskTiers.high.environments.prod: environment "prod" is not declared under environments`},
 		{"approvals out of range", "riskTiers:\n  high:\n    environments:\n      dev: {approvals: 11}\n", ".github/promobot.yaml:9:"},
+		{"tier rationale of no length", "riskTiers:\n  high:\n    environments:\n      dev: {requireRationale: {minLength: 0}}\n", ".github/promobot.yaml:9:"},
+		{"tier rationale without minLength", "riskTiers:\n  high:\n    environments:\n      dev: {requireRationale: {}}\n", "minLength"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

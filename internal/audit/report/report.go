@@ -328,18 +328,33 @@ func noteLines(records []audit.Record) []string {
 // with whose approval.
 func exceptionText(x *audit.MetricException) string {
 	s := "metric gates overridden by the label " + x.Label
+	sep := ", "
+	if len(x.Gates) > 0 {
+		s += ": " + gatesText(x)
+		sep = "; "
+	}
 	if len(x.Approvers) > 0 {
-		s += ", approved by " + strings.Join(x.Approvers, ", ")
+		s += sep + "approved by " + strings.Join(x.Approvers, ", ")
 	}
 	return s
 }
 
-// exceptionCells are the CSV cells of a metric exception.
-func exceptionCells(x *audit.MetricException) (label, approvers string) {
-	if x == nil {
-		return "", ""
+// gatesText lists the failed bounds an exception overrode, such as
+// "r2 (min): candidate 0.63, bound 0.65".
+func gatesText(x *audit.MetricException) string {
+	out := make([]string, len(x.Gates))
+	for i, g := range x.Gates {
+		out[i] = g.String()
 	}
-	return x.Label, strings.Join(x.Approvers, " ")
+	return strings.Join(out, "; ")
+}
+
+// exceptionCells are the CSV cells of a metric exception.
+func exceptionCells(x *audit.MetricException) (label, approvers, gates string) {
+	if x == nil {
+		return "", "", ""
+	}
+	return x.Label, strings.Join(x.Approvers, " "), gatesText(x)
 }
 
 func pinsTable(w io.Writer, p Pins) error {
@@ -386,7 +401,7 @@ var recordColumns = []string{"time", "environment", "model", "path", "kind", "fr
 	"committer_name", "committer_email", "committer_time", "pr_number", "pr_title", "pr_author", "pr_url",
 	"pr_merged_at", "pr_merged_by", "approvers", "check", "verified", "bypass", "bypass_reason", "problem",
 	"initiator", "merger", "ticket", "rationale", "before_judging", "commit_url",
-	"metric_exception_label", "metric_exception_approvers"}
+	"metric_exception_label", "metric_exception_approvers", "metric_exception_gates"}
 
 func csvRow(r *audit.Record, s Source) []string {
 	var pr audit.PullRequest
@@ -407,8 +422,8 @@ func csvRow(r *audit.Record, s Source) []string {
 		ts(pr.MergedAt), pr.MergedBy, strings.Join(pr.Approvers, " "), pr.Check, strconv.FormatBool(r.Verified),
 		strconv.FormatBool(r.Bypass), r.BypassReason, r.Problem,
 		r.Initiator(), r.Merger(), r.Ticket, r.Rationale, strconv.FormatBool(r.BeforeJudging), s.commitLink(r.Commit)}
-	label, approvers := exceptionCells(r.MetricException)
-	row = append(row, label, approvers)
+	label, approvers, gates := exceptionCells(r.MetricException)
+	row = append(row, label, approvers, gates)
 	for i := range row {
 		row[i] = csvSafe(row[i])
 	}

@@ -29,9 +29,15 @@ func FreezeOverride(r audit.Record) (string, bool) {
 	return "freeze", r.Freeze != nil && r.Freeze.Overridden
 }
 
+// MetricGateException counts changes whose failing metric gates the
+// environment's exception label let through.
+func MetricGateException(r audit.Record) (string, bool) {
+	return "metric-gate", r.MetricException != nil
+}
+
 // DefaultExceptions are the exceptions the report counts. A new kind of
-// exception (such as a metric-gate exception) is one more Exception here.
-var DefaultExceptions = []Exception{FreezeOverride}
+// exception is one more Exception here.
+var DefaultExceptions = []Exception{FreezeOverride, MetricGateException}
 
 // ReviewWait returns, for a change merged through a pull request, how long
 // it waited from ready for review to the approval that satisfied its gate;

@@ -37,6 +37,22 @@ environments:
     approvals: 2
 `
 
+// ExceptionLabel is the metric exception label of GatedPolicy.
+const ExceptionLabel = "metric-exception"
+
+// GatedPolicy is Policy with prod's metric gates, which every version of
+// the history fails (r2 0.63 is below the minimum), and their exception
+// label; the history commits it before its last promotion to prod.
+const GatedPolicy = Policy + `    metricGates:
+      r2:
+        min: 0.65
+        incumbent: {better: higher, tolerance: {absolute: 0.01}}
+      rmse:
+        max: 0.0125
+    metricGateExceptions:
+      label: ` + ExceptionLabel + `
+`
+
 // People of the history: login → (name, email).
 var people = map[string][2]string{
 	"alice":   {"Alice Ng", "alice@example.com"},
@@ -48,7 +64,9 @@ var people = map[string][2]string{
 
 // History is the small history the audit tests share: eleven commits on
 // main, with merge and squash merges, an admin bypass, a direct push, an
-// edit, a decommission and a check still running at merge, served by a
+// edit, a decommission and a check still running at merge (BuildHistory),
+// followed, in BuildGatedHistory, by prod's metric gates and a promotion
+// whose failing gate an exception label overrode, served by a
 // GitHub emulator that knows the pull requests, reviews and check runs.
 type History struct {
 	// Fixture is the emulator and git server.
@@ -93,6 +111,7 @@ type step struct {
 	reviews  [][2]string // login, state
 	check    string      // conclusion of the promobot check; "" for none, "in_progress" for unfinished
 	mergedBy string
+	labels   []string
 }
 
 func pin(env, model, version, ticket, notes string) map[string]string {
@@ -148,9 +167,34 @@ var steps = []step{
 		files: pin("dev", "forecaster", "1.2.0", "", "")},
 }
 
+// gatedSteps follow steps in BuildGatedHistory.
+var gatedSteps = []step{
+	{name: "gate-prod", at: time.Date(2026, 6, 11, 9, 0, 0, 0, time.UTC), by: "dave", title: "Gate prod's metrics", direct: true,
+		files: map[string]string{".github/promobot.yaml": GatedPolicy}},
+	{name: "promote-1.2.0-test", at: time.Date(2026, 6, 12, 10, 0, 0, 0, time.UTC), by: "alice", title: "Promote forecaster 1.2.0 to test", method: "squash", check: "success", mergedBy: "bob",
+		reviews: [][2]string{{"bob", "APPROVED"}}, files: pin("test", "forecaster", "1.2.0", "", "")},
+	{name: "exception-1.2.0-prod", at: time.Date(2026, 6, 15, 10, 0, 0, 0, time.UTC), by: "alice", title: "Promote forecaster 1.2.0 to prod under a metric exception", method: "squash", check: "success", mergedBy: "carol",
+		labels: []string{ExceptionLabel}, reviews: [][2]string{{"bob", "APPROVED"}, {"dave", "APPROVED"}},
+		files: explained(pin("prod", "forecaster", "1.2.0", "CHG-1020", ""), "r2 stays below prod's floor until the June data lands; 1.2.0 fixes the 1.0.0 pricing gap")},
+}
+
 // BuildHistory creates the small history in a fresh emulator and git
 // server. Times are fixed, so commit hashes are the same on every run.
 func BuildHistory(t githubtest.TB) *History {
+	t.Helper()
+	return buildHistory(t, steps)
+}
+
+// BuildGatedHistory is BuildHistory followed by a direct push of
+// GatedPolicy, a promotion of forecaster 1.2.0 to test, and its promotion
+// to prod through a pull request labelled ExceptionLabel, approved by bob
+// and dave: r2 fails prod's minimum.
+func BuildGatedHistory(t githubtest.TB) *History {
+	t.Helper()
+	return buildHistory(t, append(append([]step{}, steps...), gatedSteps...))
+}
+
+func buildHistory(t githubtest.TB, steps []step) *History {
 	t.Helper()
 	clock := &atomic.Int64{}
 	clock.Store(HistoryStart.Unix())
@@ -192,7 +236,7 @@ func (h *History) apply(t githubtest.TB, s step) {
 	head := gittest.MustCommit(t, h.Path, gittest.Commit{
 		Branch: s.name, Parents: []string{h.tip(t)}, Files: s.files, Delete: s.deletes, Message: s.title + "\n", Author: sig(s.by, s.at),
 	})
-	number, err := e.OpenPR(Owner, Name, githubtest.NewPullRequest{Title: s.title, Head: s.name, User: s.by})
+	number, err := e.OpenPR(Owner, Name, githubtest.NewPullRequest{Title: s.title, Head: s.name, User: s.by, Labels: s.labels})
 	if err != nil {
 		t.Fatalf("open %s: %v", s.name, err)
 	}

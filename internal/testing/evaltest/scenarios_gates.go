@@ -29,6 +29,22 @@ func GatedPolicy(r2Min, r2Tolerance string) string {
 `)
 }
 
+// tierRationale puts the unbundled model in a risk tier that requires, in
+// prod, a rationale of at least 80 characters; the other models' tier
+// requires none.
+const tierRationale = `riskTiers:
+  high:
+    environments:
+      prod: {requireRationale: {minLength: 80}}
+  standard:
+    environments:
+      prod: {approvals: 2}
+models:
+  lasso-spx: {tier: high}
+  elasticnet-ndx: {tier: standard}
+  elasticnet-ndx-threshold: {tier: standard}
+`
+
 // Rationale is the rationale of the gate scenarios' promotions.
 const Rationale = "Lower rmse on the November window; r2 dips within noise."
 
@@ -72,6 +88,15 @@ func gateScenarios() []Scenario {
 	s = gatedPromotion("metrics: a value below the minimum fails", "0.57", "0.01")
 	add(s, evaluate.VerdictFail, "r2 0.5667 is below the minimum 0.57")
 
+	s = gatedPromotion("metrics: an exception names each failed bound of the gates it overrides", "0.57", "0.005")
+	s.Base[".github/promobot.yaml"] = Replace(GatedPolicy("0.57", "0.005"), "        max: 0.0135\n", "        max: 0.012\n")
+	s.Labels = []string{ExceptionLabel}
+	s.Reviews = Approve("mara", "rita", "pat")
+	add(s, evaluate.VerdictFail, "Overridden by the label metric-exception: r2, rmse; governance approvals 1/2 by @pat:",
+		"r2 (min): candidate 0.5667, bound 0.57",
+		"r2 (incumbent): candidate 0.5667, bound 0.5695 (incumbent 0.5745)",
+		"rmse (max): candidate 0.0126, bound 0.012")
+
 	s = gatedPromotion("metrics: a gated metric the candidate lacks fails", "0.55", "0.01")
 	s.Base[".github/promobot.yaml"] = Replace(GatedPolicy("0.55", "0.01"), "    metricGateExceptions:", "      sharpe:\n        min: 1\n    metricGateExceptions:")
 	add(s, evaluate.VerdictFail, "version 2026.11.13-2 of lasso-spx does not report sharpe, which prod gates")
@@ -108,7 +133,8 @@ func gateScenarios() []Scenario {
 	s.Reviews = Approve("mara", "rita", "pat", "paula")
 	add(s, evaluate.VerdictPass, "PASS: all rules pass, 2/2 approvals, 2/2 governance approvals",
 		"overridden: r2 0.5667 is worse than the incumbent",
-		"Overridden by the label metric-exception: r2; governance approvals 2/2 by @pat, @paula")
+		"Overridden by the label metric-exception: r2; governance approvals 2/2 by @pat, @paula:",
+		"r2 (incumbent): candidate 0.5667, bound 0.5695 (incumbent 0.5745)")
 
 	s = gatedPromotion("metrics: warn mode reports a regression without blocking", "0.55", "0.005")
 	s.Base[".github/promobot.yaml"] = GatedPolicy("0.55", "0.005") + "rules:\n  metrics: warn\n"
@@ -125,6 +151,24 @@ func gateScenarios() []Scenario {
 	s = gatedPromotion("rationale: a rationale copied along with the manifest does not count", "0.55", "0.01")
 	s.Base[ManifestPath("test", Unbundled)] = WithRationale(Manifest("test", Unbundled, V2), Rationale)
 	add(s, evaluate.VerdictFail, "approval.rationale is the one environments/test/lasso-spx.yaml pins at the base, copied along with the manifest")
+
+	s = gatedPromotion("rationale: a risk tier raises the environment's minimum length", "0.55", "0.01")
+	s.Base[".github/promobot.yaml"] = GatedPolicy("0.55", "0.01") + tierRationale
+	add(s, evaluate.VerdictFail,
+		"risk tier high applies to lasso-spx (declared in the policy): prod needs a rationale of at least 80 characters",
+		"approval.rationale has 56 characters; prod requires at least 80")
+
+	s = Sample("rationale: a risk tier requires a rationale where the environment does not")
+	s.Base[".github/promobot.yaml"] = Policy + tierRationale
+	s.Head = map[string]string{prod: Manifest("prod", Unbundled, V2)}
+	s.Reviews = Approve("mara", "rita")
+	add(s, evaluate.VerdictFail, "approval.rationale is missing; prod requires a rationale of at least 80 characters")
+
+	s = Sample("rationale: a risk tier's rationale applies only to its models")
+	s.Base[".github/promobot.yaml"] = Policy + tierRationale
+	s.Head = Promote("prod", V2, Forecaster, Calibrator)
+	s.Reviews = Approve("mara", "rita")
+	add(s, evaluate.VerdictPass, "prod does not require a rationale")
 
 	s = gatedPromotion("rationale: an edit must bring its own rationale", "0.55", "0.01")
 	s.Base[prod] = WithRationale(Manifest("prod", Unbundled, V1), Rationale)
