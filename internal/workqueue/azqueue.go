@@ -172,13 +172,25 @@ func (q *Queue) Dequeue(ctx context.Context, n int, visibility time.Duration) ([
 // Extend hides m for visibility from now and returns its new pop receipt;
 // the old one no longer deletes it.
 func (q *Queue) Extend(ctx context.Context, m Message, visibility time.Duration) (string, error) {
-	vis := seconds(visibility)
-	resp, err := q.client.UpdateMessage(ctx, m.ID, m.PopReceipt, m.Text, &azqueue.UpdateMessageOptions{VisibilityTimeout: &vis})
+	return q.Update(ctx, m, m.Text, visibility)
+}
+
+// Update replaces m's text and hides it for visibility from now (zero makes
+// it visible at once), returning its new pop receipt.
+func (q *Queue) Update(ctx context.Context, m Message, text string, visibility time.Duration) (string, error) {
+	vis := int32(0)
+	if visibility > 0 {
+		vis = seconds(visibility)
+	}
+	resp, err := q.client.UpdateMessage(ctx, m.ID, m.PopReceipt, text, &azqueue.UpdateMessageOptions{VisibilityTimeout: &vis})
 	if err != nil {
-		return "", wrap("extend the visibility of message "+m.ID, err)
+		if isCode(err, "MessageNotFound") || isCode(err, "PopReceiptMismatch") {
+			return "", ErrLost
+		}
+		return "", wrap("update message "+m.ID, err)
 	}
 	if resp.PopReceipt == nil {
-		return "", fmt.Errorf("extend the visibility of message %s: no pop receipt in the answer", m.ID)
+		return "", fmt.Errorf("update message %s: no pop receipt in the answer", m.ID)
 	}
 	return *resp.PopReceipt, nil
 }
