@@ -210,4 +210,3 @@ func TestEndToEndDurableQueueTwoReplicas(t *testing.T) {
 		t.Errorf("%v jobs coalesced, want the 3 repeats", coalesced)
 	}
 }
-
