@@ -369,12 +369,17 @@ func (b *Bot) handleMessage(d *durable, m workqueue.Message) {
 	}
 	defer unlock()
 	held := make(chan struct{})
-	extended := make(chan workqueue.Message, 1)
+	extended := make(chan hidden, 1)
 	go b.keepHidden(d, logger, m, held, extended, cancel)
 	err = b.runHint(ctx, logger, h)
 	close(held)
-	m = <-extended
-	if err == nil {
+	kept := <-extended
+	m = kept.m
+	switch {
+	case kept.lost:
+		d.metrics.Outcome("lost")
+		return // another consumer holds it now
+	case err == nil:
 		d.metrics.Outcome("completed")
 		b.deleteMessage(d, logger, m)
 		return
@@ -392,11 +397,19 @@ func (b *Bot) handleMessage(d *durable, m workqueue.Message) {
 	}
 }
 
+// hidden is a message as keepHidden leaves it: with its latest pop
+// receipt, or lost to another consumer.
+type hidden struct {
+	m    workqueue.Message
+	lost bool
+}
+
 // keepHidden extends m's visibility every third of the timeout until held
 // is closed, then sends m with its latest pop receipt on out. When the
 // message is lost (another consumer took it), the job is cancelled.
-func (b *Bot) keepHidden(d *durable, logger *slog.Logger, m workqueue.Message, held <-chan struct{}, out chan<- workqueue.Message, cancel context.CancelFunc) {
-	defer func() { out <- m }()
+func (b *Bot) keepHidden(d *durable, logger *slog.Logger, m workqueue.Message, held <-chan struct{}, out chan<- hidden, cancel context.CancelFunc) {
+	lost := false
+	defer func() { out <- hidden{m: m, lost: lost} }()
 	every := max(d.cfg.VisibilityTimeout/3, 100*time.Millisecond)
 	for {
 		select {
@@ -410,7 +423,7 @@ func (b *Bot) keepHidden(d *durable, logger *slog.Logger, m workqueue.Message, h
 		switch {
 		case errors.Is(err, workqueue.ErrLost):
 			logger.Warn("the message was taken by another consumer; stopping its job")
-			d.metrics.Outcome("lost")
+			lost = true
 			cancel()
 			return
 		case err != nil:
