@@ -200,7 +200,8 @@ func (b *Bot) enqueue(logger *slog.Logger, h hint) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// GitHub waits 10 seconds for the answer.
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
 	defer cancel()
 	if b.draining.Load() {
 		b.durable.metrics.Enqueued("closed")

@@ -1,7 +1,10 @@
 package bot
 
 import (
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -208,5 +211,83 @@ func TestEndToEndDurableQueueTwoReplicas(t *testing.T) {
 	coalesced := one.metricValue("promobot_evaluations_coalesced_total") + two.metricValue("promobot_evaluations_coalesced_total")
 	if coalesced != 3 {
 		t.Errorf("%v jobs coalesced, want the 3 repeats", coalesced)
+	}
+}
+
+// TestEndToEndDurableQueueRecoversADeadConsumersMessage: a message taken by
+// a consumer that died (it never extends nor deletes it) reappears after
+// its visibility timeout and is evaluated by the bot; a message that is
+// not a hint is dropped.
+func TestEndToEndDurableQueueRecoversADeadConsumersMessage(t *testing.T) {
+	t.Parallel()
+	q, dq := azureQueue(t)
+	h := newWorld(t)
+	n, head := h.promotion(nil)
+	for _, text := range []string{
+		`not json`,
+		`{"v":1,"kind":"pull_request","installation":` + strconv.Itoa(testInstallationID) + `,"owner":"` + testOwner + `","repo":"` + testRepo + `","number":` + strconv.Itoa(n) + `}`,
+	} {
+		if err := q.Enqueue(t.Context(), text); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The dead consumer takes both and vanishes.
+	taken, err := q.Dequeue(t.Context(), 2, 2*time.Second)
+	if err != nil || len(taken) != 2 {
+		t.Fatalf("dequeue: %d messages, %v", len(taken), err)
+	}
+	start := time.Now()
+	h.start(harnessOptions{durable: dq})
+	h.waitRun(head, 1)
+	h.want("recovered", head, "failure", []string{"needs 2 more approvals"}, nil)
+	if took := time.Since(start); took > 2*time.Second+dq.VisibilityTimeout+10*time.Second {
+		t.Errorf("recovery took %s", took)
+	}
+	waitEmpty(t, q)
+	metrics := h.get("/metrics")
+	for _, want := range []string{
+		`promobot_workqueue_messages_total{outcome="malformed"} 1`,
+		`promobot_workqueue_messages_total{outcome="completed"} 1`,
+		`promobot_workqueue_dequeue_count_bucket{le="1"} 0`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, grep(metrics, "workqueue"))
+		}
+	}
+}
+
+// TestDurableQueueUnreachableIsNotReady: /readyz fails while the queue
+// cannot be reached, and a delivery is answered 503, not acknowledged.
+func TestDurableQueueUnreachableIsNotReady(t *testing.T) {
+	t.Parallel()
+	q, err := workqueue.Open("http://127.0.0.1:1/devstoreaccount1/jobs",
+		artifact.Credentials{ConnectionString: "AccountName=devstoreaccount1;AccountKey=" + azuritetest.AccountKey}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gh := &fakeGitHub{}
+	u := newUnitBot(t, gh, &fakeMirrors{}, func(c *Config) {
+		c.Durable = &DurableQueue{Queue: q, VisibilityTimeout: time.Second, Poll: 50 * time.Millisecond}
+	})
+	srv := httptest.NewServer(u.Handler())
+	defer srv.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(srv.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "job queue") {
+			t.Fatalf("/readyz = %d %q, want 503 about the job queue", resp.StatusCode, body)
+		}
+		if strings.Contains(string(body), "cannot reach the job queue") || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := post(t, u.Handler(), "pull_request", envelope("opened", m{"number": 5, "pull_request": prJSON(5, shaA)})); got != http.StatusServiceUnavailable {
+		t.Errorf("delivery with the queue unreachable: status %d, want 503", got)
 	}
 }

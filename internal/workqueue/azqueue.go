@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azqueue"
 
 	"github.com/example-org/promobot/internal/artifact"
@@ -85,7 +86,11 @@ func Open(address string, creds artifact.Credentials, transport http.RoundTrippe
 	if err != nil {
 		return nil, err
 	}
-	opts := &azqueue.ClientOptions{}
+	// Short retries: an enqueue happens while a webhook delivery waits for
+	// its answer, which GitHub gives up on after 10 seconds.
+	opts := &azqueue.ClientOptions{ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{
+		MaxRetries: 2, TryTimeout: 5 * time.Second, RetryDelay: 200 * time.Millisecond, MaxRetryDelay: 2 * time.Second,
+	}}}
 	if transport != nil {
 		opts.Transport = &http.Client{Transport: transport}
 	}
