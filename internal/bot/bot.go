@@ -12,7 +12,10 @@
 //     is answered 202 in well under a millisecond, or 503 when the queue is
 //     full.
 //  2. The queue (package queue) coalesces jobs per pull request and runs
-//     them on a fixed number of workers.
+//     them on a fixed number of workers. With Config.Durable the pipeline's
+//     jobs go instead, as small hints, through a durable queue shared by
+//     every replica (durable.go). Either way a job whose head already has
+//     a check run with its inputs' fingerprint is dropped (coalesce.go).
 //  3. The job (evaluation.go) creates an in-progress check run, brings the
 //     repository's mirror up to date (package mirror), reads the change
 //     with gitrepo, fills in what only the API knows (input.go), asks the
