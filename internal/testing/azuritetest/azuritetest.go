@@ -44,8 +44,13 @@ type Azurite struct {
 	// Endpoint is the blob service URL of AccountName, without a trailing
 	// slash, such as "http://127.0.0.1:43121/devstoreaccount1".
 	Endpoint string
-	// ConnectionString authenticates as AccountName with its shared key.
+	// ConnectionString authenticates as Account with its shared key.
 	ConnectionString string
+	// Account is the storage account of Endpoint: AccountName for Start,
+	// an account of the test's own for Shared.
+	Account string
+	// Key is Account's shared key (AccountKey).
+	Key string
 }
 
 // BlobURL returns the path-style URL of a blob in AccountName.
@@ -87,10 +92,10 @@ func Launch(dir string) (*Azurite, func(), error) {
 
 // launch starts Azurite, trying a few fresh ports in case one is taken
 // between choosing and binding it.
-func launch(bin, dir string) (*Azurite, func(), error) {
+func launch(bin, dir string, accounts ...string) (*Azurite, func(), error) {
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		a, stop, err := start(bin, dir)
+		a, stop, err := start(bin, dir, accounts...)
 		if err == nil {
 			return a, stop, nil
 		}
@@ -137,8 +142,19 @@ func findBinaryFrom(dir string) (string, error) {
 	return path, nil
 }
 
-// start runs one attempt on a freshly chosen port.
-func start(bin, dir string) (*Azurite, func(), error) {
+// withAccount returns the service at host as seen by account, whose key is
+// AccountKey.
+func withAccount(host, account string) *Azurite {
+	a := &Azurite{Host: host, Endpoint: "http://" + host + "/" + account, Account: account, Key: AccountKey}
+	a.ConnectionString = fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;",
+		account, AccountKey, a.Endpoint)
+	return a
+}
+
+// start runs one attempt on a freshly chosen port; accounts, when not
+// empty, are the storage accounts it serves (AZURITE_ACCOUNTS) besides
+// AccountName.
+func start(bin, dir string, accounts ...string) (*Azurite, func(), error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, nil, err
@@ -154,6 +170,13 @@ func start(bin, dir string) (*Azurite, func(), error) {
 		"--disableTelemetry",
 	)
 	cmd.Dir = dir
+	if len(accounts) > 0 {
+		list := AccountName + ":" + AccountKey
+		for _, name := range accounts {
+			list += ";" + name + ":" + AccountKey
+		}
+		cmd.Env = append(os.Environ(), "AZURITE_ACCOUNTS="+list)
+	}
 	procutil.DieWithParent(cmd)
 	cmd.Stdout = out
 	cmd.Stderr = out
@@ -167,12 +190,7 @@ func start(bin, dir string) (*Azurite, func(), error) {
 		<-exited
 	}
 
-	a := &Azurite{
-		Host:     host,
-		Endpoint: "http://" + host + "/" + AccountName,
-	}
-	a.ConnectionString = fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;",
-		AccountName, AccountKey, a.Endpoint)
+	a := withAccount(host, AccountName)
 
 	if err := waitReady(host, exited); err != nil {
 		stop()
