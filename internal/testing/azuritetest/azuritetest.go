@@ -64,6 +64,20 @@ func (a *Azurite) BlobURL(container, blob string) string {
 // PROMOBOT_REQUIRE_AZURITE=1.
 func Start(t testing.TB) *Azurite {
 	t.Helper()
+	bin := Require(t)
+	a, stop, err := launch(bin, t.TempDir())
+	if err != nil {
+		t.Fatalf("starting Azurite from %s: %v", bin, err)
+	}
+	t.Cleanup(stop)
+	return a
+}
+
+// Require returns the Azurite binary without starting it, for a test that
+// starts Azurite some other way (Launch): it skips the test when Azurite is
+// not installed, or fails it when PROMOBOT_REQUIRE_AZURITE=1.
+func Require(t testing.TB) string {
+	t.Helper()
 	bin, err := findBinary()
 	if err != nil {
 		if os.Getenv(RequireEnv) == "1" {
@@ -71,12 +85,7 @@ func Start(t testing.TB) *Azurite {
 		}
 		t.Skipf("skipping: Azurite not found (%v); run `npm ci` at the repository root, or set %s=1 to make this a failure", err, RequireEnv)
 	}
-	a, stop, err := launch(bin, t.TempDir())
-	if err != nil {
-		t.Fatalf("starting Azurite from %s: %v", bin, err)
-	}
-	t.Cleanup(stop)
-	return a
+	return bin
 }
 
 // Launch starts Azurite outside a test (for the demo): it looks for the

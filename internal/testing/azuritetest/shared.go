@@ -31,13 +31,7 @@ var shared struct {
 // test process. Tests that stop or restart Azurite use Start.
 func Shared(t testing.TB) *Azurite {
 	t.Helper()
-	bin, err := findBinary()
-	if err != nil {
-		if os.Getenv(RequireEnv) == "1" {
-			t.Fatalf("Azurite is required (%s=1) but was not found: %v; run `npm ci` at the repository root", RequireEnv, err)
-		}
-		t.Skipf("skipping: Azurite not found (%v); run `npm ci` at the repository root, or set %s=1 to make this a failure", err, RequireEnv)
-	}
+	bin := Require(t)
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
 	if shared.err != nil {

@@ -24,8 +24,9 @@ func TestDemo(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
 	}
-	// Skips or fails, as the policy for Azurite says, before building.
-	azuritetest.Start(t)
+	// Skips or fails, as the policy for Azurite says, before building;
+	// the demo starts its own.
+	azuritetest.Require(t)
 
 	bin := filepath.Join(t.TempDir(), "promobot")
 	build := exec.Command("go", "build", "-o", bin, "github.com/example-org/promobot/cmd/promobot")
