@@ -56,11 +56,17 @@ pins:
 check-pins:
 	sh scripts/action-binaries.sh check $(VERSION) $(DIST)
 
-## npm-deps: Azurite and the @octokit payload/schema corpora from package-lock.json
+## npm-deps: Azurite and the @octokit payload/schema corpora from
+## package-lock.json; a no-op when node_modules already holds exactly the
+## packages of the lock (npm's record of them, node_modules/.package-lock.json)
 npm-deps: node_modules/.installed
 
+NPM_INSTALLED := const f = p => { const x = require(p).packages; delete x[""]; \
+	return JSON.stringify(Object.keys(x).sort().map(k => [k, x[k].version, x[k].integrity])) }; \
+	process.exit(f("./package-lock.json") === f("./node_modules/.package-lock.json") ? 0 : 1)
+
 node_modules/.installed: package.json package-lock.json
-	$(NPM) ci --no-audit --no-fund --loglevel=error
+	@if ! node -e '$(NPM_INSTALLED)' 2>/dev/null; then $(NPM) ci --no-audit --no-fund --loglevel=error; fi
 	@touch $@
 
 ## python-deps: the Python `cryptography` package for the attestation

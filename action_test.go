@@ -8,6 +8,7 @@ package promobot_test
 import (
 	"encoding/pem"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -139,26 +140,18 @@ func TestActionOnPullRequests(t *testing.T) {
 		}
 	}
 	t.Parallel()
-	// A fresh HOME keeps the developer's git configuration out; the Go
-	// caches stay where they are, so the build is warm. The Action builds
-	// promobot with a go that builds once for all the cases below.
+	// A fresh HOME keeps the developer's git configuration out; git's
+	// background maintenance is off, as it does nothing for these
+	// short-lived repositories. The install steps (download, build) run
+	// once for every case (actionInstall): a Linux runner, and no released
+	// binary pinned for this source, so the Action builds promobot from
+	// source.
 	home := t.TempDir()
-	env := withPath(os.Environ(), cachingGo(t))
-	for _, name := range []string{"GOCACHE", "GOMODCACHE", "GOPATH"} {
-		out, err := exec.Command("go", "env", name).Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		env = append(env, name+"="+strings.TrimSpace(string(out)))
-	}
-	// A Linux runner, and no released binary pinned for this source: the
-	// Action builds promobot from source.
-	noPins := filepath.Join(t.TempDir(), "action-binaries.txt")
-	writeFiles(t, filepath.Dir(noPins), map[string]string{"action-binaries.txt": readRootFile(t, "action-binaries.txt")})
-	env = append(env, "RUNNER_OS=Linux", "RUNNER_ARCH=X64", "ACTION_BINARIES_FILE="+noPins)
+	writeFiles(t, home, map[string]string{"gitconfig": "[maintenance]\n\tauto = false\n[gc]\n\tauto = 0\n"})
+	env := append(os.Environ(), "RUNNER_OS=Linux", "RUNNER_ARCH=X64")
 	env = append(env, "HOME="+home, "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+filepath.Join(home, "gitconfig"),
-		"GIT_AUTHOR_NAME=Alice", "GIT_AUTHOR_EMAIL=1001+alice@users.noreply.github.com",
-		"GIT_COMMITTER_NAME=Alice", "GIT_COMMITTER_EMAIL=1001+alice@users.noreply.github.com",
+		"GIT_AUTHOR_NAME="+gitName, "GIT_AUTHOR_EMAIL="+gitEmail,
+		"GIT_COMMITTER_NAME="+gitName, "GIT_COMMITTER_EMAIL="+gitEmail,
 		"GOFLAGS=-mod=readonly")
 
 	// Without the sample's verifyArtifacts on prod, a prod promotion is
@@ -263,12 +256,10 @@ func TestActionOnPullRequests(t *testing.T) {
 		wantFailed: true,
 		wantLog:    []string{"fail-on must be rules, any or never"},
 	}}
-	for i, tc := range tests {
+	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if i > 0 {
-				// After the first case, whose build the others reuse.
-				t.Parallel()
-			}
+			t.Parallel()
+			installed := actionInstall(t)
 			workspace, head := pullRequest(t, env, tc.fullHistory, tc.base, tc.change)
 			labels := []any{}
 			for _, l := range tc.labels {
@@ -285,7 +276,8 @@ func TestActionOnPullRequests(t *testing.T) {
 				}}
 			}
 			r := &runner{t: t, action: loadAction(t), inputs: tc.inputs, github: github,
-				workspace: workspace, env: env, steps: map[string]map[string]any{}}
+				workspace: workspace, env: env, steps: maps.Clone(installed.steps)}
+			r.log.WriteString(installed.log)
 			outputs := r.run()
 			log := r.log.String()
 			if testing.Verbose() {

@@ -6,13 +6,17 @@ package promobot_test
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // runner runs an action's steps as the GitHub runner does, for the
@@ -24,8 +28,9 @@ type runner struct {
 	github    map[string]any
 	workspace string
 	env       []string
+	temp      string // RUNNER_TEMP; a new directory when empty
 	summary   string
-	steps     map[string]map[string]any
+	steps     map[string]map[string]any // a step found here already ran
 	failed    bool
 	log       strings.Builder
 }
@@ -126,9 +131,13 @@ func (r *runner) condition(cond string) bool {
 	return ok
 }
 
-// run runs every step; it returns the action's outputs.
+// run runs every step that has not run yet (r.steps); it returns the
+// action's outputs.
 func (r *runner) run() map[string]string {
-	temp := r.t.TempDir()
+	temp := r.temp
+	if temp == "" {
+		temp = r.t.TempDir()
+	}
 	r.summary = filepath.Join(temp, "summary.md")
 	for i, s := range r.action.Runs.Steps {
 		if s.Uses != "" {
@@ -137,6 +146,9 @@ func (r *runner) run() map[string]string {
 		id := s.ID
 		if id == "" {
 			id = fmt.Sprintf("__%d", i)
+		}
+		if _, done := r.steps[id]; done {
+			continue
 		}
 		if !r.condition(s.If) {
 			r.steps[id] = map[string]any{"outcome": "skipped", "outputs": map[string]any{}}
@@ -244,48 +256,86 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
-// pullRequest pushes main (the fixture, edited by base when not nil) and a
-// pull request with the change (branch pr, merge commit
-// refs/pull/1/merge) to a bare origin, checks the merge commit out as
-// actions/checkout does (shallowly, or with every branch when full), and
-// returns the workspace and the head commit.
+// The author and committer of the pull request's commits.
+const (
+	gitName  = "Alice"
+	gitEmail = "1001+alice@users.noreply.github.com"
+)
+
+// pullRequest writes to a bare origin, with one git fast-import, main (the
+// fixture, edited by base when not nil) and a pull request with the change
+// (branch pr, and the merge commit refs/pull/1/merge of pr into main, as
+// GitHub makes it), checks the merge commit out as actions/checkout does
+// (shallowly, or with every branch when full), and returns the workspace
+// and the head commit.
 func pullRequest(t *testing.T, env []string, full bool, base, change func(files map[string]string)) (workspace, head string) {
 	t.Helper()
 	dir := t.TempDir()
 	origin := filepath.Join(dir, "origin.git")
 	git(t, env, dir, "init", "--quiet", "--bare", "--initial-branch=main", origin)
-	git(t, env, origin, "config", "uploadpack.allowAnySHA1InWant", "true")
+	appendFile(t, filepath.Join(origin, "config"), "[uploadpack]\n\tallowAnySHA1InWant = true\n")
 
-	seed := filepath.Join(dir, "seed")
-	git(t, env, dir, "init", "--quiet", "--initial-branch=main", seed)
 	files := fixtureFiles(t)
 	if base != nil {
 		base(files)
 	}
-	writeFiles(t, seed, files)
-	git(t, env, seed, "add", "-A")
-	git(t, env, seed, "commit", "--quiet", "-m", "sample GitOps repository")
-	git(t, env, seed, "checkout", "--quiet", "-b", "pr")
-	changed := map[string]string{}
-	for k, v := range files {
-		changed[k] = v
-	}
+	changed := maps.Clone(files)
 	change(changed)
-	for k, v := range changed {
-		if files[k] != v {
-			writeFiles(t, seed, map[string]string{k: v})
+
+	var stream bytes.Buffer
+	when := fmt.Sprintf("%d +0000", time.Now().Unix())
+	// commit writes a commit of the files whose content differs from
+	// before (all of them when before is nil) on ref.
+	commit := func(ref string, mark int, message string, parents []int, before, after map[string]string) {
+		fmt.Fprintf(&stream, "commit %s\nmark :%d\n", ref, mark)
+		fmt.Fprintf(&stream, "author %s <%s> %s\ncommitter %s <%s> %s\n", gitName, gitEmail, when, gitName, gitEmail, when)
+		fmt.Fprintf(&stream, "data %d\n%s\n", len(message), message)
+		for i, p := range parents {
+			verb := "from"
+			if i > 0 {
+				verb = "merge"
+			}
+			fmt.Fprintf(&stream, "%s :%d\n", verb, p)
+		}
+		for _, name := range slices.Sorted(maps.Keys(before)) {
+			if _, ok := after[name]; !ok {
+				fmt.Fprintf(&stream, "D %s\n", name)
+			}
+		}
+		for _, name := range slices.Sorted(maps.Keys(after)) {
+			if old, ok := before[name]; ok && old == after[name] {
+				continue
+			}
+			fmt.Fprintf(&stream, "M 100644 inline %s\ndata %d\n%s\n", name, len(after[name]), after[name])
+		}
+		stream.WriteString("\n")
+	}
+	commit("refs/heads/main", 1, "sample GitOps repository", nil, nil, files)
+	commit("refs/heads/pr", 2, "the change", []int{1}, files, changed)
+	// main has not moved since pr branched: the merge's tree is pr's.
+	commit("refs/pull/1/merge", 3, "Merge pr into main", []int{1, 2}, files, changed)
+	marks := filepath.Join(dir, "marks")
+	cmd := exec.Command("git", "fast-import", "--quiet", "--export-marks="+marks)
+	cmd.Dir = origin
+	cmd.Env = env
+	cmd.Stdin = &stream
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git fast-import: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(readFile(t, marks), "\n") {
+		if sha, ok := strings.CutPrefix(line, ":2 "); ok {
+			head = sha
 		}
 	}
-	git(t, env, seed, "add", "-A")
-	git(t, env, seed, "commit", "--quiet", "-m", "the change")
-	head = git(t, env, seed, "rev-parse", "HEAD")
-	git(t, env, seed, "checkout", "--quiet", "--detach", "main")
-	git(t, env, seed, "merge", "--quiet", "--no-ff", "-m", "Merge pr into main", "pr")
-	git(t, env, seed, "push", "--quiet", origin, "main", "pr", "HEAD:refs/pull/1/merge")
+	if head == "" {
+		t.Fatalf("git fast-import marked no head commit:\n%s", readFile(t, marks))
+	}
 
+	// actions/checkout: init, the remote, fetch, checkout.
 	workspace = filepath.Join(dir, "workspace")
 	git(t, env, dir, "init", "--quiet", workspace)
-	git(t, env, workspace, "remote", "add", "origin", "file://"+origin)
+	appendFile(t, filepath.Join(workspace, ".git", "config"),
+		"[remote \"origin\"]\n\turl = file://"+origin+"\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n")
 	if full {
 		// fetch-depth: 0 fetches every branch; then origin goes away, to
 		// show the action needs nothing more (no credentials either).
@@ -301,6 +351,22 @@ func pullRequest(t *testing.T, env []string, full bool, base, change func(files 
 	}
 	git(t, env, workspace, "checkout", "--quiet", "--detach", "refs/remotes/pull/1/merge")
 	return workspace, head
+}
+
+// appendFile appends text to the file at path.
+func appendFile(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // edit returns a change that rewrites one file.

@@ -69,7 +69,7 @@ type attestFixture struct {
 
 func newAttestFixture(t *testing.T) *attestFixture {
 	t.Helper()
-	az := azuritetest.Start(t)
+	az := azuritetest.Shared(t)
 	client, err := azblob.NewClientFromConnectionString(az.ConnectionString, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -418,12 +418,12 @@ func swapSignature(t *testing.T, bundle, other []byte) []byte {
 func TestResolveAttestationStoreOnAzurite(t *testing.T) {
 	f := newAttestFixture(t)
 	c1, b1 := f.commit(f.manifest("1.0.0", "weights one", "CHG-1"))
-	store, err := attest.OpenStore("azblob://"+azuritetest.AccountName+"/attestations/promotions", attestCreds(f), &attest.StoreOptions{BlobServiceURL: f.az.Endpoint})
+	store, err := attest.OpenStore("azblob://"+f.az.Account+"/attestations/promotions", attestCreds(f), &attest.StoreOptions{BlobServiceURL: f.az.Endpoint})
 	if err != nil {
 		t.Fatal(err)
 	}
 	args := []string{"resolve", "--env", "prod", "--model", "ranker", "--ref", "main", "--trusted-key", f.bot.pub,
-		"--attestations", "azblob://" + azuritetest.AccountName + "/attestations/promotions", "--expected-repo", attestRepo}
+		"--attestations", "azblob://" + f.az.Account + "/attestations/promotions", "--expected-repo", attestRepo}
 
 	if got := f.run(t, nil, nil, args...); got.code != 4 || !strings.Contains(got.stderr, "not yet attested") {
 		t.Errorf("nothing stored: exit %d, stderr %q; want 4, not yet attested", got.code, got.stderr)
@@ -448,7 +448,7 @@ func TestResolveAttestationStoreOnAzurite(t *testing.T) {
 	}
 	// Store unreachable: retry.
 	down := func(e *env) {
-		e.attestStoreOptions = &attest.StoreOptions{BlobServiceURL: "http://127.0.0.1:1/" + azuritetest.AccountName, MaxRetries: -1}
+		e.attestStoreOptions = &attest.StoreOptions{BlobServiceURL: "http://127.0.0.1:1/" + f.az.Account, MaxRetries: -1}
 	}
 	if got := f.run(t, nil, down, args...); got.code != 4 {
 		t.Errorf("store down: exit %d, stderr %q; want 4", got.code, got.stderr)

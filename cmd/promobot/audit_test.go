@@ -338,8 +338,8 @@ func TestAuditVerifyAnchorMissing(t *testing.T) {
 // TestAuditExportAzurite exports to an append blob in Azurite twice and
 // verifies it.
 func TestAuditExportAzurite(t *testing.T) {
-	a := azuritetest.Start(t)
-	cred, err := blob.NewSharedKeyCredential(azuritetest.AccountName, azuritetest.AccountKey)
+	a := azuritetest.Shared(t)
+	cred, err := blob.NewSharedKeyCredential(a.Account, a.Key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ type artifactRepo struct {
 // manifest whose blob was replaced too.
 func newArtifactRepo(t *testing.T) *artifactRepo {
 	t.Helper()
-	az := azuritetest.Start(t)
+	az := azuritetest.Shared(t)
 	client, err := azblob.NewClientFromConnectionString(az.ConnectionString, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -39,11 +39,16 @@ type scoringJob struct {
 	env []string
 }
 
-// buildPromobot builds the command into a temporary folder.
+// buildPromobot builds the command into a temporary folder, with the
+// compiler settings of `make build` (CGO_ENABLED=0, -trimpath,
+// -buildvcs=false): the packages the repository's packaging tests and the
+// demo's test compile that way too, so that the build cache holds one
+// compilation of the module's dependencies for all of them rather than one
+// per combination of settings.
 func buildPromobot(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "promobot")
-	cmd := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".")
+	cmd := exec.CommandContext(t.Context(), "go", "build", "-trimpath", "-buildvcs=false", "-o", bin, ".")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

@@ -71,7 +71,7 @@ lineage:
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	az := azuritetest.Start(t)
+	az := azuritetest.Shared(t)
 	client, err := azblob.NewClientFromConnectionString(az.ConnectionString, nil)
 	if err != nil {
 		t.Fatal(err)

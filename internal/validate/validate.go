@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/example-org/promobot/internal/diag"
 	"github.com/example-org/promobot/internal/manifest"
@@ -167,11 +168,18 @@ func loadAll(ctx context.Context, fsys fs.FS, files []string, sch *schema.Schema
 	}
 	results := make([]out, len(files))
 	var wg sync.WaitGroup
-	next := make(chan int)
+	var next atomic.Int64 // the index of the next file to take
 	for range min(workers, max(len(files), 1)) {
 		wg.Go(func() {
-			for i := range next {
-				doc, ps, err := loadFile(fsys, files[i], sch)
+			// The file's bytes live until the next file: nothing of the
+			// document outlives its checks (pin copies what it keeps).
+			var buf yamldoc.Buffer
+			for ctx.Err() == nil {
+				i := int(next.Add(1) - 1)
+				if i >= len(files) {
+					return
+				}
+				doc, ps, err := loadFile(fsys, files[i], sch, &buf)
 				if err != nil {
 					results[i] = out{err: err}
 					continue
@@ -188,15 +196,6 @@ func loadAll(ctx context.Context, fsys fs.FS, files []string, sch *schema.Schema
 			}
 		})
 	}
-feed:
-	for i := range files {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(next)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
@@ -216,9 +215,16 @@ feed:
 }
 
 // loadFile reads and decodes one manifest. A file over the size limit is a
-// problem, not an error, and yields no document.
-func loadFile(fsys fs.FS, p string, sch *schema.Schema) (*manifest.Document, []diag.Problem, error) {
-	data, err := yamldoc.ReadFile(fsys, p, yamldoc.DefaultLimits)
+// problem, not an error, and yields no document. With buf, the file is read
+// into it and the document must not be kept past buf's next use.
+func loadFile(fsys fs.FS, p string, sch *schema.Schema, buf *yamldoc.Buffer) (*manifest.Document, []diag.Problem, error) {
+	var data []byte
+	var err error
+	if buf != nil {
+		data, err = buf.ReadFile(fsys, p, yamldoc.DefaultLimits)
+	} else {
+		data, err = yamldoc.ReadFile(fsys, p, yamldoc.DefaultLimits)
+	}
 	if err != nil {
 		var tooBig *yamldoc.Error
 		if errors.As(err, &tooBig) {
@@ -238,7 +244,7 @@ func verifyAll(ctx context.Context, fsys fs.FS, pins []pin, sch *schema.Schema, 
 		if !p.valid {
 			continue
 		}
-		doc, _, err := loadFile(fsys, p.path, sch)
+		doc, _, err := loadFile(fsys, p.path, sch, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -70,18 +70,25 @@ func Parse(data []byte, lim Limits) (*Doc, error) {
 		line, col := invalidUTF8Position(data)
 		return nil, &Error{Line: line, Column: col, Message: "file is not valid UTF-8"}
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &Error{Line: 1, Column: 1, Message: "file is empty"}
+	if hasDocumentMarker(data) {
+		// Perhaps several documents: decode them as a stream.
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		if err := dec.Decode(&doc); err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, &Error{Line: 1, Column: 1, Message: "file is empty"}
+			}
+			return nil, syntaxError(err)
 		}
-		return nil, syntaxError(err)
-	}
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		return nil, &Error{Line: extra.Line, Column: extra.Column, Message: "file holds more than one YAML document"}
-	} else if !errors.Is(err, io.EOF) {
+		var extra yaml.Node
+		if err := dec.Decode(&extra); err == nil {
+			return nil, &Error{Line: extra.Line, Column: extra.Column, Message: "file holds more than one YAML document"}
+		} else if !errors.Is(err, io.EOF) {
+			return nil, syntaxError(err)
+		}
+	} else if err := yaml.Unmarshal(data, &doc); err != nil {
+		// Without a document marker a stream holds at most one document,
+		// which Unmarshal decodes from memory.
 		return nil, syntaxError(err)
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
@@ -93,6 +100,30 @@ func Parse(data []byte, lim Limits) (*Doc, error) {
 		return nil, err
 	}
 	return &Doc{Root: doc.Content[0], Value: v}, nil
+}
+
+// hasDocumentMarker reports whether a line of data starts with a document
+// start (---) or end (...) marker. Without one, a YAML stream holds at most
+// one document: a second needs a marker before it. Line breaks other than
+// \n (\r, NEL, LS, PS) and NUL count as a marker, to stay on the safe side.
+func hasDocumentMarker(data []byte) bool {
+	if bytes.IndexByte(data, '\r') >= 0 || bytes.IndexByte(data, 0) >= 0 || bytes.Contains(data, []byte("\u0085")) ||
+		bytes.Contains(data, []byte("\u2028")) || bytes.Contains(data, []byte("\u2029")) {
+		return true
+	}
+	for len(data) > 0 {
+		if len(data) >= 3 && (data[0] == '-' && data[1] == '-' && data[2] == '-' || data[0] == '.' && data[1] == '.' && data[2] == '.') {
+			if len(data) == 3 || data[3] == ' ' || data[3] == '\t' || data[3] == '\r' || data[3] == '\n' {
+				return true
+			}
+		}
+		i := bytes.IndexByte(data, '\n')
+		if i < 0 {
+			return false
+		}
+		data = data[i+1:]
+	}
+	return false
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)

@@ -12,12 +12,12 @@ import (
 	"github.com/example-org/promobot/internal/testing/azuritetest"
 )
 
-// azuriteSink starts Azurite, creates a container and returns a sink for a
-// blob in it.
+// azuriteSink takes an account of the package's Azurite, creates a
+// container and returns a sink for a blob in it.
 func azuriteSink(t *testing.T) (*azuritetest.Azurite, *AzureSink) {
 	t.Helper()
-	a := azuritetest.Start(t)
-	cred, err := blob.NewSharedKeyCredential(azuritetest.AccountName, azuritetest.AccountKey)
+	a := azuritetest.Shared(t)
+	cred, err := blob.NewSharedKeyCredential(a.Account, a.Key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,9 +44,14 @@ type Azurite struct {
 	// Endpoint is the blob service URL of AccountName, without a trailing
 	// slash, such as "http://127.0.0.1:43121/devstoreaccount1".
 	Endpoint string
-	// ConnectionString authenticates as AccountName with its shared key.
+	// ConnectionString authenticates as Account with its shared key.
 	// With StartWithQueue it names both the blob and the queue endpoint.
 	ConnectionString string
+	// Account is the storage account of Endpoint: AccountName for Start,
+	// an account of the test's own for Shared.
+	Account string
+	// Key is Account's shared key (AccountKey).
+	Key string
 	// QueueHost and QueueEndpoint are set by StartWithQueue: the queue
 	// service's host and port and its URL of AccountName, such as
 	// "http://127.0.0.1:43122/devstoreaccount1".
@@ -64,6 +69,20 @@ func (a *Azurite) BlobURL(container, blob string) string {
 // PROMOBOT_REQUIRE_AZURITE=1.
 func Start(t testing.TB) *Azurite {
 	t.Helper()
+	bin := Require(t)
+	a, stop, err := launch(bin, t.TempDir())
+	if err != nil {
+		t.Fatalf("starting Azurite from %s: %v", bin, err)
+	}
+	t.Cleanup(stop)
+	return a
+}
+
+// Require returns the Azurite binary without starting it, for a test that
+// starts Azurite some other way (Launch): it skips the test when Azurite is
+// not installed, or fails it when PROMOBOT_REQUIRE_AZURITE=1.
+func Require(t testing.TB) string {
+	t.Helper()
 	bin, err := findBinary()
 	if err != nil {
 		if os.Getenv(RequireEnv) == "1" {
@@ -71,12 +90,7 @@ func Start(t testing.TB) *Azurite {
 		}
 		t.Skipf("skipping: Azurite not found (%v); run `npm ci` at the repository root, or set %s=1 to make this a failure", err, RequireEnv)
 	}
-	a, stop, err := launch(bin, t.TempDir())
-	if err != nil {
-		t.Fatalf("starting Azurite from %s: %v", bin, err)
-	}
-	t.Cleanup(stop)
-	return a
+	return bin
 }
 
 // Launch starts Azurite outside a test (for the demo): it looks for the
@@ -92,10 +106,10 @@ func Launch(dir string) (*Azurite, func(), error) {
 
 // launch starts Azurite, trying a few fresh ports in case one is taken
 // between choosing and binding it.
-func launch(bin, dir string) (*Azurite, func(), error) {
+func launch(bin, dir string, accounts ...string) (*Azurite, func(), error) {
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		a, stop, err := start(bin, dir)
+		a, stop, err := start(bin, dir, accounts...)
 		if err == nil {
 			return a, stop, nil
 		}
@@ -142,8 +156,19 @@ func findBinaryFrom(dir string) (string, error) {
 	return path, nil
 }
 
-// start runs one attempt on a freshly chosen port.
-func start(bin, dir string) (*Azurite, func(), error) {
+// withAccount returns the service at host as seen by account, whose key is
+// AccountKey.
+func withAccount(host, account string) *Azurite {
+	a := &Azurite{Host: host, Endpoint: "http://" + host + "/" + account, Account: account, Key: AccountKey}
+	a.ConnectionString = fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;",
+		account, AccountKey, a.Endpoint)
+	return a
+}
+
+// start runs one attempt on a freshly chosen port; accounts, when not
+// empty, are the storage accounts it serves (AZURITE_ACCOUNTS) besides
+// AccountName.
+func start(bin, dir string, accounts ...string) (*Azurite, func(), error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, nil, err
@@ -159,6 +184,13 @@ func start(bin, dir string) (*Azurite, func(), error) {
 		"--disableTelemetry",
 	)
 	cmd.Dir = dir
+	if len(accounts) > 0 {
+		list := AccountName + ":" + AccountKey
+		for _, name := range accounts {
+			list += ";" + name + ":" + AccountKey
+		}
+		cmd.Env = append(os.Environ(), "AZURITE_ACCOUNTS="+list)
+	}
 	procutil.DieWithParent(cmd)
 	cmd.Stdout = out
 	cmd.Stderr = out
@@ -172,12 +204,7 @@ func start(bin, dir string) (*Azurite, func(), error) {
 		<-exited
 	}
 
-	a := &Azurite{
-		Host:     host,
-		Endpoint: "http://" + host + "/" + AccountName,
-	}
-	a.ConnectionString = fmt.Sprintf("DefaultEndpointsProtocol=http;AccountName=%s;AccountKey=%s;BlobEndpoint=%s;",
-		AccountName, AccountKey, a.Endpoint)
+	a := withAccount(host, AccountName)
 
 	if err := waitReady(host, exited); err != nil {
 		stop()

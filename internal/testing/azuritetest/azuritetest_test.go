@@ -1,9 +1,13 @@
 package azuritetest
 
 import (
+	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob"
 )
 
 func TestStart(t *testing.T) {
@@ -34,5 +38,47 @@ func TestStartTwice(t *testing.T) {
 	a, b := Start(t), Start(t)
 	if a.Host == b.Host {
 		t.Errorf("two instances share the host %s", a.Host)
+	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	StopShared()
+	os.Exit(code)
+}
+
+// TestShared hands each test an account of its own on one service: the
+// same container name in two accounts holds different blobs.
+func TestShared(t *testing.T) {
+	a, b := Shared(t), Shared(t)
+	if a.Host != b.Host || a.Account == b.Account {
+		t.Fatalf("accounts %s at %s and %s at %s: want two accounts on one service", a.Account, a.Host, b.Account, b.Host)
+	}
+	for _, az := range []*Azurite{a, b} {
+		if want := "http://" + az.Host + "/" + az.Account; az.Endpoint != want {
+			t.Errorf("Endpoint = %q, want %q", az.Endpoint, want)
+		}
+		client, err := azblob.NewClientFromConnectionString(az.ConnectionString, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := client.CreateContainer(t.Context(), "models", nil); err != nil {
+			t.Fatalf("%s: create the container: %v", az.Account, err)
+		}
+		if _, err := client.UploadBuffer(t.Context(), "models", "owner", []byte(az.Account), nil); err != nil {
+			t.Fatalf("%s: upload: %v", az.Account, err)
+		}
+	}
+	for _, az := range []*Azurite{a, b} {
+		client, _ := azblob.NewClientFromConnectionString(az.ConnectionString, nil)
+		resp, err := client.DownloadStream(t.Context(), "models", "owner", nil)
+		if err != nil {
+			t.Fatalf("%s: download: %v", az.Account, err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || string(got) != az.Account {
+			t.Errorf("%s: models/owner = %q, %v; want its own blob", az.Account, got, err)
+		}
 	}
 }
