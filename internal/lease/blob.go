@@ -31,11 +31,12 @@ type Blobs struct {
 // https://ACCOUNT.blob.core.windows.net/CONTAINER and checks a full
 // container URL (path-style http(s)://HOST/ACCOUNT/CONTAINER for Azurite).
 func ContainerURL(spec string) (string, error) {
+	full := spec
 	if rest, ok := strings.CutPrefix(spec, "azblob://"); ok {
 		account, name, _ := strings.Cut(rest, "/")
-		spec = "https://" + account + ".blob.core.windows.net/" + name
+		full = "https://" + account + ".blob.core.windows.net/" + name
 	}
-	u, err := url.Parse(spec)
+	u, err := url.Parse(full)
 	if err != nil || u.RawQuery != "" {
 		return "", fmt.Errorf("lease container %q: want azblob://ACCOUNT/CONTAINER or a container URL without a query", spec)
 	}
