@@ -100,6 +100,9 @@ type target struct {
 	// request whose check run is this one: nothing is written unless the
 	// verdict or its title changed.
 	recheck *githubapi.ExistingCheckRun
+	// rerun is set for a re-run someone asked for: its check run is
+	// posted even when one with the same verdict and inputs is there.
+	rerun bool
 }
 
 func (t target) fullName() string { return t.owner + "/" + t.name }
@@ -265,6 +268,8 @@ func (b *Bot) scheduleCommit(d webhook.Delivery, env payloadEnvelope, sha string
 	if sha == "" {
 		return webhook.BadRequest(errors.New("no head commit"))
 	}
+	// Only re-runs look pull requests up.
+	t.rerun = lookUp
 	var numbers []int
 	for _, pr := range prs {
 		// Listed pull requests may belong to another repository that

@@ -103,7 +103,10 @@ func TestResyncRunsOnlyOnTheLeader(t *testing.T) {
 			Logger: testLogger(t), Leases: leases}, deps{
 			client: func(int64) (githubAPI, error) { return gh, nil },
 			installations: func(context.Context) ([]int64, error) {
-				listed <- struct{}{}
+				select {
+				case listed <- struct{}{}:
+				default:
+				}
 				return []int64{testInstallationID}, nil
 			},
 			mirrors: &fakeMirrors{},
