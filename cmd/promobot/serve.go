@@ -73,6 +73,8 @@ var serveEnv = []struct{ flag, env string }{
 	{"drift-reports", "PROMOBOT_DRIFT_REPORTS"},
 	{"drift-issue", "PROMOBOT_DRIFT_ISSUE"},
 	{"drift-interval", "PROMOBOT_DRIFT_INTERVAL"},
+	{"lease-container", "PROMOBOT_LEASE_CONTAINER"},
+	{"lease-period", "PROMOBOT_LEASE_PERIOD"},
 }
 
 // serveFlags are the serve command's flags as given.
@@ -95,6 +97,7 @@ type serveFlags struct {
 	dashboard                              dashboardServeFlags
 	dashboardAuth                          dashboardAuthFlags
 	queue                                  queueFlags
+	lease                                  leaseFlags
 }
 
 func (f *serveFlags) register(fl *pflag.FlagSet) {
@@ -130,6 +133,7 @@ func (f *serveFlags) register(fl *pflag.FlagSet) {
 	fl.DurationVar(&f.driftInterval, "drift-interval", driftmonitor.DefaultInterval, "how often each repository's drift is compared, with --drift-reports")
 	f.dashboard.register(fl)
 	f.dashboardAuth.register(fl)
+	f.lease.register(fl)
 }
 
 // fromEnv sets every flag not given on the command line from its
@@ -243,6 +247,12 @@ func (f *serveFlags) check(e *env) (*serveConfig, error) {
 	checkGovernFlags(e, f, bad)
 	if f.dashboard.addr != "" {
 		c.dashboardAuth = f.dashboardAuth.check(f.githubURL, bad)
+	}
+	f.lease.check(bad)
+	if f.queue.queue != queueMemory && f.lease.container == "" {
+		// A shared queue means several replicas: without blob leases each
+		// would believe itself the only writer and the only leader.
+		bad("--queue %s needs --lease-container (PROMOBOT_LEASE_CONTAINER): replicas sharing a queue coordinate by blob leases", f.queue.queue)
 	}
 	if c.flags.cacheDir == "" {
 		c.flags.cacheDir = defaultCacheDir(e)
@@ -427,6 +437,12 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 	if cfg.Features, err = serveFeatures(ctx, e, c, apps, m.Registry(), logger); err != nil {
 		return err
 	}
+	leases, err := serveLeases(ctx, e, c.flags.lease, m, logger)
+	if err != nil {
+		return err
+	}
+	defer leases.stop()
+	cfg.Leases = leases.botLeases()
 	b, err := bot.New(cfg)
 	if err != nil {
 		return usageError("serve: %v", err)
@@ -455,6 +471,7 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 		"cache_dir", c.flags.cacheDir, "resync_interval", c.flags.resyncInterval, "recheck_interval", c.flags.recheckInterval,
 		"chatops", c.flags.chatOps, "bypass_issues", c.flags.bypassIssues, "audit_export", c.flags.auditSink != "",
 		"access_review_issue", c.flags.accessReviewIssue, "drift_metrics", c.flags.driftReports != "", "drift_issue", c.flags.driftIssue,
+		"lease_container", c.flags.lease.container != "", "lease_period", c.flags.lease.period,
 		"webhook_secrets", len(c.webhookSecrets), "version", version)
 
 	served := make(chan error, 1)

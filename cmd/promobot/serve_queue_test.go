@@ -34,6 +34,7 @@ func TestServeQueueFlagsAreChecked(t *testing.T) {
 	}{
 		{name: "not a queue", args: []string{"--queue", "redis://x"}, want: "--queue (PROMOBOT_QUEUE): queue \"redis://x\": want azqueue://ACCOUNT/QUEUE or an http(s) queue URL, or memory"},
 		{name: "no queue name", overlay: map[string]string{"PROMOBOT_QUEUE": "azqueue://acct"}, want: "want azqueue://ACCOUNT/QUEUE"},
+		{name: "shared queue without leases", overlay: map[string]string{"PROMOBOT_QUEUE": "azqueue://acct/jobs"}, want: "--queue azqueue://acct/jobs needs --lease-container (PROMOBOT_LEASE_CONTAINER)"},
 		{name: "max dequeue", args: []string{"--max-dequeue", "0"}, want: "--max-dequeue (PROMOBOT_MAX_DEQUEUE) must be at least 1, not 0"},
 		{name: "visibility", overlay: map[string]string{"PROMOBOT_VISIBILITY_TIMEOUT": "10ms"}, want: "--visibility-timeout (PROMOBOT_VISIBILITY_TIMEOUT) must be between 1s and 7 days"},
 	} {
@@ -65,6 +66,7 @@ func TestServeQueueEndToEnd(t *testing.T) {
 		"PROMOBOT_ADDR": "127.0.0.1:0", "PROMOBOT_APP_ID": "31", "PROMOBOT_PRIVATE_KEY": string(keyPEM),
 		"PROMOBOT_WEBHOOK_SECRET": serveSecret, "GITHUB_API_URL": fx.URL(), "PROMOBOT_CACHE_DIR": t.TempDir(),
 		"PROMOBOT_QUEUE": a.QueueURL("promobot-jobs"), "AZURE_STORAGE_CONNECTION_STRING": a.ConnectionString,
+		"PROMOBOT_LEASE_CONTAINER": a.Endpoint + "/promobot-leases",
 		"PROMOBOT_RESYNC_INTERVAL": "0", "PROMOBOT_RECHECK_INTERVAL": "0",
 	}
 	ctx, stop := context.WithCancel(t.Context())

@@ -61,7 +61,6 @@ import (
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/gitrepo"
-	"github.com/example-org/promobot/internal/keyedlock"
 )
 
 // Log keys, constant across the bot.
@@ -126,6 +125,11 @@ type Config struct {
 	// Durable, when set, carries the pipeline's jobs on a durable queue
 	// shared by every replica instead of the in-memory queue (durable.go).
 	Durable *DurableQueue
+
+	// Leases coordinate replicas: one evaluation of a pull request at a
+	// time across them, and one leader for the periodic work. Nil means
+	// in-process leases, for a single replica.
+	Leases Leases
 
 	// Features are the optional features, each off unless listed: see
 	// Feature. Their events join the event table.
@@ -213,10 +217,10 @@ type Bot struct {
 	draining   atomic.Bool
 	// auth says whether the App has authenticated as itself once.
 	auth *authentication
-	// heads serializes the evaluations that post on one commit.
-	heads keyedlock.Set
 	// resync is the resynchronization loop, nil when it is off.
 	resync *resyncLoop
+	// posted remembers the check runs posted, to post each verdict once.
+	posted postedRuns
 	// subscribers lists, by event, the features that listed it.
 	subscribers map[string][]Feature
 	// durable is the durable queue's consumer, nil with the in-memory
@@ -263,6 +267,9 @@ func newBot(cfg Config, d deps) (*Bot, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Leases == nil {
+		cfg.Leases = &processLeases{}
 	}
 	b := &Bot{cfg: cfg, deps: d, wq: cfg.Metrics.WorkQueue()}
 	if err := b.startFeatures(b.pipelineHandlers()); err != nil {

@@ -55,7 +55,22 @@ func (b *Bot) runResync(ctx context.Context, l *resyncLoop) {
 	ticker := time.NewTicker(b.cfg.ResyncInterval)
 	defer ticker.Stop()
 	var lastRecheck time.Time
+	// With leases that expire, leadership is looked at every third of a
+	// period: a replica that becomes the leader runs a pass at once rather
+	// than at its next tick.
+	var leadCheck <-chan time.Time
+	if p := b.cfg.Leases.Period(); p > 0 {
+		t := time.NewTicker(p / 3)
+		defer t.Stop()
+		leadCheck = t.C
+	}
+	led := false
 	pass := func() {
+		if led = b.cfg.Leases.Leading(); !led {
+			// Another replica leads: its pass covers every installation.
+			logger.Debug("resynchronization pass skipped: another replica leads")
+			return
+		}
 		recheck := b.cfg.RecheckInterval > 0 && (lastRecheck.IsZero() || time.Since(lastRecheck) >= b.cfg.RecheckInterval)
 		if recheck {
 			lastRecheck = time.Now()
@@ -71,6 +86,13 @@ func (b *Bot) runResync(ctx context.Context, l *resyncLoop) {
 			return
 		case <-ticker.C:
 			pass()
+		case <-leadCheck:
+			if leading := b.cfg.Leases.Leading(); leading && !led {
+				logger.Info("this replica now leads the periodic work; resynchronization pass")
+				pass()
+			} else {
+				led = leading
+			}
 		case id := <-l.trigger:
 			// Only the installation that changed: a full pass waits for
 			// the ticker.
@@ -225,6 +247,9 @@ func (b *Bot) resyncRepository(ctx context.Context, logger *slog.Logger, gh gith
 			}
 		}
 	}
+	if err := b.concludeSuperseded(ctx, logger, gh, t, prs, heads); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -279,7 +304,7 @@ func (b *Bot) decide(run *githubapi.ExistingCheckRun, meta string, reviews func(
 	case run == nil:
 		return resyncEvaluate, "no check run", nil
 	case run.Status != githubapi.StatusCompleted:
-		if age := b.cfg.Now().Sub(run.StartedAt); run.StartedAt.IsZero() || age > b.jobTimeout()+resyncSlack {
+		if b.abandoned(run) {
 			return resyncEvaluate, "check run abandoned in progress", nil
 		}
 		return resyncSkip, "being evaluated", nil
