@@ -140,7 +140,7 @@ func (s *auditSource) client(e *env) (*githubapi.Client, error) {
 	} else if auth.Token == "" {
 		auth.Token = e.getenv("GITHUB_TOKEN")
 	}
-	return githubClient(auth)
+	return githubClient(e, auth)
 }
 
 // enrich verifies, on GitHub, the records that pass the name filters.

@@ -12,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/example-org/promobot/internal/githubapi/retry"
 	"github.com/example-org/promobot/internal/testing/audittest"
 	"github.com/example-org/promobot/internal/testing/azuritetest"
 )
@@ -42,6 +43,8 @@ func auditGolden(t *testing.T, name, got string) {
 type auditFixture struct {
 	h      *audittest.History
 	github []string
+	// githubRetry, when set, replaces the GitHub client's retry settings.
+	githubRetry *retry.Options
 }
 
 func newAuditFixture(t *testing.T) *auditFixture {
@@ -258,8 +261,9 @@ func (f *auditFixture) runWithEnv(t *testing.T, vars map[string]string, cache st
 	var stdout, stderr strings.Builder
 	e := &env{
 		stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
-		getenv: func(k string) string { return vars[k] },
-		getwd:  func() (string, error) { return t.TempDir(), nil },
+		getenv:      func(k string) string { return vars[k] },
+		getwd:       func() (string, error) { return t.TempDir(), nil },
+		githubRetry: f.githubRetry,
 	}
 	code := run(t.Context(), full, e)
 	return cliResult{code: code, stdout: stdout.String(), stderr: stderr.String()}

@@ -10,8 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/example-org/promobot/internal/artifact"
+	"github.com/example-org/promobot/internal/githubapi/retry"
 )
 
 // closedLoopbackAddr returns a loopback address nothing listens on.
@@ -93,7 +95,11 @@ func TestExitCodeTable(t *testing.T) {
 		return func(t *testing.T) cliResult { return runIn(t, art.dir, store, blob, args...) }
 	}
 
+	// The unavailable cases make every attempt against a closed port; the
+	// backoff between them is shortened, the attempts are the defaults.
+	fastRetry := &retry.Options{BaseDelay: time.Millisecond, MaxDelay: time.Millisecond}
 	audit := newAuditFixture(t)
+	audit.githubRetry = fastRetry
 	auditCache := t.TempDir()
 	inAudit := func(args ...string) func(*testing.T) cliResult {
 		return func(t *testing.T) cliResult { return audit.run(t, auditCache, args...) }
@@ -106,6 +112,7 @@ func TestExitCodeTable(t *testing.T) {
 	}
 
 	change := newPromoteFixture(t)
+	change.githubRetry = fastRetry
 	inChange := func(vars map[string]string, args ...string) func(*testing.T) cliResult {
 		return func(t *testing.T) cliResult {
 			saved := change.getenv

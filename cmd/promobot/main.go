@@ -20,6 +20,7 @@ import (
 	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/attest"
 	"github.com/example-org/promobot/internal/failure"
+	"github.com/example-org/promobot/internal/githubapi/retry"
 	"github.com/example-org/promobot/internal/progress"
 )
 
@@ -72,6 +73,9 @@ type env struct {
 	attestStoreOptions *attest.StoreOptions
 	keyVaultOptions    *azkeys.ClientOptions
 	keyVaultCredential azcore.TokenCredential
+	// githubRetry, when not nil, tunes the retries of the commands' GitHub
+	// clients (attempts, backoff); nil means the defaults.
+	githubRetry *retry.Options
 }
 
 func newRootCommand(e *env) *cobra.Command {

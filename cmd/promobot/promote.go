@@ -116,7 +116,7 @@ func (f *changeFlags) executor(e *env) (*promote.Executor, error) {
 	case token == "" && needPR:
 		return nil, usageError("GITHUB_TOKEN is needed to open the pull request (or use --no-pr or --dry-run)")
 	case ok && token != "":
-		client, err := githubClient(githubapi.Config{BaseURL: apiURL, Token: token})
+		client, err := githubClient(e, githubapi.Config{BaseURL: apiURL, Token: token})
 		if err != nil {
 			return nil, err
 		}

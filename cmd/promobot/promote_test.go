@@ -14,6 +14,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/example-org/promobot/internal/githubapi/retry"
 	"github.com/example-org/promobot/internal/promote"
 	"github.com/example-org/promobot/internal/testing/githubtest"
 	"github.com/example-org/promobot/internal/testing/gittest"
@@ -33,6 +34,8 @@ type promoteFixture struct {
 	token  string
 	seedA  string
 	getenv map[string]string
+	// githubRetry, when set, replaces the GitHub client's retry settings.
+	githubRetry *retry.Options
 }
 
 var olderProdManifest = strings.NewReplacer(
@@ -96,8 +99,9 @@ func (f *promoteFixture) run(args ...string) (int, string, string) {
 	var stdout, stderr bytes.Buffer
 	e := &env{
 		stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
-		getenv: func(k string) string { return f.getenv[k] },
-		getwd:  func() (string, error) { return f.local, nil },
+		getenv:      func(k string) string { return f.getenv[k] },
+		getwd:       func() (string, error) { return f.local, nil },
+		githubRetry: f.githubRetry,
 	}
 	args = append(args, "--now", promoteNow)
 	code := run(f.t.Context(), args, e)

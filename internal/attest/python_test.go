@@ -1,7 +1,9 @@
 package attest
 
 import (
+	"bytes"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"os"
 	"os/exec"
@@ -117,21 +119,73 @@ func TestPythonVerifier(t *testing.T) {
 		{"payload type changed", append([]string{"--bundle", payloadType, "--artifact", artifactFile}, base...), 1, "REFUSED: the payload type"},
 		{"older manifest blob", append([]string{"--bundle", good, "--artifact", artifactFile, "--manifest-blob", olderBlob}, base...), 1, "REFUSED: the attestation is for manifest blob"},
 	}
+	cases := make([][]string, len(tests))
+	for i, tc := range tests {
+		cases[i] = append(append([]string{}, keys...), tc.args...)
+	}
 	for _, py := range interpreters {
-		for _, tc := range tests {
+		results := runPythonVerifier(t, py, script, cases)
+		for i, tc := range tests {
 			t.Run(filepath.Base(py)+"/"+tc.name, func(t *testing.T) {
-				cmd := exec.CommandContext(t.Context(), py, append(append([]string{script}, keys...), tc.args...)...)
-				out, err := cmd.CombinedOutput()
-				status := 0
-				if ee, ok := err.(*exec.ExitError); ok {
-					status = ee.ExitCode()
-				} else if err != nil {
-					t.Fatal(err)
-				}
-				if status != tc.status || !strings.Contains(string(out), tc.output) {
+				status, out := results[i].Status, results[i].Output
+				if status != tc.status || !strings.Contains(out, tc.output) {
 					t.Errorf("%s: exit %d, output %q; want exit %d with %q", py, status, out, tc.status, tc.output)
 				}
 			})
 		}
 	}
+}
+
+// pythonResult is one run of the verifier's main: its exit status and its
+// standard output and error, in that order.
+type pythonResult struct {
+	Status int    `json:"status"`
+	Output string `json:"output"`
+}
+
+// pythonDriver loads the verifier script as a module and runs its main once
+// per argument list read from standard input (JSON), as `python3 script
+// ARGS...` would (argparse errors exit 2), writing one pythonResult per
+// case. One interpreter start serves every case.
+const pythonDriver = `
+import contextlib, importlib.util, io, json, sys
+spec = importlib.util.spec_from_file_location("verify_attestation", sys.argv[1])
+mod = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mod)
+results = []
+for argv in json.load(sys.stdin):
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf):
+        try:
+            status = mod.main(argv)
+        except SystemExit as e:
+            status = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    results.append({"status": status or 0, "output": buf.getvalue()})
+json.dump(results, sys.stdout)
+`
+
+// runPythonVerifier runs the verifier script with interpreter py over every
+// argument list of cases in one process and returns their results in order.
+func runPythonVerifier(t *testing.T, py, script string, cases [][]string) []pythonResult {
+	t.Helper()
+	in, err := json.Marshal(cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(t.Context(), py, "-c", pythonDriver, script)
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", py, err, stderr.Bytes())
+	}
+	var results []pythonResult
+	if err := json.Unmarshal(out, &results); err != nil {
+		t.Fatalf("%s: %v\n%s", py, err, out)
+	}
+	if len(results) != len(cases) {
+		t.Fatalf("%s: %d results for %d cases", py, len(results), len(cases))
+	}
+	return results
 }
