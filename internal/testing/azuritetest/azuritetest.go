@@ -45,7 +45,12 @@ type Azurite struct {
 	// slash, such as "http://127.0.0.1:43121/devstoreaccount1".
 	Endpoint string
 	// ConnectionString authenticates as AccountName with its shared key.
+	// With StartWithQueue it names both the blob and the queue endpoint.
 	ConnectionString string
+	// QueueHost and QueueEndpoint are set by StartWithQueue: the queue
+	// service's host and port and its URL of AccountName, such as
+	// "http://127.0.0.1:43122/devstoreaccount1".
+	QueueHost, QueueEndpoint string
 }
 
 // BlobURL returns the path-style URL of a blob in AccountName.
