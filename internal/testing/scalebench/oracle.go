@@ -77,7 +77,7 @@ func (w *world) verify(ctx context.Context, bin string) (audit, error) {
 	}
 	outcomes := make([]outcome, len(w.prs))
 	var wg sync.WaitGroup
-	sem := make(chan struct{}, 2)
+	sem := make(chan struct{}, 3)
 	for i, p := range w.prs {
 		wg.Add(1)
 		sem <- struct{}{}

@@ -1,11 +1,24 @@
 package scalebench
 
-import "testing"
+import (
+	"testing"
 
-// startQueue starts what ModeQueue needs and returns the replicas'
-// environment and flags.
+	"github.com/example-org/promobot/internal/testing/azuritetest"
+)
+
+// Names of the queue and the lease container of ModeQueue.
+const (
+	queueName      = "promobot-jobs"
+	leaseContainer = "promobot-leases"
+)
+
+// startQueue starts Azurite's blob and queue services for ModeQueue and
+// returns the replicas' environment (the connection string) and flags
+// (the shared queue and lease container).
 func startQueue(t testing.TB) (env, args []string) {
 	t.Helper()
-	t.Skip("scalebench: the azqueue mode needs serve --queue and --lease-container")
-	return nil, nil
+	a := azuritetest.StartWithQueue(t)
+	env = []string{"AZURE_STORAGE_CONNECTION_STRING=" + a.ConnectionString}
+	args = []string{"--queue", a.QueueURL(queueName), "--lease-container", a.Endpoint + "/" + leaseContainer}
+	return env, args
 }

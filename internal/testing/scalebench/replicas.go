@@ -31,7 +31,7 @@ func buildPromobot(t testing.TB, dir string) string {
 		goTool = "go"
 	}
 	bin := filepath.Join(dir, "promobot")
-	cmd := exec.Command(goTool, "build", "-o", bin, "./cmd/promobot")
+	cmd := exec.Command(goTool, "build", "-ldflags=-s -w", "-o", bin, "./cmd/promobot")
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/promobot: %v\n%s", err, out)

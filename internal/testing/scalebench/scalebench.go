@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -33,6 +34,10 @@ import (
 
 	"github.com/example-org/promobot/internal/testing/githubtest"
 )
+
+// LogsEnv names the environment variable that, when set to a directory,
+// keeps each replica's log there (DIR/replica-N/serve.log) after the run.
+const LogsEnv = "PROMOBOT_SCALE_LOGS"
 
 // Mode is how the replicas share their work.
 type Mode string
@@ -165,8 +170,11 @@ func Run(t testing.TB, opts Options) *Result {
 	t.Helper()
 	opts = withDefaults(opts)
 	res := &Result{Options: opts}
+	began := time.Now()
 	bin := buildPromobot(t, t.TempDir())
+	built := time.Now()
 	w := newWorld(t, opts.PullRequests)
+	t.Logf("scalebench: built promobot in %s, the world in %s", built.Sub(began).Round(time.Millisecond), time.Since(built).Round(time.Millisecond))
 
 	env := append(baseEnv(),
 		"PROMOBOT_APP_ID="+strconv.Itoa(appID), "PROMOBOT_PRIVATE_KEY="+w.keyFile,
@@ -181,7 +189,10 @@ func Run(t testing.TB, opts Options) *Result {
 	default:
 		t.Fatalf("scalebench: unknown mode %q", opts.Mode)
 	}
-	logs := t.TempDir()
+	logs := os.Getenv(LogsEnv)
+	if logs == "" {
+		logs = t.TempDir()
+	}
 	var replicas []*replica
 	for i := range opts.Replicas {
 		name := "replica-" + strconv.Itoa(i+1)
@@ -238,10 +249,12 @@ func Run(t testing.TB, opts Options) *Result {
 	cancel()
 	wg.Wait()
 
+	verifyStart := time.Now()
 	a, err := w.verify(t.Context(), bin)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("scalebench: verified the verdicts in %s", time.Since(verifyStart).Round(time.Millisecond))
 	res.Correct, res.InProgress, res.Wrong = a.correct, a.inProgress, a.wrong
 	res.Evaluations, res.Duplicates = countEvaluations(w.em.AllCheckRuns(owner, repoName), startID)
 	res.Acks, res.Refused, res.Rerouted = l.lb.acks, l.lb.refused, l.lb.rerouted

@@ -27,7 +27,7 @@ func TestScaleOut(t *testing.T) {
 	for _, mode := range modes() {
 		t.Run(string(mode), func(t *testing.T) {
 			res := Run(t, Options{
-				Mode: mode, PullRequests: 30, Deliveries: 100, Rate: 25,
+				Mode: mode, PullRequests: 10, Deliveries: 100, Rate: 25,
 				Kills: 1, KillEvery: 2 * time.Second, Workers: 2, Settle: 90 * time.Second,
 			})
 			var table strings.Builder
