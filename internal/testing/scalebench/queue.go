@@ -15,10 +15,16 @@ const (
 // startQueue starts Azurite's blob and queue services for ModeQueue and
 // returns the replicas' environment (the connection string) and flags
 // (the shared queue and lease container).
-func startQueue(t testing.TB) (env, args []string) {
+func startQueue(t testing.TB, bin string) (env, args []string) {
 	t.Helper()
+	if !ServeHasFlag(bin, "queue") {
+		t.Skip("scalebench: this promobot serve has no --queue")
+	}
 	a := azuritetest.StartWithQueue(t)
 	env = []string{"AZURE_STORAGE_CONNECTION_STRING=" + a.ConnectionString}
-	args = []string{"--queue", a.QueueURL(queueName), "--lease-container", a.Endpoint + "/" + leaseContainer}
+	args = []string{"--queue", a.QueueURL(queueName)}
+	if ServeHasFlag(bin, "lease-container") {
+		args = append(args, "--lease-container", a.Endpoint+"/"+leaseContainer)
+	}
 	return env, args
 }

@@ -19,8 +19,8 @@ import (
 	"github.com/example-org/promobot/internal/testing/procutil"
 )
 
-// buildPromobot builds cmd/promobot once into dir and returns the binary.
-func buildPromobot(t testing.TB, dir string) string {
+// Build builds cmd/promobot into dir and returns the binary's path.
+func Build(t testing.TB, dir string) string {
 	t.Helper()
 	root, err := repoRoot()
 	if err != nil {
@@ -37,6 +37,13 @@ func buildPromobot(t testing.TB, dir string) string {
 		t.Fatalf("go build ./cmd/promobot: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// ServeHasFlag reports whether `promobot serve` of bin has the flag
+// --name.
+func ServeHasFlag(bin, name string) bool {
+	out, _ := exec.Command(bin, "serve", "--help").CombinedOutput()
+	return bytes.Contains(out, []byte("--"+name+" "))
 }
 
 // repoRoot is the module root above the working directory.

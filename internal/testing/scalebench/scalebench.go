@@ -75,6 +75,8 @@ type Options struct {
 	Seed uint64
 	// Args are extra `serve` flags for every replica.
 	Args []string
+	// Binary is the promobot to run (see Build); empty builds one.
+	Binary string
 }
 
 // Result is what a run measured.
@@ -85,6 +87,9 @@ type Result struct {
 	// completed; Wrong explains every pull request not correct.
 	Correct, InProgress int
 	Wrong               []string
+	// StaleInProgress counts the check runs left in progress on heads the
+	// pull requests no longer have.
+	StaleInProgress int
 	// Evaluations is the number of check runs created during the load and
 	// until quiet; Duplicates those that concluded with the head and
 	// fingerprint of an earlier one.
@@ -102,6 +107,9 @@ type Result struct {
 	// request; Load the time to send the deliveries; Settle the time from
 	// the last delivery until quiet.
 	Setup, Load, Settle time.Duration
+	// Quiet says whether the replicas became quiet within Options.Settle;
+	// when not, the figures are those at that moment.
+	Quiet bool
 }
 
 // Kill is one SIGKILL of a replica.
@@ -138,7 +146,7 @@ func (r *Result) Table(out io.Writer) {
 		o.Mode, o.Replicas, o.Workers, o.PullRequests, o.Deliveries, o.Rate, len(r.Kills))
 	rows := [][2]string{
 		{"correct verdict on head", fmt.Sprintf("%d/%d", r.Correct, o.PullRequests)},
-		{"check runs left in progress", strconv.Itoa(r.InProgress)},
+		{"check runs left in progress", fmt.Sprintf("%d on heads, %d on superseded heads", r.InProgress, r.StaleInProgress)},
 		{"evaluations (check runs)", strconv.Itoa(r.Evaluations)},
 		{"duplicate evaluations", fmt.Sprintf("%d (%.0f%%)", r.Duplicates, 100*float64(r.Duplicates)/float64(max(r.Evaluations, 1)))},
 		{"ack p50 / p99", fmt.Sprintf("%.2f ms / %.2f ms", ms(r.Ack(0.50)), ms(r.Ack(0.99)))},
@@ -149,10 +157,13 @@ func (r *Result) Table(out io.Writer) {
 	for _, row := range rows {
 		fmt.Fprintf(out, "  %-32s %s\n", row[0], row[1])
 	}
+	if !r.Quiet {
+		fmt.Fprintf(out, "  not quiet %s after the load: the figures are those at that moment\n", o.Settle)
+	}
 	for i, k := range r.Kills {
 		state := "recovered in " + k.Recovery.Round(100*time.Millisecond).String()
 		if !k.Recovered {
-			state = "NOT recovered"
+			state = "not recovered by the end"
 		}
 		fmt.Fprintf(out, "  kill %d: %s, %d pull requests waiting, %s\n", i+1, k.Replica, k.Waiting, state)
 	}
@@ -171,7 +182,10 @@ func Run(t testing.TB, opts Options) *Result {
 	opts = withDefaults(opts)
 	res := &Result{Options: opts}
 	began := time.Now()
-	bin := buildPromobot(t, t.TempDir())
+	bin := opts.Binary
+	if bin == "" {
+		bin = Build(t, t.TempDir())
+	}
 	built := time.Now()
 	w := newWorld(t, opts.PullRequests)
 	t.Logf("scalebench: built promobot in %s, the world in %s", built.Sub(began).Round(time.Millisecond), time.Since(built).Round(time.Millisecond))
@@ -184,7 +198,7 @@ func Run(t testing.TB, opts Options) *Result {
 	switch opts.Mode {
 	case ModeMemory:
 	case ModeQueue:
-		modeEnv, modeArgs := startQueue(t)
+		modeEnv, modeArgs := startQueue(t, bin)
 		env, args = append(env, modeEnv...), append(args, modeArgs...)
 	default:
 		t.Fatalf("scalebench: unknown mode %q", opts.Mode)
@@ -244,7 +258,7 @@ func Run(t testing.TB, opts Options) *Result {
 		t.Fatalf("load: %v; kill loop: %v", loadErr, killErr)
 	}
 	settleStart := time.Now()
-	waitQuiet(ctx, w, l, opts.Settle, opts.Quiet)
+	res.Quiet = waitQuiet(ctx, w, l, opts.Settle, opts.Quiet)
 	res.Settle = time.Since(settleStart)
 	cancel()
 	wg.Wait()
@@ -256,7 +270,9 @@ func Run(t testing.TB, opts Options) *Result {
 	}
 	t.Logf("scalebench: verified the verdicts in %s", time.Since(verifyStart).Round(time.Millisecond))
 	res.Correct, res.InProgress, res.Wrong = a.correct, a.inProgress, a.wrong
-	res.Evaluations, res.Duplicates = countEvaluations(w.em.AllCheckRuns(owner, repoName), startID)
+	runs := w.em.AllCheckRuns(owner, repoName)
+	res.Evaluations, res.Duplicates = countEvaluations(runs, startID)
+	res.StaleInProgress = staleInProgress(w, runs)
 	res.Acks, res.Refused, res.Rerouted = l.lb.acks, l.lb.refused, l.lb.rerouted
 	res.Kills = mon.kills()
 	return res
@@ -331,6 +347,24 @@ func countEvaluations(runs []githubtest.CheckRun, startID int64) (evaluations, d
 		}
 	}
 	return evaluations, duplicates
+}
+
+// staleInProgress counts the runs not completed on commits that are no
+// pull request's head.
+func staleInProgress(w *world, runs []githubtest.CheckRun) int {
+	heads := map[string]bool{}
+	for _, p := range w.prs {
+		if snap, err := w.em.PullRequest(owner, repoName, p.number); err == nil {
+			heads[snap.HeadSHA] = true
+		}
+	}
+	n := 0
+	for _, r := range runs {
+		if r.Status != "completed" && !heads[r.HeadSHA] {
+			n++
+		}
+	}
+	return n
 }
 
 // latestRuns maps every head to its newest check run.
