@@ -62,6 +62,8 @@ var serveEnv = []struct{ flag, env string }{
 	{"drift-reports", "PROMOBOT_DRIFT_REPORTS"},
 	{"drift-issue", "PROMOBOT_DRIFT_ISSUE"},
 	{"drift-interval", "PROMOBOT_DRIFT_INTERVAL"},
+	{"lease-container", "PROMOBOT_LEASE_CONTAINER"},
+	{"lease-period", "PROMOBOT_LEASE_PERIOD"},
 }
 
 // serveFlags are the serve command's flags as given.
@@ -81,6 +83,7 @@ type serveFlags struct {
 	accessReviewIssue, driftIssue          bool
 	accessReviewInterval, driftInterval    time.Duration
 	driftReports                           string
+	lease                                  leaseFlags
 }
 
 func (f *serveFlags) register(fl *pflag.FlagSet) {
@@ -113,6 +116,7 @@ func (f *serveFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.driftReports, "drift-reports", "", "compare the scoring jobs' load reports in this store (file:DIR or azblob://ACCOUNT/CONTAINER/PREFIX, as resolve --report writes them) with the pins, and export the drift as metrics")
 	fl.BoolVar(&f.driftIssue, "drift-issue", false, "with --drift-reports, also keep one drift issue per repository (the App needs issues write)")
 	fl.DurationVar(&f.driftInterval, "drift-interval", driftmonitor.DefaultInterval, "how often each repository's drift is compared, with --drift-reports")
+	f.lease.register(fl)
 }
 
 // fromEnv sets every flag not given on the command line from its
@@ -220,6 +224,7 @@ func (f *serveFlags) check(e *env) (*serveConfig, error) {
 		}
 	}
 	checkGovernFlags(e, f, bad)
+	f.lease.check(bad)
 	if c.flags.cacheDir == "" {
 		c.flags.cacheDir = defaultCacheDir(e)
 		if c.flags.cacheDir == "" {
@@ -416,6 +421,12 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 	if cfg.Features, err = serveFeatures(ctx, e, c, apps, m.Registry(), logger); err != nil {
 		return err
 	}
+	leases, err := serveLeases(ctx, e, c.flags.lease, m, logger)
+	if err != nil {
+		return err
+	}
+	defer leases.stop()
+	cfg.Leases = leases.botLeases()
 	b, err := bot.New(cfg)
 	if err != nil {
 		return usageError("serve: %v", err)
@@ -438,6 +449,7 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 		"cache_dir", c.flags.cacheDir, "resync_interval", c.flags.resyncInterval, "recheck_interval", c.flags.recheckInterval,
 		"chatops", c.flags.chatOps, "bypass_issues", c.flags.bypassIssues, "audit_export", c.flags.auditSink != "",
 		"access_review_issue", c.flags.accessReviewIssue, "drift_metrics", c.flags.driftReports != "", "drift_issue", c.flags.driftIssue,
+		"lease_container", c.flags.lease.container != "", "lease_period", c.flags.lease.period,
 		"webhook_secrets", len(c.webhookSecrets), "version", version)
 
 	served := make(chan error, 1)

@@ -58,7 +58,6 @@ import (
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/gitrepo"
-	"github.com/example-org/promobot/internal/keyedlock"
 )
 
 // Log keys, constant across the bot.
@@ -119,6 +118,11 @@ type Config struct {
 	// Now is the clock, for freeze windows and check run times; nil means
 	// time.Now.
 	Now func() time.Time
+
+	// Leases coordinate replicas: one evaluation of a pull request at a
+	// time across them, and one leader for the periodic work. Nil means
+	// in-process leases, for a single replica.
+	Leases Leases
 
 	// Features are the optional features, each off unless listed: see
 	// Feature. Their events join the event table.
@@ -206,8 +210,6 @@ type Bot struct {
 	draining   atomic.Bool
 	// auth says whether the App has authenticated as itself once.
 	auth *authentication
-	// heads serializes the evaluations that post on one commit.
-	heads keyedlock.Set
 	// resync is the resynchronization loop, nil when it is off.
 	resync *resyncLoop
 	// subscribers lists, by event, the features that listed it.
@@ -249,6 +251,9 @@ func newBot(cfg Config, d deps) (*Bot, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Leases == nil {
+		cfg.Leases = &processLeases{}
 	}
 	b := &Bot{cfg: cfg, deps: d}
 	if err := b.startFeatures(b.pipelineHandlers()); err != nil {

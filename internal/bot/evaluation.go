@@ -83,11 +83,13 @@ func (b *Bot) evaluatePullRequest(ctx context.Context, logger *slog.Logger, gh g
 			logger.Info("the delivered head commit is no longer the pull request's head; its head is evaluated", "delivered_sha", t.sha)
 		}
 	}
-	unlock, err := b.heads.Lock(ctx, strings.ToLower(t.fullName())+"@"+pr.HeadSHA)
+	// One replica at a time evaluates the pull requests sharing this head
+	// and writes their check run.
+	gh, release, err := b.hold(ctx, gh, pullLeaseName(t, group))
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer release()
 	if t.recheck != nil {
 		return b.recheck(ctx, logger, gh, t, pr, group)
 	}

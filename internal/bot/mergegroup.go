@@ -82,11 +82,11 @@ func (b *Bot) checkMergeGroup(ctx context.Context, logger *slog.Logger, g mergeG
 	if err != nil {
 		return err
 	}
-	unlock, err := b.heads.Lock(ctx, strings.ToLower(g.fullName())+"@"+g.headSHA)
+	gh, release, err := b.hold(ctx, gh, mergeGroupLeaseName(g))
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer release()
 	start := time.Now()
 	id, err := gh.CreateCheckRun(ctx, g.owner, g.name, githubapi.CheckRun{
 		Name: b.cfg.CheckName, HeadSHA: g.headSHA, Status: githubapi.StatusInProgress, StartedAt: b.cfg.Now(),

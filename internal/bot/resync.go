@@ -56,6 +56,11 @@ func (b *Bot) runResync(ctx context.Context, l *resyncLoop) {
 	defer ticker.Stop()
 	var lastRecheck time.Time
 	pass := func() {
+		if !b.cfg.Leases.Leading() {
+			// Another replica leads: its pass covers every installation.
+			logger.Debug("resynchronization pass skipped: another replica leads")
+			return
+		}
 		recheck := b.cfg.RecheckInterval > 0 && (lastRecheck.IsZero() || time.Since(lastRecheck) >= b.cfg.RecheckInterval)
 		if recheck {
 			lastRecheck = time.Now()
@@ -225,6 +230,9 @@ func (b *Bot) resyncRepository(ctx context.Context, logger *slog.Logger, gh gith
 			}
 		}
 	}
+	if err := b.concludeSuperseded(ctx, logger, gh, t, prs, heads); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 
@@ -279,7 +287,7 @@ func (b *Bot) decide(run *githubapi.ExistingCheckRun, meta string, reviews func(
 	case run == nil:
 		return resyncEvaluate, "no check run", nil
 	case run.Status != githubapi.StatusCompleted:
-		if age := b.cfg.Now().Sub(run.StartedAt); run.StartedAt.IsZero() || age > b.jobTimeout()+resyncSlack {
+		if b.abandoned(run) {
 			return resyncEvaluate, "check run abandoned in progress", nil
 		}
 		return resyncSkip, "being evaluated", nil

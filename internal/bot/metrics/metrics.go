@@ -40,6 +40,7 @@ type Metrics struct {
 	auditChecks *prometheus.CounterVec
 	exports     *prometheus.CounterVec
 	exported    prometheus.Counter
+	lease       leaseMetrics
 }
 
 // New returns metrics registered in a fresh registry together with the Go
@@ -118,6 +119,7 @@ func New() *Metrics {
 		m.deliveries, m.jobs, m.jobDuration, m.evaluations, m.apiRequests, m.apiDuration, m.gitFetches,
 		m.apiCache, m.apiRetries, m.apiWaits, m.chatOps, m.findings, m.auditChecks, m.exports, m.exported,
 	)
+	m.lease = newLeaseMetrics(m.registry)
 	return m
 }
 

@@ -1,0 +1,96 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/example-org/promobot/internal/githubapi"
+)
+
+// The check run that concludes an evaluation nobody will finish on a commit
+// no open pull request has as its head any more.
+const (
+	conclusionNeutral = "neutral"
+	supersededTitle   = "superseded"
+	supersededSummary = "This commit is no longer the head of an open pull request, and the evaluation that started this check run did not finish " +
+		"(the replica running it stopped). The pull request's current head has a check run of its own.\n"
+)
+
+// supersededDepth is how many of a pull request's commits before its head
+// the resynchronization looks at for a check run left in progress: an
+// ordinary push moves the head by a commit or a few. A force push drops
+// the old head from the pull request's commits, so it is not found here.
+const supersededDepth = 3
+
+// abandonedAfter is how long a check run may stay in progress before it is
+// taken for abandoned by a replica that stopped: one lease period when
+// leases expire (its writer would have stopped writing by then, or renewed
+// and finished), else the job timeout with some slack.
+func (b *Bot) abandonedAfter() time.Duration {
+	if b.cfg.Leases != nil && b.cfg.Leases.Period() > 0 {
+		return b.cfg.Leases.Period()
+	}
+	return b.jobTimeout() + resyncSlack
+}
+
+// abandoned reports whether run is in progress for longer than a live
+// evaluation may leave it so.
+func (b *Bot) abandoned(run *githubapi.ExistingCheckRun) bool {
+	return run.Status != githubapi.StatusCompleted &&
+		(run.StartedAt.IsZero() || b.cfg.Now().Sub(run.StartedAt) > b.abandonedAfter())
+}
+
+// concludeSuperseded completes, as neutral and titled "superseded", the
+// bot's check runs left in progress on the commits just before the heads
+// of the open pull requests prs, unless the commit is still the head of one
+// (heads). A check run in progress on a commit nobody evaluates any more
+// would otherwise stay so forever.
+func (b *Bot) concludeSuperseded(ctx context.Context, logger *slog.Logger, gh githubAPI, t target, prs []*githubapi.PullRequest, heads map[string][]*githubapi.PullRequest) error {
+	seen := map[string]bool{}
+	var errs []error
+	for _, pr := range prs {
+		if pr.Number <= 0 || pr.HeadSHA == "" {
+			continue
+		}
+		commits, err := gh.PullRequestCommits(ctx, t.owner, t.name, pr.Number)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("pull request #%d: %w", pr.Number, err))
+			continue
+		}
+		looked := 0
+		for i := len(commits) - 1; i >= 0 && looked < supersededDepth; i-- {
+			sha := commits[i].SHA
+			if sha == "" || sha == pr.HeadSHA {
+				continue
+			}
+			looked++
+			if _, open := heads[sha]; open || seen[sha] {
+				continue
+			}
+			seen[sha] = true
+			if err := b.concludeIfAbandoned(ctx, logger, gh, t, pr.Number, sha); err != nil {
+				errs = append(errs, fmt.Errorf("commit %s: %w", sha, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (b *Bot) concludeIfAbandoned(ctx context.Context, logger *slog.Logger, gh githubAPI, t target, number int, sha string) error {
+	run, err := gh.LatestCheckRun(ctx, t.owner, t.name, sha, b.cfg.CheckName, b.cfg.AppID)
+	if err != nil || run == nil || !b.abandoned(run) {
+		return err
+	}
+	err = gh.UpdateCheckRun(ctx, t.owner, t.name, run.ID, githubapi.CheckRun{
+		Name: b.cfg.CheckName, Status: githubapi.StatusCompleted, Conclusion: conclusionNeutral,
+		CompletedAt: b.cfg.Now(), Output: &githubapi.Output{Title: supersededTitle, Summary: supersededSummary},
+	})
+	if err == nil {
+		logger.Info("resync: a check run left in progress on a former head concluded as superseded",
+			KeyRepo, t.fullName(), KeyPR, number, KeySHA, sha, "check_run", run.ID)
+	}
+	return err
+}
