@@ -42,6 +42,13 @@ func newBalancer(replicas []*replica) *balancer {
 	return b
 }
 
+// reset forgets the figures so far.
+func (b *balancer) reset() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.acks, b.refused, b.rerouted = nil, 0, 0
+}
+
 // deliver signs payload as GitHub does and posts it to one replica,
 // recording the time from sending to reading the answer.
 func (b *balancer) deliver(ctx context.Context, event string, payload any) error {

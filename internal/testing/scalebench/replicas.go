@@ -33,9 +33,11 @@ func Build(t testing.TB, dir string) string {
 	bin := filepath.Join(dir, "promobot")
 	cmd := exec.Command(goTool, "build", "-ldflags=-s -w", "-o", bin, "./cmd/promobot")
 	cmd.Dir = root
+	began := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/promobot: %v\n%s", err, out)
 	}
+	t.Logf("scalebench: built promobot in %s", time.Since(began).Round(time.Millisecond))
 	return bin
 }
 

@@ -15,7 +15,8 @@
 //
 // Two modes: ModeMemory, every replica with its own in-memory queue (the
 // default of `promobot serve`; GitHub holds the verdicts), and ModeQueue,
-// every replica on one Azure Storage queue with blob leases, on Azurite.
+// every replica on one Azure Storage queue with blob leases, on Azurite;
+// and ModeLeases in between, in-memory queues with shared blob leases.
 package scalebench
 
 import (
@@ -45,6 +46,10 @@ type Mode string
 const (
 	// ModeMemory gives every replica its own in-memory queue.
 	ModeMemory Mode = "memory"
+	// ModeLeases gives every replica its own in-memory queue but one blob
+	// lease container on Azurite: one evaluation of a pull request at a
+	// time across replicas, and one leader for the resynchronization.
+	ModeLeases Mode = "leases"
 	// ModeQueue puts every replica on one Azure Storage queue, with a blob
 	// lease per pull request, on Azurite.
 	ModeQueue Mode = "azqueue"
@@ -181,14 +186,11 @@ func Run(t testing.TB, opts Options) *Result {
 	t.Helper()
 	opts = withDefaults(opts)
 	res := &Result{Options: opts}
-	began := time.Now()
 	bin := opts.Binary
 	if bin == "" {
 		bin = Build(t, t.TempDir())
 	}
-	built := time.Now()
 	w := newWorld(t, opts.PullRequests)
-	t.Logf("scalebench: built promobot in %s, the world in %s", built.Sub(began).Round(time.Millisecond), time.Since(built).Round(time.Millisecond))
 
 	env := append(baseEnv(),
 		"PROMOBOT_APP_ID="+strconv.Itoa(appID), "PROMOBOT_PRIVATE_KEY="+w.keyFile,
@@ -197,6 +199,9 @@ func Run(t testing.TB, opts Options) *Result {
 	args := slices.Clone(opts.Args)
 	switch opts.Mode {
 	case ModeMemory:
+	case ModeLeases:
+		modeEnv, modeArgs := startLeases(t, bin)
+		env, args = append(env, modeEnv...), append(args, modeArgs...)
 	case ModeQueue:
 		modeEnv, modeArgs := startQueue(t, bin)
 		env, args = append(env, modeEnv...), append(args, modeArgs...)
@@ -231,10 +236,22 @@ func Run(t testing.TB, opts Options) *Result {
 		t.Fatal(err)
 	}
 	l := &load{w: w, lb: newBalancer(replicas), opts: opts, rng: rand.New(rand.NewPCG(opts.Seed, 1)), lastChange: map[int]int64{}}
+	// GitHub announced every pull request when it was opened; the
+	// replicas' resynchronization at start may evaluate them too.
+	for _, p := range w.prs {
+		payload, err := w.em.PullRequestEvent(t.Context(), owner, repoName, p.number, "opened", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := l.lb.deliver(t.Context(), "pull_request", payload); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if !waitQuiet(t.Context(), w, l, opts.Settle, opts.Quiet) {
 		t.Fatalf("the replicas did not evaluate every pull request within %s of starting", opts.Settle)
 	}
 	res.Setup = time.Since(setupStart)
+	l.lb.reset()
 	startID := w.em.LastID()
 
 	ctx, cancel := context.WithCancel(t.Context())

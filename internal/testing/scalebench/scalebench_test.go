@@ -7,18 +7,22 @@ import (
 	"time"
 )
 
-// modes returns the modes to run with bin: PROMOBOT_SCALE_MODE=memory or
-// azqueue picks one, "all" both; by default azqueue when bin's serve has
-// --queue, else memory.
+// modes returns the modes to run with bin: PROMOBOT_SCALE_MODE=memory,
+// leases or azqueue picks one, "all" every one; by default azqueue when
+// bin's serve has --queue, else leases when it has --lease-container, else
+// memory.
 func modes(bin string) []Mode {
 	switch m := os.Getenv("PROMOBOT_SCALE_MODE"); m {
-	case string(ModeMemory), string(ModeQueue):
+	case string(ModeMemory), string(ModeLeases), string(ModeQueue):
 		return []Mode{Mode(m)}
 	case "all":
-		return []Mode{ModeQueue, ModeMemory}
+		return []Mode{ModeQueue, ModeLeases, ModeMemory}
 	}
-	if ServeHasFlag(bin, "queue") {
+	switch {
+	case ServeHasFlag(bin, "queue"):
 		return []Mode{ModeQueue}
+	case ServeHasFlag(bin, "lease-container"):
+		return []Mode{ModeLeases}
 	}
 	return []Mode{ModeMemory}
 }
@@ -37,7 +41,7 @@ func TestScaleOut(t *testing.T) {
 				Mode: mode, Binary: bin, PullRequests: 10, Deliveries: 100, Rate: 25,
 				Kills: 1, KillEvery: 2 * time.Second, Workers: 2, Settle: 90 * time.Second,
 			}
-			if mode == ModeQueue {
+			if mode != ModeMemory {
 				opts.Args = queueTestArgs(bin)
 			}
 			res := Run(t, opts)
