@@ -42,6 +42,9 @@ var serveEnv = []struct{ flag, env string }{
 	{"check-name", "PROMOBOT_CHECK_NAME"},
 	{"workers", "PROMOBOT_WORKERS"},
 	{"queue-size", "PROMOBOT_QUEUE_SIZE"},
+	{"queue", "PROMOBOT_QUEUE"},
+	{"visibility-timeout", "PROMOBOT_VISIBILITY_TIMEOUT"},
+	{"max-dequeue", "PROMOBOT_MAX_DEQUEUE"},
 	{"cache-dir", "PROMOBOT_CACHE_DIR"},
 	{"job-timeout", "PROMOBOT_JOB_TIMEOUT"},
 	{"shutdown-timeout", "PROMOBOT_SHUTDOWN_TIMEOUT"},
@@ -84,6 +87,7 @@ type serveFlags struct {
 	accessReviewInterval, driftInterval    time.Duration
 	driftReports                           string
 	lease                                  leaseFlags
+	queue                                  queueFlags
 }
 
 func (f *serveFlags) register(fl *pflag.FlagSet) {
@@ -96,6 +100,7 @@ func (f *serveFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&f.checkName, "check-name", bot.DefaultCheckName, "name of the check run, as required in branch protection")
 	fl.IntVar(&f.workers, "workers", 4, "evaluations run at once")
 	fl.IntVar(&f.queueSize, "queue-size", 100, "pull requests waiting for evaluation before deliveries are refused with 503")
+	f.queue.register(fl)
 	fl.StringVar(&f.cacheDir, "cache-dir", "", "directory of the repository mirrors (default: $XDG_CACHE_HOME/promobot or ~/.cache/promobot)")
 	fl.DurationVar(&f.jobTimeout, "job-timeout", 2*time.Minute, "longest time one evaluation may take")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 30*time.Second, "longest time to finish queued evaluations on SIGTERM")
@@ -195,6 +200,7 @@ func (f *serveFlags) check(e *env) (*serveConfig, error) {
 	if f.queueSize < 1 {
 		bad("--queue-size (PROMOBOT_QUEUE_SIZE) must be at least 1, not %d", f.queueSize)
 	}
+	f.queue.check(bad)
 	if f.jobTimeout <= 0 || f.shutdownTimeout <= 0 {
 		bad("--job-timeout and --shutdown-timeout must be positive")
 	}
@@ -418,6 +424,9 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 		RecheckInterval: c.flags.recheckInterval,
 		Artifacts:       verifier,
 	}
+	if cfg.Durable, err = serveDurable(ctx, e, c.flags.queue, logger); err != nil {
+		return err
+	}
 	if cfg.Features, err = serveFeatures(ctx, e, c, apps, m.Registry(), logger); err != nil {
 		return err
 	}
@@ -445,7 +454,7 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 		ErrorLog:          slog.NewLogLogger(handler, slog.LevelWarn),
 	}
 	logger.Info("listening", "addr", ln.Addr().String(), "app_id", c.appID, "github_url", c.flags.githubURL,
-		"check_name", c.flags.checkName, "workers", c.flags.workers, "queue_size", c.flags.queueSize,
+		"check_name", c.flags.checkName, "workers", c.flags.workers, "queue_size", c.flags.queueSize, "queue", c.flags.queue.queue != queueMemory,
 		"cache_dir", c.flags.cacheDir, "resync_interval", c.flags.resyncInterval, "recheck_interval", c.flags.recheckInterval,
 		"chatops", c.flags.chatOps, "bypass_issues", c.flags.bypassIssues, "audit_export", c.flags.auditSink != "",
 		"access_review_issue", c.flags.accessReviewIssue, "drift_metrics", c.flags.driftReports != "", "drift_issue", c.flags.driftIssue,

@@ -250,7 +250,8 @@ func BenchmarkEvaluationNoNetwork(b *testing.B) {
 	}
 	defer func() { _ = bot.Shutdown(context.Background()) }()
 	pr := &githubapi.PullRequest{Number: 7, State: "open", Author: "alex", BaseRef: "main", HeadSHA: evaltest.HeadSHA, CloneURL: "https://example.invalid/x.git"}
-	tgt := target{installation: testInstallationID, owner: testOwner, name: testRepo, number: 7, sha: pr.HeadSHA, pr: pr}
+	// force: every iteration evaluates, though its inputs are unchanged.
+	tgt := target{installation: testInstallationID, owner: testOwner, name: testRepo, number: 7, sha: pr.HeadSHA, pr: pr, force: true}
 	logger := slog.New(slog.DiscardHandler)
 	ctx := context.Background()
 	latencies := make([]time.Duration, 0, b.N)

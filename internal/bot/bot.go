@@ -12,7 +12,10 @@
 //     is answered 202 in well under a millisecond, or 503 when the queue is
 //     full.
 //  2. The queue (package queue) coalesces jobs per pull request and runs
-//     them on a fixed number of workers.
+//     them on a fixed number of workers. With Config.Durable the pipeline's
+//     jobs go instead, as small hints, through a durable queue shared by
+//     every replica (durable.go). Either way a job whose head already has
+//     a check run with its inputs' fingerprint is dropped (coalesce.go).
 //  3. The job (evaluation.go) creates an in-progress check run, brings the
 //     repository's mirror up to date (package mirror), reads the change
 //     with gitrepo, fills in what only the API knows (input.go), asks the
@@ -124,6 +127,10 @@ type Config struct {
 	// in-process leases, for a single replica.
 	Leases Leases
 
+	// Durable, when set, carries the pipeline's jobs on a durable queue
+	// shared by every replica instead of the in-memory queue (durable.go).
+	Durable *DurableQueue
+
 	// Features are the optional features, each off unless listed: see
 	// Feature. Their events join the event table.
 	Features []Feature
@@ -214,6 +221,13 @@ type Bot struct {
 	resync *resyncLoop
 	// subscribers lists, by event, the features that listed it.
 	subscribers map[string][]Feature
+	// durable is the durable queue's consumer, nil with the in-memory
+	// queue; wq records coalescing and the durable queue.
+	durable *durable
+	wq      *metrics.WorkQueue
+	// evaluated remembers the check runs this replica completed, to drop
+	// jobs whose inputs were already evaluated (coalesce.go).
+	evaluated evaluatedHeads
 }
 
 // New checks cfg, starts the features and the bot's workers.
@@ -255,7 +269,7 @@ func newBot(cfg Config, d deps) (*Bot, error) {
 	if cfg.Leases == nil {
 		cfg.Leases = &processLeases{}
 	}
-	b := &Bot{cfg: cfg, deps: d}
+	b := &Bot{cfg: cfg, deps: d, wq: cfg.Metrics.WorkQueue()}
 	if err := b.startFeatures(b.pipelineHandlers()); err != nil {
 		return nil, fmt.Errorf("bot: %w", err)
 	}
@@ -278,6 +292,13 @@ func newBot(cfg Config, d deps) (*Bot, error) {
 	}
 	b.dispatcher = dispatcher
 	b.auth = b.startAuthentication()
+	if cfg.Durable != nil {
+		if cfg.Durable.Queue == nil {
+			_ = b.queue.Shutdown(context.Background())
+			return nil, errors.New("bot: a durable queue needs its Queue")
+		}
+		b.durable = b.startDurable(*cfg.Durable)
+	}
 	if cfg.ResyncInterval > 0 && d.installations != nil {
 		b.resync = b.startResync()
 	}
@@ -318,11 +339,13 @@ func (b *Bot) Shutdown(ctx context.Context) error {
 			s.Stop()
 		}
 	}
-	return b.queue.Shutdown(ctx)
+	return errors.Join(b.durable.stop(ctx), b.queue.Shutdown(ctx))
 }
 
 // Busy reports whether a job is queued or running.
-func (b *Bot) Busy() bool { return b.queue.Depth() > 0 || b.queue.Running() > 0 }
+func (b *Bot) Busy() bool {
+	return b.queue.Depth() > 0 || b.queue.Running() > 0 || b.durable.busy()
+}
 
 // mirrorSet adapts *mirror.Set to mirrors.
 type mirrorSet struct{ set *mirror.Set }

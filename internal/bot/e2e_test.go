@@ -484,10 +484,30 @@ func TestEndToEndRequestBudget(t *testing.T) {
 		t.Errorf("requests of a cold evaluation (-want +got):\n%s", diff)
 	}
 
-	// Warm: the token is reused.
+	// Warm, inputs unchanged: the token is reused, and the job is dropped
+	// once the base tip and the reviews show the inputs' fingerprint is the
+	// check run's (coalesce.go): no commits, teams, permissions or write.
 	h.em.ResetCounts()
 	h.pullRequestEvent(n, "reopened")
+	h.idle()
+	coalesced := map[string]int{
+		"GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls":  1,
+		"GET /repos/{owner}/{repo}/git/ref/{ref}":               1,
+		"GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews": 1,
+	}
+	if diff := cmp.Diff(coalesced, h.em.Counts()); diff != "" {
+		t.Errorf("requests of a repeated evaluation (-want +got):\n%s", diff)
+	}
+
+	// Warm, a label changed: the token is reused.
+	if _, _, err := h.apiAs("alex").Issues.AddLabelsToIssue(t.Context(), testOwner, testRepo, n, []string{"docs"}); err != nil {
+		t.Fatal(err)
+	}
+	h.em.ResetCounts()
+	h.pullRequestEvent(n, "labeled")
+	h.idle()
 	delete(want, "POST /app/installations/{installation_id}/access_tokens")
+	want["GET /repos/{owner}/{repo}/git/ref/{ref}"] = 1
 	if diff := cmp.Diff(want, h.em.Counts()); diff != "" {
 		t.Errorf("requests of a warm evaluation (-want +got):\n%s", diff)
 	}

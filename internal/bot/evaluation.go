@@ -93,6 +93,13 @@ func (b *Bot) evaluatePullRequest(ctx context.Context, logger *slog.Logger, gh g
 	if t.recheck != nil {
 		return b.recheck(ctx, logger, gh, t, pr, group)
 	}
+	if !t.force {
+		if done, why := b.alreadyEvaluated(ctx, logger, gh, t, pr.HeadSHA, group, t.suspect || b.durable != nil); done {
+			b.wq.Coalesced()
+			logger.Info("inputs already evaluated; job dropped", "reason", why)
+			return nil
+		}
+	}
 
 	start := time.Now()
 	rep := combine(b.judgeAll(ctx, logger, gh, t, group))
@@ -215,6 +222,7 @@ func (b *Bot) post(ctx context.Context, logger *slog.Logger, gh githubAPI, t tar
 			return nil, errors.Join(rep.cause, err)
 		}
 	}
+	b.evaluated.put(t, headSHA, rep)
 	b.record(logger, rep, start)
 	return listed, nil
 }

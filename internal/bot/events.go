@@ -100,6 +100,16 @@ type target struct {
 	// request whose check run is this one: nothing is written unless the
 	// verdict or its title changed.
 	recheck *githubapi.ExistingCheckRun
+	// force evaluates even inputs already evaluated: someone asked for a
+	// re-run.
+	force bool
+	// suspect says the job may repeat an evaluation of another replica
+	// (the check_suite delivery that follows a push): it reads the head's
+	// check run before evaluating.
+	suspect bool
+	// event and delivery name the delivery that caused the job, for the
+	// durable queue's messages.
+	event, delivery string
 }
 
 func (t target) fullName() string { return t.owner + "/" + t.name }
@@ -244,6 +254,7 @@ func (b *Bot) schedulePullRequest(d webhook.Delivery, ev pullRequestPayload) err
 	if err != nil {
 		return err
 	}
+	t.event, t.delivery = d.Event, d.ID
 	if t.number = ev.PullRequest.Number; t.number <= 0 {
 		return webhook.BadRequest(errors.New("no pull request number"))
 	}
@@ -265,6 +276,8 @@ func (b *Bot) scheduleCommit(d webhook.Delivery, env payloadEnvelope, sha string
 	if sha == "" {
 		return webhook.BadRequest(errors.New("no head commit"))
 	}
+	// A re-run asked for evaluates again even unchanged inputs.
+	t.event, t.delivery, t.force, t.suspect = d.Event, d.ID, lookUp, !lookUp
 	var numbers []int
 	for _, pr := range prs {
 		// Listed pull requests may belong to another repository that
@@ -296,6 +309,9 @@ func (b *Bot) scheduleCommit(d webhook.Delivery, env payloadEnvelope, sha string
 // schedule enriches the logger with the target and queues its job.
 func (b *Bot) schedule(logger *slog.Logger, t target) error {
 	logger = t.logger(logger)
+	if b.durable != nil {
+		return b.enqueue(logger, hintOf(t))
+	}
 	return b.submit(t.key(), logger, func(ctx context.Context, logger *slog.Logger) error { return b.run(ctx, logger, t) })
 }
 

@@ -78,6 +78,8 @@ type harnessOptions struct {
 	now func() time.Time
 	// wire wraps the transport to the emulator.
 	wire func(http.RoundTripper) http.RoundTripper
+	// durable, when set, runs the pipeline on a durable queue.
+	durable *DurableQueue
 }
 
 func newHarness(t testing.TB, opts harnessOptions) *harness {
@@ -141,7 +143,7 @@ func (h *harness) start(opts harnessOptions) {
 		Engine: opts.engine, Metrics: m, Logger: testLogger(t),
 		Workers: opts.workers, QueueSize: opts.queueSize,
 		ResyncInterval: opts.resyncInterval, RecheckInterval: opts.recheckInterval,
-		Now: now,
+		Now: now, Durable: opts.durable,
 	}
 	b, err := New(cfg)
 	if err != nil {

@@ -72,6 +72,11 @@ func (b *Bot) onMergeGroup(_ context.Context, d webhook.Delivery) error {
 	}
 	logger := d.Logger.With(KeyRepo, t.fullName(), KeySHA, g.headSHA, KeyInstallationID, t.installation, "merge_group", g.headRef)
 	key := jobKey{kind: jobMergeGroup, installation: t.installation, repo: strings.ToLower(t.fullName()), ref: g.headSHA}
+	if b.durable != nil {
+		return b.enqueue(logger, hint{V: hintVersion, Kind: hintMergeGroup, Event: d.Event, Delivery: d.ID,
+			Installation: t.installation, Owner: t.owner, Repo: t.name, CloneURL: t.cloneURL,
+			SHA: g.headSHA, Ref: g.headRef, BaseSHA: g.baseSHA, BaseRef: g.baseRef})
+	}
 	return b.submit(key, logger, func(ctx context.Context, logger *slog.Logger) error { return b.checkMergeGroup(ctx, logger, g) })
 }
 

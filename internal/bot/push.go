@@ -42,6 +42,10 @@ func (b *Bot) onPush(ctx context.Context, d webhook.Delivery) error {
 			return err
 		}
 	}
+	if b.durable != nil {
+		return b.enqueue(logger, hint{V: hintVersion, Kind: hintBaseMoved, Event: d.Event, Delivery: d.ID,
+			Installation: t.installation, Owner: t.owner, Repo: t.name, CloneURL: t.cloneURL, Ref: branch, SHA: ev.After})
+	}
 	key := jobKey{kind: jobBaseMoved, installation: t.installation, repo: strings.ToLower(t.fullName()), ref: branch}
 	return b.submit(key, logger, func(ctx context.Context, logger *slog.Logger) error { return b.baseMoved(ctx, logger, t, branch) })
 }

@@ -73,13 +73,18 @@ func (b *Bot) startAuthentication() *authentication {
 }
 
 // readyz answers 200 "ready" once the App has authenticated as itself and
-// while the bot takes deliveries, 503 otherwise.
+// while the bot takes deliveries and, with a durable queue, can reach it;
+// 503 otherwise.
 func (b *Bot) readyz(w http.ResponseWriter, _ *http.Request) {
 	if b.draining.Load() {
 		writeText(w, http.StatusServiceUnavailable, "draining")
 		return
 	}
 	if ok, why := b.auth.ready(); !ok {
+		writeText(w, http.StatusServiceUnavailable, why)
+		return
+	}
+	if ok, why := b.durable.ready(); !ok {
 		writeText(w, http.StatusServiceUnavailable, why)
 		return
 	}

@@ -47,7 +47,7 @@ func TestEndToEndResyncFindsWhatWasLost(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
 	n, head := h.promotion(nil)
-	docs, docsHead := h.simplePR("docs")
+	_, docsHead := h.simplePR("docs")
 
 	// Nothing was delivered: both pull requests get their check run.
 	h.resync(false)
@@ -100,9 +100,14 @@ func TestEndToEndResyncFindsWhatWasLost(t *testing.T) {
 		t.Errorf("the docs pull request has %d check runs, want 1", got)
 	}
 
-	// An evaluation that could not complete is retried.
+	// An evaluation that could not complete is retried. (A re-run asked
+	// for evaluates even unchanged inputs.)
 	h.em.FailNext("GET /repos/{owner}/{repo}/pulls/{pull_number}/commits", 502, nil, 1)
-	h.pullRequestEvent(docs, "reopened")
+	p, err := h.em.CheckSuiteEvent(t.Context(), testOwner, testRepo, docsHead, "rerequested", "alex")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.event("check_suite", p)
 	h.want("GitHub failed", docsHead, "failure", []string{"could not evaluate"}, nil)
 	h.resync(false)
 	h.want("retried", docsHead, "success", []string{"no promotion changes"}, nil)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azqueue"
 
 	"github.com/example-org/promobot/internal/artifact"
@@ -85,7 +86,11 @@ func Open(address string, creds artifact.Credentials, transport http.RoundTrippe
 	if err != nil {
 		return nil, err
 	}
-	opts := &azqueue.ClientOptions{}
+	// Short retries: an enqueue happens while a webhook delivery waits for
+	// its answer, which GitHub gives up on after 10 seconds.
+	opts := &azqueue.ClientOptions{ClientOptions: azcore.ClientOptions{Retry: policy.RetryOptions{
+		MaxRetries: 2, TryTimeout: 5 * time.Second, RetryDelay: 200 * time.Millisecond, MaxRetryDelay: 2 * time.Second,
+	}}}
 	if transport != nil {
 		opts.Transport = &http.Client{Transport: transport}
 	}
@@ -172,13 +177,25 @@ func (q *Queue) Dequeue(ctx context.Context, n int, visibility time.Duration) ([
 // Extend hides m for visibility from now and returns its new pop receipt;
 // the old one no longer deletes it.
 func (q *Queue) Extend(ctx context.Context, m Message, visibility time.Duration) (string, error) {
-	vis := seconds(visibility)
-	resp, err := q.client.UpdateMessage(ctx, m.ID, m.PopReceipt, m.Text, &azqueue.UpdateMessageOptions{VisibilityTimeout: &vis})
+	return q.Update(ctx, m, m.Text, visibility)
+}
+
+// Update replaces m's text and hides it for visibility from now (zero makes
+// it visible at once), returning its new pop receipt.
+func (q *Queue) Update(ctx context.Context, m Message, text string, visibility time.Duration) (string, error) {
+	vis := int32(0)
+	if visibility > 0 {
+		vis = seconds(visibility)
+	}
+	resp, err := q.client.UpdateMessage(ctx, m.ID, m.PopReceipt, text, &azqueue.UpdateMessageOptions{VisibilityTimeout: &vis})
 	if err != nil {
-		return "", wrap("extend the visibility of message "+m.ID, err)
+		if isCode(err, "MessageNotFound") || isCode(err, "PopReceiptMismatch") {
+			return "", ErrLost
+		}
+		return "", wrap("update message "+m.ID, err)
 	}
 	if resp.PopReceipt == nil {
-		return "", fmt.Errorf("extend the visibility of message %s: no pop receipt in the answer", m.ID)
+		return "", fmt.Errorf("update message %s: no pop receipt in the answer", m.ID)
 	}
 	return *resp.PopReceipt, nil
 }

@@ -1,0 +1,536 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/example-org/promobot/internal/bot/metrics"
+	"github.com/example-org/promobot/internal/bot/webhook"
+	"github.com/example-org/promobot/internal/githubapi"
+	"github.com/example-org/promobot/internal/keyedlock"
+	"github.com/example-org/promobot/internal/workqueue"
+)
+
+// JobQueue is a durable, at-least-once queue shared by every replica (Azure
+// Queue Storage); *workqueue.Queue implements it. A dequeued message is
+// hidden from the other consumers for a visibility timeout, extended while
+// it is worked on, and deleted when done; one whose consumer died
+// reappears with a higher dequeue count.
+type JobQueue interface {
+	Enqueue(ctx context.Context, text string) error
+	Dequeue(ctx context.Context, n int, visibility time.Duration) ([]workqueue.Message, error)
+	Extend(ctx context.Context, m workqueue.Message, visibility time.Duration) (string, error)
+	Update(ctx context.Context, m workqueue.Message, text string, visibility time.Duration) (string, error)
+	Delete(ctx context.Context, m workqueue.Message) error
+	Length(ctx context.Context) (int, error)
+}
+
+// DurableQueue puts the pipeline's jobs on a JobQueue instead of the
+// in-memory queue (Config.Durable). Every delivery the pipeline acts on is
+// verified, turned into a small message (a hint: what to evaluate, never
+// what the result is) and enqueued before it is answered; workers on every
+// replica take messages, rebuild everything from GitHub, and delete them
+// when done. A forged or stale message can only cause a re-evaluation.
+type DurableQueue struct {
+	// Queue is the shared queue.
+	Queue JobQueue
+	// VisibilityTimeout hides a message taken by a worker; the worker
+	// extends it every third of it while it works. Default 30s.
+	VisibilityTimeout time.Duration
+	// MaxDequeue is how often a message may be taken: one taken more often
+	// is poison, and ends as a failing check run "could not evaluate".
+	// Default 5.
+	MaxDequeue int
+	// Poll is the wait between two reads of an empty queue; default 1s.
+	Poll time.Duration
+}
+
+// The defaults of DurableQueue.
+const (
+	DefaultVisibilityTimeout = 30 * time.Second
+	DefaultMaxDequeue        = 5
+	defaultPoll              = time.Second
+	// probeInterval is how often the queue's length is read, for the
+	// metric and /readyz.
+	probeInterval = 5 * time.Second
+)
+
+// hintVersion is the version of the message format; messages of another
+// version are dropped.
+const hintVersion = 1
+
+// The kinds of hint, one per kind of pipeline job.
+const (
+	hintPullRequest = "pull_request"
+	hintCommit      = "commit"
+	hintMergeGroup  = "merge_group"
+	hintBaseMoved   = "base_moved"
+)
+
+// hint is a queued message: what a job is about, and nothing it could
+// trust. A worker rebuilds the job's state from GitHub.
+type hint struct {
+	V    int    `json:"v"`
+	Kind string `json:"kind"`
+	// Event and Delivery are the delivery that caused the job, for logs.
+	Event    string `json:"event,omitempty"`
+	Delivery string `json:"delivery,omitempty"`
+
+	Installation int64  `json:"installation"`
+	Owner        string `json:"owner"`
+	Repo         string `json:"repo"`
+	CloneURL     string `json:"clone_url,omitempty"`
+	// Number is the pull request; SHA the head commit (a pull request's,
+	// the commit's, or the merge group's); Ref the moved branch or the
+	// merge group's head ref; BaseSHA and BaseRef a merge group's base.
+	Number  int    `json:"number,omitempty"`
+	SHA     string `json:"sha,omitempty"`
+	Ref     string `json:"ref,omitempty"`
+	BaseSHA string `json:"base_sha,omitempty"`
+	BaseRef string `json:"base_ref,omitempty"`
+	// Force evaluates even inputs already evaluated (a re-run asked for).
+	Force bool `json:"force,omitempty"`
+	// LastError is why the last attempt failed, as shown to users; it
+	// becomes the reason of a poisoned message's check run.
+	LastError string `json:"last_error,omitempty"`
+}
+
+// hintOf describes the job of t.
+func hintOf(t target) hint {
+	h := hint{
+		V: hintVersion, Kind: hintPullRequest, Event: t.event, Delivery: t.delivery,
+		Installation: t.installation, Owner: t.owner, Repo: t.name, CloneURL: t.cloneURL,
+		Number: t.number, SHA: t.sha, Force: t.force,
+	}
+	if t.number == 0 {
+		h.Kind = hintCommit
+	}
+	return h
+}
+
+// target rebuilds the target of a pull request or commit hint.
+func (h hint) target() target {
+	return target{
+		installation: h.Installation, owner: h.Owner, name: h.Repo, cloneURL: h.CloneURL,
+		number: h.Number, sha: h.SHA, force: h.Force, event: h.Event, delivery: h.Delivery,
+	}
+}
+
+// check rejects a hint no job can come of.
+func (h hint) check() error {
+	switch {
+	case h.V != hintVersion:
+		return fmt.Errorf("message version %d, want %d", h.V, hintVersion)
+	case h.Installation <= 0 || h.Owner == "" || h.Repo == "":
+		return errors.New("no installation or repository")
+	}
+	switch h.Kind {
+	case hintPullRequest:
+		if h.Number <= 0 {
+			return errors.New("no pull request number")
+		}
+	case hintCommit, hintMergeGroup:
+		if !commitHash.MatchString(h.SHA) {
+			return errors.New("no commit")
+		}
+	case hintBaseMoved:
+		if h.Ref == "" {
+			return errors.New("no branch")
+		}
+	default:
+		return fmt.Errorf("unknown kind %q", h.Kind)
+	}
+	return nil
+}
+
+// lockKey names the job a hint describes, so that a replica's workers never
+// run two jobs of one pull request (or commit, or branch) at once.
+func (h hint) lockKey() string {
+	return fmt.Sprintf("%s/%d/%s/%d/%s", h.Kind, h.Installation, strings.ToLower(h.Owner+"/"+h.Repo), h.Number, h.Ref+"@"+h.SHA)
+}
+
+// logger enriches logger with the hint.
+func (h hint) logger(logger *slog.Logger) *slog.Logger {
+	logger = logger.With(KeyRepo, h.Owner+"/"+h.Repo, KeyInstallationID, h.Installation, "job", h.Kind)
+	if h.Number != 0 {
+		logger = logger.With(KeyPR, h.Number)
+	}
+	if h.SHA != "" {
+		logger = logger.With(KeySHA, h.SHA)
+	}
+	if h.Delivery != "" {
+		logger = logger.With(KeyDeliveryID, h.Delivery, KeyEvent, h.Event)
+	}
+	return logger
+}
+
+// durable is the durable queue's consumer on this replica.
+type durable struct {
+	cfg     DurableQueue
+	workers int
+	metrics *metrics.WorkQueue
+	// jobs serializes the jobs of one hint on this replica.
+	jobs keyedlock.Set
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	// running counts the messages being worked on.
+	running atomic.Int64
+	// reachable is whether the last read of the queue succeeded; probed
+	// says whether one was made.
+	reachable, probed atomic.Bool
+	// stopCh is closed, once, when the consumers must stop.
+	stopCh   chan struct{}
+	stopOnce sync.Once
+}
+
+// enqueue puts a job's hint on the durable queue, answering 503 when the
+// queue cannot be reached (GitHub records the delivery as failed, and the
+// resynchronization finds its pull request).
+func (b *Bot) enqueue(logger *slog.Logger, h hint) error {
+	text, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	// GitHub waits 10 seconds for the answer.
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)
+	defer cancel()
+	if b.draining.Load() {
+		b.durable.metrics.Enqueued("closed")
+		return webhook.Unavailable(errors.New("shutting down"))
+	}
+	if err := b.durable.cfg.Queue.Enqueue(ctx, string(text)); err != nil {
+		b.durable.metrics.Enqueued("failed")
+		logger.Error("cannot enqueue the job", "error", err)
+		return webhook.Unavailable(err)
+	}
+	b.durable.metrics.Enqueued("enqueued")
+	logger.Debug("job enqueued", "job", h.Kind)
+	return nil
+}
+
+// startDurable starts the durable queue's workers and its probe.
+func (b *Bot) startDurable(cfg DurableQueue) *durable {
+	if cfg.VisibilityTimeout <= 0 {
+		cfg.VisibilityTimeout = DefaultVisibilityTimeout
+	}
+	if cfg.MaxDequeue <= 0 {
+		cfg.MaxDequeue = DefaultMaxDequeue
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = defaultPoll
+	}
+	workers := b.cfg.Workers
+	if workers <= 0 {
+		workers = 4
+	}
+	d := &durable{cfg: cfg, workers: workers, stopCh: make(chan struct{})}
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	d.metrics = b.wq
+	d.wg.Add(workers + 1)
+	go b.probeDurable(d)
+	for range workers {
+		go b.consume(d)
+	}
+	return d
+}
+
+// stop stops taking messages and waits for the messages being worked on,
+// or until ctx ends: then their jobs are cancelled, and their messages
+// reappear for another replica once their visibility timeout passes.
+func (d *durable) stop(ctx context.Context) error {
+	if d == nil {
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
+		d.wg.Wait()
+		close(done)
+	}()
+	d.draining()
+	select {
+	case <-done:
+		d.cancel()
+		return nil
+	case <-ctx.Done():
+		d.cancel()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// draining tells the consumers to take no more messages.
+func (d *durable) draining() { d.stopOnce.Do(func() { close(d.stopCh) }) }
+
+// drained returns the channel closed when the consumers must stop.
+func (d *durable) drained() <-chan struct{} { return d.stopCh }
+
+// probeDurable reads the queue's approximate length now and then, for the
+// metric and /readyz.
+func (b *Bot) probeDurable(d *durable) {
+	defer d.wg.Done()
+	stop := d.drained()
+	for {
+		ctx, cancel := context.WithTimeout(d.ctx, 10*time.Second)
+		n, err := d.cfg.Queue.Length(ctx)
+		cancel()
+		if err != nil {
+			if d.reachable.Load() || !d.probed.Load() {
+				b.cfg.Logger.Error("cannot reach the job queue; /readyz fails until it can", "error", err)
+			}
+			d.reachable.Store(false)
+		} else {
+			if !d.reachable.Load() && d.probed.Load() {
+				b.cfg.Logger.Info("the job queue is reachable again")
+			}
+			d.reachable.Store(true)
+			d.metrics.Length(n)
+		}
+		d.probed.Store(true)
+		select {
+		case <-stop:
+			return
+		case <-time.After(probeInterval):
+		}
+	}
+}
+
+// consume is one worker: it takes one message at a time and works on it.
+func (b *Bot) consume(d *durable) {
+	defer d.wg.Done()
+	stop := d.drained()
+	wait := time.Duration(0)
+	for {
+		select {
+		case <-stop:
+			return
+		case <-time.After(wait):
+		}
+		ctx, cancel := context.WithTimeout(d.ctx, 30*time.Second)
+		msgs, err := d.cfg.Queue.Dequeue(ctx, 1, d.cfg.VisibilityTimeout)
+		cancel()
+		if err != nil {
+			if d.ctx.Err() == nil {
+				b.cfg.Logger.Warn("cannot take a message from the job queue", "error", err)
+			}
+			wait = min(max(2*wait, d.cfg.Poll), 30*time.Second)
+			continue
+		}
+		if len(msgs) == 0 {
+			wait = d.cfg.Poll
+			continue
+		}
+		wait = 0
+		for _, m := range msgs {
+			b.handleMessage(d, m)
+		}
+	}
+}
+
+// handleMessage works on one message: it runs the job it describes while
+// keeping the message hidden, deletes it when the job succeeded, and
+// otherwise records why and lets it reappear after a backoff. A message
+// taken more than MaxDequeue times is poison: its pull request gets a
+// failing check run saying why, and the message is deleted.
+func (b *Bot) handleMessage(d *durable, m workqueue.Message) {
+	d.running.Add(1)
+	defer d.running.Add(-1)
+	d.metrics.Dequeued(m.DequeueCount)
+	logger := b.cfg.Logger.With("message_id", m.ID, "dequeue_count", m.DequeueCount)
+	var h hint
+	err := json.Unmarshal([]byte(m.Text), &h)
+	if err == nil {
+		err = h.check()
+	}
+	if err != nil {
+		logger.Warn("dropping a message that describes no job", "error", err)
+		d.metrics.Outcome("malformed")
+		b.deleteMessage(d, logger, m)
+		return
+	}
+	logger = h.logger(logger)
+	if m.DequeueCount > int64(d.cfg.MaxDequeue) {
+		b.poison(d, logger, m, h)
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(d.ctx, b.jobTimeout())
+	defer cancel()
+	unlock, err := d.jobs.Lock(ctx, h.lockKey())
+	if err != nil {
+		return // shutting down: the message reappears
+	}
+	defer unlock()
+	held := make(chan struct{})
+	extended := make(chan hidden, 1)
+	go b.keepHidden(d, logger, m, held, extended, cancel)
+	err = b.runHint(ctx, logger, h)
+	close(held)
+	kept := <-extended
+	m = kept.m
+	switch {
+	case kept.lost:
+		d.metrics.Outcome("lost")
+		return // another consumer holds it now
+	case err == nil:
+		d.metrics.Outcome("completed")
+		b.deleteMessage(d, logger, m)
+		return
+	}
+	d.metrics.Outcome("failed")
+	h.LastError = userMessage(err)
+	text, _ := json.Marshal(h)
+	backoff := min(time.Duration(1<<min(m.DequeueCount, 10))*time.Second/2, d.cfg.VisibilityTimeout)
+	logger.Warn("job failed; the message reappears for another attempt", "error", err,
+		"retry_in", backoff, "attempts_left", int64(d.cfg.MaxDequeue)-m.DequeueCount)
+	uctx, ucancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer ucancel()
+	if _, err := d.cfg.Queue.Update(uctx, m, string(text), backoff); err != nil && !errors.Is(err, workqueue.ErrLost) {
+		logger.Warn("cannot record the failure on the message; it reappears after its visibility timeout", "error", err)
+	}
+}
+
+// hidden is a message as keepHidden leaves it: with its latest pop
+// receipt, or lost to another consumer.
+type hidden struct {
+	m    workqueue.Message
+	lost bool
+}
+
+// keepHidden extends m's visibility every third of the timeout until held
+// is closed, then sends m with its latest pop receipt on out. When the
+// message is lost (another consumer took it), the job is cancelled.
+func (b *Bot) keepHidden(d *durable, logger *slog.Logger, m workqueue.Message, held <-chan struct{}, out chan<- hidden, cancel context.CancelFunc) {
+	lost := false
+	defer func() { out <- hidden{m: m, lost: lost} }()
+	every := max(d.cfg.VisibilityTimeout/3, 100*time.Millisecond)
+	for {
+		select {
+		case <-held:
+			return
+		case <-time.After(every):
+		}
+		ctx, c := context.WithTimeout(context.Background(), every)
+		receipt, err := d.cfg.Queue.Extend(ctx, m, d.cfg.VisibilityTimeout)
+		c()
+		switch {
+		case errors.Is(err, workqueue.ErrLost):
+			logger.Warn("the message was taken by another consumer; stopping its job")
+			lost = true
+			cancel()
+			return
+		case err != nil:
+			logger.Warn("cannot extend the message's visibility", "error", err)
+		default:
+			m.PopReceipt = receipt
+		}
+	}
+}
+
+// deleteMessage deletes a message that needs no more work.
+func (b *Bot) deleteMessage(d *durable, logger *slog.Logger, m workqueue.Message) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.cfg.Queue.Delete(ctx, m); err != nil && !errors.Is(err, workqueue.ErrLost) {
+		logger.Warn("cannot delete a finished message; it will be taken again and coalesced", "error", err)
+	}
+}
+
+// runHint runs the job a hint describes, as the in-memory queue would.
+func (b *Bot) runHint(ctx context.Context, logger *slog.Logger, h hint) error {
+	switch h.Kind {
+	case hintPullRequest, hintCommit:
+		return b.run(ctx, logger, h.target())
+	case hintMergeGroup:
+		g := mergeGroup{target: h.target(), headSHA: h.SHA, baseSHA: h.BaseSHA, headRef: h.Ref, baseRef: h.BaseRef}
+		g.target.sha = ""
+		return b.checkMergeGroup(ctx, logger, g)
+	case hintBaseMoved:
+		t := h.target()
+		t.sha = ""
+		return b.baseMoved(ctx, logger, t, h.Ref)
+	}
+	return fmt.Errorf("unknown job kind %q", h.Kind)
+}
+
+// poison gives up on a message taken more than MaxDequeue times: the head
+// it is about gets a failing check run "could not evaluate" with the
+// reason, and the message is deleted. The head is read from GitHub, never
+// taken from the message, except for a merge group's commit, which only
+// the merge queue names.
+func (b *Bot) poison(d *durable, logger *slog.Logger, m workqueue.Message, h hint) {
+	reason := h.LastError
+	if reason == "" {
+		reason = "its job never finished (the replicas working on it stopped or timed out)"
+	}
+	logger.Error("giving up on a job that keeps failing", "reason", reason, "max_dequeue", d.cfg.MaxDequeue)
+	d.metrics.Poisoned(h.Kind)
+	ctx, cancel := context.WithTimeout(d.ctx, time.Minute)
+	defer cancel()
+	if err := b.concludePoisoned(ctx, logger, h, m.DequeueCount-1, reason); err != nil {
+		logger.Error("cannot post the failure of a poisoned job; its message reappears", "error", err)
+		return
+	}
+	d.metrics.Outcome("poisoned")
+	b.deleteMessage(d, logger, m)
+}
+
+// concludePoisoned posts the failing check run of a poisoned hint.
+func (b *Bot) concludePoisoned(ctx context.Context, logger *slog.Logger, h hint, attempts int64, reason string) error {
+	gh, err := b.deps.client(h.Installation)
+	if err != nil {
+		return err
+	}
+	var sha string
+	switch h.Kind {
+	case hintPullRequest:
+		pr, err := gh.PullRequest(ctx, h.Owner, h.Repo, h.Number)
+		if err != nil {
+			return err
+		}
+		if pr.State != "open" {
+			logger.Info("the pull request of a poisoned job is not open; nothing to report", "state", pr.State)
+			return nil
+		}
+		sha = pr.HeadSHA
+	case hintCommit, hintMergeGroup:
+		sha = h.SHA
+	default:
+		return nil // a moved base branch has no check run of its own
+	}
+	title := fmt.Sprintf("%s: gave up after %d attempts: %s", couldNotEvaluate, attempts, reason)
+	summary := fmt.Sprintf("## ❌ Could not evaluate\n\npromobot tried %d times and gave up: %s.\n\n"+
+		"The policy could not be checked, so this check fails closed: nothing is approved by default. "+
+		"Re-run this check, or push, to try again.\n", attempts, reason)
+	_, err = gh.CreateCheckRun(ctx, h.Owner, h.Repo, githubapi.CheckRun{
+		Name: b.cfg.CheckName, HeadSHA: sha, Status: githubapi.StatusCompleted,
+		Conclusion: githubapi.ConclusionFailure, StartedAt: b.cfg.Now(), CompletedAt: b.cfg.Now(),
+		Output: &githubapi.Output{Title: truncate(title, maxTitle, "…"), Summary: summary},
+	})
+	return err
+}
+
+// ready reports whether the durable queue, when there is one, was
+// reachable at its last probe, and otherwise why not.
+func (d *durable) ready() (bool, string) {
+	switch {
+	case d == nil:
+		return true, ""
+	case !d.probed.Load():
+		return false, "the job queue has not been reached yet"
+	case !d.reachable.Load():
+		return false, "cannot reach the job queue (see the log)"
+	}
+	return true, ""
+}
+
+// busy reports whether a message is being worked on.
+func (d *durable) busy() bool { return d != nil && d.running.Load() > 0 }
