@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"sync"
 	"syscall"
@@ -26,8 +25,8 @@ func Build(t testing.TB, dir string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
+	goTool := os.Getenv("GO") // as make passes it
+	if goTool == "" {
 		goTool = "go"
 	}
 	bin := filepath.Join(dir, "promobot")
@@ -172,22 +171,6 @@ func (r *replica) kill() {
 	}
 	_ = cmd.Process.Signal(syscall.SIGKILL)
 	<-exited
-}
-
-// stop sends SIGTERM, waits up to 30s, then kills.
-func (r *replica) stop() {
-	r.mu.Lock()
-	cmd, exited := r.cmd, r.exited
-	r.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	_ = cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-exited:
-	case <-time.After(30 * time.Second):
-		r.kill()
-	}
 }
 
 // logTail returns the end of the replica's log.
