@@ -12,6 +12,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -103,7 +104,7 @@ func (b *balancer) deliver(ctx context.Context, event string, payload any) error
 }
 
 // labels are the labels the load generator puts on and takes off.
-var labels = []string{"priority", "needs-discussion", "freeze-override"}
+var labels = []string{"freeze-override", "needs-discussion", "priority"} // sorted
 
 // load changes the pull requests on GitHub and delivers the events GitHub
 // would send for each change, at opts.Rate deliveries a second, until
@@ -192,11 +193,21 @@ func (l *load) step(ctx context.Context, p *pr, send func(string, any) error) er
 				set = append(set, name)
 			}
 		}
+		before, err := em.PullRequest(owner, repoName, p.number)
+		if err != nil {
+			return err
+		}
 		id, err := em.SetLabels(owner, repoName, p.number, set)
 		if err != nil {
 			return err
 		}
-		l.changed(p.number, id)
+		// The same labels again change no input: the replicas may drop
+		// that evaluation as a repeat, so nothing waits for it.
+		was := slices.Clone(before.Labels)
+		slices.Sort(was)
+		if !slices.Equal(was, set) {
+			l.changed(p.number, id)
+		}
 		action := "labeled"
 		if len(set) == 0 {
 			action = "unlabeled"
