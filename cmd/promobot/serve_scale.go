@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -57,9 +56,8 @@ func serveLeases(ctx context.Context, e *env, f leaseFlags, m *metrics.Metrics, 
 	if err != nil {
 		return nil, usageError("serve: --lease-container: %v", err)
 	}
-	holder, _ := os.Hostname()
 	blobs, err := lease.OpenBlobs(ctx, f.container, creds, lease.Options{
-		Period: f.period, Holder: holder,
+		Period: f.period,
 		OnTakeover: func(name string) {
 			m.LeaseTakeover()
 			logger.Info("lease taken over from a replica that let it expire", "lease", name)

@@ -219,6 +219,8 @@ type Bot struct {
 	auth *authentication
 	// resync is the resynchronization loop, nil when it is off.
 	resync *resyncLoop
+	// posted remembers the check runs posted, to post each verdict once.
+	posted postedRuns
 	// subscribers lists, by event, the features that listed it.
 	subscribers map[string][]Feature
 	// durable is the durable queue's consumer, nil with the in-memory

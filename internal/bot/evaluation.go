@@ -103,6 +103,10 @@ func (b *Bot) evaluatePullRequest(ctx context.Context, logger *slog.Logger, gh g
 
 	start := time.Now()
 	rep := combine(b.judgeAll(ctx, logger, gh, t, group))
+	if b.alreadyPosted(ctx, logger, gh, t, pr.HeadSHA, rep) {
+		b.cfg.Metrics.Evaluation(rep.conclusion, time.Since(start))
+		return nil
+	}
 	listed, err := b.post(ctx, logger, gh, t, pr.HeadSHA, rep, start)
 	if err != nil {
 		return err
@@ -224,6 +228,7 @@ func (b *Bot) post(ctx context.Context, logger *slog.Logger, gh githubAPI, t tar
 	}
 	b.evaluated.put(t, headSHA, rep)
 	b.record(logger, rep, start)
+	b.posted.remember(postedKey(t, headSHA), postedValue(rep))
 	return listed, nil
 }
 

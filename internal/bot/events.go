@@ -110,6 +110,9 @@ type target struct {
 	// event and delivery name the delivery that caused the job, for the
 	// durable queue's messages.
 	event, delivery string
+	// rerun is set for a re-run someone asked for: its check run is
+	// posted even when one with the same verdict and inputs is there.
+	rerun bool
 }
 
 func (t target) fullName() string { return t.owner + "/" + t.name }
@@ -278,6 +281,8 @@ func (b *Bot) scheduleCommit(d webhook.Delivery, env payloadEnvelope, sha string
 	}
 	// A re-run asked for evaluates again even unchanged inputs.
 	t.event, t.delivery, t.force, t.suspect = d.Event, d.ID, lookUp, !lookUp
+	// Only re-runs look pull requests up.
+	t.rerun = lookUp
 	var numbers []int
 	for _, pr := range prs {
 		// Listed pull requests may belong to another repository that

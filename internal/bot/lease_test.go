@@ -103,7 +103,10 @@ func TestResyncRunsOnlyOnTheLeader(t *testing.T) {
 			Logger: testLogger(t), Leases: leases}, deps{
 			client: func(int64) (githubAPI, error) { return gh, nil },
 			installations: func(context.Context) ([]int64, error) {
-				listed <- struct{}{}
+				select {
+				case listed <- struct{}{}:
+				default:
+				}
 				return []int64{testInstallationID}, nil
 			},
 			mirrors: &fakeMirrors{},
@@ -202,5 +205,39 @@ func TestInProgressOlderThanALeaseIsEvaluatedAgain(t *testing.T) {
 				t.Errorf("decide = %v (%s), want %v", got, reason, tt.want)
 			}
 		})
+	}
+}
+
+func TestANewLeaderResyncsAtOnce(t *testing.T) {
+	gh := &fakeGitHub{repos: []githubapi.Repository{{Owner: "example-org", Name: "models"}}}
+	listed := make(chan struct{}, 10)
+	leases := &testLeases{period: 30 * time.Millisecond}
+	b, err := newBot(Config{AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, ResyncInterval: time.Hour,
+		Logger: testLogger(t), Leases: leases}, deps{
+		client: func(int64) (githubAPI, error) { return gh, nil },
+		installations: func(context.Context) ([]int64, error) {
+			select {
+			case listed <- struct{}{}:
+			default:
+			}
+			return []int64{testInstallationID}, nil
+		},
+		mirrors: &fakeMirrors{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Shutdown(context.Background()) })
+	time.Sleep(50 * time.Millisecond)
+	if n := len(listed); n != 0 {
+		t.Fatalf("%d passes before leading, want none", n)
+	}
+	leases.mu.Lock()
+	leases.leading = true
+	leases.mu.Unlock()
+	select {
+	case <-listed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no pass after becoming the leader")
 	}
 }

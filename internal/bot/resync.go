@@ -55,8 +55,18 @@ func (b *Bot) runResync(ctx context.Context, l *resyncLoop) {
 	ticker := time.NewTicker(b.cfg.ResyncInterval)
 	defer ticker.Stop()
 	var lastRecheck time.Time
+	// With leases that expire, leadership is looked at every third of a
+	// period: a replica that becomes the leader runs a pass at once rather
+	// than at its next tick.
+	var leadCheck <-chan time.Time
+	if p := b.cfg.Leases.Period(); p > 0 {
+		t := time.NewTicker(p / 3)
+		defer t.Stop()
+		leadCheck = t.C
+	}
+	led := false
 	pass := func() {
-		if !b.cfg.Leases.Leading() {
+		if led = b.cfg.Leases.Leading(); !led {
 			// Another replica leads: its pass covers every installation.
 			logger.Debug("resynchronization pass skipped: another replica leads")
 			return
@@ -76,6 +86,13 @@ func (b *Bot) runResync(ctx context.Context, l *resyncLoop) {
 			return
 		case <-ticker.C:
 			pass()
+		case <-leadCheck:
+			if leading := b.cfg.Leases.Leading(); leading && !led {
+				logger.Info("this replica now leads the periodic work; resynchronization pass")
+				pass()
+			} else {
+				led = leading
+			}
 		case id := <-l.trigger:
 			// Only the installation that changed: a full pass waits for
 			// the ticker.

@@ -53,9 +53,6 @@ type Options struct {
 	// its previous holder let it expire without releasing it (a replica
 	// that died or stalled).
 	OnTakeover func(name string)
-	// Holder names this replica in log lines and blob metadata; empty
-	// means none.
-	Holder string
 }
 
 func (o Options) withDefaults() Options {

@@ -75,6 +75,10 @@ type Harness struct {
 	Metrics  *metrics.Metrics
 	// Timers holds the features' delayed callbacks and clock.
 	Timers *FakeTimers
+	// Twice makes Deliver send every delivery a second time, with a
+	// delivery id of its own, once the bot is done with the first: a
+	// message delivered at least once, as a queue redelivers it.
+	Twice bool
 }
 
 // Env is what a feature is built with at each start of the bot.
@@ -244,6 +248,18 @@ func (h *Harness) Deliver(event string, payload any, secret string) int {
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
+	if h.Twice {
+		h.Idle()
+		again, err := githubtest.Deliver(h.T.Context(), h.Server.URL+"/webhook", secret, event, payload)
+		if err != nil {
+			h.T.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, again.Body)
+		_ = again.Body.Close()
+		if again.StatusCode != resp.StatusCode {
+			h.T.Errorf("%s delivered again: status %d, the first time %d", event, again.StatusCode, resp.StatusCode)
+		}
+	}
 	return resp.StatusCode
 }
 
