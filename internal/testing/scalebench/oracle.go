@@ -60,6 +60,38 @@ func (w *world) expected(ctx context.Context, bin string, p githubtest.PullReque
 	return v, nil
 }
 
+// correctNow reports whether the newest check run on pull request
+// number's head is completed with the verdict expected from its state now.
+// Expected verdicts are remembered per state (head, base, reviews,
+// labels), so that asking again costs no `promobot check`.
+func (w *world) correctNow(ctx context.Context, latest map[string]githubtest.CheckRun, number int) bool {
+	snap, err := w.em.PullRequest(owner, repoName, number)
+	if err != nil {
+		return false
+	}
+	run, ok := latest[snap.HeadSHA]
+	if !ok || run.Status != "completed" {
+		return false
+	}
+	var key strings.Builder
+	fmt.Fprintf(&key, "%s %s %s", snap.HeadSHA, w.tip(snap.BaseRef), strings.Join(snap.Labels, ","))
+	for _, rv := range snap.Reviews {
+		fmt.Fprintf(&key, " %d:%s", rv.ID, rv.State)
+	}
+	w.oracleMu.Lock()
+	want, known := w.oracle[key.String()]
+	w.oracleMu.Unlock()
+	if !known {
+		if want, err = w.expected(ctx, w.bin, snap); err != nil {
+			return false
+		}
+		w.oracleMu.Lock()
+		w.oracle[key.String()] = want
+		w.oracleMu.Unlock()
+	}
+	return run.Conclusion == want.conclusion && run.Title == want.title
+}
+
 // audit is the state of every pull request once the replicas are quiet.
 type audit struct {
 	correct    int

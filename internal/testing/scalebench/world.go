@@ -42,6 +42,10 @@ type world struct {
 	prs      []*pr
 
 	gitMu sync.Mutex // serializes commits to the bare repository
+
+	bin      string // promobot, for the expected verdicts
+	oracleMu sync.Mutex
+	oracle   map[string]verdict // expected verdicts by pull request state
 }
 
 // pr is one open promotion pull request and what the load generator knows
