@@ -25,7 +25,7 @@ DIST      := dist
 
 export PROMOBOT_REPO_ROOT := $(CURDIR)
 
-.PHONY: all build dist pins check-pins test vet lint actionlint tidy-check fmt-check bench demo fuzz clean npm-deps python-deps interop chromium
+.PHONY: all build dist pins check-pins test vet lint actionlint tidy-check fmt-check bench bench-scale demo fuzz clean npm-deps python-deps interop chromium
 
 all: build
 
@@ -131,11 +131,17 @@ test: npm-deps python-deps chromium lint
 
 ## bench: the benchmarks named in the issues, among them the audit's cold and
 ## warm ratios to git log (internal/audit) and validate's peak live heap
-## (internal/validate); BENCH_LARGE=1 adds the 100,000-commit audit history
+## (internal/validate) and the scale-out run of three serve replicas under
+## SIGKILL (internal/testing/scalebench); BENCH_LARGE=1 adds the 100,000-commit audit history
 ## (a minute to generate the first time, then cached under $TMPDIR);
 ## BENCH_COUNT=3 runs each benchmark three times
 bench: npm-deps
-	PROMOBOT_BENCH_LARGE=$(BENCH_LARGE) $(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) $(PKGS)
+	PROMOBOT_BENCH_LARGE=$(BENCH_LARGE) $(GO) test -run '^$$' -bench . -benchmem -count $(BENCH_COUNT) -timeout 30m $(PKGS)
+
+## bench-scale: only the scale-out benchmark (internal/testing/scalebench):
+## three serve replicas, 1,000 deliveries, a kill every 10 seconds; minutes
+bench-scale: npm-deps
+	$(GO) test -run '^$$' -bench '^BenchmarkScaleOut$$' -count 1 -timeout 30m ./internal/testing/scalebench
 
 $(COSIGN):
 	@mkdir -p $(TOOLS)

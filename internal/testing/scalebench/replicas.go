@@ -1,0 +1,186 @@
+package scalebench
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/example-org/promobot/internal/testing/procutil"
+)
+
+// Build builds cmd/promobot into dir and returns the binary's path.
+func Build(t testing.TB, dir string) string {
+	t.Helper()
+	root, err := repoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	goTool := os.Getenv("GO") // as make passes it
+	if goTool == "" {
+		goTool = "go"
+	}
+	bin := filepath.Join(dir, "promobot")
+	cmd := exec.Command(goTool, "build", "-ldflags=-s -w", "-o", bin, "./cmd/promobot")
+	cmd.Dir = root
+	began := time.Now()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/promobot: %v\n%s", err, out)
+	}
+	t.Logf("scalebench: built promobot in %s", time.Since(began).Round(time.Millisecond))
+	return bin
+}
+
+// ServeHasFlag reports whether `promobot serve` of bin has the flag
+// --name.
+func ServeHasFlag(bin, name string) bool {
+	out, _ := exec.Command(bin, "serve", "--help").CombinedOutput()
+	return bytes.Contains(out, []byte("--"+name+" "))
+}
+
+// repoRoot is the module root above the working directory.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// baseEnv is the environment of every process the harness starts: enough
+// to run, and none of the caller's PROMOBOT_ or Azure settings.
+func baseEnv() []string {
+	var env []string
+	for _, k := range []string{"PATH", "HOME", "TMPDIR", "GOCOVERDIR"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
+}
+
+// replica is one `promobot serve` process, restarted on the same address
+// as a container would be behind its load balancer.
+type replica struct {
+	name string
+	addr string
+	bin  string
+	args []string
+	env  []string
+	dir  string
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+	starts int
+}
+
+// newReplica reserves a loopback port for a replica; it does not start it.
+func newReplica(name, bin, dir string, env []string, args []string) (*replica, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	addr := l.Addr().String()
+	l.Close()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	return &replica{name: name, addr: addr, bin: bin, args: args, env: env, dir: dir}, nil
+}
+
+// URL is the replica's base URL.
+func (r *replica) URL() string { return "http://" + r.addr }
+
+// start runs the replica, with a fresh cache directory as a new container
+// would have, and waits until /readyz answers 200.
+func (r *replica) start() error {
+	r.mu.Lock()
+	r.starts++
+	n := r.starts
+	r.mu.Unlock()
+	logFile, err := os.OpenFile(filepath.Join(r.dir, "serve.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(logFile, "=== start %d at %s\n", n, time.Now().UTC().Format(time.RFC3339Nano))
+	cache := filepath.Join(r.dir, "cache-"+strconv.Itoa(n))
+	cmd := exec.Command(r.bin, append([]string{"serve"}, r.args...)...)
+	cmd.Env = append(append([]string(nil), r.env...), "PROMOBOT_ADDR="+r.addr, "PROMOBOT_CACHE_DIR="+cache)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	procutil.DieWithParent(cmd)
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return err
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		logFile.Close()
+		close(exited)
+	}()
+	r.mu.Lock()
+	r.cmd, r.exited = cmd, exited
+	r.mu.Unlock()
+
+	client := &http.Client{Timeout: time.Second, Transport: &http.Transport{}}
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			return fmt.Errorf("%s exited before it was ready; log:\n%s", r.name, r.logTail())
+		default:
+		}
+		resp, err := client.Get(r.URL() + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("%s not ready in 60s; log:\n%s", r.name, r.logTail())
+}
+
+// kill sends SIGKILL and waits for the process to be gone.
+func (r *replica) kill() {
+	r.mu.Lock()
+	cmd, exited := r.cmd, r.exited
+	r.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	<-exited
+}
+
+// logTail returns the end of the replica's log.
+func (r *replica) logTail() string {
+	data, _ := os.ReadFile(filepath.Join(r.dir, "serve.log"))
+	if len(data) > 8<<10 {
+		data = data[len(data)-8<<10:]
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			data = data[i+1:]
+		}
+	}
+	return string(data)
+}
