@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/example-org/promobot/internal/bot/mirror"
+	"github.com/example-org/promobot/internal/evalinput"
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/githubapi"
@@ -370,7 +371,7 @@ func (b *Bot) input(ctx context.Context, logger *slog.Logger, gh githubAPI, t ta
 	if err != nil {
 		return nil, nil, err
 	}
-	in, err := snap.BuildInput(ctx, gitrepo.InputOptions{Identities: identities(commits)})
+	in, err := snap.BuildInput(ctx, gitrepo.InputOptions{Identities: evalinput.Identities(commits)})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -384,11 +385,11 @@ func (b *Bot) input(ctx context.Context, logger *slog.Logger, gh githubAPI, t ta
 	if err != nil {
 		return nil, nil, err
 	}
-	in.Reviews = convertReviews(reviews)
-	if in.Teams, err = teams(ctx, gh, in); err != nil {
+	in.Reviews = evalinput.Reviews(reviews)
+	if in.Teams, err = evalinput.Teams(ctx, gh, in); err != nil {
 		return nil, reviews, err
 	}
-	if in.WritePermission, err = permissions(ctx, gh, t, in); err != nil {
+	if in.WritePermission, err = evalinput.WritePermissions(ctx, gh, t.owner, t.name, in); err != nil {
 		return nil, reviews, err
 	}
 	if b.cfg.Artifacts != nil && in.Policy != nil && in.Policy.Mode(policy.FamilyArtifacts) != policy.Off {

@@ -13,7 +13,7 @@ import (
 	"github.com/example-org/promobot/internal/accessreview"
 	"github.com/example-org/promobot/internal/audit"
 	"github.com/example-org/promobot/internal/audit/githubreview"
-	"github.com/example-org/promobot/internal/codeowners"
+	"github.com/example-org/promobot/internal/evalinput"
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/gitrepo"
@@ -162,7 +162,7 @@ func (r *Repository) evaluatePull(ctx context.Context, repo *gitrepo.Repo, snap 
 	if err != nil {
 		return err
 	}
-	in, err := repo.BuildInput(ctx, base, head, gitrepo.InputOptions{Identities: identities(commits)})
+	in, err := repo.BuildInput(ctx, base, head, gitrepo.InputOptions{Identities: evalinput.Identities(commits)})
 	if err != nil {
 		return err
 	}
@@ -172,11 +172,11 @@ func (r *Repository) evaluatePull(ctx context.Context, repo *gitrepo.Repo, snap 
 	if err != nil {
 		return err
 	}
-	in.Reviews = convertReviews(reviews)
-	if in.Teams, err = r.teams(ctx, in); err != nil {
+	in.Reviews = evalinput.Reviews(reviews)
+	if in.Teams, err = evalinput.Teams(ctx, r.GitHub, in); err != nil {
 		return err
 	}
-	if in.WritePermission, err = r.permissions(ctx, in); err != nil {
+	if in.WritePermission, err = evalinput.WritePermissions(ctx, r.GitHub, r.Owner, r.Name, in); err != nil {
 		return err
 	}
 	in.Now = r.now()
@@ -203,104 +203,6 @@ func (r *Repository) evaluatePull(ctx context.Context, repo *gitrepo.Repo, snap 
 		}
 	}
 	return nil
-}
-
-// identities maps the commit emails GitHub attributed to logins, as the bot
-// does: GitHub's verified addresses only.
-func identities(commits []githubapi.Commit) map[string]string {
-	out := map[string]string{}
-	add := func(email, login string) {
-		e := strings.ToLower(strings.TrimSpace(email))
-		if e != "" && login != "" && out[e] == "" {
-			out[e] = login
-		}
-	}
-	for _, c := range commits {
-		add(c.AuthorEmail, c.AuthorLogin)
-		add(c.CommitterEmail, c.CommitterLogin)
-	}
-	return out
-}
-
-// convertReviews turns API reviews into the engine's, in submission order,
-// leaving out pending reviews.
-func convertReviews(reviews []githubapi.Review) []evaluate.Review {
-	out := make([]evaluate.Review, 0, len(reviews))
-	for _, r := range reviews {
-		if r.State == "PENDING" || r.User == "" {
-			continue
-		}
-		out = append(out, evaluate.Review{ID: r.ID, User: r.User, State: evaluate.ReviewState(r.State), CommitID: r.CommitID, SubmittedAt: r.SubmittedAt})
-	}
-	slices.SortStableFunc(out, func(a, b evaluate.Review) int {
-		return cmp.Or(a.SubmittedAt.Compare(b.SubmittedAt), cmp.Compare(a.ID, b.ID))
-	})
-	return out
-}
-
-// teams resolves the members of the teams whose approvals may count
-// (evaluate.OwnedPaths, evaluate.FieldOwnerTeams); a team GitHub does not
-// show is left out and so never counts.
-func (r *Repository) teams(ctx context.Context, in *evaluate.Input) (map[string][]string, error) {
-	out := map[string][]string{}
-	if in.Owners == nil {
-		return out, nil
-	}
-	seen := map[string]bool{}
-	var names []string
-	for _, p := range evaluate.OwnedPaths(in) {
-		if rule, ok := in.Owners.Match(p); ok {
-			for _, o := range rule.Owners {
-				if o.Kind == codeowners.OwnerTeam && !seen[o.Name()] {
-					seen[o.Name()] = true
-					names = append(names, o.Name())
-				}
-			}
-		}
-	}
-	for _, name := range evaluate.FieldOwnerTeams(in) {
-		if !seen[name] {
-			seen[name] = true
-			names = append(names, name)
-		}
-	}
-	for _, name := range names {
-		org, slug, _ := strings.Cut(name, "/")
-		members, err := r.GitHub.TeamMembers(ctx, org, slug)
-		if githubapi.IsNotFound(err) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out[name] = members
-	}
-	return out, nil
-}
-
-// permissions looks up whether each reviewer whose latest review counts
-// can write to the repository.
-func (r *Repository) permissions(ctx context.Context, in *evaluate.Input) (map[string]bool, error) {
-	latest := map[string]string{}
-	for _, rv := range in.Reviews {
-		if rv.State == evaluate.Approved || rv.State == evaluate.ChangesRequested {
-			latest[strings.ToLower(rv.User)] = rv.User
-		}
-	}
-	out := map[string]bool{}
-	for key, login := range latest {
-		if strings.HasSuffix(key, "[bot]") {
-			continue
-		}
-		perm, err := r.GitHub.Permission(ctx, r.Owner, r.Name, login)
-		if githubapi.IsNotFound(err) {
-			perm = "none"
-		} else if err != nil {
-			return nil, err
-		}
-		out[key] = perm == "admin" || perm == "maintain" || perm == "write"
-	}
-	return out, nil
 }
 
 func short(sha string) string {

@@ -1,4 +1,7 @@
-package bot
+// Package evalinput turns what GitHub says about a pull request (commits,
+// reviews, teams, permissions) into the rule engine's input. The bot and
+// the dashboard both judge pull requests, so both build their input here.
+package evalinput
 
 import (
 	"cmp"
@@ -11,10 +14,21 @@ import (
 	"github.com/example-org/promobot/internal/githubapi"
 )
 
-// identities maps the commit emails GitHub could attribute to the logins it
+// TeamReader lists a team's members.
+type TeamReader interface {
+	TeamMembers(ctx context.Context, org, slug string) ([]string, error)
+}
+
+// PermissionReader reads a person's permission on a repository: "admin",
+// "maintain", "write", "triage", "read" or "none".
+type PermissionReader interface {
+	Permission(ctx context.Context, owner, repo, login string) (string, error)
+}
+
+// Identities maps the commit emails GitHub could attribute to the logins it
 // attributed them to. Emails are GitHub's verified addresses, so a commit
 // cannot claim a login by its email alone.
-func identities(commits []githubapi.Commit) map[string]string {
+func Identities(commits []githubapi.Commit) map[string]string {
 	out := map[string]string{}
 	add := func(email, login string) {
 		e := strings.ToLower(strings.TrimSpace(email))
@@ -32,9 +46,9 @@ func identities(commits []githubapi.Commit) map[string]string {
 	return out
 }
 
-// convertReviews turns API reviews into the engine's, in submission order,
+// Reviews turns API reviews into the engine's, in submission order,
 // leaving out pending (unsubmitted) reviews.
-func convertReviews(reviews []githubapi.Review) []evaluate.Review {
+func Reviews(reviews []githubapi.Review) []evaluate.Review {
 	out := make([]evaluate.Review, 0, len(reviews))
 	for _, r := range reviews {
 		if r.State == "PENDING" || r.User == "" {
@@ -51,12 +65,13 @@ func convertReviews(reviews []githubapi.Review) []evaluate.Review {
 	return out
 }
 
-// teams resolves the members of every team whose approval the engine may
+// Teams resolves the members of every team whose approval the engine may
 // count (evaluate.OwnedPaths: the owners of every gated changed file and of
 // the policy file, for governance approvals), according to the base's
-// CODEOWNERS, and of the policy's field owners (evaluate.FieldOwnerTeams). A team the installation cannot see is left out, so the engine
+// CODEOWNERS, and of the policy's field owners (evaluate.FieldOwnerTeams).
+// A team the installation cannot see is left out, so the engine
 // reports it as unresolvable and it never counts.
-func teams(ctx context.Context, gh githubAPI, in *evaluate.Input) (map[string][]string, error) {
+func Teams(ctx context.Context, gh TeamReader, in *evaluate.Input) (map[string][]string, error) {
 	out := map[string][]string{}
 	if in.Owners == nil {
 		return out, nil
@@ -96,10 +111,10 @@ func teams(ctx context.Context, gh githubAPI, in *evaluate.Input) (map[string][]
 	return out, nil
 }
 
-// permissions looks up whether each reviewer whose latest review approves
+// WritePermissions looks up whether each reviewer whose latest review approves
 // or requests changes can write to the repository. Reviewers the engine
 // excludes anyway (authors, committers, co-authors, bots) are not looked up.
-func permissions(ctx context.Context, gh githubAPI, t target, in *evaluate.Input) (map[string]bool, error) {
+func WritePermissions(ctx context.Context, gh PermissionReader, owner, repo string, in *evaluate.Input) (map[string]bool, error) {
 	excluded := map[string]bool{strings.ToLower(in.PullRequest.Author): true}
 	for _, c := range in.Commits {
 		excluded[strings.ToLower(c.Author.Login)] = true
@@ -125,7 +140,7 @@ func permissions(ctx context.Context, gh githubAPI, t target, in *evaluate.Input
 	slices.Sort(logins)
 	out := make(map[string]bool, len(logins))
 	for _, login := range logins {
-		p, err := gh.Permission(ctx, t.owner, t.name, login)
+		p, err := gh.Permission(ctx, owner, repo, login)
 		switch {
 		case githubapi.IsNotFound(err):
 			p = "none"
