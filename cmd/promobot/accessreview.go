@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -11,9 +9,7 @@ import (
 
 	"github.com/example-org/promobot/internal/accessreview"
 	"github.com/example-org/promobot/internal/audit"
-	"github.com/example-org/promobot/internal/codeowners"
 	"github.com/example-org/promobot/internal/gitrepo"
-	"github.com/example-org/promobot/internal/repoconfig"
 )
 
 func init() { subcommands = append(subcommands, newAccessReviewCommand) }
@@ -103,29 +99,7 @@ func runAccessReview(cmd *cobra.Command, e *env, f *accessReviewFlags) error {
 	if err != nil {
 		return usageError("read %s at %s: %v", root, run.history.Tip, err)
 	}
-	_, policySchema, _ := repoconfig.Schemas(fsys)
-	pol, problems, err := repoconfig.ReadPolicy(fsys, policySchema)
-	if err != nil {
-		return usageError("%v", err)
-	}
-	if pol == nil || len(problems) > 0 {
-		msgs := make([]string, 0, len(problems))
-		for _, p := range problems {
-			msgs = append(msgs, p.String())
-		}
-		return usageError("the policy: %s", strings.Join(msgs, "; "))
-	}
-	ownersPath, ownersData, err := codeowners.Find(func(p string) ([]byte, bool, error) {
-		data, err := fs.ReadFile(fsys, p)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, false, nil
-		}
-		return data, err == nil, err
-	})
-	if err != nil && !errors.Is(err, codeowners.ErrNotFound) {
-		return usageError("%v", err)
-	}
-	files, err := treeFiles(fsys)
+	tree, err := accessreview.ReadTree(fsys)
 	if err != nil {
 		return usageError("%v", err)
 	}
@@ -135,27 +109,13 @@ func runAccessReview(cmd *cobra.Command, e *env, f *accessReviewFlags) error {
 	if err := run.enrich(ctx, window); err != nil {
 		return err
 	}
-	var promotions []accessreview.Promotion
-	for _, r := range window.Apply(run.history.Records) {
-		if r.Kind != audit.KindPromote && r.Kind != audit.KindRegister && r.Kind != audit.KindRollback {
-			continue
-		}
-		p := accessreview.Promotion{Environment: r.Environment, Time: r.Time}
-		if r.PullRequest != nil {
-			p.Author = strings.ToLower(r.PullRequest.Author)
-		}
-		promotions = append(promotions, p)
-	}
+	promotions := accessreview.PromotionsOf(window.Apply(run.history.Records))
 	client, err := f.client(e)
 	if err != nil {
 		return err
 	}
 	owner, name, _ := strings.Cut(f.githubRepo, "/")
-	reqs := accessreview.Requirements(accessreview.Repository{Policy: pol, Files: files, CODEOWNERSPath: ownersPath}, accessreview.DefaultSources)
-	snap, err := accessreview.Gather(ctx, client, accessreview.Input{
-		Owner: owner, Repo: name, CODEOWNERSPath: ownersPath, CODEOWNERS: ownersData,
-		Requirements: reqs, Promotions: promotions, Now: now,
-	})
+	snap, err := accessreview.Gather(ctx, client, tree.Input(owner, name, promotions, now))
 	if err != nil {
 		return err
 	}
@@ -175,19 +135,4 @@ func runAccessReview(cmd *cobra.Command, e *env, f *accessReviewFlags) error {
 		return failed()
 	}
 	return nil
-}
-
-// treeFiles lists the slash paths of the files of a commit's tree.
-func treeFiles(fsys fs.FS) ([]string, error) {
-	var out []string
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() {
-			out = append(out, p)
-		}
-		return nil
-	})
-	return out, err
 }

@@ -2,17 +2,14 @@ package dashboard
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
-	"strings"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
 	"github.com/example-org/promobot/internal/accessreview"
 	"github.com/example-org/promobot/internal/audit"
-	"github.com/example-org/promobot/internal/codeowners"
 	"github.com/example-org/promobot/internal/drift"
 	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/repoconfig"
@@ -154,53 +151,12 @@ func (r *Repository) accessReview(ctx context.Context, snap *Snapshot, now time.
 	if err != nil {
 		return accessreview.Report{}, err
 	}
-	_, sch, _ := repoconfig.Schemas(fsys)
-	pol, problems, err := repoconfig.ReadPolicy(fsys, sch)
+	tree, err := accessreview.ReadTree(fsys)
 	if err != nil {
 		return accessreview.Report{}, err
 	}
-	if pol == nil || len(problems) > 0 {
-		msgs := make([]string, 0, len(problems))
-		for _, p := range problems {
-			msgs = append(msgs, p.String())
-		}
-		return accessreview.Report{}, fmt.Errorf("the policy: %s", strings.Join(msgs, "; "))
-	}
-	ownersPath, ownersData, err := codeowners.Find(func(p string) ([]byte, bool, error) {
-		data, err := fs.ReadFile(fsys, p)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, false, nil
-		}
-		return data, err == nil, err
-	})
-	if err != nil && !errors.Is(err, codeowners.ErrNotFound) {
-		return accessreview.Report{}, err
-	}
-	var files []string
-	if err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			files = append(files, p)
-		}
-		return err
-	}); err != nil {
-		return accessreview.Report{}, err
-	}
-	var promotions []accessreview.Promotion
-	for _, rec := range (audit.Filter{Since: now.AddDate(0, 0, -windowDays)}).Apply(snap.History.Records) {
-		if rec.Kind != audit.KindPromote && rec.Kind != audit.KindRegister && rec.Kind != audit.KindRollback {
-			continue
-		}
-		p := accessreview.Promotion{Environment: rec.Environment, Time: rec.Time}
-		if rec.PullRequest != nil {
-			p.Author = strings.ToLower(rec.PullRequest.Author)
-		}
-		promotions = append(promotions, p)
-	}
-	reqs := accessreview.Requirements(accessreview.Repository{Policy: pol, Files: files, CODEOWNERSPath: ownersPath}, accessreview.DefaultSources)
-	s, err := accessreview.Gather(ctx, r.GitHub, accessreview.Input{
-		Owner: r.Owner, Repo: r.Name, CODEOWNERSPath: ownersPath, CODEOWNERS: ownersData,
-		Requirements: reqs, Promotions: promotions, Now: now,
-	})
+	promotions := accessreview.PromotionsOf((audit.Filter{Since: now.AddDate(0, 0, -windowDays)}).Apply(snap.History.Records))
+	s, err := accessreview.Gather(ctx, r.GitHub, tree.Input(r.Owner, r.Name, promotions, now))
 	if err != nil {
 		return accessreview.Report{}, err
 	}

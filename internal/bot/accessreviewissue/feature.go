@@ -3,7 +3,6 @@ package accessreviewissue
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io/fs"
 	"log/slog"
 	"strings"
@@ -17,8 +16,6 @@ import (
 	"github.com/example-org/promobot/internal/bot/keptissue"
 	"github.com/example-org/promobot/internal/bot/webhook"
 	"github.com/example-org/promobot/internal/bot/workspace"
-	"github.com/example-org/promobot/internal/codeowners"
-	"github.com/example-org/promobot/internal/repoconfig"
 )
 
 // API is the part of the REST API the feature uses; *githubapi.Client
@@ -172,58 +169,18 @@ func Promotions(ctx context.Context, h *audit.History, reviewer audit.Reviewer, 
 			return nil, err
 		}
 	}
-	out := make([]accessreview.Promotion, 0, len(records))
-	for _, r := range records {
-		p := accessreview.Promotion{Environment: r.Environment, Time: r.Time}
-		if r.PullRequest != nil {
-			p.Author = strings.ToLower(r.PullRequest.Author)
-		}
-		out = append(out, p)
-	}
-	return out, nil
+	return accessreview.PromotionsOf(records), nil
 }
 
 // ReviewTree reviews the access to repo as the tree fsys (a commit of its
 // default branch) sets it: its policy and CODEOWNERS. A missing or invalid
 // policy is an error.
 func ReviewTree(ctx context.Context, gh accessreview.GitHub, fsys fs.FS, repo keptissue.Repo, promotions []accessreview.Promotion, now time.Time, opts accessreview.Options) (accessreview.Report, error) {
-	_, policySchema, _ := repoconfig.Schemas(fsys)
-	pol, problems, err := repoconfig.ReadPolicy(fsys, policySchema)
+	tree, err := accessreview.ReadTree(fsys)
 	if err != nil {
 		return accessreview.Report{}, err
 	}
-	if pol == nil || len(problems) > 0 {
-		msgs := make([]string, 0, len(problems))
-		for _, p := range problems {
-			msgs = append(msgs, p.String())
-		}
-		return accessreview.Report{}, fmt.Errorf("the policy is missing or invalid: %s", strings.Join(msgs, "; "))
-	}
-	ownersPath, ownersData, err := codeowners.Find(func(p string) ([]byte, bool, error) {
-		data, err := fs.ReadFile(fsys, p)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, false, nil
-		}
-		return data, err == nil, err
-	})
-	if err != nil && !errors.Is(err, codeowners.ErrNotFound) {
-		return accessreview.Report{}, err
-	}
-	var files []string
-	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			files = append(files, p)
-		}
-		return err
-	})
-	if err != nil {
-		return accessreview.Report{}, err
-	}
-	reqs := accessreview.Requirements(accessreview.Repository{Policy: pol, Files: files, CODEOWNERSPath: ownersPath}, accessreview.DefaultSources)
-	snap, err := accessreview.Gather(ctx, gh, accessreview.Input{
-		Owner: repo.Owner, Repo: repo.Name, CODEOWNERSPath: ownersPath, CODEOWNERS: ownersData,
-		Requirements: reqs, Promotions: promotions, Now: now,
-	})
+	snap, err := accessreview.Gather(ctx, gh, tree.Input(repo.Owner, repo.Name, promotions, now))
 	if err != nil {
 		return accessreview.Report{}, err
 	}
