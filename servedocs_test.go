@@ -10,10 +10,10 @@ import (
 )
 
 func TestServeSettingsAreDocumented(t *testing.T) {
-	source := readRootFile(t, "cmd/promobot/serve.go")
+	source := readRootFile(t, "cmd/promobot/serve_env.go")
 	start := strings.Index(source, "var serveEnv = ")
 	if start < 0 {
-		t.Fatal("cmd/promobot/serve.go has no serveEnv table")
+		t.Fatal("cmd/promobot/serve_env.go has no serveEnv table")
 	}
 	table := source[start:]
 	table = table[:strings.Index(table, "\n}\n")]
@@ -35,7 +35,7 @@ func TestServeSettingsAreDocumented(t *testing.T) {
 // features are named there.
 func TestAppManifestNamesRealFlags(t *testing.T) {
 	manifest := readRootFile(t, ".github/promobot-app.yml")
-	source := readRootFile(t, "cmd/promobot/serve.go")
+	source := readRootFile(t, "cmd/promobot/serve_env.go")
 	named := map[string]bool{}
 	for _, m := range regexp.MustCompile("--([a-z][a-z-]+)").FindAllStringSubmatch(manifest, -1) {
 		named[m[1]] = true

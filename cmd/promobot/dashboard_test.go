@@ -90,15 +90,12 @@ func TestDashboardServesLocalRepository(t *testing.T) {
 	}
 }
 
-// Until sign-in is configured, serve refuses to start the dashboard rather
+// Without its sign-in settings, serve refuses to start the dashboard rather
 // than serve it to anyone.
 func TestDashboardServeFailsClosedWithoutSignIn(t *testing.T) {
 	vars := listenFailingVars(t)
 	vars["PROMOBOT_DASHBOARD_ADDR"] = "127.0.0.1:0"
-	if newDashboardSignIn != nil {
-		t.Skip("sign-in is configured in this build")
-	}
-	wantServeUsageError(t, vars, nil, nil, "--dashboard-addr (PROMOBOT_DASHBOARD_ADDR) needs GitHub sign-in")
+	wantServeUsageError(t, vars, nil, nil, "--oauth-client-id (PROMOBOT_OAUTH_CLIENT_ID) is required with --dashboard-addr")
 }
 
 // The serve listener asks the sign-in's gate about every page: a person

@@ -13,10 +13,6 @@ import (
 	"github.com/example-org/promobot/internal/githubapi"
 )
 
-func init() {
-	serveEnv = append(serveEnv, struct{ flag, env string }{"dashboard-addr", "PROMOBOT_DASHBOARD_ADDR"})
-}
-
 // dashboardServeFlags are serve's dashboard flags.
 type dashboardServeFlags struct {
 	addr string
@@ -35,25 +31,16 @@ type dashboardSignIn struct {
 	Routes     func(*http.ServeMux)
 }
 
-// newDashboardSignIn builds the sign-in from serve's configuration; the
-// sign-in's own file sets it. While it is nil, serve refuses to start the
-// dashboard: a dashboard without sign-in is served only on loopback, by
-// promobot dashboard.
-var newDashboardSignIn func(ctx context.Context, e *env, c *serveConfig, apps *githubapi.Apps, logger *slog.Logger) (*dashboardSignIn, error)
-
 // startDashboard starts the dashboard listener when --dashboard-addr is set
-// and returns how to stop it. It fails closed: without sign-in configured it
-// refuses to start (exit status 2) rather than serve pages to anyone.
+// and returns how to stop it, behind GitHub sign-in (serveSignIn; its
+// settings were checked with the flags, so it never serves without it).
 func startDashboard(ctx context.Context, e *env, c *serveConfig, apps *githubapi.Apps, logger *slog.Logger) (stop func(context.Context) error, err error) {
 	noop := func(context.Context) error { return nil }
 	addr := c.flags.dashboard.addr
 	if addr == "" {
 		return noop, nil
 	}
-	if newDashboardSignIn == nil {
-		return nil, usageError("serve: --dashboard-addr (PROMOBOT_DASHBOARD_ADDR) needs GitHub sign-in, which is not configured; the dashboard is not started (docs/dashboard.md)")
-	}
-	signIn, err := newDashboardSignIn(ctx, e, c, apps, logger)
+	signIn, err := serveSignIn(c, logger)
 	if err != nil {
 		return nil, err
 	}

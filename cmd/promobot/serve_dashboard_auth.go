@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -184,11 +183,9 @@ func (g signInGate) Access(r *http.Request, owner, repo string) (dashboard.Acces
 	return dashboard.Access{Login: p.Login, Read: p.Read, Admin: p.Admin}, nil
 }
 
-func init() { newDashboardSignIn = serveSignIn }
-
 // serveSignIn builds the served dashboard's GitHub sign-in from serve's
 // configuration: its gate, the middleware and the sign-in routes.
-func serveSignIn(_ context.Context, _ *env, c *serveConfig, _ *githubapi.Apps, logger *slog.Logger) (*dashboardSignIn, error) {
+func serveSignIn(c *serveConfig, logger *slog.Logger) (*dashboardSignIn, error) {
 	cfg := c.dashboardAuth
 	if cfg == nil {
 		var problems []string

@@ -60,7 +60,7 @@ func newSignedInDashboard(t *testing.T) *signedInDashboard {
 		url: srv.URL, githubWebURL: h.Fixture.Server.URL, clientID: em.OAuthClientID(), clientSecret: "secret",
 		sessionKeys: "YSBzZXNzaW9uIGtleSBmb3IgYnJvd3NlciB0ZXN0cyE=", accessTTL: time.Minute,
 	}}
-	signIn, err := newDashboardSignIn(t.Context(), nil, &serveConfig{flags: flags}, nil, slog.New(slog.DiscardHandler))
+	signIn, err := serveSignIn(&serveConfig{flags: flags}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
