@@ -120,8 +120,19 @@ func TestServeQueueEndToEnd(t *testing.T) {
 	if code, body := get("/readyz"); code != http.StatusOK {
 		t.Errorf("/readyz: %d %q", code, body)
 	}
-	if _, body := get("/metrics"); !strings.Contains(body, `promobot_workqueue_messages_total{outcome="completed"} 1`) {
-		t.Errorf("/metrics lacks the completed message")
+	// The worker deletes the message and counts it just after posting the
+	// check run, so the count may trail the check run briefly.
+	const completed = `promobot_workqueue_messages_total{outcome="completed"} 1`
+	for {
+		_, body := get("/metrics")
+		if strings.Contains(body, completed) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("/metrics lacks the completed message")
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	stop()
 	select {

@@ -119,7 +119,7 @@ func TestEndToEndDurableQueueEvaluates(t *testing.T) {
 	for _, want := range []string{
 		`promobot_workqueue_enqueued_total{outcome="enqueued"} 3`,
 		`promobot_workqueue_messages_total{outcome="completed"} 3`,
-		`promobot_workqueue_dequeue_count_count 3`,
+		`promobot_workqueue_dequeues_count 3`,
 		`promobot_evaluations_coalesced_total 1`,
 		`promobot_workqueue_approximate_length`,
 	} {
@@ -195,7 +195,7 @@ func TestEndToEndDurableQueueTwoReplicas(t *testing.T) {
 	waitEmpty(t, q)
 	deadline := time.Now().Add(10 * time.Second)
 	taken := func() float64 {
-		return one.metricValue(`promobot_workqueue_dequeue_count_count`) + two.metricValue(`promobot_workqueue_dequeue_count_count`)
+		return one.metricValue(`promobot_workqueue_dequeues_count`) + two.metricValue(`promobot_workqueue_dequeues_count`)
 	}
 	for taken() < 6 && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
@@ -248,7 +248,7 @@ func TestEndToEndDurableQueueRecoversADeadConsumersMessage(t *testing.T) {
 	for _, want := range []string{
 		`promobot_workqueue_messages_total{outcome="malformed"} 1`,
 		`promobot_workqueue_messages_total{outcome="completed"} 1`,
-		`promobot_workqueue_dequeue_count_bucket{le="1"} 0`,
+		`promobot_workqueue_dequeues_bucket{le="1"} 0`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, grep(metrics, "workqueue"))

@@ -27,7 +27,7 @@ type WorkQueue struct {
 //     queue (enqueued, failed, closed);
 //   - promobot_workqueue_messages_total{outcome}: messages taken and how
 //     their work ended (completed, failed, lost, malformed, poisoned);
-//   - promobot_workqueue_dequeue_count: the dequeue count of each message
+//   - promobot_workqueue_dequeues: the dequeue count of each message
 //     taken (1 for a first attempt);
 //   - promobot_workqueue_poisoned_total{kind}: messages given up on after
 //     too many attempts, by kind of job;
@@ -51,7 +51,7 @@ func (m *Metrics) WorkQueue() *WorkQueue {
 			Help: "Messages taken from the durable queue, by how their work ended.",
 		}, []string{"outcome"}),
 		dequeues: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Namespace: namespace, Name: "workqueue_dequeue_count",
+			Namespace: namespace, Name: "workqueue_dequeues",
 			Help:    "Dequeue count of each message taken from the durable queue.",
 			Buckets: []float64{1, 2, 3, 4, 5, 6, 8, 10, 20},
 		}),

@@ -47,7 +47,7 @@ func TestDemo(t *testing.T) {
 		"check run on PR #4: failure: environments/prod/elasticnet-ndx.yaml: sharpe 1.25 is worse than the incumbent 2026.11.06-1's 1.33 beyond the tolerance",
 		"check run on PR #4: failure: metric gates of prod are overridden: needs 2 more governance approvals from @example-org/platform-admins",
 		"check run on PR #4: success: all rules pass, 2/2 approvals, 2/2 governance approvals",
-		"metric gates overridden by the label metric-exception, approved by pat, paula",
+		"metric gates overridden by the label metric-exception: sharpe (incumbent): candidate 1.25, bound 1.2635 (incumbent 1.33); approved by pat, paula",
 		"RATIONALE",
 		"resolve --download -> elasticnet-ndx 2026.11.20-1 verified",
 		"resolve refuses (exit 1)",
