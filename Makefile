@@ -154,12 +154,14 @@ $(COSIGN):
 interop: $(COSIGN)
 	PROMOBOT_COSIGN=$(COSIGN) $(GO) test -count=1 -run '^TestCosignVerifiesBundle$$' ./internal/attest
 
-## fuzz: a short fuzzing pass over the parsers, the audit's fast manifest
-## reader among them (held to the YAML decoder behind repoconfig)
+## fuzz: a short fuzzing pass over the parsers, the shared fast manifest
+## reader among them (held to the YAML decoder behind repoconfig), and the
+## audit's readers (held to repoconfig.LoadManifest)
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoadManifest$$' -fuzztime 20s ./internal/repoconfig
 	$(GO) test -run '^$$' -fuzz '^FuzzLoadPolicy$$' -fuzztime 20s ./internal/repoconfig
-	$(GO) test -run '^$$' -fuzz '^FuzzQuickManifest$$' -fuzztime 20s ./internal/audit
+	$(GO) test -run '^$$' -fuzz '^FuzzQuickManifest$$' -fuzztime 20s ./internal/yamldoc/quickyaml
+	$(GO) test -run '^$$' -fuzz '^FuzzReadManifest$$' -fuzztime 20s ./internal/audit
 
 ## demo: the whole story on loopback: Azurite, a GitHub emulator, the bot, promote, review, resolve, audit
 demo: build npm-deps
