@@ -12,6 +12,7 @@ import (
 	"github.com/example-org/promobot/internal/audit"
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/featurekit"
 	"github.com/example-org/promobot/internal/bot/workspace"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/testing/bottest"
@@ -152,7 +153,7 @@ func TestBypassDirectPushOpensOneIssue(t *testing.T) {
 		t.Fatalf("%d issues after a second change, want 1", len(issues))
 	}
 	wantContains(t, "the updated issue", issues[0].Body, sha, sha2)
-	if n := strings.Count(issues[0].Body, marker("finding", sha+":"+lasso)); n != 1 {
+	if n := strings.Count(issues[0].Body, featurekit.Marker("finding", sha+":"+lasso)); n != 1 {
 		t.Errorf("the first finding is in the issue %d times", n)
 	}
 	if got := len(auditStatuses(h, sha2)); got != 1 {

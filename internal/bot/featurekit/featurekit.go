@@ -48,6 +48,13 @@ func StartJob[API Tokener](ctx context.Context, client func(installation int64) 
 	return &Job[API]{GitHub: gh, Bot: login, Token: token}, nil
 }
 
+// Assess returns the options that make the audit count only the check
+// runs named checkName that this job's App created: the App's slug is its
+// bot login without "[bot]".
+func (j *Job[API]) Assess(checkName string) audit.AssessOptions {
+	return audit.AssessOptions{CheckName: checkName, App: strings.TrimSuffix(j.Bot, "[bot]")}
+}
+
 // Repo names the repository a job acts in.
 type Repo struct {
 	Owner, Name, CloneURL string
