@@ -70,11 +70,11 @@ func (f *auditFixture) withSource(cache string, args []string) []string {
 }
 
 // run runs promobot with the fixture's repository and a private cache, and
-// replaces the emulator's random address in the output.
+// replaces the emulator's random address in the output. The fixture's
+// githubRetry, when set, tunes the GitHub client's retries.
 func (f *auditFixture) run(t *testing.T, cache string, args ...string) cliResult {
 	t.Helper()
-	full := f.withSource(cache, args)
-	res := runCLI(t, t.TempDir(), full...)
+	res := f.runWithEnv(t, nil, cache, args...)
 	res.stdout = strings.ReplaceAll(res.stdout, f.h.Fixture.Server.URL, "https://github.example")
 	return res
 }
