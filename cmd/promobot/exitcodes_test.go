@@ -95,6 +95,7 @@ type exitCase struct {
 // and checks the exit code, that stderr holds at most one line per
 // message, and that JSON output follows its schema.
 func TestExitCodeTable(t *testing.T) {
+	t.Parallel()
 	art := newArtifactRepo(t)
 	store := map[string]string{"AZURE_STORAGE_CONNECTION_STRING": art.connection}
 	down := unreachableStorage(t)

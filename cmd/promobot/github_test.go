@@ -15,6 +15,7 @@ import (
 // that opens the pull request is waited out and the call repeated, where
 // it used to end the command with exit 4.
 func TestPromobotRidesOutSecondaryRateLimit(t *testing.T) {
+	t.Parallel()
 	const createPull = "POST /repos/{owner}/{repo}/pulls"
 	tests := []struct {
 		name    string
@@ -26,6 +27,7 @@ func TestPromobotRidesOutSecondaryRateLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			f := newPromoteFixture(t)
 			// The Retry-After is waited on a fake clock, which records it.
 			clock := retrytest.NewClock(time.Now())
