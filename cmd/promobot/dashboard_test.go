@@ -43,6 +43,7 @@ func TestDashboardRefusesNonLoopbackAddresses(t *testing.T) {
 var dashboardURL = regexp.MustCompile(`dashboard: (http://\S+/)`)
 
 func TestDashboardServesLocalRepository(t *testing.T) {
+	t.Parallel()
 	h := audittest.BuildHistory(t)
 	ctx, stop := context.WithCancel(t.Context())
 	defer stop()
@@ -102,6 +103,7 @@ func TestDashboardServeFailsClosedWithoutSignIn(t *testing.T) {
 // who cannot read the repository gets 404, a gate that cannot answer 503,
 // and the sign-in's middleware and routes are in place.
 func TestDashboardServeListenerUsesTheGate(t *testing.T) {
+	t.Parallel()
 	h := audittest.BuildHistory(t)
 	repos := func(context.Context) ([]*dashboard.Repository, error) {
 		return []*dashboard.Repository{{Owner: audittest.Owner, Name: audittest.Name, Path: h.Path, CacheDir: t.TempDir()}}, nil
