@@ -169,11 +169,13 @@ interop: $(COSIGN)
 
 ## fuzz: a short fuzzing pass over the parsers, the shared fast manifest
 ## reader among them (held to the YAML decoder behind repoconfig), and the
-## audit's readers (held to repoconfig.LoadManifest)
+## audit's readers (held to repoconfig.LoadManifest) and the schema walk
+## that spares the library valid documents (held to the library)
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoadManifest$$' -fuzztime 20s ./internal/repoconfig
 	$(GO) test -run '^$$' -fuzz '^FuzzLoadPolicy$$' -fuzztime 20s ./internal/repoconfig
 	$(GO) test -run '^$$' -fuzz '^FuzzQuickManifest$$' -fuzztime 20s ./internal/yamldoc/quickyaml
+	$(GO) test -run '^$$' -fuzz '^FuzzAccepts$$' -fuzztime 20s ./internal/schema
 	$(GO) test -run '^$$' -fuzz '^FuzzReadManifest$$' -fuzztime 20s ./internal/audit
 
 ## demo: the whole story on loopback: Azurite, a GitHub emulator, the bot, promote, review, resolve, audit

@@ -162,9 +162,9 @@ func TestAcceptsHoldsOnMutatedManifests(t *testing.T) {
 		"trainingRun", "sourceCommit", "dataWindow", "start", "end", "metrics", "rmse", "1bad", "parameters", "validation", "status", "report", "sbom", "approval", "ticket", "notes", "extra"}
 	r := rand.New(rand.NewPCG(17, 2026))
 	proved := 0
-	runs := 4_000
+	runs := 1_500
 	if testing.Short() {
-		runs = 500
+		runs = 300
 	}
 	samples := sampleManifests(t)
 	for i := range runs {
