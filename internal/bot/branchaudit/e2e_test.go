@@ -13,6 +13,7 @@ import (
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot"
 	"github.com/example-org/promobot/internal/bot/featurekit"
+	"github.com/example-org/promobot/internal/bot/featurekit/featurekittest"
 	"github.com/example-org/promobot/internal/bot/workspace"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/testing/bottest"
@@ -53,15 +54,6 @@ func fireAudit(h *bottest.Harness) {
 		h.T.Fatal("no audit was scheduled")
 	}
 	h.Idle()
-}
-
-func wantContains(t *testing.T, what, text string, parts ...string) {
-	t.Helper()
-	for _, p := range parts {
-		if !strings.Contains(text, p) {
-			t.Errorf("%s lacks %q:\n%s", what, p, text)
-		}
-	}
 }
 
 // The adapter satisfies the feature's interface.
@@ -132,7 +124,7 @@ func TestBypassDirectPushOpensOneIssue(t *testing.T) {
 	if issue.Title != "Unreviewed promotion of lasso-spx to prod" || issue.State != "open" {
 		t.Errorf("issue %q (%s)", issue.Title, issue.State)
 	}
-	wantContains(t, "the issue", issue.Body, sha, "pushed to main directly", "`"+lasso+"`")
+	featurekittest.WantContains(t, "the issue", issue.Body, sha, "pushed to main directly", "`"+lasso+"`")
 	statuses := auditStatuses(h, sha)
 	if len(statuses) != 1 || statuses[0].State != "failure" || !strings.Contains(statuses[0].TargetURL, fmt.Sprintf("/issues/%d", issue.Number)) {
 		t.Errorf("statuses on %s: %+v", sha, statuses)
@@ -152,7 +144,7 @@ func TestBypassDirectPushOpensOneIssue(t *testing.T) {
 	if len(issues) != 1 {
 		t.Fatalf("%d issues after a second change, want 1", len(issues))
 	}
-	wantContains(t, "the updated issue", issues[0].Body, sha, sha2)
+	featurekittest.WantContains(t, "the updated issue", issues[0].Body, sha, sha2)
 	if n := strings.Count(issues[0].Body, featurekit.Marker("finding", sha+":"+lasso)); n != 1 {
 		t.Errorf("the first finding is in the issue %d times", n)
 	}
@@ -209,7 +201,7 @@ func TestBypassAdminMergeIsReportedAtOnce(t *testing.T) {
 		t.Fatalf("%d issues, want one per model of the bundle: %+v", len(issues), issues)
 	}
 	for _, is := range issues {
-		wantContains(t, is.Title, is.Body, fmt.Sprintf("#%d", n), `concluded "failure" when pat merged it`)
+		featurekittest.WantContains(t, is.Title, is.Body, fmt.Sprintf("#%d", n), `concluded "failure" when pat merged it`)
 	}
 	if got := auditStatuses(h, merge); len(got) != 2 || got[0].State != "failure" {
 		t.Errorf("statuses on the merge: %+v", got)

@@ -7,13 +7,14 @@ import (
 	"github.com/example-org/promobot/internal/bot"
 )
 
-// Target is the pull request a job is about: the repository it lives in,
-// the installation that reaches it, and, once known, its number and the
+// Target is what a job is about: a repository, reached through an
+// installation, and, for a job about a pull request, its number and the
 // commit the job looks at.
 type Target struct {
 	Repo
 	Installation int64
-	// Number is the pull request's number; zero until the event names it.
+	// Number is the pull request's number; zero until the event names it,
+	// and for a job about the whole repository.
 	Number int
 	// SHA is the commit the job is about, empty when there is none.
 	SHA string
