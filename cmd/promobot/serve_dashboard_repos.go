@@ -18,6 +18,12 @@ import (
 // dashboard page reads it; an older or missing mirror is fetched first.
 const dashboardMirrorMaxAge = time.Minute
 
+// dashboardMirrorRetryAfter is how long a failed fetch of a repository's
+// default branch is answered again (a 503 page) before the dashboard asks
+// GitHub anew, so that a repository that cannot be fetched costs one fetch
+// per half minute rather than one per page view.
+const dashboardMirrorRetryAfter = 30 * time.Second
+
 // servedRepositories lists, for the served dashboard, the repositories of
 // every installation, each read from the bot's mirror of its default
 // branch, which the dashboard fetches when it is missing or stale. The
@@ -91,7 +97,7 @@ func (s *servedRepositories) repository(r githubapi.Repository, client *githubap
 	if err != nil {
 		return nil, err
 	}
-	req := mirror.BranchRequest{Repository: full, CloneURL: r.CloneURL, Token: client.Token, Branch: r.DefaultBranch, MaxAge: s.maxAge}
+	req := mirror.BranchRequest{Repository: full, CloneURL: r.CloneURL, Token: client.Token, Branch: r.DefaultBranch, MaxAge: s.maxAge, RetryAfter: dashboardMirrorRetryAfter}
 	return &dashboard.Repository{
 		Owner: r.Owner, Name: r.Name, Path: path, Ref: "refs/remotes/origin/" + r.DefaultBranch, GitHub: client,
 		Sync: func(ctx context.Context) error {

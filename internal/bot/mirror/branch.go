@@ -31,6 +31,12 @@ type BranchRequest struct {
 	// MaxAge is how old the last fetch of Branch may be before it is
 	// fetched again; zero fetches every time.
 	MaxAge time.Duration
+	// RetryAfter is how long a failed fetch of Branch is remembered: until
+	// then SyncBranch answers with that failure again instead of asking
+	// GitHub, so a repository that cannot be fetched (an empty one, say)
+	// costs one fetch per RetryAfter, not one per page. Zero retries every
+	// time.
+	RetryAfter time.Duration
 }
 
 // Branch is a mirror holding a branch.
@@ -71,6 +77,9 @@ func (s *Set) SyncBranch(ctx context.Context, req BranchRequest) (*Branch, error
 	if at, ok := m.fetchedWithin(ref, req.MaxAge); ok {
 		return &Branch{Path: m.path, Ref: ref, FetchedAt: at}, nil
 	}
+	if err := m.failedWithin(ref, req.RetryAfter); err != nil {
+		return nil, err
+	}
 	// The shared fetch outlives the first caller's cancellation (the
 	// others still wait for it) but keeps its deadline.
 	shared := context.WithoutCancel(ctx)
@@ -101,6 +110,9 @@ func (m *mirror) syncBranch(ctx context.Context, req BranchRequest, ref plumbing
 	if at, ok := m.fetchedWithin(ref, req.MaxAge); ok {
 		return &Branch{Path: m.path, Ref: ref, FetchedAt: at}, nil
 	}
+	if err := m.failedWithin(ref, req.RetryAfter); err != nil {
+		return nil, err
+	}
 	token, err := req.Token(ctx)
 	if err != nil {
 		return nil, &Error{Op: "sync " + req.Repository, Err: err}
@@ -110,6 +122,9 @@ func (m *mirror) syncBranch(ctx context.Context, req BranchRequest, ref plumbing
 		[]gitconfig.RefSpec{refSpec(plumbing.NewBranchReferenceName(req.Branch), ref)})
 	observeFetch(observe, err, updated, start)
 	if err != nil {
+		if ctx.Err() == nil {
+			m.noteFailed(ref, start, err)
+		}
 		return nil, err
 	}
 	at := m.noteFetched(ref, start)
@@ -144,6 +159,35 @@ func (m *mirror) noteFetched(ref plumbing.ReferenceName, start time.Time) time.T
 	}
 	m.fetched[ref] = start
 	return start
+}
+
+// fetchFailure is a fetch of a branch that failed: when it started, and why.
+type fetchFailure struct {
+	at  time.Time
+	err error
+}
+
+// noteFailed records that a fetch of ref that started at start failed
+// with err.
+func (m *mirror) noteFailed(ref plumbing.ReferenceName, start time.Time, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failed == nil {
+		m.failed = map[plumbing.ReferenceName]fetchFailure{}
+	}
+	m.failed[ref] = fetchFailure{at: start, err: err}
+}
+
+// failedWithin returns the error of the last fetch of ref if it failed
+// less than retryAfter ago and no fetch succeeded since, else nil.
+func (m *mirror) failedWithin(ref plumbing.ReferenceName, retryAfter time.Duration) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	f, ok := m.failed[ref]
+	if !ok || retryAfter <= 0 || time.Since(f.at) >= retryAfter || !m.fetched[ref].Before(f.at) {
+		return nil
+	}
+	return f.err
 }
 
 // fetchedWithin returns when ref was last fetched, and whether that was

@@ -172,3 +172,43 @@ func TestSyncBranchErrors(t *testing.T) {
 		})
 	}
 }
+
+// A failed fetch is answered again, without asking GitHub, until
+// RetryAfter has passed; without RetryAfter every call fetches.
+func TestSyncBranchRemembersAFailureForRetryAfter(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		name       string
+		retryAfter time.Duration
+		wantTokens int32
+	}{
+		{name: "remembered", retryAfter: time.Hour, wantTokens: 1},
+		{name: "retried every time", retryAfter: 0, wantTokens: 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			set, err := New(t.TempDir(), Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := &tokens{value: token}
+			req := f.branchRequest(k, time.Hour)
+			req.Branch, req.RetryAfter = "gone", tc.retryAfter
+			var first error
+			for i := range 3 {
+				_, err := set.SyncBranch(t.Context(), req)
+				if err == nil {
+					t.Fatalf("call %d: SyncBranch succeeded", i)
+				}
+				if i == 0 {
+					first = err
+				} else if tc.retryAfter > 0 && err != first {
+					t.Errorf("call %d: error %v, want the remembered %v", i, err, first)
+				}
+			}
+			if got := k.calls.Load(); got != tc.wantTokens {
+				t.Errorf("tokens asked for = %d, want %d", got, tc.wantTokens)
+			}
+		})
+	}
+}

@@ -152,9 +152,10 @@ type mirror struct {
 	fetchMu sync.Mutex // serializes fetches
 	git     *git.Repository
 
-	mu      sync.Mutex // guards reader and fetched
+	mu      sync.Mutex // guards reader, fetched and failed
 	reader  *gitrepo.Repo
 	fetched map[plumbing.ReferenceName]time.Time // when each branch was last fetched
+	failed  map[plumbing.ReferenceName]fetchFailure   // the last failed fetch of each branch
 }
 
 // Sync fetches what req needs into the repository's mirror and returns a
