@@ -6,7 +6,6 @@ import (
 
 	"github.com/example-org/promobot/internal/bot"
 	"github.com/example-org/promobot/internal/bot/accessreviewissue"
-	"github.com/example-org/promobot/internal/bot/featurekit/featurekittest"
 	"github.com/example-org/promobot/internal/bot/workspace"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/testing/bottest"
@@ -40,7 +39,7 @@ func TestAccessReviewIssueKeptAcrossPasses(t *testing.T) {
 	if err := h.Em.SetPermission(bottest.Owner, bottest.Repo, "rob", "read"); err != nil {
 		t.Fatal(err)
 	}
-	featurekittest.Resync(h)
+	h.Resync(false)
 	issues := h.BotIssues()
 	if len(issues) != 1 {
 		t.Fatalf("%d access-review issues after the first pass, want 1", len(issues))
@@ -52,13 +51,13 @@ func TestAccessReviewIssueKeptAcrossPasses(t *testing.T) {
 
 	// Within the interval: the new finding waits for the next review.
 	h.Em.RemoveTeamMember("example-org", "release-managers", "rita")
-	featurekittest.Resync(h)
+	h.Resync(false)
 	if issues := h.BotIssues(); len(issues) != 1 || issues[0].Body != first.Body {
 		t.Fatalf("a pass within the interval changed the issues: %+v", issues)
 	}
 
 	h.Timers.Fire(accessreviewissue.DefaultInterval)
-	featurekittest.Resync(h)
+	h.Resync(false)
 	issues = h.BotIssues()
 	if len(issues) != 1 || issues[0].Number != first.Number {
 		t.Fatalf("the second review did not keep the one issue: %+v", issues)

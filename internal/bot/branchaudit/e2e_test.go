@@ -71,39 +71,11 @@ func auditStatuses(h *bottest.Harness, sha string) []githubtest.Status {
 	return out
 }
 
-// directPush commits files straight to main as pat and delivers the push.
-func directPush(h *bottest.Harness, files map[string]string, message string) string {
-	h.T.Helper()
-	before := h.Tip("main")
-	sha := h.Commit("main", files, message, "pat", bottest.MustTime(h.T, evaltest.DefaultNow))
-	h.Push(before, sha, "pat")
-	return sha
-}
-
-// approvedMerge opens alex's prod promotion of the bundle, or with files
-// set, of those files on branch, has it approved by both prod owner teams
-// until the check passes, and merges it as mara.
-func approvedMerge(h *bottest.Harness, branch string, files map[string]string) (int, string) {
-	h.T.Helper()
-	var n int
-	var head string
-	if files == nil {
-		n, head = h.Promotion(nil)
-	} else {
-		n, head = h.OpenPR(branch, "Promote to prod", "alex", files)
-	}
-	h.PullRequestEvent(n, "opened")
-	h.Review(n, "mara", "APPROVED")
-	h.Review(n, "rita", "APPROVED")
-	h.Want("approved", head, "success", nil, nil)
-	return n, h.Merge(n, "mara")
-}
-
 func TestBypassDirectPushOpensOneIssue(t *testing.T) {
 	t.Parallel()
 	h := bottest.New(t, withAudit(true, ""))
 	lasso := evaltest.ManifestPath("prod", evaltest.Unbundled)
-	sha := directPush(h, map[string]string{lasso: evaltest.Manifest("prod", evaltest.Unbundled, evaltest.V2)}, "Hotfix lasso in prod")
+	sha := h.DirectPush(map[string]string{lasso: evaltest.Manifest("prod", evaltest.Unbundled, evaltest.V2)}, "Hotfix lasso in prod")
 
 	// First look: GitHub lists no pull request, which could still be
 	// GitHub being late. Nothing is reported yet.
@@ -135,10 +107,10 @@ func TestBypassDirectPushOpensOneIssue(t *testing.T) {
 
 	// A second unreviewed change of the same model adds its evidence to the
 	// same issue; an unrelated push changes nothing.
-	sha2 := directPush(h, map[string]string{lasso: evaltest.Manifest("prod", evaltest.Unbundled, evaltest.V1)}, "Undo the hotfix")
+	sha2 := h.DirectPush(map[string]string{lasso: evaltest.Manifest("prod", evaltest.Unbundled, evaltest.V1)}, "Undo the hotfix")
 	fireAudit(h)
 	fireAudit(h)
-	directPush(h, map[string]string{"README.md": "# Models\n\nNotes.\n"}, "Notes")
+	h.DirectPush(map[string]string{"README.md": "# Models\n\nNotes.\n"}, "Notes")
 	fireAudit(h)
 	issues = h.BotIssues()
 	if len(issues) != 1 {
@@ -163,7 +135,7 @@ func TestBypassNormalMergeIsNeverFlagged(t *testing.T) {
 	t.Parallel()
 	h := bottest.New(t, withAudit(true, ""))
 	h.Em.ResetCounts()
-	_, merge := approvedMerge(h, "", nil)
+	_, merge := h.ApprovedMerge("", nil)
 	// GitHub has not linked the merge commit to its pull request yet.
 	h.Em.HidePullsOfCommit(bottest.Owner, bottest.Repo, merge)
 	fireAudit(h)
@@ -212,7 +184,7 @@ func TestAuditSinkExportsEachRecordOnce(t *testing.T) {
 	t.Parallel()
 	sink := filepath.Join(t.TempDir(), "audit.jsonl")
 	h := bottest.New(t, withAudit(false, sink))
-	n, merge := approvedMerge(h, "", nil)
+	n, merge := h.ApprovedMerge("", nil)
 
 	// The sample history was pushed directly: its commits are exported
 	// (as bypasses) only after their second look.
@@ -247,7 +219,7 @@ func TestAuditSinkExportsEachRecordOnce(t *testing.T) {
 	if after := mustRead(t, sink); string(after) != string(before) {
 		t.Errorf("a repeated export changed the log")
 	}
-	_, merge2 := approvedMerge(h, "promote-lasso", evaltest.Promote("prod", evaltest.V2, evaltest.Unbundled))
+	_, merge2 := h.ApprovedMerge("promote-lasso", evaltest.Promote("prod", evaltest.V2, evaltest.Unbundled))
 	fireAudit(h)
 	again := readLog(t, sink)
 	if len(again) != len(lines)+1 {
@@ -304,7 +276,7 @@ func TestBypassUnknownIsNeverClean(t *testing.T) {
 	t.Parallel()
 	h := bottest.New(t, withAudit(true, ""))
 	h.Em.FailNext("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", 502, nil, 1)
-	sha := directPush(h, map[string]string{"environments/dev/lasso-spx.yaml": evaltest.Manifest("dev", evaltest.Unbundled, evaltest.V4)}, "Register lasso by hand")
+	sha := h.DirectPush(map[string]string{"environments/dev/lasso-spx.yaml": evaltest.Manifest("dev", evaltest.Unbundled, evaltest.V4)}, "Register lasso by hand")
 	fireAudit(h) // GitHub fails
 	if !h.Counter(`promobot_audit_checks_total{outcome="error"} 1`) {
 		t.Error("the failed check is not counted")

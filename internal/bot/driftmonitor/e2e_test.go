@@ -7,7 +7,6 @@ import (
 
 	"github.com/example-org/promobot/internal/bot"
 	"github.com/example-org/promobot/internal/bot/driftmonitor"
-	"github.com/example-org/promobot/internal/bot/featurekit/featurekittest"
 	"github.com/example-org/promobot/internal/bot/workspace"
 	"github.com/example-org/promobot/internal/drift"
 	"github.com/example-org/promobot/internal/githubapi"
@@ -70,7 +69,7 @@ func TestDriftFeature(t *testing.T) {
 	for _, issue := range []bool{false, true} {
 		t.Run(map[bool]string{false: "metrics only", true: "with the issue"}[issue], func(t *testing.T) {
 			h := bottest.New(t, withDrift(reports(t), issue))
-			featurekittest.Resync(h)
+			h.Resync(false)
 			metricsText := h.Get("/metrics")
 			for _, line := range []string{finding, `promobot_drift_jobs{repository="example-org/models"} 1`, `promobot_drift_last_success_timestamp_seconds{repository="example-org/models"}`} {
 				if !strings.Contains(metricsText, line) {
@@ -95,7 +94,7 @@ func TestDriftFeature(t *testing.T) {
 				t.Errorf("the issue does not report the job:\n%s: %s", issues[0].Title, issues[0].Body)
 			}
 			h.Timers.Fire(driftmonitor.DefaultInterval)
-			featurekittest.Resync(h)
+			h.Resync(false)
 			if again := h.BotIssues(); len(again) != 1 || again[0].Number != issues[0].Number {
 				t.Errorf("the second comparison did not keep the one issue: %+v", again)
 			}

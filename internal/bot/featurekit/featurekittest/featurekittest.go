@@ -1,7 +1,6 @@
 // Package featurekittest holds what the end-to-end tests of the bot's
 // optional features share: the chat-ops bot as promobot serve --chatops
-// builds it, a resynchronization pass, and a check that a text names what
-// it should.
+// builds it, and a check that a text names what it should.
 package featurekittest
 
 import (
@@ -38,16 +37,6 @@ var ChatOps = bottest.Options{Features: func(env bottest.Env) []bot.Feature {
 	}
 	return []bot.Feature{propose, rollback}
 }}
-
-// Resync runs one resynchronization pass of h's bot and waits for the jobs
-// it queued.
-func Resync(h *bottest.Harness) {
-	h.T.Helper()
-	if err := h.Bot.Resync(h.T.Context(), false); err != nil {
-		h.T.Fatal(err)
-	}
-	h.Idle()
-}
 
 // WantContains reports an error for each of parts that text, which what
 // names in the message, lacks.
