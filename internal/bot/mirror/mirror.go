@@ -154,8 +154,8 @@ type mirror struct {
 
 	mu      sync.Mutex // guards reader, fetched and failed
 	reader  *gitrepo.Repo
-	fetched map[plumbing.ReferenceName]time.Time // when each branch was last fetched
-	failed  map[plumbing.ReferenceName]fetchFailure   // the last failed fetch of each branch
+	fetched map[plumbing.ReferenceName]time.Time    // when each branch was last fetched
+	failed  map[plumbing.ReferenceName]fetchFailure // the last failed fetch of each branch
 }
 
 // Sync fetches what req needs into the repository's mirror and returns a
