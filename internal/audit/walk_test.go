@@ -116,6 +116,7 @@ func TestWalkAgreesWithGit(t *testing.T) {
 }
 
 func TestWalkSmallHistoryAgreesWithGit(t *testing.T) {
+	t.Parallel()
 	h := audittest.BuildHistory(t)
 	repo := open(t, h.Path, RepositoryOptions{})
 	got := reconstruct(t, repo, Options{NoCache: true})
@@ -131,6 +132,7 @@ func TestWalkSmallHistoryAgreesWithGit(t *testing.T) {
 // after a rewrite of the branch, and checks both the work done and that the
 // result equals a run without the index.
 func TestIndexWalksOnlyNewCommits(t *testing.T) {
+	t.Parallel()
 	hist := audittest.BuildHistory(t)
 	cache := t.TempDir()
 	run := func() *History {
@@ -186,6 +188,7 @@ func TestIndexWalksOnlyNewCommits(t *testing.T) {
 }
 
 func TestDamagedIndexIsRebuilt(t *testing.T) {
+	t.Parallel()
 	hist := audittest.BuildHistory(t)
 	cache := t.TempDir()
 	repo := open(t, hist.Path, RepositoryOptions{})
@@ -203,6 +206,7 @@ func TestDamagedIndexIsRebuilt(t *testing.T) {
 // TestCloneUsesOriginHead audits a working-tree clone, whose default branch
 // comes from origin/HEAD.
 func TestCloneUsesOriginHead(t *testing.T) {
+	t.Parallel()
 	hist := audittest.BuildHistory(t)
 	dir := filepath.Join(t.TempDir(), "clone")
 	clone := exec.Command("git", "clone", "-q", hist.Path, dir)
@@ -224,6 +228,7 @@ func TestCloneUsesOriginHead(t *testing.T) {
 }
 
 func TestRecordsSince(t *testing.T) {
+	t.Parallel()
 	hist := audittest.BuildHistory(t)
 	repo := open(t, hist.Path, RepositoryOptions{})
 	h := reconstruct(t, repo, Options{NoCache: true})

@@ -34,6 +34,7 @@ func newFor(t *testing.T, h *audittest.History, opts Options) *Reviewer {
 
 // TestVerdictsOfTheHistory asks about every step of the shared history.
 func TestVerdictsOfTheHistory(t *testing.T) {
+	t.Parallel()
 	h := audittest.BuildHistory(t)
 	r := newFor(t, h, Options{})
 	for _, tc := range []struct {
@@ -76,6 +77,7 @@ func TestVerdictsOfTheHistory(t *testing.T) {
 // TestCache proves final answers are never fetched twice and answers
 // without a merged pull request are fetched again after RecheckAfter.
 func TestCache(t *testing.T) {
+	t.Parallel()
 	h := audittest.BuildHistory(t)
 	now := h.Now()
 	dir := t.TempDir()
@@ -125,6 +127,7 @@ func TestCache(t *testing.T) {
 }
 
 func TestErrorsSayWhetherARetryHelps(t *testing.T) {
+	t.Parallel()
 	h := audittest.BuildHistory(t)
 	r := newFor(t, h, Options{})
 	em := h.Fixture.Emulator
