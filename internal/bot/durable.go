@@ -347,6 +347,12 @@ func (b *Bot) runHint(ctx context.Context, logger *slog.Logger, h hint) error {
 		t := h.target()
 		t.sha = ""
 		return b.baseMoved(ctx, logger, t, h.Ref)
+	case hintFeature:
+		return b.runFeatureHint(ctx, logger, h)
+	case hintSuperseded:
+		t := h.target()
+		t.sha = ""
+		return b.supersede(ctx, logger, t, h.SHA)
 	}
 	return fmt.Errorf("unknown job kind %q", h.Kind)
 }
@@ -365,12 +371,23 @@ func (b *Bot) poison(d *durable, logger *slog.Logger, m workqueue.Message, h hin
 	d.metrics.Poisoned(h.Kind)
 	ctx, cancel := context.WithTimeout(d.ctx, time.Minute)
 	defer cancel()
-	if err := b.concludePoisoned(ctx, logger, h, m.DequeueCount-1, reason); err != nil {
+	// The message stays hidden while the failure is posted, so that no
+	// other consumer poisons it again meanwhile.
+	held := make(chan struct{})
+	extended := make(chan hidden, 1)
+	go b.keepHidden(d, logger, m, held, extended, cancel)
+	err := b.concludePoisoned(ctx, logger, h, m.DequeueCount-1, reason)
+	close(held)
+	kept := <-extended
+	switch {
+	case kept.lost:
+		return // another consumer holds it now
+	case err != nil:
 		logger.Error("cannot post the failure of a poisoned job; its message reappears", "error", err)
 		return
 	}
 	d.metrics.Outcome("poisoned")
-	b.deleteMessage(d, logger, m)
+	b.deleteMessage(d, logger, kept.m)
 }
 
 // concludePoisoned posts the failing check run of a poisoned hint.
@@ -394,7 +411,7 @@ func (b *Bot) concludePoisoned(ctx context.Context, logger *slog.Logger, h hint,
 	case hintCommit, hintMergeGroup:
 		sha = h.SHA
 	default:
-		return nil // a moved base branch has no check run of its own
+		return nil // a moved base branch and a feature's job have no check run of their own
 	}
 	title := fmt.Sprintf("%s: gave up after %d attempts: %s", couldNotEvaluate, attempts, reason)
 	summary := fmt.Sprintf("## ❌ Could not evaluate\n\npromobot tried %d times and gave up: %s.\n\n"+

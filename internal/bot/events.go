@@ -69,6 +69,9 @@ const (
 	jobBaseMoved
 	// jobFeature is a feature's job (Host.Submit).
 	jobFeature
+	// jobSuperseded concludes a check run left in progress on a pull
+	// request's former head (superseded.go).
+	jobSuperseded
 )
 
 // jobKey identifies a job. Jobs with the same key coalesce and never run at
@@ -192,7 +195,11 @@ func (b *Bot) onPullRequest(ctx context.Context, d webhook.Delivery) error {
 	default:
 		return webhook.Ignore("action %q", action)
 	}
-	return b.schedulePullRequest(d, ev)
+	err := b.schedulePullRequest(d, ev)
+	if err == nil && ev.Action == "synchronize" {
+		err = b.scheduleSuperseded(d, ev)
+	}
+	return err
 }
 
 func (b *Bot) onPullRequestReview(_ context.Context, d webhook.Delivery) error {

@@ -17,6 +17,11 @@ const (
 	hintCommit      = "commit"
 	hintMergeGroup  = "merge_group"
 	hintBaseMoved   = "base_moved"
+	// hintFeature is a feature's job (Host.SubmitJob).
+	hintFeature = "feature"
+	// hintSuperseded concludes a check run left in progress on a pull
+	// request's former head: SHA is that head.
+	hintSuperseded = "superseded"
 )
 
 // hint is a queued message: what a job is about, and nothing it could
@@ -40,6 +45,15 @@ type hint struct {
 	Ref     string `json:"ref,omitempty"`
 	BaseSHA string `json:"base_sha,omitempty"`
 	BaseRef string `json:"base_ref,omitempty"`
+	// Feature names the feature of a feature's job, FeatureKind and
+	// FeatureRef its FeatureJob.Kind and Ref; Before is a push's before
+	// and DefaultBranch the repository's default branch as the delivery
+	// said.
+	Feature       string `json:"feature,omitempty"`
+	FeatureKind   string `json:"feature_kind,omitempty"`
+	FeatureRef    string `json:"feature_ref,omitempty"`
+	Before        string `json:"before,omitempty"`
+	DefaultBranch string `json:"default_branch,omitempty"`
 	// Force evaluates even inputs already evaluated (a re-run asked for).
 	Force bool `json:"force,omitempty"`
 	// LastError is why the last attempt failed, as shown to users; it
@@ -85,9 +99,17 @@ func (h hint) check() error {
 		if !commitHash.MatchString(h.SHA) {
 			return errors.New("no commit")
 		}
+	case hintSuperseded:
+		if h.Number <= 0 || !commitHash.MatchString(h.SHA) {
+			return errors.New("no pull request number or former head")
+		}
 	case hintBaseMoved:
 		if h.Ref == "" {
 			return errors.New("no branch")
+		}
+	case hintFeature:
+		if h.Feature == "" || h.FeatureKind == "" {
+			return errors.New("no feature or kind of job")
 		}
 	default:
 		return fmt.Errorf("unknown kind %q", h.Kind)
@@ -98,12 +120,18 @@ func (h hint) check() error {
 // lockKey names the job a hint describes, so that a replica's workers never
 // run two jobs of one pull request (or commit, or branch) at once.
 func (h hint) lockKey() string {
+	if h.Kind == hintFeature {
+		return fmt.Sprintf("%s/%s/%d/%s/%d/%s/%s", h.Kind, h.Feature, h.Installation, strings.ToLower(h.Owner+"/"+h.Repo), h.Number, h.FeatureKind, h.FeatureRef)
+	}
 	return fmt.Sprintf("%s/%d/%s/%d/%s", h.Kind, h.Installation, strings.ToLower(h.Owner+"/"+h.Repo), h.Number, h.Ref+"@"+h.SHA)
 }
 
 // logger enriches logger with the hint.
 func (h hint) logger(logger *slog.Logger) *slog.Logger {
 	logger = logger.With(KeyRepo, h.Owner+"/"+h.Repo, KeyInstallationID, h.Installation, "job", h.Kind)
+	if h.Feature != "" {
+		logger = logger.With("feature", h.Feature, "feature_job", h.FeatureKind)
+	}
 	if h.Number != 0 {
 		logger = logger.With(KeyPR, h.Number)
 	}

@@ -26,6 +26,8 @@ import (
 type API interface {
 	IssueComments(ctx context.Context, owner, repo string, number int) ([]githubapi.IssueComment, error)
 	CreateComment(ctx context.Context, owner, repo string, number int, body string) (githubapi.IssueComment, error)
+	PullRequest(ctx context.Context, owner, repo string, number int) (*githubapi.PullRequest, error)
+	Repository(ctx context.Context, owner, repo string) (githubapi.Repository, error)
 	Token(ctx context.Context) (string, error)
 	promote.API
 }

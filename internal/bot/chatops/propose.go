@@ -31,7 +31,8 @@ func (f *Feature) onMerged(ev bot.Event) error {
 	t := newTarget(ev.Repo)
 	t.number, t.sha = ev.Merge.Number, ev.Merge.MergeCommit
 	branch := ev.Repo.DefaultBranch
-	return f.host.Submit(t.jobKey("merged", ""), ev.Logger, func(ctx context.Context, logger *slog.Logger) error {
+	job := bot.FeatureJob{Repo: ev.Repo, Number: t.number, Kind: "merged", SHA: t.sha}
+	return f.host.SubmitJob(job, ev.Logger, func(ctx context.Context, logger *slog.Logger) error {
 		return f.proposeNext(ctx, logger, t, branch)
 	})
 }

@@ -28,6 +28,8 @@ type API interface {
 	TeamMembers(ctx context.Context, org, slug string) ([]string, error)
 	Permission(ctx context.Context, owner, repo, login string) (string, error)
 	IssueComments(ctx context.Context, owner, repo string, number int) ([]githubapi.IssueComment, error)
+	IssueComment(ctx context.Context, owner, repo string, id int64) (githubapi.IssueComment, error)
+	Repository(ctx context.Context, owner, repo string) (githubapi.Repository, error)
 	CreateComment(ctx context.Context, owner, repo string, number int, body string) (githubapi.IssueComment, error)
 	Token(ctx context.Context) (string, error)
 	promote.API

@@ -75,6 +75,9 @@ type Harness struct {
 	Metrics  *metrics.Metrics
 	// Timers holds the features' delayed callbacks and clock.
 	Timers *FakeTimers
+	// durable is the durable queue of the running bot, nil with the
+	// in-memory queue.
+	durable bot.JobQueue
 	// Twice makes Deliver send every delivery a second time, with a
 	// delivery id of its own, once the bot is done with the first: a
 	// message delivered at least once, as a queue redelivers it.
@@ -101,6 +104,10 @@ type Options struct {
 	// Features builds the optional features, nil meaning none, at each
 	// start.
 	Features func(Env) []bot.Feature
+	// Durable, when set, runs the bot on this durable queue (an Azurite
+	// queue, say) instead of the in-memory one; Idle then also waits for
+	// the queue to be empty.
+	Durable *bot.DurableQueue
 }
 
 // New builds the harness's GitHub and starts a bot.
@@ -157,7 +164,12 @@ func (h *Harness) Start(opts Options) {
 		AppID: AppID, WebhookSecrets: [][]byte{[]byte(Secret)}, Apps: apps, Mirrors: mirrors,
 		Metrics: m, Logger: Logger(t),
 		Workers: opts.Workers, QueueSize: opts.QueueSize,
-		Now: func() time.Time { return fixed },
+		Now:     func() time.Time { return fixed },
+		Durable: opts.Durable,
+	}
+	h.durable = nil
+	if opts.Durable != nil {
+		h.durable = opts.Durable.Queue
 	}
 	if opts.Features != nil {
 		cfg.Features = opts.Features(Env{Apps: apps, WorkDir: t.TempDir(), Timers: h.Timers, Metrics: m})
@@ -263,16 +275,28 @@ func (h *Harness) Deliver(event string, payload any, secret string) int {
 	return resp.StatusCode
 }
 
-// Idle waits until the bot has no queued or running job.
+// Idle waits until the bot has no queued or running job and, on a durable
+// queue, the queue holds no message (a job enqueues what it causes before
+// its own message is deleted).
 func (h *Harness) Idle() {
 	h.T.Helper()
 	deadline := time.Now().Add(30 * time.Second)
-	for h.Bot.Busy() {
+	for h.Bot.Busy() || h.queued() {
 		if time.Now().After(deadline) {
 			h.T.Fatal("the bot did not become idle in 30s")
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// queued reports whether the durable queue, when there is one, holds a
+// message (or cannot be read).
+func (h *Harness) queued() bool {
+	if h.durable == nil {
+		return false
+	}
+	n, err := h.durable.Length(h.T.Context())
+	return err != nil || n > 0
 }
 
 // Latest returns the newest check run on sha.
