@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/example-org/promobot/internal/githubapi"
+	"github.com/example-org/promobot/internal/testing/bottest/world"
 	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/internal/testing/gittest"
 )
@@ -42,12 +43,12 @@ func TestEndToEndForcePushConcludesTheFormerHead(t *testing.T) {
 			}
 
 			// A force push: the branch restarts from main, without former.
-			head := gittest.MustCommit(t, h.repoPath, gittest.Commit{
-				Branch: "rewrite", Parents: []string{h.tip("main")}, Message: "Docs, rewritten",
+			head := gittest.MustCommit(t, h.RepoPath, gittest.Commit{
+				Branch: "rewrite", Parents: []string{h.Tip("main")}, Message: "Docs, rewritten",
 				Files:  map[string]string{"README.md": "# Models\n\nrewritten\n"},
-				Author: gittest.Signature{Name: "alex", Email: "alex@users.noreply.github.com", When: mustTime(t, evaltest.DefaultNow)},
+				Author: gittest.Signature{Name: "alex", Email: "alex@users.noreply.github.com", When: world.MustTime(t, evaltest.DefaultNow)},
 			})
-			if _, err := h.em.SyncPR(testOwner, testRepo, n); err != nil {
+			if _, err := h.Em.SyncPR(testOwner, testRepo, n); err != nil {
 				t.Fatal(err)
 			}
 			commits, err := gh.PullRequestCommits(t.Context(), testOwner, testRepo, n)
@@ -57,7 +58,7 @@ func TestEndToEndForcePushConcludesTheFormerHead(t *testing.T) {
 			if slices.ContainsFunc(commits, func(c githubapi.Commit) bool { return c.SHA == former }) {
 				t.Fatal("the force push left the former head among the pull request's commits")
 			}
-			p, err := h.em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "synchronize", "")
+			p, err := h.Em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "synchronize", "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,13 +68,13 @@ func TestEndToEndForcePushConcludesTheFormerHead(t *testing.T) {
 			h.send("pull_request", p)
 
 			deadline := time.Now().Add(45 * time.Second)
-			for h.latest(former).Status != "completed" || h.runs(head) == 0 || h.latest(head).Status != "completed" {
+			for h.Latest(former).Status != "completed" || h.runs(head) == 0 || h.Latest(head).Status != "completed" {
 				if time.Now().After(deadline) {
-					t.Fatalf("after 45s: former head %+v, %d check runs on the new head", h.latest(former), h.runs(head))
+					t.Fatalf("after 45s: former head %+v, %d check runs on the new head", h.Latest(former), h.runs(head))
 				}
 				time.Sleep(20 * time.Millisecond)
 			}
-			if got := h.latest(former); got.Conclusion != "neutral" || got.Title != "superseded" {
+			if got := h.Latest(former); got.Conclusion != "neutral" || got.Title != "superseded" {
 				t.Errorf("former head's check run: %s %q, want neutral \"superseded\"", got.Conclusion, got.Title)
 			}
 			if got := h.runs(former); got != 1 {
