@@ -338,7 +338,11 @@ func (b *Bot) deleteMessage(d *durable, logger *slog.Logger, m workqueue.Message
 func (b *Bot) runHint(ctx context.Context, logger *slog.Logger, h hint) error {
 	switch h.Kind {
 	case hintPullRequest, hintCommit:
-		return b.run(ctx, logger, h.target())
+		t := h.target()
+		if err := b.run(ctx, logger, t); err != nil || t.former == "" {
+			return err
+		}
+		return b.supersede(ctx, logger, t, t.former)
 	case hintMergeGroup:
 		g := mergeGroup{target: h.target(), headSHA: h.SHA, baseSHA: h.BaseSHA, headRef: h.Ref, baseRef: h.BaseRef}
 		g.target.sha = ""
@@ -349,10 +353,6 @@ func (b *Bot) runHint(ctx context.Context, logger *slog.Logger, h hint) error {
 		return b.baseMoved(ctx, logger, t, h.Ref)
 	case hintFeature:
 		return b.runFeatureHint(ctx, logger, h)
-	case hintSuperseded:
-		t := h.target()
-		t.sha = ""
-		return b.supersede(ctx, logger, t, h.SHA)
 	}
 	return fmt.Errorf("unknown job kind %q", h.Kind)
 }

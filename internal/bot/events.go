@@ -113,6 +113,12 @@ type target struct {
 	// event and delivery name the delivery that caused the job, for the
 	// durable queue's messages.
 	event, delivery string
+	// former is, on the durable queue, the pull request's head before the
+	// synchronize that caused the job: once the job is done it concludes
+	// a check run left in progress there (superseded.go). The in-memory
+	// queue, which coalesces a pull request's jobs, queues that as a job
+	// of its own.
+	former string
 }
 
 func (t target) fullName() string { return t.owner + "/" + t.name }
@@ -196,7 +202,7 @@ func (b *Bot) onPullRequest(ctx context.Context, d webhook.Delivery) error {
 		return webhook.Ignore("action %q", action)
 	}
 	err := b.schedulePullRequest(d, ev)
-	if err == nil && ev.Action == "synchronize" {
+	if err == nil && ev.Action == "synchronize" && b.durable == nil {
 		err = b.scheduleSuperseded(d, ev)
 	}
 	return err
@@ -267,6 +273,9 @@ func (b *Bot) schedulePullRequest(d webhook.Delivery, ev pullRequestPayload) err
 	}
 	if sha := ev.PullRequest.Head.SHA; commitHash.MatchString(sha) {
 		t.sha = sha
+	}
+	if ev.Action == "synchronize" && b.durable != nil && commitHash.MatchString(ev.Before) && ev.Before != t.sha {
+		t.former = ev.Before
 	}
 	return b.schedule(d.Logger, t)
 }

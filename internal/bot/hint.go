@@ -19,9 +19,6 @@ const (
 	hintBaseMoved   = "base_moved"
 	// hintFeature is a feature's job (Host.SubmitJob).
 	hintFeature = "feature"
-	// hintSuperseded concludes a check run left in progress on a pull
-	// request's former head: SHA is that head.
-	hintSuperseded = "superseded"
 )
 
 // hint is a queued message: what a job is about, and nothing it could
@@ -47,7 +44,8 @@ type hint struct {
 	BaseRef string `json:"base_ref,omitempty"`
 	// Feature names the feature of a feature's job, FeatureKind and
 	// FeatureRef its FeatureJob.Kind and Ref; Before is a push's before
-	// and DefaultBranch the repository's default branch as the delivery
+	// (or, for a pull request, its head before a synchronize: see
+	// target.former) and DefaultBranch the repository's default branch as the delivery
 	// said.
 	Feature       string `json:"feature,omitempty"`
 	FeatureKind   string `json:"feature_kind,omitempty"`
@@ -66,7 +64,7 @@ func hintOf(t target) hint {
 	h := hint{
 		V: hintVersion, Kind: hintPullRequest, Event: t.event, Delivery: t.delivery,
 		Installation: t.installation, Owner: t.owner, Repo: t.name, CloneURL: t.cloneURL,
-		Number: t.number, SHA: t.sha, Force: t.force,
+		Number: t.number, SHA: t.sha, Force: t.force, Before: t.former,
 	}
 	if t.number == 0 {
 		h.Kind = hintCommit
@@ -78,7 +76,7 @@ func hintOf(t target) hint {
 func (h hint) target() target {
 	return target{
 		installation: h.Installation, owner: h.Owner, name: h.Repo, cloneURL: h.CloneURL,
-		number: h.Number, sha: h.SHA, force: h.Force, event: h.Event, delivery: h.Delivery,
+		number: h.Number, sha: h.SHA, force: h.Force, event: h.Event, delivery: h.Delivery, former: h.Before,
 	}
 }
 
@@ -95,14 +93,14 @@ func (h hint) check() error {
 		if h.Number <= 0 {
 			return errors.New("no pull request number")
 		}
+		if h.Before != "" && !commitHash.MatchString(h.Before) {
+			return errors.New("a former head that is no commit")
+		}
 	case hintCommit, hintMergeGroup:
 		if !commitHash.MatchString(h.SHA) {
 			return errors.New("no commit")
 		}
-	case hintSuperseded:
-		if h.Number <= 0 || !commitHash.MatchString(h.SHA) {
-			return errors.New("no pull request number or former head")
-		}
+
 	case hintBaseMoved:
 		if h.Ref == "" {
 			return errors.New("no branch")

@@ -104,11 +104,14 @@ func (b *Bot) concludeAsSuperseded(ctx context.Context, gh githubAPI, t target, 
 	})
 }
 
-// scheduleSuperseded queues, for a synchronize delivery, the look at the
-// pull request's former head (the delivery's before) that concludes a
-// check run left in progress there. After a force push that head is no
-// longer among the pull request's commits, so the resynchronization
-// (concludeSuperseded) would never find it.
+// scheduleSuperseded queues, for a synchronize delivery on the in-memory
+// queue, the look at the pull request's former head (the delivery's
+// before) that concludes a check run left in progress there: after a
+// force push that head is no longer among the pull request's commits, so
+// the resynchronization (concludeSuperseded) would never find it. It is a
+// job of its own, which the pull request's later jobs do not coalesce
+// away. On the durable queue the pull request's message carries the
+// former head instead (target.former), which saves a second message.
 func (b *Bot) scheduleSuperseded(d webhook.Delivery, ev pullRequestPayload) error {
 	before := ev.Before
 	if !commitHash.MatchString(before) || before == ev.PullRequest.Head.SHA {
@@ -118,12 +121,8 @@ func (b *Bot) scheduleSuperseded(d webhook.Delivery, ev pullRequestPayload) erro
 	if err != nil {
 		return err
 	}
-	t.number, t.event, t.delivery = ev.PullRequest.Number, d.Event, d.ID
+	t.number = ev.PullRequest.Number
 	logger := t.logger(d.Logger).With("former_head", before)
-	if b.durable != nil {
-		return b.enqueue(logger, hint{V: hintVersion, Kind: hintSuperseded, Event: d.Event, Delivery: d.ID,
-			Installation: t.installation, Owner: t.owner, Repo: t.name, CloneURL: t.cloneURL, Number: t.number, SHA: before})
-	}
 	key := jobKey{kind: jobSuperseded, installation: t.installation, repo: strings.ToLower(t.fullName()), number: t.number, ref: before}
 	return b.submit(key, logger, func(ctx context.Context, logger *slog.Logger) error { return b.supersede(ctx, logger, t, before) })
 }
