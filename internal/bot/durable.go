@@ -252,17 +252,22 @@ func (b *Bot) handleMessage(d *durable, m workqueue.Message) {
 		return
 	}
 
-	ctx, cancel := context.WithTimeout(d.ctx, b.jobTimeout())
-	defer cancel()
-	unlock, err := d.jobs.Lock(ctx, h.lockKey())
-	if err != nil {
-		return // shutting down: the message reappears
-	}
-	defer unlock()
+	// The message is kept hidden from the moment it is taken, also while
+	// it waits for another job of its hint on this replica: a message left
+	// to reappear while it waits is taken again elsewhere, and its dequeue
+	// count climbs towards poison although no attempt failed.
+	mctx, mcancel := context.WithCancel(d.ctx)
+	defer mcancel()
 	held := make(chan struct{})
 	extended := make(chan hidden, 1)
-	go b.keepHidden(d, logger, m, held, extended, cancel)
-	err = b.runHint(ctx, logger, h)
+	go b.keepHidden(d, logger, m, held, extended, mcancel)
+	unlock, lockErr := d.jobs.Lock(mctx, h.lockKey())
+	if lockErr == nil {
+		ctx, cancel := context.WithTimeout(mctx, b.jobTimeout())
+		err = b.runHint(ctx, logger, h)
+		cancel()
+		unlock()
+	}
 	close(held)
 	kept := <-extended
 	m = kept.m
@@ -270,6 +275,8 @@ func (b *Bot) handleMessage(d *durable, m workqueue.Message) {
 	case kept.lost:
 		d.metrics.Outcome("lost")
 		return // another consumer holds it now
+	case lockErr != nil:
+		return // shutting down while waiting: the message reappears
 	case err == nil:
 		d.metrics.Outcome("completed")
 		b.deleteMessage(d, logger, m)
@@ -281,7 +288,7 @@ func (b *Bot) handleMessage(d *durable, m workqueue.Message) {
 	backoff := min(time.Duration(1<<min(m.DequeueCount, 10))*time.Second/2, d.cfg.VisibilityTimeout)
 	logger.Warn("job failed; the message reappears for another attempt", "error", err,
 		"retry_in", backoff, "attempts_left", int64(d.cfg.MaxDequeue)-m.DequeueCount)
-	uctx, ucancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	uctx, ucancel := context.WithTimeout(context.WithoutCancel(mctx), 10*time.Second)
 	defer ucancel()
 	if _, err := d.cfg.Queue.Update(uctx, m, string(text), backoff); err != nil && !errors.Is(err, workqueue.ErrLost) {
 		logger.Warn("cannot record the failure on the message; it reappears after its visibility timeout", "error", err)
