@@ -75,15 +75,9 @@ func runAccessReview(cmd *cobra.Command, e *env, f *accessReviewFlags) error {
 		return usageError("access-review needs --github-repo OWNER/REPO")
 	}
 	ctx := cmd.Context()
-	root := f.repo
-	if root == "" {
-		cwd, err := e.getwd()
-		if err != nil {
-			return usageError("%v", err)
-		}
-		if root, err = findRepoRoot(cwd); err != nil {
-			return usageError("%v", err)
-		}
+	root, err := repoOrEnclosing(e, f.repo)
+	if err != nil {
+		return usageError("%v", err)
 	}
 	f.repo = root
 	run, err := f.load(ctx, e)

@@ -12,6 +12,7 @@ import (
 // CODEOWNERS file whose production owners are down to one person: the gate
 // is unsatisfiable, so the command exits 1, in every format.
 func TestAccessReviewCommand(t *testing.T) {
+	t.Parallel()
 	f := newAuditFixture(t)
 	em := f.h.Fixture.Emulator
 	gittest.MustCommit(t, f.h.Path, gittest.Commit{

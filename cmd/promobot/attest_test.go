@@ -245,6 +245,7 @@ func (f *attestFixture) resolveArgs(extra ...string) []string {
 }
 
 func TestResolveRequiresAttestation(t *testing.T) {
+	t.Parallel()
 	f := newAttestFixture(t)
 	m1 := f.manifest("1.0.0", "weights one", "CHG-1")
 	c1, b1 := f.commit(m1)
@@ -579,6 +580,7 @@ func TestAttestVerify(t *testing.T) {
 }
 
 func TestAttestBackfill(t *testing.T) {
+	t.Parallel()
 	f := newAuditFixture(t)
 	keyDir := t.TempDir()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

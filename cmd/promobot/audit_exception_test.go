@@ -14,6 +14,7 @@ import (
 // environment, the model, the metric, the gate, the candidate's and the
 // bound's values) and with whose approval.
 func TestAuditMetricException(t *testing.T) {
+	t.Parallel()
 	h := audittest.BuildGatedHistory(t)
 	f := &auditFixture{h: h, github: []string{"--github-repo", audittest.Owner + "/" + audittest.Name, "--github-url", h.Fixture.URL(), "--github-token", h.Token(t)}}
 	cache := t.TempDir()
@@ -56,6 +57,7 @@ func TestAuditMetricException(t *testing.T) {
 // TestAuditStatsCountsMetricExceptions checks that audit --stats counts the
 // change let through by a metric gate exception.
 func TestAuditStatsCountsMetricExceptions(t *testing.T) {
+	t.Parallel()
 	h := audittest.BuildGatedHistory(t)
 	f := &auditFixture{h: h, github: []string{"--github-repo", audittest.Owner + "/" + audittest.Name, "--github-url", h.Fixture.URL(), "--github-token", h.Token(t)}}
 	res := f.run(t, t.TempDir(), append([]string{"audit", "--stats", "--env", "prod", "--format", "json"}, f.github...)...)

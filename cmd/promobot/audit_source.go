@@ -57,15 +57,9 @@ type auditRun struct {
 
 // load reconstructs the history of the repository the flags name.
 func (s *auditSource) load(ctx context.Context, e *env) (*auditRun, error) {
-	root := s.repo
-	if root == "" {
-		cwd, err := e.getwd()
-		if err != nil {
-			return nil, usageError("%v", err)
-		}
-		if root, err = findRepoRoot(cwd); err != nil {
-			return nil, usageError("%v", err)
-		}
+	root, err := repoOrEnclosing(e, s.repo)
+	if err != nil {
+		return nil, usageError("%v", err)
 	}
 	repo, err := audit.OpenRepository(root, audit.RepositoryOptions{})
 	if err != nil {

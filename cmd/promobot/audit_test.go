@@ -70,11 +70,11 @@ func (f *auditFixture) withSource(cache string, args []string) []string {
 }
 
 // run runs promobot with the fixture's repository and a private cache, and
-// replaces the emulator's random address in the output.
+// replaces the emulator's random address in the output. The fixture's
+// githubRetry, when set, tunes the GitHub client's retries.
 func (f *auditFixture) run(t *testing.T, cache string, args ...string) cliResult {
 	t.Helper()
-	full := f.withSource(cache, args)
-	res := runCLI(t, t.TempDir(), full...)
+	res := f.runWithEnv(t, nil, cache, args...)
 	res.stdout = strings.ReplaceAll(res.stdout, f.h.Fixture.Server.URL, "https://github.example")
 	return res
 }
@@ -82,6 +82,7 @@ func (f *auditFixture) run(t *testing.T, cache string, args ...string) cliResult
 // TestAuditFormats checks every format, with and without GitHub, against
 // golden files.
 func TestAuditFormats(t *testing.T) {
+	t.Parallel()
 	f := newAuditFixture(t)
 	cache := t.TempDir()
 	cases := []struct {
@@ -145,6 +146,7 @@ func TestAuditFormats(t *testing.T) {
 
 // TestAuditGitHubAnswersAreCached proves a second run asks GitHub nothing.
 func TestAuditGitHubAnswersAreCached(t *testing.T) {
+	t.Parallel()
 	f := newAuditFixture(t)
 	cache := t.TempDir()
 	args := append([]string{"audit", "--format", "json"}, f.github...)
@@ -170,6 +172,7 @@ func TestAuditGitHubAnswersAreCached(t *testing.T) {
 }
 
 func TestAuditFailOnBypass(t *testing.T) {
+	t.Parallel()
 	f := newAuditFixture(t)
 	cache := t.TempDir()
 	for _, tc := range []struct {
@@ -192,6 +195,7 @@ func TestAuditFailOnBypass(t *testing.T) {
 }
 
 func TestAuditUsageErrors(t *testing.T) {
+	t.Parallel()
 	f := newAuditFixture(t)
 	for _, tc := range []struct {
 		name string
@@ -220,6 +224,7 @@ func TestAuditUsageErrors(t *testing.T) {
 // the changes before it are before judging and never bypasses, the rollback
 // and what follows are judged.
 func TestAuditJudgeFromCommit(t *testing.T) {
+	t.Parallel()
 	f := newAuditFixture(t)
 	commit := f.h.Commits["direct-rollback"]
 	args := append([]string{"audit", "--format", "json", "--judge-from", commit[:12]}, f.github...)
@@ -273,6 +278,7 @@ func (f *auditFixture) runWithEnv(t *testing.T, vars map[string]string, cache st
 // new), verifies, then flips a byte inside the third record and checks that
 // verify reports that record.
 func TestAuditExportVerify(t *testing.T) {
+	t.Parallel()
 	f := newAuditFixture(t)
 	cache := t.TempDir()
 	log := filepath.Join(t.TempDir(), "audit.jsonl")
@@ -328,6 +334,7 @@ func TestAuditExportVerify(t *testing.T) {
 }
 
 func TestAuditVerifyAnchorMissing(t *testing.T) {
+	t.Parallel()
 	f := newAuditFixture(t)
 	log := filepath.Join(t.TempDir(), "audit.jsonl")
 	if res := f.run(t, t.TempDir(), "audit", "export", "--to", log); res.code != exitOK {

@@ -8,6 +8,7 @@ import (
 // TestAuditStats runs audit --stats on the shared history, with GitHub
 // (review wait measured) and without, and refuses formats it has not.
 func TestAuditStats(t *testing.T) {
+	t.Parallel()
 	f := newAuditFixture(t)
 	cache := t.TempDir()
 	for _, format := range []string{"text", "json", "csv", "markdown"} {

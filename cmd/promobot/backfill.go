@@ -136,15 +136,9 @@ func runBackfill(ctx context.Context, e *env, f *backfillFlags) error {
 	if err != nil {
 		return err
 	}
-	repoPath := f.src.repo
-	if repoPath == "" {
-		cwd, err := e.getwd()
-		if err != nil {
-			return usageError("%v", err)
-		}
-		if repoPath, err = findRepoRoot(cwd); err != nil {
-			return usageError("%v", err)
-		}
+	repoPath, err := repoOrEnclosing(e, f.src.repo)
+	if err != nil {
+		return usageError("%v", err)
 	}
 	repo, err := gitrepo.Open(repoPath)
 	if err != nil {

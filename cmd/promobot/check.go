@@ -105,15 +105,9 @@ func runCheck(cmd *cobra.Command, e *env, f *checkFlags) error {
 		}
 	}
 
-	repoPath := f.repo
-	if repoPath == "" {
-		cwd, err := e.getwd()
-		if err != nil {
-			return usageError("check: %v", err)
-		}
-		if repoPath, err = findRepoRoot(cwd); err != nil {
-			return usageError("check: %v", err)
-		}
+	repoPath, err := repoOrEnclosing(e, f.repo)
+	if err != nil {
+		return usageError("check: %v", err)
 	}
 	repo, err := gitrepo.Open(repoPath)
 	if err != nil {

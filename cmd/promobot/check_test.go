@@ -298,6 +298,7 @@ var goldenScenarios = map[string]string{
 }
 
 func TestCheckGolden(t *testing.T) {
+	t.Parallel()
 	byName := map[string]evaltest.Scenario{}
 	for _, s := range evaltest.Scenarios() {
 		byName[s.Name] = s

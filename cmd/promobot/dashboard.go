@@ -100,15 +100,9 @@ func runDashboard(ctx context.Context, e *env, f *dashboardFlags) error {
 	if err := checkLoopback(f.addr); err != nil {
 		return err
 	}
-	root := f.repo
-	if root == "" {
-		cwd, err := e.getwd()
-		if err != nil {
-			return usageError("%v", err)
-		}
-		if root, err = findRepoRoot(cwd); err != nil {
-			return usageError("%v", err)
-		}
+	root, err := repoOrEnclosing(e, f.repo)
+	if err != nil {
+		return usageError("%v", err)
 	}
 	repo := &dashboard.Repository{Owner: "local", Name: filepath.Base(filepath.Clean(root)), Path: root, Ref: f.ref, CacheDir: f.cacheDir, CheckApp: f.checkApp}
 	repo.Name = strings.TrimSuffix(repo.Name, ".git")

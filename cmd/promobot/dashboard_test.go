@@ -43,6 +43,7 @@ func TestDashboardRefusesNonLoopbackAddresses(t *testing.T) {
 var dashboardURL = regexp.MustCompile(`dashboard: (http://\S+/)`)
 
 func TestDashboardServesLocalRepository(t *testing.T) {
+	t.Parallel()
 	h := audittest.BuildHistory(t)
 	ctx, stop := context.WithCancel(t.Context())
 	defer stop()
@@ -102,9 +103,10 @@ func TestDashboardServeFailsClosedWithoutSignIn(t *testing.T) {
 // who cannot read the repository gets 404, a gate that cannot answer 503,
 // and the sign-in's middleware and routes are in place.
 func TestDashboardServeListenerUsesTheGate(t *testing.T) {
+	t.Parallel()
 	h := audittest.BuildHistory(t)
-	repos := func() []*dashboard.Repository {
-		return []*dashboard.Repository{{Owner: audittest.Owner, Name: audittest.Name, Path: h.Path, CacheDir: t.TempDir()}}
+	repos := func(context.Context) ([]*dashboard.Repository, error) {
+		return []*dashboard.Repository{{Owner: audittest.Owner, Name: audittest.Name, Path: h.Path, CacheDir: t.TempDir()}}, nil
 	}
 	signIn := func(access dashboard.Access, err error) *dashboardSignIn {
 		return &dashboardSignIn{
@@ -134,7 +136,7 @@ func TestDashboardServeListenerUsesTheGate(t *testing.T) {
 	logger := slog.New(slog.DiscardHandler)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			addr, stop, err := listenDashboard("127.0.0.1:0", tc.signIn, repos(), logger)
+			addr, stop, err := listenDashboard("127.0.0.1:0", tc.signIn, repos, logger)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -155,7 +157,7 @@ func TestDashboardServeListenerUsesTheGate(t *testing.T) {
 			}
 		})
 	}
-	if _, _, err := listenDashboard("127.0.0.1:0", nil, repos(), logger); err == nil {
+	if _, _, err := listenDashboard("127.0.0.1:0", nil, repos, logger); err == nil {
 		t.Error("a dashboard without a gate was started")
 	}
 }

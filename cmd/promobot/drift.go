@@ -95,15 +95,9 @@ func runDrift(cmd *cobra.Command, e *env, f *driftFlags) error {
 		return usageError("--grace and --stale must not be negative")
 	}
 	ctx := cmd.Context()
-	root := f.repo
-	if root == "" {
-		cwd, err := e.getwd()
-		if err != nil {
-			return usageError("%v", err)
-		}
-		if root, err = findRepoRoot(cwd); err != nil {
-			return usageError("%v", err)
-		}
+	root, err := repoOrEnclosing(e, f.repo)
+	if err != nil {
+		return usageError("%v", err)
 	}
 	repo, err := audit.OpenRepository(root, audit.RepositoryOptions{})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 // the load is the pin but unattested, so drift exits 1. A report that
 // cannot be written never changes resolve's exit status.
 func TestResolveReportAndDrift(t *testing.T) {
+	t.Parallel()
 	r := newArtifactRepo(t)
 	client, err := azblob.NewClientFromConnectionString(r.connection, nil)
 	if err != nil {

@@ -57,12 +57,20 @@ func busyStorage(t *testing.T) *artifact.BlobStoreOptions {
 // storage options.
 func runIn(t *testing.T, dir string, vars map[string]string, blob *artifact.BlobStoreOptions, args ...string) cliResult {
 	t.Helper()
+	return runWithRetry(t, dir, vars, blob, nil, args...)
+}
+
+// runWithRetry is runIn with the GitHub client's retries tuned by
+// githubRetry (nil: the defaults).
+func runWithRetry(t *testing.T, dir string, vars map[string]string, blob *artifact.BlobStoreOptions, githubRetry *retry.Options, args ...string) cliResult {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	e := &env{
 		stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr,
 		getenv:      func(k string) string { return vars[k] },
 		getwd:       func() (string, error) { return dir, nil },
 		blobOptions: blob,
+		githubRetry: githubRetry,
 	}
 	code := run(t.Context(), args, e)
 	return cliResult{code: code, stdout: stdout.String(), stderr: stderr.String()}
@@ -87,6 +95,7 @@ type exitCase struct {
 // and checks the exit code, that stderr holds at most one line per
 // message, and that JSON output follows its schema.
 func TestExitCodeTable(t *testing.T) {
+	t.Parallel()
 	art := newArtifactRepo(t)
 	store := map[string]string{"AZURE_STORAGE_CONNECTION_STRING": art.connection}
 	down := unreachableStorage(t)
@@ -163,7 +172,7 @@ func TestExitCodeTable(t *testing.T) {
 		{name: "resolve/storage busy", run: inArt(busy, "resolve", "--env", "prod", "--model", "good", "--ref", "main"), want: exitUnavailable, stderr: "storage answered 503 Service Unavailable (ServerBusy)"},
 		{name: "resolve/review unavailable", run: func(t *testing.T) cliResult {
 			vars := map[string]string{"GITHUB_API_URL": closedGitHub, "GITHUB_TOKEN": "t"}
-			return runIn(t, art.dir, vars, nil, "resolve", "--env", "prod", "--model", "good", "--ref", "main", "--verify=false", "--require-reviewed", "--github-repo", "acme/models")
+			return runWithRetry(t, art.dir, vars, nil, fastRetry, "resolve", "--env", "prod", "--model", "good", "--ref", "main", "--verify=false", "--require-reviewed", "--github-repo", "acme/models")
 		}, want: exitUnavailable},
 		{name: "resolve/unavailable remote", run: inArt(nil, "resolve", "--repo", "http://"+closedLoopbackAddr(t)+"/gitops.git", "--env", "prod", "--model", "good"), want: exitUnavailable},
 

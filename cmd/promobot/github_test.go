@@ -2,7 +2,12 @@ package main
 
 import (
 	"net/http"
+	"slices"
 	"testing"
+	"time"
+
+	"github.com/example-org/promobot/internal/githubapi/retry"
+	"github.com/example-org/promobot/internal/testing/retrytest"
 )
 
 // TestPromobotRidesOutSecondaryRateLimit shows a command-line command
@@ -10,6 +15,7 @@ import (
 // that opens the pull request is waited out and the call repeated, where
 // it used to end the command with exit 4.
 func TestPromobotRidesOutSecondaryRateLimit(t *testing.T) {
+	t.Parallel()
 	const createPull = "POST /repos/{owner}/{repo}/pulls"
 	tests := []struct {
 		name    string
@@ -21,7 +27,11 @@ func TestPromobotRidesOutSecondaryRateLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			f := newPromoteFixture(t)
+			// The Retry-After is waited on a fake clock, which records it.
+			clock := retrytest.NewClock(time.Now())
+			f.githubRetry = &retry.Options{Now: clock.Now, Sleep: clock.Sleep}
 			f.fx.Emulator.FailNext(createPull, tt.status, tt.headers, 1)
 			code, stdout, stderr := f.run("rollback", "--model", "elasticnet-ndx", "--model", "elasticnet-ndx-threshold", "--env", "prod", "--github-repo", "example-org/gitops")
 			if code != 0 {
@@ -29,6 +39,9 @@ func TestPromobotRidesOutSecondaryRateLimit(t *testing.T) {
 			}
 			if got := f.fx.Emulator.Counts()[createPull]; got != 2 {
 				t.Errorf("%s was sent %d times, want 2 (the limited one and its retry)", createPull, got)
+			}
+			if waits := clock.Waits(); !slices.Contains(waits, time.Second) {
+				t.Errorf("waits %v: want the Retry-After of 1s among them", waits)
 			}
 			if pr, err := f.fx.Emulator.PullRequest("example-org", "gitops", 1); err != nil || pr.Title == "" {
 				t.Errorf("no pull request #1 after the retry: %+v, %v", pr, err)

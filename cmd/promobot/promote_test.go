@@ -176,6 +176,7 @@ metrics:
 `
 
 func TestPromobotRegisterPromotePromote(t *testing.T) {
+	t.Parallel()
 	f := newPromoteFixture(t)
 	dir := t.TempDir()
 	cand, art := filepath.Join(dir, "candidate.yaml"), filepath.Join(dir, "model.pkl")
@@ -245,6 +246,7 @@ func TestPromobotRegisterPromotePromote(t *testing.T) {
 }
 
 func TestPromobotDryRunAndRollbackOutput(t *testing.T) {
+	t.Parallel()
 	f := newPromoteFixture(t)
 	code, stdout, stderr := f.run("promote", "--model", "elasticnet-ndx", "--model", "elasticnet-ndx-threshold", "--to", "prod", "--ticket", "CHG-5001", "--dry-run", "--github-repo", "example-org/gitops")
 	if code != 0 {

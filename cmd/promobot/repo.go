@@ -34,3 +34,16 @@ func repoRelative(root, cwd, p string) (string, error) {
 	}
 	return filepath.ToSlash(rel), nil
 }
+
+// repoOrEnclosing returns repo, the --repo of a command, or when it is
+// empty the repository that holds the working directory (findRepoRoot).
+func repoOrEnclosing(e *env, repo string) (string, error) {
+	if repo != "" {
+		return repo, nil
+	}
+	cwd, err := e.getwd()
+	if err != nil {
+		return "", err
+	}
+	return findRepoRoot(cwd)
+}

@@ -142,6 +142,7 @@ func TestScoringJobExample(t *testing.T) {
 	if err != nil {
 		t.Skip("python3 is not on PATH")
 	}
+	t.Parallel()
 	script, err := filepath.Abs(filepath.Join("..", "..", "docs", "examples", "scoring_job.py"))
 	if err != nil {
 		t.Fatal(err)

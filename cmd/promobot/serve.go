@@ -384,7 +384,7 @@ func serve(ctx context.Context, e *env, c *serveConfig) error {
 	if err != nil {
 		return usageError("serve: %v", err)
 	}
-	stopDashboard, err := startDashboard(ctx, e, c, apps, logger)
+	stopDashboard, err := startDashboard(c, apps, mirrors, logger)
 	if err != nil {
 		_ = b.Shutdown(ctx)
 		return err

@@ -34,7 +34,7 @@ type dashboardSignIn struct {
 // startDashboard starts the dashboard listener when --dashboard-addr is set
 // and returns how to stop it, behind GitHub sign-in (serveSignIn; its
 // settings were checked with the flags, so it never serves without it).
-func startDashboard(ctx context.Context, e *env, c *serveConfig, apps *githubapi.Apps, logger *slog.Logger) (stop func(context.Context) error, err error) {
+func startDashboard(c *serveConfig, apps *githubapi.Apps, mirrors *mirror.Set, logger *slog.Logger) (stop func(context.Context) error, err error) {
 	noop := func(context.Context) error { return nil }
 	addr := c.flags.dashboard.addr
 	if addr == "" {
@@ -44,23 +44,22 @@ func startDashboard(ctx context.Context, e *env, c *serveConfig, apps *githubapi
 	if err != nil {
 		return nil, err
 	}
-	repos, err := servedRepositories(ctx, apps, c.flags.cacheDir)
-	if err != nil {
-		return nil, err
-	}
-	_, stop, err = listenDashboard(addr, signIn, repos, logger)
+	repos := &servedRepositories{apps: apps, mirrors: mirrors, maxAge: dashboardMirrorMaxAge, logger: logger.With("component", "dashboard")}
+	_, stop, err = listenDashboard(addr, signIn, repos.list, logger)
 	return stop, err
 }
 
-// listenDashboard serves the dashboard of repos on addr behind signIn and
-// returns the address it listens on and how to stop it.
-func listenDashboard(addr string, signIn *dashboardSignIn, repos []*dashboard.Repository, logger *slog.Logger) (net.Addr, func(context.Context) error, error) {
+// listenDashboard serves the dashboard of the repositories list names on
+// addr behind signIn and returns the address it listens on and how to stop
+// it. The repositories are listed on the first request and again after
+// dashboard.DefaultListTTL.
+func listenDashboard(addr string, signIn *dashboardSignIn, list dashboard.Lister, logger *slog.Logger) (net.Addr, func(context.Context) error, error) {
 	if signIn == nil || signIn.Gate == nil {
 		return nil, nil, usageError("serve: the dashboard has no sign-in gate; it is not started")
 	}
 	srv, err := dashboard.New(dashboard.Options{
 		Gate: signIn.Gate, Middleware: signIn.Middleware, Routes: signIn.Routes,
-		Repositories: repos, Logger: logger.With("component", "dashboard"),
+		List: list, Logger: logger.With("component", "dashboard"),
 	})
 	if err != nil {
 		return nil, nil, usageError("serve: %v", err)
@@ -75,34 +74,6 @@ func listenDashboard(addr string, signIn *dashboardSignIn, repos []*dashboard.Re
 			logger.Error("dashboard listener stopped", "error", err)
 		}
 	}()
-	logger.Info("dashboard listening", "addr", ln.Addr().String(), "repositories", len(repos))
+	logger.Info("dashboard listening", "addr", ln.Addr().String(), "repositories_ttl", dashboard.DefaultListTTL, "mirror_max_age", dashboardMirrorMaxAge)
 	return ln.Addr(), hs.Shutdown, nil
-}
-
-// servedRepositories lists the repositories of every installation, each
-// read from its mirror under cacheDir through its installation's client.
-func servedRepositories(ctx context.Context, apps *githubapi.Apps, cacheDir string) ([]*dashboard.Repository, error) {
-	ids, err := apps.InstallationIDs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var out []*dashboard.Repository
-	for _, id := range ids {
-		client, err := apps.Installation(id)
-		if err != nil {
-			return nil, err
-		}
-		list, err := client.Repositories(ctx)
-		if err != nil {
-			return nil, err
-		}
-		for _, r := range list {
-			path, err := mirror.LocalPath(cacheDir, r.Owner+"/"+r.Name, r.CloneURL)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, &dashboard.Repository{Owner: r.Owner, Name: r.Name, Path: path, Ref: "refs/remotes/origin/" + r.DefaultBranch, GitHub: client})
-		}
-	}
-	return out, nil
 }

@@ -126,8 +126,9 @@ func TestDashboardServeSignIn(t *testing.T) {
 		t.Fatalf("callback: %d → %q, cookies %v", resp.StatusCode, resp.Header.Get("Location"), cookies)
 	}
 	// Signed in: the gate asks GitHub, which lets carol read the public
-	// repository (what the page then shows depends on the bot's mirror,
-	// which this test does not make) and hides the private one.
+	// repository (it has no commit, so the page answers 503: nothing to
+	// fetch; TestDashboardServeShowsARepositoryTheBotNeverEvaluated shows
+	// one) and hides the private one.
 	if resp = get(dashURL + "/r/example-org/models/"); resp.StatusCode == http.StatusSeeOther || resp.StatusCode == http.StatusNotFound {
 		t.Errorf("signed in, example-org/models: %d", resp.StatusCode)
 	}

@@ -81,6 +81,7 @@ func newSignedInDashboard(t *testing.T) *signedInDashboard {
 // TestDashboardSignInStatuses drives the sign-in with a plain HTTP client
 // and checks the statuses a browser does not show.
 func TestDashboardSignInStatuses(t *testing.T) {
+	t.Parallel()
 	d := newSignedInDashboard(t)
 	d.github.Emulator.SetBrowserUser("bob")
 	jar := newJar(t)
@@ -132,6 +133,7 @@ func TestDashboardSignInStatuses(t *testing.T) {
 // read, and signs out; screenshots go to the test artifacts.
 func TestDashboardSignInBrowser(t *testing.T) {
 	chromiumtest.Require(t)
+	t.Parallel()
 	d := newSignedInDashboard(t)
 	d.github.Emulator.SetBrowserUser("bob")
 

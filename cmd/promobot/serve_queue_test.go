@@ -46,6 +46,7 @@ func TestServeQueueFlagsAreChecked(t *testing.T) {
 // delivery is enqueued and answered, a worker takes it and posts the
 // verdict, and /readyz reports ready while the queue can be reached.
 func TestServeQueueEndToEnd(t *testing.T) {
+	t.Parallel()
 	a := azuritetest.StartWithQueue(t)
 	key, keyPEM := serveTestKey(t)
 	const appID, installation = 31, 41
@@ -76,32 +77,11 @@ func TestServeQueueEndToEnd(t *testing.T) {
 	go func() { exited <- runServe(ctx, vars, &stderr) }()
 	url := "http://" + waitForListening(t, &stderr, exited)
 
-	payload, err := fx.Emulator.PullRequestEvent(t.Context(), "example-org", "models", n, "opened", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := githubtest.Deliver(t.Context(), url+"/webhook", serveSecret, "pull_request", payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("delivery: status %d", resp.StatusCode)
+	deliverOpened(t, fx, url, n)
+	if got := completedCheckRun(t, fx, head, &stderr); got.Conclusion != "failure" || !strings.Contains(got.Title, "approval") {
+		t.Errorf("check run %s %q", got.Conclusion, got.Title)
 	}
 	deadline := time.Now().Add(30 * time.Second)
-	for {
-		runs := fx.Emulator.CheckRuns("example-org", "models", head)
-		if len(runs) > 0 && runs[len(runs)-1].Status == "completed" {
-			if got := runs[len(runs)-1]; got.Conclusion != "failure" || !strings.Contains(got.Title, "approval") {
-				t.Errorf("check run %s %q", got.Conclusion, got.Title)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no completed check run after 30s; log:\n%s", stderr.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 	get := func(path string) (int, string) {
 		resp, err := http.Get(url + path)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 // leases by default, checked before listening, and a container on Azurite
 // opened (and created) before listening.
 func TestServeLeaseFlags(t *testing.T) {
+	t.Parallel()
 	vars := listenFailingVars(t)
 	az := azuritetest.Start(t)
 	tests := []struct {
@@ -48,6 +49,7 @@ func TestServeLeaseFlags(t *testing.T) {
 // TestServeLeaseContainerUnreachable exits "unavailable" (retry) when the
 // storage account cannot be reached.
 func TestServeLeaseContainerUnreachable(t *testing.T) {
+	t.Parallel()
 	vars := listenFailingVars(t)
 	vars["AZURE_STORAGE_CONNECTION_STRING"] = "UseDevelopmentStorage=true"
 	vars["PROMOBOT_LEASE_CONTAINER"] = "http://127.0.0.1:1/devstoreaccount1/leases"

@@ -296,31 +296,9 @@ func TestServeEndToEnd(t *testing.T) {
 
 	addr := waitForListening(t, &stderr, exited)
 	url := "http://" + addr
-	payload, err := fx.Emulator.PullRequestEvent(t.Context(), "example-org", "models", n, "opened", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := githubtest.Deliver(t.Context(), url+"/webhook", serveSecret, "pull_request", payload)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusAccepted {
-		t.Fatalf("delivery: status %d", resp.StatusCode)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		runs := fx.Emulator.CheckRuns("example-org", "models", head)
-		if len(runs) > 0 && runs[len(runs)-1].Status == "completed" {
-			if got := runs[len(runs)-1]; got.Name != "promobot" || got.Conclusion != "failure" {
-				t.Errorf("check run %q %s %q", got.Name, got.Conclusion, got.Title)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no completed check run after 30s; log:\n%s", stderr.String())
-		}
-		time.Sleep(5 * time.Millisecond)
+	deliverOpened(t, fx, url, n)
+	if got := completedCheckRun(t, fx, head, &stderr); got.Name != "promobot" || got.Conclusion != "failure" {
+		t.Errorf("check run %q %s %q", got.Name, got.Conclusion, got.Title)
 	}
 	for secret, want := range map[string]int{"old-" + serveSecret: 202, serveSecret: 202, "older-" + serveSecret: 401} {
 		resp, err := githubtest.Deliver(t.Context(), url+"/webhook", secret, "ping", githubtest.Payload{"zen": "Rotate often.", "hook_id": 1})

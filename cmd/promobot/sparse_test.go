@@ -2,43 +2,31 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/example-org/promobot/internal/testing/evaltest"
+	"github.com/example-org/promobot/internal/testing/gittest"
 	"github.com/example-org/promobot/internal/testing/sample"
 )
+
+// alexGit is the environment of gitIn: alex, at a fixed time.
+var alexGit = []string{
+	"GIT_AUTHOR_NAME=alex", "GIT_AUTHOR_EMAIL=alex@users.noreply.github.com",
+	"GIT_COMMITTER_NAME=alex", "GIT_COMMITTER_EMAIL=alex@users.noreply.github.com",
+	"GIT_AUTHOR_DATE=2026-11-20T09:00:00Z", "GIT_COMMITTER_DATE=2026-11-20T09:00:00Z",
+}
 
 // gitIn runs git in dir as alex.
 func gitIn(t *testing.T, dir string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(),
-		"GIT_AUTHOR_NAME=alex", "GIT_AUTHOR_EMAIL=alex@users.noreply.github.com",
-		"GIT_COMMITTER_NAME=alex", "GIT_COMMITTER_EMAIL=alex@users.noreply.github.com",
-		"GIT_AUTHOR_DATE=2026-11-20T09:00:00Z", "GIT_COMMITTER_DATE=2026-11-20T09:00:00Z",
-		"GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
+	return gittest.MustRunGit(t, dir, alexGit, args...)
 }
 
 func writeTree(t *testing.T, dir string, files map[string]string) {
 	t.Helper()
-	for p, content := range files {
-		full := filepath.Join(dir, filepath.FromSlash(p))
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	gittest.MustWriteFiles(t, dir, files)
 }
 
 // TestCommandsWorkInASparseCheckout runs check, validate, resolve and audit

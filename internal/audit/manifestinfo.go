@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/example-org/promobot/internal/yamldoc"
+	"github.com/example-org/promobot/internal/yamldoc/quickyaml"
 )
 
 // manifestInfo is what the audit reads from one manifest blob.
@@ -21,8 +22,8 @@ type manifestInfo struct {
 // readManifest extracts the version and artifact digest of a manifest,
 // through the fast path when it applies and the safe YAML decoder
 // otherwise.
-func readManifest(data []byte, scratch *quickScratch) (manifestInfo, bool) {
-	if v, s, _, ok := quickRead(data, false, scratch); ok {
+func readManifest(data []byte, scratch *quickyaml.Scratch) (manifestInfo, bool) {
+	if v, s, _, ok := quickyaml.Manifest(data, false, scratch); ok {
 		return manifestInfo{version: v, sha256: s}, true
 	}
 	return decodeManifest(data), false
@@ -38,19 +39,19 @@ type sectionSum struct {
 
 // summarize is readManifest that also returns the section hashes of a
 // document the fast path read (nil otherwise). keys interns key names.
-func summarize(data []byte, scratch *quickScratch, seed maphash.Seed, keys map[string]string) (manifestInfo, []sectionSum, bool) {
-	v, s, sections, ok := quickRead(data, true, scratch)
+func summarize(data []byte, scratch *quickyaml.Scratch, seed maphash.Seed, keys map[string]string) (manifestInfo, []sectionSum, bool) {
+	v, s, sections, ok := quickyaml.Manifest(data, true, scratch)
 	if !ok {
 		return decodeManifest(data), nil, false
 	}
 	sums := make([]sectionSum, len(sections))
 	for i, sec := range sections {
-		k, found := keys[string(sec.key)]
+		k, found := keys[string(sec.Key)]
 		if !found {
-			k = string(sec.key)
+			k = string(sec.Key)
 			keys[k] = k
 		}
-		sums[i] = sectionSum{key: k, sum: maphash.Bytes(seed, sec.text)}
+		sums[i] = sectionSum{key: k, sum: maphash.Bytes(seed, sec.Text)}
 	}
 	return manifestInfo{version: v, sha256: s}, sums, true
 }
@@ -112,9 +113,9 @@ func decodeManifest(data []byte) manifestInfo {
 // changedFields lists the top-level keys whose values differ between two
 // versions of a manifest, sorted. It compares the text of each entry when
 // both files are in the plain style, and decoded values otherwise.
-func changedFields(before, after []byte, scratch *[2]quickScratch) ([]string, error) {
-	_, _, a, okA := quickRead(before, true, &scratch[0])
-	_, _, b, okB := quickRead(after, true, &scratch[1])
+func changedFields(before, after []byte, scratch *[2]quickyaml.Scratch) ([]string, error) {
+	_, _, a, okA := quickyaml.Manifest(before, true, &scratch[0])
+	_, _, b, okB := quickyaml.Manifest(after, true, &scratch[1])
 	if okA && okB {
 		return diffSections(a, b), nil
 	}
@@ -142,24 +143,24 @@ func topLevel(data []byte) (map[string]any, error) {
 }
 
 // diffSections lists the keys whose text differs between two documents.
-func diffSections(a, b []section) []string {
+func diffSections(a, b []quickyaml.Section) []string {
 	var out []string
-	find := func(list []section, key []byte) ([]byte, bool) {
+	find := func(list []quickyaml.Section, key []byte) ([]byte, bool) {
 		for _, s := range list {
-			if bytes.Equal(s.key, key) {
-				return s.text, true
+			if bytes.Equal(s.Key, key) {
+				return s.Text, true
 			}
 		}
 		return nil, false
 	}
 	for _, s := range a {
-		if t, ok := find(b, s.key); !ok || !bytes.Equal(t, s.text) {
-			out = append(out, string(s.key))
+		if t, ok := find(b, s.Key); !ok || !bytes.Equal(t, s.Text) {
+			out = append(out, string(s.Key))
 		}
 	}
 	for _, s := range b {
-		if _, ok := find(a, s.key); !ok {
-			out = append(out, string(s.key))
+		if _, ok := find(a, s.Key); !ok {
+			out = append(out, string(s.Key))
 		}
 	}
 	slices.Sort(out)

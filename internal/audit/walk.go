@@ -18,6 +18,7 @@ import (
 	"github.com/example-org/promobot/internal/gitrepo/objectstore"
 	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/progress"
+	"github.com/example-org/promobot/internal/yamldoc/quickyaml"
 )
 
 // CommitChanges is one commit on the walked branch with the manifest
@@ -118,7 +119,7 @@ type diffWorker struct {
 	store *objectstore.Store
 	stats WalkStats
 	bufs  [4][]objectstore.TreeEntry // reused entry lists of the tree diff
-	yaml  [2]quickScratch
+	yaml  [2]quickyaml.Scratch
 	keys  map[string]string // interned top-level keys
 	out   []sequenced
 }

@@ -26,7 +26,9 @@ func TestHintCheck(t *testing.T) {
 		{name: "pull request", h: with(func(h *hint) { h.Kind, h.Number = hintPullRequest, 3 })},
 		{name: "pull request with its former head", h: with(func(h *hint) { h.Kind, h.Number, h.Before = hintPullRequest, 3, sha })},
 		{name: "former head that is no commit", h: with(func(h *hint) { h.Kind, h.Number, h.Before = hintPullRequest, 3, "main" }), wantErr: "former head"},
-		{name: "feature job", h: with(func(h *hint) { h.Kind, h.Feature, h.FeatureKind, h.FeatureRef = hintFeature, "rollback", "command", "42" })},
+		{name: "feature job", h: with(func(h *hint) {
+			h.Kind, h.Feature, h.FeatureKind, h.FeatureRef = hintFeature, "rollback", "command", "42"
+		})},
 		{name: "feature job without a feature", h: with(func(h *hint) { h.Kind, h.FeatureKind = hintFeature, "command" }), wantErr: "no feature"},
 		{name: "feature job without a kind", h: with(func(h *hint) { h.Kind, h.Feature = hintFeature, "rollback" }), wantErr: "no feature"},
 		{name: "unknown kind", h: with(func(h *hint) { h.Kind = "superseded" }), wantErr: "unknown kind"},

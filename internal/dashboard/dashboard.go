@@ -65,8 +65,14 @@ type Options struct {
 	// Routes, when set, adds routes to the mux (sign-in: login, callback,
 	// logout); they get the security headers but not Middleware.
 	Routes func(mux *http.ServeMux)
-	// Repositories are the repositories served; at least one.
+	// Repositories are the repositories served: at least one, unless List
+	// is set instead.
 	Repositories []*Repository
+	// List, when set instead of Repositories, lists the repositories
+	// served, on the first request and again once ListTTL has passed.
+	List Lister
+	// ListTTL is how long a listing is kept; zero means DefaultListTTL.
+	ListTTL time.Duration
 	// Local sends / straight to the only repository.
 	Local bool
 	// FindingsTTL is how long drift and access-review findings, and the
@@ -82,7 +88,7 @@ type Options struct {
 type Server struct {
 	opts    Options
 	handler http.Handler
-	repos   map[string]*Repository
+	repos   *repositories
 }
 
 // New checks opts and returns the dashboard.
@@ -90,11 +96,11 @@ func New(opts Options) (*Server, error) {
 	if opts.Gate == nil {
 		return nil, errors.New("dashboard: no gate: who may see what is unknown")
 	}
-	if len(opts.Repositories) == 0 {
-		return nil, errors.New("dashboard: no repository to show")
-	}
 	if opts.FindingsTTL <= 0 {
 		opts.FindingsTTL = time.Minute
+	}
+	if opts.ListTTL <= 0 {
+		opts.ListTTL = DefaultListTTL
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -102,18 +108,14 @@ func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Server{opts: opts, repos: map[string]*Repository{}}
-	for _, r := range opts.Repositories {
-		if r.Owner == "" || r.Name == "" || strings.Contains(r.Owner+r.Name, "/") {
-			return nil, fmt.Errorf("dashboard: repository %q/%q: want an owner and a name", r.Owner, r.Name)
-		}
-		key := strings.ToLower(r.Owner + "/" + r.Name)
-		if s.repos[key] != nil {
-			return nil, fmt.Errorf("dashboard: repository %s/%s listed twice", r.Owner, r.Name)
-		}
-		r.init(opts)
-		s.repos[key] = r
+	if opts.Local && opts.List != nil {
+		return nil, errors.New("dashboard: local mode serves a fixed list of repositories")
 	}
+	repos, err := newRepositories(opts)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{opts: opts, repos: repos}
 	pages := http.NewServeMux()
 	pages.HandleFunc("GET /{$}", s.home)
 	pages.HandleFunc("GET /r/{owner}/{repo}/{$}", s.withRepo(s.matrix))
@@ -169,8 +171,12 @@ type repoHandler func(w http.ResponseWriter, r *http.Request, repo *Repository, 
 // never reveals that a repository exists; a gate error answers 503.
 func (s *Server) withRepo(h repoHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		owner, name := r.PathValue("owner"), r.PathValue("repo")
-		repo := s.repos[strings.ToLower(owner+"/"+name)]
+		c, err := s.repos.get(r.Context())
+		if err != nil {
+			s.catalogUnavailable(w, r)
+			return
+		}
+		repo := c.byKey[key(r.PathValue("owner"), r.PathValue("repo"))]
 		if repo == nil {
 			s.notFound(w, r)
 			return
@@ -197,8 +203,13 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, repo.Base(), http.StatusFound)
 		return
 	}
+	c, err := s.repos.get(r.Context())
+	if err != nil {
+		s.catalogUnavailable(w, r)
+		return
+	}
 	var list []*Repository
-	for _, repo := range s.opts.Repositories {
+	for _, repo := range c.list {
 		access, err := s.opts.Gate.Access(r, repo.Owner, repo.Name)
 		if err != nil {
 			s.opts.Logger.Error("dashboard: the gate could not answer", "repo", repo.Owner+"/"+repo.Name, "err", err)

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"bytes"
 	"context"
+	"errors"
 	"html/template"
 	"net/http"
 	"slices"
@@ -179,9 +180,14 @@ func (s *Server) findings(w http.ResponseWriter, r *http.Request, repo *Reposito
 }
 
 // unavailable answers 503 when the repository cannot be read.
+// A failure to fetch it from GitHub says so.
 func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, repo *Repository, err error) {
 	s.opts.Logger.Error("dashboard: read the repository", "repo", repo.FullName(), "err", err)
-	s.errorPage(w, r, http.StatusServiceUnavailable, "The repository cannot be read right now; try again shortly.")
+	msg := "The repository cannot be read right now; try again shortly."
+	if errors.As(err, new(*SyncError)) {
+		msg = "promobot could not fetch this repository from GitHub, so it cannot show it right now; try again shortly."
+	}
+	s.errorPage(w, r, http.StatusServiceUnavailable, msg)
 }
 
 // cachedView returns the view kept under key for snap, if any.
@@ -222,7 +228,11 @@ func writeHTML(w http.ResponseWriter, status int, body []byte) {
 
 // Warm builds every repository's snapshot, so that the first page is fast.
 func (s *Server) Warm(ctx context.Context) error {
-	for _, repo := range s.opts.Repositories {
+	c, err := s.repos.get(ctx)
+	if err != nil {
+		return err
+	}
+	for _, repo := range c.list {
 		if _, err := repo.Snapshot(ctx); err != nil {
 			return err
 		}

@@ -45,6 +45,13 @@ type Repository struct {
 	Attestations Attestations
 	// Drift, when set, is where scoring jobs report what they loaded.
 	Drift drift.Store
+	// Sync, when set, brings Path up to date before each read (the served
+	// dashboard fetches the bot's mirror when it is missing or stale); it
+	// decides itself how fresh is fresh enough. An error makes the page
+	// answer 503 without reading Path.
+	Sync func(ctx context.Context) error
+
+	initOnce sync.Once
 
 	git *git.Repository        // opened on the first build
 	ref plumbing.ReferenceName // the branch read
@@ -67,9 +74,13 @@ type Attestations interface {
 	Status(ctx context.Context, commit, environment, model string) (status, detail string)
 }
 
+// init readies r for opts the first time it is served; a repository
+// listed again keeps its caches.
 func (r *Repository) init(opts Options) {
-	r.now, r.ttl, r.logger = opts.Now, opts.FindingsTTL, opts.Logger
-	r.views = map[string]any{}
+	r.initOnce.Do(func() {
+		r.now, r.ttl, r.logger = opts.Now, opts.FindingsTTL, opts.Logger
+		r.views = map[string]any{}
+	})
 }
 
 // Base is the path of the repository's matrix page; the other pages are
@@ -111,6 +122,11 @@ type Snapshot struct {
 // calls read only that reference, from disk each time, so that a fetch into
 // the mirror is seen at once.
 func (r *Repository) Snapshot(ctx context.Context) (*Snapshot, error) {
+	if r.Sync != nil {
+		if err := r.Sync(ctx); err != nil {
+			return nil, &SyncError{Repository: r.FullName(), Err: err}
+		}
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.snap != nil {
@@ -205,6 +221,19 @@ type cached[T any] struct {
 func (c *cached[T]) fresh(now time.Time, ttl time.Duration) bool {
 	return c != nil && now.Sub(c.at) < ttl
 }
+
+// SyncError is a failure of Repository.Sync: the local copy could not be
+// brought up to date.
+type SyncError struct {
+	Repository string
+	Err        error
+}
+
+// Error returns "fetch owner/name: cause".
+func (e *SyncError) Error() string { return "fetch " + e.Repository + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *SyncError) Unwrap() error { return e.Err }
 
 // errNoGitHub says that a page needs GitHub and none is configured.
 var errNoGitHub = errors.New("no GitHub repository is configured")

@@ -64,7 +64,35 @@ type parsed struct {
 // insensitively, and its path segments are a leading subset of the URI's
 // path segments, compared exactly.
 func Check(rawURI string, allowed []string, allowLocal bool) (*url.URL, error) {
-	p, reason := parse(rawURI, allowLocal)
+	return NewAllowlist(allowed, allowLocal).Check(rawURI)
+}
+
+// Allowlist is an allow-list of location prefixes parsed once, for checking
+// many URIs against the same list; Check(uri, allowed, allowLocal) is
+// NewAllowlist(allowed, allowLocal).Check(uri).
+type Allowlist struct {
+	raw        []string
+	entries    []parsed
+	reasons    []string // why an entry is invalid; empty when it is valid
+	allowLocal bool
+}
+
+// NewAllowlist parses the allowed location prefixes. An invalid entry is
+// reported by Check when a URI reaches it, as Check does.
+func NewAllowlist(allowed []string, allowLocal bool) Allowlist {
+	l := Allowlist{raw: allowed, entries: make([]parsed, len(allowed)), reasons: make([]string, len(allowed)), allowLocal: allowLocal}
+	for i, a := range allowed {
+		// Allowed prefixes may use any scheme the check knows; whether the
+		// URI's scheme is acceptable is decided for the URI.
+		l.entries[i], l.reasons[i] = parse(a, true)
+	}
+	return l
+}
+
+// Check parses rawURI, normalises it and verifies that it lies under one
+// of the list's prefixes, as the package's Check does.
+func (l Allowlist) Check(rawURI string) (*url.URL, error) {
+	p, reason := parse(rawURI, l.allowLocal)
 	if reason != "" {
 		return nil, &RefusedError{URI: Redact(rawURI), Reason: reason}
 	}
@@ -74,15 +102,12 @@ func Check(rawURI string, allowed []string, allowLocal bool) (*url.URL, error) {
 	if p.dir {
 		return nil, &RefusedError{URI: Redact(rawURI), Reason: "the path ends with \"/\", which names a directory, not an artifact"}
 	}
-	if len(allowed) == 0 {
+	if len(l.raw) == 0 {
 		return nil, &RefusedError{URI: Redact(rawURI), Reason: "no artifact locations are allowed by the policy"}
 	}
-	for _, a := range allowed {
-		// Allowed prefixes may use any scheme the check knows; whether the
-		// URI's scheme is acceptable was decided above.
-		ap, reason := parse(a, true)
-		if reason != "" {
-			return nil, &InvalidAllowedError{Location: Redact(a), Reason: reason}
+	for i, ap := range l.entries {
+		if l.reasons[i] != "" {
+			return nil, &InvalidAllowedError{Location: Redact(l.raw[i]), Reason: l.reasons[i]}
 		}
 		if under(p, ap) {
 			return p.url, nil
@@ -90,7 +115,7 @@ func Check(rawURI string, allowed []string, allowLocal bool) (*url.URL, error) {
 	}
 	return nil, &RefusedError{
 		URI:    Redact(rawURI),
-		Reason: fmt.Sprintf("it is not under any allowed location (%s)", strings.Join(redactAll(allowed), ", ")),
+		Reason: fmt.Sprintf("it is not under any allowed location (%s)", strings.Join(redactAll(l.raw), ", ")),
 	}
 }
 

@@ -31,6 +31,7 @@ const (
 )
 
 func TestRegisterThenPromoteToTestThenProd(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	x := h.executor()
 	ctx := t.Context()
@@ -122,6 +123,7 @@ func TestRegisterThenPromoteToTestThenProd(t *testing.T) {
 }
 
 func TestPromoteBundleRerunUpdatesTheOpenPullRequest(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	x := h.executor()
 	ctx := t.Context()
@@ -184,6 +186,7 @@ func TestPromoteBundleRerunUpdatesTheOpenPullRequest(t *testing.T) {
 }
 
 func TestRollbackRestoresTheExactEarlierBytes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	x := h.executor()
 	out, err := x.Rollback(t.Context(), RollbackRequest{Environment: "prod", Models: []RollbackModel{{Model: "elasticnet-ndx"}, {Model: "elasticnet-ndx-threshold"}}}, Options{})
@@ -211,6 +214,7 @@ func TestRollbackRestoresTheExactEarlierBytes(t *testing.T) {
 }
 
 func TestRollbackPullRequestWithAnInstallationToken(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	promoted, err := h.executor().Promote(t.Context(), PromoteRequest{Models: []string{"elasticnet-ndx", "elasticnet-ndx-threshold"}, To: "prod", Ticket: "CHG-5001"}, Options{})
 	if err != nil {
@@ -261,6 +265,7 @@ func TestRollbackPullRequestWithAnInstallationToken(t *testing.T) {
 }
 
 func TestDryRunWritesNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	before := h.localState()
 	out, err := h.executor().Promote(t.Context(), PromoteRequest{Models: []string{"elasticnet-ndx", "elasticnet-ndx-threshold"}, To: "prod", Ticket: "CHG-5001"}, Options{DryRun: true})
@@ -287,6 +292,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 }
 
 func TestNoPullRequestPushesOnly(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	out, err := h.executor().Promote(t.Context(), PromoteRequest{Models: []string{"elasticnet-ndx", "elasticnet-ndx-threshold"}, To: "prod", Ticket: "CHG-5001"}, Options{NoPR: true})
 	if err != nil {
@@ -303,6 +309,7 @@ func TestNoPullRequestPushesOnly(t *testing.T) {
 }
 
 func TestPushRejectedIsReportedAndLeavesTheCloneClean(t *testing.T) {
+	t.Parallel()
 	req := PromoteRequest{Models: []string{"elasticnet-ndx", "elasticnet-ndx-threshold"}, To: "prod", Ticket: "CHG-5001"}
 	branch := "promobot/prod/elasticnet-ndx-2026.11.13-2-6a931077"
 	tests := []struct {
@@ -324,6 +331,7 @@ func TestPushRejectedIsReportedAndLeavesTheCloneClean(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
 			h := newHarness(t)
 			tt.prepare(h)
 			tipBefore := h.remoteCommit(branch).Hash
@@ -376,6 +384,7 @@ func denyNonFastForwards(h *harness) {
 }
 
 func TestRevokedTokenIsATerminalTransportError(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	x := h.executor()
 	h.fx.Emulator.RevokeToken(h.token)

@@ -239,6 +239,7 @@ func TestPlanRollbackTicket(t *testing.T) {
 }
 
 func TestTimelineKeepsOnlyCommitsThatChangedTheManifests(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.commitOnMain("Document the runbook\n", map[string]string{"docs/runbook.md": "# Runbook\n"})
 	edited := strings.Replace(h.remoteFile(h.seedB, prodThreshold), "\nnotes: ", "\nnotes: Recalibrated. ", 1)
@@ -274,6 +275,7 @@ func TestTimelineKeepsOnlyCommitsThatChangedTheManifests(t *testing.T) {
 }
 
 func TestRollbackBundleToVersion(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	out, err := h.executor().Rollback(t.Context(), RollbackRequest{Environment: "prod", Ticket: "CHG-5100",
 		Models: []RollbackModel{{Model: "elasticnet-ndx-threshold", ToVersion: "2026.10.30-1"}}}, Options{})

@@ -25,7 +25,14 @@ var BuiltinManifestSchema = schema.MustCompile("model-deployment.schema.json", s
 // (nil otherwise). The repository's schema may only add constraints: a
 // document the built-in schema refuses is never valid, since the typed
 // Manifest cannot represent it faithfully.
+//
+// A valid manifest in the plain block style takes a fast path that builds
+// no YAML node tree; any other file is decoded by yamldoc, which gives its
+// problems their positions.
 func LoadManifest(p string, data []byte, sch *schema.Schema) (*manifest.Document, []diag.Problem) {
+	if d, ok := loadValid(p, data, sch); ok {
+		return d, nil
+	}
 	tree, err := yamldoc.Parse(data, yamldoc.DefaultLimits)
 	if err != nil {
 		d := manifest.NewDocument(p, nil)

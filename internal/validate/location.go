@@ -12,8 +12,9 @@ import (
 // change: the artifact under the location family's mode, the validation
 // report under the evidence family's and the SBOM under the sbom family's.
 // A refused URI is an error when its family is enforced, a warning when it
-// warns, and not reported when it is off.
-func checkLocation(d *manifest.Document, pol *policy.Policy) []diag.Problem {
+// warns, and not reported when it is off. allowed is the policy's
+// allowlist, parsed once for every manifest.
+func checkLocation(d *manifest.Document, pol *policy.Policy, allowed location.Allowlist) []diag.Problem {
 	m := d.Manifest
 	if m == nil {
 		return nil
@@ -24,8 +25,7 @@ func checkLocation(d *manifest.Document, pol *policy.Policy) []diag.Problem {
 		if mode == policy.Off || uri == "" {
 			return // the schema reports a missing required URI
 		}
-		a := pol.Artifacts
-		if _, err := location.Check(uri, a.AllowedLocations, a.AllowLocal); err != nil {
+		if _, err := allowed.Check(uri); err != nil {
 			p := d.Problem(prefix+err.Error(), field...)
 			if mode == policy.Warn {
 				p.Severity = diag.Warning

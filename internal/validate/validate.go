@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 
 	"github.com/example-org/promobot/internal/diag"
+	"github.com/example-org/promobot/internal/location"
 	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/policy"
 	"github.com/example-org/promobot/internal/repoconfig"
@@ -167,6 +168,10 @@ func loadAll(ctx context.Context, fsys fs.FS, files []string, sch *schema.Schema
 		err      error
 	}
 	results := make([]out, len(files))
+	var allowed location.Allowlist
+	if pol != nil {
+		allowed = location.NewAllowlist(pol.Artifacts.AllowedLocations, pol.Artifacts.AllowLocal)
+	}
 	var wg sync.WaitGroup
 	var next atomic.Int64 // the index of the next file to take
 	for range min(workers, max(len(files), 1)) {
@@ -188,7 +193,7 @@ func loadAll(ctx context.Context, fsys fs.FS, files []string, sch *schema.Schema
 				if doc != nil && doc.Manifest != nil {
 					if pol != nil {
 						r.problems = append(r.problems, checkEnvironment(doc, pol)...)
-						r.problems = append(r.problems, checkLocation(doc, pol)...)
+						r.problems = append(r.problems, checkLocation(doc, pol, allowed)...)
 					}
 					r.pin, r.ok = pinOf(doc), true
 				}

@@ -2,15 +2,15 @@
 // access-review issue per repository up to date with the findings of
 // promobot's access review (internal/accessreview).
 //
-// Run does one pass for one repository; Loop runs passes on an interval.
-// The review itself is injected (Reviewer), so the package holds no GitHub
-// or git plumbing beyond the issue it keeps.
+// Job.Run does one pass for one repository; Feature runs it at the bot's
+// resynchronization passes, at most once per interval. The review itself
+// is injected (Reviewer), so Job holds no GitHub or git plumbing beyond
+// the issue it keeps.
 package accessreviewissue
 
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/example-org/promobot/internal/accessreview"
 	"github.com/example-org/promobot/internal/bot/keptissue"
@@ -50,30 +50,6 @@ func (j *Job) Run(ctx context.Context, repo keptissue.Repo) error {
 	}
 	j.logger().Info("access review", "repo", repo.String(), "findings", len(rep.Findings), "unsatisfiable", rep.Unsatisfiable, "issue", number)
 	return nil
-}
-
-// Loop runs a pass over the repositories repos returns every interval,
-// starting at once, until ctx ends. A failing repository is logged and
-// retried at the next pass.
-func (j *Job) Loop(ctx context.Context, interval time.Duration, repos func(context.Context) ([]keptissue.Repo, error)) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		list, err := repos(ctx)
-		if err != nil {
-			j.logger().Warn("access review: list repositories", "err", err)
-		}
-		for _, r := range list {
-			if err := j.Run(ctx, r); err != nil {
-				j.logger().Warn("access review failed", "repo", r.String(), "err", err)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 func (j *Job) logger() *slog.Logger {

@@ -30,15 +30,6 @@ func withReview() bottest.Options {
 	}}
 }
 
-// resync runs one resynchronization pass and waits for its jobs.
-func resync(h *bottest.Harness) {
-	h.T.Helper()
-	if err := h.Bot.Resync(h.T.Context(), false); err != nil {
-		h.T.Fatal(err)
-	}
-	h.Idle()
-}
-
 // TestAccessReviewIssueKeptAcrossPasses: a release manager losing write
 // access opens the issue at the first pass; a pass within the interval
 // does nothing, even though more changed; the pass a day later edits the
@@ -48,7 +39,7 @@ func TestAccessReviewIssueKeptAcrossPasses(t *testing.T) {
 	if err := h.Em.SetPermission(bottest.Owner, bottest.Repo, "rob", "read"); err != nil {
 		t.Fatal(err)
 	}
-	resync(h)
+	h.Resync(false)
 	issues := h.BotIssues()
 	if len(issues) != 1 {
 		t.Fatalf("%d access-review issues after the first pass, want 1", len(issues))
@@ -60,13 +51,13 @@ func TestAccessReviewIssueKeptAcrossPasses(t *testing.T) {
 
 	// Within the interval: the new finding waits for the next review.
 	h.Em.RemoveTeamMember("example-org", "release-managers", "rita")
-	resync(h)
+	h.Resync(false)
 	if issues := h.BotIssues(); len(issues) != 1 || issues[0].Body != first.Body {
 		t.Fatalf("a pass within the interval changed the issues: %+v", issues)
 	}
 
 	h.Timers.Fire(accessreviewissue.DefaultInterval)
-	resync(h)
+	h.Resync(false)
 	issues = h.BotIssues()
 	if len(issues) != 1 || issues[0].Number != first.Number {
 		t.Fatalf("the second review did not keep the one issue: %+v", issues)

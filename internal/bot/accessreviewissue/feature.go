@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/example-org/promobot/internal/accessreview"
@@ -108,27 +107,15 @@ func (f *Feature) Resync(_ context.Context, repo bot.Repo, logger *slog.Logger) 
 
 // run reviews repo at the tip of its default branch and keeps its issue.
 func (f *Feature) run(ctx context.Context, repo bot.Repo, logger *slog.Logger) error {
-	j, err := featurekit.StartJob(ctx, f.opts.Client, f.opts.BotLogin, repo.Installation)
+	co, done, err := featurekit.OpenDefaultBranch(ctx, f.opts.Client, f.opts.BotLogin, f.opts.Workspaces, repo)
 	if err != nil {
 		return err
 	}
-	branch := repo.DefaultBranch
-	if branch == "" {
-		branch = "main"
-	}
-	ws, unlock, err := f.opts.Workspaces.Open(ctx, repo.FullName(), repo.CloneURL, j.Token, branch)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	gitRepo, h, err := ws.History(ctx)
-	if err != nil {
-		return err
-	}
-	defer gitRepo.Close()
+	defer done()
+	j, ws, h := co.Job, co.Workspace, co.History
 	reviewer, err := githubreview.New(j.GitHub, githubreview.Options{
-		Owner: repo.Owner, Repo: repo.Name, DefaultBranch: branch,
-		Assess:   audit.AssessOptions{CheckName: f.host.CheckName(), App: strings.TrimSuffix(j.Bot, "[bot]")},
+		Owner: repo.Owner, Repo: repo.Name, DefaultBranch: co.Branch,
+		Assess:   j.Assess(f.host.CheckName()),
 		CacheDir: ws.StateFile("github"),
 		Now:      f.opts.Clock,
 		Logger:   logger,

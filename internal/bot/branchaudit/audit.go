@@ -18,6 +18,7 @@ import (
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/audit/githubreview"
 	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/featurekit"
 	"github.com/example-org/promobot/internal/bot/queue"
 	"github.com/example-org/promobot/internal/bot/workspace"
 	"github.com/example-org/promobot/internal/failure"
@@ -99,7 +100,7 @@ func (a *audits) state(key string) *auditState {
 // from now, unless one is already armed. before is the "before" of a push,
 // "" for a merge or a resynchronization pass.
 func (f *Feature) scheduleAudit(logger *slog.Logger, t target, branch, before string) {
-	key := strings.ToLower(t.fullName())
+	key := strings.ToLower(t.FullName())
 	a := f.audits
 	a.mu.Lock()
 	if a.closed || branch == "" {
@@ -134,8 +135,8 @@ func (f *Feature) queueAudit(key string) {
 	}
 	t := st.t
 	a.mu.Unlock()
-	logger := f.host.Logger().With(bot.KeyRepo, t.fullName(), bot.KeyInstallationID, t.installation, "component", "audit")
-	err := f.host.Submit(bot.JobKey{Installation: t.installation, Repo: key, Kind: "audit"}, logger,
+	logger := f.host.Logger().With(bot.KeyRepo, t.FullName(), bot.KeyInstallationID, t.Installation, "component", "audit")
+	err := f.host.Submit(bot.JobKey{Installation: t.Installation, Repo: key, Kind: "audit"}, logger,
 		func(ctx context.Context, logger *slog.Logger) error { return f.runAudit(ctx, logger, key) })
 	switch {
 	case errors.Is(err, queue.ErrFull):
@@ -171,12 +172,12 @@ func (f *Feature) runAudit(ctx context.Context, logger *slog.Logger, key string)
 	t, branch, floor := st.t, st.branch, st.floor
 	a.mu.Unlock()
 
-	j, err := f.startJob(ctx, t.installation)
+	j, err := featurekit.StartJob(ctx, f.opts.Client, f.opts.BotLogin, t.Installation)
 	if err != nil {
 		f.rearmOnError(logger, t, branch)
 		return err
 	}
-	ws, unlock, err := f.opts.Workspaces.Open(ctx, t.fullName(), t.cloneURL, j.token, branch)
+	ws, unlock, err := f.opts.Workspaces.Open(ctx, t.FullName(), t.CloneURL, j.Token, branch)
 	if err != nil {
 		f.rearmOnError(logger, t, branch)
 		return err
@@ -187,9 +188,9 @@ func (f *Feature) runAudit(ctx context.Context, logger *slog.Logger, key string)
 		return err
 	}
 	defer repo.Close()
-	reviewer, err := githubreview.New(j.gh, githubreview.Options{
-		Owner: t.owner, Repo: t.name, DefaultBranch: branch,
-		Assess:   audit.AssessOptions{CheckName: f.host.CheckName(), App: strings.TrimSuffix(j.bot, "[bot]")},
+	reviewer, err := githubreview.New(j.GitHub, githubreview.Options{
+		Owner: t.Owner, Repo: t.Name, DefaultBranch: branch,
+		Assess:   j.Assess(f.host.CheckName()),
 		CacheDir: ws.StateFile("github"),
 		// An answer without a merged pull request is never taken from the
 		// cache: the second look must ask GitHub again.

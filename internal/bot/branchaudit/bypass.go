@@ -8,6 +8,7 @@ import (
 
 	"github.com/example-org/promobot/internal/audit"
 	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/featurekit"
 	"github.com/example-org/promobot/internal/githubapi"
 )
 
@@ -129,8 +130,8 @@ func (r *auditRun) report(ctx context.Context, findings []audit.Finding) error {
 	if len(findings) == 0 {
 		return nil
 	}
-	gh, t := r.j.gh, r.t
-	issues, err := gh.OpenIssues(ctx, t.owner, t.name)
+	gh, t := r.j.GitHub, r.t
+	issues, err := gh.OpenIssues(ctx, t.Owner, t.Name)
 	if err != nil {
 		return err
 	}
@@ -145,7 +146,7 @@ func (r *auditRun) report(ctx context.Context, findings []audit.Finding) error {
 			errs = append(errs, err)
 			continue
 		}
-		err = gh.CreateStatus(ctx, t.owner, t.name, f.Record.Commit, githubapi.CommitStatus{
+		err = gh.CreateStatus(ctx, t.Owner, t.Name, f.Record.Commit, githubapi.CommitStatus{
 			State: "failure", Context: audit.StatusContext, Description: f.StatusDescription(), TargetURL: issue.URL,
 		})
 		if err != nil {
@@ -182,13 +183,13 @@ func (r *auditRun) markReported(key string) {
 // environment that the App opened, or opens one. Evidence already there
 // (found by its marker) is not added again.
 func (r *auditRun) upsertIssue(ctx context.Context, issues *[]githubapi.Issue, f audit.Finding) (githubapi.Issue, error) {
-	gh, t := r.j.gh, r.t
+	gh, t := r.j.GitHub, r.t
 	title := f.Title()
-	mark := marker("finding", f.Record.Key())
+	mark := featurekit.Marker("finding", f.Record.Key())
 	evidence := mark + "\n" + f.IssueBody()
 	for i := range *issues {
 		is := &(*issues)[i]
-		if is.PullRequest || is.Title != title || !strings.EqualFold(is.Author, r.j.bot) {
+		if is.PullRequest || is.Title != title || !strings.EqualFold(is.Author, r.j.Bot) {
 			continue
 		}
 		if strings.Contains(is.Body, mark) {
@@ -196,16 +197,16 @@ func (r *auditRun) upsertIssue(ctx context.Context, issues *[]githubapi.Issue, f
 		}
 		body := is.Body + "\n\n---\n\n" + evidence
 		if len(body) > maxIssueBody {
-			_, err := gh.CreateComment(ctx, t.owner, t.name, is.Number, evidence)
+			_, err := gh.CreateComment(ctx, t.Owner, t.Name, is.Number, evidence)
 			return *is, err
 		}
-		if err := gh.EditIssueBody(ctx, t.owner, t.name, is.Number, body); err != nil {
+		if err := gh.EditIssueBody(ctx, t.Owner, t.Name, is.Number, body); err != nil {
 			return *is, err
 		}
 		is.Body = body
 		return *is, nil
 	}
-	created, err := gh.CreateIssue(ctx, t.owner, t.name, title, evidence)
+	created, err := gh.CreateIssue(ctx, t.Owner, t.Name, title, evidence)
 	if err != nil {
 		return created, err
 	}

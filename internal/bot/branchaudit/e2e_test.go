@@ -12,6 +12,8 @@ import (
 	"github.com/example-org/promobot/internal/audit"
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/featurekit"
+	"github.com/example-org/promobot/internal/bot/featurekit/featurekittest"
 	"github.com/example-org/promobot/internal/bot/workspace"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/testing/bottest"
@@ -54,15 +56,6 @@ func fireAudit(h *bottest.Harness) {
 	h.Idle()
 }
 
-func wantContains(t *testing.T, what, text string, parts ...string) {
-	t.Helper()
-	for _, p := range parts {
-		if !strings.Contains(text, p) {
-			t.Errorf("%s lacks %q:\n%s", what, p, text)
-		}
-	}
-}
-
 // The adapter satisfies the feature's interface.
 var _ API = (*githubapi.Client)(nil)
 
@@ -78,39 +71,11 @@ func auditStatuses(h *bottest.Harness, sha string) []githubtest.Status {
 	return out
 }
 
-// directPush commits files straight to main as pat and delivers the push.
-func directPush(h *bottest.Harness, files map[string]string, message string) string {
-	h.T.Helper()
-	before := h.Tip("main")
-	sha := h.Commit("main", files, message, "pat", bottest.MustTime(h.T, evaltest.DefaultNow))
-	h.Push(before, sha, "pat")
-	return sha
-}
-
-// approvedMerge opens alex's prod promotion of the bundle, or with files
-// set, of those files on branch, has it approved by both prod owner teams
-// until the check passes, and merges it as mara.
-func approvedMerge(h *bottest.Harness, branch string, files map[string]string) (int, string) {
-	h.T.Helper()
-	var n int
-	var head string
-	if files == nil {
-		n, head = h.Promotion(nil)
-	} else {
-		n, head = h.OpenPR(branch, "Promote to prod", "alex", files)
-	}
-	h.PullRequestEvent(n, "opened")
-	h.Review(n, "mara", "APPROVED")
-	h.Review(n, "rita", "APPROVED")
-	h.Want("approved", head, "success", nil, nil)
-	return n, h.Merge(n, "mara")
-}
-
 func TestBypassDirectPushOpensOneIssue(t *testing.T) {
 	t.Parallel()
 	h := bottest.New(t, withAudit(true, ""))
 	lasso := evaltest.ManifestPath("prod", evaltest.Unbundled)
-	sha := directPush(h, map[string]string{lasso: evaltest.Manifest("prod", evaltest.Unbundled, evaltest.V2)}, "Hotfix lasso in prod")
+	sha := h.DirectPush(map[string]string{lasso: evaltest.Manifest("prod", evaltest.Unbundled, evaltest.V2)}, "Hotfix lasso in prod")
 
 	// First look: GitHub lists no pull request, which could still be
 	// GitHub being late. Nothing is reported yet.
@@ -131,7 +96,7 @@ func TestBypassDirectPushOpensOneIssue(t *testing.T) {
 	if issue.Title != "Unreviewed promotion of lasso-spx to prod" || issue.State != "open" {
 		t.Errorf("issue %q (%s)", issue.Title, issue.State)
 	}
-	wantContains(t, "the issue", issue.Body, sha, "pushed to main directly", "`"+lasso+"`")
+	featurekittest.WantContains(t, "the issue", issue.Body, sha, "pushed to main directly", "`"+lasso+"`")
 	statuses := auditStatuses(h, sha)
 	if len(statuses) != 1 || statuses[0].State != "failure" || !strings.Contains(statuses[0].TargetURL, fmt.Sprintf("/issues/%d", issue.Number)) {
 		t.Errorf("statuses on %s: %+v", sha, statuses)
@@ -142,17 +107,17 @@ func TestBypassDirectPushOpensOneIssue(t *testing.T) {
 
 	// A second unreviewed change of the same model adds its evidence to the
 	// same issue; an unrelated push changes nothing.
-	sha2 := directPush(h, map[string]string{lasso: evaltest.Manifest("prod", evaltest.Unbundled, evaltest.V1)}, "Undo the hotfix")
+	sha2 := h.DirectPush(map[string]string{lasso: evaltest.Manifest("prod", evaltest.Unbundled, evaltest.V1)}, "Undo the hotfix")
 	fireAudit(h)
 	fireAudit(h)
-	directPush(h, map[string]string{"README.md": "# Models\n\nNotes.\n"}, "Notes")
+	h.DirectPush(map[string]string{"README.md": "# Models\n\nNotes.\n"}, "Notes")
 	fireAudit(h)
 	issues = h.BotIssues()
 	if len(issues) != 1 {
 		t.Fatalf("%d issues after a second change, want 1", len(issues))
 	}
-	wantContains(t, "the updated issue", issues[0].Body, sha, sha2)
-	if n := strings.Count(issues[0].Body, marker("finding", sha+":"+lasso)); n != 1 {
+	featurekittest.WantContains(t, "the updated issue", issues[0].Body, sha, sha2)
+	if n := strings.Count(issues[0].Body, featurekit.Marker("finding", sha+":"+lasso)); n != 1 {
 		t.Errorf("the first finding is in the issue %d times", n)
 	}
 	if got := len(auditStatuses(h, sha2)); got != 1 {
@@ -170,7 +135,7 @@ func TestBypassNormalMergeIsNeverFlagged(t *testing.T) {
 	t.Parallel()
 	h := bottest.New(t, withAudit(true, ""))
 	h.Em.ResetCounts()
-	_, merge := approvedMerge(h, "", nil)
+	_, merge := h.ApprovedMerge("", nil)
 	// GitHub has not linked the merge commit to its pull request yet.
 	h.Em.HidePullsOfCommit(bottest.Owner, bottest.Repo, merge)
 	fireAudit(h)
@@ -208,7 +173,7 @@ func TestBypassAdminMergeIsReportedAtOnce(t *testing.T) {
 		t.Fatalf("%d issues, want one per model of the bundle: %+v", len(issues), issues)
 	}
 	for _, is := range issues {
-		wantContains(t, is.Title, is.Body, fmt.Sprintf("#%d", n), `concluded "failure" when pat merged it`)
+		featurekittest.WantContains(t, is.Title, is.Body, fmt.Sprintf("#%d", n), `concluded "failure" when pat merged it`)
 	}
 	if got := auditStatuses(h, merge); len(got) != 2 || got[0].State != "failure" {
 		t.Errorf("statuses on the merge: %+v", got)
@@ -219,7 +184,7 @@ func TestAuditSinkExportsEachRecordOnce(t *testing.T) {
 	t.Parallel()
 	sink := filepath.Join(t.TempDir(), "audit.jsonl")
 	h := bottest.New(t, withAudit(false, sink))
-	n, merge := approvedMerge(h, "", nil)
+	n, merge := h.ApprovedMerge("", nil)
 
 	// The sample history was pushed directly: its commits are exported
 	// (as bypasses) only after their second look.
@@ -254,7 +219,7 @@ func TestAuditSinkExportsEachRecordOnce(t *testing.T) {
 	if after := mustRead(t, sink); string(after) != string(before) {
 		t.Errorf("a repeated export changed the log")
 	}
-	_, merge2 := approvedMerge(h, "promote-lasso", evaltest.Promote("prod", evaltest.V2, evaltest.Unbundled))
+	_, merge2 := h.ApprovedMerge("promote-lasso", evaltest.Promote("prod", evaltest.V2, evaltest.Unbundled))
 	fireAudit(h)
 	again := readLog(t, sink)
 	if len(again) != len(lines)+1 {
@@ -311,7 +276,7 @@ func TestBypassUnknownIsNeverClean(t *testing.T) {
 	t.Parallel()
 	h := bottest.New(t, withAudit(true, ""))
 	h.Em.FailNext("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", 502, nil, 1)
-	sha := directPush(h, map[string]string{"environments/dev/lasso-spx.yaml": evaltest.Manifest("dev", evaltest.Unbundled, evaltest.V4)}, "Register lasso by hand")
+	sha := h.DirectPush(map[string]string{"environments/dev/lasso-spx.yaml": evaltest.Manifest("dev", evaltest.Unbundled, evaltest.V4)}, "Register lasso by hand")
 	fireAudit(h) // GitHub fails
 	if !h.Counter(`promobot_audit_checks_total{outcome="error"} 1`) {
 		t.Error("the failed check is not counted")

@@ -51,7 +51,7 @@ func (r *auditRun) export(ctx context.Context) (again bool, err error) {
 	if behind := len(records) - log.Count; behind > maxExportBackfill {
 		m.AuditExport("behind", 0)
 		return false, fmt.Errorf("the audit log %s lacks %d records, more than the bot verifies at once (%d): fill it once with `promobot audit export --github %s --to SINK`",
-			sink, behind, maxExportBackfill, r.t.fullName())
+			sink, behind, maxExportBackfill, r.t.FullName())
 	}
 	// Every new record is looked at, so that each unsettled commit starts
 	// its wait now; the log gets those before the first unsettled one.
@@ -99,9 +99,9 @@ func (r *auditRun) sink() (chain.Sink, error) {
 	if st.sink != nil {
 		return st.sink, nil
 	}
-	s, err := r.f.opts.Sink(r.t.owner, r.t.name)
+	s, err := r.f.opts.Sink(r.t.Owner, r.t.Name)
 	if err != nil {
-		return nil, fmt.Errorf("open the audit log of %s: %w", r.t.fullName(), err)
+		return nil, fmt.Errorf("open the audit log of %s: %w", r.t.FullName(), err)
 	}
 	st.sink = s
 	return s, nil

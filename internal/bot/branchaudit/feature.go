@@ -3,13 +3,13 @@ package branchaudit
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/audit/githubreview"
 	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/featurekit"
 	"github.com/example-org/promobot/internal/bot/webhook"
 	"github.com/example-org/promobot/internal/bot/workspace"
 	"github.com/example-org/promobot/internal/githubapi"
@@ -105,7 +105,7 @@ func (f *Feature) Start(h bot.Host) error {
 // at the pushed commits after Options.Delay, once GitHub has associated
 // merged commits with their pull requests.
 func (f *Feature) Handle(_ context.Context, ev bot.Event) error {
-	t := newTarget(ev.Repo)
+	t := featurekit.NewTarget(ev.Repo)
 	switch {
 	case ev.Name == bot.EventDefaultBranchPush && ev.Push != nil:
 		f.scheduleAudit(ev.Logger, t, ev.Repo.DefaultBranch, ev.Push.Before)
@@ -121,53 +121,19 @@ func (f *Feature) Handle(_ context.Context, ev bot.Event) error {
 // pass: a push or merge whose delivery was lost, or that came while the bot
 // was down, is audited too.
 func (f *Feature) Resync(_ context.Context, repo bot.Repo, logger *slog.Logger) error {
-	f.scheduleAudit(logger, newTarget(repo), repo.DefaultBranch, "")
+	f.scheduleAudit(logger, featurekit.NewTarget(repo), repo.DefaultBranch, "")
 	return nil
 }
 
 // Stop stops scheduling: timers that fire afterwards do nothing.
 func (f *Feature) Stop() { f.audits.close() }
 
-// target is the repository a job audits.
-type target struct {
-	installation int64
-	owner, name  string
-	cloneURL     string
-}
-
-func newTarget(r bot.Repo) target {
-	return target{installation: r.Installation, owner: r.Owner, name: r.Name, cloneURL: r.CloneURL}
-}
-
-func (t target) fullName() string { return t.owner + "/" + t.name }
+// target is the repository a job audits (no pull request).
+type target = featurekit.Target
 
 // featureJob is what every job starts with: its client, the App's bot
 // login and an installation token for git.
-type featureJob struct {
-	gh    API
-	bot   string
-	token string
-}
-
-func (f *Feature) startJob(ctx context.Context, installation int64) (*featureJob, error) {
-	gh, err := f.opts.Client(installation)
-	if err != nil {
-		return nil, err
-	}
-	login, err := f.opts.BotLogin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	token, err := gh.Token(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &featureJob{gh: gh, bot: login, token: token}, nil
-}
-
-// marker is a hidden HTML comment that tags what the bot writes, so a
-// repeated delivery or a restarted bot finds its earlier answer.
-func marker(kind, key string) string { return fmt.Sprintf("<!-- promobot:%s %s -->", kind, key) }
+type featureJob = featurekit.Job[API]
 
 // maxRecentIDs bounds the audit's memory of each repository's reported
 // findings and first sightings.

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/featurekit"
 )
 
 // RunJob proposes the next promotion after a merge taken from the durable
@@ -18,17 +19,17 @@ func (f *Feature) RunJob(ctx context.Context, logger *slog.Logger, job bot.Featu
 		logger.Warn("autoPropose: dropping a job that names no merge", "kind", job.Kind)
 		return nil
 	}
-	t := newTarget(job.Repo)
-	t.number = job.Number
-	gh, err := f.opts.Client(t.installation)
+	t := featurekit.NewTarget(job.Repo)
+	t.Number = job.Number
+	gh, err := f.opts.Client(t.Installation)
 	if err != nil {
 		return err
 	}
-	pr, err := gh.PullRequest(ctx, t.owner, t.name, t.number)
+	pr, err := gh.PullRequest(ctx, t.Owner, t.Name, t.Number)
 	if err != nil {
 		return err
 	}
-	repo, err := gh.Repository(ctx, t.owner, t.name)
+	repo, err := gh.Repository(ctx, t.Owner, t.Name)
 	if err != nil {
 		return err
 	}
@@ -37,9 +38,9 @@ func (f *Feature) RunJob(ctx context.Context, logger *slog.Logger, job bot.Featu
 			"merged", pr.Merged, "merge_commit", pr.MergeCommitSHA, "base", pr.BaseRef)
 		return nil
 	}
-	t.sha = pr.MergeCommitSHA
+	t.SHA = pr.MergeCommitSHA
 	if repo.CloneURL != "" {
-		t.cloneURL = repo.CloneURL
+		t.CloneURL = repo.CloneURL
 	}
 	return f.proposeNext(ctx, logger, t, repo.DefaultBranch)
 }

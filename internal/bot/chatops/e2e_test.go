@@ -5,10 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/example-org/promobot/internal/bot"
 	"github.com/example-org/promobot/internal/bot/chatops"
-	"github.com/example-org/promobot/internal/bot/rollbackcmd"
-	"github.com/example-org/promobot/internal/bot/workspace"
+	"github.com/example-org/promobot/internal/bot/featurekit/featurekittest"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/testing/bottest"
 	"github.com/example-org/promobot/internal/testing/evaltest"
@@ -18,41 +16,9 @@ import (
 // a ticket, which a bot's proposal cannot carry.
 const prodTicketRule = "    requireTicket: true\n    ticketPattern: \"CHG-[0-9]{3,7}\"\n"
 
-// chatOps is a bot with chat-ops on, as promobot serve --chatops builds it:
-// autoPropose and the rollback command.
-var chatOps = bottest.Options{Features: func(env bottest.Env) []bot.Feature {
-	workspaces := workspace.NewSet(env.WorkDir)
-	propose, err := chatops.New(chatops.Options{
-		Client:     func(id int64) (chatops.API, error) { return env.Apps.Installation(id) },
-		BotLogin:   env.Apps.BotLogin,
-		Workspaces: workspaces,
-	})
-	if err != nil {
-		panic(err)
-	}
-	rollback, err := rollbackcmd.New(rollbackcmd.Options{
-		Client:     func(id int64) (rollbackcmd.API, error) { return env.Apps.Installation(id) },
-		BotLogin:   env.Apps.BotLogin,
-		Workspaces: workspaces,
-	})
-	if err != nil {
-		panic(err)
-	}
-	return []bot.Feature{propose, rollback}
-}}
-
-func wantContains(t *testing.T, what, text string, parts ...string) {
-	t.Helper()
-	for _, p := range parts {
-		if !strings.Contains(text, p) {
-			t.Errorf("%s lacks %q:\n%s", what, p, text)
-		}
-	}
-}
-
 func TestChatOpsProposesTheNextPromotion(t *testing.T) {
 	t.Parallel()
-	h := bottest.New(t, chatOps)
+	h := bottest.New(t, featurekittest.ChatOps)
 	h.SetPolicy(evaltest.Replace(evaltest.Policy, prodTicketRule, "    autoPropose: true\n"))
 	n, _ := h.OpenPR("promote-test", "Promote ndx-forecast to test", "alex",
 		evaltest.Promote("test", evaltest.V3, evaltest.Forecaster, evaltest.Calibrator))
@@ -66,16 +32,16 @@ func TestChatOpsProposesTheNextPromotion(t *testing.T) {
 	if pr.BaseRef != "main" || pr.State != "open" || !strings.Contains(pr.Title, "to prod") {
 		t.Errorf("proposed pull request %+v", pr)
 	}
-	wantContains(t, "labels", strings.Join(pr.Labels, ","), "promotion", "env:prod")
+	featurekittest.WantContains(t, "labels", strings.Join(pr.Labels, ","), "promotion", "env:prod")
 	for _, model := range []string{evaltest.Forecaster, evaltest.Calibrator} {
-		wantContains(t, "proposed manifest", h.FileAt(pr.HeadRef, evaltest.ManifestPath("prod", model)),
+		featurekittest.WantContains(t, "proposed manifest", h.FileAt(pr.HeadRef, evaltest.ManifestPath("prod", model)),
 			"environment: prod", fmt.Sprintf("version: %q", evaltest.V3))
 	}
 	comments := h.BotComments(n)
 	if len(comments) != 1 {
 		t.Fatalf("%d comments by the bot on #%d, want 1: %q", len(comments), n, comments)
 	}
-	wantContains(t, "the comment", comments[0], fmt.Sprintf("opened #%d", pr.Number), "autoPropose")
+	featurekittest.WantContains(t, "the comment", comments[0], fmt.Sprintf("opened #%d", pr.Number), "autoPropose")
 
 	// The same merge delivered again proposes nothing more.
 	h.PullRequestEvent(n, "closed")
@@ -92,7 +58,7 @@ func TestChatOpsProposesTheNextPromotion(t *testing.T) {
 
 func TestChatOpsSaysWhyItCannotPropose(t *testing.T) {
 	t.Parallel()
-	h := bottest.New(t, chatOps)
+	h := bottest.New(t, featurekittest.ChatOps)
 	// prod still requires a ticket, which only a person can give.
 	h.SetPolicy(evaltest.Replace(evaltest.Policy, prodTicketRule, prodTicketRule+"    autoPropose: true\n"))
 	n, _ := h.OpenPR("promote-test", "Promote ndx-forecast to test", "alex",
@@ -105,10 +71,10 @@ func TestChatOpsSaysWhyItCannotPropose(t *testing.T) {
 	if len(comments) != 1 {
 		t.Fatalf("%d comments by the bot, want 1: %q", len(comments), comments)
 	}
-	wantContains(t, "the comment", comments[0], "did not open the promotion", "to `prod`", "ticket", "promobot promote --model elasticnet-ndx --model elasticnet-ndx-threshold --to prod")
+	featurekittest.WantContains(t, "the comment", comments[0], "did not open the promotion", "to `prod`", "ticket", "promobot promote --model elasticnet-ndx --model elasticnet-ndx-threshold --to prod")
 
 	// Without autoPropose, a merge gets no comment at all.
-	h2 := bottest.New(t, chatOps)
+	h2 := bottest.New(t, featurekittest.ChatOps)
 	n2, _ := h2.OpenPR("promote-test", "Promote ndx-forecast to test", "alex",
 		evaltest.Promote("test", evaltest.V3, evaltest.Forecaster, evaltest.Calibrator))
 	h2.Merge(n2, "val")

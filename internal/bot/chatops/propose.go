@@ -28,10 +28,10 @@ import (
 // onMerged reacts to a pull request merged into the default branch: it
 // queues the proposal of the next promotion.
 func (f *Feature) onMerged(ev bot.Event) error {
-	t := newTarget(ev.Repo)
-	t.number, t.sha = ev.Merge.Number, ev.Merge.MergeCommit
+	t := featurekit.NewTarget(ev.Repo)
+	t.Number, t.SHA = ev.Merge.Number, ev.Merge.MergeCommit
 	branch := ev.Repo.DefaultBranch
-	job := bot.FeatureJob{Repo: ev.Repo, Number: t.number, Kind: "merged", SHA: t.sha}
+	job := bot.FeatureJob{Repo: ev.Repo, Number: t.Number, Kind: "merged", SHA: t.SHA}
 	return f.host.SubmitJob(job, ev.Logger, func(ctx context.Context, logger *slog.Logger) error {
 		return f.proposeNext(ctx, logger, t, branch)
 	})
@@ -107,13 +107,13 @@ func readPolicy(files fs.FS) (*policy.Policy, error) {
 }
 
 // proposeNext opens the promotion pull requests that the merge of t's pull
-// request (merge commit t.sha into branch) calls for.
+// request (merge commit t.SHA into branch) calls for.
 func (f *Feature) proposeNext(ctx context.Context, logger *slog.Logger, t target, branch string) error {
-	j, err := f.startJob(ctx, t.installation)
+	j, err := f.opts.StartJob(ctx, t.Installation)
 	if err != nil {
 		return err
 	}
-	ws, unlock, err := f.open(ctx, t, j.Token, branch)
+	ws, unlock, err := f.opts.Open(ctx, t, j.Token, branch)
 	if err != nil {
 		return err
 	}
@@ -122,14 +122,14 @@ func (f *Feature) proposeNext(ctx context.Context, logger *slog.Logger, t target
 	if err != nil {
 		return err
 	}
-	records := featurekit.RecordsOf(h, t.sha)
+	records := featurekit.RecordsOf(h, t.SHA)
 	_ = repo.Close()
 	p, why := proposalOf(records)
 	if why != "" {
 		logger.Info("autoPropose: nothing to propose", "reason", why)
 		return nil
 	}
-	files, err := ws.Files(t.sha)
+	files, err := ws.Files(t.SHA)
 	if err != nil {
 		return err
 	}
@@ -148,8 +148,8 @@ func (f *Feature) proposeNext(ctx context.Context, logger *slog.Logger, t target
 // proposeOne opens the promotion of p into env and tells the merged pull
 // request what happened, once.
 func (f *Feature) proposeOne(ctx context.Context, logger *slog.Logger, j *featureJob, t target, ws *workspace.Workspace, p proposal, env string) error {
-	mark := featurekit.Marker("propose", fmt.Sprintf("%s %s", env, t.sha))
-	if done, err := featurekit.Answered(ctx, j.GitHub, j.Bot, t.owner, t.name, t.number, mark); err != nil || done {
+	mark := featurekit.Marker("propose", fmt.Sprintf("%s %s", env, t.SHA))
+	if done, err := featurekit.Answered(ctx, j.GitHub, j.Bot, t.Owner, t.Name, t.Number, mark); err != nil || done {
 		if done {
 			f.host.Metrics().ChatOps("propose", "duplicate")
 			logger.Info("autoPropose: already done for this merge")
@@ -194,7 +194,7 @@ func (f *Feature) proposeOne(ctx context.Context, logger *slog.Logger, j *featur
 		// again.
 		text += "\n\n" + mark
 	}
-	if _, cerr := j.GitHub.CreateComment(ctx, t.owner, t.name, t.number, text); cerr != nil {
+	if _, cerr := j.GitHub.CreateComment(ctx, t.Owner, t.Name, t.Number, text); cerr != nil {
 		return errors.Join(err, cerr)
 	}
 	if outcome == "error" {

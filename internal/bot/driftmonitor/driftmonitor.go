@@ -2,14 +2,14 @@
 // Prometheus metrics and, opt-in, keeps one drift issue per repository up
 // to date.
 //
-// Run does one pass for one repository; Loop runs passes on an interval.
-// The comparison is injected (Comparer).
+// Monitor.Run does one pass for one repository; Feature runs it at the
+// bot's resynchronization passes, at most once per interval. The
+// comparison is injected (Comparer).
 package driftmonitor
 
 import (
 	"context"
 	"log/slog"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -83,29 +83,6 @@ func (m *Monitor) Run(ctx context.Context, repo keptissue.Repo) error {
 	}
 	m.logger().Info("drift", "repo", repo.String(), "findings", len(res.Findings), "issue", number)
 	return nil
-}
-
-// Loop runs a pass over the repositories repos returns every interval,
-// starting at once, until ctx ends.
-func (m *Monitor) Loop(ctx context.Context, interval time.Duration, repos func(context.Context) ([]keptissue.Repo, error)) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		list, err := repos(ctx)
-		if err != nil {
-			m.logger().Warn("drift: list repositories", "err", err)
-		}
-		for _, r := range list {
-			if err := m.Run(ctx, r); err != nil {
-				m.logger().Warn("drift comparison failed", "repo", r.String(), "err", err)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 func (m *Monitor) logger() *slog.Logger {

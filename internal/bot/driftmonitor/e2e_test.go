@@ -61,14 +61,6 @@ func reports(t *testing.T) drift.Store {
 	return store
 }
 
-func resync(h *bottest.Harness) {
-	h.T.Helper()
-	if err := h.Bot.Resync(h.T.Context(), false); err != nil {
-		h.T.Fatal(err)
-	}
-	h.Idle()
-}
-
 // TestDriftFeature runs the monitor in the bot: the drift is exported on
 // /metrics with or without the issue; with --drift-issue one issue is
 // opened and kept, not duplicated, at the next comparison.
@@ -77,7 +69,7 @@ func TestDriftFeature(t *testing.T) {
 	for _, issue := range []bool{false, true} {
 		t.Run(map[bool]string{false: "metrics only", true: "with the issue"}[issue], func(t *testing.T) {
 			h := bottest.New(t, withDrift(reports(t), issue))
-			resync(h)
+			h.Resync(false)
 			metricsText := h.Get("/metrics")
 			for _, line := range []string{finding, `promobot_drift_jobs{repository="example-org/models"} 1`, `promobot_drift_last_success_timestamp_seconds{repository="example-org/models"}`} {
 				if !strings.Contains(metricsText, line) {
@@ -102,7 +94,7 @@ func TestDriftFeature(t *testing.T) {
 				t.Errorf("the issue does not report the job:\n%s: %s", issues[0].Title, issues[0].Body)
 			}
 			h.Timers.Fire(driftmonitor.DefaultInterval)
-			resync(h)
+			h.Resync(false)
 			if again := h.BotIssues(); len(again) != 1 || again[0].Number != issues[0].Number {
 				t.Errorf("the second comparison did not keep the one issue: %+v", again)
 			}

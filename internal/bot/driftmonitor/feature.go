@@ -119,24 +119,12 @@ func (f *Feature) Resync(_ context.Context, repo bot.Repo, logger *slog.Logger) 
 
 // run compares repo's reports with the history of its default branch.
 func (f *Feature) run(ctx context.Context, repo bot.Repo, logger *slog.Logger) error {
-	j, err := featurekit.StartJob(ctx, f.opts.Client, f.opts.BotLogin, repo.Installation)
+	co, done, err := featurekit.OpenDefaultBranch(ctx, f.opts.Client, f.opts.BotLogin, f.opts.Workspaces, repo)
 	if err != nil {
 		return err
 	}
-	branch := repo.DefaultBranch
-	if branch == "" {
-		branch = "main"
-	}
-	ws, unlock, err := f.opts.Workspaces.Open(ctx, repo.FullName(), repo.CloneURL, j.Token, branch)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	gitRepo, h, err := ws.History(ctx)
-	if err != nil {
-		return err
-	}
-	defer gitRepo.Close()
+	defer done()
+	j, ws, h := co.Job, co.Workspace, co.History
 	grace := drift.DefaultGrace
 	if fsys, err := ws.Files(h.Tip); err == nil {
 		_, sch, _ := repoconfig.Schemas(fsys)

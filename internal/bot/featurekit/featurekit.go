@@ -1,7 +1,19 @@
 // Package featurekit holds what the bot's features that act in a
-// repository as the App share: the start of a job (client, bot login,
-// installation token), the promote.Executor that works in a workspace, and
-// the markers and wording of the bot's comments.
+// repository as the App share, so each piece has one home:
+//
+//   - the start of a job (client, bot login, installation token: StartJob,
+//     Job) and the audit options of the App's own check (Job.Assess);
+//   - the options and API of a feature that works in the repositories'
+//     workspaces as the App (AppOptions, AppAPI);
+//   - the pull request or repository a job is about, with its job key and
+//     log attributes (Target);
+//   - the workspace of the default branch with its audit history
+//     (OpenDefaultBranch);
+//   - the promote.Executor that works in a workspace (Executor);
+//   - the markers and wording of the bot's comments (Marker, Answered,
+//     Quoted, RetryHint).
+//
+// Package featurekittest holds what the features' end-to-end tests share.
 package featurekit
 
 import (
@@ -46,6 +58,13 @@ func StartJob[API Tokener](ctx context.Context, client func(installation int64) 
 		return nil, err
 	}
 	return &Job[API]{GitHub: gh, Bot: login, Token: token}, nil
+}
+
+// Assess returns the options that make the audit count only the check
+// runs named checkName that this job's App created: the App's slug is its
+// bot login without "[bot]".
+func (j *Job[API]) Assess(checkName string) audit.AssessOptions {
+	return audit.AssessOptions{CheckName: checkName, App: strings.TrimSuffix(j.Bot, "[bot]")}
 }
 
 // Repo names the repository a job acts in.

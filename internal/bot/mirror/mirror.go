@@ -23,6 +23,7 @@ import (
 	"github.com/go-git/go-git/v5"
 	gitconfig "github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/failure"
@@ -125,6 +126,8 @@ type Set struct {
 
 	mu      sync.Mutex
 	mirrors map[string]*mirror
+
+	branches singleflight.Group // one SyncBranch fetch per branch at a time
 }
 
 // New returns a set of mirrors kept under dir, creating dir if needed.
@@ -149,8 +152,10 @@ type mirror struct {
 	fetchMu sync.Mutex // serializes fetches
 	git     *git.Repository
 
-	mu     sync.Mutex // guards reader
-	reader *gitrepo.Repo
+	mu      sync.Mutex // guards reader, fetched and failed
+	reader  *gitrepo.Repo
+	fetched map[plumbing.ReferenceName]time.Time    // when each branch was last fetched
+	failed  map[plumbing.ReferenceName]fetchFailure // the last failed fetch of each branch
 }
 
 // Sync fetches what req needs into the repository's mirror and returns a
@@ -165,11 +170,10 @@ func (s *Set) Sync(ctx context.Context, req Request) (*Snapshot, error) {
 
 // mirror returns the mirror of req's repository, creating it on first use.
 func (s *Set) mirror(req Request) (*mirror, error) {
-	base, err := LocalPath(s.dir, req.Repository, req.CloneURL)
+	path, err := s.Path(req.Repository, req.CloneURL)
 	if err != nil {
 		return nil, err
 	}
-	path := base + ".git"
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -215,6 +219,7 @@ func (m *mirror) sync(ctx context.Context, req Request, observe func(FetchOutcom
 	if err != nil {
 		return nil, err
 	}
+	m.noteFetched(baseRef, start)
 
 	ref, err := m.git.Reference(baseRef, true)
 	if err != nil {

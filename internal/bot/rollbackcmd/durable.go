@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/featurekit"
 	"github.com/example-org/promobot/internal/githubapi"
 )
 
@@ -24,20 +25,20 @@ func (f *Feature) RunJob(ctx context.Context, logger *slog.Logger, job bot.Featu
 		logger.Warn("chat-ops: dropping a job that names no command", "kind", job.Kind, "ref", job.Ref)
 		return nil
 	}
-	t := newTarget(job.Repo)
-	t.number = job.Number
-	gh, err := f.opts.Client(t.installation)
+	t := featurekit.NewTarget(job.Repo)
+	t.Number = job.Number
+	gh, err := f.opts.Client(t.Installation)
 	if err != nil {
 		return err
 	}
-	cm, err := gh.IssueComment(ctx, t.owner, t.name, id)
+	cm, err := gh.IssueComment(ctx, t.Owner, t.Name, id)
 	switch {
 	case githubapi.IsNotFound(err):
 		logger.Info("chat-ops: the comment is gone; nothing to answer", "comment_id", id)
 		return nil
 	case err != nil:
 		return err
-	case !strings.HasSuffix(cm.IssueURL, fmt.Sprintf("/issues/%d", t.number)):
+	case !strings.HasSuffix(cm.IssueURL, fmt.Sprintf("/issues/%d", t.Number)):
 		logger.Warn("chat-ops: the comment is not on the pull request the job names; dropped", "comment_id", id, "issue_url", cm.IssueURL)
 		return nil
 	case isBotAccount(cm.Author, cm.AuthorType):
@@ -48,13 +49,13 @@ func (f *Feature) RunJob(ctx context.Context, logger *slog.Logger, job bot.Featu
 		logger.Info("chat-ops: the comment holds no command any more", "comment_id", id)
 		return nil
 	}
-	repo, err := gh.Repository(ctx, t.owner, t.name)
+	repo, err := gh.Repository(ctx, t.Owner, t.Name)
 	if err != nil {
 		return err
 	}
 	if repo.CloneURL != "" {
-		t.cloneURL = repo.CloneURL
+		t.CloneURL = repo.CloneURL
 	}
 	c := command{name: name, commentID: id, author: cm.Author, branch: repo.DefaultBranch}
-	return f.runCommand(ctx, t.logger(logger).With("comment_id", id, "command", name, "commenter", cm.Author), t, c)
+	return f.runCommand(ctx, t.Logger(logger).With("comment_id", id, "command", name, "commenter", cm.Author), t, c)
 }

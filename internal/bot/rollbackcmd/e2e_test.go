@@ -7,50 +7,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/example-org/promobot/internal/bot"
-	"github.com/example-org/promobot/internal/bot/chatops"
+	"github.com/example-org/promobot/internal/bot/featurekit/featurekittest"
 	"github.com/example-org/promobot/internal/bot/rollbackcmd"
-	"github.com/example-org/promobot/internal/bot/workspace"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/testing/bottest"
 	"github.com/example-org/promobot/internal/testing/evaltest"
 )
 
-// chatOps is a bot with chat-ops on, as promobot serve --chatops builds it:
-// autoPropose and the rollback command.
-var chatOps = bottest.Options{Features: func(env bottest.Env) []bot.Feature {
-	workspaces := workspace.NewSet(env.WorkDir)
-	propose, err := chatops.New(chatops.Options{
-		Client:     func(id int64) (chatops.API, error) { return env.Apps.Installation(id) },
-		BotLogin:   env.Apps.BotLogin,
-		Workspaces: workspaces,
-	})
-	if err != nil {
-		panic(err)
-	}
-	rollback, err := rollbackcmd.New(rollbackcmd.Options{
-		Client:     func(id int64) (rollbackcmd.API, error) { return env.Apps.Installation(id) },
-		BotLogin:   env.Apps.BotLogin,
-		Workspaces: workspaces,
-	})
-	if err != nil {
-		panic(err)
-	}
-	return []bot.Feature{propose, rollback}
-}}
-
-func wantContains(t *testing.T, what, text string, parts ...string) {
-	t.Helper()
-	for _, p := range parts {
-		if !strings.Contains(text, p) {
-			t.Errorf("%s lacks %q:\n%s", what, p, text)
-		}
-	}
-}
-
 func TestChatOpsRollbackByAnOwner(t *testing.T) {
 	t.Parallel()
-	h := bottest.New(t, chatOps)
+	h := bottest.New(t, featurekittest.ChatOps)
 	n, _ := h.Promotion(nil)
 	h.Merge(n, "mara")
 	id := h.Comment(n, "mara", "The new forecaster misbehaves.\n/promobot rollback")
@@ -60,8 +26,8 @@ func TestChatOpsRollbackByAnOwner(t *testing.T) {
 		t.Fatalf("%d pull requests opened by the bot, want 1", len(prs))
 	}
 	pr := prs[0]
-	wantContains(t, "title", pr.Title, "Roll back", "prod", evaltest.V1)
-	wantContains(t, "labels", strings.Join(pr.Labels, ","), "rollback", "env:prod")
+	featurekittest.WantContains(t, "title", pr.Title, "Roll back", "prod", evaltest.V1)
+	featurekittest.WantContains(t, "labels", strings.Join(pr.Labels, ","), "rollback", "env:prod")
 	for _, model := range []string{evaltest.Forecaster, evaltest.Calibrator} {
 		if got, want := h.FileAt(pr.HeadRef, evaltest.ManifestPath("prod", model)), evaltest.Manifest("prod", model, evaltest.V1); got != want {
 			t.Errorf("%s restored as:\n%s\nwant the bytes pinned before:\n%s", model, got, want)
@@ -71,7 +37,7 @@ func TestChatOpsRollbackByAnOwner(t *testing.T) {
 	if len(replies) != 1 {
 		t.Fatalf("%d replies, want 1: %q", len(replies), replies)
 	}
-	wantContains(t, "the reply", replies[0], "@mara", fmt.Sprintf("opened #%d to roll back #%d", pr.Number, n))
+	featurekittest.WantContains(t, "the reply", replies[0], "@mara", fmt.Sprintf("opened #%d to roll back #%d", pr.Number, n))
 
 	// mara asked for the rollback, so she is its co-author and her own
 	// approval does not count: other owners must look at it.
@@ -80,7 +46,7 @@ func TestChatOpsRollbackByAnOwner(t *testing.T) {
 
 	// The same comment again, then after a restart: answered once.
 	h.DeliverComment(n, id, "created")
-	h.Start(chatOps)
+	h.Start(featurekittest.ChatOps)
 	h.DeliverComment(n, id, "created")
 	if got := len(h.BotComments(n)); got != 1 {
 		t.Errorf("%d replies after the command was delivered three times, want 1", got)
@@ -92,7 +58,7 @@ func TestChatOpsRollbackByAnOwner(t *testing.T) {
 
 func TestChatOpsRollbackRefusals(t *testing.T) {
 	t.Parallel()
-	h := bottest.New(t, chatOps)
+	h := bottest.New(t, featurekittest.ChatOps)
 	n, _ := h.Promotion(nil)
 	h.Merge(n, "mara")
 	open, _ := h.OpenPR("docs", "Docs", "alex", map[string]string{"README.md": "# Models\n\nMore.\n"})
@@ -140,8 +106,8 @@ func TestChatOpsRollbackRefusals(t *testing.T) {
 			if len(replies) != 1 {
 				t.Fatalf("%d replies, want 1: %q", len(replies), replies)
 			}
-			wantContains(t, "the reply", replies[0], tc.reply...)
-			wantContains(t, "the reply", replies[0], fmt.Sprintf("<!-- promobot:reply-to %d -->", id))
+			featurekittest.WantContains(t, "the reply", replies[0], tc.reply...)
+			featurekittest.WantContains(t, "the reply", replies[0], fmt.Sprintf("<!-- promobot:reply-to %d -->", id))
 		})
 	}
 	if prs := h.BotPullRequests(); len(prs) != 0 {

@@ -8,7 +8,6 @@ package rollbackcmd
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -27,24 +26,13 @@ type API interface {
 	PullRequest(ctx context.Context, owner, repo string, number int) (*githubapi.PullRequest, error)
 	TeamMembers(ctx context.Context, org, slug string) ([]string, error)
 	Permission(ctx context.Context, owner, repo, login string) (string, error)
-	IssueComments(ctx context.Context, owner, repo string, number int) ([]githubapi.IssueComment, error)
 	IssueComment(ctx context.Context, owner, repo string, id int64) (githubapi.IssueComment, error)
 	Repository(ctx context.Context, owner, repo string) (githubapi.Repository, error)
-	CreateComment(ctx context.Context, owner, repo string, number int, body string) (githubapi.IssueComment, error)
-	Token(ctx context.Context) (string, error)
-	promote.API
+	featurekit.AppAPI
 }
 
 // Options configures the feature. Every field is required.
-type Options struct {
-	// Client returns the client of an installation.
-	Client func(installation int64) (API, error)
-	// BotLogin returns the App's bot login, such as "promobot[bot]".
-	BotLogin func(ctx context.Context) (string, error)
-	// Workspaces are the repositories' workspaces, shared with the other
-	// features that write to the repositories.
-	Workspaces *workspace.Set
-}
+type Options = featurekit.AppOptions[API]
 
 // Feature is the rollback command, a bot.Feature.
 type Feature struct {
@@ -56,8 +44,8 @@ type Feature struct {
 
 // New returns the feature.
 func New(opts Options) (*Feature, error) {
-	if opts.Client == nil || opts.BotLogin == nil || opts.Workspaces == nil {
-		return nil, errors.New("rollbackcmd: a GitHub client, the bot login and the workspaces are required")
+	if err := opts.Check("rollbackcmd"); err != nil {
+		return nil, err
 	}
 	return &Feature{opts: opts}, nil
 }
@@ -83,49 +71,14 @@ func (f *Feature) Handle(_ context.Context, ev bot.Event) error {
 }
 
 // target is the pull request a job is about.
-type target struct {
-	installation int64
-	owner, name  string
-	cloneURL     string
-	number       int
-	sha          string
-}
-
-func newTarget(r bot.Repo) target {
-	return target{installation: r.Installation, owner: r.Owner, name: r.Name, cloneURL: r.CloneURL}
-}
-
-func (t target) fullName() string { return t.owner + "/" + t.name }
-
-// logger enriches logger with the target.
-func (t target) logger(logger *slog.Logger) *slog.Logger {
-	logger = logger.With(bot.KeyRepo, t.fullName(), bot.KeyPR, t.number, bot.KeyInstallationID, t.installation)
-	if t.sha != "" {
-		logger = logger.With(bot.KeySHA, t.sha)
-	}
-	return logger
-}
-
-// jobKey is the key of the job of kind about t's pull request.
-func (t target) jobKey(kind, ref string) bot.JobKey {
-	return bot.JobKey{Installation: t.installation, Repo: strings.ToLower(t.fullName()), Number: t.number, Kind: kind, Ref: ref}
-}
+type target = featurekit.Target
 
 // featureJob is what every job starts with.
 type featureJob = featurekit.Job[API]
 
-func (f *Feature) startJob(ctx context.Context, installation int64) (*featureJob, error) {
-	return featurekit.StartJob(ctx, f.opts.Client, f.opts.BotLogin, installation)
-}
-
-// open locks and fetches t's workspace.
-func (f *Feature) open(ctx context.Context, t target, token, branch string) (*workspace.Workspace, func(), error) {
-	return f.opts.Workspaces.Open(ctx, t.fullName(), t.cloneURL, token, branch)
-}
-
 // executor returns a promote.Executor that works in ws as the App.
 func (f *Feature) executor(j *featureJob, t target, ws *workspace.Workspace, logger *slog.Logger) *promote.Executor {
-	return featurekit.Executor(j.GitHub, j.Bot, j.Token, featurekit.Repo{Owner: t.owner, Name: t.name, CloneURL: t.cloneURL}, ws, f.host.Now, logger)
+	return featurekit.Executor(j.GitHub, j.Bot, j.Token, t.Repo, ws, f.host.Now, logger)
 }
 
 // isBotAccount reports whether a login or account type is a bot's: Apps

@@ -107,16 +107,16 @@ func (f *Feature) onIssueComment(d webhook.Delivery) error {
 	if err != nil {
 		return err
 	}
-	t := newTarget(repo)
+	t := featurekit.NewTarget(repo)
 	c := command{name: name, commentID: ev.Comment.ID, author: author.Login, branch: ev.Repository.DefaultBranch}
-	if t.number = ev.Issue.Number; t.number <= 0 || c.commentID <= 0 || c.author == "" || c.branch == "" {
+	if t.Number = ev.Issue.Number; t.Number <= 0 || c.commentID <= 0 || c.author == "" || c.branch == "" {
 		return webhook.BadRequest(errors.New("a comment without an issue number, comment id, author or default branch"))
 	}
 	if !f.comments.add(c.commentID) {
 		return webhook.Ignore("comment %d already taken", c.commentID)
 	}
-	logger := t.logger(d.Logger).With("comment_id", c.commentID, "command", c.name, "commenter", c.author)
-	job := bot.FeatureJob{Repo: repo, Number: t.number, Kind: "command", Ref: strconv.FormatInt(c.commentID, 10)}
+	logger := t.Logger(d.Logger).With("comment_id", c.commentID, "command", c.name, "commenter", c.author)
+	job := bot.FeatureJob{Repo: repo, Number: t.Number, Kind: "command", Ref: strconv.FormatInt(c.commentID, 10)}
 	err = f.host.SubmitJob(job, logger, func(ctx context.Context, logger *slog.Logger) error { return f.runCommand(ctx, logger, t, c) })
 	if err != nil {
 		f.comments.forget(c.commentID)
@@ -126,12 +126,12 @@ func (f *Feature) onIssueComment(d webhook.Delivery) error {
 
 // runCommand answers one command.
 func (f *Feature) runCommand(ctx context.Context, logger *slog.Logger, t target, c command) error {
-	j, err := f.startJob(ctx, t.installation)
+	j, err := f.opts.StartJob(ctx, t.Installation)
 	if err != nil {
 		return err
 	}
 	mark := featurekit.Marker("reply-to", strconv.FormatInt(c.commentID, 10))
-	if done, err := featurekit.Answered(ctx, j.GitHub, j.Bot, t.owner, t.name, t.number, mark); err != nil || done {
+	if done, err := featurekit.Answered(ctx, j.GitHub, j.Bot, t.Owner, t.Name, t.Number, mark); err != nil || done {
 		if done {
 			f.host.Metrics().ChatOps("rollback", "duplicate")
 			logger.Info("chat-ops: the command was answered already")
@@ -148,7 +148,7 @@ func (f *Feature) runCommand(ctx context.Context, logger *slog.Logger, t target,
 	f.host.Metrics().ChatOps("rollback", outcome)
 	logger.Info("chat-ops command answered", "outcome", outcome)
 	reply := fmt.Sprintf("@%s %s\n\n%s", c.author, text, mark)
-	if _, cerr := j.GitHub.CreateComment(ctx, t.owner, t.name, t.number, reply); cerr != nil {
+	if _, cerr := j.GitHub.CreateComment(ctx, t.Owner, t.Name, t.Number, reply); cerr != nil {
 		return errors.Join(err, cerr)
 	}
 	return err
@@ -158,17 +158,17 @@ func (f *Feature) runCommand(ctx context.Context, logger *slog.Logger, t target,
 // it is a merged promotion and the author owns what it changed. It returns
 // the outcome for metrics, the reply, and the error that stopped it, if any.
 func (f *Feature) rollbackCommand(ctx context.Context, logger *slog.Logger, j *featureJob, t target, c command) (string, string, error) {
-	pr, err := j.GitHub.PullRequest(ctx, t.owner, t.name, t.number)
+	pr, err := j.GitHub.PullRequest(ctx, t.Owner, t.Name, t.Number)
 	if err != nil {
 		return "error", "promobot could not read this pull request: " + featurekit.RetryHint(failure.IsTerminal(err)), err
 	}
 	switch {
 	case !pr.Merged || pr.MergeCommitSHA == "":
-		return "not_merged", fmt.Sprintf("#%d is not merged, so there is nothing to roll back.", t.number), nil
+		return "not_merged", fmt.Sprintf("#%d is not merged, so there is nothing to roll back.", t.Number), nil
 	case pr.BaseRef != c.branch:
-		return "not_promotion", fmt.Sprintf("#%d merged into `%s`; promobot rolls back only what merged into `%s`.", t.number, pr.BaseRef, c.branch), nil
+		return "not_promotion", fmt.Sprintf("#%d merged into `%s`; promobot rolls back only what merged into `%s`.", t.Number, pr.BaseRef, c.branch), nil
 	}
-	ws, unlock, err := f.open(ctx, t, j.Token, c.branch)
+	ws, unlock, err := f.opts.Open(ctx, t, j.Token, c.branch)
 	if err != nil {
 		return "error", "promobot could not fetch the repository: " + featurekit.RetryHint(false), err
 	}
@@ -186,7 +186,7 @@ func (f *Feature) rollbackCommand(ctx context.Context, logger *slog.Logger, j *f
 		}
 	}
 	if len(paths) == 0 {
-		return "not_promotion", fmt.Sprintf("#%d is not a promotion pull request: its merge changed no manifest under `environments/`.", t.number), nil
+		return "not_promotion", fmt.Sprintf("#%d is not a promotion pull request: its merge changed no manifest under `environments/`.", t.Number), nil
 	}
 	owner, why, err := mayRollBack(ctx, j.GitHub, t, ws, c.author, paths)
 	switch {
@@ -197,20 +197,20 @@ func (f *Feature) rollbackCommand(ctx context.Context, logger *slog.Logger, j *f
 	}
 	// The commenter asked for this change: as its co-author they cannot
 	// approve it, so a rollback still needs other owners' eyes.
-	out, err := f.executor(j, t, ws, logger).RollbackPullRequest(ctx, t.number, promote.Options{OnBehalfOf: []string{c.author}})
+	out, err := f.executor(j, t, ws, logger).RollbackPullRequest(ctx, t.Number, promote.Options{OnBehalfOf: []string{c.author}})
 	var (
 		refused *promote.RefusedError
 		nothing *promote.NothingToDoError
 	)
 	switch {
 	case err == nil && out.PullRequest != nil && out.PullRequest.Created:
-		return "opened", fmt.Sprintf("opened #%d to roll back #%d. It needs the approvals of the environment's owners, like any change to it.", out.PullRequest.Number, t.number), nil
+		return "opened", fmt.Sprintf("opened #%d to roll back #%d. It needs the approvals of the environment's owners, like any change to it.", out.PullRequest.Number, t.Number), nil
 	case err == nil && out.PullRequest != nil:
-		return "updated", fmt.Sprintf("the rollback of #%d is already open: #%d (brought up to date).", t.number, out.PullRequest.Number), nil
+		return "updated", fmt.Sprintf("the rollback of #%d is already open: #%d (brought up to date).", t.Number, out.PullRequest.Number), nil
 	case errors.As(err, &nothing):
 		return "nothing_to_do", "nothing to roll back: " + strings.ReplaceAll(nothing.Message, "`", "'") + ".", nil
 	case errors.As(err, &refused):
-		return "refused", fmt.Sprintf("promobot cannot roll back #%d:\n\n%s", t.number, featurekit.Quoted(refused.Reasons)), nil
+		return "refused", fmt.Sprintf("promobot cannot roll back #%d:\n\n%s", t.Number, featurekit.Quoted(refused.Reasons)), nil
 	case err == nil:
 		err = errors.New("the rollback opened no pull request")
 	}
@@ -272,7 +272,7 @@ func mayRollBack(ctx context.Context, gh API, t target, ws *workspace.Workspace,
 			return false, fmt.Sprintf("`%s` is owned by %s", p, strings.Join(names, ", ")), nil
 		}
 	}
-	perm, err := gh.Permission(ctx, t.owner, t.name, login)
+	perm, err := gh.Permission(ctx, t.Owner, t.Name, login)
 	switch {
 	case githubapi.IsNotFound(err):
 		perm = "none"
