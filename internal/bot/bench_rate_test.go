@@ -24,6 +24,7 @@ import (
 	"github.com/example-org/promobot/internal/manifest"
 	"github.com/example-org/promobot/internal/policy"
 	"github.com/example-org/promobot/internal/repoconfig"
+	"github.com/example-org/promobot/internal/testing/bottest/world"
 	"github.com/example-org/promobot/internal/testing/evaltest"
 )
 
@@ -223,7 +224,7 @@ func TestEvaluationFixturePasses(t *testing.T) {
 	u := newUnitBot(t, gh, &fakeMirrors{input: in}, func(c *Config) { c.Engine = engine })
 	pr := &githubapi.PullRequest{Number: 7, State: "open", Author: "alex", BaseRef: "main", HeadSHA: evaltest.HeadSHA, CloneURL: "https://example.invalid/x.git"}
 	tgt := target{installation: testInstallationID, owner: testOwner, name: testRepo, number: 7, sha: pr.HeadSHA, pr: pr}
-	if err := u.evaluatePullRequest(t.Context(), testLogger(t), gh, tgt); err != nil {
+	if err := u.evaluatePullRequest(t.Context(), world.Logger(t), gh, tgt); err != nil {
 		t.Fatal(err)
 	}
 	res := evaluate.Evaluate(engine.last)

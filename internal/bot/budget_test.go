@@ -17,6 +17,7 @@ import (
 	"github.com/example-org/promobot/internal/bot/mirror"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/githubapi/retry"
+	"github.com/example-org/promobot/internal/testing/bottest/world"
 	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/internal/testing/githubtest"
 	"github.com/example-org/promobot/internal/testing/retrytest"
@@ -132,8 +133,8 @@ func newBudgetHarness(t testing.TB) *budgetHarness {
 func newHarnessWithBudget(t testing.TB, on bool) *budgetHarness {
 	t.Helper()
 	h := newWorld(t)
-	fx := h.fx
-	_, keyPEM := appKey(t)
+	fx := h.Fixture
+	_, keyPEM := world.AppKey()
 	b := &budgetHarness{harness: h, clock: retrytest.NewClock(time.Now())}
 	h.metrics = metrics.New()
 	b.wire = &wire{clock: b.clock, next: h.metrics.InstrumentTransport(http.DefaultTransport)}
@@ -155,7 +156,7 @@ func newHarnessWithBudget(t testing.TB, on bool) *budgetHarness {
 	now, _ := time.Parse(time.RFC3339, evaltest.DefaultNow)
 	h.bot, err = New(Config{
 		AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, Apps: apps, Mirrors: mirrors,
-		Metrics: h.metrics, Logger: testLogger(t), Now: func() time.Time { return now },
+		Metrics: h.metrics, Logger: world.Logger(t), Now: func() time.Time { return now },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -171,9 +172,9 @@ func newHarnessWithBudget(t testing.TB, on bool) *budgetHarness {
 
 // measure runs step and returns what it cost on the wire.
 func (b *budgetHarness) measure(step func()) (cost, []wireRecord) {
-	b.t.Helper()
+	b.T.Helper()
 	b.wire.take()
-	b.em.ResetCounts()
+	b.Em.ResetCounts()
 	step()
 	records := b.wire.take()
 	c, used := costOf(records, b.used)
@@ -223,8 +224,8 @@ func TestRequestBudgetOfAProdPromotion(t *testing.T) {
 	// A second pull request in the running bot: its own reads are new,
 	// the teams and permissions are not.
 	files := evaltest.Promote("prod", evaltest.V2, evaltest.Forecaster, evaltest.Calibrator)
-	head2 := b.commit("promote-prod-again", files, "Promote ndx-forecast to prod again", "alex", mustTime(t, evaltest.DefaultNow).Add(-time.Hour))
-	n2, err := b.em.OpenPR(testOwner, testRepo, githubtest.NewPullRequest{Title: "Promote again", Head: "promote-prod-again", Base: "main", User: "alex"})
+	head2 := b.Commit("promote-prod-again", files, "Promote ndx-forecast to prod again", "alex", world.MustTime(t, evaltest.DefaultNow).Add(-time.Hour))
+	n2, err := b.Em.OpenPR(testOwner, testRepo, githubtest.NewPullRequest{Title: "Promote again", Head: "promote-prod-again", Base: "main", User: "alex"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,16 +275,16 @@ func TestBudgetFaults(t *testing.T) {
 			b := newBudgetHarness(t)
 			n, head := b.promotion(nil)
 			b.approve(n, "mara", "rita")
-			b.em.FailNext(tc.route, tc.status, tc.headers, 1)
+			b.Em.FailNext(tc.route, tc.status, tc.headers, 1)
 			_, records := b.measure(func() { b.pullRequestEvent(n, "opened") })
 			if tc.conclusion == "" {
-				if runs := b.em.CheckRuns(testOwner, testRepo, head); len(runs) != 0 {
+				if runs := b.Em.CheckRuns(testOwner, testRepo, head); len(runs) != 0 {
 					t.Errorf("%d check runs posted, want none", len(runs))
 				}
 			} else {
 				b.want("after the fault", head, tc.conclusion, nil, tc.summaryHas)
 			}
-			if got := b.em.Counts()[tc.route]; got != tc.wantSent {
+			if got := b.Em.Counts()[tc.route]; got != tc.wantSent {
 				t.Errorf("%s requested %d times, want %d:\n\t%s", tc.route, got, tc.wantSent, routes(records))
 			}
 			if diff := cmp.Diff(tc.wantWaits, b.clock.Waits()); diff != "" {
@@ -320,14 +321,14 @@ func TestBudgetPaginatesLargePullRequests(t *testing.T) {
 	n, head := b.promotion(extra)
 	commenters := []string{"walt", "val", "vic", "erin", "paula", "pat", "mike", "rob"}
 	for i := range 148 {
-		if _, err := b.em.Review(testOwner, testRepo, n, commenters[i%len(commenters)], "COMMENTED", "noted"); err != nil {
+		if _, err := b.Em.Review(testOwner, testRepo, n, commenters[i%len(commenters)], "COMMENTED", "noted"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	b.approve(n, "mara", "rita")
 
 	cold, records := b.measure(func() { b.pullRequestEvent(n, "opened") })
-	run := b.latest(head)
+	run := b.Latest(head)
 	if run.Status != "completed" || strings.HasPrefix(run.Title, "could not evaluate") {
 		t.Fatalf("check run %s/%s %q, want a verdict", run.Status, run.Conclusion, run.Title)
 	}
@@ -335,10 +336,10 @@ func TestBudgetPaginatesLargePullRequests(t *testing.T) {
 		t.Errorf("the approvals on the second page of reviews are missing from the summary:\n%s", run.Summary)
 	}
 	t.Logf("300 files, 150 reviews, cold: %v\n\t%s", cold, routes(records))
-	if got := b.em.Counts()[reviewsRoute]; got != 2 {
+	if got := b.Em.Counts()[reviewsRoute]; got != 2 {
 		t.Errorf("%d requests for 150 reviews, want 2 pages of 100", got)
 	}
-	for route, count := range b.em.Counts() {
+	for route, count := range b.Em.Counts() {
 		if strings.Contains(route, "/files") {
 			t.Errorf("%s requested %d times; files come from git", route, count)
 		}

@@ -9,14 +9,14 @@ import (
 // metricValue returns the value of an unlabelled sample on GET /metrics,
 // zero when it is absent.
 func (h *harness) metricValue(name string) float64 {
-	h.t.Helper()
+	h.T.Helper()
 	m := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` ([0-9.e+]+)$`).FindStringSubmatch(h.get("/metrics"))
 	if m == nil {
 		return 0
 	}
 	v, err := strconv.ParseFloat(m[1], 64)
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	return v
 }
@@ -36,7 +36,7 @@ func TestEndToEndCoalescesIdenticalInputs(t *testing.T) {
 	}
 	suite := func(action string) {
 		t.Helper()
-		p, err := h.em.CheckSuiteEvent(t.Context(), testOwner, testRepo, head, action, "alex")
+		p, err := h.Em.CheckSuiteEvent(t.Context(), testOwner, testRepo, head, action, "alex")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -252,17 +252,22 @@ func (b *Bot) handleMessage(d *durable, m workqueue.Message) {
 		return
 	}
 
-	ctx, cancel := context.WithTimeout(d.ctx, b.jobTimeout())
-	defer cancel()
-	unlock, err := d.jobs.Lock(ctx, h.lockKey())
-	if err != nil {
-		return // shutting down: the message reappears
-	}
-	defer unlock()
+	// The message is kept hidden from the moment it is taken, also while
+	// it waits for another job of its hint on this replica: a message left
+	// to reappear while it waits is taken again elsewhere, and its dequeue
+	// count climbs towards poison although no attempt failed.
+	mctx, mcancel := context.WithCancel(d.ctx)
+	defer mcancel()
 	held := make(chan struct{})
 	extended := make(chan hidden, 1)
-	go b.keepHidden(d, logger, m, held, extended, cancel)
-	err = b.runHint(ctx, logger, h)
+	go b.keepHidden(d, logger, m, held, extended, mcancel)
+	unlock, lockErr := d.jobs.Lock(mctx, h.lockKey())
+	if lockErr == nil {
+		ctx, cancel := context.WithTimeout(mctx, b.jobTimeout())
+		err = b.runHint(ctx, logger, h)
+		cancel()
+		unlock()
+	}
 	close(held)
 	kept := <-extended
 	m = kept.m
@@ -270,6 +275,8 @@ func (b *Bot) handleMessage(d *durable, m workqueue.Message) {
 	case kept.lost:
 		d.metrics.Outcome("lost")
 		return // another consumer holds it now
+	case lockErr != nil:
+		return // shutting down while waiting: the message reappears
 	case err == nil:
 		d.metrics.Outcome("completed")
 		b.deleteMessage(d, logger, m)
@@ -281,7 +288,7 @@ func (b *Bot) handleMessage(d *durable, m workqueue.Message) {
 	backoff := min(time.Duration(1<<min(m.DequeueCount, 10))*time.Second/2, d.cfg.VisibilityTimeout)
 	logger.Warn("job failed; the message reappears for another attempt", "error", err,
 		"retry_in", backoff, "attempts_left", int64(d.cfg.MaxDequeue)-m.DequeueCount)
-	uctx, ucancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	uctx, ucancel := context.WithTimeout(context.WithoutCancel(mctx), 10*time.Second)
 	defer ucancel()
 	if _, err := d.cfg.Queue.Update(uctx, m, string(text), backoff); err != nil && !errors.Is(err, workqueue.ErrLost) {
 		logger.Warn("cannot record the failure on the message; it reappears after its visibility timeout", "error", err)
@@ -338,7 +345,11 @@ func (b *Bot) deleteMessage(d *durable, logger *slog.Logger, m workqueue.Message
 func (b *Bot) runHint(ctx context.Context, logger *slog.Logger, h hint) error {
 	switch h.Kind {
 	case hintPullRequest, hintCommit:
-		return b.run(ctx, logger, h.target())
+		t := h.target()
+		if err := b.run(ctx, logger, t); err != nil || t.former == "" {
+			return err
+		}
+		return b.supersede(ctx, logger, t, t.former)
 	case hintMergeGroup:
 		g := mergeGroup{target: h.target(), headSHA: h.SHA, baseSHA: h.BaseSHA, headRef: h.Ref, baseRef: h.BaseRef}
 		g.target.sha = ""
@@ -347,6 +358,8 @@ func (b *Bot) runHint(ctx context.Context, logger *slog.Logger, h hint) error {
 		t := h.target()
 		t.sha = ""
 		return b.baseMoved(ctx, logger, t, h.Ref)
+	case hintFeature:
+		return b.runFeatureHint(ctx, logger, h)
 	}
 	return fmt.Errorf("unknown job kind %q", h.Kind)
 }
@@ -365,12 +378,23 @@ func (b *Bot) poison(d *durable, logger *slog.Logger, m workqueue.Message, h hin
 	d.metrics.Poisoned(h.Kind)
 	ctx, cancel := context.WithTimeout(d.ctx, time.Minute)
 	defer cancel()
-	if err := b.concludePoisoned(ctx, logger, h, m.DequeueCount-1, reason); err != nil {
+	// The message stays hidden while the failure is posted, so that no
+	// other consumer poisons it again meanwhile.
+	held := make(chan struct{})
+	extended := make(chan hidden, 1)
+	go b.keepHidden(d, logger, m, held, extended, cancel)
+	err := b.concludePoisoned(ctx, logger, h, m.DequeueCount-1, reason)
+	close(held)
+	kept := <-extended
+	switch {
+	case kept.lost:
+		return // another consumer holds it now
+	case err != nil:
 		logger.Error("cannot post the failure of a poisoned job; its message reappears", "error", err)
 		return
 	}
 	d.metrics.Outcome("poisoned")
-	b.deleteMessage(d, logger, m)
+	b.deleteMessage(d, logger, kept.m)
 }
 
 // concludePoisoned posts the failing check run of a poisoned hint.
@@ -394,7 +418,7 @@ func (b *Bot) concludePoisoned(ctx context.Context, logger *slog.Logger, h hint,
 	case hintCommit, hintMergeGroup:
 		sha = h.SHA
 	default:
-		return nil // a moved base branch has no check run of its own
+		return nil // a moved base branch and a feature's job have no check run of their own
 	}
 	title := fmt.Sprintf("%s: gave up after %d attempts: %s", couldNotEvaluate, attempts, reason)
 	summary := fmt.Sprintf("## ❌ Could not evaluate\n\npromobot tried %d times and gave up: %s.\n\n"+

@@ -33,15 +33,15 @@ func azureQueue(t *testing.T) (*workqueue.Queue, *DurableQueue) {
 // waitRun waits until sha's newest check run is completed and there are at
 // least n, and returns the count.
 func (h *harness) waitRun(sha string, n int) int {
-	h.t.Helper()
+	h.T.Helper()
 	deadline := time.Now().Add(45 * time.Second)
 	for {
-		runs := h.em.CheckRuns(testOwner, testRepo, sha)
+		runs := h.Em.CheckRuns(testOwner, testRepo, sha)
 		if len(runs) >= n && runs[len(runs)-1].Status == "completed" {
 			return len(runs)
 		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("%s: %d check runs after 45s, want %d completed", sha, len(runs), n)
+			h.T.Fatalf("%s: %d check runs after 45s, want %d completed", sha, len(runs), n)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -49,9 +49,9 @@ func (h *harness) waitRun(sha string, n int) int {
 
 // send delivers an event to the bot without waiting for it.
 func (h *harness) send(event string, p any) {
-	h.t.Helper()
+	h.T.Helper()
 	if got := h.deliver(event, p, testSecret); got != http.StatusAccepted {
-		h.t.Fatalf("%s: status %d, want 202", event, got)
+		h.T.Fatalf("%s: status %d, want 202", event, got)
 	}
 }
 
@@ -82,7 +82,7 @@ func TestEndToEndDurableQueueEvaluates(t *testing.T) {
 	h.start(harnessOptions{durable: dq})
 	n, head := h.promotion(nil)
 
-	p, err := h.em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "opened", "")
+	p, err := h.Em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "opened", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestEndToEndDurableQueueEvaluates(t *testing.T) {
 	waitEmpty(t, q)
 
 	// The check_suite that follows the push is a repeat: dropped.
-	suite, err := h.em.CheckSuiteEvent(t.Context(), testOwner, testRepo, head, "requested", "alex")
+	suite, err := h.Em.CheckSuiteEvent(t.Context(), testOwner, testRepo, head, "requested", "alex")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,15 +139,15 @@ func TestEndToEndDurableQueuePoison(t *testing.T) {
 	h := newWorld(t)
 	h.start(harnessOptions{durable: dq})
 	n, head := h.promotion(nil)
-	h.em.FailNext("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", http.StatusUnprocessableEntity, nil, 1000)
+	h.Em.FailNext("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", http.StatusUnprocessableEntity, nil, 1000)
 
-	p, err := h.em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "opened", "")
+	p, err := h.Em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "opened", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.send("pull_request", p)
 	h.waitRun(head, 1)
-	run := h.latest(head)
+	run := h.Latest(head)
 	if run.Conclusion != "failure" || !strings.Contains(run.Title, "could not evaluate: gave up after 2 attempts: GitHub answered 422") {
 		t.Errorf("poisoned: check run %s %q, want a failure saying why it gave up", run.Conclusion, run.Title)
 	}
@@ -177,7 +177,7 @@ func TestEndToEndDurableQueueTwoReplicas(t *testing.T) {
 	for i := range 3 {
 		n, head := one.simplePR("docs-" + string(rune('a'+i)))
 		heads = append(heads, head)
-		p, err := one.em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "opened", "")
+		p, err := one.Em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "opened", "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example-org/promobot/internal/testing/bottest/world"
 	"github.com/example-org/promobot/internal/testing/evaltest"
 )
 
@@ -24,7 +25,7 @@ func TestEndToEndDurableQueueBaseMovesAndMergeGroups(t *testing.T) {
 
 	// The merge queue checks the group commit.
 	group, branch := h.mergeGroupCommit(n, head, evaltest.Promote("prod", evaltest.V2, evaltest.Forecaster, evaltest.Calibrator))
-	mg, err := h.em.MergeGroupEvent(t.Context(), testOwner, testRepo, group, "refs/heads/"+branch, "refs/heads/main", "github-merge-queue[bot]")
+	mg, err := h.Em.MergeGroupEvent(t.Context(), testOwner, testRepo, group, "refs/heads/"+branch, "refs/heads/main", "github-merge-queue[bot]")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,10 +34,10 @@ func TestEndToEndDurableQueueBaseMovesAndMergeGroups(t *testing.T) {
 	h.want("merge group", group, "success", []string{"merge group: all rules pass"}, nil)
 
 	// main gains a CODEOWNERS line: the approvals no longer suffice.
-	before := h.tip("main")
+	before := h.Tip("main")
 	owners := evaltest.CodeOwners + "/environments/prod/          @example-org/platform-admins\n"
-	after := h.commit("main", map[string]string{".github/CODEOWNERS": owners}, "Platform admins own prod", "pat", mustTime(t, evaltest.DefaultNow).Add(-30*time.Minute))
-	p, err := h.em.PushEvent(t.Context(), testOwner, testRepo, "refs/heads/main", before, after, "pat")
+	after := h.Commit("main", map[string]string{".github/CODEOWNERS": owners}, "Platform admins own prod", "pat", world.MustTime(t, evaltest.DefaultNow).Add(-30*time.Minute))
+	p, err := h.Em.PushEvent(t.Context(), testOwner, testRepo, "refs/heads/main", before, after, "pat")
 	if err != nil {
 		t.Fatal(err)
 	}

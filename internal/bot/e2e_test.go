@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/example-org/promobot/internal/evaluate"
+	"github.com/example-org/promobot/internal/testing/bottest/world"
 	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/internal/testing/githubtest"
 )
@@ -19,42 +20,42 @@ import (
 // promotion opens alex's pull request promoting the bundle to prod and
 // returns its number and head.
 func (h *harness) promotion(extra map[string]string) (int, string) {
-	h.t.Helper()
+	h.T.Helper()
 	files := evaltest.Merge(evaltest.Promote("prod", evaltest.V2, evaltest.Forecaster, evaltest.Calibrator), extra)
-	sha := h.commit("promote-prod", files, "Promote ndx-forecast to prod", "alex", mustTime(h.t, evaltest.DefaultNow).Add(-time.Hour))
-	n, err := h.em.OpenPR(testOwner, testRepo, githubtest.NewPullRequest{Title: "Promote ndx-forecast to prod", Head: "promote-prod", Base: "main", User: "alex"})
+	sha := h.Commit("promote-prod", files, "Promote ndx-forecast to prod", "alex", world.MustTime(h.T, evaltest.DefaultNow).Add(-time.Hour))
+	n, err := h.Em.OpenPR(testOwner, testRepo, githubtest.NewPullRequest{Title: "Promote ndx-forecast to prod", Head: "promote-prod", Base: "main", User: "alex"})
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	return n, sha
 }
 
 // pullRequestEvent delivers a pull_request event and waits for the bot.
 func (h *harness) pullRequestEvent(n int, action string) {
-	h.t.Helper()
-	p, err := h.em.PullRequestEvent(h.t.Context(), testOwner, testRepo, n, action, "")
+	h.T.Helper()
+	p, err := h.Em.PullRequestEvent(h.T.Context(), testOwner, testRepo, n, action, "")
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	if got := h.deliver("pull_request", p, testSecret); got != http.StatusAccepted {
-		h.t.Fatalf("pull_request %s: status %d, want 202", action, got)
+		h.T.Fatalf("pull_request %s: status %d, want 202", action, got)
 	}
 	h.idle()
 }
 
 // approve submits approvals without delivering their events.
 func (h *harness) approve(n int, logins ...string) {
-	h.t.Helper()
+	h.T.Helper()
 	for _, login := range logins {
-		if _, err := h.em.Review(testOwner, testRepo, n, login, "APPROVED", ""); err != nil {
-			h.t.Fatal(err)
+		if _, err := h.Em.Review(testOwner, testRepo, n, login, "APPROVED", ""); err != nil {
+			h.T.Fatal(err)
 		}
 	}
 }
 
 // review submits a review, delivers its event and waits for the bot.
 func (h *harness) review(n int, login, state string) {
-	h.t.Helper()
+	h.T.Helper()
 	h.submitReview(n, login, state)
 	h.idle()
 }
@@ -62,39 +63,39 @@ func (h *harness) review(n int, login, state string) {
 // submitReview submits a review and delivers its event without waiting for
 // the bot; it returns the event's payload, for redelivery.
 func (h *harness) submitReview(n int, login, state string) githubtest.Payload {
-	h.t.Helper()
-	id, err := h.em.Review(testOwner, testRepo, n, login, state, "")
+	h.T.Helper()
+	id, err := h.Em.Review(testOwner, testRepo, n, login, state, "")
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
-	p, err := h.em.PullRequestReviewEvent(h.t.Context(), testOwner, testRepo, n, id, "submitted", "")
+	p, err := h.Em.PullRequestReviewEvent(h.T.Context(), testOwner, testRepo, n, id, "submitted", "")
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	if got := h.deliver("pull_request_review", p, testSecret); got != http.StatusAccepted {
-		h.t.Fatalf("review by %s: status %d, want 202", login, got)
+		h.T.Fatalf("review by %s: status %d, want 202", login, got)
 	}
 	return p
 }
 
 // want checks the newest check run on sha.
 func (h *harness) want(step, sha, conclusion string, titleHas, summaryHas []string) {
-	h.t.Helper()
-	run := h.latest(sha)
+	h.T.Helper()
+	run := h.Latest(sha)
 	if run.Status != "completed" || run.Conclusion != conclusion {
-		h.t.Errorf("%s: check run %s/%s %q, want completed/%s", step, run.Status, run.Conclusion, run.Title, conclusion)
+		h.T.Errorf("%s: check run %s/%s %q, want completed/%s", step, run.Status, run.Conclusion, run.Title, conclusion)
 	}
 	if run.Name != DefaultCheckName {
-		h.t.Errorf("%s: check run named %q", step, run.Name)
+		h.T.Errorf("%s: check run named %q", step, run.Name)
 	}
 	for _, s := range titleHas {
 		if !strings.Contains(run.Title, s) {
-			h.t.Errorf("%s: title %q lacks %q", step, run.Title, s)
+			h.T.Errorf("%s: title %q lacks %q", step, run.Title, s)
 		}
 	}
 	for _, s := range summaryHas {
 		if !strings.Contains(run.Summary, s) {
-			h.t.Errorf("%s: summary lacks %q:\n%s", step, s, run.Summary)
+			h.T.Errorf("%s: summary lacks %q:\n%s", step, s, run.Summary)
 		}
 	}
 }
@@ -104,11 +105,11 @@ func TestEndToEndProdPromotion(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	n, head := h.promotion(nil)
 
-	h.em.ResetCounts()
+	h.Em.ResetCounts()
 	h.pullRequestEvent(n, "opened")
 	h.want("opened", head, "failure", []string{"needs 2 more approvals", "elasticnet-ndx in prod"}, nil)
-	t.Logf("cold evaluation: %d API requests: %v", total(h.em.Counts()), h.em.Counts())
-	if len(h.latest(head).Annotations) == 0 {
+	t.Logf("cold evaluation: %d API requests: %v", total(h.Em.Counts()), h.Em.Counts())
+	if len(h.Latest(head).Annotations) == 0 {
 		t.Error("no annotation on the manifests that lack approvals")
 	}
 
@@ -122,16 +123,16 @@ func TestEndToEndProdPromotion(t *testing.T) {
 	h.want("a second owner approved", head, "success", []string{"2/2 approvals"}, []string{"@mara", "@rita"})
 
 	// A new push makes every approval stale.
-	newHead := h.commit("promote-prod", map[string]string{"README.md": "# Models\n\nNow with prod.\n"}, "Say so", "alex", mustTime(t, evaltest.DefaultNow))
-	if got, err := h.em.SyncPR(testOwner, testRepo, n); err != nil || got != newHead {
+	newHead := h.Commit("promote-prod", map[string]string{"README.md": "# Models\n\nNow with prod.\n"}, "Say so", "alex", world.MustTime(t, evaltest.DefaultNow))
+	if got, err := h.Em.SyncPR(testOwner, testRepo, n); err != nil || got != newHead {
 		t.Fatalf("SyncPR = %s, %v; want %s", got, err, newHead)
 	}
 	h.pullRequestEvent(n, "synchronize")
 	h.want("new push", newHead, "failure", []string{"needs 2 more approvals"}, []string{"stale"})
-	if got := h.latest(head).Conclusion; got != "success" {
+	if got := h.Latest(head).Conclusion; got != "success" {
 		t.Errorf("the old head's check run changed to %s", got)
 	}
-	if unexpected := h.em.UnexpectedRequests(); len(unexpected) > 0 {
+	if unexpected := h.Em.UnexpectedRequests(); len(unexpected) > 0 {
 		t.Errorf("requests the emulator does not know: %v", unexpected)
 	}
 }
@@ -159,7 +160,7 @@ func TestEndToEndChangedCodeOwnersAreNotTrusted(t *testing.T) {
 	// The base's owners approved the manifests; the change to CODEOWNERS
 	// itself still needs the platform admins, and alex counts for nothing.
 	h.want("owners approved", head, "failure", []string{".github/CODEOWNERS", "platform-admins"}, []string{"author"})
-	run := h.latest(head)
+	run := h.Latest(head)
 	for _, line := range strings.Split(run.Summary, "\n") {
 		if strings.Contains(line, "environments/prod/") && strings.Contains(line, "`@alex`") && !strings.Contains(line, "author") {
 			t.Errorf("the head's CODEOWNERS was used: %s", line)
@@ -171,18 +172,18 @@ func TestEndToEndForgedSignatureIsRefusedWithoutAnyCall(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
 	n, _ := h.promotion(nil)
-	p, err := h.em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "opened", "")
+	p, err := h.Em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "opened", "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.em.ResetCounts()
+	h.Em.ResetCounts()
 	if got := h.deliver("pull_request", p, "not-the-secret"); got != http.StatusUnauthorized {
 		t.Errorf("forged delivery: status %d, want 401", got)
 	}
 	if err := h.bot.Shutdown(t.Context()); err != nil { // drain: nothing may be queued
 		t.Fatal(err)
 	}
-	if counts := h.em.Counts(); len(counts) != 0 {
+	if counts := h.Em.Counts(); len(counts) != 0 {
 		t.Errorf("the forged delivery caused API requests: %v", counts)
 	}
 	if got := testutilCounter(t, h, `promobot_webhook_deliveries_total{event="unknown",outcome="unauthorized"} 1`); !got {
@@ -218,9 +219,9 @@ func TestEndToEndGitHubErrorsAreNeverGreen(t *testing.T) {
 			h := newHarness(t, harnessOptions{})
 			n, head := h.promotion(nil)
 			h.approve(n, "mara", "rita")
-			h.em.FailNext(tc.endpoint, tc.status, nil, 1)
+			h.Em.FailNext(tc.endpoint, tc.status, nil, 1)
 			h.pullRequestEvent(n, "opened")
-			for _, run := range h.em.CheckRuns(testOwner, testRepo, head) {
+			for _, run := range h.Em.CheckRuns(testOwner, testRepo, head) {
 				if run.Conclusion == "success" {
 					t.Fatalf("a green check run was posted despite the error: %+v", run.Title)
 				}
@@ -241,10 +242,10 @@ func TestEndToEndRerequests(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	n, head := h.promotion(nil)
 	h.pullRequestEvent(n, "opened")
-	first := h.latest(head)
+	first := h.Latest(head)
 
 	// The check run's "Re-run" button.
-	p, err := h.em.CheckRunEvent(t.Context(), testOwner, testRepo, first.ID, "rerequested", "mara")
+	p, err := h.Em.CheckRunEvent(t.Context(), testOwner, testRepo, first.ID, "rerequested", "mara")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,13 +253,13 @@ func TestEndToEndRerequests(t *testing.T) {
 		t.Fatalf("check_run: status %d", got)
 	}
 	h.idle()
-	if runs := h.em.CheckRuns(testOwner, testRepo, head); len(runs) != 2 {
+	if runs := h.Em.CheckRuns(testOwner, testRepo, head); len(runs) != 2 {
 		t.Errorf("%d check runs after a re-run, want 2", len(runs))
 	}
 
 	// "Re-run all checks": a check suite without pull requests listed is
 	// resolved through the API.
-	p, err = h.em.CheckSuiteEvent(t.Context(), testOwner, testRepo, head, "rerequested", "mara")
+	p, err = h.Em.CheckSuiteEvent(t.Context(), testOwner, testRepo, head, "rerequested", "mara")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +268,7 @@ func TestEndToEndRerequests(t *testing.T) {
 		t.Fatalf("check_suite: status %d", got)
 	}
 	h.idle()
-	if runs := h.em.CheckRuns(testOwner, testRepo, head); len(runs) != 3 {
+	if runs := h.Em.CheckRuns(testOwner, testRepo, head); len(runs) != 3 {
 		t.Errorf("%d check runs after re-running the suite, want 3", len(runs))
 	}
 	h.want("rerequested", head, "failure", []string{"needs 2 more approvals"}, nil)
@@ -285,11 +286,11 @@ func TestEndToEndIgnoredDeliveries(t *testing.T) {
 			return githubtest.Payload{"zen": "Keep it logically awesome.", "hook_id": 1}
 		}},
 		{name: "closed", event: "pull_request", payload: func() githubtest.Payload {
-			p, _ := h.em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "closed", "")
+			p, _ := h.Em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "closed", "")
 			return p
 		}},
 		{name: "edited title only", event: "pull_request", payload: func() githubtest.Payload {
-			p, _ := h.em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "edited", "")
+			p, _ := h.Em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "edited", "")
 			p["changes"] = map[string]any{"title": map[string]any{"from": "old"}}
 			return p
 		}},
@@ -297,7 +298,7 @@ func TestEndToEndIgnoredDeliveries(t *testing.T) {
 			return githubtest.Payload{"action": "created"}
 		}},
 	}
-	h.em.ResetCounts()
+	h.Em.ResetCounts()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := h.deliver(tc.event, tc.payload(), testSecret); got != http.StatusAccepted {
@@ -306,10 +307,10 @@ func TestEndToEndIgnoredDeliveries(t *testing.T) {
 		})
 	}
 	h.idle()
-	if counts := h.em.Counts(); len(counts) != 0 {
+	if counts := h.Em.Counts(); len(counts) != 0 {
 		t.Errorf("ignored deliveries caused API requests: %v", counts)
 	}
-	if runs := h.em.CheckRuns(testOwner, testRepo, head); len(runs) != 0 {
+	if runs := h.Em.CheckRuns(testOwner, testRepo, head); len(runs) != 0 {
 		t.Errorf("ignored deliveries created check runs: %d", len(runs))
 	}
 }
@@ -375,7 +376,7 @@ func TestEndToEndCoalescesReviewBursts(t *testing.T) {
 	if got := engine.count(); got > 3 {
 		t.Errorf("51 deliveries about one pull request caused %d evaluations, want at most 3", got)
 	}
-	t.Logf("51 deliveries, %d evaluations, %d check runs", engine.count(), len(h.em.CheckRuns(testOwner, testRepo, head)))
+	t.Logf("51 deliveries, %d evaluations, %d check runs", engine.count(), len(h.Em.CheckRuns(testOwner, testRepo, head)))
 	if !testutilCounter(t, h, `promobot_queue_jobs_total{outcome="coalesced"} 49`) {
 		t.Errorf("coalesced jobs not counted:\n%s", grep(h.get("/metrics"), "queue_jobs_total"))
 	}
@@ -386,16 +387,16 @@ func TestEndToEndBatchesAnnotationsAndTruncatesTheSummary(t *testing.T) {
 	engine := &gatedEngine{extraAnns: 118, padSummary: 40000} // 80,000 bytes of padding
 	h := newHarness(t, harnessOptions{engine: engine})
 	n, head := h.promotion(nil)
-	h.em.ResetCounts()
+	h.Em.ResetCounts()
 	h.pullRequestEvent(n, "opened")
-	run := h.latest(head)
+	run := h.Latest(head)
 	if run.Status != "completed" || run.Conclusion != "failure" {
 		t.Fatalf("check run %s/%s", run.Status, run.Conclusion)
 	}
 	if got := len(run.Annotations); got != 120 {
 		t.Errorf("%d annotations posted, want 120", got)
 	}
-	if got := h.em.Counts()["PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}"]; got != 3 {
+	if got := h.Em.Counts()["PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}"]; got != 3 {
 		t.Errorf("%d check run updates for 120 annotations, want 3", got)
 	}
 	if got := len(run.Summary); got > 65535 || !utf8.ValidString(run.Summary) || !strings.Contains(run.Summary, "truncated") {
@@ -442,7 +443,7 @@ func TestEndToEndOperationalEndpoints(t *testing.T) {
 	if got := h.get("/readyz"); got != "draining\n" {
 		t.Errorf("readyz while draining: %q", got)
 	}
-	p, err := h.em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "synchronize", "")
+	p, err := h.Em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "synchronize", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -468,7 +469,7 @@ func TestEndToEndRequestBudget(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	n, head := h.promotion(nil)
 	h.approve(n, "mara", "rita")
-	h.em.ResetCounts()
+	h.Em.ResetCounts()
 	h.pullRequestEvent(n, "opened")
 	h.want("approved", head, "success", nil, nil)
 	want := map[string]int{
@@ -480,14 +481,14 @@ func TestEndToEndRequestBudget(t *testing.T) {
 		"GET /repos/{owner}/{repo}/collaborators/{username}/permission": 2,
 		"GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls":          1,
 	}
-	if diff := cmp.Diff(want, h.em.Counts()); diff != "" {
+	if diff := cmp.Diff(want, h.Em.Counts()); diff != "" {
 		t.Errorf("requests of a cold evaluation (-want +got):\n%s", diff)
 	}
 
 	// Warm, inputs unchanged: the token is reused, and the job is dropped
 	// once the base tip and the reviews show the inputs' fingerprint is the
 	// check run's (coalesce.go): no commits, teams, permissions or write.
-	h.em.ResetCounts()
+	h.Em.ResetCounts()
 	h.pullRequestEvent(n, "reopened")
 	h.idle()
 	coalesced := map[string]int{
@@ -495,7 +496,7 @@ func TestEndToEndRequestBudget(t *testing.T) {
 		"GET /repos/{owner}/{repo}/git/ref/{ref}":               1,
 		"GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews": 1,
 	}
-	if diff := cmp.Diff(coalesced, h.em.Counts()); diff != "" {
+	if diff := cmp.Diff(coalesced, h.Em.Counts()); diff != "" {
 		t.Errorf("requests of a repeated evaluation (-want +got):\n%s", diff)
 	}
 
@@ -503,12 +504,12 @@ func TestEndToEndRequestBudget(t *testing.T) {
 	if _, _, err := h.apiAs("alex").Issues.AddLabelsToIssue(t.Context(), testOwner, testRepo, n, []string{"docs"}); err != nil {
 		t.Fatal(err)
 	}
-	h.em.ResetCounts()
+	h.Em.ResetCounts()
 	h.pullRequestEvent(n, "labeled")
 	h.idle()
 	delete(want, "POST /app/installations/{installation_id}/access_tokens")
 	want["GET /repos/{owner}/{repo}/git/ref/{ref}"] = 1
-	if diff := cmp.Diff(want, h.em.Counts()); diff != "" {
+	if diff := cmp.Diff(want, h.Em.Counts()); diff != "" {
 		t.Errorf("requests of a warm evaluation (-want +got):\n%s", diff)
 	}
 }

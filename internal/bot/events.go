@@ -69,6 +69,9 @@ const (
 	jobBaseMoved
 	// jobFeature is a feature's job (Host.Submit).
 	jobFeature
+	// jobSuperseded concludes a check run left in progress on a pull
+	// request's former head (superseded.go).
+	jobSuperseded
 )
 
 // jobKey identifies a job. Jobs with the same key coalesce and never run at
@@ -110,6 +113,12 @@ type target struct {
 	// event and delivery name the delivery that caused the job, for the
 	// durable queue's messages.
 	event, delivery string
+	// former is, on the durable queue, the pull request's head before the
+	// synchronize that caused the job: once the job is done it concludes
+	// a check run left in progress there (superseded.go). The in-memory
+	// queue, which coalesces a pull request's jobs, queues that as a job
+	// of its own.
+	former string
 }
 
 func (t target) fullName() string { return t.owner + "/" + t.name }
@@ -192,7 +201,11 @@ func (b *Bot) onPullRequest(ctx context.Context, d webhook.Delivery) error {
 	default:
 		return webhook.Ignore("action %q", action)
 	}
-	return b.schedulePullRequest(d, ev)
+	err := b.schedulePullRequest(d, ev)
+	if err == nil && ev.Action == "synchronize" && b.durable == nil {
+		err = b.scheduleSuperseded(d, ev)
+	}
+	return err
 }
 
 func (b *Bot) onPullRequestReview(_ context.Context, d webhook.Delivery) error {
@@ -260,6 +273,9 @@ func (b *Bot) schedulePullRequest(d webhook.Delivery, ev pullRequestPayload) err
 	}
 	if sha := ev.PullRequest.Head.SHA; commitHash.MatchString(sha) {
 		t.sha = sha
+	}
+	if ev.Action == "synchronize" && b.durable != nil && commitHash.MatchString(ev.Before) && ev.Before != t.sha {
+		t.former = ev.Before
 	}
 	return b.schedule(d.Logger, t)
 }

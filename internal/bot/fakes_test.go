@@ -15,6 +15,7 @@ import (
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/gitrepo"
+	"github.com/example-org/promobot/internal/testing/bottest/world"
 	"github.com/example-org/promobot/internal/testing/evaltest"
 )
 
@@ -271,7 +272,7 @@ func newUnitBot(t *testing.T, gh *fakeGitHub, m *fakeMirrors, mutate func(*Confi
 		gh.pulls = map[int]*githubapi.PullRequest{5: openedPull()}
 	}
 	now, _ := time.Parse(time.RFC3339, evaltest.DefaultNow)
-	cfg := Config{AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, Logger: testLogger(t), Workers: 2, Now: func() time.Time { return now }}
+	cfg := Config{AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, Logger: world.Logger(t), Workers: 2, Now: func() time.Time { return now }}
 	if mutate != nil {
 		mutate(&cfg)
 	}

@@ -49,9 +49,27 @@ const (
 //     installation, when it implements Resyncer.
 //
 // Handle runs while the delivery is answered: like the pipeline's
-// handlers it parses, decides and queues a job with Host.Submit, and never
-// calls GitHub itself. Features that list one event get it in the order of
+// handlers it parses, decides and queues a job, and never calls GitHub
+// itself. Features that list one event get it in the order of
 // Config.Features.
+//
+// A job a delivery asked for is queued with Host.SubmitJob, described by a
+// FeatureJob: plain data naming what the job is about (a comment's id, a
+// pull request's number, a commit), never what to conclude. With the
+// in-memory queue the job runs on this replica with what the delivery
+// said. With the durable queue (Config.Durable, serve --queue azqueue://)
+// the FeatureJob is enqueued before the delivery is acknowledged, so a
+// replica killed after answering loses nothing; the replica that takes the
+// message calls the feature's RunJob (JobRunner), which reads the job's
+// subject from GitHub again (the comment by its id, the pull request by
+// its number) and does the same work. A message may be delivered more than
+// once and may be forged by whoever can write to the queue, so RunJob
+// trusts nothing in it but names, and every side effect is idempotent (a
+// reply carries a marker naming the comment it answers, a proposal looks
+// for its pull request before opening one). Host.Submit, which takes a
+// function, stays for work that needs no durability: jobs of a
+// resynchronization pass and of a feature's own timers, which the leader's
+// next pass queues again when a replica dies.
 type Feature interface {
 	// Name names the feature in logs, errors and job keys; unique among
 	// the features of a bot.
@@ -157,6 +175,11 @@ type Host interface {
 	// delivery 503 (webhook.Unavailable, wrapping queue.ErrFull or
 	// queue.ErrClosed) when the queue is full or closing.
 	Submit(key JobKey, logger *slog.Logger, run queue.Func) error
+	// SubmitJob queues a feature's job a delivery asked for, durably when
+	// the bot runs on the durable queue: see featurejob.go. The feature
+	// must implement JobRunner. Errors are as Submit's, and a durable
+	// queue that cannot be reached answers 503.
+	SubmitJob(job FeatureJob, logger *slog.Logger, run queue.Func) error
 	// Logger is the bot's base logger.
 	Logger() *slog.Logger
 	// Metrics records metrics; nil records none (its methods are nil-safe).

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example-org/promobot/internal/testing/bottest/world"
 	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/internal/testing/githubtest"
 )
@@ -15,12 +16,12 @@ import (
 func TestEndToEndMetricGateException(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	h.commit("main", map[string]string{".github/promobot.yaml": evaltest.GatedPolicy("0.55", "0.005")}, "Gate prod's metrics", "pat",
-		mustTime(t, evaltest.DefaultBaseDate).Add(time.Minute))
+	h.Commit("main", map[string]string{".github/promobot.yaml": evaltest.GatedPolicy("0.55", "0.005")}, "Gate prod's metrics", "pat",
+		world.MustTime(t, evaltest.DefaultBaseDate).Add(time.Minute))
 	prod := evaltest.ManifestPath("prod", evaltest.Unbundled)
-	head := h.commit("promote-lasso", map[string]string{prod: evaltest.WithRationale(evaltest.Manifest("prod", evaltest.Unbundled, evaltest.V2), evaltest.Rationale)},
-		"Promote lasso-spx to prod", "alex", mustTime(t, evaltest.DefaultNow).Add(-time.Hour))
-	n, err := h.em.OpenPR(testOwner, testRepo, githubtest.NewPullRequest{Title: "Promote lasso-spx to prod", Head: "promote-lasso", Base: "main", User: "alex"})
+	head := h.Commit("promote-lasso", map[string]string{prod: evaltest.WithRationale(evaltest.Manifest("prod", evaltest.Unbundled, evaltest.V2), evaltest.Rationale)},
+		"Promote lasso-spx to prod", "alex", world.MustTime(t, evaltest.DefaultNow).Add(-time.Hour))
+	n, err := h.Em.OpenPR(testOwner, testRepo, githubtest.NewPullRequest{Title: "Promote lasso-spx to prod", Head: "promote-lasso", Base: "main", User: "alex"})
 	if err != nil {
 		t.Fatal(err)
 	}

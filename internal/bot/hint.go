@@ -17,6 +17,8 @@ const (
 	hintCommit      = "commit"
 	hintMergeGroup  = "merge_group"
 	hintBaseMoved   = "base_moved"
+	// hintFeature is a feature's job (Host.SubmitJob).
+	hintFeature = "feature"
 )
 
 // hint is a queued message: what a job is about, and nothing it could
@@ -40,6 +42,16 @@ type hint struct {
 	Ref     string `json:"ref,omitempty"`
 	BaseSHA string `json:"base_sha,omitempty"`
 	BaseRef string `json:"base_ref,omitempty"`
+	// Feature names the feature of a feature's job, FeatureKind and
+	// FeatureRef its FeatureJob.Kind and Ref; Before is a push's before
+	// (or, for a pull request, its head before a synchronize: see
+	// target.former) and DefaultBranch the repository's default branch as the delivery
+	// said.
+	Feature       string `json:"feature,omitempty"`
+	FeatureKind   string `json:"feature_kind,omitempty"`
+	FeatureRef    string `json:"feature_ref,omitempty"`
+	Before        string `json:"before,omitempty"`
+	DefaultBranch string `json:"default_branch,omitempty"`
 	// Force evaluates even inputs already evaluated (a re-run asked for).
 	Force bool `json:"force,omitempty"`
 	// LastError is why the last attempt failed, as shown to users; it
@@ -52,7 +64,7 @@ func hintOf(t target) hint {
 	h := hint{
 		V: hintVersion, Kind: hintPullRequest, Event: t.event, Delivery: t.delivery,
 		Installation: t.installation, Owner: t.owner, Repo: t.name, CloneURL: t.cloneURL,
-		Number: t.number, SHA: t.sha, Force: t.force,
+		Number: t.number, SHA: t.sha, Force: t.force, Before: t.former,
 	}
 	if t.number == 0 {
 		h.Kind = hintCommit
@@ -64,7 +76,7 @@ func hintOf(t target) hint {
 func (h hint) target() target {
 	return target{
 		installation: h.Installation, owner: h.Owner, name: h.Repo, cloneURL: h.CloneURL,
-		number: h.Number, sha: h.SHA, force: h.Force, event: h.Event, delivery: h.Delivery,
+		number: h.Number, sha: h.SHA, force: h.Force, event: h.Event, delivery: h.Delivery, former: h.Before,
 	}
 }
 
@@ -81,13 +93,21 @@ func (h hint) check() error {
 		if h.Number <= 0 {
 			return errors.New("no pull request number")
 		}
+		if h.Before != "" && !commitHash.MatchString(h.Before) {
+			return errors.New("a former head that is no commit")
+		}
 	case hintCommit, hintMergeGroup:
 		if !commitHash.MatchString(h.SHA) {
 			return errors.New("no commit")
 		}
+
 	case hintBaseMoved:
 		if h.Ref == "" {
 			return errors.New("no branch")
+		}
+	case hintFeature:
+		if h.Feature == "" || h.FeatureKind == "" {
+			return errors.New("no feature or kind of job")
 		}
 	default:
 		return fmt.Errorf("unknown kind %q", h.Kind)
@@ -98,12 +118,18 @@ func (h hint) check() error {
 // lockKey names the job a hint describes, so that a replica's workers never
 // run two jobs of one pull request (or commit, or branch) at once.
 func (h hint) lockKey() string {
+	if h.Kind == hintFeature {
+		return fmt.Sprintf("%s/%s/%d/%s/%d/%s/%s", h.Kind, h.Feature, h.Installation, strings.ToLower(h.Owner+"/"+h.Repo), h.Number, h.FeatureKind, h.FeatureRef)
+	}
 	return fmt.Sprintf("%s/%d/%s/%d/%s", h.Kind, h.Installation, strings.ToLower(h.Owner+"/"+h.Repo), h.Number, h.Ref+"@"+h.SHA)
 }
 
 // logger enriches logger with the hint.
 func (h hint) logger(logger *slog.Logger) *slog.Logger {
 	logger = logger.With(KeyRepo, h.Owner+"/"+h.Repo, KeyInstallationID, h.Installation, "job", h.Kind)
+	if h.Feature != "" {
+		logger = logger.With("feature", h.Feature, "feature_job", h.FeatureKind)
+	}
 	if h.Number != 0 {
 		logger = logger.With(KeyPR, h.Number)
 	}

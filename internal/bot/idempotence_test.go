@@ -43,8 +43,8 @@ type sideEffects struct {
 // at-least-once delivery does, duplicates nothing.
 func TestEveryDeliveryTwice(t *testing.T) {
 	t.Parallel()
-	once := runEverySideEffect(t, false)
-	twice := runEverySideEffect(t, true)
+	once := runEverySideEffect(t, false, nil)
+	twice := runEverySideEffect(t, true, nil)
 	if len(once.Writes) == 0 || once.Attestations == 0 || once.AuditLines == 0 {
 		t.Fatalf("the scenario left too little to compare: %+v", once)
 	}
@@ -53,7 +53,8 @@ func TestEveryDeliveryTwice(t *testing.T) {
 	}
 }
 
-func runEverySideEffect(t *testing.T, twice bool) sideEffects {
+// runEverySideEffect runs the scenario, on durable when it is set.
+func runEverySideEffect(t *testing.T, twice bool, durable *bot.DurableQueue) sideEffects {
 	t.Helper()
 	attestDir, sink := t.TempDir(), filepath.Join(t.TempDir(), "audit.jsonl")
 	issuer := testIssuer(t, attestDir)
@@ -92,7 +93,7 @@ func runEverySideEffect(t *testing.T, twice bool) sideEffects {
 			t.Fatal(err)
 		}
 		return []bot.Feature{propose, rollback, audit, attestations}
-	}})
+	}, Durable: durable})
 	h.Twice = twice
 	h.SetPolicy(evaltest.Replace(evaltest.Policy, "    requireTicket: true\n    ticketPattern: \"CHG-[0-9]{3,7}\"\n", "    autoPropose: true\n"))
 	h.Em.ResetCounts()

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example-org/promobot/internal/testing/bottest/world"
 	"github.com/example-org/promobot/internal/testing/githubtest"
 )
 
@@ -15,10 +16,10 @@ const freezeOverride = "freeze-override"
 // labelEvent builds a labeled or unlabeled delivery for the current state
 // of pull request n, naming label as GitHub does.
 func (h *harness) labelEvent(n int, action, label string) githubtest.Payload {
-	h.t.Helper()
-	p, err := h.em.PullRequestEvent(h.t.Context(), testOwner, testRepo, n, action, "alex")
+	h.T.Helper()
+	p, err := h.Em.PullRequestEvent(h.T.Context(), testOwner, testRepo, n, action, "alex")
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	p["label"] = map[string]any{"name": label}
 	return p
@@ -26,16 +27,16 @@ func (h *harness) labelEvent(n int, action, label string) githubtest.Payload {
 
 // deliverAndWait delivers a pull_request payload and waits for the bot.
 func (h *harness) deliverAndWait(step string, p githubtest.Payload) {
-	h.t.Helper()
+	h.T.Helper()
 	if got := h.deliver("pull_request", p, testSecret); got != http.StatusAccepted {
-		h.t.Fatalf("%s: status %d, want 202", step, got)
+		h.T.Fatalf("%s: status %d, want 202", step, got)
 	}
 	h.idle()
 }
 
 func TestEndToEndOverrideLabelReevaluatesAFrozenPromotion(t *testing.T) {
 	t.Parallel()
-	inFreeze := mustTime(t, "2026-12-28T10:00:00Z")
+	inFreeze := world.MustTime(t, "2026-12-28T10:00:00Z")
 	h := newHarness(t, harnessOptions{now: func() time.Time { return inFreeze }})
 	n, head := h.promotion(nil)
 	h.pullRequestEvent(n, "opened")
@@ -74,7 +75,7 @@ func TestEndToEndOverrideLabelReevaluatesAFrozenPromotion(t *testing.T) {
 	h.deliverAndWait("late labeled", labeled)
 	h.want("a late labeled delivery", head, "failure", nil, []string{`prod is frozen for "year-end close"`})
 
-	if unexpected := h.em.UnexpectedRequests(); len(unexpected) > 0 {
+	if unexpected := h.Em.UnexpectedRequests(); len(unexpected) > 0 {
 		t.Errorf("requests the emulator does not know: %v", unexpected)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/example-org/promobot/internal/githubapi"
+	"github.com/example-org/promobot/internal/testing/bottest/world"
 )
 
 // testLeases are leases a test controls: which names it is asked for,
@@ -100,7 +101,7 @@ func TestResyncRunsOnlyOnTheLeader(t *testing.T) {
 		listed := make(chan struct{}, 10)
 		leases := &testLeases{leading: leading}
 		b, err := newBot(Config{AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, ResyncInterval: 10 * time.Millisecond,
-			Logger: testLogger(t), Leases: leases}, deps{
+			Logger: world.Logger(t), Leases: leases}, deps{
 			client: func(int64) (githubAPI, error) { return gh, nil },
 			installations: func(context.Context) ([]int64, error) {
 				select {
@@ -213,7 +214,7 @@ func TestANewLeaderResyncsAtOnce(t *testing.T) {
 	listed := make(chan struct{}, 10)
 	leases := &testLeases{period: 30 * time.Millisecond}
 	b, err := newBot(Config{AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, ResyncInterval: time.Hour,
-		Logger: testLogger(t), Leases: leases}, deps{
+		Logger: world.Logger(t), Leases: leases}, deps{
 		client: func(int64) (githubAPI, error) { return gh, nil },
 		installations: func(context.Context) ([]int64, error) {
 			select {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/example-org/promobot/internal/evaluate"
+	"github.com/example-org/promobot/internal/testing/bottest/world"
 	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/schemas"
 )
@@ -31,15 +32,15 @@ func TestEndToEndLoosenedSchemaFailsTheCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	policy := evaltest.Replace(evaltest.Policy, "approvals: 2\n    requireValidation", "approvals: two\n    requireValidation")
-	h.commit("main", map[string]string{schemas.PolicyPath: string(loosened), ".github/promobot.yaml": policy},
-		"Loosen the policy schema", "pat", mustTime(t, evaltest.DefaultBaseDate).Add(2*time.Hour))
+	h.Commit("main", map[string]string{schemas.PolicyPath: string(loosened), ".github/promobot.yaml": policy},
+		"Loosen the policy schema", "pat", world.MustTime(t, evaltest.DefaultBaseDate).Add(2*time.Hour))
 	n, head := h.promotion(nil)
 
 	h.pullRequestEvent(n, "opened")
 	h.want("opened", head, "failure", []string{"the base policy .github/promobot.yaml"},
 		[]string{"promobot's built-in schema"})
 	h.resync(false)
-	for _, run := range h.em.CheckRuns(testOwner, testRepo, head) {
+	for _, run := range h.Em.CheckRuns(testOwner, testRepo, head) {
 		if run.Status != "completed" {
 			t.Errorf("check run %d is %s: %q", run.ID, run.Status, run.Title)
 		}
@@ -60,7 +61,7 @@ func TestEndToEndPanicCompletesTheCheck(t *testing.T) {
 	n, head := h.promotion(nil)
 	h.pullRequestEvent(n, "opened")
 	h.want("opened", head, "failure", []string{"could not evaluate: internal error"}, []string{"re-run this check"})
-	if run := h.latest(head); strings.Contains(run.Summary, "engine bug") {
+	if run := h.Latest(head); strings.Contains(run.Summary, "engine bug") {
 		t.Errorf("the summary shows the panic: %s", run.Summary)
 	}
 }

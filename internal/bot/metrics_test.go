@@ -15,10 +15,10 @@ func testutilCounter(t *testing.T, h *harness, line string) bool {
 
 // get returns the body of a GET on the bot's server.
 func (h *harness) get(path string) string {
-	h.t.Helper()
+	h.T.Helper()
 	resp, err := http.Get(h.server.URL + path)
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example-org/promobot/internal/testing/bottest/world"
 	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/internal/testing/githubtest"
 )
@@ -17,14 +18,14 @@ import (
 func TestEndToEndFieldOwnersExcludeTheRegistrant(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	registered := mustTime(t, evaltest.DefaultNow).Add(-3 * time.Hour)
+	registered := world.MustTime(t, evaltest.DefaultNow).Add(-3 * time.Hour)
 	path := evaltest.ManifestPath("dev", evaltest.Unbundled)
-	h.commit("main", map[string]string{".github/promobot.yaml": evaltest.OwnersPolicy}, "field owners and tiers", "pat", registered.Add(-time.Hour))
-	h.commit("main", map[string]string{path: evaltest.Manifest("dev", evaltest.Unbundled, evaltest.V4)}, "register lasso-spx", "vic", registered)
+	h.Commit("main", map[string]string{".github/promobot.yaml": evaltest.OwnersPolicy}, "field owners and tiers", "pat", registered.Add(-time.Hour))
+	h.Commit("main", map[string]string{path: evaltest.Manifest("dev", evaltest.Unbundled, evaltest.V4)}, "register lasso-spx", "vic", registered)
 
-	head := h.commit("validate", map[string]string{path: evaltest.ManifestWith("dev", evaltest.Unbundled, evaltest.V4, "passed", "")},
+	head := h.Commit("validate", map[string]string{path: evaltest.ManifestWith("dev", evaltest.Unbundled, evaltest.V4, "passed", "")},
 		"Mark lasso-spx validated", "alex", registered.Add(time.Hour))
-	n, err := h.em.OpenPR(testOwner, testRepo, githubtest.NewPullRequest{Title: "Mark lasso-spx validated", Head: "validate", Base: "main", User: "alex"})
+	n, err := h.Em.OpenPR(testOwner, testRepo, githubtest.NewPullRequest{Title: "Mark lasso-spx validated", Head: "validate", Base: "main", User: "alex"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func TestEndToEndFieldOwnersExcludeTheRegistrant(t *testing.T) {
 	h.want("approved by another validator", head, "success", nil,
 		[]string{"`1/1` field owner approvals for validation.status of `" + path + "`", "approved by `@val`"})
 
-	if unexpected := h.em.UnexpectedRequests(); len(unexpected) > 0 {
+	if unexpected := h.Em.UnexpectedRequests(); len(unexpected) > 0 {
 		t.Errorf("requests the emulator does not know: %v", unexpected)
 	}
 }

@@ -71,6 +71,8 @@ type pullRequestPayload struct {
 	Changes struct {
 		Base *struct{} `json:"base"`
 	} `json:"changes"`
+	// Before is, for "synchronize", the head before the push.
+	Before string `json:"before"`
 }
 
 // checkPayload is a check_run or check_suite delivery.

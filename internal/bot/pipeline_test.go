@@ -17,6 +17,7 @@ import (
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/githubapi"
+	"github.com/example-org/promobot/internal/testing/bottest/world"
 	"github.com/example-org/promobot/internal/testing/evaltest"
 )
 
@@ -64,7 +65,7 @@ func openedPayload() m {
 	return envelope("opened", m{"number": 5, "pull_request": pr})
 }
 
-func at(t *testing.T, s string) time.Time { return mustTime(t, s) }
+func at(t *testing.T, s string) time.Time { return world.MustTime(t, s) }
 
 func TestInputIsFilledFromTheAPI(t *testing.T) {
 	gh := &fakeGitHub{

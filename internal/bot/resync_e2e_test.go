@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example-org/promobot/internal/testing/bottest/world"
 	"github.com/example-org/promobot/internal/testing/evaltest"
 	"github.com/example-org/promobot/internal/testing/githubtest"
 )
@@ -22,26 +23,26 @@ import (
 // simplePR opens a pull request changing a README on its own branch: no
 // gated file, so it passes on its own.
 func (h *harness) simplePR(branch string) (int, string) {
-	h.t.Helper()
-	sha := h.commit(branch, map[string]string{"README.md": "# Models\n\n" + branch + "\n"}, "Docs for "+branch, "alex", mustTime(h.t, evaltest.DefaultNow).Add(-time.Hour))
-	n, err := h.em.OpenPR(testOwner, testRepo, githubtest.NewPullRequest{Title: "Docs " + branch, Head: branch, Base: "main", User: "alex"})
+	h.T.Helper()
+	sha := h.Commit(branch, map[string]string{"README.md": "# Models\n\n" + branch + "\n"}, "Docs for "+branch, "alex", world.MustTime(h.T, evaltest.DefaultNow).Add(-time.Hour))
+	n, err := h.Em.OpenPR(testOwner, testRepo, githubtest.NewPullRequest{Title: "Docs " + branch, Head: branch, Base: "main", User: "alex"})
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	return n, sha
 }
 
 // resync runs one resynchronization pass and waits for its evaluations.
 func (h *harness) resync(recheck bool) {
-	h.t.Helper()
-	if err := h.bot.Resync(h.t.Context(), recheck); err != nil {
-		h.t.Fatal(err)
+	h.T.Helper()
+	if err := h.bot.Resync(h.T.Context(), recheck); err != nil {
+		h.T.Fatal(err)
 	}
 	h.idle()
 }
 
 // runs returns how many check runs sha has.
-func (h *harness) runs(sha string) int { return len(h.em.CheckRuns(testOwner, testRepo, sha)) }
+func (h *harness) runs(sha string) int { return len(h.Em.CheckRuns(testOwner, testRepo, sha)) }
 
 func TestEndToEndResyncFindsWhatWasLost(t *testing.T) {
 	t.Parallel()
@@ -55,14 +56,14 @@ func TestEndToEndResyncFindsWhatWasLost(t *testing.T) {
 	h.want("docs, not delivered", docsHead, "success", []string{"no promotion changes"}, nil)
 
 	// Up to date: a pass reads, never writes.
-	h.em.ResetCounts()
+	h.Em.ResetCounts()
 	h.resync(false)
-	for endpoint := range h.em.Counts() {
+	for endpoint := range h.Em.Counts() {
 		if !strings.HasPrefix(endpoint, "GET ") {
 			t.Errorf("a pass over up-to-date pull requests caused %s", endpoint)
 		}
 	}
-	if got := h.em.Counts()["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews"]; got != 1 {
+	if got := h.Em.Counts()["GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews"]; got != 1 {
 		t.Errorf("%d review lists read, want 1: the docs pull request has no gated file", got)
 	}
 
@@ -83,7 +84,7 @@ func TestEndToEndResyncFindsWhatWasLost(t *testing.T) {
 
 	// A team membership change sends no event: only the recheck sees it,
 	// and writes only because the verdict changed.
-	h.em.RemoveTeamMember("example-org", "model-risk", "mara")
+	h.Em.RemoveTeamMember("example-org", "model-risk", "mara")
 	before = h.runs(head)
 	h.resync(false)
 	if got := h.runs(head); got != before {
@@ -102,8 +103,8 @@ func TestEndToEndResyncFindsWhatWasLost(t *testing.T) {
 
 	// An evaluation that could not complete is retried. (A re-run asked
 	// for evaluates even unchanged inputs.)
-	h.em.FailNext("GET /repos/{owner}/{repo}/pulls/{pull_number}/commits", 502, nil, 1)
-	p, err := h.em.CheckSuiteEvent(t.Context(), testOwner, testRepo, docsHead, "rerequested", "alex")
+	h.Em.FailNext("GET /repos/{owner}/{repo}/pulls/{pull_number}/commits", 502, nil, 1)
+	p, err := h.Em.CheckSuiteEvent(t.Context(), testOwner, testRepo, docsHead, "rerequested", "alex")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +146,7 @@ func TestEndToEndRestartLosesNothing(t *testing.T) {
 	// The second evaluation (of another pull request) holds the only
 	// worker; the approvals' evaluation waits behind it.
 	docs, docsHead := h.simplePR("docs")
-	p, err := h.em.PullRequestEvent(t.Context(), testOwner, testRepo, docs, "opened", "")
+	p, err := h.Em.PullRequestEvent(t.Context(), testOwner, testRepo, docs, "opened", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,21 +167,21 @@ func TestEndToEndRestartLosesNothing(t *testing.T) {
 	_ = old.Shutdown(ctx)
 	// The check run is created with the verdict: the killed evaluation
 	// left none.
-	if runs := h.em.CheckRuns(testOwner, testRepo, docsHead); len(runs) != 0 {
+	if runs := h.Em.CheckRuns(testOwner, testRepo, docsHead); len(runs) != 0 {
 		t.Fatalf("the killed evaluation left %d check runs, want none", len(runs))
 	}
-	if run := h.latest(head); run.Conclusion != "failure" {
+	if run := h.Latest(head); run.Conclusion != "failure" {
 		t.Fatalf("the approvals were evaluated before the restart: %s", run.Conclusion)
 	}
 
 	// A new process, an hour later: its first pass finds the approvals and
 	// the head without a check run.
-	later := mustTime(t, evaltest.DefaultNow).Add(time.Hour)
+	later := world.MustTime(t, evaltest.DefaultNow).Add(time.Hour)
 	h.start(harnessOptions{resyncInterval: time.Hour, now: func() time.Time { return later }})
 	deadline := time.Now().Add(30 * time.Second)
-	for h.latest(head).Conclusion != "success" || len(h.em.CheckRuns(testOwner, testRepo, docsHead)) == 0 {
+	for h.Latest(head).Conclusion != "success" || len(h.Em.CheckRuns(testOwner, testRepo, docsHead)) == 0 {
 		if time.Now().After(deadline) {
-			t.Fatalf("after the restart: %+v / %+v", h.latest(head), h.latest(docsHead))
+			t.Fatalf("after the restart: %+v / %+v", h.Latest(head), h.Latest(docsHead))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -198,7 +199,7 @@ func TestEndToEndFullQueueAnswers503AndResyncRecovers(t *testing.T) {
 	for i, branch := range []string{"a", "b", "c"} {
 		n, head := h.simplePR(branch)
 		heads = append(heads, head)
-		p, err := h.em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "opened", "")
+		p, err := h.Em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "opened", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -230,7 +231,7 @@ func TestEndToEndDuplicateDeliveryIsProcessedOnce(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
 	n, head := h.promotion(nil)
-	p, err := h.em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "opened", "")
+	p, err := h.Em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "opened", "")
 	if err != nil {
 		t.Fatal(err)
 	}

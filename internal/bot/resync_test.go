@@ -10,6 +10,7 @@ import (
 
 	"github.com/example-org/promobot/internal/evaluate"
 	"github.com/example-org/promobot/internal/githubapi"
+	"github.com/example-org/promobot/internal/testing/bottest/world"
 )
 
 func TestDecide(t *testing.T) {
@@ -193,7 +194,7 @@ func countCalls(gh *fakeGitHub, prefix string) int {
 func TestResyncLoopRunsAtStartAndStopsOnShutdown(t *testing.T) {
 	gh := &fakeGitHub{repos: []githubapi.Repository{{Owner: "example-org", Name: "models"}}}
 	listed := make(chan struct{}, 10)
-	b, err := newBot(Config{AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, ResyncInterval: time.Hour, Logger: testLogger(t)}, deps{
+	b, err := newBot(Config{AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, ResyncInterval: time.Hour, Logger: world.Logger(t)}, deps{
 		client: func(int64) (githubAPI, error) { return gh, nil },
 		installations: func(context.Context) ([]int64, error) {
 			listed <- struct{}{}
@@ -247,7 +248,7 @@ func TestQueuedPullRequests(t *testing.T) {
 func TestResyncTriggerChecksOnlyTheInstallation(t *testing.T) {
 	gh := &fakeGitHub{repos: []githubapi.Repository{{Owner: "example-org", Name: "models"}}}
 	listed := make(chan struct{}, 10)
-	b, err := newBot(Config{AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, ResyncInterval: time.Hour, Logger: testLogger(t)}, deps{
+	b, err := newBot(Config{AppID: testAppID, WebhookSecrets: [][]byte{[]byte(testSecret)}, ResyncInterval: time.Hour, Logger: world.Logger(t)}, deps{
 		client: func(int64) (githubAPI, error) { return gh, nil },
 		installations: func(context.Context) ([]int64, error) {
 			listed <- struct{}{}

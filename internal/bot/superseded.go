@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/example-org/promobot/internal/bot/webhook"
 	"github.com/example-org/promobot/internal/githubapi"
 )
 
@@ -22,7 +24,9 @@ const (
 // supersededDepth is how many of a pull request's commits before its head
 // the resynchronization looks at for a check run left in progress: an
 // ordinary push moves the head by a commit or a few. A force push drops
-// the old head from the pull request's commits, so it is not found here.
+// the old head from the pull request's commits, so it is not found here:
+// the synchronize delivery names it (before), and scheduleSuperseded
+// looks at it then.
 const supersededDepth = 3
 
 // abandonedAfter is how long a check run may stay in progress before it is
@@ -84,13 +88,85 @@ func (b *Bot) concludeIfAbandoned(ctx context.Context, logger *slog.Logger, gh g
 	if err != nil || run == nil || !b.abandoned(run) {
 		return err
 	}
-	err = gh.UpdateCheckRun(ctx, t.owner, t.name, run.ID, githubapi.CheckRun{
-		Name: b.cfg.CheckName, Status: githubapi.StatusCompleted, Conclusion: conclusionNeutral,
-		CompletedAt: b.cfg.Now(), Output: &githubapi.Output{Title: supersededTitle, Summary: supersededSummary},
-	})
+	err = b.concludeAsSuperseded(ctx, gh, t, run)
 	if err == nil {
 		logger.Info("resync: a check run left in progress on a former head concluded as superseded",
 			KeyRepo, t.fullName(), KeyPR, number, KeySHA, sha, "check_run", run.ID)
 	}
 	return err
+}
+
+// concludeAsSuperseded completes run as neutral, titled "superseded".
+func (b *Bot) concludeAsSuperseded(ctx context.Context, gh githubAPI, t target, run *githubapi.ExistingCheckRun) error {
+	return gh.UpdateCheckRun(ctx, t.owner, t.name, run.ID, githubapi.CheckRun{
+		Name: b.cfg.CheckName, Status: githubapi.StatusCompleted, Conclusion: conclusionNeutral,
+		CompletedAt: b.cfg.Now(), Output: &githubapi.Output{Title: supersededTitle, Summary: supersededSummary},
+	})
+}
+
+// scheduleSuperseded queues, for a synchronize delivery on the in-memory
+// queue, the look at the pull request's former head (the delivery's
+// before) that concludes a check run left in progress there: after a
+// force push that head is no longer among the pull request's commits, so
+// the resynchronization (concludeSuperseded) would never find it. It is a
+// job of its own, which the pull request's later jobs do not coalesce
+// away. On the durable queue the pull request's message carries the
+// former head instead (target.former), which saves a second message.
+func (b *Bot) scheduleSuperseded(d webhook.Delivery, ev pullRequestPayload) error {
+	before := ev.Before
+	if !commitHash.MatchString(before) || before == ev.PullRequest.Head.SHA {
+		return nil
+	}
+	t, err := newTarget(ev.payloadEnvelope)
+	if err != nil {
+		return err
+	}
+	t.number = ev.PullRequest.Number
+	logger := t.logger(d.Logger).With("former_head", before)
+	key := jobKey{kind: jobSuperseded, installation: t.installation, repo: strings.ToLower(t.fullName()), number: t.number, ref: before}
+	return b.submit(key, logger, func(ctx context.Context, logger *slog.Logger) error { return b.supersede(ctx, logger, t, before) })
+}
+
+// supersede concludes, as neutral and titled "superseded", the bot's check
+// run left in progress on former, a former head of t's pull request, once
+// no evaluation of the pull request can still be writing it: the job
+// waits for the pull request's lease, which every evaluation holds while
+// it writes its check run, so an evaluation still running finishes first,
+// and one whose replica died has let its lease expire. A former head that
+// is the head of an open pull request again (or still) is left to that
+// pull request's evaluation. Most former heads carry a completed check
+// run: that costs one read.
+func (b *Bot) supersede(ctx context.Context, logger *slog.Logger, t target, former string) error {
+	gh, err := b.deps.client(t.installation)
+	if err != nil {
+		return err
+	}
+	run, err := gh.LatestCheckRun(ctx, t.owner, t.name, former, b.cfg.CheckName, b.cfg.AppID)
+	if err != nil || run == nil || run.Status == githubapi.StatusCompleted {
+		return err
+	}
+	prs, err := gh.PullRequestsWithHead(ctx, t.owner, t.name, former)
+	if err != nil {
+		return err
+	}
+	for _, pr := range prs {
+		if pr.State == "open" && pr.HeadSHA == former {
+			logger.Info("the former head is the head of an open pull request; its evaluation concludes its check run", "head_of", pr.Number)
+			return nil
+		}
+	}
+	gh, release, err := b.hold(ctx, gh, pullLeaseName(t, nil))
+	if err != nil {
+		return err
+	}
+	defer release()
+	// The evaluation that held the lease may have completed the run.
+	if run, err = gh.LatestCheckRun(ctx, t.owner, t.name, former, b.cfg.CheckName, b.cfg.AppID); err != nil || run == nil || run.Status == githubapi.StatusCompleted {
+		return err
+	}
+	if err := b.concludeAsSuperseded(ctx, gh, t, run); err != nil {
+		return err
+	}
+	logger.Info("a check run left in progress on a former head concluded as superseded", "check_run", run.ID)
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/example-org/promobot/internal/testing/bottest/world"
 	"github.com/example-org/promobot/internal/testing/githubtest"
 )
 
@@ -13,7 +14,7 @@ import (
 
 func TestEndToEndALateReviewDeliveryDoesNotRestoreARemovedOverrideLabel(t *testing.T) {
 	t.Parallel()
-	inFreeze := mustTime(t, "2026-12-28T10:00:00Z")
+	inFreeze := world.MustTime(t, "2026-12-28T10:00:00Z")
 	h := newHarness(t, harnessOptions{now: func() time.Time { return inFreeze }})
 	n, head := h.promotion(nil)
 	api := h.apiAs("alex")
@@ -47,15 +48,15 @@ func TestEndToEndADelayedSynchronizeAfterTheMergeLeavesNoCheckRun(t *testing.T) 
 	h.approve(n, "mara", "rita")
 	// The synchronize delivery is made while the pull request is open, and
 	// reaches the bot only after it was merged.
-	delayed, err := h.em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "synchronize", "alex")
+	delayed, err := h.Em.PullRequestEvent(t.Context(), testOwner, testRepo, n, "synchronize", "alex")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.em.Merge(testOwner, testRepo, n, githubtest.MergeOptions{User: "mara"}); err != nil {
+	if _, err := h.Em.Merge(testOwner, testRepo, n, githubtest.MergeOptions{User: "mara"}); err != nil {
 		t.Fatal(err)
 	}
 	h.deliverAndWait("delayed synchronize", delayed)
-	if runs := h.em.CheckRuns(testOwner, testRepo, head); len(runs) != 0 {
+	if runs := h.Em.CheckRuns(testOwner, testRepo, head); len(runs) != 0 {
 		t.Errorf("the merged head got %d check runs (the last %s/%s %q), want none", len(runs), runs[len(runs)-1].Status, runs[len(runs)-1].Conclusion, runs[len(runs)-1].Title)
 	}
 }

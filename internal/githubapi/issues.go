@@ -30,9 +30,15 @@ type IssueComment struct {
 	ID int64
 	// Author is the commenter's login.
 	Author string
-	Body   string
+	// AuthorType is the commenter's account type ("User", "Bot"), set by
+	// IssueComment only.
+	AuthorType string
+	Body       string
 	// URL is the comment's page on GitHub.
 	URL string
+	// IssueURL is the API address of the issue or pull request commented
+	// on, set by IssueComment only.
+	IssueURL string
 }
 
 // CommitStatus is a commit status to create.

@@ -38,6 +38,7 @@ const maxPushedMerges = 50
 // implements it.
 type API interface {
 	CreateCheckRun(ctx context.Context, owner, repo string, run githubapi.CheckRun) (int64, error)
+	Repository(ctx context.Context, owner, repo string) (githubapi.Repository, error)
 }
 
 // Options configures the feature; both are required.
@@ -87,8 +88,8 @@ func (f *Feature) Handle(_ context.Context, ev bot.Event) error {
 		return webhook.Ignore("push to %s is not a commit", ev.Push.After)
 	}
 	repo, before, after := ev.Repo, ev.Push.Before, ev.Push.After
-	key := bot.JobKey{Installation: repo.Installation, Repo: strings.ToLower(repo.FullName()), Kind: "merge", Ref: after}
-	return f.host.Submit(key, ev.Logger, func(ctx context.Context, logger *slog.Logger) error {
+	job := bot.FeatureJob{Repo: repo, Kind: "merge", Ref: after, SHA: after, Before: before}
+	return f.host.SubmitJob(job, ev.Logger, func(ctx context.Context, logger *slog.Logger) error {
 		return f.issueMerges(ctx, logger, repo, before, after)
 	})
 }

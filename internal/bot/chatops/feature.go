@@ -15,6 +15,7 @@ import (
 	"github.com/example-org/promobot/internal/bot/featurekit"
 	"github.com/example-org/promobot/internal/bot/webhook"
 	"github.com/example-org/promobot/internal/bot/workspace"
+	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/promote"
 )
 
@@ -22,6 +23,8 @@ import (
 // implements it.
 type API interface {
 	featurekit.AppAPI
+	PullRequest(ctx context.Context, owner, repo string, number int) (*githubapi.PullRequest, error)
+	Repository(ctx context.Context, owner, repo string) (githubapi.Repository, error)
 }
 
 // Options configures the feature. Every field is required.

@@ -31,7 +31,8 @@ func (f *Feature) onMerged(ev bot.Event) error {
 	t := featurekit.NewTarget(ev.Repo)
 	t.Number, t.SHA = ev.Merge.Number, ev.Merge.MergeCommit
 	branch := ev.Repo.DefaultBranch
-	return f.host.Submit(t.JobKey("merged", ""), ev.Logger, func(ctx context.Context, logger *slog.Logger) error {
+	job := bot.FeatureJob{Repo: ev.Repo, Number: t.Number, Kind: "merged", SHA: t.SHA}
+	return f.host.SubmitJob(job, ev.Logger, func(ctx context.Context, logger *slog.Logger) error {
 		return f.proposeNext(ctx, logger, t, branch)
 	})
 }

@@ -26,6 +26,8 @@ type API interface {
 	PullRequest(ctx context.Context, owner, repo string, number int) (*githubapi.PullRequest, error)
 	TeamMembers(ctx context.Context, org, slug string) ([]string, error)
 	Permission(ctx context.Context, owner, repo, login string) (string, error)
+	IssueComment(ctx context.Context, owner, repo string, id int64) (githubapi.IssueComment, error)
+	Repository(ctx context.Context, owner, repo string) (githubapi.Repository, error)
 	featurekit.AppAPI
 }
 

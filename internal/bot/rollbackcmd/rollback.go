@@ -116,8 +116,8 @@ func (f *Feature) onIssueComment(d webhook.Delivery) error {
 		return webhook.Ignore("comment %d already taken", c.commentID)
 	}
 	logger := t.Logger(d.Logger).With("comment_id", c.commentID, "command", c.name, "commenter", c.author)
-	key := t.JobKey("command", strconv.FormatInt(c.commentID, 10))
-	err = f.host.Submit(key, logger, func(ctx context.Context, logger *slog.Logger) error { return f.runCommand(ctx, logger, t, c) })
+	job := bot.FeatureJob{Repo: repo, Number: t.Number, Kind: "command", Ref: strconv.FormatInt(c.commentID, 10)}
+	err = f.host.SubmitJob(job, logger, func(ctx context.Context, logger *slog.Logger) error { return f.runCommand(ctx, logger, t, c) })
 	if err != nil {
 		f.comments.forget(c.commentID)
 	}

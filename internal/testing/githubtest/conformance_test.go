@@ -452,6 +452,8 @@ func driveEveryEndpoint(t *testing.T, e *env, rec *recorder) {
 	e.advance(time.Minute)
 	_, _, err = app.Issues.EditComment(ctx, org, repoName, comment.GetID(), &github.IssueComment{Body: github.String("Gate: passed")})
 	must("edit comment", err)
+	_, _, err = app.Issues.GetComment(ctx, org, repoName, comment.GetID())
+	must("get comment", err)
 	_, _, err = bob.Issues.CreateComment(ctx, org, repoName, issue.GetNumber(), &github.IssueComment{Body: github.String("Looking.")})
 	must("issue comment", err)
 	_, _, err = app.Issues.ListComments(ctx, org, repoName, n, nil)

@@ -331,3 +331,16 @@ func (e *Emulator) handleUpdateComment(c *call) response {
 	}
 	return notFound()
 }
+
+func (e *Emulator) handleGetComment(c *call) response {
+	r := c.repo()
+	id, _ := strconv.ParseInt(c.params["comment_id"], 10, 64)
+	for _, is := range r.issues {
+		for _, cm := range is.comments {
+			if cm.ID == id {
+				return ok(e.commentJSON(c.urls, r, is, cm))
+			}
+		}
+	}
+	return notFound()
+}

@@ -49,6 +49,7 @@ func (e *Emulator) buildRoutes() []route {
 
 		newRoute("GET", repo+"/issues", authToken, e.handleListIssues),
 		newRoute("POST", repo+"/issues", authToken, e.handleCreateIssue),
+		newRoute("GET", repo+"/issues/comments/{comment_id}", authToken, e.handleGetComment),
 		newRoute("PATCH", repo+"/issues/comments/{comment_id}", authToken, e.handleUpdateComment),
 		newRoute("GET", repo+"/issues/{issue_number}", authToken, e.handleGetIssue),
 		newRoute("PATCH", repo+"/issues/{issue_number}", authToken, e.handleUpdateIssue),
