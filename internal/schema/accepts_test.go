@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -112,7 +113,7 @@ func TestAcceptsProvesTheSamplesValid(t *testing.T) {
 
 // tricky are values a mutation puts in place of another.
 var tricky = []any{
-	nil, true, false, int64(0), int64(-1), int64(65536), 0.5, -0.0, 1e300, 2.0,
+	nil, true, false, int64(0), int64(-1), int64(65536), 0.5, math.Copysign(0, -1), 1e300, 2.0,
 	"", " ", "a", "é", "promobot/v1", "ModelDeployment", "prod", "Prod", "-x", "x-", strings.Repeat("a", 63), strings.Repeat("a", 64), strings.Repeat("é", 2048), strings.Repeat("é", 2049),
 	"passed", "pending", "PASSED", "2026-11-09", "2026-11-09T15:05:44Z", "2026-13-09", "2026-11-09T25:05:44Z",
 	"https://a.example/b", "http://[::1]:80/x", "file:///tmp/m.pkl", "relative/path", "https://a example/b", "%zz",
