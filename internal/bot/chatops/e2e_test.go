@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/example-org/promobot/internal/bot/chatops"
-	"github.com/example-org/promobot/internal/bot/featurekit/featurekittest"
+	"github.com/example-org/promobot/internal/testing/featurekittest"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/testing/bottest"
 	"github.com/example-org/promobot/internal/testing/evaltest"

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/example-org/promobot/internal/bot/featurekit/featurekittest"
+	"github.com/example-org/promobot/internal/testing/featurekittest"
 	"github.com/example-org/promobot/internal/bot/rollbackcmd"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/testing/bottest"

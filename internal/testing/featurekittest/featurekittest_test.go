@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/example-org/promobot/internal/bot/featurekit/featurekittest"
+	"github.com/example-org/promobot/internal/testing/featurekittest"
 	"github.com/example-org/promobot/internal/testing/bottest"
 )
 
