@@ -13,11 +13,11 @@ import (
 	"github.com/example-org/promobot/internal/audit/chain"
 	"github.com/example-org/promobot/internal/bot"
 	"github.com/example-org/promobot/internal/bot/featurekit"
-	"github.com/example-org/promobot/internal/testing/featurekittest"
 	"github.com/example-org/promobot/internal/bot/workspace"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/testing/bottest"
 	"github.com/example-org/promobot/internal/testing/evaltest"
+	"github.com/example-org/promobot/internal/testing/featurekittest"
 	"github.com/example-org/promobot/internal/testing/githubtest"
 )
 

@@ -6,10 +6,10 @@ import (
 	"testing"
 
 	"github.com/example-org/promobot/internal/bot/chatops"
-	"github.com/example-org/promobot/internal/testing/featurekittest"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/testing/bottest"
 	"github.com/example-org/promobot/internal/testing/evaltest"
+	"github.com/example-org/promobot/internal/testing/featurekittest"
 )
 
 // prodTicketRule is the part of the sample policy that makes prod require

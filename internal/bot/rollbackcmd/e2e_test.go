@@ -7,11 +7,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/example-org/promobot/internal/testing/featurekittest"
 	"github.com/example-org/promobot/internal/bot/rollbackcmd"
 	"github.com/example-org/promobot/internal/githubapi"
 	"github.com/example-org/promobot/internal/testing/bottest"
 	"github.com/example-org/promobot/internal/testing/evaltest"
+	"github.com/example-org/promobot/internal/testing/featurekittest"
 )
 
 func TestChatOpsRollbackByAnOwner(t *testing.T) {

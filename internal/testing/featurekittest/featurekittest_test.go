@@ -6,8 +6,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/example-org/promobot/internal/testing/featurekittest"
 	"github.com/example-org/promobot/internal/testing/bottest"
+	"github.com/example-org/promobot/internal/testing/featurekittest"
 )
 
 // recorder is a testing.TB that keeps the errors reported to it.
