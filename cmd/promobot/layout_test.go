@@ -14,8 +14,9 @@ import (
 // down: the shared adapters and features (the GitHub client, git, audit,
 // promote) sit below the bot, so nothing outside internal/bot may import
 // internal/bot or a package under it; only this command wires it in.
-// The bot's own test harness (internal/testing/bottest), which ships in no
-// binary, is the one exception.
+// The bot's test harnesses (internal/testing/bottest and the features'
+// internal/testing/featurekittest), which ship in no binary, are the
+// exceptions.
 func TestOnlyTheCommandImportsTheBot(t *testing.T) {
 	const bot = "github.com/example-org/promobot/internal/bot"
 	root := filepath.Join("..", "..", "internal")
@@ -25,7 +26,7 @@ func TestOnlyTheCommandImportsTheBot(t *testing.T) {
 			return err
 		}
 		if d.IsDir() {
-			if d.Name() == "bot" || d.Name() == "bottest" || d.Name() == "testdata" || d.Name() == "node_modules" {
+			if d.Name() == "bot" || d.Name() == "bottest" || d.Name() == "featurekittest" || d.Name() == "testdata" || d.Name() == "node_modules" {
 				return filepath.SkipDir
 			}
 			return nil
