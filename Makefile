@@ -135,12 +135,17 @@ TEST_ENV      := PROMOBOT_REQUIRE_AZURITE=1 PROMOBOT_REQUIRE_PYTHON_CRYPTOGRAPHY
 	PROMOBOT_TEST_ARTIFACTS=$(CURDIR)/test-artifacts
 
 ## test: lint, then every test with the race detector (the packaging tests
-## of the repository root without it), Azurite and Chromium required;
-## screenshots and other artifacts are kept in test-artifacts/. -vet=off:
-## lint has just run all of go vet, of which go test would repeat a part
+## of the repository root without it, alongside), Azurite and Chromium
+## required; screenshots and other artifacts are kept in test-artifacts/.
+## -vet=off: lint has just run all of go vet, of which go test would repeat
+## a part. GORACE's atexit_sleep_ms: a race test binary otherwise sleeps a
+## second before it exits, once per package, whatever its tests found
 test: npm-deps python-deps chromium lint
-	$(if $(RACE_PKGS),$(TEST_ENV) $(GO) test -race -count=1 -vet=off $(RACE_PKGS))
-	$(if $(PACKAGING_PKG),$(TEST_ENV) $(GO) test -count=1 -vet=off $(PACKAGING_PKG))
+	@mkdir -p $(TOOLS); status=0; \
+	$(if $(PACKAGING_PKG),$(TEST_ENV) $(GO) test -count=1 -vet=off $(PACKAGING_PKG) > $(TOOLS)/packaging-test.log 2>&1 & packaging=$$!;) \
+	$(if $(RACE_PKGS),$(TEST_ENV) GORACE=atexit_sleep_ms=100 $(GO) test -race -count=1 -vet=off $(RACE_PKGS) || status=1;) \
+	$(if $(PACKAGING_PKG),wait $$packaging || status=1; cat $(TOOLS)/packaging-test.log;) \
+	exit $$status
 
 ## bench: the benchmarks named in the issues, among them the audit's cold and
 ## warm ratios to git log (internal/audit) and validate's peak live heap
