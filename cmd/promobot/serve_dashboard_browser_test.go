@@ -5,8 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -137,15 +135,7 @@ func TestDashboardSignInBrowser(t *testing.T) {
 	d := newSignedInDashboard(t)
 	d.github.Emulator.SetBrowserUser("bob")
 
-	alloc, cancel := chromedp.NewExecAllocator(t.Context(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)), chromedp.NoSandbox, chromedp.UserDataDir(t.TempDir()),
-		chromedp.IgnoreCertErrors, chromedp.WindowSize(1280, 900),
-	)...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
+	ctx := headlessPage(t)
 
 	run := func(step string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -153,14 +143,7 @@ func TestDashboardSignInBrowser(t *testing.T) {
 			t.Fatalf("%s: %v", step, err)
 		}
 	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
+	text := func(sel string) string { t.Helper(); return pageText(t, ctx, sel) }
 	location := func() string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.Location())
@@ -169,18 +152,7 @@ func TestDashboardSignInBrowser(t *testing.T) {
 		}
 		return s
 	}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot: %v", err)
-		}
-		path := filepath.Join(chromiumtest.ArtifactDir(t), name)
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot %s", path)
-	}
+	shot := func(name string) { t.Helper(); pageShot(t, ctx, name) }
 	cookies := func() []*network.Cookie {
 		t.Helper()
 		got, err := chromedp.Run(ctx, chromedp.Action[[]*network.Cookie](func(ctx context.Context, target *chromedp.Target) ([]*network.Cookie, error) {

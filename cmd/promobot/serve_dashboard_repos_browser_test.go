@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -61,35 +58,9 @@ func TestDashboardBrowserOpensARepositoryTheBotNeverEvaluated(t *testing.T) {
 	}
 	handler = d
 
-	alloc, cancel := chromedp.NewExecAllocator(t.Context(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)), chromedp.NoSandbox, chromedp.UserDataDir(t.TempDir()),
-		chromedp.IgnoreCertErrors, chromedp.WindowSize(1280, 900),
-	)...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
-	defer cancel()
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
-	shot := func(name string) {
-		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot: %v", err)
-		}
-		path := filepath.Join(chromiumtest.ArtifactDir(t), name)
-		if err := os.WriteFile(path, png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("screenshot %s", path)
-	}
+	ctx := headlessPage(t)
+	text := func(sel string) string { t.Helper(); return pageText(t, ctx, sel) }
+	shot := func(name string) { t.Helper(); pageShot(t, ctx, name) }
 
 	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/"), chromedp.WaitVisible(chromedp.CSS(`a[href="/r/example-org/models/"]`)),
 		chromedp.Click(chromedp.CSS(`a[href="/r/example-org/models/"]`)), chromedp.WaitVisible(chromedp.CSS("table"))); err != nil {
