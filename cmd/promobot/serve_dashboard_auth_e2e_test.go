@@ -1,15 +1,12 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"maps"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/example-org/promobot/internal/testing/githubtest"
 	"github.com/example-org/promobot/internal/webauth"
@@ -47,18 +44,8 @@ func TestDashboardServeNeedsSignInSettings(t *testing.T) {
 // cookies by hand (Go's cookie jar keeps Secure cookies off plain http,
 // which browsers allow on loopback).
 func TestDashboardServeSignIn(t *testing.T) {
-	key, keyPEM := serveTestKey(t)
-	const appID, installation = 31, 41
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dashAddr := ln.Addr().String()
-	ln.Close()
-	dashURL := "http://" + dashAddr
-	fx := githubtest.NewFixture(t, githubtest.Config{
-		AppID: appID, AppPublicKey: &key.PublicKey, OAuthClientSecret: "oauth-secret", OAuthCallbackURL: dashURL + webauth.CallbackPath,
-	})
+	const installation = 41
+	fx, dashAddr, dashURL := dashboardEmulator(t)
 	fx.AddRepo(t, "example-org", "models", "main")
 	secret := fx.Git.RepoURL("example-org/secret.git")
 	if err := fx.Emulator.AddRepo(githubtest.Repo{Owner: "example-org", Name: "secret", Path: t.TempDir(), CloneURL: secret, Private: true}); err != nil {
@@ -67,20 +54,7 @@ func TestDashboardServeSignIn(t *testing.T) {
 	fx.Emulator.AddInstallation(installation, "example-org", "example-org/models", "example-org/secret")
 	fx.Emulator.SetBrowserUser("carol")
 
-	vars := map[string]string{
-		"PROMOBOT_ADDR": "127.0.0.1:0", "PROMOBOT_APP_ID": "31", "PROMOBOT_PRIVATE_KEY": string(keyPEM),
-		"PROMOBOT_WEBHOOK_SECRET": serveSecret, "GITHUB_API_URL": fx.URL(), "PROMOBOT_CACHE_DIR": t.TempDir(),
-		"PROMOBOT_RESYNC_INTERVAL": "0", "PROMOBOT_RECHECK_INTERVAL": "0",
-		"PROMOBOT_DASHBOARD_ADDR": dashAddr, "PROMOBOT_DASHBOARD_URL": dashURL,
-		"PROMOBOT_OAUTH_CLIENT_ID": fx.Emulator.OAuthClientID(), "PROMOBOT_OAUTH_CLIENT_SECRET": "oauth-secret",
-		"PROMOBOT_SESSION_KEYS": dashboardSessionKey,
-	}
-	ctx, stop := context.WithCancel(t.Context())
-	defer stop()
-	var stderr syncBuffer
-	exited := make(chan int, 1)
-	go func() { exited <- runServe(ctx, vars, &stderr) }()
-	waitForListening(t, &stderr, exited)
+	srv := startDashboardServe(t, fx, dashAddr, dashURL)
 
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	cookies := map[string]string{}
@@ -139,16 +113,7 @@ func TestDashboardServeSignIn(t *testing.T) {
 		t.Errorf("GitHub was not asked who signed in and what they may read: %v", fx.Emulator.Counts())
 	}
 
-	stop()
-	select {
-	case code := <-exited:
-		if code != exitOK {
-			t.Errorf("exit %d, want 0; log:\n%s", code, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop")
-	}
-	logs := stderr.String()
+	logs := srv.shutdown(t)
 	for _, secret := range []string{"oauth-secret", dashboardSessionKey, "ghu_", cookies[webauth.SessionCookie]} {
 		if secret != "" && strings.Contains(logs, secret) {
 			t.Errorf("the log shows a secret (%.12q…)", secret)

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -113,45 +111,21 @@ func (s *httpSignIn) signIn(path string) {
 // dashboard makes the mirror itself and shows the matrix, fetching once
 // for several pages. A repository whose fetch fails answers 503 saying so.
 func TestDashboardServeShowsARepositoryTheBotNeverEvaluated(t *testing.T) {
-	key, keyPEM := serveTestKey(t)
-	const appID, installation = 31, 41
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dashAddr := ln.Addr().String()
-	ln.Close()
-	dashURL := "http://" + dashAddr
-	fx := githubtest.NewFixture(t, githubtest.Config{
-		AppID: appID, AppPublicKey: &key.PublicKey, OAuthClientSecret: "oauth-secret", OAuthCallbackURL: dashURL + webauth.CallbackPath,
-	})
+	const installation = 41
+	fx, dashAddr, dashURL := dashboardEmulator(t)
 	commitModels(t, fx.AddRepo(t, "example-org", "models", "main"))
 	fx.AddRepo(t, "example-org", "empty", "main") // no commit: nothing to fetch
 	fx.Emulator.AddInstallation(installation, "example-org", "example-org/models", "example-org/empty")
 	fx.Emulator.SetBrowserUser("carol")
 
-	cacheDir := t.TempDir()
-	vars := map[string]string{
-		"PROMOBOT_ADDR": "127.0.0.1:0", "PROMOBOT_APP_ID": "31", "PROMOBOT_PRIVATE_KEY": string(keyPEM),
-		"PROMOBOT_WEBHOOK_SECRET": serveSecret, "GITHUB_API_URL": fx.URL(), "PROMOBOT_CACHE_DIR": cacheDir,
-		"PROMOBOT_RESYNC_INTERVAL": "0", "PROMOBOT_RECHECK_INTERVAL": "0",
-		"PROMOBOT_DASHBOARD_ADDR": dashAddr, "PROMOBOT_DASHBOARD_URL": dashURL,
-		"PROMOBOT_OAUTH_CLIENT_ID": fx.Emulator.OAuthClientID(), "PROMOBOT_OAUTH_CLIENT_SECRET": "oauth-secret",
-		"PROMOBOT_SESSION_KEYS": dashboardSessionKey,
-	}
-	ctx, stop := context.WithCancel(t.Context())
-	defer stop()
-	var stderr syncBuffer
-	exited := make(chan int, 1)
-	go func() { exited <- runServe(ctx, vars, &stderr) }()
-	waitForListening(t, &stderr, exited)
+	srv := startDashboardServe(t, fx, dashAddr, dashURL)
 
 	browser := &httpSignIn{t: t, dashURL: dashURL, cookies: map[string]string{},
 		client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	browser.signIn("/r/example-org/models/")
 	resp, body := browser.get(dashURL + "/r/example-org/models/")
 	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("the matrix of example-org/models: %d:\n%.2000s\nlog:\n%s", resp.StatusCode, body, stderr.String())
+		t.Fatalf("the matrix of example-org/models: %d:\n%.2000s\nlog:\n%s", resp.StatusCode, body, srv.stderr.String())
 	}
 	matrixShows(t, "the matrix of example-org/models", body)
 	if resp, body = browser.get(dashURL + "/r/example-org/models/models/forecaster"); resp.StatusCode != http.StatusOK || !strings.Contains(body, "0.9.0") {
@@ -172,16 +146,7 @@ func TestDashboardServeShowsARepositoryTheBotNeverEvaluated(t *testing.T) {
 		t.Errorf("a repository that cannot be fetched: %d:\n%.2000s", resp.StatusCode, body)
 	}
 
-	stop()
-	select {
-	case code := <-exited:
-		if code != exitOK {
-			t.Errorf("exit %d, want 0; log:\n%s", code, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not stop")
-	}
-	logs := stderr.String()
+	logs := srv.shutdown(t)
 	if !strings.Contains(logs, "fetch example-org/empty") {
 		t.Errorf("the failed fetch is not logged:\n%s", logs)
 	}
