@@ -44,6 +44,14 @@ type Repository struct {
 	Archived bool
 }
 
+// repository converts GitHub's repository.
+func repository(r *github.Repository) Repository {
+	return Repository{
+		Owner: r.GetOwner().GetLogin(), Name: r.GetName(), CloneURL: r.GetCloneURL(),
+		DefaultBranch: r.GetDefaultBranch(), Archived: r.GetArchived(),
+	}
+}
+
 // Repositories lists the repositories the installation can access.
 func (c *Client) Repositories(ctx context.Context) ([]Repository, error) {
 	var out []Repository
@@ -51,10 +59,7 @@ func (c *Client) Repositories(ctx context.Context) ([]Repository, error) {
 		list, resp, err := c.gh.Apps.ListRepos(ctx, opts)
 		if list != nil {
 			for _, r := range list.Repositories {
-				out = append(out, Repository{
-					Owner: r.GetOwner().GetLogin(), Name: r.GetName(), CloneURL: r.GetCloneURL(),
-					DefaultBranch: r.GetDefaultBranch(), Archived: r.GetArchived(),
-				})
+				out = append(out, repository(r))
 			}
 		}
 		return resp, err

@@ -30,15 +30,22 @@ type IssueComment struct {
 	ID int64
 	// Author is the commenter's login.
 	Author string
-	// AuthorType is the commenter's account type ("User", "Bot"), set by
-	// IssueComment only.
+	// AuthorType is the commenter's account type ("User", "Bot").
 	AuthorType string
 	Body       string
 	// URL is the comment's page on GitHub.
 	URL string
 	// IssueURL is the API address of the issue or pull request commented
-	// on, set by IssueComment only.
+	// on.
 	IssueURL string
+}
+
+// issueComment converts GitHub's comment.
+func issueComment(cm *github.IssueComment) IssueComment {
+	return IssueComment{
+		ID: cm.GetID(), Author: cm.GetUser().GetLogin(), AuthorType: cm.GetUser().GetType(),
+		Body: cm.GetBody(), URL: cm.GetHTMLURL(), IssueURL: cm.GetIssueURL(),
+	}
 }
 
 // CommitStatus is a commit status to create.
@@ -102,7 +109,7 @@ func (c *Client) IssueComments(ctx context.Context, owner, repo string, number i
 	err := paginate(ctx, op, func(opts *github.ListOptions) (*github.Response, error) {
 		page, resp, err := c.gh.Issues.ListComments(ctx, owner, repo, number, &github.IssueListCommentsOptions{ListOptions: *opts})
 		for _, cm := range page {
-			out = append(out, IssueComment{ID: cm.GetID(), Author: cm.GetUser().GetLogin(), Body: cm.GetBody(), URL: cm.GetHTMLURL()})
+			out = append(out, issueComment(cm))
 		}
 		return resp, err
 	})
@@ -115,7 +122,7 @@ func (c *Client) CreateComment(ctx context.Context, owner, repo string, number i
 	if err != nil {
 		return IssueComment{}, classify(fmt.Sprintf("comment on %s/%s#%d", owner, repo, number), err)
 	}
-	return IssueComment{ID: cm.GetID(), Author: cm.GetUser().GetLogin(), Body: cm.GetBody(), URL: cm.GetHTMLURL()}, nil
+	return issueComment(cm), nil
 }
 
 // CreateStatus sets a commit status on sha.

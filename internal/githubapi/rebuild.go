@@ -16,10 +16,7 @@ func (c *Client) IssueComment(ctx context.Context, owner, repo string, id int64)
 	if err != nil {
 		return IssueComment{}, classify(fmt.Sprintf("get comment %d of %s/%s", id, owner, repo), err)
 	}
-	return IssueComment{
-		ID: cm.GetID(), Author: cm.GetUser().GetLogin(), AuthorType: cm.GetUser().GetType(),
-		Body: cm.GetBody(), URL: cm.GetHTMLURL(), IssueURL: cm.GetIssueURL(),
-	}, nil
+	return issueComment(cm), nil
 }
 
 // Repository gets one repository: its clone URL and default branch.
@@ -28,8 +25,5 @@ func (c *Client) Repository(ctx context.Context, owner, repo string) (Repository
 	if err != nil {
 		return Repository{}, classify(fmt.Sprintf("get repository %s/%s", owner, repo), err)
 	}
-	return Repository{
-		Owner: r.GetOwner().GetLogin(), Name: r.GetName(), CloneURL: r.GetCloneURL(),
-		DefaultBranch: r.GetDefaultBranch(), Archived: r.GetArchived(),
-	}, nil
+	return repository(r), nil
 }
