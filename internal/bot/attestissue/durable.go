@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/example-org/promobot/internal/bot"
+	"github.com/example-org/promobot/internal/bot/featurekit"
 )
 
 // RunJob issues the attestations of a push taken from the durable queue
@@ -20,18 +21,13 @@ func (f *Feature) RunJob(ctx context.Context, logger *slog.Logger, job bot.Featu
 		logger.Warn("attestations: dropping a job that names no push", "kind", job.Kind)
 		return nil
 	}
-	repo := job.Repo
-	gh, err := f.opts.Client(repo.Installation)
+	gh, err := f.opts.Client(job.Repo.Installation)
 	if err != nil {
 		return err
 	}
-	r, err := gh.Repository(ctx, repo.Owner, repo.Name)
+	repo, err := featurekit.Reread(ctx, gh, job.Repo)
 	if err != nil {
 		return err
-	}
-	repo.DefaultBranch = r.DefaultBranch
-	if r.CloneURL != "" {
-		repo.CloneURL = r.CloneURL
 	}
 	return f.issueMerges(ctx, logger, repo, job.Before, job.SHA)
 }

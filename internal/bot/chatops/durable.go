@@ -19,17 +19,15 @@ func (f *Feature) RunJob(ctx context.Context, logger *slog.Logger, job bot.Featu
 		logger.Warn("autoPropose: dropping a job that names no merge", "kind", job.Kind)
 		return nil
 	}
-	t := featurekit.NewTarget(job.Repo)
-	t.Number = job.Number
-	gh, err := f.opts.Client(t.Installation)
+	gh, err := f.opts.Client(job.Repo.Installation)
 	if err != nil {
 		return err
 	}
-	pr, err := gh.PullRequest(ctx, t.Owner, t.Name, t.Number)
+	pr, err := gh.PullRequest(ctx, job.Repo.Owner, job.Repo.Name, job.Number)
 	if err != nil {
 		return err
 	}
-	repo, err := gh.Repository(ctx, t.Owner, t.Name)
+	repo, err := featurekit.Reread(ctx, gh, job.Repo)
 	if err != nil {
 		return err
 	}
@@ -38,9 +36,7 @@ func (f *Feature) RunJob(ctx context.Context, logger *slog.Logger, job bot.Featu
 			"merged", pr.Merged, "merge_commit", pr.MergeCommitSHA, "base", pr.BaseRef)
 		return nil
 	}
-	t.SHA = pr.MergeCommitSHA
-	if repo.CloneURL != "" {
-		t.CloneURL = repo.CloneURL
-	}
+	t := featurekit.NewTarget(repo)
+	t.Number, t.SHA = job.Number, pr.MergeCommitSHA
 	return f.proposeNext(ctx, logger, t, repo.DefaultBranch)
 }

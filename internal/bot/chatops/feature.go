@@ -24,7 +24,7 @@ import (
 type API interface {
 	featurekit.AppAPI
 	PullRequest(ctx context.Context, owner, repo string, number int) (*githubapi.PullRequest, error)
-	Repository(ctx context.Context, owner, repo string) (githubapi.Repository, error)
+	featurekit.RepositoryGetter
 }
 
 // Options configures the feature. Every field is required.

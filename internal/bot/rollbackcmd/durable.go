@@ -49,13 +49,11 @@ func (f *Feature) RunJob(ctx context.Context, logger *slog.Logger, job bot.Featu
 		logger.Info("chat-ops: the comment holds no command any more", "comment_id", id)
 		return nil
 	}
-	repo, err := gh.Repository(ctx, t.Owner, t.Name)
+	repo, err := featurekit.Reread(ctx, gh, job.Repo)
 	if err != nil {
 		return err
 	}
-	if repo.CloneURL != "" {
-		t.CloneURL = repo.CloneURL
-	}
+	t.CloneURL = repo.CloneURL
 	c := command{name: name, commentID: id, author: cm.Author, branch: repo.DefaultBranch}
 	return f.runCommand(ctx, t.Logger(logger).With("comment_id", id, "command", name, "commenter", cm.Author), t, c)
 }

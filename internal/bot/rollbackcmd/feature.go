@@ -27,7 +27,7 @@ type API interface {
 	TeamMembers(ctx context.Context, org, slug string) ([]string, error)
 	Permission(ctx context.Context, owner, repo, login string) (string, error)
 	IssueComment(ctx context.Context, owner, repo string, id int64) (githubapi.IssueComment, error)
-	Repository(ctx context.Context, owner, repo string) (githubapi.Repository, error)
+	featurekit.RepositoryGetter
 	featurekit.AppAPI
 }
 
