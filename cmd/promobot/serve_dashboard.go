@@ -44,7 +44,7 @@ func startDashboard(c *serveConfig, apps *githubapi.Apps, mirrors *mirror.Set, l
 	if err != nil {
 		return nil, err
 	}
-	repos := &servedRepositories{apps: apps, mirrors: mirrors, maxAge: dashboardMirrorMaxAge, logger: logger.With("component", "dashboard")}
+	repos := &servedRepositories{apps: apps, mirrors: mirrors, logger: logger.With("component", "dashboard")}
 	_, stop, err = listenDashboard(addr, signIn, repos.list, logger)
 	return stop, err
 }

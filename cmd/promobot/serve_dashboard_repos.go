@@ -31,7 +31,6 @@ const dashboardMirrorRetryAfter = 30 * time.Second
 type servedRepositories struct {
 	apps    *githubapi.Apps
 	mirrors *mirror.Set
-	maxAge  time.Duration
 	logger  *slog.Logger
 
 	mu    sync.Mutex
@@ -97,7 +96,7 @@ func (s *servedRepositories) repository(r githubapi.Repository, client *githubap
 	if err != nil {
 		return nil, err
 	}
-	req := mirror.BranchRequest{Repository: full, CloneURL: r.CloneURL, Token: client.Token, Branch: r.DefaultBranch, MaxAge: s.maxAge, RetryAfter: dashboardMirrorRetryAfter}
+	req := mirror.BranchRequest{Repository: full, CloneURL: r.CloneURL, Token: client.Token, Branch: r.DefaultBranch, MaxAge: dashboardMirrorMaxAge, RetryAfter: dashboardMirrorRetryAfter}
 	return &dashboard.Repository{
 		Owner: r.Owner, Name: r.Name, Path: path, Ref: "refs/remotes/origin/" + r.DefaultBranch, GitHub: client,
 		Sync: func(ctx context.Context) error {

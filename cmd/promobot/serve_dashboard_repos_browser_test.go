@@ -51,7 +51,7 @@ func TestDashboardBrowserOpensARepositoryTheBotNeverEvaluated(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	served := &servedRepositories{apps: apps, mirrors: mirrors, maxAge: dashboardMirrorMaxAge, logger: logger}
+	served := &servedRepositories{apps: apps, mirrors: mirrors, logger: logger}
 	d, err := dashboard.New(dashboard.Options{Gate: signIn.Gate, Middleware: signIn.Middleware, Routes: signIn.Routes, List: served.list})
 	if err != nil {
 		t.Fatal(err)

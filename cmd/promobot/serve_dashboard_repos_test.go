@@ -195,7 +195,7 @@ func TestDashboardListsRepositoriesAddedToTheInstallation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	served := &servedRepositories{apps: apps, mirrors: mirrors, maxAge: dashboardMirrorMaxAge, logger: slog.New(slog.DiscardHandler)}
+	served := &servedRepositories{apps: apps, mirrors: mirrors, logger: slog.New(slog.DiscardHandler)}
 	clock := &fakeClock{now: time.Date(2026, 7, 1, 9, 0, 0, 0, time.UTC)}
 	d, err := dashboard.New(dashboard.Options{Gate: dashboard.AllowAll, List: served.list, Now: clock.Now})
 	if err != nil {

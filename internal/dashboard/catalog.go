@@ -56,21 +56,39 @@ func newRepositories(opts Options) (*repositories, error) {
 	if len(opts.Repositories) == 0 {
 		return nil, errors.New("dashboard: no repository to show")
 	}
+	c, err := newCatalog(opts, opts.Repositories, func(err error) error { return err })
+	if err != nil {
+		return nil, err
+	}
+	rs.current.Store(c)
+	return rs, nil
+}
+
+// errListedTwice is a repository named twice in one list.
+var errListedTwice = errors.New("listed twice")
+
+// newCatalog builds the catalog of repos, each initialised with opts. A
+// repository without a proper name, or named twice, is handed to bad: an
+// error it returns fails the catalog, nil leaves the repository out.
+func newCatalog(opts Options, repos []*Repository, bad func(error) error) (*catalog, error) {
 	c := &catalog{byKey: map[string]*Repository{}}
-	for _, r := range opts.Repositories {
-		if err := checkName(r); err != nil {
-			return nil, err
-		}
+	for _, r := range repos {
+		err := checkName(r)
 		k := key(r.Owner, r.Name)
-		if c.byKey[k] != nil {
-			return nil, fmt.Errorf("dashboard: repository %s/%s listed twice", r.Owner, r.Name)
+		if err == nil && c.byKey[k] != nil {
+			err = fmt.Errorf("dashboard: repository %s/%s %w", r.Owner, r.Name, errListedTwice)
+		}
+		if err != nil {
+			if err := bad(err); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		r.init(opts)
 		c.byKey[k] = r
 		c.list = append(c.list, r)
 	}
-	rs.current.Store(c)
-	return rs, nil
+	return c, nil
 }
 
 func checkName(r *Repository) error {
@@ -108,21 +126,15 @@ func (rs *repositories) get(ctx context.Context) (*catalog, error) {
 		rs.current.Store(&retry)
 		return &retry, nil
 	}
-	next := &catalog{byKey: map[string]*Repository{}, next: now.Add(rs.opts.ListTTL)}
-	for _, r := range listed {
-		if err := checkName(r); err != nil {
+	next, _ := newCatalog(rs.opts, listed, func(err error) error {
+		if errors.Is(err, errListedTwice) {
+			rs.opts.Logger.Warn("dashboard: a repository listed twice is shown once", "err", err)
+		} else {
 			rs.opts.Logger.Error("dashboard: a listed repository is skipped", "err", err)
-			continue
 		}
-		k := key(r.Owner, r.Name)
-		if next.byKey[k] != nil {
-			rs.opts.Logger.Warn("dashboard: a repository listed twice is shown once", "repo", r.FullName())
-			continue
-		}
-		r.init(rs.opts)
-		next.byKey[k] = r
-		next.list = append(next.list, r)
-	}
+		return nil
+	})
+	next.next = now.Add(rs.opts.ListTTL)
 	slices.SortFunc(next.list, func(a, b *Repository) int { return strings.Compare(key(a.Owner, a.Name), key(b.Owner, b.Name)) })
 	rs.opts.Logger.Info("dashboard: repositories listed", "repositories", len(next.list))
 	rs.current.Store(next)
