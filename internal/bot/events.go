@@ -202,7 +202,7 @@ func (b *Bot) onPullRequest(ctx context.Context, d webhook.Delivery) error {
 		return webhook.Ignore("action %q", action)
 	}
 	err := b.schedulePullRequest(d, ev)
-	if err == nil && ev.Action == "synchronize" && b.durable == nil {
+	if err == nil && b.durable == nil {
 		err = b.scheduleSuperseded(d, ev)
 	}
 	return err
@@ -274,8 +274,8 @@ func (b *Bot) schedulePullRequest(d webhook.Delivery, ev pullRequestPayload) err
 	if sha := ev.PullRequest.Head.SHA; commitHash.MatchString(sha) {
 		t.sha = sha
 	}
-	if ev.Action == "synchronize" && b.durable != nil && commitHash.MatchString(ev.Before) && ev.Before != t.sha {
-		t.former = ev.Before
+	if b.durable != nil {
+		t.former = formerHead(ev)
 	}
 	return b.schedule(d.Logger, t)
 }

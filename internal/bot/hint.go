@@ -45,8 +45,8 @@ type hint struct {
 	// Feature names the feature of a feature's job, FeatureKind and
 	// FeatureRef its FeatureJob.Kind and Ref; Before is a push's before
 	// (or, for a pull request, its head before a synchronize: see
-	// target.former) and DefaultBranch the repository's default branch as the delivery
-	// said.
+	// target.former) and DefaultBranch the repository's default branch as
+	// the delivery said.
 	Feature       string `json:"feature,omitempty"`
 	FeatureKind   string `json:"feature_kind,omitempty"`
 	FeatureRef    string `json:"feature_ref,omitempty"`
@@ -100,7 +100,6 @@ func (h hint) check() error {
 		if !commitHash.MatchString(h.SHA) {
 			return errors.New("no commit")
 		}
-
 	case hintBaseMoved:
 		if h.Ref == "" {
 			return errors.New("no branch")

@@ -113,8 +113,8 @@ func (b *Bot) concludeAsSuperseded(ctx context.Context, gh githubAPI, t target, 
 // away. On the durable queue the pull request's message carries the
 // former head instead (target.former), which saves a second message.
 func (b *Bot) scheduleSuperseded(d webhook.Delivery, ev pullRequestPayload) error {
-	before := ev.Before
-	if !commitHash.MatchString(before) || before == ev.PullRequest.Head.SHA {
+	before := formerHead(ev)
+	if before == "" {
 		return nil
 	}
 	t, err := newTarget(ev.payloadEnvelope)
@@ -125,6 +125,16 @@ func (b *Bot) scheduleSuperseded(d webhook.Delivery, ev pullRequestPayload) erro
 	logger := t.logger(d.Logger).With("former_head", before)
 	key := jobKey{kind: jobSuperseded, installation: t.installation, repo: strings.ToLower(t.fullName()), number: t.number, ref: before}
 	return b.submit(key, logger, func(ctx context.Context, logger *slog.Logger) error { return b.supersede(ctx, logger, t, before) })
+}
+
+// formerHead returns the head a synchronize delivery moved the pull
+// request from (its before), or "" for any other delivery or a before that
+// is no other commit.
+func formerHead(ev pullRequestPayload) string {
+	if ev.Action != "synchronize" || !commitHash.MatchString(ev.Before) || ev.Before == ev.PullRequest.Head.SHA {
+		return ""
+	}
+	return ev.Before
 }
 
 // supersede concludes, as neutral and titled "superseded", the bot's check
