@@ -74,7 +74,7 @@ func TestDashboardBrowserOpensARepositoryTheBotNeverEvaluated(t *testing.T) {
 	}
 	shot("dashboard-fetched-on-demand.png")
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`a[href="/r/example-org/models/models/forecaster"]`)),
-		chromedp.WaitVisible(chromedp.CSS("h1"))); err != nil {
+		chromedp.WaitVisible(chromedp.Search(`//h1[normalize-space()="forecaster"]`))); err != nil {
 		t.Fatalf("follow forecaster: %v", err)
 	}
 	if got := text("main"); !strings.Contains(got, "forecaster") || !strings.Contains(got, "0.9.0") {

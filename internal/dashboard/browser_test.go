@@ -160,7 +160,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	b.screenshot("dashboard-pulls.png")
 	b.checkAccessibility("pulls")
 
-	b.do(chromedp.Click(chromedp.CSS(`nav a[href$="/findings"]`)), chromedp.WaitVisible(chromedp.CSS("h2")))
+	b.do(chromedp.Click(chromedp.CSS(`nav a[href$="/findings"]`)), chromedp.WaitVisible(chromedp.Search(`//h1[normalize-space()="Findings"]`)))
 	b.checkAccessibility("findings")
 
 	violations := eval[[]string](b, `window.cspViolations || ["the page was reloaded: htmx did not boost the links"]`)
