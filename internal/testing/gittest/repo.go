@@ -170,7 +170,7 @@ func WriteBlob(repo *git.Repository, content []byte) (plumbing.Hash, error) {
 	if err := w.Close(); err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("gittest: close blob: %w", err)
 	}
-	h, err := repo.Storer.SetEncodedObject(obj)
+	h, err := storeObject(repo, obj)
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("gittest: store blob: %w", err)
 	}
@@ -248,7 +248,7 @@ func WriteTree(repo *git.Repository, files map[string]TreeEntry) (plumbing.Hash,
 	if err := (&object.Tree{Entries: entries}).Encode(obj); err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("gittest: encode tree: %w", err)
 	}
-	h, err := repo.Storer.SetEncodedObject(obj)
+	h, err := storeObject(repo, obj)
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("gittest: store tree: %w", err)
 	}
@@ -269,7 +269,7 @@ func WriteCommit(repo *git.Repository, tree plumbing.Hash, parents []plumbing.Ha
 	if err := commit.Encode(obj); err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("gittest: encode commit: %w", err)
 	}
-	h, err := repo.Storer.SetEncodedObject(obj)
+	h, err := storeObject(repo, obj)
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("gittest: store commit: %w", err)
 	}
