@@ -2,6 +2,7 @@ package scalebench
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -183,4 +184,45 @@ func (r *replica) logTail() string {
 		}
 	}
 	return string(data)
+}
+
+// heldAtExit reads the log of the replica's last run, once it has exited,
+// and returns the pull requests whose messages it had taken and not
+// finished: a "job taken from the queue" line with no "job ended" line of
+// the same message_id.
+func (r *replica) heldAtExit() (map[int]bool, error) {
+	data, err := os.ReadFile(filepath.Join(r.dir, "serve.log"))
+	if err != nil {
+		return nil, err
+	}
+	if i := bytes.LastIndex(data, []byte("=== start ")); i >= 0 {
+		data = data[i:]
+	}
+	taken := map[string]int{}
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
+		if !bytes.HasPrefix(line, []byte("{")) || !bytes.Contains(line, []byte(`"message_id"`)) {
+			continue
+		}
+		var entry struct {
+			Msg       string `json:"msg"`
+			MessageID string `json:"message_id"`
+			PR        int    `json:"pr"`
+		}
+		if json.Unmarshal(line, &entry) != nil {
+			continue // the last line, cut by the kill
+		}
+		switch entry.Msg {
+		case "job taken from the queue":
+			taken[entry.MessageID] = entry.PR
+		case "job ended":
+			delete(taken, entry.MessageID)
+		}
+	}
+	held := map[int]bool{}
+	for _, pr := range taken {
+		if pr > 0 {
+			held[pr] = true
+		}
+	}
+	return held, nil
 }
