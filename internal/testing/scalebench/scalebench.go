@@ -309,6 +309,13 @@ func Run(t testing.TB, opts Options) *Result {
 	if !waitQuiet(t.Context(), w, l, opts.Settle, opts.Quiet) {
 		t.Fatalf("the replicas did not evaluate every pull request within %s of starting", opts.Settle)
 	}
+	// The leader's pass at start rechecks every pull request quietly
+	// (nothing is written, so waitQuiet does not see it): the load starts
+	// once it is done, so that the first kills measure the load, not the
+	// start.
+	if !waitStartPass(t.Context(), replicas, opts.Settle) {
+		t.Fatalf("no replica finished its resynchronization pass within %s of starting", opts.Settle)
+	}
 	res.Setup = time.Since(setupStart)
 	l.lb.reset()
 	startID := w.em.LastID()
@@ -497,6 +504,25 @@ func waitQuiet(ctx context.Context, w *world, l *load, limit, quiet time.Duratio
 			}
 		}
 		if all && time.Since(lastChange) >= quiet {
+			return true
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return false
+}
+
+// waitStartPass waits until a replica logged the end of a
+// resynchronization pass (every evaluation it found due is queued) and
+// no replica has an evaluation waiting or running in its in-memory queue,
+// where the pass's evaluations run, or until limit.
+func waitStartPass(ctx context.Context, replicas []*replica, limit time.Duration) bool {
+	deadline := time.Now().Add(limit)
+	passed := false
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		for _, r := range replicas {
+			passed = passed || r.logged("resynchronization pass done")
+		}
+		if passed && !slices.ContainsFunc(replicas, (*replica).busy) {
 			return true
 		}
 		time.Sleep(100 * time.Millisecond)
