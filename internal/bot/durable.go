@@ -47,7 +47,9 @@ type DurableQueue struct {
 	// is poison, and ends as a failing check run "could not evaluate".
 	// Default 5.
 	MaxDequeue int
-	// Poll is the wait between two reads of an empty queue; default 1s.
+	// Poll is the wait between two reads of an empty queue by this
+	// replica's poller; default 1s. A replica reads at once after it
+	// enqueued a message itself.
 	Poll time.Duration
 }
 
@@ -80,6 +82,12 @@ type durable struct {
 	// stopCh is closed, once, when the consumers must stop.
 	stopCh   chan struct{}
 	stopOnce sync.Once
+	// work carries the messages the poller took to the workers; each
+	// worker sends on freed when it is done with one. wake asks the
+	// poller to read the queue at once: this replica just enqueued.
+	work  chan workqueue.Message
+	freed chan struct{}
+	wake  chan struct{}
 }
 
 // enqueue puts a job's hint on the durable queue, answering 503 when the
@@ -103,6 +111,7 @@ func (b *Bot) enqueue(logger *slog.Logger, h hint) error {
 		return webhook.Unavailable(err)
 	}
 	b.durable.metrics.Enqueued("enqueued")
+	b.durable.woken()
 	logger.Debug("job enqueued", "job", h.Kind)
 	return nil
 }
@@ -122,11 +131,13 @@ func (b *Bot) startDurable(cfg DurableQueue) *durable {
 	if workers <= 0 {
 		workers = 4
 	}
-	d := &durable{cfg: cfg, workers: workers, stopCh: make(chan struct{})}
+	d := &durable{cfg: cfg, workers: workers, stopCh: make(chan struct{}),
+		work: make(chan workqueue.Message), freed: make(chan struct{}, workers), wake: make(chan struct{}, 1)}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
 	d.metrics = b.wq
-	d.wg.Add(workers + 1)
+	d.wg.Add(workers + 2)
 	go b.probeDurable(d)
+	go b.pollDurable(d)
 	for range workers {
 		go b.consume(d)
 	}
@@ -193,38 +204,6 @@ func (b *Bot) probeDurable(d *durable) {
 	}
 }
 
-// consume is one worker: it takes one message at a time and works on it.
-func (b *Bot) consume(d *durable) {
-	defer d.wg.Done()
-	stop := d.drained()
-	wait := time.Duration(0)
-	for {
-		select {
-		case <-stop:
-			return
-		case <-time.After(wait):
-		}
-		ctx, cancel := context.WithTimeout(d.ctx, 30*time.Second)
-		msgs, err := d.cfg.Queue.Dequeue(ctx, 1, d.cfg.VisibilityTimeout)
-		cancel()
-		if err != nil {
-			if d.ctx.Err() == nil {
-				b.cfg.Logger.Warn("cannot take a message from the job queue", "error", err)
-			}
-			wait = min(max(2*wait, d.cfg.Poll), 30*time.Second)
-			continue
-		}
-		if len(msgs) == 0 {
-			wait = d.cfg.Poll
-			continue
-		}
-		wait = 0
-		for _, m := range msgs {
-			b.handleMessage(d, m)
-		}
-	}
-}
-
 // handleMessage works on one message: it runs the job it describes while
 // keeping the message hidden, deletes it when the job succeeded, and
 // otherwise records why and lets it reappear after a backoff. A message
@@ -247,8 +226,15 @@ func (b *Bot) handleMessage(d *durable, m workqueue.Message) {
 		return
 	}
 	logger = h.logger(logger)
+	// A line when a message is taken and one when its work ends, with
+	// the same message_id: a replica's log shows what it held when it
+	// died (a taken line with no ended line), and how long each took.
+	began := time.Now()
+	logger.Info("job taken from the queue")
+	outcome := "released"
+	defer func() { logger.Info("job ended", "outcome", outcome, "elapsed", time.Since(began)) }()
 	if m.DequeueCount > int64(d.cfg.MaxDequeue) {
-		b.poison(d, logger, m, h)
+		outcome = b.poison(d, logger, m, h)
 		return
 	}
 
@@ -273,16 +259,19 @@ func (b *Bot) handleMessage(d *durable, m workqueue.Message) {
 	m = kept.m
 	switch {
 	case kept.lost:
-		d.metrics.Outcome("lost")
+		outcome = "lost"
+		d.metrics.Outcome(outcome)
 		return // another consumer holds it now
 	case lockErr != nil:
 		return // shutting down while waiting: the message reappears
 	case err == nil:
-		d.metrics.Outcome("completed")
+		outcome = "completed"
+		d.metrics.Outcome(outcome)
 		b.deleteMessage(d, logger, m)
 		return
 	}
-	d.metrics.Outcome("failed")
+	outcome = "failed"
+	d.metrics.Outcome(outcome)
 	h.LastError = userMessage(err)
 	text, _ := json.Marshal(h)
 	backoff := min(time.Duration(1<<min(m.DequeueCount, 10))*time.Second/2, d.cfg.VisibilityTimeout)
@@ -368,8 +357,9 @@ func (b *Bot) runHint(ctx context.Context, logger *slog.Logger, h hint) error {
 // it is about gets a failing check run "could not evaluate" with the
 // reason, and the message is deleted. The head is read from GitHub, never
 // taken from the message, except for a merge group's commit, which only
-// the merge queue names.
-func (b *Bot) poison(d *durable, logger *slog.Logger, m workqueue.Message, h hint) {
+// the merge queue names. It returns the outcome: poisoned, lost (another
+// consumer holds the message) or released (it reappears).
+func (b *Bot) poison(d *durable, logger *slog.Logger, m workqueue.Message, h hint) string {
 	reason := h.LastError
 	if reason == "" {
 		reason = "its job never finished (the replicas working on it stopped or timed out)"
@@ -388,13 +378,14 @@ func (b *Bot) poison(d *durable, logger *slog.Logger, m workqueue.Message, h hin
 	kept := <-extended
 	switch {
 	case kept.lost:
-		return // another consumer holds it now
+		return "lost" // another consumer holds it now
 	case err != nil:
 		logger.Error("cannot post the failure of a poisoned job; its message reappears", "error", err)
-		return
+		return "released"
 	}
 	d.metrics.Outcome("poisoned")
 	b.deleteMessage(d, logger, kept.m)
+	return "poisoned"
 }
 
 // concludePoisoned posts the failing check run of a poisoned hint.

@@ -31,7 +31,19 @@ func killLoop(ctx context.Context, opts Options, replicas []*replica, l *load, m
 		l.lb.down[i].Store(true)
 		at := time.Now()
 		victim.kill()
-		mon.add(victim.name, at, waitingAt(l))
+		waiting := waitingAt(l)
+		// Only replicas on the durable queue log the messages they take;
+		// in the other modes any pull request waiting may have been in the
+		// killed replica's memory.
+		hit := waiting
+		if opts.Mode == ModeQueue {
+			held, err := victim.heldAtExit()
+			if err != nil {
+				return err
+			}
+			hit = affected(waiting, held)
+		}
+		mon.add(victim.name, at, waiting, hit)
 		if err := victim.start(); err != nil {
 			return err
 		}
@@ -55,8 +67,23 @@ func waitingAt(l *load) map[int]int64 {
 	return out
 }
 
+// affected returns the pull requests among waiting whose work the killed
+// replica held: a message it had taken and not finished (its evaluation,
+// and the pull request's lease while it evaluated). The others waiting at
+// the kill were queued, or held by a replica still alive.
+func affected(waiting map[int]int64, held map[int]bool) map[int]int64 {
+	out := map[int]int64{}
+	for n, since := range waiting {
+		if held[n] {
+			out[n] = since
+		}
+	}
+	return out
+}
+
 // monitor watches, after each kill, for the pull requests it left waiting
-// to be evaluated again.
+// to be evaluated again: those the killed replica held, and every one
+// waiting anywhere at the kill.
 type monitor struct {
 	w       *world
 	mu      sync.Mutex
@@ -64,17 +91,29 @@ type monitor struct {
 }
 
 type killRecord struct {
-	replica     string
-	at          time.Time
+	replica string
+	at      time.Time
+	// held are the pull requests the killed replica held; all those
+	// waiting anywhere at the kill.
+	held, all *watch
+}
+
+// watch follows a set of pull requests until each is current with its
+// change at the kill.
+type watch struct {
 	waiting     map[int]int64
 	total       int
 	recoveredAt time.Time
 }
 
-func (m *monitor) add(replica string, at time.Time, waiting map[int]int64) {
+func newWatch(waiting map[int]int64) *watch {
+	return &watch{waiting: waiting, total: len(waiting)}
+}
+
+func (m *monitor) add(replica string, at time.Time, all, held map[int]int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.records = append(m.records, &killRecord{replica: replica, at: at, waiting: waiting, total: len(waiting)})
+	m.records = append(m.records, &killRecord{replica: replica, at: at, held: newWatch(held), all: newWatch(all)})
 }
 
 // run checks every 100ms until ctx ends, and once more then.
@@ -98,19 +137,21 @@ func (m *monitor) check() {
 	now := time.Now()
 	var latest map[string]githubtest.CheckRun
 	for _, r := range m.records {
-		if !r.recoveredAt.IsZero() {
-			continue
-		}
-		if latest == nil {
-			latest = latestRuns(m.w)
-		}
-		for n, since := range r.waiting {
-			if current(m.w, latest, n, since) {
-				delete(r.waiting, n)
+		for _, w := range []*watch{r.held, r.all} {
+			if !w.recoveredAt.IsZero() {
+				continue
 			}
-		}
-		if len(r.waiting) == 0 {
-			r.recoveredAt = now
+			if latest == nil {
+				latest = latestRuns(m.w)
+			}
+			for n, since := range w.waiting {
+				if current(m.w, latest, n, since) {
+					delete(w.waiting, n)
+				}
+			}
+			if len(w.waiting) == 0 {
+				w.recoveredAt = now
+			}
 		}
 	}
 }
@@ -121,11 +162,15 @@ func (m *monitor) kills() []Kill {
 	defer m.mu.Unlock()
 	var out []Kill
 	for _, r := range m.records {
-		k := Kill{Replica: r.replica, Waiting: r.total, Recovered: !r.recoveredAt.IsZero()}
-		if k.Recovered {
-			k.Recovery = r.recoveredAt.Sub(r.at)
-		}
-		out = append(out, k)
+		out = append(out, Kill{Replica: r.replica, Held: r.held.figure(r.at), Waiting: r.all.figure(r.at)})
 	}
 	return out
+}
+
+func (w *watch) figure(at time.Time) Recovery {
+	f := Recovery{PullRequests: w.total, Recovered: !w.recoveredAt.IsZero()}
+	if f.Recovered {
+		f.Time = w.recoveredAt.Sub(at)
+	}
+	return f
 }

@@ -2,8 +2,10 @@ package scalebench
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -183,4 +185,83 @@ func (r *replica) logTail() string {
 		}
 	}
 	return string(data)
+}
+
+// lastRun returns the log of the replica's last run.
+func (r *replica) lastRun() ([]byte, error) {
+	data, err := os.ReadFile(filepath.Join(r.dir, "serve.log"))
+	if err != nil {
+		return nil, err
+	}
+	if i := bytes.LastIndex(data, []byte("=== start ")); i >= 0 {
+		data = data[i:]
+	}
+	return data, nil
+}
+
+// logged reports whether the replica's last run logged a line with the
+// message msg.
+func (r *replica) logged(msg string) bool {
+	data, err := r.lastRun()
+	return err == nil && bytes.Contains(data, []byte(`"msg":"`+msg+`"`))
+}
+
+// busy reports whether the replica's in-memory queue has an evaluation
+// waiting or running, by its /metrics; an error counts as busy.
+func (r *replica) busy() bool {
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get(r.URL() + "/metrics")
+	if err != nil {
+		return true
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return true
+	}
+	idle := 0
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
+		if string(line) == "promobot_queue_depth 0" || string(line) == "promobot_queue_running 0" {
+			idle++
+		}
+	}
+	return idle != 2
+}
+
+// heldAtExit reads the log of the replica's last run, once it has exited,
+// and returns the pull requests whose messages it had taken and not
+// finished: a "job taken from the queue" line with no "job ended" line of
+// the same message_id.
+func (r *replica) heldAtExit() (map[int]bool, error) {
+	data, err := r.lastRun()
+	if err != nil {
+		return nil, err
+	}
+	taken := map[string]int{}
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
+		if !bytes.HasPrefix(line, []byte("{")) || !bytes.Contains(line, []byte(`"message_id"`)) {
+			continue
+		}
+		var entry struct {
+			Msg       string `json:"msg"`
+			MessageID string `json:"message_id"`
+			PR        int    `json:"pr"`
+		}
+		if json.Unmarshal(line, &entry) != nil {
+			continue // the last line, cut by the kill
+		}
+		switch entry.Msg {
+		case "job taken from the queue":
+			taken[entry.MessageID] = entry.PR
+		case "job ended":
+			delete(taken, entry.MessageID)
+		}
+	}
+	held := map[int]bool{}
+	for _, pr := range taken {
+		if pr > 0 {
+			held[pr] = true
+		}
+	}
+	return held, nil
 }

@@ -89,6 +89,7 @@ func BenchmarkScaleOut(b *testing.B) {
 			b.ReportMetric(ms(res.Ack(0.50)), "ack-p50-ms")
 			b.ReportMetric(ms(res.Ack(0.99)), "ack-p99-ms")
 			b.ReportMetric(res.MaxRecovery().Seconds(), "recovery-max-s")
+			b.ReportMetric(res.MaxRecoveryAllWaiting().Seconds(), "recovery-all-waiting-max-s")
 			b.ReportMetric(0, "ns/op")
 		})
 	}
