@@ -95,6 +95,16 @@ func (l *replicaLeases) Leading() bool { return l.leader.Leading() }
 // Period implements bot.Leases.
 func (l *replicaLeases) Period() time.Duration { return l.blobs.Period() }
 
+// LastRecheck implements bot.Leases: kept on the leader blob.
+func (l *replicaLeases) LastRecheck(ctx context.Context) (time.Time, error) {
+	return l.leader.LastRecheck(ctx)
+}
+
+// RecordRecheck implements bot.Leases.
+func (l *replicaLeases) RecordRecheck(ctx context.Context, at time.Time) error {
+	return l.leader.RecordRecheck(ctx, at)
+}
+
 // stop gives up the leadership, so that another replica takes over at
 // once; nil-safe.
 func (l *replicaLeases) stop() {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/example-org/promobot/internal/githubapi"
@@ -25,6 +26,13 @@ type Leases interface {
 	// Period is how long a lease lasts unless renewed; zero for leases
 	// that do not expire (in-process).
 	Period() time.Duration
+	// LastRecheck returns when a leader, this replica or another, last
+	// started a recheck pass (zero when none did), so that a new leader
+	// continues the schedule instead of rechecking everything at once.
+	LastRecheck(ctx context.Context) (time.Time, error)
+	// RecordRecheck records, while this replica leads, that it starts a
+	// recheck pass at at.
+	RecordRecheck(ctx context.Context, at time.Time) error
 }
 
 // Lease is a held lease.
@@ -36,8 +44,14 @@ type Lease interface {
 	Release()
 }
 
-// processLeases are the in-process leases: a lock per name.
-type processLeases struct{ locks keyedlock.Set }
+// processLeases are the in-process leases: a lock per name, and the last
+// recheck in memory (a restarted process rechecks at its first pass).
+type processLeases struct {
+	locks keyedlock.Set
+
+	mu          sync.Mutex
+	lastRecheck time.Time
+}
 
 func (l *processLeases) Hold(ctx context.Context, name string) (Lease, error) {
 	unlock, err := l.locks.Lock(ctx, name)
@@ -49,6 +63,19 @@ func (l *processLeases) Hold(ctx context.Context, name string) (Lease, error) {
 
 func (*processLeases) Leading() bool         { return true }
 func (*processLeases) Period() time.Duration { return 0 }
+
+func (l *processLeases) LastRecheck(context.Context) (time.Time, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.lastRecheck, nil
+}
+
+func (l *processLeases) RecordRecheck(_ context.Context, at time.Time) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lastRecheck = at
+	return nil
+}
 
 // processLease is an in-process lease: never lost.
 type processLease func()

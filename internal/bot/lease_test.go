@@ -20,6 +20,10 @@ type testLeases struct {
 	lost    bool
 	leading bool
 	period  time.Duration
+	// recheck is the recorded last recheck, recheckErr the failure to
+	// read it.
+	recheck    time.Time
+	recheckErr error
 }
 
 func (l *testLeases) Hold(_ context.Context, name string) (Lease, error) {
@@ -36,6 +40,22 @@ func (l *testLeases) Leading() bool {
 }
 
 func (l *testLeases) Period() time.Duration { return l.period }
+
+func (l *testLeases) LastRecheck(context.Context) (time.Time, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.recheck, l.recheckErr
+}
+
+func (l *testLeases) RecordRecheck(_ context.Context, at time.Time) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.leading {
+		return errors.New("not leading")
+	}
+	l.recheck = at
+	return nil
+}
 
 func (l *testLeases) held() []string {
 	l.mu.Lock()
@@ -92,6 +112,42 @@ func TestPullLeaseNameIsTheLowestSharingTheHead(t *testing.T) {
 	group := []*githubapi.PullRequest{{Number: 9}, {Number: 4}, {Number: 12}}
 	if got, want := pullLeaseName(tgt, group), "pulls/example-org/models/4"; got != want {
 		t.Errorf("pullLeaseName = %q, want %q", got, want)
+	}
+}
+
+// TestDueRecheck: a pass rechecks when no leader started a recheck within
+// the interval, as the leases record it, and records the one it starts; a
+// record it cannot read, or one from the future, does not put it off.
+func TestDueRecheck(t *testing.T) {
+	const interval = time.Hour
+	now := time.Now()
+	tests := []struct {
+		name      string
+		interval  time.Duration
+		last      time.Time
+		readErr   error
+		want      bool
+		wantMoved bool
+	}{
+		{name: "rechecks off", interval: 0, want: false},
+		{name: "never rechecked", interval: interval, want: true, wantMoved: true},
+		{name: "another leader rechecked lately", interval: interval, last: now.Add(-10 * time.Minute), want: false},
+		{name: "the last recheck is an interval old", interval: interval, last: now.Add(-interval), want: true, wantMoved: true},
+		{name: "a record from the future", interval: interval, last: now.Add(2 * time.Hour), want: true, wantMoved: true},
+		{name: "the record cannot be read", interval: interval, last: now.Add(-time.Minute), readErr: errors.New("storage down"), want: true, wantMoved: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			leases := &testLeases{leading: true, recheck: tt.last, recheckErr: tt.readErr}
+			b := &Bot{cfg: Config{RecheckInterval: tt.interval, Leases: leases}}
+			if got := b.dueRecheck(t.Context(), world.Logger(t)); got != tt.want {
+				t.Errorf("dueRecheck = %v, want %v", got, tt.want)
+			}
+			moved := !leases.recheck.Equal(tt.last)
+			if moved != tt.wantMoved || (moved && leases.recheck.Before(now)) {
+				t.Errorf("recorded %v (was %v), want moved %v to now", leases.recheck, tt.last, tt.wantMoved)
+			}
+		})
 	}
 }
 

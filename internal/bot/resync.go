@@ -54,7 +54,6 @@ func (b *Bot) runResync(ctx context.Context, l *resyncLoop) {
 	logger := b.cfg.Logger.With("component", "resync")
 	ticker := time.NewTicker(b.cfg.ResyncInterval)
 	defer ticker.Stop()
-	var lastRecheck time.Time
 	// With leases that expire, leadership is looked at every third of a
 	// period: a replica that becomes the leader runs a pass at once rather
 	// than at its next tick.
@@ -71,10 +70,7 @@ func (b *Bot) runResync(ctx context.Context, l *resyncLoop) {
 			logger.Debug("resynchronization pass skipped: another replica leads")
 			return
 		}
-		recheck := b.cfg.RecheckInterval > 0 && (lastRecheck.IsZero() || time.Since(lastRecheck) >= b.cfg.RecheckInterval)
-		if recheck {
-			lastRecheck = time.Now()
-		}
+		recheck := b.dueRecheck(ctx, logger)
 		if err := b.resyncAll(ctx, logger, recheck); err != nil && ctx.Err() == nil {
 			logger.Warn("resynchronization incomplete; the next pass tries again", "error", err)
 		}
@@ -101,6 +97,32 @@ func (b *Bot) runResync(ctx context.Context, l *resyncLoop) {
 			}
 		}
 	}
+}
+
+// dueRecheck reports whether this pass must also recheck: when no leader
+// started one within RecheckInterval, as the leases record it (on the
+// leader blob with several replicas: a replica that takes over continues
+// its predecessor's schedule rather than rechecking every pull request at
+// once). It records the start of the recheck it calls for. When the
+// record cannot be read it rechecks: a recheck too many only costs
+// evaluations, one too few could leave a revoked approval green.
+func (b *Bot) dueRecheck(ctx context.Context, logger *slog.Logger) bool {
+	if b.cfg.RecheckInterval <= 0 {
+		return false
+	}
+	now := time.Now()
+	last, err := b.cfg.Leases.LastRecheck(ctx)
+	if err != nil {
+		logger.Warn("the time of the last recheck could not be read; rechecking", "error", err)
+	} else if age := now.Sub(last); !last.IsZero() && age > -time.Minute && age < b.cfg.RecheckInterval {
+		// (A record from the future, beyond the clocks' skew, is not
+		// trusted to put the recheck off.)
+		return false
+	}
+	if err := b.cfg.Leases.RecordRecheck(ctx, now); err != nil {
+		logger.Warn("the start of this recheck could not be recorded; another leader may recheck again", "error", err)
+	}
+	return true
 }
 
 // Resync checks every open pull request of every installation once and

@@ -2,6 +2,7 @@ package lease
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -25,6 +26,7 @@ func TestAzurite(t *testing.T) {
 		{"RenewAndLose", testBlobsRenewAndLose},
 		{"Takeover", testBlobsTakeover},
 		{"Leader", testLeader},
+		{"LeaderRecheckRecord", testLeaderRecheckRecord},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
@@ -188,6 +190,43 @@ func testLeader(t *testing.T, az *azuritetest.Azurite) {
 				t.Errorf("leader changes seen by the second replica = %d, want 1", got)
 			}
 		})
+	}
+}
+
+// testLeaderRecheckRecord: the time of the last recheck is kept on the
+// leader blob for every replica, only the leader moves it, and it outlives
+// a handover.
+func testLeaderRecheckRecord(t *testing.T, az *azuritetest.Azurite) {
+	ctx := t.Context()
+	rs := replicas(t, az, 2, Options{Period: MinPeriod, Poll: 100 * time.Millisecond})
+	first := rs[0].StartLeader(nil, nil)
+	waitFor(t, "the first replica to lead", first.Leading)
+	second := rs[1].StartLeader(nil, nil)
+	defer second.Stop()
+	if at, err := second.LastRecheck(ctx); err != nil || !at.IsZero() {
+		t.Fatalf("before any recheck: %v, %v; want zero", at, err)
+	}
+	t0 := time.Date(2026, 12, 6, 4, 0, 0, 0, time.UTC)
+	if err := first.RecordRecheck(ctx, t0); err != nil {
+		t.Fatalf("the leader records: %v", err)
+	}
+	if err := second.RecordRecheck(ctx, t0.Add(time.Hour)); !errors.Is(err, ErrNotLeading) {
+		t.Fatalf("a replica that does not lead records: %v, want ErrNotLeading", err)
+	}
+	if at, err := second.LastRecheck(ctx); err != nil || !at.Equal(t0) {
+		t.Fatalf("the other replica reads %v, %v; want %v", at, err, t0)
+	}
+	first.Stop()
+	waitFor(t, "the second replica to lead", second.Leading)
+	if at, err := second.LastRecheck(ctx); err != nil || !at.Equal(t0) {
+		t.Fatalf("after the handover: %v, %v; want %v", at, err, t0)
+	}
+	t1 := t0.Add(time.Hour)
+	if err := second.RecordRecheck(ctx, t1); err != nil {
+		t.Fatalf("the new leader records: %v", err)
+	}
+	if at, err := first.LastRecheck(ctx); err != nil || !at.Equal(t1) {
+		t.Fatalf("the former leader reads %v, %v; want %v", at, err, t1)
 	}
 }
 
