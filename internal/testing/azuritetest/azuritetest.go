@@ -182,6 +182,7 @@ func start(bin, dir string, accounts ...string) (*Azurite, func(), error) {
 		"--skipApiVersionCheck",
 		"--loose",
 		"--disableTelemetry",
+		"--silent",
 	)
 	cmd.Dir = dir
 	if len(accounts) > 0 {

@@ -106,6 +106,7 @@ func startQueue(bin, dir string, a *Azurite) (func(), error) {
 		"--skipApiVersionCheck",
 		"--loose",
 		"--disableTelemetry",
+		"--silent",
 	)
 	cmd.Dir = dir
 	procutil.DieWithParent(cmd)
