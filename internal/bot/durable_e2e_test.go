@@ -19,7 +19,7 @@ import (
 // so that retries and poison show within seconds.
 func azureQueue(t *testing.T) (*workqueue.Queue, *DurableQueue) {
 	t.Helper()
-	a := azuritetest.StartWithQueue(t)
+	a := azuritetest.SharedWithQueue(t)
 	q, err := workqueue.Open(a.QueueURL("jobs"), artifact.Credentials{ConnectionString: a.ConnectionString}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -28,7 +28,7 @@ func (q twiceQueue) Enqueue(ctx context.Context, text string) error {
 // enqueued twice when twice is set.
 func durableQueue(t *testing.T, twice bool) *bot.DurableQueue {
 	t.Helper()
-	a := azuritetest.StartWithQueue(t)
+	a := azuritetest.SharedWithQueue(t)
 	q, err := workqueue.Open(a.QueueURL("jobs"), artifact.Credentials{ConnectionString: a.ConnectionString}, nil)
 	if err != nil {
 		t.Fatal(err)

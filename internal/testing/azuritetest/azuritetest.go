@@ -186,11 +186,7 @@ func start(bin, dir string, accounts ...string) (*Azurite, func(), error) {
 	)
 	cmd.Dir = dir
 	if len(accounts) > 0 {
-		list := AccountName + ":" + AccountKey
-		for _, name := range accounts {
-			list += ";" + name + ":" + AccountKey
-		}
-		cmd.Env = append(os.Environ(), "AZURITE_ACCOUNTS="+list)
+		cmd.Env = append(os.Environ(), "AZURITE_ACCOUNTS="+accountList(accounts))
 	}
 	procutil.DieWithParent(cmd)
 	cmd.Stdout = out
@@ -212,6 +208,16 @@ func start(bin, dir string, accounts ...string) (*Azurite, func(), error) {
 		return nil, nil, fmt.Errorf("%w; output:\n%s", err, out.String())
 	}
 	return a, stop, nil
+}
+
+// accountList is the AZURITE_ACCOUNTS value for AccountName and accounts,
+// all with AccountKey.
+func accountList(accounts []string) string {
+	list := AccountName + ":" + AccountKey
+	for _, name := range accounts {
+		list += ";" + name + ":" + AccountKey
+	}
+	return list
 }
 
 // waitReady polls the service until it answers HTTP or the process exits.

@@ -79,10 +79,10 @@ func findQueueBinary(dir string) (string, error) {
 
 // launchQueue starts the queue service, retrying a few fresh ports, and
 // records its endpoints in a.
-func launchQueue(bin, dir string, a *Azurite) (func(), error) {
+func launchQueue(bin, dir string, a *Azurite, accounts ...string) (func(), error) {
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		stop, err := startQueue(bin, dir, a)
+		stop, err := startQueue(bin, dir, a, accounts...)
 		if err == nil {
 			return stop, nil
 		}
@@ -91,8 +91,10 @@ func launchQueue(bin, dir string, a *Azurite) (func(), error) {
 	return nil, lastErr
 }
 
-// startQueue runs one attempt of the queue service on a fresh port.
-func startQueue(bin, dir string, a *Azurite) (func(), error) {
+// startQueue runs one attempt of the queue service on a fresh port;
+// accounts, when not empty, are the storage accounts it serves besides
+// AccountName.
+func startQueue(bin, dir string, a *Azurite, accounts ...string) (func(), error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -109,6 +111,9 @@ func startQueue(bin, dir string, a *Azurite) (func(), error) {
 		"--silent",
 	)
 	cmd.Dir = dir
+	if len(accounts) > 0 {
+		cmd.Env = append(os.Environ(), "AZURITE_ACCOUNTS="+accountList(accounts))
+	}
 	procutil.DieWithParent(cmd)
 	cmd.Stdout = out
 	cmd.Stderr = out
