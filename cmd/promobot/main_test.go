@@ -1,7 +1,6 @@
 package main
 
 import (
-	"os"
 	"testing"
 
 	"github.com/example-org/promobot/internal/testing/azuritetest"
@@ -9,8 +8,4 @@ import (
 
 // TestMain stops the Azurite the tests share (azuritetest.Shared): one
 // service for the package instead of one per test.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	azuritetest.StopShared()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { azuritetest.Main(m) }

@@ -1,7 +1,6 @@
 package bot
 
 import (
-	"os"
 	"testing"
 
 	"github.com/example-org/promobot/internal/testing/azuritetest"
@@ -10,8 +9,4 @@ import (
 // TestMain stops the Azurite the durable-queue tests share
 // (azuritetest.SharedWithQueue): one blob and queue service for the
 // package, an account per test, instead of two services per test.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	azuritetest.StopShared()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { azuritetest.Main(m) }

@@ -37,8 +37,8 @@ var (
 // is empty (no containers), so that tests can use the same container names
 // without seeing each other's blobs; its name is Account and its key Key
 // (not AccountName). A package that calls Shared stops the service from
-// its TestMain with StopShared after m.Run; otherwise it dies with the
-// test process. Tests that stop or restart Azurite use Start.
+// its TestMain, with Main (or StopShared after m.Run); otherwise it dies
+// with the test process. Tests that stop or restart Azurite use Start.
 func Shared(t testing.TB) *Azurite {
 	t.Helper()
 	return shared.account(t)
@@ -144,4 +144,12 @@ func accountName(i int) string {
 func StopShared() {
 	shared.stop()
 	sharedQueue.stop()
+}
+
+// Main runs a package's tests and then stops the services Shared and
+// SharedWithQueue started: call it from TestMain.
+func Main(m *testing.M) {
+	code := m.Run()
+	StopShared()
+	os.Exit(code)
 }
