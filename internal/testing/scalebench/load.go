@@ -165,7 +165,7 @@ func (l *load) run(ctx context.Context) error {
 
 // step makes one change to p and delivers its events.
 func (l *load) step(ctx context.Context, p *pr, send func(string, any) error) error {
-	em := l.w.em
+	em := l.w.Em
 	switch r := l.rng.Float64(); {
 	case r < 0.55: // a review
 		state := "APPROVED"
@@ -220,7 +220,7 @@ func (l *load) step(ctx context.Context, p *pr, send func(string, any) error) er
 	default: // a push to the pull request's branch: push, synchronize, check_suite
 		before := l.w.tip(p.branch)
 		p.pushes++
-		after, err := l.w.tryCommit(p.branch, p.files, fmt.Sprintf("Update %d of %s", p.pushes, p.branch), author, time.Now().UTC().Add(-time.Minute))
+		after, err := l.w.TryCommit(p.branch, p.files, fmt.Sprintf("Update %d of %s", p.pushes, p.branch), author, time.Now().UTC().Add(-time.Minute))
 		if err != nil {
 			return err
 		}

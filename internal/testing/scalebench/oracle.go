@@ -26,7 +26,7 @@ type verdict struct {
 // bare repository with the pull request's reviews, labels and author as
 // GitHub holds them, exactly as a person would check a change locally.
 func (w *world) expected(ctx context.Context, bin string, p githubtest.PullRequest) (verdict, error) {
-	args := []string{"check", "--repo", w.repoPath, "--base", w.tip(p.BaseRef), "--head", p.HeadSHA,
+	args := []string{"check", "--repo", w.RepoPath, "--base", w.tip(p.BaseRef), "--head", p.HeadSHA,
 		"--author", p.User, "--committer", author, "--format", "json"}
 	for _, login := range []string{author, "pat"} {
 		args = append(args, "--identity", login+"@users.noreply.github.com="+login)
@@ -65,7 +65,7 @@ func (w *world) expected(ctx context.Context, bin string, p githubtest.PullReque
 // Expected verdicts are remembered per state (head, base, reviews,
 // labels), so that asking again costs no `promobot check`.
 func (w *world) correctNow(ctx context.Context, latest map[string]githubtest.CheckRun, number int) bool {
-	snap, err := w.em.PullRequest(owner, repoName, number)
+	snap, err := w.Em.PullRequest(owner, repoName, number)
 	if err != nil {
 		return false
 	}
@@ -115,7 +115,7 @@ func (w *world) verify(ctx context.Context, bin string) (audit, error) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			snap, err := w.em.PullRequest(owner, repoName, p.number)
+			snap, err := w.Em.PullRequest(owner, repoName, p.number)
 			if err != nil {
 				outcomes[i].err = err
 				return
@@ -125,7 +125,7 @@ func (w *world) verify(ctx context.Context, bin string) (audit, error) {
 				outcomes[i].err = err
 				return
 			}
-			runs := w.em.CheckRuns(owner, repoName, snap.HeadSHA)
+			runs := w.Em.CheckRuns(owner, repoName, snap.HeadSHA)
 			switch {
 			case len(runs) == 0:
 				outcomes[i].line = fmt.Sprintf("#%d: no check run on %.7s, want %s %q", p.number, snap.HeadSHA, want.conclusion, want.title)

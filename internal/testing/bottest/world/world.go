@@ -63,6 +63,15 @@ type World struct {
 	Fixture  *githubtest.Fixture
 	Em       *githubtest.Emulator
 	RepoPath string
+
+	gitMu sync.Mutex // serializes commits to the repository
+}
+
+// Options change what New builds.
+type Options struct {
+	// RateLimit is the emulator's requests per hour per installation;
+	// zero keeps GitHub's.
+	RateLimit int
 }
 
 // New builds the emulator with the seeded repository, the App's
@@ -70,8 +79,14 @@ type World struct {
 // access.
 func New(t testing.TB) *World {
 	t.Helper()
+	return NewWith(t, Options{})
+}
+
+// NewWith is New with opts.
+func NewWith(t testing.TB, opts Options) *World {
+	t.Helper()
 	key, _ := AppKey()
-	fx := githubtest.NewFixture(t, githubtest.Config{AppID: AppID, AppPublicKey: &key.PublicKey})
+	fx := githubtest.NewFixture(t, githubtest.Config{AppID: AppID, AppPublicKey: &key.PublicKey, RateLimit: opts.RateLimit})
 	w := &World{T: t, Fixture: fx, Em: fx.Emulator}
 	w.RepoPath = fx.AddRepo(t, Owner, Repo, "main")
 	w.seed()
@@ -128,28 +143,56 @@ func MustTime(t testing.TB, s string) time.Time {
 // main's tip.
 func (w *World) Commit(branch string, files map[string]string, message, login string, when time.Time) string {
 	w.T.Helper()
+	sha, err := w.TryCommit(branch, files, message, login, when)
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	return sha
+}
+
+// TryCommit is Commit for a goroutine other than the test's: it returns
+// the error instead of failing the test. Commits are serialized.
+func (w *World) TryCommit(branch string, files map[string]string, message, login string, when time.Time) (string, error) {
+	w.gitMu.Lock()
+	defer w.gitMu.Unlock()
 	c := gittest.Commit{
 		Branch: branch, Files: files, Message: message,
 		Author: gittest.Signature{Name: login, Email: login + "@users.noreply.github.com", When: when},
 	}
-	if branch != "main" && w.Tip(branch) == "" {
-		c.Parents = []string{w.Tip("main")}
+	tip, err := w.TryTip(branch)
+	if err != nil {
+		return "", err
 	}
-	return gittest.MustCommit(w.T, w.RepoPath, c)
+	if branch != "main" && tip == "" {
+		if tip, err = w.TryTip("main"); err != nil {
+			return "", err
+		}
+		c.Parents = []string{tip}
+	}
+	return gittest.CommitFiles(w.RepoPath, c)
 }
 
 // Tip returns the commit branch points at, or "" when it does not exist.
 func (w *World) Tip(branch string) string {
 	w.T.Helper()
-	repo, err := git.PlainOpen(w.RepoPath)
+	tip, err := w.TryTip(branch)
 	if err != nil {
 		w.T.Fatal(err)
 	}
+	return tip
+}
+
+// TryTip is Tip for a goroutine other than the test's.
+func (w *World) TryTip(branch string) (string, error) {
+	repo, err := git.PlainOpen(w.RepoPath)
+	if err != nil {
+		return "", err
+	}
 	ref, err := repo.Reference(plumbing.NewBranchReferenceName(branch), true)
 	if err != nil {
-		return ""
+		return "", nil
 	}
-	return ref.Hash().String()
+	return ref.Hash().String(), nil
 }
 
 // Send sends a signed delivery to the webhook at url and returns the
