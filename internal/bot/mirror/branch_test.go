@@ -3,7 +3,6 @@ package mirror
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/example-org/promobot/internal/failure"
 	"github.com/example-org/promobot/internal/gitrepo"
 	"github.com/example-org/promobot/internal/testing/gittest"
 )
@@ -157,18 +155,7 @@ func TestSyncBranchErrors(t *testing.T) {
 			req := f.branchRequest(&tokens{value: token}, time.Hour)
 			tc.edit(&req)
 			_, err = set.SyncBranch(t.Context(), req)
-			if err == nil {
-				t.Fatal("SyncBranch succeeded")
-			}
-			if got := failure.IsTerminal(err); got != tc.wantTerminal {
-				t.Errorf("failure.IsTerminal(%v) = %v, want %v", err, got, tc.wantTerminal)
-			}
-			if !strings.Contains(err.Error(), tc.wantIn) {
-				t.Errorf("error %q does not mention %q", err, tc.wantIn)
-			}
-			if strings.Contains(err.Error(), token) {
-				t.Errorf("error %q leaks the token", err)
-			}
+			checkRefusal(t, "SyncBranch", err, tc.wantTerminal, tc.wantIn)
 		})
 	}
 }

@@ -153,19 +153,26 @@ func TestSyncErrors(t *testing.T) {
 			req := f.request()
 			tc.edit(&req)
 			_, err = set.Sync(t.Context(), req)
-			if err == nil {
-				t.Fatal("Sync succeeded")
-			}
-			if got := failure.IsTerminal(err); got != tc.wantTerminal {
-				t.Errorf("failure.IsTerminal(%v) = %v, want %v", err, got, tc.wantTerminal)
-			}
-			if !strings.Contains(err.Error(), tc.wantIn) {
-				t.Errorf("error %q does not mention %q", err, tc.wantIn)
-			}
-			if strings.Contains(err.Error(), token) {
-				t.Errorf("error %q leaks the token", err)
-			}
+			checkRefusal(t, "Sync", err, tc.wantTerminal, tc.wantIn)
 		})
+	}
+}
+
+// checkRefusal fails the test unless err is a refusal of op: terminal or
+// not as wanted, mentioning wantIn, and without the token.
+func checkRefusal(t *testing.T, op string, err error, wantTerminal bool, wantIn string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%s succeeded", op)
+	}
+	if got := failure.IsTerminal(err); got != wantTerminal {
+		t.Errorf("failure.IsTerminal(%v) = %v, want %v", err, got, wantTerminal)
+	}
+	if !strings.Contains(err.Error(), wantIn) {
+		t.Errorf("error %q does not mention %q", err, wantIn)
+	}
+	if strings.Contains(err.Error(), token) {
+		t.Errorf("error %q leaks the token", err)
 	}
 }
 
