@@ -14,10 +14,18 @@ import (
 	"github.com/example-org/promobot/internal/workqueue"
 )
 
-// azureQueue starts Azurite with its queue service and returns a fresh
-// queue on it, and the durable queue options of the tests: short timeouts
-// so that retries and poison show within seconds.
+// azureQueue returns a fresh queue on the package's shared Azurite, and
+// the durable queue options of the tests: short timeouts so that retries
+// and poison show within seconds.
 func azureQueue(t *testing.T) (*workqueue.Queue, *DurableQueue) {
+	t.Helper()
+	q := openTestQueue(t)
+	return q, &DurableQueue{Queue: q, VisibilityTimeout: 2 * time.Second, MaxDequeue: 2, Poll: 50 * time.Millisecond}
+}
+
+// openTestQueue creates the queue "jobs" in a storage account of the
+// test's own on the package's shared Azurite (azuritetest.SharedWithQueue).
+func openTestQueue(t *testing.T) *workqueue.Queue {
 	t.Helper()
 	a := azuritetest.SharedWithQueue(t)
 	q, err := workqueue.Open(a.QueueURL("jobs"), artifact.Credentials{ConnectionString: a.ConnectionString}, nil)
@@ -27,7 +35,7 @@ func azureQueue(t *testing.T) (*workqueue.Queue, *DurableQueue) {
 	if err := q.Create(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	return q, &DurableQueue{Queue: q, VisibilityTimeout: 2 * time.Second, MaxDequeue: 2, Poll: 50 * time.Millisecond}
+	return q
 }
 
 // waitRun waits until sha's newest check run is completed and there are at

@@ -7,9 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/example-org/promobot/internal/artifact"
 	"github.com/example-org/promobot/internal/bot"
-	"github.com/example-org/promobot/internal/testing/azuritetest"
 	"github.com/example-org/promobot/internal/workqueue"
 )
 
@@ -28,14 +26,7 @@ func (q twiceQueue) Enqueue(ctx context.Context, text string) error {
 // enqueued twice when twice is set.
 func durableQueue(t *testing.T, twice bool) *bot.DurableQueue {
 	t.Helper()
-	a := azuritetest.SharedWithQueue(t)
-	q, err := workqueue.Open(a.QueueURL("jobs"), artifact.Credentials{ConnectionString: a.ConnectionString}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := q.Create(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	q := bot.OpenTestQueue(t)
 	var jq bot.JobQueue = q
 	if twice {
 		jq = twiceQueue{q}

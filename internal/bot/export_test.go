@@ -35,3 +35,7 @@ const (
 	TestAppID  = testAppID
 	TestSecret = testSecret
 )
+
+// OpenTestQueue creates a fresh durable queue on the package's shared
+// Azurite, for the external tests.
+var OpenTestQueue = openTestQueue
