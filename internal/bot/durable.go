@@ -71,7 +71,7 @@ type durable struct {
 	// jobs serializes the jobs of one hint on this replica.
 	jobs keyedlock.Set
 
-	ctx    context.Context
+	// cancel ends the context the consumers run in (startDurable).
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	// running counts the messages being worked on.
@@ -133,13 +133,14 @@ func (b *Bot) startDurable(cfg DurableQueue) *durable {
 	}
 	d := &durable{cfg: cfg, workers: workers, stopCh: make(chan struct{}),
 		work: make(chan workqueue.Message), freed: make(chan struct{}, workers), wake: make(chan struct{}, 1)}
-	d.ctx, d.cancel = context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(context.Background())
+	d.cancel = cancel
 	d.metrics = b.wq
 	d.wg.Add(workers + 2)
-	go b.probeDurable(d)
-	go b.pollDurable(d)
+	go b.probeDurable(ctx, d)
+	go b.pollDurable(ctx, d)
 	for range workers {
-		go b.consume(d)
+		go b.consume(ctx, d)
 	}
 	return d
 }
@@ -176,12 +177,12 @@ func (d *durable) drained() <-chan struct{} { return d.stopCh }
 
 // probeDurable reads the queue's approximate length now and then, for the
 // metric and /readyz.
-func (b *Bot) probeDurable(d *durable) {
+func (b *Bot) probeDurable(ctx context.Context, d *durable) {
 	defer d.wg.Done()
 	stop := d.drained()
 	for {
-		ctx, cancel := context.WithTimeout(d.ctx, 10*time.Second)
-		n, err := d.cfg.Queue.Length(ctx)
+		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		n, err := d.cfg.Queue.Length(lctx)
 		cancel()
 		if err != nil {
 			if d.reachable.Load() || !d.probed.Load() {
@@ -209,7 +210,7 @@ func (b *Bot) probeDurable(d *durable) {
 // otherwise records why and lets it reappear after a backoff. A message
 // taken more than MaxDequeue times is poison: its pull request gets a
 // failing check run saying why, and the message is deleted.
-func (b *Bot) handleMessage(d *durable, m workqueue.Message) {
+func (b *Bot) handleMessage(ctx context.Context, d *durable, m workqueue.Message) {
 	d.running.Add(1)
 	defer d.running.Add(-1)
 	d.metrics.Dequeued(m.DequeueCount)
@@ -234,7 +235,7 @@ func (b *Bot) handleMessage(d *durable, m workqueue.Message) {
 	outcome := "released"
 	defer func() { logger.Info("job ended", "outcome", outcome, "elapsed", time.Since(began)) }()
 	if m.DequeueCount > int64(d.cfg.MaxDequeue) {
-		outcome = b.poison(d, logger, m, h)
+		outcome = b.poison(ctx, d, logger, m, h)
 		return
 	}
 
@@ -242,7 +243,7 @@ func (b *Bot) handleMessage(d *durable, m workqueue.Message) {
 	// it waits for another job of its hint on this replica: a message left
 	// to reappear while it waits is taken again elsewhere, and its dequeue
 	// count climbs towards poison although no attempt failed.
-	mctx, mcancel := context.WithCancel(d.ctx)
+	mctx, mcancel := context.WithCancel(ctx)
 	defer mcancel()
 	held := make(chan struct{})
 	extended := make(chan hidden, 1)
@@ -359,14 +360,14 @@ func (b *Bot) runHint(ctx context.Context, logger *slog.Logger, h hint) error {
 // taken from the message, except for a merge group's commit, which only
 // the merge queue names. It returns the outcome: poisoned, lost (another
 // consumer holds the message) or released (it reappears).
-func (b *Bot) poison(d *durable, logger *slog.Logger, m workqueue.Message, h hint) string {
+func (b *Bot) poison(ctx context.Context, d *durable, logger *slog.Logger, m workqueue.Message, h hint) string {
 	reason := h.LastError
 	if reason == "" {
 		reason = "its job never finished (the replicas working on it stopped or timed out)"
 	}
 	logger.Error("giving up on a job that keeps failing", "reason", reason, "max_dequeue", d.cfg.MaxDequeue)
 	d.metrics.Poisoned(h.Kind)
-	ctx, cancel := context.WithTimeout(d.ctx, time.Minute)
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	// The message stays hidden while the failure is posted, so that no
 	// other consumer poisons it again meanwhile.

@@ -11,7 +11,7 @@ import (
 // or at once when this replica enqueues a message or a worker frees while
 // messages were coming. One reader per replica rather than one per worker
 // keeps the idle load on the queue service at one read a second a replica.
-func (b *Bot) pollDurable(d *durable) {
+func (b *Bot) pollDurable(ctx context.Context, d *durable) {
 	defer d.wg.Done()
 	defer close(d.work)
 	stop := d.drained()
@@ -51,11 +51,11 @@ func (b *Bot) pollDurable(d *durable) {
 			case <-timer.C:
 			}
 		}
-		ctx, cancel := context.WithTimeout(d.ctx, 30*time.Second)
-		msgs, err := d.cfg.Queue.Dequeue(ctx, min(free, 32), d.cfg.VisibilityTimeout)
+		dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		msgs, err := d.cfg.Queue.Dequeue(dctx, min(free, 32), d.cfg.VisibilityTimeout)
 		cancel()
 		if err != nil {
-			if d.ctx.Err() == nil {
+			if ctx.Err() == nil {
 				b.cfg.Logger.Warn("cannot take a message from the job queue", "error", err)
 			}
 			backoff = min(max(2*backoff, d.cfg.Poll), 30*time.Second)
@@ -79,10 +79,10 @@ func (b *Bot) pollDurable(d *durable) {
 
 // consume is one worker: it works on the messages the poller hands it,
 // one at a time, until the poller stops.
-func (b *Bot) consume(d *durable) {
+func (b *Bot) consume(ctx context.Context, d *durable) {
 	defer d.wg.Done()
 	for m := range d.work {
-		b.handleMessage(d, m)
+		b.handleMessage(ctx, d, m)
 		d.freed <- struct{}{}
 	}
 }
