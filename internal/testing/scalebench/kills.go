@@ -106,14 +106,20 @@ type watch struct {
 	recoveredAt time.Time
 }
 
-func newWatch(waiting map[int]int64) *watch {
-	return &watch{waiting: waiting, total: len(waiting)}
+// newWatch watches waiting from the kill at at; a kill that left nothing
+// waiting has recovered at once.
+func newWatch(at time.Time, waiting map[int]int64) *watch {
+	w := &watch{waiting: waiting, total: len(waiting)}
+	if len(waiting) == 0 {
+		w.recoveredAt = at
+	}
+	return w
 }
 
 func (m *monitor) add(replica string, at time.Time, all, held map[int]int64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.records = append(m.records, &killRecord{replica: replica, at: at, held: newWatch(held), all: newWatch(all)})
+	m.records = append(m.records, &killRecord{replica: replica, at: at, held: newWatch(at, held), all: newWatch(at, all)})
 }
 
 // run checks every 100ms until ctx ends, and once more then.
